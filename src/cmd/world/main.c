@@ -1,0 +1,10 @@
+#include "config.h"
+
+#include "cmd/common/ms-greeter-main.h"
+#include "core/services/ms-phrase-greeter.h"
+
+int
+main(int argc, char **argv)
+{
+	return ms_greeter_main(argc, argv, ms_world_service_new(), "Answers GET /world.");
+}

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+const char *
+ms_language_negotiate(const char *accept_language);
+const char *
+ms_language_for_message(SoupServerMessage *msg);
+
+G_END_DECLS

@@ -1,0 +1,158 @@
+#include "config.h"
+
+#include "ms-log.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+/*
+ * One writer for every binary. GLib's default writer drops info entries unless
+ * G_MESSAGES_DEBUG is set, but an access log is info: so under journald every
+ * entry but debug goes to the journal, and elsewhere one readable line goes to stderr.
+ */
+
+#define MS_LOG_MAX_FIELDS 32
+
+static char *log_identifier;
+static MsLogCaptureFunc capture_func;
+static gpointer capture_data;
+static gsize writer_once;
+static gboolean to_journal;
+static gboolean debug_enabled;
+
+static const char *
+level_priority(GLogLevelFlags level)
+{
+	if (level & G_LOG_LEVEL_ERROR)
+		return "3";
+	if (level & G_LOG_LEVEL_CRITICAL)
+		return "4";
+	if (level & G_LOG_LEVEL_WARNING)
+		return "4";
+	if (level & G_LOG_LEVEL_MESSAGE)
+		return "5";
+	if (level & G_LOG_LEVEL_INFO)
+		return "6";
+	return "7";
+}
+
+static const char *
+field_string(const GLogField *fields, gsize n_fields, const char *key)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, key) == 0 && fields[i].length < 0)
+			return fields[i].value;
+	}
+	return NULL;
+}
+
+static void
+write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
+{
+	const char *message = field_string(fields, n_fields, "MESSAGE");
+	const char *ident = field_string(fields, n_fields, "SYSLOG_IDENTIFIER");
+	const char *tag = "";
+	g_autoptr(GDateTime) now = g_date_time_new_now_local();
+	g_autofree char *stamp = g_date_time_format(now, "%H:%M:%S.%f");
+
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+		tag = "CRITICAL: ";
+	else if (level & G_LOG_LEVEL_WARNING)
+		tag = "WARNING: ";
+
+	/* %.12s keeps hour:minute:second.millis out of the microseconds */
+	fprintf(stderr,
+		"%.12s %s[%d]: %s%s\n",
+		stamp,
+		ident != NULL ? ident : ms_log_get_identifier(),
+		(int)getpid(),
+		tag,
+		message != NULL ? message : "");
+	fflush(stderr);
+}
+
+static GLogWriterOutput
+ms_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	if (capture_func != NULL)
+		capture_func(level, fields, n_fields, capture_data);
+
+	if ((level & G_LOG_LEVEL_DEBUG) && !debug_enabled)
+		return G_LOG_WRITER_HANDLED;
+
+	if (to_journal && g_log_writer_journald(level, fields, n_fields, user_data) ==
+			      G_LOG_WRITER_HANDLED)
+		return G_LOG_WRITER_HANDLED;
+
+	write_stderr_line(level, fields, n_fields);
+	if (level & G_LOG_LEVEL_ERROR)
+		G_BREAKPOINT();
+	return G_LOG_WRITER_HANDLED;
+}
+
+/**
+ * ms_log_init:
+ * @syslog_identifier: the name journald shows, e.g. "microsoup-hello"
+ *
+ * Installs the process-wide log writer; safe to call more than once.
+ */
+void
+ms_log_init(const char *syslog_identifier)
+{
+	if (!g_once_init_enter(&writer_once))
+		return;
+	g_free(log_identifier);
+	log_identifier = g_strdup(syslog_identifier);
+	to_journal = g_log_writer_is_journald(fileno(stderr));
+	debug_enabled = g_getenv("G_MESSAGES_DEBUG") != NULL;
+	g_log_set_writer_func(ms_log_writer, NULL, NULL);
+	g_once_init_leave(&writer_once, 1);
+}
+
+const char *
+ms_log_get_identifier(void)
+{
+	if (log_identifier != NULL)
+		return log_identifier;
+	return g_get_prgname() != NULL ? g_get_prgname() : "microsoup";
+}
+
+void
+ms_log_set_capture(MsLogCaptureFunc func, gpointer user_data)
+{
+	capture_func = func;
+	capture_data = user_data;
+}
+
+void
+ms_log_fields_full(GLogLevelFlags level,
+		   const char *file,
+		   const char *line,
+		   const char *func,
+		   const MsLogField *extra,
+		   gsize n_extra,
+		   const char *format,
+		   ...)
+{
+	GLogField fields[MS_LOG_MAX_FIELDS];
+	gsize n = 0;
+	va_list args;
+	g_autofree char *message = NULL;
+
+	va_start(args, format);
+	message = g_strdup_vprintf(format, args);
+	va_end(args);
+
+	fields[n++] = (GLogField){ "MESSAGE", message, -1 };
+	fields[n++] = (GLogField){ "PRIORITY", level_priority(level), -1 };
+	fields[n++] = (GLogField){ "SYSLOG_IDENTIFIER", ms_log_get_identifier(), -1 };
+	fields[n++] = (GLogField){ "CODE_FILE", file, -1 };
+	fields[n++] = (GLogField){ "CODE_LINE", line, -1 };
+	fields[n++] = (GLogField){ "CODE_FUNC", func, -1 };
+	for (gsize i = 0; i < n_extra && n < MS_LOG_MAX_FIELDS; i++) {
+		if (extra[i].value == NULL)
+			continue;
+		fields[n++] = (GLogField){ extra[i].key, extra[i].value, -1 };
+	}
+	g_log_structured_array(level, fields, n);
+}

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* a log field whose value is a string; the MESSAGE field itself is formatted */
+typedef struct {
+	const char *key;
+	const char *value;
+} MsLogField;
+
+/* called with every entry when set: tests assert on fields through it */
+typedef void (*MsLogCaptureFunc)(GLogLevelFlags level,
+				 const GLogField *fields,
+				 gsize n_fields,
+				 gpointer user_data);
+
+void
+ms_log_init(const char *syslog_identifier);
+const char *
+ms_log_get_identifier(void);
+void
+ms_log_set_capture(MsLogCaptureFunc func, gpointer user_data);
+
+void
+ms_log_fields_full(GLogLevelFlags level,
+		   const char *file,
+		   const char *line,
+		   const char *func,
+		   const MsLogField *extra,
+		   gsize n_extra,
+		   const char *format,
+		   ...) G_GNUC_PRINTF(7, 8);
+
+/*
+ * ms_log_fields: one structured entry with CODE_* filled in and extra string fields.
+ * Only the message is a printf format: extra values are plain strings (DESIGN §8).
+ */
+#define ms_log_fields(level, extra, n_extra, ...)                                                  \
+	ms_log_fields_full((level),                                                                \
+			   __FILE__,                                                               \
+			   G_STRINGIFY(__LINE__),                                                  \
+			   G_STRFUNC,                                                              \
+			   (extra),                                                                \
+			   (n_extra),                                                              \
+			   __VA_ARGS__)
+
+#define ms_info(...)	ms_log_fields(G_LOG_LEVEL_INFO, NULL, 0, __VA_ARGS__)
+#define ms_message(...) ms_log_fields(G_LOG_LEVEL_MESSAGE, NULL, 0, __VA_ARGS__)
+#define ms_warning(...) ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, __VA_ARGS__)
+
+G_END_DECLS

@@ -1,0 +1,102 @@
+#include "config.h"
+
+#include "ms-problem.h"
+
+#include "ms-i18n.h"
+#include "ms-language.h"
+#include "ms-request-id.h"
+#include "ms-response.h"
+
+/**
+ * ms_problem_new:
+ * @type: the short problem name, e.g. "division_by_zero"; becomes a URN
+ * @title: (nullable): already translated
+ * @detail: (nullable): already translated
+ *
+ * Returns: (transfer full): an RFC 9457 problem details object
+ */
+JsonNode *
+ms_problem_new(guint status,
+	       const char *type,
+	       const char *title,
+	       const char *detail,
+	       const char *instance,
+	       const char *request_id)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autofree char *type_uri = g_strconcat(MS_PROBLEM_TYPE_PREFIX, type, NULL);
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "type");
+	json_builder_add_string_value(builder, type_uri);
+	json_builder_set_member_name(builder, "title");
+	json_builder_add_string_value(builder, title != NULL ? title : soup_status_get_phrase(status));
+	json_builder_set_member_name(builder, "status");
+	json_builder_add_int_value(builder, status);
+	if (detail != NULL) {
+		json_builder_set_member_name(builder, "detail");
+		json_builder_add_string_value(builder, detail);
+	}
+	if (instance != NULL) {
+		json_builder_set_member_name(builder, "instance");
+		json_builder_add_string_value(builder, instance);
+	}
+	if (request_id != NULL) {
+		json_builder_set_member_name(builder, "request_id");
+		json_builder_add_string_value(builder, request_id);
+	}
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}
+
+/**
+ * ms_problem_send:
+ * @title: English, marked with N_(); translated here for the client's language
+ * @detail: (nullable): already translated
+ *
+ * Answers @msg with a problem+json body carrying the request path and id.
+ */
+void
+ms_problem_send(SoupServerMessage *msg,
+		guint status,
+		const char *type,
+		const char *title,
+		const char *detail)
+{
+	const char *language = ms_language_for_message(msg);
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autoptr(JsonNode) problem = NULL;
+
+	problem = ms_problem_new(status,
+				 type,
+				 ms_i18n_gettext(language, title),
+				 detail,
+				 g_uri_get_path(uri),
+				 ms_request_id_get(msg));
+	ms_response_send_json(msg, status, MS_CONTENT_TYPE_PROBLEM, problem);
+}
+
+/**
+ * ms_problem_sendf:
+ * @detail_format: English printf format marked with N_(), translated before use
+ */
+void
+ms_problem_sendf(SoupServerMessage *msg,
+		 guint status,
+		 const char *type,
+		 const char *title,
+		 const char *detail_format,
+		 ...)
+{
+	const char *language = ms_language_for_message(msg);
+	g_autofree char *detail = NULL;
+	va_list args;
+
+	va_start(args, detail_format);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	detail = g_strdup_vprintf(ms_i18n_gettext(language, detail_format), args);
+#pragma GCC diagnostic pop
+	va_end(args);
+	ms_problem_send(msg, status, type, title, detail);
+}

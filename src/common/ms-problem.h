@@ -1,0 +1,31 @@
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+#define MS_PROBLEM_TYPE_PREFIX "urn:microsoup:problem:"
+
+JsonNode *
+ms_problem_new(guint status,
+	       const char *type,
+	       const char *title,
+	       const char *detail,
+	       const char *instance,
+	       const char *request_id);
+void
+ms_problem_send(SoupServerMessage *msg,
+		guint status,
+		const char *type,
+		const char *title,
+		const char *detail);
+void
+ms_problem_sendf(SoupServerMessage *msg,
+		 guint status,
+		 const char *type,
+		 const char *title,
+		 const char *detail_format,
+		 ...) G_GNUC_PRINTF(5, 6);
+
+G_END_DECLS

@@ -1,0 +1,85 @@
+#include "config.h"
+
+#include "ms-request-id.h"
+
+/**
+ * ms_request_id_is_sane:
+ * @id: (nullable): a client-sent request id
+ *
+ * An incoming id is kept only when it is 1–128 characters of `[A-Za-z0-9._-]`,
+ * so it is safe in a header, a log field and a JSON string without escaping.
+ */
+gboolean
+ms_request_id_is_sane(const char *id)
+{
+	gsize n = 0;
+
+	if (id == NULL || *id == '\0')
+		return FALSE;
+	for (const char *p = id; *p != '\0'; p++, n++) {
+		if (n >= MS_REQUEST_ID_MAX_LENGTH)
+			return FALSE;
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * ms_request_id_new:
+ *
+ * Returns: a new random id: 128 bits as 32 lowercase hex digits.
+ */
+char *
+ms_request_id_new(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *id = g_malloc(33);
+
+	for (guint i = 0; i < 4; i++) {
+		guint32 r = g_random_int();
+		for (guint j = 0; j < 8; j++) {
+			id[i * 8 + j] = hex[r & 0xf];
+			r >>= 4;
+		}
+	}
+	id[32] = '\0';
+	return id;
+}
+
+/**
+ * ms_request_id_ensure:
+ * @msg: a request whose headers have been read
+ *
+ * Keeps a sane incoming id or makes one, and puts it on both the request (for the
+ * handler and upstream calls) and the response (for the client).
+ *
+ * Returns: (transfer none): the id
+ */
+const char *
+ms_request_id_ensure(SoupServerMessage *msg)
+{
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
+
+	if (!ms_request_id_is_sane(id)) {
+		g_autofree char *made = ms_request_id_new();
+		soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, made);
+	}
+	id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
+	soup_message_headers_replace(response, MS_REQUEST_ID_HEADER, id);
+	return id;
+}
+
+/**
+ * ms_request_id_get:
+ *
+ * Returns: (transfer none) (nullable): the id given to @msg by ms_request_id_ensure()
+ */
+const char *
+ms_request_id_get(SoupServerMessage *msg)
+{
+	return soup_message_headers_get_one(soup_server_message_get_response_headers(msg),
+					    MS_REQUEST_ID_HEADER);
+}

@@ -1,0 +1,30 @@
+#include "config.h"
+
+#include "ms-response.h"
+
+/**
+ * ms_response_send_json:
+ * @content_type: (nullable): %NULL for plain JSON
+ * @body: the document to send
+ *
+ * Sets status, content type and body of @msg in one go; the body is handed to
+ * libsoup without a copy.
+ */
+void
+ms_response_send_json(SoupServerMessage *msg,
+		      guint status,
+		      const char *content_type,
+		      JsonNode *body)
+{
+	gsize length = 0;
+	char *text = json_to_string(body, FALSE);
+
+	length = strlen(text);
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg,
+					 content_type != NULL ? content_type
+							      : MS_CONTENT_TYPE_JSON,
+					 SOUP_MEMORY_TAKE,
+					 text,
+					 length);
+}

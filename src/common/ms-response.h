@@ -1,0 +1,17 @@
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+#define MS_CONTENT_TYPE_JSON	"application/json; charset=utf-8"
+#define MS_CONTENT_TYPE_PROBLEM "application/problem+json; charset=utf-8"
+
+void
+ms_response_send_json(SoupServerMessage *msg,
+		      guint status,
+		      const char *content_type,
+		      JsonNode *body);
+
+G_END_DECLS

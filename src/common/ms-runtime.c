@@ -1,0 +1,499 @@
+#include "config.h"
+
+#include "ms-runtime.h"
+
+#include <glib-unix.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ms-i18n.h"
+#include "ms-idle-monitor.h"
+#include "ms-listen.h"
+#include "ms-log.h"
+#include "ms-notify.h"
+#include "ms-request-id.h"
+
+/*
+ * What every microsoup binary does around its handlers: take the sockets systemd
+ * passed (or bind --listen ones), accept connections itself so it can stop
+ * accepting on SIGTERM while in-flight requests finish, exit when idle, talk to
+ * systemd (READY, STATUS, STOPPING, watchdog) and log one line per request.
+ */
+
+struct _MsRuntime {
+	GObject parent_instance;
+	char *name;
+	char *identifier;
+	SoupServer *server;
+	GSocketService *service;
+	GMainLoop *loop;
+	MsIdleMonitor *idle;
+	GStrv listen_specs;
+	int idle_timeout;
+	GHashTable *waiting; /* messages started but not read: idle connections */
+	gboolean request_logging;
+	gboolean stopping;
+	gboolean exit_idle;
+	MsRuntimeReloadFunc reload_func;
+	gpointer reload_data;
+	guint64 requests_served;
+};
+
+G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
+
+static GQuark start_time_quark;
+
+static void
+ms_runtime_finalize(GObject *object)
+{
+	MsRuntime *self = MS_RUNTIME(object);
+
+	if (self->service != NULL) {
+		g_socket_service_stop(self->service);
+		g_socket_listener_close(G_SOCKET_LISTENER(self->service));
+	}
+	g_clear_object(&self->service);
+	g_clear_object(&self->server);
+	g_clear_pointer(&self->idle, ms_idle_monitor_free);
+	g_clear_pointer(&self->waiting, g_hash_table_unref);
+	g_clear_pointer(&self->loop, g_main_loop_unref);
+	g_strfreev(self->listen_specs);
+	g_free(self->identifier);
+	g_free(self->name);
+	G_OBJECT_CLASS(ms_runtime_parent_class)->finalize(object);
+}
+
+static void
+ms_runtime_class_init(MsRuntimeClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = ms_runtime_finalize;
+	start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
+}
+
+static void
+ms_runtime_init(MsRuntime *self)
+{
+	self->idle_timeout = MS_RUNTIME_DEFAULT_IDLE_TIMEOUT;
+	self->request_logging = TRUE;
+	self->listen_specs = g_new0(char *, 1);
+	self->waiting = g_hash_table_new(NULL, NULL);
+}
+
+/**
+ * ms_runtime_new:
+ * @name: the component, e.g. "hello"; the binary is microsoup-@name
+ */
+MsRuntime *
+ms_runtime_new(const char *name)
+{
+	MsRuntime *self = g_object_new(MS_TYPE_RUNTIME, NULL);
+
+	self->name = g_strdup(name);
+	self->identifier = g_strconcat("microsoup-", name, NULL);
+	if (g_get_prgname() == NULL)
+		g_set_prgname(self->identifier);
+	/* the server header is our name: no libsoup version string for scanners */
+	self->server = soup_server_new("server-header", self->identifier, NULL);
+	ms_log_init(self->identifier);
+	ms_i18n_init();
+	return self;
+}
+
+const char *
+ms_runtime_get_name(MsRuntime *self)
+{
+	return self->name;
+}
+
+SoupServer *
+ms_runtime_get_server(MsRuntime *self)
+{
+	return self->server;
+}
+
+guint
+ms_runtime_get_idle_timeout(MsRuntime *self)
+{
+	return (guint)self->idle_timeout;
+}
+
+void
+ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds)
+{
+	self->idle_timeout = (int)seconds;
+}
+
+void
+ms_runtime_add_listen(MsRuntime *self, const char *spec)
+{
+	guint n = g_strv_length(self->listen_specs);
+
+	self->listen_specs = g_renew(char *, self->listen_specs, n + 2);
+	self->listen_specs[n] = g_strdup(spec);
+	self->listen_specs[n + 1] = NULL;
+}
+
+void
+ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data)
+{
+	self->reload_func = func;
+	self->reload_data = user_data;
+}
+
+void
+ms_runtime_set_request_logging(MsRuntime *self, gboolean enabled)
+{
+	self->request_logging = enabled;
+}
+
+/**
+ * ms_runtime_parse_args:
+ * @extra_entries: (nullable): the binary's own options
+ *
+ * Parses the options every binary shares: --listen, --idle-timeout, --version.
+ * --help and --version print and exit 0, as GOption does.
+ */
+gboolean
+ms_runtime_parse_args(MsRuntime *self,
+		      int *argc,
+		      char ***argv,
+		      const char *summary,
+		      const GOptionEntry *extra_entries,
+		      GError **error)
+{
+	gboolean version = FALSE;
+	g_auto(GStrv) listen = NULL;
+	g_autoptr(GOptionContext) context = NULL;
+	const GOptionEntry entries[] = {
+		{ "listen",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING_ARRAY,
+		  &listen,
+		  "Listen on unix:PATH or tcp:HOST:PORT when systemd passed no socket "
+		  "(repeatable)",
+		  "SPEC" },
+		{ "idle-timeout",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &self->idle_timeout,
+		  "Exit after this many idle seconds (default 30, 0 = never)",
+		  "SECONDS" },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+		{ NULL }
+	};
+
+	context = g_option_context_new(NULL);
+	g_option_context_set_summary(context, summary);
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (extra_entries != NULL)
+		g_option_context_add_main_entries(context, extra_entries, NULL);
+	if (!g_option_context_parse(context, argc, argv, error))
+		return FALSE;
+	if (version) {
+		printf("%s %s\n", self->identifier, PACKAGE_VERSION);
+		exit(EXIT_SUCCESS);
+	}
+	if (self->idle_timeout < 0) {
+		g_set_error(error,
+			    G_OPTION_ERROR,
+			    G_OPTION_ERROR_BAD_VALUE,
+			    "--idle-timeout must be 0 or more seconds");
+		return FALSE;
+	}
+	for (guint i = 0; listen != NULL && listen[i] != NULL; i++)
+		ms_runtime_add_listen(self, listen[i]);
+	return TRUE;
+}
+
+static gboolean
+on_incoming(GSocketService *service,
+	    GSocketConnection *connection,
+	    GObject *source_object,
+	    gpointer user_data)
+{
+	MsRuntime *self = user_data;
+	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
+	g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
+	g_autoptr(GError) error = NULL;
+
+	if (self->stopping)
+		return TRUE;
+	if (!soup_server_accept_iostream(self->server,
+					 G_IO_STREAM(connection),
+					 local,
+					 remote,
+					 &error))
+		ms_warning("accepting a connection failed: %s", error->message);
+	return TRUE;
+}
+
+static gboolean
+close_connection(gpointer user_data)
+{
+	g_autoptr(GSocket) socket = user_data;
+
+	g_socket_shutdown(socket, TRUE, TRUE, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsRuntime *self = user_data;
+	GSocket *socket;
+
+	/*
+	 * libsoup starts a message as soon as a connection can carry one, so an open
+	 * keep-alive connection counts as busy until it closes.
+	 */
+	ms_idle_monitor_hold(self->idle);
+	if (!self->stopping) {
+		g_hash_table_add(self->waiting, msg);
+		return;
+	}
+	/* stopping: a connection waiting for its next request is closed instead */
+	socket = soup_server_message_get_socket(msg);
+	if (socket != NULL)
+		g_idle_add(close_connection, g_object_ref(socket));
+}
+
+static void
+on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsRuntime *self = user_data;
+
+	g_hash_table_remove(self->waiting, msg);
+	ms_request_id_ensure(msg);
+	if (self->stopping)
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "Connection",
+					     "close");
+	if (self->request_logging)
+		g_object_set_qdata(G_OBJECT(msg),
+				   start_time_quark,
+				   GSIZE_TO_POINTER(g_get_monotonic_time()));
+}
+
+static void
+log_request(MsRuntime *self, SoupServerMessage *msg)
+{
+	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
+	guint status = soup_server_message_get_status(msg);
+	g_autofree char *status_text = g_strdup_printf("%u", status);
+	g_autofree char *duration = g_strdup_printf("%" G_GINT64_FORMAT,
+						    g_get_monotonic_time() - started);
+	const char *method = soup_server_message_get_method(msg);
+	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
+	const MsLogField fields[] = {
+		{ "REQUEST_ID", ms_request_id_get(msg) },
+		{ "HTTP_METHOD", method },
+		{ "HTTP_PATH", path },
+		{ "HTTP_STATUS", status_text },
+		{ "DURATION_USEC", duration },
+		{ "USER_NAME",
+		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					       "X-Microsoup-User") },
+	};
+
+	ms_log_fields(G_LOG_LEVEL_INFO,
+		      fields,
+		      G_N_ELEMENTS(fields),
+		      "%s %s %u %sµs",
+		      method,
+		      path,
+		      status,
+		      duration);
+}
+
+static void
+maybe_quit_after_stop(MsRuntime *self)
+{
+	if (self->stopping && ms_idle_monitor_get_active(self->idle) == 0)
+		g_main_loop_quit(self->loop);
+}
+
+static void
+on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsRuntime *self = user_data;
+
+	g_hash_table_remove(self->waiting, msg);
+	if (self->request_logging &&
+	    g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
+		self->requests_served++;
+		log_request(self, msg);
+	}
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
+}
+
+static void
+on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsRuntime *self = user_data;
+
+	g_hash_table_remove(self->waiting, msg);
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
+}
+
+static void
+stop_accepting(MsRuntime *self)
+{
+	self->stopping = TRUE;
+	g_socket_service_stop(self->service);
+	/* systemd keeps its own copy of an activated socket: nothing queued is lost */
+	g_socket_listener_close(G_SOCKET_LISTENER(self->service));
+}
+
+static gboolean
+on_idle_timeout(gpointer user_data)
+{
+	MsRuntime *self = user_data;
+
+	ms_message("idle for %d s, exiting; systemd starts the service again on demand",
+		   self->idle_timeout);
+	self->exit_idle = TRUE;
+	stop_accepting(self);
+	g_main_loop_quit(self->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_terminate(gpointer user_data)
+{
+	MsRuntime *self = user_data;
+	GHashTableIter iter;
+	gpointer msg;
+
+	if (self->stopping)
+		return G_SOURCE_CONTINUE;
+	ms_message("stopping: no new connections, finishing what is in flight");
+	ms_notify_stopping();
+	stop_accepting(self);
+	/* connections waiting for their next request have nothing to finish */
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		GSocket *socket = soup_server_message_get_socket(msg);
+		if (socket != NULL)
+			g_idle_add(close_connection, g_object_ref(socket));
+	}
+	maybe_quit_after_stop(self);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_reload(gpointer user_data)
+{
+	MsRuntime *self = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (self->reload_func == NULL)
+		return G_SOURCE_CONTINUE;
+	ms_notify_reloading();
+	if (!self->reload_func(self->reload_data, &error))
+		ms_warning("reload refused, keeping the running configuration: %s",
+			   error->message);
+	else
+		ms_message("configuration reloaded");
+	ms_notify_ready("serving");
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+add_listeners(MsRuntime *self, GError **error)
+{
+	g_autoptr(GPtrArray) sockets = ms_listen_sockets_from_systemd(error);
+
+	if (sockets == NULL)
+		return FALSE;
+	if (sockets->len == 0) {
+		for (guint i = 0; self->listen_specs[i] != NULL; i++) {
+			GSocket *socket = ms_listen_socket_open(self->listen_specs[i], error);
+			if (socket == NULL)
+				return FALSE;
+			g_ptr_array_add(sockets, socket);
+		}
+	} else if (self->listen_specs[0] != NULL) {
+		ms_message("systemd passed %u socket(s); ignoring --listen", sockets->len);
+	}
+	if (sockets->len == 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_INITIALIZED,
+			    "no socket to listen on: start through systemd socket activation "
+			    "or pass --listen=unix:PATH or --listen=tcp:HOST:PORT");
+		return FALSE;
+	}
+	for (guint i = 0; i < sockets->len; i++) {
+		if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(self->service),
+						  g_ptr_array_index(sockets, i),
+						  NULL,
+						  error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/**
+ * ms_runtime_run:
+ *
+ * Serves until SIGTERM/SIGINT (after in-flight requests finish) or until idle.
+ *
+ * Returns: %TRUE on a clean exit, %FALSE with @error when serving could not start
+ */
+gboolean
+ms_runtime_run(MsRuntime *self, GError **error)
+{
+	g_autofree char *status = NULL;
+	guint watchdog_id;
+	guint signal_ids[3];
+
+	self->service = g_socket_service_new();
+	if (!add_listeners(self, error))
+		return FALSE;
+	g_signal_connect(self->service, "incoming", G_CALLBACK(on_incoming), self);
+	g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), self);
+	g_signal_connect(self->server, "request-read", G_CALLBACK(on_request_read), self);
+	g_signal_connect(self->server, "request-finished", G_CALLBACK(on_request_finished), self);
+	g_signal_connect(self->server, "request-aborted", G_CALLBACK(on_request_aborted), self);
+
+	self->loop = g_main_loop_new(NULL, FALSE);
+	self->idle = ms_idle_monitor_new((guint)self->idle_timeout, on_idle_timeout, self);
+	signal_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, self);
+	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
+	signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload, self);
+	watchdog_id = ms_notify_watchdog_start();
+	g_socket_service_start(self->service);
+
+	status = g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
+	ms_notify_ready(status);
+	ms_message("%s %s ready", self->identifier, PACKAGE_VERSION);
+
+	g_main_loop_run(self->loop);
+
+	ms_notify_stopping();
+	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
+		g_source_remove(signal_ids[i]);
+	if (watchdog_id != 0)
+		g_source_remove(watchdog_id);
+	g_signal_handlers_disconnect_by_data(self->server, self);
+	soup_server_disconnect(self->server);
+	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
+		   self->requests_served,
+		   self->exit_idle ? " (idle)" : "");
+	return TRUE;
+}
+
+/**
+ * ms_runtime_quit:
+ *
+ * Starts the same graceful stop as SIGTERM; for tests and embedding.
+ */
+void
+ms_runtime_quit(MsRuntime *self)
+{
+	on_terminate(self);
+}

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+#define MS_TYPE_RUNTIME (ms_runtime_get_type())
+G_DECLARE_FINAL_TYPE(MsRuntime, ms_runtime, MS, RUNTIME, GObject)
+
+#define MS_RUNTIME_DEFAULT_IDLE_TIMEOUT 30
+
+/* called on SIGHUP; return FALSE (with @error) to keep the old state */
+typedef gboolean (*MsRuntimeReloadFunc)(gpointer user_data, GError **error);
+
+MsRuntime *
+ms_runtime_new(const char *name);
+const char *
+ms_runtime_get_name(MsRuntime *self);
+SoupServer *
+ms_runtime_get_server(MsRuntime *self);
+gboolean
+ms_runtime_parse_args(MsRuntime *self,
+		      int *argc,
+		      char ***argv,
+		      const char *summary,
+		      const GOptionEntry *extra_entries,
+		      GError **error);
+guint
+ms_runtime_get_idle_timeout(MsRuntime *self);
+void
+ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds);
+void
+ms_runtime_add_listen(MsRuntime *self, const char *spec);
+void
+ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data);
+void
+ms_runtime_set_request_logging(MsRuntime *self, gboolean enabled);
+gboolean
+ms_runtime_run(MsRuntime *self, GError **error);
+void
+ms_runtime_quit(MsRuntime *self);
+
+G_END_DECLS

@@ -1,0 +1,112 @@
+#include "config.h"
+
+#include "ms-greeter.h"
+
+G_DEFINE_QUARK(ms-greeter-error-quark, ms_greeter_error)
+G_DEFINE_INTERFACE(MsGreeter, ms_greeter, G_TYPE_OBJECT)
+
+static void
+ms_greeter_default_init(MsGreeterInterface *iface)
+{
+}
+
+/**
+ * ms_greeter_get_name:
+ *
+ * Returns: the greeter's short name, e.g. "hello": its path and its part name
+ */
+const char *
+ms_greeter_get_name(MsGreeter *self)
+{
+	g_return_val_if_fail(MS_IS_GREETER(self), NULL);
+	return MS_GREETER_GET_IFACE(self)->get_name(self);
+}
+
+/**
+ * ms_greeter_accepts_name:
+ *
+ * Returns: whether a `name` makes a difference to this greeter
+ */
+gboolean
+ms_greeter_accepts_name(MsGreeter *self)
+{
+	MsGreeterInterface *iface;
+
+	g_return_val_if_fail(MS_IS_GREETER(self), FALSE);
+	iface = MS_GREETER_GET_IFACE(self);
+	return iface->accepts_name != NULL ? iface->accepts_name(self) : TRUE;
+}
+
+/**
+ * ms_greeter_validate_name:
+ * @name: untrusted input
+ *
+ * A name is valid UTF-8 of 1–64 characters with no control characters.
+ */
+gboolean
+ms_greeter_validate_name(const char *name, GError **error)
+{
+	glong length;
+
+	if (!g_utf8_validate(name, -1, NULL)) {
+		g_set_error_literal(error,
+				    MS_GREETER_ERROR,
+				    MS_GREETER_ERROR_INVALID_NAME,
+				    "name must be valid UTF-8");
+		return FALSE;
+	}
+	length = g_utf8_strlen(name, -1);
+	if (length < 1 || length > MS_GREETER_NAME_MAX_CHARS) {
+		g_set_error(error,
+			    MS_GREETER_ERROR,
+			    MS_GREETER_ERROR_INVALID_NAME,
+			    "name must be 1 to %d characters",
+			    MS_GREETER_NAME_MAX_CHARS);
+		return FALSE;
+	}
+	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT) {
+			g_set_error_literal(error,
+					    MS_GREETER_ERROR,
+					    MS_GREETER_ERROR_INVALID_NAME,
+					    "name must not contain control characters");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/**
+ * ms_greeter_greet_async:
+ * @name: (nullable): a name validated with ms_greeter_validate_name(), or %NULL
+ * @language: the answer language, e.g. "th"
+ */
+void
+ms_greeter_greet_async(MsGreeter *self,
+		       const char *name,
+		       const char *language,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data)
+{
+	g_return_if_fail(MS_IS_GREETER(self));
+	MS_GREETER_GET_IFACE(self)->greet_async(self,
+						 name,
+						 language,
+						 cancellable,
+						 callback,
+						 user_data);
+}
+
+/**
+ * ms_greeter_greet_finish:
+ *
+ * Returns: (transfer full): the greeting message, or %NULL with @error set
+ */
+char *
+ms_greeter_greet_finish(MsGreeter *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(MS_IS_GREETER(self), NULL);
+	return MS_GREETER_GET_IFACE(self)->greet_finish(self, result, error);
+}

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/*
+ * The greeter port: something that greets, near (a service in this process) or far
+ * (an HTTP adapter calling another service). Asynchronous, because far ones are.
+ */
+#define MS_TYPE_GREETER (ms_greeter_get_type())
+G_DECLARE_INTERFACE(MsGreeter, ms_greeter, MS, GREETER, GObject)
+
+#define MS_GREETER_ERROR (ms_greeter_error_quark())
+
+typedef enum {
+	MS_GREETER_ERROR_INVALID_NAME,	/* the name is not acceptable: a client error */
+	MS_GREETER_ERROR_UNAVAILABLE,	/* a far greeter could not be reached */
+	MS_GREETER_ERROR_TIMED_OUT,	/* a far greeter did not answer in time */
+	MS_GREETER_ERROR_BAD_RESPONSE,	/* a far greeter answered something unusable */
+} MsGreeterError;
+
+#define MS_GREETER_NAME_MAX_CHARS 64
+
+struct _MsGreeterInterface {
+	GTypeInterface parent_iface;
+
+	const char *(*get_name)(MsGreeter *self);
+	gboolean (*accepts_name)(MsGreeter *self);
+	void (*greet_async)(MsGreeter *self,
+			    const char *name,
+			    const char *language,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data);
+	char *(*greet_finish)(MsGreeter *self, GAsyncResult *result, GError **error);
+};
+
+GQuark
+ms_greeter_error_quark(void);
+const char *
+ms_greeter_get_name(MsGreeter *self);
+gboolean
+ms_greeter_accepts_name(MsGreeter *self);
+gboolean
+ms_greeter_validate_name(const char *name, GError **error);
+void
+ms_greeter_greet_async(MsGreeter *self,
+		       const char *name,
+		       const char *language,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data);
+char *
+ms_greeter_greet_finish(MsGreeter *self, GAsyncResult *result, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,119 @@
+#include "config.h"
+
+#include "ms-handler-util.h"
+
+#include "common/ms-i18n.h"
+#include "common/ms-problem.h"
+
+static void
+send_not_found(SoupServerMessage *msg, const char *path)
+{
+	/* the path is client input: keep the JSON valid whatever it holds */
+	g_autofree char *safe_path = g_utf8_make_valid(path, -1);
+
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_NOT_FOUND,
+			 "not_found",
+			 N_("Not found"),
+			 N_("there is nothing at %s"),
+			 safe_path);
+}
+
+/**
+ * ms_handler_check_path:
+ * @expected_name: the resource name without its slash
+ *
+ * libsoup routes by prefix; a resource answers only its exact path.
+ *
+ * Returns: %TRUE when @path is /@expected_name, else answers 404
+ */
+gboolean
+ms_handler_check_path(SoupServerMessage *msg, const char *path, const char *expected_name)
+{
+	if (path[0] == '/' && g_strcmp0(path + 1, expected_name) == 0)
+		return TRUE;
+	send_not_found(msg, path);
+	return FALSE;
+}
+
+/**
+ * ms_handler_check_method:
+ * @allowed: the Allow header value, e.g. "GET, HEAD"
+ *
+ * Returns: %TRUE when the method is listed in @allowed, else answers 405 with Allow
+ */
+gboolean
+ms_handler_check_method(SoupServerMessage *msg, const char *allowed)
+{
+	const char *method = soup_server_message_get_method(msg);
+
+	if (soup_header_contains(allowed, method))
+		return TRUE;
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Allow",
+				     allowed);
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_METHOD_NOT_ALLOWED,
+			 "method_not_allowed",
+			 N_("Method not allowed"),
+			 N_("%s is not allowed here; use %s"),
+			 method,
+			 allowed);
+	return FALSE;
+}
+
+/**
+ * ms_handler_check_query:
+ * @query: (nullable): the decoded query
+ * @allowed_key: (nullable): the one parameter the resource takes
+ *
+ * Unknown query parameters are errors, not silence.
+ *
+ * Returns: %TRUE when every parameter is known, else answers 400
+ */
+gboolean
+ms_handler_check_query(SoupServerMessage *msg, GHashTable *query, const char *allowed_key)
+{
+	GHashTableIter iter;
+	const char *key;
+
+	if (query == NULL)
+		return TRUE;
+	g_hash_table_iter_init(&iter, query);
+	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
+		g_autofree char *safe_key = NULL;
+
+		if (g_strcmp0(key, allowed_key) == 0)
+			continue;
+		safe_key = g_utf8_make_valid(key, -1);
+		ms_problem_sendf(msg,
+				 SOUP_STATUS_BAD_REQUEST,
+				 "unknown_parameter",
+				 N_("Unknown query parameter"),
+				 N_("this resource takes no query parameter named “%s”"),
+				 safe_key);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+not_found_handler(SoupServer *server,
+		  SoupServerMessage *msg,
+		  const char *path,
+		  GHashTable *query,
+		  gpointer user_data)
+{
+	send_not_found(msg, path);
+}
+
+/**
+ * ms_handler_register_not_found:
+ *
+ * Answers every path no handler claims with a 404 problem.
+ */
+void
+ms_handler_register_not_found(SoupServer *server)
+{
+	soup_server_add_handler(server, NULL, not_found_handler, NULL, NULL);
+}

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+gboolean
+ms_handler_check_path(SoupServerMessage *msg, const char *path, const char *expected_name);
+gboolean
+ms_handler_check_method(SoupServerMessage *msg, const char *allowed);
+gboolean
+ms_handler_check_query(SoupServerMessage *msg, GHashTable *query, const char *allowed_key);
+void
+ms_handler_register_not_found(SoupServer *server);
+
+G_END_DECLS
