@@ -32,6 +32,7 @@ struct _MsRuntime {
 	GStrv listen_specs;
 	int idle_timeout;
 	GHashTable *waiting; /* messages started but not read: idle connections */
+	GHashTable *live;    /* every message not yet finalized, each holding the idle monitor */
 	gboolean request_logging;
 	gboolean stopping;
 	gboolean exit_idle;
@@ -43,6 +44,9 @@ struct _MsRuntime {
 G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
 static GQuark start_time_quark;
+
+static void
+on_message_gone(gpointer user_data, GObject *where_the_object_was);
 
 static void
 ms_runtime_finalize(GObject *object)
@@ -57,6 +61,14 @@ ms_runtime_finalize(GObject *object)
 	g_clear_object(&self->server);
 	g_clear_pointer(&self->idle, ms_idle_monitor_free);
 	g_clear_pointer(&self->waiting, g_hash_table_unref);
+	if (self->live != NULL) {
+		GHashTableIter iter;
+		gpointer msg;
+		g_hash_table_iter_init(&iter, self->live);
+		while (g_hash_table_iter_next(&iter, &msg, NULL))
+			g_object_weak_unref(msg, on_message_gone, self);
+	}
+	g_clear_pointer(&self->live, g_hash_table_unref);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
 	g_free(self->identifier);
@@ -78,6 +90,7 @@ ms_runtime_init(MsRuntime *self)
 	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
 	self->waiting = g_hash_table_new(NULL, NULL);
+	self->live = g_hash_table_new(NULL, NULL);
 }
 
 /**
@@ -248,9 +261,14 @@ on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 
 	/*
 	 * libsoup starts a message as soon as a connection can carry one, so an open
-	 * keep-alive connection counts as busy until it closes.
+	 * keep-alive connection counts as busy until it closes. The hold ends when the
+	 * message is finalized: libsoup emits neither request-finished nor
+	 * request-aborted for a message whose connection closed before its request
+	 * line arrived (an idle keep-alive connection going away).
 	 */
 	ms_idle_monitor_hold(self->idle);
+	g_hash_table_add(self->live, msg);
+	g_object_weak_ref(G_OBJECT(msg), on_message_gone, self);
 	if (!self->stopping) {
 		g_hash_table_add(self->waiting, msg);
 		return;
@@ -317,6 +335,17 @@ maybe_quit_after_stop(MsRuntime *self)
 }
 
 static void
+on_message_gone(gpointer user_data, GObject *where_the_object_was)
+{
+	MsRuntime *self = user_data;
+
+	g_hash_table_remove(self->waiting, where_the_object_was);
+	g_hash_table_remove(self->live, where_the_object_was);
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
+}
+
+static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
@@ -327,8 +356,6 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 		self->requests_served++;
 		log_request(self, msg);
 	}
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
 }
 
 static void
@@ -337,8 +364,6 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 	MsRuntime *self = user_data;
 
 	g_hash_table_remove(self->waiting, msg);
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
 }
 
 static void
