@@ -137,6 +137,18 @@ ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds)
 	self->idle_timeout = (int)seconds;
 }
 
+/**
+ * ms_runtime_get_listen_specs:
+ *
+ * Returns: (transfer none): the --listen specs, for binaries that run their own
+ *   server loop (the gateway's worker threads)
+ */
+const char *const *
+ms_runtime_get_listen_specs(MsRuntime *self)
+{
+	return (const char *const *)self->listen_specs;
+}
+
 void
 ms_runtime_add_listen(MsRuntime *self, const char *spec)
 {

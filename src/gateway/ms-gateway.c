@@ -352,8 +352,10 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
  * @server: a server whose main context is the calling thread's default one
  *
  * Serves the gateway on @server: one worker with its own upstream pool.
+ *
+ * Returns: (transfer none): the worker, owned by the gateway
  */
-void
+MsGatewayWorker *
 ms_gateway_attach(MsGateway *self, SoupServer *server)
 {
 	MsGatewayWorker *worker = g_new0(MsGatewayWorker, 1);
@@ -366,5 +368,40 @@ ms_gateway_attach(MsGateway *self, SoupServer *server)
 	soup_server_add_handler(server, NULL, handler, worker, NULL);
 	g_signal_connect(server, "request-finished", G_CALLBACK(on_request_finished), worker);
 	g_signal_connect(server, "request-aborted", G_CALLBACK(on_request_aborted), worker);
+	g_mutex_lock(&self->lock);
 	g_ptr_array_add(self->workers, worker);
+	g_mutex_unlock(&self->lock);
+	return worker;
+}
+
+/**
+ * ms_gateway_detach:
+ *
+ * Undoes ms_gateway_attach(); call from the worker's own thread.
+ */
+void
+ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
+{
+	g_mutex_lock(&self->lock);
+	g_ptr_array_remove_fast(self->workers, worker);
+	g_mutex_unlock(&self->lock);
+}
+
+/**
+ * ms_gateway_worker_is_busy:
+ *
+ * Returns: %TRUE while a request on @socket is being answered
+ */
+gboolean
+ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocket *socket)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	g_hash_table_iter_init(&iter, worker->requests);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) == socket)
+			return TRUE;
+	}
+	return FALSE;
 }

@@ -19,6 +19,7 @@ G_DECLARE_FINAL_TYPE(MsGateway, ms_gateway, MS, GATEWAY, GObject)
 #define MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID "0b88bb6f159c4945bb886a30c54524eb"
 
 typedef struct _MsGatewayRequest MsGatewayRequest;
+typedef struct _MsGatewayWorker MsGatewayWorker;
 
 /*
  * A filter runs on every routed request before it is proxied, in the order
@@ -35,8 +36,12 @@ void
 ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config);
 gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
-void
+MsGatewayWorker *
 ms_gateway_attach(MsGateway *self, SoupServer *server);
+void
+ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
+gboolean
+ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocket *socket);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 

@@ -3,14 +3,61 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
+#include "gateway/ms-gateway-server.h"
 #include "gateway/ms-gateway.h"
 
 typedef struct {
 	MsGateway *gateway;
 	char *config_path;
 } Reload;
+
+static GPtrArray *
+listen_sockets(MsRuntime *runtime, GError **error)
+{
+	g_autoptr(GPtrArray) sockets = ms_listen_sockets_from_systemd(error);
+	const char *const *specs = ms_runtime_get_listen_specs(runtime);
+
+	if (sockets == NULL)
+		return NULL;
+	for (guint i = 0; sockets->len == 0 && specs[i] != NULL; i++) {
+		GSocket *socket = ms_listen_socket_open(specs[i], error);
+		if (socket == NULL)
+			return NULL;
+		g_ptr_array_add(sockets, socket);
+	}
+	if (sockets->len == 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_INITIALIZED,
+			    "no socket to listen on: start through systemd socket activation "
+			    "or pass --listen=unix:PATH or --listen=tcp:HOST:PORT");
+		return NULL;
+	}
+	return g_steal_pointer(&sockets);
+}
+
+/* worker threads, each with its own loop, server and pools */
+static int
+run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char *config_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) sockets = listen_sockets(runtime, &error);
+
+	if (sockets == NULL ||
+	    !ms_gateway_server_run(gateway,
+				   sockets,
+				   n_workers,
+				   ms_runtime_get_idle_timeout(runtime),
+				   config_path,
+				   &error)) {
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
 
 static gboolean
 reload_config(gpointer user_data, GError **error)
@@ -29,6 +76,8 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *config_path = NULL;
 	gboolean check_config = FALSE;
+	gint workers = -1;
+	guint n_workers;
 	Reload reload = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config",
@@ -45,6 +94,13 @@ main(int argc, char **argv)
 		  &check_config,
 		  "Validate the configuration, then exit 0 (valid) or 1",
 		  NULL },
+		{ "workers",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &workers,
+		  "Serve with N threads (default: [gateway] workers, 0 = one per CPU)",
+		  "N" },
 		{ NULL }
 	};
 
@@ -76,6 +132,12 @@ main(int argc, char **argv)
 	}
 
 	gateway = ms_gateway_new(config);
+	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
+	if (n_workers == 0)
+		n_workers = g_get_num_processors();
+	if (n_workers > 1)
+		return run_workers(runtime, gateway, n_workers, config_path);
+
 	ms_runtime_set_request_logging(runtime, FALSE);
 	ms_gateway_attach(gateway, ms_runtime_get_server(runtime));
 	reload.gateway = gateway;
