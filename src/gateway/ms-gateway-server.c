@@ -28,7 +28,7 @@ typedef struct {
 	MsGatewayWorker *gateway_worker;
 	GPtrArray *accept_sources; /* GSource */
 	GPtrArray *listen_sockets; /* dups of the shared listening sockets */
-	GHashTable *connections;   /* GSocket (ref) of accepted clients */
+	GHashTable *connections;   /* GSocket → its client GSocketAddress, both owned */
 	gint open;		   /* connections, read by the main thread */
 	gboolean stopping;
 	GMutex ready_lock;
@@ -117,7 +117,9 @@ on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
 			ms_warning("accepting a connection failed: %s", error->message);
 			continue;
 		}
-		g_hash_table_add(worker->connections, g_steal_pointer(&client));
+		g_hash_table_insert(worker->connections,
+				    g_steal_pointer(&client),
+				    g_steal_pointer(&remote));
 	}
 	g_atomic_int_set(&worker->open, (gint)g_hash_table_size(worker->connections));
 	return G_SOURCE_CONTINUE;
@@ -134,17 +136,17 @@ worker_sweep(gpointer user_data)
 	Worker *worker = user_data;
 	GHashTableIter iter;
 	gpointer socket;
+	gpointer remote;
 
 	g_hash_table_iter_init(&iter, worker->connections);
-	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
+	while (g_hash_table_iter_next(&iter, &socket, &remote)) {
 		if (g_socket_is_closed(socket)) {
 			g_hash_table_iter_remove(&iter);
 			continue;
 		}
-		if (ms_gateway_worker_is_busy(worker->gateway_worker, socket))
+		if (!worker->stopping && g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) == 0)
 			continue;
-		if (worker->stopping ||
-		    g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0) {
+		if (!ms_gateway_worker_is_busy(worker->gateway_worker, remote)) {
 			g_socket_shutdown(socket, TRUE, TRUE, NULL);
 			g_socket_close(socket, NULL);
 			g_hash_table_iter_remove(&iter);
@@ -277,7 +279,7 @@ worker_start(Server *server, guint index, GError **error)
 	worker->loop = g_main_loop_new(worker->context, FALSE);
 	worker->accept_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
 	worker->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
-	worker->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	worker->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, g_object_unref);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
 	worker->thread = g_thread_new(name, worker_thread, worker);

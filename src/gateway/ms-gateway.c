@@ -389,18 +389,35 @@ ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
 
 /**
  * ms_gateway_worker_is_busy:
+ * @remote: the client address of a connection handed to the worker's server
  *
- * Returns: %TRUE while a request on @socket is being answered
+ * libsoup gives no GSocket for connections passed to soup_server_accept_iostream(),
+ * so a connection is found by its client address.
+ *
+ * Returns: %TRUE while a request from @remote is being answered
  */
 gboolean
-ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocket *socket)
+ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote)
 {
 	GHashTableIter iter;
 	gpointer msg;
 
+	if (!G_IS_INET_SOCKET_ADDRESS(remote))
+		return g_hash_table_size(worker->requests) > 0;
 	g_hash_table_iter_init(&iter, worker->requests);
 	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) == socket)
+		GSocketAddress *address = soup_server_message_get_remote_address(msg);
+		GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(remote);
+		GInetSocketAddress *b;
+
+		if (address == remote)
+			return TRUE;
+		if (!G_IS_INET_SOCKET_ADDRESS(address))
+			continue;
+		b = G_INET_SOCKET_ADDRESS(address);
+		if (g_inet_socket_address_get_port(a) == g_inet_socket_address_get_port(b) &&
+		    g_inet_address_equal(g_inet_socket_address_get_address(a),
+					 g_inet_socket_address_get_address(b)))
 			return TRUE;
 	}
 	return FALSE;
