@@ -303,21 +303,24 @@ query_number_get(SoupServerMessage *msg,
 {
 	const char *text = query != NULL ? g_hash_table_lookup(query, key) : NULL;
 	g_autofree char *safe = NULL;
+	g_autofree char *min_text = NULL;
+	g_autofree char *max_text = NULL;
 
 	if (text == NULL)
 		return TRUE;
 	if (g_ascii_string_to_unsigned(text, 10, min, max, value, NULL))
 		return TRUE;
 	safe = g_utf8_make_valid(text, -1);
+	min_text = g_strdup_printf("%" G_GUINT64_FORMAT, min);
+	max_text = g_strdup_printf("%" G_GUINT64_FORMAT, max);
 	ms_problem_sendf(msg,
 			 SOUP_STATUS_BAD_REQUEST,
 			 "invalid_parameter",
 			 N_("Invalid query parameter"),
-			 N_("%s must be a whole number from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-			    ", not “%s”"),
+			 N_("%s must be a whole number from %s to %s, not “%s”"),
 			 key,
-			 min,
-			 max,
+			 min_text,
+			 max_text,
 			 safe);
 	return FALSE;
 }
