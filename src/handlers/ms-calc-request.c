@@ -38,7 +38,7 @@ request_error_set(GError **error,
  * doubles, correctly rounded.
  */
 static GString *
-widen_long_integers(const char *data, gsize length)
+widen_long_integers(const char *data, gsize length, gboolean *escaped_nul)
 {
 	GString *out = g_string_sized_new(length + 16);
 	gboolean in_string = FALSE;
@@ -51,6 +51,9 @@ widen_long_integers(const char *data, gsize length)
 
 		if (in_string) {
 			g_string_append_c(out, c);
+			/* C strings end at NUL: "1\u00002" would be read as "1" */
+			if (c == '\\' && length - i >= 6 && memcmp(data + i + 1, "u0000", 5) == 0)
+				*escaped_nul = TRUE;
 			if (c == '\\' && i + 1 < length)
 				g_string_append_c(out, data[++i]);
 			else if (c == '"')
@@ -83,12 +86,35 @@ widen_long_integers(const char *data, gsize length)
 	return out;
 }
 
+/* json-glib keeps the last of repeated members; a repeated field is an error here */
+typedef struct {
+	GHashTable *counts; /* JsonObject → members seen */
+	char *duplicate;    /* the first repeated name */
+} DuplicateCheck;
+
+static void
+on_object_member(JsonParser *parser, JsonObject *object, const char *name, gpointer user_data)
+{
+	DuplicateCheck *check = user_data;
+	guint seen = GPOINTER_TO_UINT(g_hash_table_lookup(check->counts, object)) + 1;
+
+	/* emitted after the member went in: more seen than held means one was replaced */
+	g_hash_table_insert(check->counts, object, GUINT_TO_POINTER(seen));
+	if (seen > json_object_get_size(object) && check->duplicate == NULL)
+		check->duplicate = g_strdup(name);
+}
+
 static JsonObject *
 decode_object(const char *data, gsize length, const char *language, GError **error)
 {
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GError) parse_error = NULL;
 	g_autoptr(GString) text = NULL;
+	g_autoptr(GHashTable) counts = g_hash_table_new(NULL, NULL);
+	g_autofree char *duplicate = NULL;
+	DuplicateCheck check = { counts, NULL };
+	gboolean parsed;
+	gboolean escaped_nul = FALSE;
 	JsonNode *root;
 
 	if (length == 0) {
@@ -105,8 +131,18 @@ decode_object(const char *data, gsize length, const char *language, GError **err
 				  N_("the body is not valid JSON: it contains a NUL byte"));
 		return NULL;
 	}
-	text = widen_long_integers(data, length);
-	if (!json_parser_load_from_data(parser, text->str, (gssize)text->len, &parse_error)) {
+	text = widen_long_integers(data, length, &escaped_nul);
+	if (escaped_nul) {
+		request_error_set(error,
+				  MS_CALC_REQUEST_ERROR_NOT_JSON,
+				  language,
+				  N_("strings in the body must not contain \\u0000"));
+		return NULL;
+	}
+	g_signal_connect(parser, "object-member", G_CALLBACK(on_object_member), &check);
+	parsed = json_parser_load_from_data(parser, text->str, (gssize)text->len, &parse_error);
+	duplicate = g_steal_pointer(&check.duplicate);
+	if (!parsed) {
 		request_error_set(error,
 				  MS_CALC_REQUEST_ERROR_NOT_JSON,
 				  language,
@@ -120,6 +156,14 @@ decode_object(const char *data, gsize length, const char *language, GError **err
 				  MS_CALC_REQUEST_ERROR_NOT_OBJECT,
 				  language,
 				  N_("the body must be a JSON object"));
+		return NULL;
+	}
+	if (duplicate != NULL) {
+		request_error_set(error,
+				  MS_CALC_REQUEST_ERROR_DUPLICATE_FIELD,
+				  language,
+				  N_("the field “%s” appears more than once"),
+				  duplicate);
 		return NULL;
 	}
 	return json_object_ref(json_node_get_object(root));

@@ -35,6 +35,7 @@ static const ErrorMapping error_mappings[] = {
 	{ 0, MS_CALC_REQUEST_ERROR_WRONG_TYPE, 400, "wrong_type", N_("Wrong field type") },
 	{ 0, MS_CALC_REQUEST_ERROR_UNKNOWN_FIELD, 400, "unknown_field", N_("Unknown field") },
 	{ 0, MS_CALC_REQUEST_ERROR_OUT_OF_RANGE, 400, "out_of_range", N_("Number out of range") },
+	{ 0, MS_CALC_REQUEST_ERROR_DUPLICATE_FIELD, 400, "duplicate_field", N_("Duplicate field") },
 	{ 1, MS_CALC_ERROR_SYNTAX, 400, "syntax_error", N_("Syntax error") },
 	{ 1, MS_CALC_ERROR_TOO_LONG, 400, "expression_too_long", N_("Expression too long") },
 	{ 1, MS_CALC_ERROR_TOO_DEEP, 400, "expression_too_deep", N_("Expression nested too deeply") },

@@ -242,9 +242,12 @@ test_body_checks(Fixture *f, gconstpointer data)
 		{ "{\"a\":1,\"b\":[2]}", "wrong_type", "“b”" },
 		{ "{\"a\":1,\"b\":2,\"c\":3}", "unknown_field", "“c”" },
 		{ "{\"a\":1e999,\"b\":2}", "out_of_range", "“a”" },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", "duplicate_field", "“a” appears more than once" },
+		{ "{\"a\":{\"x\":1,\"x\":2},\"b\":2}", "duplicate_field", "“x”" },
 	};
 	g_autoptr(MsCalcTestResponse) eval_r = NULL;
 	g_autoptr(MsCalcTestResponse) eval_extra = NULL;
+	g_autoptr(MsCalcTestResponse) eval_nul = NULL;
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(MsCalcTestResponse) r = post(f, "/calc/add", cases[i].body);
@@ -253,6 +256,8 @@ test_body_checks(Fixture *f, gconstpointer data)
 	eval_r = post(f, "/calc/eval", "{\"expression\":12}");
 	assert_problem(eval_r, 400, "wrong_type", "must be a string");
 	eval_extra = post(f, "/calc/eval", "{\"expression\":\"1\",\"a\":1}");
+	eval_nul = post(f, "/calc/eval", "{\"expression\":\"1\\u00002\"}");
+	assert_problem(eval_nul, 400, "invalid_json", "u0000");
 	assert_problem(eval_extra, 400, "unknown_field", "“a”");
 }
 
