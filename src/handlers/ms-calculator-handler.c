@@ -19,6 +19,7 @@
  */
 
 static const char *const binary_operations[] = { "add", "sub", "mul", "div", NULL };
+static const char *const history_keys[] = { "limit", "before", NULL };
 
 typedef struct {
 	GQuark domain;
@@ -326,32 +327,6 @@ query_number_get(SoupServerMessage *msg,
 	return FALSE;
 }
 
-static gboolean
-check_history_query(SoupServerMessage *msg, GHashTable *query)
-{
-	GHashTableIter iter;
-	const char *key;
-
-	if (query == NULL)
-		return TRUE;
-	g_hash_table_iter_init(&iter, query);
-	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
-		g_autofree char *safe_key = NULL;
-
-		if (g_strcmp0(key, "limit") == 0 || g_strcmp0(key, "before") == 0)
-			continue;
-		safe_key = g_utf8_make_valid(key, -1);
-		ms_problem_sendf(msg,
-				 SOUP_STATUS_BAD_REQUEST,
-				 "unknown_parameter",
-				 N_("Unknown query parameter"),
-				 N_("this resource takes no query parameter named “%s”"),
-				 safe_key);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 static void
 handle_history_get(SoupServerMessage *msg, MsCalculatorService *service, GHashTable *query)
 {
@@ -363,7 +338,7 @@ handle_history_get(SoupServerMessage *msg, MsCalculatorService *service, GHashTa
 	gint64 next_before = 0;
 	GString *out;
 
-	if (user == NULL || !check_history_query(msg, query) ||
+	if (user == NULL || !ms_handler_check_query_keys(msg, query, history_keys) ||
 	    !query_number_get(msg, query, "limit", 1, MS_HISTORY_LIMIT_MAX, &limit) ||
 	    !query_number_get(msg, query, "before", 1, G_MAXINT64, &before))
 		return;
