@@ -101,7 +101,7 @@ on_object_member(JsonParser *parser, JsonObject *object, const char *name, gpoin
 	/* emitted after the member went in: more seen than held means one was replaced */
 	g_hash_table_insert(check->counts, object, GUINT_TO_POINTER(seen));
 	if (seen > json_object_get_size(object) && check->duplicate == NULL)
-		check->duplicate = g_strdup(name);
+		check->duplicate = g_utf8_make_valid(name, -1);
 }
 
 static JsonObject *
@@ -143,11 +143,13 @@ decode_object(const char *data, gsize length, const char *language, GError **err
 	parsed = json_parser_load_from_data(parser, text->str, (gssize)text->len, &parse_error);
 	duplicate = g_steal_pointer(&check.duplicate);
 	if (!parsed) {
+		/* json-glib quotes the offending bytes, which need not be UTF-8 */
+		g_autofree char *reason = g_utf8_make_valid(parse_error->message, -1);
 		request_error_set(error,
 				  MS_CALC_REQUEST_ERROR_NOT_JSON,
 				  language,
 				  N_("the body is not valid JSON: %s"),
-				  parse_error->message);
+				  reason);
 		return NULL;
 	}
 	root = json_parser_get_root(parser);
@@ -176,11 +178,13 @@ check_fields(JsonObject *object, const char *const *allowed, const char *languag
 
 	for (GList *l = members; l != NULL; l = l->next) {
 		if (!g_strv_contains(allowed, l->data)) {
+			/* json-glib lets lone surrogates (\ud800) through as invalid UTF-8 */
+			g_autofree char *safe = g_utf8_make_valid(l->data, -1);
 			request_error_set(error,
 					  MS_CALC_REQUEST_ERROR_UNKNOWN_FIELD,
 					  language,
 					  N_("unknown field “%s”"),
-					  (const char *)l->data);
+					  safe);
 			return FALSE;
 		}
 	}
@@ -273,6 +277,15 @@ ms_calc_request_decode_expression(const char *data,
 				  MS_CALC_REQUEST_ERROR_WRONG_TYPE,
 				  language,
 				  N_("the field “%s” must be a string"),
+				  "expression");
+		return NULL;
+	}
+	if (!g_utf8_validate(json_node_get_string(node), -1, NULL)) {
+		request_error_set(error,
+				  MS_CALC_REQUEST_ERROR_WRONG_TYPE,
+				  language,
+				  N_("the field “%s” must be valid Unicode text, without lone "
+				     "surrogates"),
 				  "expression");
 		return NULL;
 	}

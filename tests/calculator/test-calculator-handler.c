@@ -248,6 +248,8 @@ test_body_checks(Fixture *f, gconstpointer data)
 	g_autoptr(MsCalcTestResponse) eval_r = NULL;
 	g_autoptr(MsCalcTestResponse) eval_extra = NULL;
 	g_autoptr(MsCalcTestResponse) eval_nul = NULL;
+	g_autoptr(MsCalcTestResponse) eval_surrogate = NULL;
+	g_autoptr(MsCalcTestResponse) key_surrogate = NULL;
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(MsCalcTestResponse) r = post(f, "/calc/add", cases[i].body);
@@ -258,6 +260,11 @@ test_body_checks(Fixture *f, gconstpointer data)
 	eval_extra = post(f, "/calc/eval", "{\"expression\":\"1\",\"a\":1}");
 	eval_nul = post(f, "/calc/eval", "{\"expression\":\"1\\u00002\"}");
 	assert_problem(eval_nul, 400, "invalid_json", "u0000");
+	/* found by the fuzzer: json-glib turns a lone surrogate into invalid UTF-8 */
+	eval_surrogate = post(f, "/calc/eval", "{\"expression\":\"2*3+\\ud8004)\"}");
+	assert_problem(eval_surrogate, 400, "wrong_type", "Unicode");
+	key_surrogate = post(f, "/calc/eval", "{\"expression\":\"1\",\"\\udc00\":1}");
+	assert_problem(key_surrogate, 400, "invalid_json", NULL);
 	assert_problem(eval_extra, 400, "unknown_field", "“a”");
 }
 

@@ -10,8 +10,17 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
 
 /*
  * The calculator's request body decoders on arbitrary bytes: never a crash, every
- * refusal a MsCalcRequestError, every accepted operand finite.
+ * refusal a MsCalcRequestError whose message is valid UTF-8 (it becomes a problem
+ * detail), every accepted operand finite, every accepted expression valid UTF-8.
  */
+static void
+check_error(const GError *error)
+{
+	if (error == NULL || error->domain != MS_CALC_REQUEST_ERROR ||
+	    !g_utf8_validate(error->message, -1, NULL))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 {
@@ -25,16 +34,15 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	if (ms_calc_request_decode_operands((const char *)data, size, NULL, &a, &b, &error)) {
 		if (!isfinite(a) || !isfinite(b))
 			abort();
-	} else if (error == NULL || error->domain != MS_CALC_REQUEST_ERROR) {
-		abort();
+	} else {
+		check_error(error);
 	}
 	expression = ms_calc_request_decode_expression((const char *)data,
 						       size,
 						       NULL,
 						       &expression_error);
-	if (expression == NULL &&
-	    (expression_error == NULL || expression_error->domain != MS_CALC_REQUEST_ERROR))
-		abort();
+	if (expression == NULL)
+		check_error(expression_error);
 	if (expression != NULL && !g_utf8_validate(expression, -1, NULL))
 		abort();
 	return 0;

@@ -21,7 +21,9 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	double value = 0, reread = 0;
 
 	if (!ms_expression_evaluate((const char *)data, size, NULL, &value, &error)) {
-		if (error == NULL || error->domain != MS_CALC_ERROR)
+		/* the message becomes a problem detail: it must be UTF-8 */
+		if (error == NULL || error->domain != MS_CALC_ERROR ||
+		    !g_utf8_validate(error->message, -1, NULL))
 			abort();
 		return 0;
 	}
