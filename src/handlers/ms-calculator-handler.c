@@ -280,8 +280,8 @@ entry_append(GString *out, const MsHistoryEntry *entry)
 	g_autoptr(GDateTime) seconds =
 	    g_date_time_new_from_unix_utc(entry->created_at / G_USEC_PER_SEC);
 	g_autoptr(GDateTime) created =
-	    g_date_time_add(seconds, entry->created_at % G_USEC_PER_SEC);
-	g_autofree char *created_text = g_date_time_format_iso8601(created);
+	    seconds != NULL ? g_date_time_add(seconds, entry->created_at % G_USEC_PER_SEC) : NULL;
+	g_autofree char *created_text = created != NULL ? g_date_time_format_iso8601(created) : NULL;
 
 	g_string_append_printf(out, "{\"id\":%" G_GINT64_FORMAT ",\"expression\":", entry->id);
 	json_append_string(out, entry->expression);
@@ -290,7 +290,11 @@ entry_append(GString *out, const MsHistoryEntry *entry)
 	g_string_append(out, ",\"user\":");
 	json_append_string(out, entry->user);
 	g_string_append(out, ",\"created_at\":");
-	json_append_string(out, created_text);
+	/* a time outside GDateTime's years 1-9999 can only come from a damaged store */
+	if (created_text != NULL)
+		json_append_string(out, created_text);
+	else
+		g_string_append(out, "null");
 	g_string_append_c(out, '}');
 }
 
@@ -407,10 +411,12 @@ calculator_handler(SoupServer *server,
 	if (g_strcmp0(name, "history") == 0) {
 		if (!ms_handler_check_method(msg, "GET, HEAD, DELETE"))
 			return;
-		if (g_strcmp0(soup_server_message_get_method(msg), "DELETE") == 0)
-			handle_history_delete(msg, service);
-		else
+		if (g_strcmp0(soup_server_message_get_method(msg), "DELETE") == 0) {
+			if (ms_handler_check_query(msg, query, NULL))
+				handle_history_delete(msg, service);
+		} else {
 			handle_history_get(msg, service, query);
+		}
 		return;
 	}
 	/* reuses the shared 404 */

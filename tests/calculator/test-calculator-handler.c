@@ -371,6 +371,23 @@ test_history(Fixture *f, gconstpointer data)
 }
 
 static void
+test_history_damaged_time(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MsCalcTestResponse) r = NULL;
+	g_autoptr(MsCalcTestResponse) delete_query = NULL;
+
+	/* year 292277: not representable in RFC 3339, so null rather than a crash */
+	g_assert_true(
+	    ms_history_store_append(f->store, "ada", "1", 1, G_MAXINT64 / 2, NULL, NULL));
+	r = request_as(f, "GET", "/calc/history", NULL, "ada");
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_true(json_object_get_null_member(
+	    json_array_get_object_element(items(r), 0), "created_at"));
+	delete_query = request_as(f, "DELETE", "/calc/history?all=1", NULL, "ada");
+	assert_problem(delete_query, 400, "unknown_parameter", "“all”");
+}
+
+static void
 test_history_query(Fixture *f, gconstpointer data)
 {
 	static const char *const bad[] = {
@@ -468,6 +485,7 @@ main(int argc, char **argv)
 	ADD("/calculator-handler/routing", test_routing);
 	ADD("/calculator-handler/history", test_history);
 	ADD("/calculator-handler/history-query", test_history_query);
+	ADD("/calculator-handler/history-damaged-time", test_history_damaged_time);
 	ADD("/calculator-handler/invalid-user", test_invalid_user);
 	ADD("/calculator-handler/store-unavailable", test_store_unavailable);
 	ADD("/calculator-handler/thai", test_thai);
