@@ -39,7 +39,7 @@ static const ErrorMapping error_mappings[] = {
 	{ 0, MS_CALC_REQUEST_ERROR_DUPLICATE_FIELD, 400, "duplicate_field", N_("Duplicate field") },
 	{ 1, MS_CALC_ERROR_SYNTAX, 400, "syntax_error", N_("Syntax error") },
 	{ 1, MS_CALC_ERROR_TOO_LONG, 400, "expression_too_long", N_("Expression too long") },
-	{ 1, MS_CALC_ERROR_TOO_DEEP, 400, "expression_too_deep", N_("Expression nested too deeply") },
+	{ 1, MS_CALC_ERROR_TOO_DEEP, 400, "expression_too_deep", N_("Expression too deep") },
 	{ 1, MS_CALC_ERROR_DIVISION_BY_ZERO, 422, "division_by_zero", N_("Division by zero") },
 	{ 1, MS_CALC_ERROR_OVERFLOW, 422, "overflow", N_("Overflow") },
 	{ 1, MS_CALC_ERROR_NON_FINITE, 422, "non_finite", N_("Result is not a finite number") },
@@ -281,7 +281,8 @@ entry_append(GString *out, const MsHistoryEntry *entry)
 	    g_date_time_new_from_unix_utc(entry->created_at / G_USEC_PER_SEC);
 	g_autoptr(GDateTime) created =
 	    seconds != NULL ? g_date_time_add(seconds, entry->created_at % G_USEC_PER_SEC) : NULL;
-	g_autofree char *created_text = created != NULL ? g_date_time_format_iso8601(created) : NULL;
+	g_autofree char *created_text =
+	    created != NULL ? g_date_time_format_iso8601(created) : NULL;
 
 	g_string_append_printf(out, "{\"id\":%" G_GINT64_FORMAT ",\"expression\":", entry->id);
 	json_append_string(out, entry->expression);

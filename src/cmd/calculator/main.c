@@ -62,7 +62,11 @@ main(int argc, char **argv)
 	}
 	store = ms_sqlite_history_store_new(path, MS_SQLITE_HISTORY_BUSY_TIMEOUT_MS, &error);
 	if (store == NULL) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot open the history: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_CRITICAL,
+			      NULL,
+			      0,
+			      "cannot open the history: %s",
+			      error->message);
 		return EXIT_FAILURE;
 	}
 	service = ms_calculator_service_new(store);

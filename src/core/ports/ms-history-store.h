@@ -49,7 +49,10 @@ struct _MsHistoryStoreInterface {
 			   gint64 before_id,
 			   guint limit,
 			   GError **error);
-	gboolean (*clear)(MsHistoryStore *self, const char *user, guint64 *n_deleted, GError **error);
+	gboolean (*clear)(MsHistoryStore *self,
+			  const char *user,
+			  guint64 *n_deleted,
+			  GError **error);
 };
 
 GQuark

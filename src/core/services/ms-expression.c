@@ -441,7 +441,10 @@ ms_expression_evaluate(const char *text,
 	}
 	skip_space(&p);
 	if (p.pos == length) {
-		calc_error_set(error, MS_CALC_ERROR_SYNTAX, language, N_("the expression is empty"));
+		calc_error_set(error,
+			       MS_CALC_ERROR_SYNTAX,
+			       language,
+			       N_("the expression is empty"));
 		return FALSE;
 	}
 	if (!parse_sum(&p, &value))
