@@ -29,8 +29,30 @@ typedef struct {
 	MsHistoryStore *store;
 	MsCalculatorService *service;
 	SoupServer *server;
+	GSocketService *service_listener;
 	SoupSession *session;
 } Fixture;
+
+/* accept the way MsRuntime does: libsoup 3.2's own listener leaks accepted sockets */
+static gboolean
+on_incoming(GSocketService *listener,
+	    GSocketConnection *connection,
+	    GObject *source,
+	    gpointer user_data)
+{
+	Fixture *f = user_data;
+	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
+	g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(soup_server_accept_iostream(f->server,
+						  G_IO_STREAM(connection),
+						  local,
+						  remote,
+						  &error));
+	g_assert_no_error(error);
+	return TRUE;
+}
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
@@ -55,8 +77,14 @@ fixture_setup(Fixture *f, gconstpointer data)
 	address = g_unix_socket_address_new(f->socket_path);
 	g_assert_true(g_socket_bind(socket, address, TRUE, &error));
 	g_assert_true(g_socket_listen(socket, &error));
-	g_assert_true(soup_server_listen_socket(f->server, socket, 0, &error));
+	f->service_listener = g_socket_service_new();
+	g_assert_true(g_socket_listener_add_socket(G_SOCKET_LISTENER(f->service_listener),
+						   socket,
+						   NULL,
+						   &error));
 	g_assert_no_error(error);
+	g_signal_connect(f->service_listener, "incoming", G_CALLBACK(on_incoming), f);
+	g_socket_service_start(f->service_listener);
 	f->session = ms_calc_test_session_new(f->socket_path);
 }
 
@@ -64,6 +92,9 @@ static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
 	g_clear_object(&f->session);
+	g_socket_service_stop(f->service_listener);
+	g_socket_listener_close(G_SOCKET_LISTENER(f->service_listener));
+	g_clear_object(&f->service_listener);
 	soup_server_disconnect(f->server);
 	g_clear_object(&f->server);
 	g_clear_object(&f->service);
