@@ -3,6 +3,9 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
+#include <sqlite3.h>
+
+#include "adapters/ms-sqlite-history-store.h"
 #include "common/ms-log.h"
 #include "handlers/ms-calculator-handler.h"
 #include "ms-calc-test-client.h"
@@ -64,7 +67,14 @@ fixture_setup(Fixture *f, gconstpointer data)
 	f->dir = g_dir_make_tmp("ms-calc-handler-XXXXXX", &error);
 	g_assert_no_error(error);
 	f->socket_path = g_build_filename(f->dir, "calculator.sock", NULL);
-	f->store = ms_fake_history_store_new();
+	/* test data "sqlite": the real adapter, with a short busy timeout */
+	if (g_strcmp0(data, "sqlite") == 0) {
+		g_autofree char *db = g_build_filename(f->dir, "calculator.db", NULL);
+		f->store = ms_sqlite_history_store_new(db, 50, &error);
+		g_assert_no_error(error);
+	} else {
+		f->store = ms_fake_history_store_new();
+	}
 	f->service = ms_calculator_service_new(f->store);
 	f->server = soup_server_new("server-header", "microsoup-calculator-test", NULL);
 	ms_calculator_handler_register(f->server, f->service);
@@ -100,6 +110,11 @@ fixture_teardown(Fixture *f, gconstpointer data)
 	g_clear_object(&f->service);
 	g_clear_object(&f->store);
 	g_unlink(f->socket_path);
+	for (guint i = 0; i < 3; i++) {
+		const char *suffix[] = { "", "-wal", "-shm" };
+		g_autofree char *db = g_strconcat(f->dir, "/calculator.db", suffix[i], NULL);
+		g_unlink(db);
+	}
 	g_rmdir(f->dir);
 	g_free(f->socket_path);
 	g_free(f->dir);
@@ -471,6 +486,36 @@ test_store_unavailable(Fixture *f, gconstpointer data)
 }
 
 static void
+test_sqlite_locked(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->dir, "calculator.db", NULL);
+	g_autoptr(MsCalcTestResponse) before = NULL;
+	g_autoptr(MsCalcTestResponse) locked = NULL;
+	g_autoptr(MsCalcTestResponse) reading = NULL;
+	g_autoptr(MsCalcTestResponse) after = NULL;
+	sqlite3 *db = NULL;
+
+	before = post(f, "/calc/add", "{\"a\":1,\"b\":2}");
+	g_assert_cmpuint(before->status, ==, 200);
+	/* another process holds the write lock longer than the store waits */
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
+	g_ptr_array_set_size(warnings, 0);
+	locked = post(f, "/calc/eval", "{\"expression\":\"2*3\"}");
+	assert_problem(locked, 503, "history_unavailable", "busy");
+	g_assert_cmpstr(soup_message_headers_get_one(locked->headers, "Retry-After"), ==, "1");
+	g_assert_cmpuint(warnings->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(warnings, 0), "locked"));
+	/* WAL: the history can still be read meanwhile */
+	reading = request_as(f, "GET", "/calc/history", NULL, NULL);
+	g_assert_cmpuint(json_array_get_length(items(reading)), ==, 1);
+	g_assert_cmpint(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	after = post(f, "/calc/eval", "{\"expression\":\"2*3\"}");
+	g_assert_cmpuint(after->status, ==, 200);
+}
+
+static void
 test_thai(Fixture *f, gconstpointer data)
 {
 	const char *headers[] = { "Accept-Language", "th", NULL };
@@ -520,6 +565,12 @@ main(int argc, char **argv)
 	ADD("/calculator-handler/invalid-user", test_invalid_user);
 	ADD("/calculator-handler/store-unavailable", test_store_unavailable);
 	ADD("/calculator-handler/thai", test_thai);
+	g_test_add("/calculator-handler/sqlite-locked",
+		   Fixture,
+		   "sqlite",
+		   fixture_setup,
+		   test_sqlite_locked,
+		   fixture_teardown);
 #undef ADD
 	return g_test_run();
 }
