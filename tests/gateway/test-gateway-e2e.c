@@ -69,6 +69,7 @@ test_e2e_hello(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) hello = ms_test_request(fx->session, "GET", "/api/hello?name=Ada", NULL, NULL);
 	g_autoptr(MsTestResponse) ready = ms_test_request(fx->session, "GET", "/readyz", NULL, NULL);
 	g_autoptr(MsTestResponse) nope = ms_test_request(fx->session, "GET", "/api/nope", NULL, NULL);
+	int status;
 
 	g_assert_cmpuint(hello->status, ==, 200);
 	g_assert_cmpstr(ms_test_response_get_string(hello, "message"), ==, "Hello, Ada!");
@@ -84,7 +85,12 @@ test_e2e_hello(Fixture *fx, gconstpointer data)
 	}
 	/* SIGTERM: the workers finish and the process exits cleanly */
 	g_subprocess_send_signal(fx->gateway->process, SIGTERM);
-	g_assert_cmpint(ms_test_process_wait(fx->gateway, 10000), ==, 0);
+	status = ms_test_process_wait(fx->gateway, 10000);
+	if (status != 0) {
+		g_autofree char *log = ms_test_process_get_log(fx->gateway);
+		g_printerr("%s", log);
+	}
+	g_assert_cmpint(status, ==, 0);
 }
 
 static void
