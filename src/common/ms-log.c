@@ -48,6 +48,17 @@ field_string(const GLogField *fields, gsize n_fields, const char *key)
 	return NULL;
 }
 
+/* glibc no longer caches getpid(): one syscall per line saved; no binary forks */
+static pid_t
+log_pid(void)
+{
+	static pid_t pid;
+
+	if (pid == 0)
+		pid = getpid();
+	return pid;
+}
+
 /*
  * hour:minute:second.millis, local time. A gateway writes a line per request:
  * localtime_r() once a second is far cheaper than a GDateTime per line.
@@ -92,7 +103,7 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	line = g_strdup_printf("%s %s[%d]: %s%s\n",
 			       stamp,
 			       ident != NULL ? ident : ms_log_get_identifier(),
-			       (int)getpid(),
+			       (int)log_pid(),
 			       tag,
 			       message != NULL ? message : "");
 	length = strlen(line);

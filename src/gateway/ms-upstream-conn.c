@@ -511,6 +511,12 @@ ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
 	MsUpstreamConn *conn = (MsUpstreamConn *)source;
 
 	g_source_set_name(source, "microsoup upstream connection");
+	/*
+	 * GLib blocks a dispatching source by taking its fds out of the poll set and
+	 * putting them back after, and each put-back writes the wakeup eventfd. This
+	 * dispatch never runs a nested loop, so it need not be blocked.
+	 */
+	g_source_set_can_recurse(source, TRUE);
 	conn->upstream = upstream;
 	conn->socket = g_object_ref(socket);
 	conn->fd = g_socket_get_fd(socket);
