@@ -29,6 +29,7 @@ typedef struct {
 	SoupSession *session;
 	GPtrArray *log; /* GHashTable per access entry: field → value */
 	guint close_after_response;
+	guint16 odd_port;
 	GSList *sleeping;
 } Fixture;
 
@@ -57,6 +58,29 @@ unix_server(Fixture *fx, const char *name)
 	soup_server_listen_socket(server, socket, 0, &error);
 	g_assert_no_error(error);
 	return server;
+}
+
+/* listens on 127.0.0.1 at a free port too: an http:// upstream */
+static guint16
+tcp_listen(SoupServer *server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autoptr(GSocket) socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, any_port, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	soup_server_listen_socket(server, socket, 0, &error);
+	g_assert_no_error(error);
+	local = g_socket_get_local_address(socket, &error);
+	g_assert_no_error(error);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
 }
 
 static gboolean
@@ -97,7 +121,7 @@ odd_handler(SoupServer *server,
 		g_timeout_add(2000, answer_late, g_object_ref(msg));
 		return;
 	}
-	if (g_strcmp0(path, "/odd/echo") == 0) {
+	if (g_str_has_suffix(path, "/echo")) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 		g_autoptr(JsonNode) root = NULL;
 		SoupMessageHeadersIter iter;
@@ -170,10 +194,15 @@ write_config(Fixture *fx, const char *extra)
 						"[route missing]\n"
 						"prefix = /api/missing\n"
 						"upstream = unix:%s/missing.sock\n"
+						"\n"
+						"[route tcp]\n"
+						"prefix = /api/tcp\n"
+						"upstream = http://localhost:%u\n"
 						"%s",
 						fx->dir,
 						fx->dir,
 						fx->dir,
+						fx->odd_port,
 						extra);
 
 	g_file_set_contents(fx->config_path, text, -1, &error);
@@ -201,6 +230,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_greeter_handler_register(fx->hello, hello);
 	fx->odd = unix_server(fx, "odd");
 	soup_server_add_handler(fx->odd, NULL, odd_handler, fx, NULL);
+	fx->odd_port = tcp_listen(fx->odd);
 
 	write_config(fx, "");
 	config = ms_gateway_config_load_file(fx->config_path, &error);
@@ -467,6 +497,29 @@ test_headers(Fixture *fx, gconstpointer data)
 }
 
 static void
+test_head(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) msg = request_full(fx, "HEAD", "/api/hello", NULL, NULL);
+
+	/* the upstream's length of the body a GET would get, and no body */
+	g_assert_cmpuint(msg->status, ==, 200);
+	g_assert_cmpstr(ms_test_response_get_header(msg, "Content-Length"), ==, "20");
+	g_assert_cmpuint(g_bytes_get_size(msg->body), ==, 0);
+}
+
+static void
+test_http_upstream(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/tcp/echo?x=1", NULL, NULL);
+	g_autofree char *host = g_strdup_printf("localhost:%u", fx->odd_port);
+
+	g_assert_cmpuint(msg->status, ==, 201);
+	g_assert_cmpstr(ms_test_response_get_string(msg, "path"), ==, "/tcp/echo");
+	g_assert_cmpstr(ms_test_response_get_string(msg, "query"), ==, "x=1");
+	g_assert_cmpstr(ms_test_response_get_string(msg, "host"), ==, host);
+}
+
+static void
 test_streamed_chunked(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/odd/stream", NULL, NULL);
@@ -587,7 +640,7 @@ test_health(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(ready->status, ==, 503);
 	object = json_node_get_object(ready->json);
 	upstreams = json_object_get_array_member(object, "upstreams");
-	g_assert_cmpuint(json_array_get_length(upstreams), ==, 3);
+	g_assert_cmpuint(json_array_get_length(upstreams), ==, 4);
 	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 0),
 						      "state"),
 			==,
@@ -614,6 +667,8 @@ main(int argc, char **argv)
 	ADD("/gateway/proxy/body-too-large", test_body_too_large);
 	ADD("/gateway/proxy/body-forwarded", test_body_forwarded);
 	ADD("/gateway/proxy/headers", test_headers);
+	ADD("/gateway/proxy/head", test_head);
+	ADD("/gateway/proxy/http-upstream", test_http_upstream);
 	ADD("/gateway/proxy/streamed-chunked", test_streamed_chunked);
 	ADD("/gateway/proxy/upstream-closes-pooled", test_upstream_closes_pooled);
 	ADD("/gateway/proxy/retry-after-broken-pooled", test_retry_after_broken_pooled);
