@@ -27,12 +27,16 @@ struct _MsGatewayRequest {
 	gboolean retried;
 	gboolean responded;
 	gboolean chunked_response;
+	guint64 unwritten;    /* body bytes handed to libsoup, not yet written */
+	gulong wrote_handler; /* watches writes once the body is large */
 };
 
 void
 ms_proxy_start(MsGatewayRequest *request);
 void
 ms_proxy_abort(MsGatewayRequest *request);
+void
+ms_proxy_finish(MsGatewayRequest *request);
 
 void
 ms_gateway_problem(SoupServerMessage *msg, guint status, const char *type, const char *title, const char *detail);

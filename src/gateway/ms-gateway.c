@@ -328,6 +328,8 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 	MsGatewayRequest *request = NULL;
 
 	g_hash_table_steal_extended(worker->requests, msg, NULL, (gpointer *)&request);
+	if (request != NULL)
+		ms_proxy_finish(request);
 	/* a request libsoup refused before its headers were parsed (400, 431) still counts */
 	if (request != NULL || soup_server_message_get_status(msg) != 0)
 		ms_gateway_log_access(request, msg, FALSE);
@@ -343,6 +345,7 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 	if (!g_hash_table_steal_extended(worker->requests, msg, NULL, (gpointer *)&request))
 		return;
 	ms_proxy_abort(request);
+	ms_proxy_finish(request);
 	ms_gateway_log_access(request, msg, TRUE);
 	request_free(request);
 }

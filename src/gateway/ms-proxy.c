@@ -12,6 +12,9 @@
  * the SoupServerMessage's, streaming the body as it arrives.
  */
 
+/* response bytes kept for a slow client before the upstream is read again */
+#define MS_PROXY_MAX_UNWRITTEN (256 * 1024)
+
 /*
  * RFC 9110 §7.6.1 hop-by-hop fields, plus those the gateway sets itself. This
  * runs for every header of every request and response: a switch on the first
@@ -154,6 +157,16 @@ write_request_head(MsGatewayRequest *request, GString *out)
 }
 
 static void
+on_wrote_body_data(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	request->unwritten -= MIN(request->unwritten, chunk_size);
+	if (request->conn != NULL && request->unwritten <= MS_PROXY_MAX_UNWRITTEN / 2)
+		ms_upstream_conn_set_reading(request->conn, TRUE);
+}
+
+static void
 on_head(gpointer user_data,
 	guint status,
 	const char *reason,
@@ -183,6 +196,18 @@ on_head(gpointer user_data,
 		request->chunked_response = TRUE;
 		soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
 	}
+	/*
+	 * a body that may be large streams through: written chunks are dropped, and
+	 * writes are counted so a slow client holds the upstream back (flow control)
+	 */
+	if (content_length < 0 || content_length > MS_PROXY_MAX_UNWRITTEN) {
+		soup_message_body_set_accumulate(soup_server_message_get_response_body(msg),
+						 FALSE);
+		request->wrote_handler = g_signal_connect(msg,
+							  "wrote-body-data",
+							  G_CALLBACK(on_wrote_body_data),
+							  request);
+	}
 	soup_server_message_unpause(msg);
 }
 
@@ -196,6 +221,11 @@ on_body(gpointer user_data, const char *data, gsize length)
 				 data,
 				 length);
 	soup_server_message_unpause(request->msg);
+	request->unwritten += length;
+	/* the client is slower than the upstream: wait for it */
+	if (request->wrote_handler != 0 && request->conn != NULL &&
+	    request->unwritten > MS_PROXY_MAX_UNWRITTEN)
+		ms_upstream_conn_set_reading(request->conn, FALSE);
 }
 
 static void
@@ -342,4 +372,17 @@ ms_proxy_abort(MsGatewayRequest *request)
 	request->conn = NULL;
 	g_clear_pointer(&request->body, g_bytes_unref);
 	g_object_unref(msg);
+}
+
+/**
+ * ms_proxy_finish:
+ *
+ * The message is done: drop what watched its writes.
+ */
+void
+ms_proxy_finish(MsGatewayRequest *request)
+{
+	if (request->wrote_handler != 0)
+		g_signal_handler_disconnect(request->msg, request->wrote_handler);
+	request->wrote_handler = 0;
 }

@@ -575,3 +575,21 @@ ms_upstream_conn_abandon(MsUpstreamConn *conn)
 	conn->handler = NULL;
 	ms_upstream_conn_close(conn);
 }
+
+/**
+ * ms_upstream_conn_set_reading:
+ *
+ * Flow control: stops reading the response while the client is slower than the
+ * upstream, so a large body is never held whole. The timeout does not run
+ * while reading is stopped.
+ */
+void
+ms_upstream_conn_set_reading(MsUpstreamConn *conn, gboolean reading)
+{
+	if (conn->state != CONN_READING_BODY)
+		return;
+	conn_set_events(conn, reading ? G_IO_IN : 0);
+	conn->deadline = reading ? g_get_monotonic_time() + conn->timeout_usec : G_MAXINT64;
+	if (reading)
+		conn_arm_deadline(conn, conn->deadline);
+}

@@ -69,6 +69,8 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 		       gpointer user_data);
 void
 ms_upstream_conn_abandon(MsUpstreamConn *conn);
+void
+ms_upstream_conn_set_reading(MsUpstreamConn *conn, gboolean reading);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsUpstreamPool, ms_upstream_pool_free)
 
