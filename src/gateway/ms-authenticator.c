@@ -102,7 +102,7 @@ record_failure(MsAuthenticator *self, const char *client_address, gint64 now_us)
 		    {"MESSAGE_ID", MS_MESSAGE_ID_AUTH_THROTTLED},
 		    {"REMOTE_ADDR", client_address},
 		};
-		ms_log_fields(G_LOG_LEVEL_WARNING,
+		ms_log_fields(G_LOG_LEVEL_MESSAGE,
 			      fields,
 			      G_N_ELEMENTS(fields),
 			      "Client %s blocked after %u failed authentication attempts",

@@ -268,14 +268,14 @@ render_durations(GString *out, GPtrArray *routes)
 		for (guint b = 0; b < N_BUCKETS; b++) {
 			cumulative += get(&route->duration_buckets[b]);
 			if (b < G_N_ELEMENTS(buckets_us))
-				g_ascii_dtostr(le, sizeof(le), buckets_us[b] / 1e6);
+				g_ascii_formatd(le, sizeof(le), "%g", buckets_us[b] / 1e6);
 			else
 				g_strlcpy(le, "+Inf", sizeof(le));
 			g_string_append(out, "microsoup_gateway_request_duration_seconds_bucket{route=\"");
 			append_label(out, route->name);
 			g_string_append_printf(out, "\",le=\"%s\"} %" G_GUINT64_FORMAT "\n", le, cumulative);
 		}
-		g_ascii_dtostr(le, sizeof(le), get(&route->duration_sum_us) / 1e6);
+		g_ascii_formatd(le, sizeof(le), "%.6f", get(&route->duration_sum_us) / 1e6);
 		g_string_append(out, "microsoup_gateway_request_duration_seconds_sum{route=\"");
 		append_label(out, route->name);
 		g_string_append_printf(out, "\"} %s\n", le);

@@ -24,6 +24,9 @@ typedef struct {
 	gint64 updated_us;
 } Bucket;
 
+/* float slack: 6 s at 1/6 token per second must give a whole token back */
+#define EPSILON 1e-9
+
 struct _MsRateLimiter {
 	GMutex mutex;
 	double rate; /* tokens per second */
@@ -122,7 +125,7 @@ lookup_locked(MsRateLimiter *self, const char *key, gint64 now_us, gboolean crea
 static guint
 retry_after(MsRateLimiter *self, double tokens)
 {
-	return (guint)MAX(1.0, ceil((1.0 - tokens) / self->rate));
+	return (guint)MAX(1.0, ceil((1.0 - tokens) / self->rate - EPSILON));
 }
 
 /**
@@ -142,8 +145,8 @@ ms_rate_limiter_consume(MsRateLimiter *self,
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	Bucket *bucket = lookup_locked(self, key, now_us, TRUE);
 
-	if (bucket->tokens >= 1.0) {
-		bucket->tokens -= 1.0;
+	if (bucket->tokens >= 1.0 - EPSILON) {
+		bucket->tokens = MAX(bucket->tokens - 1.0, 0.0);
 		return TRUE;
 	}
 	if (retry_after_s != NULL)
@@ -164,7 +167,7 @@ ms_rate_limiter_check(MsRateLimiter *self, const char *key, gint64 now_us, guint
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	Bucket *bucket = lookup_locked(self, key, now_us, FALSE);
 
-	if (bucket == NULL || bucket->tokens >= 1.0)
+	if (bucket == NULL || bucket->tokens >= 1.0 - EPSILON)
 		return TRUE;
 	if (retry_after_s != NULL)
 		*retry_after_s = retry_after(self, bucket->tokens);
