@@ -8,6 +8,7 @@
 
 #include "ms-i18n.h"
 #include "ms-idle-monitor.h"
+#include "ms-keepalive.h"
 #include "ms-listen.h"
 #include "ms-log.h"
 #include "ms-notify.h"
@@ -220,6 +221,7 @@ on_incoming(GSocketService *service,
 
 	if (self->stopping)
 		return TRUE;
+	ms_socket_set_nodelay(g_socket_connection_get_socket(connection));
 	if (!soup_server_accept_iostream(self->server,
 					 G_IO_STREAM(connection),
 					 local,
@@ -452,7 +454,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	guint signal_ids[3];
 
 	self->service = g_socket_service_new();
-	if (!add_listeners(self, error))
+	if (!add_listeners(self, error) || !ms_server_enable_keepalive(self->server, error))
 		return FALSE;
 	g_signal_connect(self->service, "incoming", G_CALLBACK(on_incoming), self);
 	g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), self);

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "ms-gateway.h"
+#include "ms-upstream.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	MsGateway *gateway; /* not owned: the gateway outlives its workers */
+	SoupServer *server;
+	MsUpstreamPool *pool;
+} MsGatewayWorker;
+
+/* one per request, from its headers to the access log entry */
+struct _MsGatewayRequest {
+	MsGatewayWorker *worker;
+	SoupServerMessage *msg; /* owned while waiting for the upstream */
+	MsGatewayConfig *config;
+	const MsRoute *route;
+	const char *upstream; /* for the log: the route's upstream that was called */
+	MsUpstreamConn *conn;
+	GBytes *body;
+	gint64 started;
+	guint64 chunked_bytes;
+	gboolean too_large;
+	gboolean retried;
+	gboolean responded;
+	gboolean chunked_response;
+};
+
+void
+ms_proxy_start(MsGatewayRequest *request);
+void
+ms_proxy_abort(MsGatewayRequest *request);
+
+void
+ms_gateway_problem(SoupServerMessage *msg, guint status, const char *type, const char *title, const char *detail);
+void
+ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted);
+void
+ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message);
+
+void
+ms_health_handle(MsGateway *gateway, SoupServerMessage *msg, const char *path);
+
+G_END_DECLS

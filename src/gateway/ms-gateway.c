@@ -1,0 +1,349 @@
+#include "config.h"
+
+#include "ms-gateway-private.h"
+
+#include "common/ms-i18n.h"
+#include "common/ms-log.h"
+#include "common/ms-request-id.h"
+
+/*
+ * Request flow on each worker's SoupServer:
+ *   got headers   → early handler: strip forged identity, request id, route
+ *                   lookup, 413 from Content-Length before the body is read
+ *   body read     → handler: health, 404, 405, filters, then the proxy
+ *   finished      → one access log entry
+ * The configuration is an immutable snapshot; each request holds a reference
+ * to the one it started with, so a reload never changes a request midway.
+ */
+
+struct _MsGateway {
+	GObject parent_instance;
+	GMutex lock; /* guards config: workers take references from their threads */
+	MsGatewayConfig *config;
+	GPtrArray *workers; /* MsGatewayWorker */
+	GArray *filters;    /* Filter */
+};
+
+typedef struct {
+	MsGatewayFilterFunc func;
+	gpointer user_data;
+} Filter;
+
+G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
+
+static GQuark request_quark;
+
+static void
+worker_free(MsGatewayWorker *worker)
+{
+	g_signal_handlers_disconnect_by_data(worker->server, worker);
+	soup_server_remove_handler(worker->server, NULL);
+	g_object_unref(worker->server);
+	ms_upstream_pool_free(worker->pool);
+	g_free(worker);
+}
+
+static void
+ms_gateway_finalize(GObject *object)
+{
+	MsGateway *self = MS_GATEWAY(object);
+
+	g_ptr_array_unref(self->workers);
+	g_array_unref(self->filters);
+	ms_gateway_config_unref(self->config);
+	g_mutex_clear(&self->lock);
+	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
+}
+
+static void
+ms_gateway_class_init(MsGatewayClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = ms_gateway_finalize;
+	request_quark = g_quark_from_static_string("ms-gateway-request");
+}
+
+static void
+ms_gateway_init(MsGateway *self)
+{
+	g_mutex_init(&self->lock);
+	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
+	self->filters = g_array_new(FALSE, FALSE, sizeof(Filter));
+}
+
+/**
+ * ms_gateway_new:
+ * @config: the first configuration
+ */
+MsGateway *
+ms_gateway_new(MsGatewayConfig *config)
+{
+	MsGateway *self = g_object_new(MS_TYPE_GATEWAY, NULL);
+
+	self->config = ms_gateway_config_ref(config);
+	return self;
+}
+
+/**
+ * ms_gateway_dup_config:
+ *
+ * Returns: (transfer full): the configuration new requests use
+ */
+MsGatewayConfig *
+ms_gateway_dup_config(MsGateway *self)
+{
+	MsGatewayConfig *config;
+
+	g_mutex_lock(&self->lock);
+	config = ms_gateway_config_ref(self->config);
+	g_mutex_unlock(&self->lock);
+	return config;
+}
+
+void
+ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config)
+{
+	MsGatewayConfig *old;
+
+	g_mutex_lock(&self->lock);
+	old = self->config;
+	self->config = ms_gateway_config_ref(config);
+	g_mutex_unlock(&self->lock);
+	/* requests in flight keep their own reference to the old one */
+	ms_gateway_config_unref(old);
+}
+
+/**
+ * ms_gateway_reload:
+ *
+ * Parses @path and swaps it in; on any error the running configuration stays.
+ */
+gboolean
+ms_gateway_reload(MsGateway *self, const char *path, GError **error)
+{
+	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, error);
+
+	if (config == NULL)
+		return FALSE;
+	ms_gateway_set_config(self, config);
+	return TRUE;
+}
+
+void
+ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data)
+{
+	Filter filter = { func, user_data };
+
+	g_array_append_val(self->filters, filter);
+}
+
+SoupServerMessage *
+ms_gateway_request_get_message(MsGatewayRequest *request)
+{
+	return request->msg;
+}
+
+const MsRoute *
+ms_gateway_request_get_route(MsGatewayRequest *request)
+{
+	return request->route;
+}
+
+MsGatewayConfig *
+ms_gateway_request_get_config(MsGatewayRequest *request)
+{
+	return request->config;
+}
+
+const char *
+ms_gateway_request_get_remote_addr(MsGatewayRequest *request)
+{
+	return soup_server_message_get_remote_host(request->msg);
+}
+
+static void
+request_free(MsGatewayRequest *request)
+{
+	g_clear_pointer(&request->body, g_bytes_unref);
+	ms_gateway_config_unref(request->config);
+	g_free(request);
+}
+
+static void
+on_request_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+	SoupMessageBody *body;
+
+	request->chunked_bytes += g_bytes_get_size(chunk);
+	if (request->too_large || request->chunked_bytes <= request->route->max_body_bytes)
+		return;
+	/* over the limit: stop keeping what still arrives, and answer 413 */
+	request->too_large = TRUE;
+	body = soup_server_message_get_request_body(msg);
+	soup_message_body_set_accumulate(body, FALSE);
+	soup_message_body_truncate(body);
+}
+
+static void
+early_handler(SoupServer *server,
+	      SoupServerMessage *msg,
+	      const char *path,
+	      GHashTable *query,
+	      gpointer user_data)
+{
+	MsGatewayWorker *worker = user_data;
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	MsGatewayRequest *request = g_new0(MsGatewayRequest, 1);
+	goffset length;
+
+	request->worker = worker;
+	request->msg = msg;
+	request->started = g_get_monotonic_time();
+	request->config = ms_gateway_dup_config(worker->gateway);
+	g_object_set_qdata_full(G_OBJECT(msg), request_quark, request, (GDestroyNotify)request_free);
+
+	/* identity headers come only from the gateway's own auth, never the client */
+	soup_message_headers_remove(headers, "X-Microsoup-User");
+	soup_message_headers_remove(headers, "X-Microsoup-Role");
+	ms_request_id_ensure(msg);
+
+	request->route = ms_gateway_config_lookup(request->config, path);
+	if (request->route == NULL)
+		return;
+	switch (soup_message_headers_get_encoding(headers)) {
+	case SOUP_ENCODING_CONTENT_LENGTH:
+		length = soup_message_headers_get_content_length(headers);
+		if ((guint64)length > request->route->max_body_bytes) {
+			/* the body is not kept; libsoup closes rather than read it with 100-continue */
+			request->too_large = TRUE;
+			soup_message_body_set_accumulate(soup_server_message_get_request_body(msg),
+							 FALSE);
+			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+						     "Connection",
+						     "close");
+			ms_gateway_problem(msg,
+					   SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+					   "body_too_large",
+					   N_("Request body too large"),
+					   NULL);
+		}
+		break;
+	case SOUP_ENCODING_CHUNKED:
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(on_request_chunk), request);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
+{
+	MsGateway *self = worker->gateway;
+	SoupServerMessage *msg = request->msg;
+	const MsRoute *route = request->route;
+
+	if (request->too_large) {
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "Connection",
+					     "close");
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+				   "body_too_large",
+				   N_("Request body too large"),
+				   NULL);
+		return;
+	}
+	if (!ms_route_allows_method(route, soup_server_message_get_method(msg))) {
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+					     "Allow",
+					     route->allow);
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_METHOD_NOT_ALLOWED,
+				   "method_not_allowed",
+				   N_("Method not allowed"),
+				   NULL);
+		return;
+	}
+	for (guint i = 0; i < self->filters->len; i++) {
+		Filter *filter = &g_array_index(self->filters, Filter, i);
+		if (!filter->func(request, filter->user_data))
+			return;
+	}
+	if (route->upstream == NULL) {
+		/* aggregation routes are parsed and validated; their handler is not here yet */
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_NOT_IMPLEMENTED,
+				   "not_implemented",
+				   N_("Not implemented"),
+				   NULL);
+		return;
+	}
+	ms_proxy_start(request);
+}
+
+static void
+handler(SoupServer *server,
+	SoupServerMessage *msg,
+	const char *path,
+	GHashTable *query,
+	gpointer user_data)
+{
+	MsGatewayWorker *worker = user_data;
+	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+
+	if (request == NULL)
+		return;
+	if (request->route != NULL) {
+		handle_routed(worker, request);
+		return;
+	}
+	if (g_strcmp0(path, "/healthz") == 0 || g_strcmp0(path, "/readyz") == 0) {
+		ms_health_handle(worker->gateway, msg, path);
+		return;
+	}
+	ms_gateway_problem(msg, SOUP_STATUS_NOT_FOUND, "not_found", N_("Not found"), NULL);
+}
+
+static void
+on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+
+	/* a request libsoup refused before its headers were parsed (400, 431) still counts */
+	if (request == NULL && soup_server_message_get_status(msg) == 0)
+		return;
+	ms_gateway_log_access(request, msg, FALSE);
+}
+
+static void
+on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+
+	if (request == NULL)
+		return;
+	ms_proxy_abort(request);
+	ms_gateway_log_access(request, msg, TRUE);
+}
+
+/**
+ * ms_gateway_attach:
+ * @server: a server whose main context is the calling thread's default one
+ *
+ * Serves the gateway on @server: one worker with its own upstream pool.
+ */
+void
+ms_gateway_attach(MsGateway *self, SoupServer *server)
+{
+	MsGatewayWorker *worker = g_new0(MsGatewayWorker, 1);
+
+	worker->gateway = self;
+	worker->server = g_object_ref(server);
+	worker->pool = ms_upstream_pool_new(NULL);
+	soup_server_add_early_handler(server, NULL, early_handler, worker, NULL);
+	soup_server_add_handler(server, NULL, handler, worker, NULL);
+	g_signal_connect(server, "request-finished", G_CALLBACK(on_request_finished), worker);
+	g_signal_connect(server, "request-aborted", G_CALLBACK(on_request_aborted), worker);
+	g_ptr_array_add(self->workers, worker);
+}

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ms-gateway-config.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The gateway: routes requests on one or more SoupServers (one per worker
+ * thread) to their upstreams, answers its own errors as problem+json, writes
+ * one access entry per request and swaps its configuration on reload.
+ */
+
+#define MS_TYPE_GATEWAY (ms_gateway_get_type())
+G_DECLARE_FINAL_TYPE(MsGateway, ms_gateway, MS, GATEWAY, GObject)
+
+/* the journald catalog entry for an upstream failure (data/microsoup.catalog) */
+#define MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID "0b88bb6f159c4945bb886a30c54524eb"
+
+typedef struct _MsGatewayRequest MsGatewayRequest;
+
+/*
+ * A filter runs on every routed request before it is proxied, in the order
+ * added (auth, rate limit, cache...). Return %TRUE to continue; return %FALSE
+ * after answering @msg (status and body set), which ends the request there.
+ */
+typedef gboolean (*MsGatewayFilterFunc)(MsGatewayRequest *request, gpointer user_data);
+
+MsGateway *
+ms_gateway_new(MsGatewayConfig *config);
+MsGatewayConfig *
+ms_gateway_dup_config(MsGateway *self);
+void
+ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config);
+gboolean
+ms_gateway_reload(MsGateway *self, const char *path, GError **error);
+void
+ms_gateway_attach(MsGateway *self, SoupServer *server);
+void
+ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
+
+SoupServerMessage *
+ms_gateway_request_get_message(MsGatewayRequest *request);
+const MsRoute *
+ms_gateway_request_get_route(MsGatewayRequest *request);
+MsGatewayConfig *
+ms_gateway_request_get_config(MsGatewayRequest *request);
+const char *
+ms_gateway_request_get_remote_addr(MsGatewayRequest *request);
+
+G_END_DECLS
