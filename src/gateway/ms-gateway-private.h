@@ -26,6 +26,14 @@ struct _MsGatewayRequest {
 	gboolean retried;
 	gboolean responded;
 	gboolean chunked_response;
+	/* security (issue 5) */
+	guint next_filter;
+	gboolean suspended;
+	gboolean aborted;
+	guint upstream_failed; /* MsUpstreamFailure + 1 */
+	const MsGatewayResponseTap *tap;
+	gpointer tap_data;
+	GDestroyNotify tap_destroy;
 };
 
 void

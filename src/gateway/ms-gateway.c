@@ -22,7 +22,19 @@ struct _MsGateway {
 	MsGatewayConfig *config;
 	GPtrArray *workers; /* MsGatewayWorker */
 	GArray *filters;    /* Filter */
+	GArray *finish_funcs; /* FinishFunc */
+	GHashTable *endpoints; /* path → Endpoint */
 };
+
+typedef struct {
+	MsGatewayFinishFunc func;
+	gpointer user_data;
+} FinishFunc;
+
+typedef struct {
+	MsGatewayEndpointFunc func;
+	gpointer user_data;
+} Endpoint;
 
 typedef struct {
 	MsGatewayFilterFunc func;
@@ -50,6 +62,8 @@ ms_gateway_finalize(GObject *object)
 
 	g_ptr_array_unref(self->workers);
 	g_array_unref(self->filters);
+	g_array_unref(self->finish_funcs);
+	g_hash_table_unref(self->endpoints);
 	ms_gateway_config_unref(self->config);
 	g_mutex_clear(&self->lock);
 	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
@@ -68,6 +82,8 @@ ms_gateway_init(MsGateway *self)
 	g_mutex_init(&self->lock);
 	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
 	self->filters = g_array_new(FALSE, FALSE, sizeof(Filter));
+	self->finish_funcs = g_array_new(FALSE, FALSE, sizeof(FinishFunc));
+	self->endpoints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -164,6 +180,8 @@ static void
 request_free(MsGatewayRequest *request)
 {
 	g_clear_pointer(&request->body, g_bytes_unref);
+	if (request->tap_destroy != NULL)
+		request->tap_destroy(request->tap_data);
 	ms_gateway_config_unref(request->config);
 	g_free(request);
 }
@@ -236,6 +254,120 @@ early_handler(SoupServer *server,
 	}
 }
 
+/* returns TRUE when the request went on to the proxy (which answers and unpauses) */
+static gboolean
+run_filters(MsGateway *self, MsGatewayRequest *request)
+{
+	SoupServerMessage *msg = request->msg;
+
+	while (request->next_filter < self->filters->len) {
+		Filter *filter = &g_array_index(self->filters, Filter, request->next_filter++);
+		if (!filter->func(request, filter->user_data))
+			return FALSE;
+	}
+	if (request->route->upstream == NULL) {
+		/* aggregation routes are parsed and validated; their handler is not here yet */
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_NOT_IMPLEMENTED,
+				   "not_implemented",
+				   N_("Not implemented"),
+				   NULL);
+		return FALSE;
+	}
+	ms_proxy_start(request);
+	return TRUE;
+}
+
+/**
+ * ms_gateway_request_suspend:
+ *
+ * Keeps @request waiting (paused) after its filter returns %FALSE.
+ */
+void
+ms_gateway_request_suspend(MsGatewayRequest *request)
+{
+	request->suspended = TRUE;
+	g_object_ref(request->msg);
+	soup_server_message_pause(request->msg);
+}
+
+/**
+ * ms_gateway_request_resume:
+ * @proceed: %TRUE to run the next filters and the proxy, %FALSE when the
+ *   suspending filter has set the answer
+ */
+void
+ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
+{
+	g_autoptr(SoupServerMessage) msg = request->msg; /* the suspend's reference */
+
+	request->suspended = FALSE;
+	if (request->aborted)
+		return;
+	if (proceed && run_filters(request->worker->gateway, request))
+		return;
+	/* answered here or by a later filter, unless that one suspended again */
+	if (!request->suspended)
+		soup_server_message_unpause(msg);
+}
+
+/**
+ * ms_gateway_request_set_tap:
+ *
+ * Lets a filter see the upstream's answer as the proxy relays it; @destroy
+ * runs when the request ends.
+ */
+void
+ms_gateway_request_set_tap(MsGatewayRequest *request,
+			   const MsGatewayResponseTap *tap,
+			   gpointer data,
+			   GDestroyNotify destroy)
+{
+	if (request->tap_destroy != NULL)
+		request->tap_destroy(request->tap_data);
+	request->tap = tap;
+	request->tap_data = data;
+	request->tap_destroy = destroy;
+}
+
+guint
+ms_gateway_request_get_upstream_failure(MsGatewayRequest *request)
+{
+	return request->upstream_failed;
+}
+
+void
+ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data)
+{
+	FinishFunc finish = { func, user_data };
+
+	g_array_append_val(self->finish_funcs, finish);
+}
+
+void
+ms_gateway_add_endpoint(MsGateway *self,
+			const char *path,
+			MsGatewayEndpointFunc func,
+			gpointer user_data)
+{
+	Endpoint *endpoint = g_new0(Endpoint, 1);
+
+	endpoint->func = func;
+	endpoint->user_data = user_data;
+	g_hash_table_replace(self->endpoints, g_strdup(path), endpoint);
+}
+
+static void
+run_finish_funcs(MsGateway *self, MsGatewayRequest *request, SoupServerMessage *msg)
+{
+	gint64 duration = request != NULL ? g_get_monotonic_time() - request->started : 0;
+
+	for (guint i = 0; i < self->finish_funcs->len; i++) {
+		FinishFunc *finish = &g_array_index(self->finish_funcs, FinishFunc, i);
+		finish->func(request, msg, duration, finish->user_data);
+	}
+}
+
 static void
 handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 {
@@ -265,21 +397,7 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 				   NULL);
 		return;
 	}
-	for (guint i = 0; i < self->filters->len; i++) {
-		Filter *filter = &g_array_index(self->filters, Filter, i);
-		if (!filter->func(request, filter->user_data))
-			return;
-	}
-	if (route->upstream == NULL) {
-		/* aggregation routes are parsed and validated; their handler is not here yet */
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_NOT_IMPLEMENTED,
-				   "not_implemented",
-				   N_("Not implemented"),
-				   NULL);
-		return;
-	}
-	ms_proxy_start(request);
+	run_filters(self, request);
 }
 
 static void
@@ -302,6 +420,13 @@ handler(SoupServer *server,
 		ms_health_handle(worker->gateway, msg, path);
 		return;
 	}
+	{
+		Endpoint *endpoint = g_hash_table_lookup(worker->gateway->endpoints, path);
+		if (endpoint != NULL) {
+			endpoint->func(msg, endpoint->user_data);
+			return;
+		}
+	}
 	ms_gateway_problem(msg, SOUP_STATUS_NOT_FOUND, "not_found", N_("Not found"), NULL);
 }
 
@@ -314,6 +439,7 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 	if (request == NULL && soup_server_message_get_status(msg) == 0)
 		return;
 	ms_gateway_log_access(request, msg, FALSE);
+	run_finish_funcs(((MsGatewayWorker *)user_data)->gateway, request, msg);
 }
 
 static void
@@ -323,8 +449,10 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 
 	if (request == NULL)
 		return;
+	request->aborted = TRUE;
 	ms_proxy_abort(request);
 	ms_gateway_log_access(request, msg, TRUE);
+	run_finish_funcs(((MsGatewayWorker *)user_data)->gateway, request, msg);
 }
 
 /**
