@@ -494,6 +494,17 @@ ms_runtime_run(MsRuntime *self, GError **error)
  *
  * Starts the same graceful stop as SIGTERM; for tests and embedding.
  */
+/**
+ * ms_runtime_get_n_connections:
+ *
+ * Open client connections (each holds a started request until it closes).
+ */
+guint
+ms_runtime_get_n_connections(MsRuntime *self)
+{
+	return self->idle != NULL ? ms_idle_monitor_get_active(self->idle) : 0;
+}
+
 void
 ms_runtime_quit(MsRuntime *self)
 {

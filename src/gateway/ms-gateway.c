@@ -254,6 +254,16 @@ early_handler(SoupServer *server,
 	}
 }
 
+/* a CORS preflight is OPTIONS on any route with cors_origins: the security filter answers it */
+static gboolean
+is_cors_preflight(const MsRoute *route, SoupServerMessage *msg)
+{
+	return route->cors_origins != NULL && route->cors_origins[0] != NULL &&
+	       soup_server_message_get_method(msg) == SOUP_METHOD_OPTIONS &&
+	       soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					    "Access-Control-Request-Method") != NULL;
+}
+
 /* returns TRUE when the request went on to the proxy (which answers and unpauses) */
 static gboolean
 run_filters(MsGateway *self, MsGatewayRequest *request)
@@ -386,7 +396,8 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 				   NULL);
 		return;
 	}
-	if (!ms_route_allows_method(route, soup_server_message_get_method(msg))) {
+	if (!ms_route_allows_method(route, soup_server_message_get_method(msg)) &&
+	    !is_cors_preflight(route, msg)) {
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Allow",
 					     route->allow);

@@ -182,6 +182,13 @@ ms_metrics_connection_closed(MsMetrics *self)
 	atomic_fetch_sub_explicit(&self->open_connections, 1, memory_order_relaxed);
 }
 
+/* for a server that counts its connections itself (MsRuntime does) */
+void
+ms_metrics_set_open_connections(MsMetrics *self, guint n)
+{
+	atomic_store_explicit(&self->open_connections, (long long)n, memory_order_relaxed);
+}
+
 /* label values: backslash, double quote and newline are escaped */
 static void
 append_label(GString *out, const char *value)

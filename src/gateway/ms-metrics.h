@@ -50,6 +50,8 @@ void
 ms_metrics_connection_opened(MsMetrics *self);
 void
 ms_metrics_connection_closed(MsMetrics *self);
+void
+ms_metrics_set_open_connections(MsMetrics *self, guint n);
 
 char *
 ms_metrics_render(MsMetrics *self);

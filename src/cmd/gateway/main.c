@@ -5,19 +5,76 @@
 
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
+#include "common/ms-notify.h"
+#include "gateway/ms-gateway-security.h"
+#include "gateway/ms-gateway-tools.h"
 #include "gateway/ms-gateway.h"
+
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
 
 typedef struct {
 	MsGateway *gateway;
+	MsGatewaySecurity *security;
+	MsRuntime *runtime;
 	char *config_path;
 } Reload;
 
+/* SIGHUP: the config and the users/api-keys credentials, all or nothing */
 static gboolean
 reload_config(gpointer user_data, GError **error)
 {
 	Reload *reload = user_data;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new_from_environment(error);
+	g_autoptr(MsGatewayConfig) config = NULL;
 
-	return ms_gateway_reload(reload->gateway, reload->config_path, error);
+	if (credentials == NULL)
+		return FALSE;
+	config = ms_gateway_config_load_file(reload->config_path, error);
+	if (config == NULL)
+		return FALSE;
+	ms_gateway_set_config(reload->gateway, config);
+	ms_gateway_security_reload(reload->security, credentials);
+	return TRUE;
+}
+
+/* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
+static gboolean
+update_status(gpointer user_data)
+{
+	Reload *reload = user_data;
+	MsMetrics *metrics = ms_gateway_security_get_metrics(reload->security);
+	g_autofree char *summary = NULL;
+
+	ms_metrics_set_open_connections(metrics, ms_runtime_get_n_connections(reload->runtime));
+	summary = ms_metrics_summary(metrics);
+	ms_notify_status(summary);
+	ms_gateway_security_expire(reload->security);
+	return G_SOURCE_CONTINUE;
+}
+
+/* --hash-password and --new-api-key: secrets only through stdin/stdout */
+static int
+run_tool(gboolean hash_password, gboolean new_api_key, int argc, char **argv)
+{
+	g_autoptr(GInputStream) in = g_unix_input_stream_new(STDIN_FILENO, FALSE);
+	g_autoptr(GOutputStream) out = g_unix_output_stream_new(STDOUT_FILENO, FALSE);
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (hash_password) {
+		ok = ms_gateway_tools_hash_password(in, out, &error);
+	} else if (argc != 3) {
+		g_printerr("usage: %s --new-api-key NAME ROLE\n", g_get_prgname());
+		return EXIT_FAILURE;
+	} else {
+		ok = ms_gateway_tools_new_api_key(argv[1], argv[2], out, &error);
+	}
+	if (!ok) {
+		g_printerr("%s: %s\n", g_get_prgname(), error->message);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
 }
 
 int
@@ -28,7 +85,11 @@ main(int argc, char **argv)
 	g_autoptr(MsGateway) gateway = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *config_path = NULL;
+	g_autoptr(MsCredentials) credentials = NULL;
+	g_autoptr(MsGatewaySecurity) security = NULL;
 	gboolean check_config = FALSE;
+	gboolean hash_password = FALSE;
+	gboolean new_api_key = FALSE;
 	Reload reload = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config",
@@ -45,6 +106,20 @@ main(int argc, char **argv)
 		  &check_config,
 		  "Validate the configuration, then exit 0 (valid) or 1",
 		  NULL },
+		{ "hash-password",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &hash_password,
+		  "Read a password on stdin, print its yescrypt hash for the users credential",
+		  NULL },
+		{ "new-api-key",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &new_api_key,
+		  "Make a random API key for NAME ROLE: print it once and the api-keys line",
+		  NULL },
 		{ NULL }
 	};
 
@@ -57,6 +132,8 @@ main(int argc, char **argv)
 		g_printerr("%s: %s\n", g_get_prgname(), error->message);
 		return EXIT_FAILURE;
 	}
+	if (hash_password || new_api_key)
+		return run_tool(hash_password, new_api_key, argc, argv);
 	if (config_path == NULL)
 		config_path = g_strdup(SYSCONFDIR "/gateway.conf");
 	config = ms_gateway_config_load_file(config_path, &error);
@@ -75,11 +152,24 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
+	/* users and API keys come only from systemd credentials (LoadCredential=) */
+	credentials = ms_credentials_new_from_environment(&error);
+	if (credentials == NULL) {
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot start: %s", error->message);
+		return EXIT_FAILURE;
+	}
+
 	gateway = ms_gateway_new(config);
+	security = ms_gateway_security_new(credentials,
+					   ms_gateway_config_get_globals(config)->cache_max_bytes);
+	ms_gateway_security_install(security, gateway);
 	ms_runtime_set_request_logging(runtime, FALSE);
 	ms_gateway_attach(gateway, ms_runtime_get_server(runtime));
 	reload.gateway = gateway;
 	reload.config_path = config_path;
+	reload.security = security;
+	reload.runtime = runtime;
+	g_timeout_add_seconds(5, update_status, &reload);
 	ms_runtime_set_reload_func(runtime, reload_config, &reload);
 	if (!ms_runtime_run(runtime, &error)) {
 		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
