@@ -4,6 +4,7 @@
 
 #include "common/ms-i18n.h"
 #include "common/ms-log.h"
+#include "common/ms-problem.h"
 #include "common/ms-request-id.h"
 
 /*
@@ -187,6 +188,20 @@ request_free(MsGatewayRequest *request)
 }
 
 static void
+send_too_large(SoupServerMessage *msg, const MsRoute *route)
+{
+	char limit[32];
+
+	g_snprintf(limit, sizeof limit, "%" G_GUINT64_FORMAT, route->max_body_bytes);
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+			 "body_too_large",
+			 N_("Request body too large"),
+			 N_("the request body may be at most %s bytes"),
+			 limit);
+}
+
+static void
 on_request_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
 	MsGatewayRequest *request = user_data;
@@ -239,11 +254,7 @@ early_handler(SoupServer *server,
 			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 						     "Connection",
 						     "close");
-			ms_gateway_problem(msg,
-					   SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-					   "body_too_large",
-					   N_("Request body too large"),
-					   NULL);
+			send_too_large(msg, request->route);
 		}
 		break;
 	case SOUP_ENCODING_CHUNKED:
@@ -389,11 +400,7 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Connection",
 					     "close");
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-				   "body_too_large",
-				   N_("Request body too large"),
-				   NULL);
+		send_too_large(msg, route);
 		return;
 	}
 	if (!ms_route_allows_method(route, soup_server_message_get_method(msg)) &&
@@ -401,11 +408,13 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Allow",
 					     route->allow);
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_METHOD_NOT_ALLOWED,
-				   "method_not_allowed",
-				   N_("Method not allowed"),
-				   NULL);
+		ms_problem_sendf(msg,
+				 SOUP_STATUS_METHOD_NOT_ALLOWED,
+				 "method_not_allowed",
+				 N_("Method not allowed"),
+				 N_("%s is not allowed here; use %s"),
+				 soup_server_message_get_method(msg),
+				 route->allow);
 		return;
 	}
 	run_filters(self, request);
@@ -438,7 +447,12 @@ handler(SoupServer *server,
 			return;
 		}
 	}
-	ms_gateway_problem(msg, SOUP_STATUS_NOT_FOUND, "not_found", N_("Not found"), NULL);
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_NOT_FOUND,
+			 "not_found",
+			 N_("Not found"),
+			 N_("there is nothing at %s"),
+			 path);
 }
 
 static void

@@ -1,0 +1,221 @@
+#include "config.h"
+
+#include <glib.h>
+
+#include "gateway/ms-gateway-config.h"
+#include "gateway/ms-route-table.h"
+
+/* unit tests: the config parser and the route table, no sockets */
+
+static MsGatewayConfig *
+load(const char *text, GError **error)
+{
+	return ms_gateway_config_load_data(text, strlen(text), "test.conf", error);
+}
+
+static void
+assert_error_line(const char *text, const char *expected_prefix)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = load(text, &error);
+
+	g_assert_null(config);
+	g_assert_error(error, MS_GATEWAY_CONFIG_ERROR, error->code);
+	if (!g_str_has_prefix(error->message, expected_prefix))
+		g_error("expected “%s…”, got “%s”", expected_prefix, error->message);
+}
+
+static void
+test_config_valid(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = load("# comment\n"
+						 "[gateway]\n"
+						 "workers = 3\n"
+						 "metrics_allow = admin\n"
+						 "cache_max_bytes = 1024\n"
+						 "\n"
+						 "[route hello]\n"
+						 "prefix = /api/hello\n"
+						 "upstream = unix:/run/microsoup/hello.sock\n"
+						 "\n"
+						 "[route calc]\n"
+						 "prefix = /api/calc\n"
+						 "upstream = http://127.0.0.1:9000\n"
+						 "methods = get, POST\n"
+						 "auth = user\n"
+						 "timeout_ms = 250\n"
+						 "max_body_bytes = 100\n"
+						 "rate_limit = 5\n"
+						 "cache_ttl_s = 7\n"
+						 "cors_origins = https://a.example, http://b.example:8000\n"
+						 "\n"
+						 "[route both]\n"
+						 "prefix = /api/both\n"
+						 "upstreams = hello;calc\n",
+						 &error);
+	const MsGatewayGlobals *globals;
+	const MsRoute *route;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(config);
+	globals = ms_gateway_config_get_globals(config);
+	g_assert_cmpuint(globals->workers, ==, 3);
+	g_assert_cmpint(globals->metrics_allow, ==, MS_METRICS_ALLOW_ADMIN);
+	g_assert_cmpuint(globals->cache_max_bytes, ==, 1024);
+	g_assert_cmpuint(ms_gateway_config_get_n_routes(config), ==, 3);
+
+	route = ms_gateway_config_find_route(config, "hello");
+	g_assert_nonnull(route);
+	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_UNIX);
+	g_assert_cmpstr(route->upstream_path, ==, "/run/microsoup/hello.sock");
+	g_assert_cmpstr(route->allow, ==, "GET, HEAD");
+	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_NONE);
+	g_assert_cmpuint(route->timeout_ms, ==, MS_ROUTE_DEFAULT_TIMEOUT_MS);
+	g_assert_cmpuint(route->max_body_bytes, ==, 64 * 1024);
+	g_assert_cmpuint(route->rate_limit, ==, 0);
+	g_assert_cmpuint(g_strv_length(route->cors_origins), ==, 0);
+
+	route = ms_gateway_config_find_route(config, "calc");
+	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->upstream_host, ==, "127.0.0.1");
+	g_assert_cmpuint(route->upstream_port, ==, 9000);
+	g_assert_cmpstr(route->allow, ==, "GET, POST");
+	g_assert_true(ms_route_allows_method(route, "POST"));
+	g_assert_false(ms_route_allows_method(route, "DELETE"));
+	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_USER);
+	g_assert_cmpuint(route->timeout_ms, ==, 250);
+	g_assert_cmpuint(route->max_body_bytes, ==, 100);
+	g_assert_cmpuint(route->rate_limit, ==, 5);
+	g_assert_cmpuint(route->cache_ttl_s, ==, 7);
+	g_assert_cmpuint(g_strv_length(route->cors_origins), ==, 2);
+	g_assert_cmpstr(route->cors_origins[1], ==, "http://b.example:8000");
+
+	route = ms_gateway_config_find_route(config, "both");
+	g_assert_null(route->upstream);
+	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_NONE);
+	g_assert_cmpuint(g_strv_length(route->upstreams), ==, 2);
+	g_assert_cmpstr(ms_route_auth_to_string(MS_ROUTE_AUTH_ADMIN), ==, "admin");
+}
+
+static void
+test_config_errors(void)
+{
+	assert_error_line("[gateway]\nworkers = 1\nbogus = 2\n", "test.conf:3: [gateway] bogus");
+	assert_error_line("[gateway]\n\n[nonsense]\n", "test.conf:3: [nonsense]");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ncolour = red\n",
+			  "test.conf:4: [route a] colour: unknown key");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = soon\n",
+			  "test.conf:4: [route a] timeout_ms");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = 0\n",
+			  "test.conf:4:");
+	assert_error_line("[route a]\nprefix = /api/a\n\nupstream = ftp://x\n",
+			  "test.conf:4: [route a] upstream");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:relative.sock\n",
+			  "test.conf:3:");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = http://host\n", "test.conf:3:");
+	assert_error_line("[route a]\nprefix = /elsewhere\nupstream = unix:/a.sock\n",
+			  "test.conf:2: [route a] prefix");
+	assert_error_line("[route a]\nupstream = unix:/a.sock\n", "test.conf:1: [route a]");
+	assert_error_line("[route a]\nprefix = /api/a\n", "test.conf:1: [route a]");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\nmethods = FETCH\n",
+			  "test.conf:4:");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\nauth = root\n",
+			  "test.conf:4: [route a] auth");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\nupstreams = b\n",
+			  "test.conf:4:");
+	assert_error_line("[route a]\nprefix = /api/a\nupstreams = nope\n", "test.conf:3:");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\n"
+			  "cors_origins = ftp://x\n",
+			  "test.conf:4:");
+	assert_error_line("[gateway]\nmetrics_allow = everyone\n", "test.conf:2:");
+	assert_error_line("[route bad name]\nprefix = /api/a\nupstream = unix:/a.sock\n",
+			  "test.conf:1:");
+	/* syntax the scanner catches before GKeyFile */
+	assert_error_line("[gateway]\nworkers 1\n", "test.conf:2: expected KEY=VALUE");
+	assert_error_line("workers = 1\n", "test.conf:1: key outside");
+	assert_error_line("[gateway\n", "test.conf:1: malformed group");
+	assert_error_line("[gateway]\nworkers = 1\nworkers = 2\n", "test.conf:3: key workers set twice");
+	assert_error_line("[gateway]\n[route a]\nprefix=/api/a\nupstream=unix:/a\n[gateway]\n",
+			  "test.conf:5: group [gateway] appears twice");
+}
+
+static void
+test_config_duplicate_prefix(void)
+{
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\n\n"
+			  "[route b]\n# same\nprefix = /api/a\nupstream = unix:/b.sock\n",
+			  "test.conf:7: [route b] prefix: prefix /api/a is already used by route a");
+}
+
+static void
+test_config_file(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"),
+						 "data",
+						 "gateway.conf",
+						 NULL);
+	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, &error);
+	const MsRoute *calc;
+
+	g_assert_no_error(error);
+	g_assert_cmpuint(ms_gateway_config_get_n_routes(config), ==, 5);
+	calc = ms_gateway_config_lookup(config, "/api/calc/add");
+	g_assert_nonnull(calc);
+	g_assert_cmpstr(calc->name, ==, "calc");
+	g_assert_cmpint(calc->auth, ==, MS_ROUTE_AUTH_USER);
+	g_assert_cmpstr(calc->upstream_path, ==, "/run/microsoup/calculator.sock");
+	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error) );
+}
+
+static void
+test_route_longest_prefix(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = load("[route calc]\nprefix = /api/calc\n"
+						 "upstream = unix:/c.sock\n"
+						 "[route history]\nprefix = /api/calc/history\n"
+						 "upstream = unix:/h.sock\n"
+						 "[route hello]\nprefix = /api/hello\n"
+						 "upstream = unix:/hello.sock\n",
+						 &error);
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/calc/add")->name, ==, "calc");
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/calc")->name, ==, "calc");
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/calc/history")->name, ==, "history");
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/calc/history/1")->name,
+			==,
+			"history");
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/calc/historyx")->name, ==, "calc");
+	g_assert_null(ms_gateway_config_lookup(config, "/api/calculator"));
+	g_assert_null(ms_gateway_config_lookup(config, "/api/helloworld"));
+	g_assert_null(ms_gateway_config_lookup(config, "/api"));
+	g_assert_null(ms_gateway_config_lookup(config, "/"));
+	g_assert_cmpstr(ms_gateway_config_lookup(config, "/api/hello")->name, ==, "hello");
+}
+
+static void
+test_route_upstream_path(void)
+{
+	/* the query string never reaches the route table: the proxy appends it as is */
+	g_assert_cmpstr(ms_route_table_upstream_path("/api/hello"), ==, "/hello");
+	g_assert_cmpstr(ms_route_table_upstream_path("/api/calc/add"), ==, "/calc/add");
+	g_assert_cmpstr(ms_route_table_upstream_path("/other"), ==, "/other");
+	g_assert_true(ms_route_prefix_matches("/api/hello", "/api/hello/"));
+	g_assert_false(ms_route_prefix_matches("/api/hello", "/api/hell"));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_add_func("/gateway/config/valid", test_config_valid);
+	g_test_add_func("/gateway/config/errors", test_config_errors);
+	g_test_add_func("/gateway/config/duplicate-prefix", test_config_duplicate_prefix);
+	g_test_add_func("/gateway/config/file", test_config_file);
+	g_test_add_func("/gateway/route/longest-prefix", test_route_longest_prefix);
+	g_test_add_func("/gateway/route/upstream-path", test_route_upstream_path);
+	return g_test_run();
+}

@@ -1,0 +1,688 @@
+#include "config.h"
+
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "common/ms-i18n.h"
+#include "common/ms-keepalive.h"
+#include "common/ms-listen.h"
+#include "common/ms-log.h"
+#include "core/services/ms-phrase-greeter.h"
+#include "gateway/ms-gateway.h"
+#include "handlers/ms-greeter-handler.h"
+
+/*
+ * Integration: the gateway in-process on real sockets, in front of the real hello
+ * handler on a Unix socket and of a test upstream that sleeps, echoes and
+ * misbehaves; driven by an async SoupSession.
+ */
+
+typedef struct {
+	char *dir;
+	char *config_path;
+	SoupServer *hello;
+	SoupServer *odd;
+	SoupServer *front;
+	MsGateway *gateway;
+	SoupSession *session;
+	char *base;
+	GPtrArray *log; /* GHashTable per access entry: field → value */
+	guint close_after_response;
+	GSList *sleeping;
+} Fixture;
+
+static void
+capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	Fixture *fx = user_data;
+	GHashTable *entry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length < 0)
+			g_hash_table_insert(entry, g_strdup(fields[i].key), g_strdup(fields[i].value));
+	}
+	g_ptr_array_add(fx->log, entry);
+}
+
+static SoupServer *
+unix_server(Fixture *fx, const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *spec = g_strdup_printf("unix:%s/%s.sock", fx->dir, name);
+	g_autoptr(GSocket) socket = ms_listen_socket_open(spec, &error);
+	SoupServer *server = soup_server_new(NULL, NULL);
+
+	g_assert_no_error(error);
+	soup_server_listen_socket(server, socket, 0, &error);
+	g_assert_no_error(error);
+	return server;
+}
+
+static gboolean
+answer_late(gpointer user_data)
+{
+	SoupServerMessage *msg = user_data;
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_STATIC, "{}", 2);
+	soup_server_message_unpause(msg);
+	g_object_unref(msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+on_odd_finished(SoupServerMessage *msg, gpointer user_data)
+{
+	GSocket *socket = soup_server_message_get_socket(msg);
+
+	/* close the kept-alive connection behind the gateway's back */
+	if (socket != NULL)
+		g_socket_shutdown(socket, TRUE, TRUE, NULL);
+}
+
+/* the test upstream: /sleep answers after 2 s, /echo returns the request headers */
+static void
+odd_handler(SoupServer *server,
+	    SoupServerMessage *msg,
+	    const char *path,
+	    GHashTable *query,
+	    gpointer user_data)
+{
+	Fixture *fx = user_data;
+	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+
+	if (g_strcmp0(path, "/odd/sleep") == 0) {
+		soup_server_message_pause(msg);
+		g_timeout_add(2000, answer_late, g_object_ref(msg));
+		return;
+	}
+	if (g_strcmp0(path, "/odd/echo") == 0) {
+		g_autoptr(JsonBuilder) builder = json_builder_new();
+		g_autoptr(JsonNode) root = NULL;
+		SoupMessageHeadersIter iter;
+		const char *name;
+		const char *value;
+		char *text;
+
+		json_builder_begin_object(builder);
+		soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
+		while (soup_message_headers_iter_next(&iter, &name, &value)) {
+			g_autofree char *lower = g_ascii_strdown(name, -1);
+			json_builder_set_member_name(builder, lower);
+			json_builder_add_string_value(builder, value);
+		}
+		json_builder_set_member_name(builder, "path");
+		json_builder_add_string_value(builder, path);
+		json_builder_set_member_name(builder, "query");
+		json_builder_add_string_value(builder,
+					      g_uri_get_query(soup_server_message_get_uri(msg)));
+		json_builder_set_member_name(builder, "body_length");
+		json_builder_add_int_value(builder,
+					   soup_server_message_get_request_body(msg)->length);
+		json_builder_end_object(builder);
+		root = json_builder_get_root(builder);
+		text = json_to_string(root, FALSE);
+		soup_server_message_set_status(msg, 201, NULL);
+		/* hop-by-hop headers the gateway must not pass on */
+		soup_message_headers_append(response, "Keep-Alive", "timeout=5");
+		soup_message_headers_append(response, "Connection", "X-Secret-Hop");
+		soup_message_headers_append(response, "X-Secret-Hop", "1");
+		soup_message_headers_append(response, "X-End-To-End", "kept");
+		soup_server_message_set_response(msg,
+						 "application/json",
+						 SOUP_MEMORY_TAKE,
+						 text,
+						 strlen(text));
+		if (fx->close_after_response)
+			g_signal_connect(msg, "finished", G_CALLBACK(on_odd_finished), NULL);
+		return;
+	}
+	if (g_strcmp0(path, "/odd/stream") == 0) {
+		SoupMessageBody *body = soup_server_message_get_response_body(msg);
+		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+		soup_message_headers_set_encoding(response, SOUP_ENCODING_CHUNKED);
+		for (guint i = 0; i < 64; i++) {
+			char chunk[1024];
+			memset(chunk, 'a' + i % 26, sizeof chunk);
+			soup_message_body_append(body, SOUP_MEMORY_COPY, chunk, sizeof chunk);
+		}
+		soup_message_body_complete(body);
+		return;
+	}
+	soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static void
+write_config(Fixture *fx, const char *extra)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = g_strdup_printf("[route hello]\n"
+						"prefix = /api/hello\n"
+						"upstream = unix:%s/hello.sock\n"
+						"\n"
+						"[route odd]\n"
+						"prefix = /api/odd\n"
+						"upstream = unix:%s/odd.sock\n"
+						"methods = GET, POST, PUT\n"
+						"timeout_ms = 300\n"
+						"\n"
+						"[route missing]\n"
+						"prefix = /api/missing\n"
+						"upstream = unix:%s/missing.sock\n"
+						"%s",
+						fx->dir,
+						fx->dir,
+						fx->dir,
+						extra);
+
+	g_file_set_contents(fx->config_path, text, -1, &error);
+	g_assert_no_error(error);
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+	g_autoptr(MsGreeter) hello = ms_hello_service_new();
+	GSList *uris;
+
+	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
+	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	ms_log_set_capture(capture_log, fx);
+
+	fx->hello = unix_server(fx, "hello");
+	ms_greeter_handler_register(fx->hello, hello);
+	fx->odd = unix_server(fx, "odd");
+	soup_server_add_handler(fx->odd, NULL, odd_handler, fx, NULL);
+
+	write_config(fx, "");
+	config = ms_gateway_config_load_file(fx->config_path, &error);
+	g_assert_no_error(error);
+	fx->gateway = ms_gateway_new(config);
+	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
+	ms_gateway_attach(fx->gateway, fx->front);
+	soup_server_listen_local(fx->front, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+	g_assert_no_error(error);
+	uris = soup_server_get_uris(fx->front);
+	fx->base = g_uri_to_string(uris->data);
+	if (g_str_has_suffix(fx->base, "/"))
+		fx->base[strlen(fx->base) - 1] = '\0';
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	fx->session = soup_session_new_with_options("timeout", 10, NULL);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	ms_log_set_capture(NULL, NULL);
+	g_object_unref(fx->session);
+	soup_server_disconnect(fx->front);
+	g_object_unref(fx->front);
+	g_object_unref(fx->gateway);
+	soup_server_disconnect(fx->hello);
+	g_object_unref(fx->hello);
+	soup_server_disconnect(fx->odd);
+	g_object_unref(fx->odd);
+	/* let sources of closed connections run down */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_ptr_array_unref(fx->log);
+	g_autoptr(GDir) dir = g_dir_open(fx->dir, 0, NULL);
+	for (const char *name; dir != NULL && (name = g_dir_read_name(dir)) != NULL;) {
+		g_autofree char *path = g_build_filename(fx->dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(fx->dir);
+	g_free(fx->dir);
+	g_free(fx->config_path);
+	g_free(fx->base);
+}
+
+typedef struct {
+	GBytes *body;
+	GError *error;
+	gboolean done;
+} Reply;
+
+static void
+on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Reply *reply = user_data;
+
+	reply->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &reply->error);
+	reply->done = TRUE;
+}
+
+static SoupMessage *
+request_full(Fixture *fx,
+	     const char *method,
+	     const char *path,
+	     const char *const *headers,
+	     GBytes *body,
+	     GBytes **out_body)
+{
+	g_autofree char *uri = g_strconcat(fx->base, path, NULL);
+	SoupMessage *msg = soup_message_new(method, uri);
+	Reply reply = { 0 };
+
+	for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     headers[i],
+					     headers[i + 1]);
+	if (body != NULL)
+		soup_message_set_request_body_from_bytes(msg, "application/json", body);
+	soup_session_send_and_read_async(fx->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &reply);
+	while (!reply.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_no_error(reply.error);
+	if (out_body != NULL)
+		*out_body = reply.body;
+	else
+		g_bytes_unref(reply.body);
+	return msg;
+}
+
+static JsonObject *
+parse_object(GBytes *body, JsonNode **root)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	gsize size = 0;
+	const char *data = g_bytes_get_data(body, &size);
+
+	json_parser_load_from_data(parser, data, size, &error);
+	g_assert_no_error(error);
+	*root = json_node_copy(json_parser_get_root(parser));
+	return json_node_get_object(*root);
+}
+
+static void
+assert_problem(SoupMessage *msg, GBytes *body, guint status, const char *type)
+{
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *problem;
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+	const char *id =
+	    soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Request-ID");
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg),
+							       NULL),
+			==,
+			"application/problem+json");
+	problem = parse_object(body, &root);
+	g_assert_cmpstr(json_object_get_string_member(problem, "type"), ==, urn);
+	g_assert_cmpint(json_object_get_int_member(problem, "status"), ==, status);
+	g_assert_nonnull(id);
+	g_assert_cmpstr(json_object_get_string_member(problem, "request_id"), ==, id);
+}
+
+/* the access entry for @request_id: it is written when the response is done */
+static GHashTable *
+wait_access_entry(Fixture *fx, const char *request_id)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < deadline) {
+		for (guint i = 0; i < fx->log->len; i++) {
+			GHashTable *entry = g_ptr_array_index(fx->log, i);
+			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
+			    g_hash_table_contains(entry, "HTTP_STATUS"))
+				return entry;
+		}
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	g_error("no access entry for %s", request_id);
+	return NULL;
+}
+
+static void
+test_pass_through(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	const char *const headers[] = { "X-Request-ID", "test-id-1", NULL };
+	g_autoptr(SoupMessage) msg =
+	    request_full(fx, "GET", "/api/hello?name=Ada", headers, NULL, &body);
+	SoupMessageHeaders *response = soup_message_get_response_headers(msg);
+	GHashTable *entry;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpmem(g_bytes_get_data(body, NULL),
+			g_bytes_get_size(body),
+			"{\"message\":\"Hello, Ada!\"}",
+			strlen("{\"message\":\"Hello, Ada!\"}"));
+	g_assert_cmpstr(soup_message_headers_get_one(response, "X-Request-ID"), ==, "test-id-1");
+	g_assert_cmpstr(soup_message_headers_get_one(response, "Server"), ==, "microsoup-gateway");
+
+	entry = wait_access_entry(fx, "test-id-1");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_METHOD"), ==, "GET");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_PATH"), ==, "/api/hello");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_STATUS"), ==, "200");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "hello");
+	g_assert_true(g_str_has_prefix(g_hash_table_lookup(entry, "UPSTREAM"), "unix:"));
+	g_assert_cmpstr(g_hash_table_lookup(entry, "REMOTE_ADDR"), ==, "127.0.0.1");
+	g_assert_nonnull(g_hash_table_lookup(entry, "DURATION_USEC"));
+	g_assert_null(g_hash_table_lookup(entry, "USER_NAME"));
+}
+
+static void
+test_request_id_made(Fixture *fx, gconstpointer data)
+{
+	const char *const headers[] = { "X-Request-ID", "bad id with spaces", NULL };
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/hello", headers, NULL, NULL);
+	const char *id =
+	    soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Request-ID");
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_nonnull(id);
+	g_assert_cmpuint(strlen(id), ==, 32);
+	wait_access_entry(fx, id);
+}
+
+static void
+test_not_found(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/nope", NULL, NULL, &body);
+
+	assert_problem(msg, body, 404, "not_found");
+}
+
+static void
+test_not_found_thai(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	const char *const headers[] = { "Accept-Language", "th-TH, en;q=0.5", NULL };
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/nope", headers, NULL, &body);
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *problem;
+
+	assert_problem(msg, body, 404, "not_found");
+	problem = parse_object(body, &root);
+	g_assert_cmpstr(json_object_get_string_member(problem, "title"),
+			==,
+			ms_i18n_gettext("th", "Not found"));
+}
+
+static void
+test_method_not_allowed(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg = request_full(fx, "DELETE", "/api/hello", NULL, NULL, &body);
+
+	assert_problem(msg, body, 405, "method_not_allowed");
+	g_assert_cmpstr(soup_message_headers_get_one(soup_message_get_response_headers(msg),
+						     "Allow"),
+			==,
+			"GET, HEAD");
+}
+
+static void
+test_missing_socket(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/missing", NULL, NULL, &body);
+	gboolean warned = FALSE;
+
+	assert_problem(msg, body, 502, "upstream_unavailable");
+	for (guint i = 0; i < fx->log->len; i++) {
+		GHashTable *entry = g_ptr_array_index(fx->log, i);
+		if (g_strcmp0(g_hash_table_lookup(entry, "MESSAGE_ID"),
+			      MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID) == 0) {
+			g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "missing");
+			warned = TRUE;
+		}
+	}
+	g_assert_true(warned);
+}
+
+static void
+test_timeout(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	gint64 started = g_get_monotonic_time();
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/odd/sleep", NULL, NULL, &body);
+
+	assert_problem(msg, body, 504, "upstream_timeout");
+	/* the route says 300 ms; the upstream would take 2 s */
+	g_assert_cmpint(g_get_monotonic_time() - started, <, 1900 * 1000);
+}
+
+static void
+test_body_too_large(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	gsize size = 1024 * 1024;
+	g_autoptr(GBytes) big = g_bytes_new_take(g_malloc0(size), size);
+	g_autoptr(SoupMessage) msg = request_full(fx, "POST", "/api/odd/echo", NULL, big, &body);
+
+	assert_problem(msg, body, 413, "body_too_large");
+}
+
+static void
+test_body_forwarded(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GBytes) small = g_bytes_new_static("{\"a\":1}", 7);
+	g_autoptr(SoupMessage) msg = request_full(fx, "PUT", "/api/odd/echo", NULL, small, &body);
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *echo;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
+	echo = parse_object(body, &root);
+	g_assert_cmpint(json_object_get_int_member(echo, "body_length"), ==, 7);
+	g_assert_cmpstr(json_object_get_string_member(echo, "content-length"), ==, "7");
+}
+
+static void
+test_headers(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	const char *const headers[] = { "X-Microsoup-User",
+					"mallory",
+					"X-Microsoup-Role",
+					"admin",
+					"Connection",
+					"keep-alive, X-Hop",
+					"X-Hop",
+					"secret",
+					"Keep-Alive",
+					"timeout=5",
+					"X-Forwarded-For",
+					"203.0.113.7",
+					"X-Custom",
+					"yes",
+					NULL };
+	g_autoptr(SoupMessage) msg =
+	    request_full(fx, "GET", "/api/odd/echo?a=1&b=%20x", headers, NULL, &body);
+	SoupMessageHeaders *response = soup_message_get_response_headers(msg);
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *echo;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
+	echo = parse_object(body, &root);
+	/* what the upstream saw */
+	g_assert_cmpstr(json_object_get_string_member(echo, "path"), ==, "/odd/echo");
+	g_assert_cmpstr(json_object_get_string_member(echo, "query"), ==, "a=1&b=%20x");
+	g_assert_false(json_object_has_member(echo, "x-microsoup-user"));
+	g_assert_false(json_object_has_member(echo, "x-microsoup-role"));
+	g_assert_false(json_object_has_member(echo, "x-hop"));
+	g_assert_false(json_object_has_member(echo, "keep-alive"));
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-custom"), ==, "yes");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-forwarded-for"),
+			==,
+			"203.0.113.7, 127.0.0.1");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-forwarded-proto"), ==, "http");
+	g_assert_cmpuint(strlen(json_object_get_string_member(echo, "x-request-id")), ==, 32);
+	/* what the client saw */
+	g_assert_null(soup_message_headers_get_one(response, "X-Secret-Hop"));
+	g_assert_null(soup_message_headers_get_one(response, "Keep-Alive"));
+	g_assert_cmpstr(soup_message_headers_get_one(response, "X-End-To-End"), ==, "kept");
+}
+
+static void
+test_streamed_chunked(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/odd/stream", NULL, NULL, &body);
+	const char *bytes = g_bytes_get_data(body, NULL);
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpuint(g_bytes_get_size(body), ==, 64 * 1024);
+	g_assert_cmpint(bytes[0], ==, 'a');
+	g_assert_cmpint(bytes[64 * 1024 - 1], ==, 'a' + 63 % 26);
+}
+
+static void
+test_upstream_closes_pooled(Fixture *fx, gconstpointer data)
+{
+	fx->close_after_response = TRUE;
+	for (guint i = 0; i < 5; i++) {
+		g_autoptr(SoupMessage) msg =
+		    request_full(fx, "GET", "/api/odd/echo", NULL, NULL, NULL);
+		g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
+	}
+}
+
+/* a raw upstream that answers the first request of a connection and closes on
+ * the second without a byte: what a service restarting looks like to a pool */
+static gpointer
+one_shot_upstream(gpointer user_data)
+{
+	GSocket *listener = user_data;
+
+	for (guint n = 0; n < 2; n++) {
+		g_autoptr(GSocket) socket = g_socket_accept(listener, NULL, NULL);
+		char buffer[4096];
+		gsize got = 0;
+		guint heads = 0;
+		/* the retry's fresh connection is answered once, then closed */
+		guint wanted = n == 0 ? 2 : 1;
+
+		if (socket == NULL)
+			break;
+		while (heads < wanted) {
+			gssize r = g_socket_receive(socket, buffer + got, sizeof buffer - got - 1, NULL, NULL);
+			if (r <= 0)
+				break;
+			got += r;
+			buffer[got] = '\0';
+			if (g_strstr_len(buffer, got, "\r\n\r\n") == NULL)
+				continue;
+			heads++;
+			got = 0;
+			if (heads == 1) {
+				const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+				g_socket_send(socket, answer, strlen(answer), NULL, NULL);
+			}
+		}
+		g_socket_close(socket, NULL);
+	}
+	return NULL;
+}
+
+static void
+test_retry_after_broken_pooled(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *spec = g_strdup_printf("unix:%s/oneshot.sock", fx->dir);
+	g_autoptr(GSocket) listener = ms_listen_socket_open(spec, &error);
+	g_autoptr(GThread) thread = NULL;
+	g_autofree char *extra = g_strdup_printf("[route oneshot]\nprefix = /api/oneshot\n"
+						 "upstream = unix:%s/oneshot.sock\n",
+						 fx->dir);
+
+	g_assert_no_error(error);
+	g_socket_set_blocking(listener, TRUE);
+	thread = g_thread_new("oneshot", one_shot_upstream, listener);
+	write_config(fx, extra);
+	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(SoupMessage) msg =
+		    request_full(fx, "GET", "/api/oneshot", NULL, NULL, NULL);
+		g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	}
+	g_thread_join(g_steal_pointer(&thread));
+}
+
+static void
+test_reload(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* a broken file is refused and the old routes keep working */
+	g_file_set_contents(fx->config_path, "[route x]\nprefix = /api/x\nbogus = 1\n", -1, NULL);
+	g_assert_false(ms_gateway_reload(fx->gateway, fx->config_path, &error));
+	g_assert_error(error, MS_GATEWAY_CONFIG_ERROR, MS_GATEWAY_CONFIG_ERROR_UNKNOWN_KEY);
+	g_clear_error(&error);
+	{
+		g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/hello", NULL, NULL, NULL);
+		g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	}
+	/* a good one takes effect for the next request */
+	write_config(fx, "\n[route greet]\nprefix = /api/greet\nupstream = unix:/nonexistent.sock\n");
+	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
+	g_assert_no_error(error);
+	{
+		g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/greet", NULL, NULL, NULL);
+		g_assert_cmpuint(soup_message_get_status(msg), ==, 502);
+	}
+}
+
+static void
+test_health(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(GBytes) ready_body = NULL;
+	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/healthz", NULL, NULL, &body);
+	g_autoptr(SoupMessage) ready = request_full(fx, "GET", "/readyz", NULL, NULL, &ready_body);
+	g_autoptr(JsonNode) root = NULL;
+	JsonObject *object;
+	JsonArray *upstreams;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	/* the missing route is down */
+	g_assert_cmpuint(soup_message_get_status(ready), ==, 503);
+	object = parse_object(ready_body, &root);
+	upstreams = json_object_get_array_member(object, "upstreams");
+	g_assert_cmpuint(json_array_get_length(upstreams), ==, 3);
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 0),
+						      "state"),
+			==,
+			"up");
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 2),
+						      "state"),
+			==,
+			"down");
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_log_init("test-gateway-proxy");
+	ms_i18n_init();
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/gateway/proxy/pass-through", test_pass_through);
+	ADD("/gateway/proxy/request-id-made", test_request_id_made);
+	ADD("/gateway/proxy/not-found", test_not_found);
+	ADD("/gateway/proxy/not-found-thai", test_not_found_thai);
+	ADD("/gateway/proxy/method-not-allowed", test_method_not_allowed);
+	ADD("/gateway/proxy/missing-socket", test_missing_socket);
+	ADD("/gateway/proxy/timeout", test_timeout);
+	ADD("/gateway/proxy/body-too-large", test_body_too_large);
+	ADD("/gateway/proxy/body-forwarded", test_body_forwarded);
+	ADD("/gateway/proxy/headers", test_headers);
+	ADD("/gateway/proxy/streamed-chunked", test_streamed_chunked);
+	ADD("/gateway/proxy/upstream-closes-pooled", test_upstream_closes_pooled);
+	ADD("/gateway/proxy/retry-after-broken-pooled", test_retry_after_broken_pooled);
+	ADD("/gateway/proxy/reload", test_reload);
+	ADD("/gateway/proxy/health", test_health);
+	return g_test_run();
+}
