@@ -1,0 +1,604 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "common/ms-listen.h"
+#include "common/ms-log.h"
+#include "gateway/ms-gateway-security.h"
+#include "gateway/ms-gateway.h"
+#include "ms-security-test.h"
+
+/*
+ * Integration: the gateway with its security filter in-process on real
+ * sockets, in front of a test upstream on a Unix socket that counts its
+ * requests and echoes the identity it was given; driven by an async
+ * SoupSession. Every way to be refused, and what the upstream never sees.
+ */
+
+static char *ada_hash;
+static char *root_hash;
+
+typedef struct {
+	char *dir;
+	SoupServer *upstream;
+	guint upstream_requests;
+	SoupServer *front;
+	MsGateway *gateway;
+	MsGatewaySecurity *security;
+	SoupSession *session;
+	char *base;
+	GPtrArray *log; /* every MESSAGE and field value, for "no secret logged" */
+	GPtrArray *message_ids;
+} Fixture;
+
+static void
+capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	Fixture *fx = user_data;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length >= 0)
+			continue;
+		g_ptr_array_add(fx->log, g_strdup(fields[i].value));
+		if (g_strcmp0(fields[i].key, "MESSAGE_ID") == 0)
+			g_ptr_array_add(fx->message_ids, g_strdup(fields[i].value));
+	}
+}
+
+/* the upstream: 200 {"n", "user", "role", "authorization", "path"}; /private is private */
+static void
+upstream_handler(SoupServer *server,
+		 SoupServerMessage *msg,
+		 const char *path,
+		 GHashTable *query,
+		 gpointer user_data)
+{
+	Fixture *fx = user_data;
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	char *text;
+
+	fx->upstream_requests++;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "n");
+	json_builder_add_int_value(builder, fx->upstream_requests);
+	json_builder_set_member_name(builder, "user");
+	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "X-Microsoup-User"));
+	json_builder_set_member_name(builder, "role");
+	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "X-Microsoup-Role"));
+	json_builder_set_member_name(builder, "authorization");
+	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "Authorization"));
+	json_builder_set_member_name(builder, "path");
+	json_builder_add_string_value(builder, path);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	if (g_str_has_suffix(path, "/private"))
+		soup_message_headers_append(response, "Cache-Control", "private, max-age=60");
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+}
+
+static MsGatewayConfig *
+make_config(Fixture *fx, const char *metrics_allow)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *up = g_strdup_printf("unix:%s/up.sock", fx->dir);
+	g_autofree char *text = g_strdup_printf(
+	    "[gateway]\nmetrics_allow = %s\n\n"
+	    "[route open]\nprefix = /api/open\nupstream = %s\n\n"
+	    "[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
+	    "[route admin]\nprefix = /api/admin\nupstream = %s\nauth = admin\n\n"
+	    "[route limited]\nprefix = /api/limited\nupstream = %s\nrate_limit = 1\n\n"
+	    "[route cached]\nprefix = /api/cached\nupstream = %s\ncache_ttl_s = 60\n\n"
+	    "[route mine]\nprefix = /api/mine\nupstream = %s\nauth = user\ncache_ttl_s = 60\n\n"
+	    "[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
+	    "cors_origins = https://app.example\n",
+	    metrics_allow, up, up, up, up, up, up, up);
+	MsGatewayConfig *config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
+
+	g_assert_no_error(error);
+	return config;
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new();
+	g_autofree char *spec = NULL;
+	g_autofree char *users = g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
+	g_autofree char *key = ms_security_test_sha256("the-key");
+	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
+	g_autoptr(GSocket) socket = NULL;
+	GSList *uris;
+
+	fx->dir = g_dir_make_tmp("ms-security-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->log = g_ptr_array_new_with_free_func(g_free);
+	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
+	ms_log_set_capture(capture_log, fx);
+
+	spec = g_strdup_printf("unix:%s/up.sock", fx->dir);
+	socket = ms_listen_socket_open(spec, &error);
+	g_assert_no_error(error);
+	fx->upstream = soup_server_new(NULL, NULL);
+	soup_server_listen_socket(fx->upstream, socket, 0, &error);
+	g_assert_no_error(error);
+	soup_server_add_handler(fx->upstream, NULL, upstream_handler, fx, NULL);
+
+	g_assert_true(ms_credentials_load_users(credentials, users, strlen(users), "users", NULL));
+	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
+	config = make_config(fx, data != NULL ? data : "loopback");
+	fx->gateway = ms_gateway_new(config);
+	fx->security = ms_gateway_security_new(credentials, 1024 * 1024);
+	ms_gateway_security_install(fx->security, fx->gateway);
+	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
+	ms_gateway_attach(fx->gateway, fx->front);
+	soup_server_listen_local(fx->front, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+	g_assert_no_error(error);
+	uris = soup_server_get_uris(fx->front);
+	fx->base = g_uri_to_string(uris->data);
+	if (g_str_has_suffix(fx->base, "/"))
+		fx->base[strlen(fx->base) - 1] = '\0';
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	fx->session = soup_session_new_with_options("timeout", 10, NULL);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *sock = g_build_filename(fx->dir, "up.sock", NULL);
+
+	ms_log_set_capture(NULL, NULL);
+	g_object_unref(fx->session);
+	soup_server_disconnect(fx->front);
+	g_object_unref(fx->front);
+	g_object_unref(fx->gateway);
+	g_object_unref(fx->security);
+	soup_server_disconnect(fx->upstream);
+	g_object_unref(fx->upstream);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_ptr_array_unref(fx->log);
+	g_ptr_array_unref(fx->message_ids);
+	g_unlink(sock);
+	g_rmdir(fx->dir);
+	g_free(fx->dir);
+	g_free(fx->base);
+}
+
+typedef struct {
+	GBytes *body;
+	GError *error;
+	gboolean done;
+} Reply;
+
+static void
+on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Reply *reply = user_data;
+
+	reply->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &reply->error);
+	reply->done = TRUE;
+}
+
+/* @headers: name, value, ..., NULL */
+static SoupMessage *
+request(Fixture *fx, const char *method, const char *path, GBytes **body, ...)
+{
+	g_autofree char *uri = g_strconcat(fx->base, path, NULL);
+	SoupMessage *msg = soup_message_new(method, uri);
+	Reply reply = {0};
+	const char *name;
+	va_list args;
+
+	va_start(args, body);
+	while ((name = va_arg(args, const char *)) != NULL)
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     name,
+					     va_arg(args, const char *));
+	va_end(args);
+	soup_session_send_and_read_async(fx->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &reply);
+	while (!reply.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_no_error(reply.error);
+	if (body != NULL)
+		*body = reply.body;
+	else
+		g_bytes_unref(reply.body);
+	return msg;
+}
+
+static char *
+basic(const char *user_pass)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)user_pass, strlen(user_pass));
+	return g_strconcat("Basic ", b64, NULL);
+}
+
+static const char *
+header(SoupMessage *msg, const char *name)
+{
+	return soup_message_headers_get_one(soup_message_get_response_headers(msg), name);
+}
+
+static JsonObject *
+parse_object(GBytes *body, JsonNode **root)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	gsize size = 0;
+	const char *data = g_bytes_get_data(body, &size);
+
+	json_parser_load_from_data(parser, data, size, &error);
+	g_assert_no_error(error);
+	*root = json_node_copy(json_parser_get_root(parser));
+	return json_node_get_object(*root);
+}
+
+static void
+assert_problem(SoupMessage *msg, GBytes *body, guint status, const char *type)
+{
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+	JsonObject *problem;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
+			==,
+			"application/problem+json");
+	problem = parse_object(body, &root);
+	g_assert_cmpstr(json_object_get_string_member(problem, "type"), ==, urn);
+	g_assert_cmpint(json_object_get_int_member(problem, "status"), ==, status);
+}
+
+/* a 401 from the gateway itself: the upstream was not asked */
+static void
+assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
+{
+	guint before = fx->upstream_requests;
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg =
+	    authorization != NULL ? request(fx, "GET", path, &body, "Authorization", authorization, NULL)
+				  : request(fx, "GET", path, &body, NULL);
+
+	assert_problem(msg, body, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	g_assert_cmpstr(header(msg, "WWW-Authenticate"), ==, "Basic realm=\"microsoup\", charset=\"UTF-8\"");
+	g_assert_cmpuint(fx->upstream_requests, ==, before);
+}
+
+static void
+test_refused(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *wrong = basic("ada:root-pw");
+	g_autofree char *unknown = basic("eve:ada-pw");
+	g_autofree char *no_colon = basic("adaada-pw");
+	g_autoptr(GString) huge = g_string_new("Basic ");
+
+	while (huge->len < 5000)
+		g_string_append(huge, "YWRh");
+	assert_unauthorized(fx, "/api/user/x", NULL);
+	assert_unauthorized(fx, "/api/user/x", wrong);
+	assert_unauthorized(fx, "/api/user/x", unknown);
+	assert_unauthorized(fx, "/api/user/x", "Basic !!!notbase64");
+	assert_unauthorized(fx, "/api/user/x", no_colon);
+	assert_unauthorized(fx, "/api/user/x", huge->str);
+	assert_unauthorized(fx, "/api/user/x", "Bearer wrong-key");
+	assert_unauthorized(fx, "/api/user/x", "Digest username=ada");
+	assert_unauthorized(fx, "/api/admin/x", NULL);
+}
+
+static void
+test_identity(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(SoupMessage) msg = request(fx,
+					     "GET",
+					     "/api/user/x",
+					     &body,
+					     "Authorization",
+					     ada,
+					     "X-Microsoup-User",
+					     "root",
+					     "X-Microsoup-Role",
+					     "admin",
+					     NULL);
+	JsonObject *echo;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	echo = parse_object(body, &root);
+	/* the gateway's identity, not the forged one; the credential stays here */
+	g_assert_cmpstr(json_object_get_string_member(echo, "user"), ==, "ada");
+	g_assert_cmpstr(json_object_get_string_member(echo, "role"), ==, "user");
+	g_assert_true(json_object_get_null_member(echo, "authorization"));
+
+	/* the second request is served from the remembered password: same answer */
+	g_clear_object(&msg);
+	g_clear_pointer(&body, g_bytes_unref);
+	g_clear_pointer(&root, json_node_unref);
+	msg = request(fx, "GET", "/api/user/y", &body, "Authorization", ada, NULL);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	echo = parse_object(body, &root);
+	g_assert_cmpstr(json_object_get_string_member(echo, "user"), ==, "ada");
+}
+
+static void
+test_forged_on_open_route(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(SoupMessage) msg = request(fx,
+					     "GET",
+					     "/api/open/x",
+					     &body,
+					     "X-Microsoup-User",
+					     "root",
+					     "X-Microsoup-Role",
+					     "admin",
+					     "Authorization",
+					     ada,
+					     NULL);
+	JsonObject *echo;
+
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	echo = parse_object(body, &root);
+	g_assert_true(json_object_get_null_member(echo, "user"));
+	g_assert_true(json_object_get_null_member(echo, "role"));
+	g_assert_true(json_object_get_null_member(echo, "authorization"));
+}
+
+static void
+test_roles(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+	guint before = fx->upstream_requests;
+
+	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", ada, NULL);
+	assert_problem(msg, body, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(fx->upstream_requests, ==, before);
+
+	g_clear_object(&msg);
+	g_clear_pointer(&body, g_bytes_unref);
+	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", root_user, NULL);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(parse_object(body, &root), "role"), ==, "admin");
+
+	/* an API key is as good as a password; the key's name is the user */
+	g_clear_object(&msg);
+	g_clear_pointer(&body, g_bytes_unref);
+	g_clear_pointer(&root, json_node_unref);
+	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", "Bearer the-key", NULL);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(parse_object(body, &root), "user"), ==, "ci");
+}
+
+static void
+test_throttled(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) msg = NULL;
+
+	for (guint i = 0; i < MS_AUTH_FAILURE_BURST; i++)
+		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
+	/* now even the right password is refused, without being checked */
+	msg = request(fx, "GET", "/api/user/x", &body, "Authorization", ada, NULL);
+	assert_problem(msg, body, 429, "too_many_failed_logins");
+	g_assert_nonnull(header(msg, "Retry-After"));
+	g_assert_cmpuint(atoi(header(msg, "Retry-After")), >=, 1);
+	g_assert_cmpuint(fx->message_ids->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(fx->message_ids, 0), ==, MS_MESSAGE_ID_AUTH_THROTTLED);
+}
+
+static void
+test_rate_limit(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) first = request(fx, "GET", "/api/limited/x", NULL, NULL);
+	g_autoptr(SoupMessage) second = request(fx, "GET", "/api/limited/x", &body, NULL);
+	g_autoptr(SoupMessage) other = request(fx, "GET", "/api/open/x", NULL, NULL);
+
+	/* rate_limit = 1: a burst of one, then one per second */
+	g_assert_cmpuint(soup_message_get_status(first), ==, SOUP_STATUS_OK);
+	assert_problem(second, body, 429, "rate_limited");
+	g_assert_cmpstr(header(second, "Retry-After"), ==, "1");
+	g_assert_cmpuint(fx->upstream_requests, ==, 2);
+	/* routes without a limit are not affected */
+	g_assert_cmpuint(soup_message_get_status(other), ==, SOUP_STATUS_OK);
+}
+
+static gint64
+json_n(GBytes *body)
+{
+	g_autoptr(JsonNode) root = NULL;
+	return json_object_get_int_member(parse_object(body, &root), "n");
+}
+
+static void
+test_cache(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) b1 = NULL;
+	g_autoptr(GBytes) b2 = NULL;
+	g_autoptr(GBytes) b3 = NULL;
+	g_autoptr(GBytes) b4 = NULL;
+	g_autoptr(SoupMessage) miss = request(fx, "GET", "/api/cached/x", &b1, NULL);
+	g_autoptr(SoupMessage) hit = request(fx, "GET", "/api/cached/x", &b2, NULL);
+	g_autoptr(SoupMessage) head = request(fx, "HEAD", "/api/cached/x", NULL, NULL);
+	g_autoptr(SoupMessage) thai = request(fx, "GET", "/api/cached/x", &b3, "Accept-Language", "th", NULL);
+	g_autoptr(SoupMessage) bypass = request(fx, "GET", "/api/cached/x", &b4, "Cache-Control", "no-cache", NULL);
+
+	g_assert_cmpstr(header(miss, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(header(hit, "X-Cache"), ==, "HIT");
+	g_assert_nonnull(header(hit, "Age"));
+	g_assert_true(g_bytes_equal(b1, b2));
+	g_assert_cmpstr(header(hit, "Content-Type"), ==, "application/json");
+	g_assert_nonnull(header(hit, "X-Request-ID"));
+	g_assert_cmpstr(header(hit, "X-Request-ID"), !=, header(miss, "X-Request-ID"));
+	/* HEAD is answered from GET's entry */
+	g_assert_cmpstr(header(head, "X-Cache"), ==, "HIT");
+	g_assert_cmpint(soup_message_headers_get_content_length(soup_message_get_response_headers(head)),
+			==,
+			g_bytes_get_size(b1));
+	/* another language is another entry */
+	g_assert_cmpstr(header(thai, "X-Cache"), ==, "MISS");
+	/* no-cache goes upstream */
+	g_assert_cmpstr(header(bypass, "X-Cache"), ==, "MISS");
+	g_assert_cmpint(json_n(b4), ==, 3);
+	g_assert_cmpuint(fx->upstream_requests, ==, 3);
+}
+
+static void
+test_cache_private(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(GBytes) b1 = NULL;
+	g_autoptr(GBytes) b2 = NULL;
+	g_autoptr(GBytes) b3 = NULL;
+	g_autoptr(JsonNode) r1 = NULL;
+	g_autoptr(JsonNode) r2 = NULL;
+	g_autoptr(JsonNode) r3 = NULL;
+	g_autoptr(SoupMessage) m1 = request(fx, "GET", "/api/mine/x", &b1, "Authorization", ada, NULL);
+	g_autoptr(SoupMessage) m2 = request(fx, "GET", "/api/mine/x", &b2, "Authorization", root_user, NULL);
+	g_autoptr(SoupMessage) m3 = request(fx, "GET", "/api/mine/x", &b3, "Authorization", ada, NULL);
+	g_autoptr(SoupMessage) p1 = request(fx, "GET", "/api/cached/private", NULL, NULL);
+	g_autoptr(SoupMessage) p2 = request(fx, "GET", "/api/cached/private", NULL, NULL);
+
+	/* the same URL for two users: two entries, never one user's answer to the other */
+	g_assert_cmpstr(header(m1, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(json_object_get_string_member(parse_object(b1, &r1), "user"), ==, "ada");
+	g_assert_cmpstr(header(m2, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(json_object_get_string_member(parse_object(b2, &r2), "user"), ==, "root");
+	g_assert_cmpstr(header(m3, "X-Cache"), ==, "HIT");
+	g_assert_cmpstr(json_object_get_string_member(parse_object(b3, &r3), "user"), ==, "ada");
+	/* Cache-Control: private is never stored */
+	g_assert_cmpstr(header(p1, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(header(p2, "X-Cache"), ==, "MISS");
+	g_assert_cmpuint(fx->upstream_requests, ==, 4);
+	/* a credential never reaches the log */
+	for (guint i = 0; i < fx->log->len; i++) {
+		const char *value = g_ptr_array_index(fx->log, i);
+		g_assert_null(strstr(value, "ada-pw"));
+		g_assert_null(strstr(value, ada + 6));
+	}
+}
+
+static void
+test_cors(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) preflight = request(fx, "OPTIONS", "/api/cors/x", NULL,
+						   "Origin", "https://app.example",
+						   "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(SoupMessage) refused = request(fx, "OPTIONS", "/api/cors/x", &body,
+						 "Origin", "https://evil.example",
+						 "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(SoupMessage) simple = request(fx, "GET", "/api/cors/x", NULL,
+						"Origin", "https://app.example", NULL);
+
+	g_assert_cmpuint(soup_message_get_status(preflight), ==, SOUP_STATUS_NO_CONTENT);
+	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
+	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
+	assert_problem(refused, body, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
+	g_assert_cmpuint(soup_message_get_status(simple), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(header(simple, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	g_assert_cmpstr(header(simple, "Vary"), ==, "Origin");
+	/* preflights never reach the upstream */
+	g_assert_cmpuint(fx->upstream_requests, ==, 1);
+}
+
+static void
+test_metrics_loopback(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(SoupMessage) open = request(fx, "GET", "/api/open/x", NULL, NULL);
+	g_autoptr(SoupMessage) refused = request(fx, "GET", "/api/user/x", NULL, NULL);
+	g_autoptr(SoupMessage) post = request(fx, "POST", "/metrics", NULL, NULL);
+	g_autoptr(SoupMessage) msg = request(fx, "GET", "/metrics", &body, NULL);
+	g_autofree char *text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+
+	g_assert_cmpuint(soup_message_get_status(post), ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
+			==,
+			"text/plain");
+	g_assert_nonnull(strstr(text, "microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} 1\n"));
+	g_assert_nonnull(strstr(text, "microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} 1\n"));
+	g_assert_nonnull(strstr(text, "microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n"));
+	g_assert_nonnull(strstr(text, "microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n"));
+	g_assert_nonnull(strstr(text, "# TYPE microsoup_gateway_open_connections gauge\n"));
+}
+
+static void
+test_metrics_admin(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(GBytes) b1 = NULL;
+	g_autoptr(GBytes) b2 = NULL;
+	g_autoptr(SoupMessage) anonymous = request(fx, "GET", "/metrics", &b1, NULL);
+	g_autoptr(SoupMessage) user = request(fx, "GET", "/metrics", &b2, "Authorization", ada, NULL);
+	g_autoptr(SoupMessage) admin = request(fx, "GET", "/metrics", NULL, "Authorization", root_user, NULL);
+	g_autoptr(SoupMessage) key = request(fx, "GET", "/metrics", NULL, "Authorization", "Bearer the-key", NULL);
+
+	/* metrics_allow = admin: loopback is not enough */
+	assert_problem(anonymous, b1, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	assert_problem(user, b2, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(soup_message_get_status(admin), ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(soup_message_get_status(key), ==, SOUP_STATUS_OK);
+}
+
+static void
+test_reload(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(MsCredentials) none = ms_credentials_new();
+	g_autoptr(SoupMessage) before = request(fx, "GET", "/api/user/x", NULL, "Authorization", ada, NULL);
+
+	g_assert_cmpuint(soup_message_get_status(before), ==, SOUP_STATUS_OK);
+	/* a reload that removes ada: her remembered password goes too */
+	ms_gateway_security_reload(fx->security, none);
+	assert_unauthorized(fx, "/api/user/x", ada);
+}
+
+int
+main(int argc, char **argv)
+{
+	int ret;
+
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_log_init("test-gateway-security");
+	ada_hash = ms_security_test_hash("ada-pw");
+	root_hash = ms_security_test_hash("root-pw");
+#define ADD(path, func, data) g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
+	ADD("/gateway-security/refused", test_refused, NULL);
+	ADD("/gateway-security/identity", test_identity, NULL);
+	ADD("/gateway-security/forged-on-open-route", test_forged_on_open_route, NULL);
+	ADD("/gateway-security/roles", test_roles, NULL);
+	ADD("/gateway-security/throttled", test_throttled, NULL);
+	ADD("/gateway-security/rate-limit", test_rate_limit, NULL);
+	ADD("/gateway-security/cache", test_cache, NULL);
+	ADD("/gateway-security/cache-private", test_cache_private, NULL);
+	ADD("/gateway-security/cors", test_cors, NULL);
+	ADD("/gateway-security/metrics-loopback", test_metrics_loopback, NULL);
+	ADD("/gateway-security/metrics-admin", test_metrics_admin, "admin");
+	ADD("/gateway-security/reload", test_reload, NULL);
+	ret = g_test_run();
+	g_free(ada_hash);
+	g_free(root_hash);
+	return ret;
+}
