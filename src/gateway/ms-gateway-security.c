@@ -5,6 +5,7 @@
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
 #include "common/ms-problem.h"
+#include "handlers/ms-handler-util.h"
 
 #include "ms-cors.h"
 #include "ms-gateway-private.h"
@@ -101,6 +102,21 @@ send_retry_after(SoupServerMessage *msg, const char *type, const char *title, gu
 	soup_server_message_set_status(msg, 429, "Too Many Requests");
 }
 
+/* 401 with the challenge: the same for every way credentials can fail */
+static void
+send_unauthorized(MsGatewaySecurity *self,
+		  SoupServerMessage *msg,
+		  MsAuthFailureKind kind,
+		  const char *title,
+		  const char *detail)
+{
+	ms_metrics_auth_failure(self->metrics, kind);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "WWW-Authenticate",
+				     MS_AUTH_REALM_CHALLENGE);
+	ms_gateway_problem(msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", title, detail);
+}
+
 /* answers a refused authentication; returns %TRUE when @result lets the request go on */
 static gboolean
 check_auth_result(MsGatewaySecurity *self,
@@ -108,8 +124,6 @@ check_auth_result(MsGatewaySecurity *self,
 		  const MsAuthResult *result,
 		  MsRole required)
 {
-	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
-
 	switch (result->status) {
 	case MS_AUTH_STATUS_OK:
 		if (result->role >= required)
@@ -129,32 +143,26 @@ check_auth_result(MsGatewaySecurity *self,
 				 result->retry_after_s);
 		return FALSE;
 	case MS_AUTH_STATUS_MISSING:
-		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_MISSING);
-		soup_message_headers_replace(response, "WWW-Authenticate", MS_AUTH_REALM_CHALLENGE);
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_UNAUTHORIZED,
-				   "unauthorized",
-				   N_("Authentication required"),
-				   N_("Send a user name and password (Basic) or an API key (Bearer)."));
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_MISSING,
+				  N_("Authentication required"),
+				  N_("Send a user name and password (Basic) or an API key (Bearer)."));
 		return FALSE;
 	case MS_AUTH_STATUS_MALFORMED:
-		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_MALFORMED);
-		soup_message_headers_replace(response, "WWW-Authenticate", MS_AUTH_REALM_CHALLENGE);
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_UNAUTHORIZED,
-				   "unauthorized",
-				   N_("Authentication required"),
-				   N_("The Authorization header is malformed."));
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_MALFORMED,
+				  N_("Authentication required"),
+				  N_("The Authorization header is malformed."));
 		return FALSE;
 	case MS_AUTH_STATUS_WRONG:
 	default:
-		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_WRONG);
-		soup_message_headers_replace(response, "WWW-Authenticate", MS_AUTH_REALM_CHALLENGE);
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_UNAUTHORIZED,
-				   "unauthorized",
-				   N_("Authentication failed"),
-				   N_("Unknown user, wrong password or unknown API key."));
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_WRONG,
+				  N_("Authentication failed"),
+				  N_("Unknown user, wrong password or unknown API key."));
 		return FALSE;
 	}
 }
@@ -534,24 +542,14 @@ static void
 metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
-	const char *method = soup_server_message_get_method(msg);
 	const char *authorization;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	MetricsWait *wait;
 
-	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "Allow",
-					     "GET, HEAD");
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_METHOD_NOT_ALLOWED,
-				   "method_not_allowed",
-				   N_("Method not allowed"),
-				   NULL);
+	if (!ms_handler_check_method(msg, "GET, HEAD"))
 		return;
-	}
 	config = ms_gateway_dup_config(self->gateway);
 	if (ms_gateway_config_get_globals(config)->metrics_allow == MS_METRICS_ALLOW_LOOPBACK &&
 	    is_local_client(msg)) {
