@@ -140,6 +140,9 @@ ms_authenticator_try_fast(MsAuthenticator *self,
 {
 	MsAuthResult *result;
 
+	/* a client on a Unix socket has no address: they share one failure budget */
+	if (client_address == NULL)
+		client_address = "local";
 	if (header->scheme == MS_AUTH_SCHEME_NONE)
 		return result_new(MS_AUTH_STATUS_MISSING, header->reason);
 	result = check_throttled(self, client_address, now_us);
@@ -215,6 +218,8 @@ ms_authenticator_authenticate(MsAuthenticator *self,
 	result = ms_authenticator_try_fast(self, header, client_address, now_us);
 	if (result != NULL)
 		return result;
+	if (client_address == NULL)
+		client_address = "local";
 
 	g_mutex_lock(&self->mutex);
 	credentials = g_object_ref(self->credentials);

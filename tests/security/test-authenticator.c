@@ -186,6 +186,11 @@ test_throttled(Fixture *fixture, gconstpointer data)
 	/* other clients are not affected */
 	other = authenticate(fixture, "Bearer the-key", "192.0.2.8", T0);
 	g_assert_cmpint(other->status, ==, MS_AUTH_STATUS_OK);
+	/* no address (a Unix socket client) is a client too */
+	{
+		g_autoptr(MsAuthResult) local = authenticate(fixture, "Bearer nope", NULL, T0);
+		g_assert_cmpint(local->status, ==, MS_AUTH_STATUS_WRONG);
+	}
 	/* a failure's worth of time later the client may try again */
 	later = authenticate(fixture, ada, "192.0.2.7", T0 + 60 / MS_AUTH_FAILURE_PER_MINUTE * SEC);
 	g_assert_cmpint(later->status, ==, MS_AUTH_STATUS_OK);
