@@ -11,7 +11,6 @@
 
 #include "ms-i18n.h"
 #include "ms-idle-monitor.h"
-#include "ms-keepalive.h"
 #include "ms-listen.h"
 #include "ms-log.h"
 #include "ms-notify.h"
@@ -38,6 +37,7 @@ struct _MsRuntime {
 	GHashTable *connections; /* client GSockets seen, until found closed */
 	GHashTable *waiting;	 /* messages started, request not read yet */
 	GHashTable *in_flight;	 /* messages read, response not finished */
+	guint live; /* messages not finalized yet: each holds the idle monitor */
 	gboolean request_logging;
 	gboolean stopping;
 	gboolean exit_idle;
@@ -291,13 +291,33 @@ mark_connection_close(SoupServerMessage *msg)
 }
 
 static void
+on_message_gone(gpointer user_data, GObject *where_the_object_was)
+{
+	MsRuntime *self = user_data;
+
+	g_hash_table_remove(self->waiting, where_the_object_was);
+	g_hash_table_remove(self->in_flight, where_the_object_was);
+	self->live--;
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
+}
+
+static void
 on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
 
 	track_connection(self, msg);
 	g_hash_table_add(self->waiting, msg);
+	/*
+	 * The hold ends when the message is finalized, not on request-finished or
+	 * request-aborted: libsoup 3.2 emits neither for a message whose connection
+	 * ends before its request line arrives, and its address can then be reused
+	 * by the next message while the first is still counted.
+	 */
 	ms_idle_monitor_hold(self->idle);
+	self->live++;
+	g_object_weak_ref(G_OBJECT(msg), on_message_gone, self);
 }
 
 static void
@@ -359,8 +379,6 @@ request_done(MsRuntime *self, SoupServerMessage *msg)
 {
 	g_hash_table_remove(self->waiting, msg);
 	g_hash_table_remove(self->in_flight, msg);
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
 }
 
 static void

@@ -6,7 +6,6 @@
 #include <libsoup/soup.h>
 
 #include "common/ms-i18n.h"
-#include "common/ms-keepalive.h"
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "core/services/ms-phrase-greeter.h"
