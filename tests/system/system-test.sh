@@ -135,6 +135,14 @@ if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$st
 fi
 ok "meson install --destdir $stage"
 
+# --- security (issue 5): a users credential for the gateway, no api-keys file -------
+if [[ " ${components[*]} " == *" gateway "* ]]; then
+	hash=$(echo "system-test-pw" | "$stage$libexecdir/microsoup-gateway" --hash-password)
+	mkdir -p "$stage$prefix/etc/microsoup"
+	printf 'ada:user:%s\n' "$hash" >"$stage$prefix/etc/microsoup/users"
+	chmod 0600 "$stage$prefix/etc/microsoup/users"
+fi
+
 # the host's /usr (read-only) with the staged prefix over its path: binaries, units
 # (prefix/lib/systemd/system is in systemd's search path), sysusers.d, locale
 systemd-nspawn --register=no --keep-unit -q -D / --volatile=yes --private-network \
@@ -350,5 +358,20 @@ check "the restarts did not trip the start limit (hello.socket active)" \
 	[ "$(c systemctl is-active hello.socket)" = active ]
 read -r status _ < <(request hello /hello)
 check "hello answers after the restarts" [ "$status" = 200 ]
+
+# --- security (issue 5): credentials reach the gateway through LoadCredential= -------
+if [[ " ${components[*]} " == *" gateway "* ]]; then
+	gw() { c curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
+	check "the gateway starts without an api-keys file (SetCredential= fallback)" \
+		[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+	check "an auth route answers 401 without credentials" \
+		[ "$(gw http://127.0.0.1:8080/api/calc/history)" = 401 ]
+	check "an auth route answers 401 to a wrong password" \
+		[ "$(gw -u ada:wrong http://127.0.0.1:8080/api/calc/history)" = 401 ]
+	status=$(gw -u ada:system-test-pw http://127.0.0.1:8080/api/calc/history)
+	check "a user of the users credential gets past authentication ($status)" \
+		[ "$status" != 401 -a "$status" != 000 ]
+	check "GET /metrics from loopback" [ "$(gw http://127.0.0.1:8080/metrics)" = 200 ]
+fi
 
 exit $failed
