@@ -105,6 +105,24 @@ make_config(Fixture *fx, const char *metrics_allow)
 	return config;
 }
 
+/* a listening TCP socket on 127.0.0.1 and a port the kernel picks */
+static GSocket *
+listen_loopback(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+	GSocket *socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, address, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	return socket;
+}
+
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
@@ -116,7 +134,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
 	g_autoptr(GSocket) socket = NULL;
-	GSList *uris;
+	g_autoptr(GSocket) front_socket = NULL;
+	g_autoptr(GSocketAddress) front_address = NULL;
 
 	fx->dir = g_dir_make_tmp("ms-security-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -140,13 +159,14 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_gateway_security_install(fx->security, fx->gateway);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	soup_server_listen_local(fx->front, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+	/* our own socket: soup_server_listen_local() leaks an address in libsoup 3.2 */
+	front_socket = listen_loopback();
+	soup_server_listen_socket(fx->front, front_socket, 0, &error);
 	g_assert_no_error(error);
-	uris = soup_server_get_uris(fx->front);
-	fx->base = g_uri_to_string(uris->data);
-	if (g_str_has_suffix(fx->base, "/"))
-		fx->base[strlen(fx->base) - 1] = '\0';
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	front_address = g_socket_get_local_address(front_socket, &error);
+	g_assert_no_error(error);
+	fx->base = g_strdup_printf("http://127.0.0.1:%u",
+				   g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(front_address)));
 	fx->session = soup_session_new_with_options("timeout", 10, NULL);
 }
 
