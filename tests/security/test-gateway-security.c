@@ -1,14 +1,14 @@
 #include "config.h"
 
-#include <glib/gstdio.h>
+#include <stdlib.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway.h"
 #include "ms-security-test.h"
+#include "ms-test-utils.h"
 
 /*
  * Integration: the gateway with its security filter in-process on real
@@ -21,15 +21,13 @@ static char *ada_hash;
 static char *root_hash;
 
 typedef struct {
-	char *dir;
-	SoupServer *upstream;
+	MsTestServer *upstream;
 	guint upstream_requests;
 	SoupServer *front;
 	MsGateway *gateway;
 	MsGatewaySecurity *security;
 	SoupSession *session;
-	char *base;
-	GPtrArray *log; /* every MESSAGE and field value, for "no secret logged" */
+	GPtrArray *log; /* every field value logged, for "no secret logged" */
 	GPtrArray *message_ids;
 } Fixture;
 
@@ -47,7 +45,7 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 	}
 }
 
-/* the upstream: 200 {"n", "user", "role", "authorization", "path"}; /private is private */
+/* the upstream: 200 {"n", "user", "role", "authorization", "path"}; .../private is private */
 static void
 upstream_handler(SoupServer *server,
 		 SoupServerMessage *msg,
@@ -57,28 +55,30 @@ upstream_handler(SoupServer *server,
 {
 	Fixture *fx = user_data;
 	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
+	const char *names[] = {"user", "X-Microsoup-User", "role", "X-Microsoup-Role",
+			       "authorization", "Authorization"};
 	char *text;
 
 	fx->upstream_requests++;
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "n");
 	json_builder_add_int_value(builder, fx->upstream_requests);
-	json_builder_set_member_name(builder, "user");
-	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "X-Microsoup-User"));
-	json_builder_set_member_name(builder, "role");
-	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "X-Microsoup-Role"));
-	json_builder_set_member_name(builder, "authorization");
-	json_builder_add_string_value(builder, soup_message_headers_get_one(request, "Authorization"));
+	for (guint i = 0; i < G_N_ELEMENTS(names); i += 2) {
+		json_builder_set_member_name(builder, names[i]);
+		json_builder_add_string_value(builder,
+					      soup_message_headers_get_one(request, names[i + 1]));
+	}
 	json_builder_set_member_name(builder, "path");
 	json_builder_add_string_value(builder, path);
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);
 	text = json_to_string(root, FALSE);
 	if (g_str_has_suffix(path, "/private"))
-		soup_message_headers_append(response, "Cache-Control", "private, max-age=60");
+		soup_message_headers_append(soup_server_message_get_response_headers(msg),
+					    "Cache-Control",
+					    "private, max-age=60");
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
 }
@@ -87,7 +87,7 @@ static MsGatewayConfig *
 make_config(Fixture *fx, const char *metrics_allow)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *up = g_strdup_printf("unix:%s/up.sock", fx->dir);
+	g_autofree char *up = g_strdup_printf("unix:%s", fx->upstream->socket_path);
 	g_autofree char *text = g_strdup_printf(
 	    "[gateway]\nmetrics_allow = %s\n\n"
 	    "[route open]\nprefix = /api/open\nupstream = %s\n\n"
@@ -105,7 +105,8 @@ make_config(Fixture *fx, const char *metrics_allow)
 	return config;
 }
 
-/* a listening TCP socket on 127.0.0.1 and a port the kernel picks */
+/* a listening TCP socket on 127.0.0.1 and a port the kernel picks (the gateway's
+ * front is TCP; soup_server_listen_local() leaks an address in libsoup 3.2) */
 static GSocket *
 listen_loopback(void)
 {
@@ -129,27 +130,18 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
-	g_autofree char *spec = NULL;
 	g_autofree char *users = g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
-	g_autoptr(GSocket) socket = NULL;
-	g_autoptr(GSocket) front_socket = NULL;
+	g_autoptr(GSocket) front_socket = listen_loopback();
 	g_autoptr(GSocketAddress) front_address = NULL;
 
-	fx->dir = g_dir_make_tmp("ms-security-XXXXXX", &error);
-	g_assert_no_error(error);
 	fx->log = g_ptr_array_new_with_free_func(g_free);
 	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
 	ms_log_set_capture(capture_log, fx);
 
-	spec = g_strdup_printf("unix:%s/up.sock", fx->dir);
-	socket = ms_listen_socket_open(spec, &error);
-	g_assert_no_error(error);
-	fx->upstream = soup_server_new(NULL, NULL);
-	soup_server_listen_socket(fx->upstream, socket, 0, &error);
-	g_assert_no_error(error);
-	soup_server_add_handler(fx->upstream, NULL, upstream_handler, fx, NULL);
+	fx->upstream = ms_test_server_new();
+	soup_server_add_handler(fx->upstream->server, NULL, upstream_handler, fx, NULL);
 
 	g_assert_true(ms_credentials_load_users(credentials, users, strlen(users), "users", NULL));
 	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
@@ -159,80 +151,46 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_gateway_security_install(fx->security, fx->gateway);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	/* our own socket: soup_server_listen_local() leaks an address in libsoup 3.2 */
-	front_socket = listen_loopback();
 	soup_server_listen_socket(fx->front, front_socket, 0, &error);
 	g_assert_no_error(error);
 	front_address = g_socket_get_local_address(front_socket, &error);
 	g_assert_no_error(error);
-	fx->base = g_strdup_printf("http://127.0.0.1:%u",
-				   g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(front_address)));
-	fx->session = soup_session_new_with_options("timeout", 10, NULL);
+	fx->session = soup_session_new_with_options("remote-connectable", front_address,
+						    "timeout", 10, NULL);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	g_autofree char *sock = g_build_filename(fx->dir, "up.sock", NULL);
-
 	ms_log_set_capture(NULL, NULL);
 	g_object_unref(fx->session);
 	soup_server_disconnect(fx->front);
 	g_object_unref(fx->front);
 	g_object_unref(fx->gateway);
 	g_object_unref(fx->security);
-	soup_server_disconnect(fx->upstream);
-	g_object_unref(fx->upstream);
+	ms_test_server_free(fx->upstream);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	g_ptr_array_unref(fx->log);
 	g_ptr_array_unref(fx->message_ids);
-	g_unlink(sock);
-	g_rmdir(fx->dir);
-	g_free(fx->dir);
-	g_free(fx->base);
 }
 
-typedef struct {
-	GBytes *body;
-	GError *error;
-	gboolean done;
-} Reply;
-
-static void
-on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+/* @...: header name, value, ..., NULL */
+static MsTestResponse *
+request(Fixture *fx, const char *method, const char *path, ...)
 {
-	Reply *reply = user_data;
-
-	reply->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &reply->error);
-	reply->done = TRUE;
-}
-
-/* @headers: name, value, ..., NULL */
-static SoupMessage *
-request(Fixture *fx, const char *method, const char *path, GBytes **body, ...)
-{
-	g_autofree char *uri = g_strconcat(fx->base, path, NULL);
-	SoupMessage *msg = soup_message_new(method, uri);
-	Reply reply = {0};
+	g_autoptr(GPtrArray) headers = g_ptr_array_new();
 	const char *name;
 	va_list args;
 
-	va_start(args, body);
-	while ((name = va_arg(args, const char *)) != NULL)
-		soup_message_headers_replace(soup_message_get_request_headers(msg),
-					     name,
-					     va_arg(args, const char *));
+	va_start(args, path);
+	while ((name = va_arg(args, const char *)) != NULL) {
+		g_ptr_array_add(headers, (gpointer)name);
+		g_ptr_array_add(headers, va_arg(args, char *));
+	}
 	va_end(args);
-	soup_session_send_and_read_async(fx->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &reply);
-	while (!reply.done)
-		g_main_context_iteration(NULL, TRUE);
-	g_assert_no_error(reply.error);
-	if (body != NULL)
-		*body = reply.body;
-	else
-		g_bytes_unref(reply.body);
-	return msg;
+	g_ptr_array_add(headers, NULL);
+	return ms_test_request(fx->session, method, path, (const char *const *)headers->pdata, NULL);
 }
 
 static char *
@@ -243,39 +201,22 @@ basic(const char *user_pass)
 }
 
 static const char *
-header(SoupMessage *msg, const char *name)
+header(MsTestResponse *response, const char *name)
 {
-	return soup_message_headers_get_one(soup_message_get_response_headers(msg), name);
-}
-
-static JsonObject *
-parse_object(GBytes *body, JsonNode **root)
-{
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	gsize size = 0;
-	const char *data = g_bytes_get_data(body, &size);
-
-	json_parser_load_from_data(parser, data, size, &error);
-	g_assert_no_error(error);
-	*root = json_node_copy(json_parser_get_root(parser));
-	return json_node_get_object(*root);
+	return ms_test_response_get_header(response, name);
 }
 
 static void
-assert_problem(SoupMessage *msg, GBytes *body, guint status, const char *type)
+assert_problem(MsTestResponse *response, guint status, const char *type)
 {
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-	JsonObject *problem;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
+	g_assert_cmpuint(response->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
 			==,
 			"application/problem+json");
-	problem = parse_object(body, &root);
-	g_assert_cmpstr(json_object_get_string_member(problem, "type"), ==, urn);
-	g_assert_cmpint(json_object_get_int_member(problem, "status"), ==, status);
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
 }
 
 /* a 401 from the gateway itself: the upstream was not asked */
@@ -283,14 +224,26 @@ static void
 assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
 {
 	guint before = fx->upstream_requests;
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg =
-	    authorization != NULL ? request(fx, "GET", path, &body, "Authorization", authorization, NULL)
-				  : request(fx, "GET", path, &body, NULL);
+	g_autoptr(MsTestResponse) response =
+	    authorization != NULL ? request(fx, "GET", path, "Authorization", authorization, NULL)
+				  : request(fx, "GET", path, NULL);
 
-	assert_problem(msg, body, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
-	g_assert_cmpstr(header(msg, "WWW-Authenticate"), ==, "Basic realm=\"microsoup\", charset=\"UTF-8\"");
+	assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	g_assert_cmpstr(header(response, "WWW-Authenticate"),
+			==,
+			"Basic realm=\"microsoup\", charset=\"UTF-8\"");
 	g_assert_cmpuint(fx->upstream_requests, ==, before);
+}
+
+/* a string member of the upstream's echo; NULL when it was not sent */
+static const char *
+echoed(MsTestResponse *response, const char *member)
+{
+	JsonObject *object = json_node_get_object(response->json);
+
+	if (json_object_get_null_member(object, member))
+		return NULL;
+	return json_object_get_string_member(object, member);
 }
 
 static void
@@ -318,62 +271,49 @@ static void
 test_identity(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(SoupMessage) msg = request(fx,
-					     "GET",
-					     "/api/user/x",
-					     &body,
-					     "Authorization",
-					     ada,
-					     "X-Microsoup-User",
-					     "root",
-					     "X-Microsoup-Role",
-					     "admin",
-					     NULL);
-	JsonObject *echo;
+	g_autoptr(MsTestResponse) first = request(fx,
+						  "GET",
+						  "/api/user/x",
+						  "Authorization",
+						  ada,
+						  "X-Microsoup-User",
+						  "root",
+						  "X-Microsoup-Role",
+						  "admin",
+						  NULL);
+	g_autoptr(MsTestResponse) second = NULL;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	echo = parse_object(body, &root);
 	/* the gateway's identity, not the forged one; the credential stays here */
-	g_assert_cmpstr(json_object_get_string_member(echo, "user"), ==, "ada");
-	g_assert_cmpstr(json_object_get_string_member(echo, "role"), ==, "user");
-	g_assert_true(json_object_get_null_member(echo, "authorization"));
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(first, "user"), ==, "ada");
+	g_assert_cmpstr(echoed(first, "role"), ==, "user");
+	g_assert_null(echoed(first, "authorization"));
 
 	/* the second request is served from the remembered password: same answer */
-	g_clear_object(&msg);
-	g_clear_pointer(&body, g_bytes_unref);
-	g_clear_pointer(&root, json_node_unref);
-	msg = request(fx, "GET", "/api/user/y", &body, "Authorization", ada, NULL);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	echo = parse_object(body, &root);
-	g_assert_cmpstr(json_object_get_string_member(echo, "user"), ==, "ada");
+	second = request(fx, "GET", "/api/user/y", "Authorization", ada, NULL);
+	g_assert_cmpuint(second->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(second, "user"), ==, "ada");
 }
 
 static void
 test_forged_on_open_route(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(SoupMessage) msg = request(fx,
-					     "GET",
-					     "/api/open/x",
-					     &body,
-					     "X-Microsoup-User",
-					     "root",
-					     "X-Microsoup-Role",
-					     "admin",
-					     "Authorization",
-					     ada,
-					     NULL);
-	JsonObject *echo;
+	g_autoptr(MsTestResponse) response = request(fx,
+						     "GET",
+						     "/api/open/x",
+						     "X-Microsoup-User",
+						     "root",
+						     "X-Microsoup-Role",
+						     "admin",
+						     "Authorization",
+						     ada,
+						     NULL);
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	echo = parse_object(body, &root);
-	g_assert_true(json_object_get_null_member(echo, "user"));
-	g_assert_true(json_object_get_null_member(echo, "role"));
-	g_assert_true(json_object_get_null_member(echo, "authorization"));
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
+	g_assert_null(echoed(response, "user"));
+	g_assert_null(echoed(response, "role"));
+	g_assert_null(echoed(response, "authorization"));
 }
 
 static void
@@ -381,44 +321,35 @@ test_roles(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(JsonNode) root = NULL;
-	g_autoptr(SoupMessage) msg = NULL;
-	guint before = fx->upstream_requests;
+	g_autoptr(MsTestResponse) user = request(fx, "GET", "/api/admin/x", "Authorization", ada, NULL);
+	guint after_refusal = fx->upstream_requests;
+	g_autoptr(MsTestResponse) admin =
+	    request(fx, "GET", "/api/admin/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) key =
+	    request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
 
-	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", ada, NULL);
-	assert_problem(msg, body, SOUP_STATUS_FORBIDDEN, "forbidden");
-	g_assert_cmpuint(fx->upstream_requests, ==, before);
-
-	g_clear_object(&msg);
-	g_clear_pointer(&body, g_bytes_unref);
-	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", root_user, NULL);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	g_assert_cmpstr(json_object_get_string_member(parse_object(body, &root), "role"), ==, "admin");
-
+	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(after_refusal, ==, 0);
+	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(admin, "role"), ==, "admin");
 	/* an API key is as good as a password; the key's name is the user */
-	g_clear_object(&msg);
-	g_clear_pointer(&body, g_bytes_unref);
-	g_clear_pointer(&root, json_node_unref);
-	msg = request(fx, "GET", "/api/admin/x", &body, "Authorization", "Bearer the-key", NULL);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	g_assert_cmpstr(json_object_get_string_member(parse_object(body, &root), "user"), ==, "ci");
+	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(key, "user"), ==, "ci");
 }
 
 static void
 test_throttled(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
 
 	for (guint i = 0; i < MS_AUTH_FAILURE_BURST; i++)
 		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
 	/* now even the right password is refused, without being checked */
-	msg = request(fx, "GET", "/api/user/x", &body, "Authorization", ada, NULL);
-	assert_problem(msg, body, 429, "too_many_failed_logins");
-	g_assert_nonnull(header(msg, "Retry-After"));
-	g_assert_cmpuint(atoi(header(msg, "Retry-After")), >=, 1);
+	response = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+	assert_problem(response, 429, "too_many_failed_logins");
+	g_assert_nonnull(header(response, "Retry-After"));
+	g_assert_cmpuint(atoi(header(response, "Retry-After")), >=, 1);
 	g_assert_cmpuint(fx->message_ids->len, ==, 1);
 	g_assert_cmpstr(g_ptr_array_index(fx->message_ids, 0), ==, MS_MESSAGE_ID_AUTH_THROTTLED);
 }
@@ -426,57 +357,47 @@ test_throttled(Fixture *fx, gconstpointer data)
 static void
 test_rate_limit(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) first = request(fx, "GET", "/api/limited/x", NULL, NULL);
-	g_autoptr(SoupMessage) second = request(fx, "GET", "/api/limited/x", &body, NULL);
-	g_autoptr(SoupMessage) other = request(fx, "GET", "/api/open/x", NULL, NULL);
+	g_autoptr(MsTestResponse) first = request(fx, "GET", "/api/limited/x", NULL);
+	g_autoptr(MsTestResponse) second = request(fx, "GET", "/api/limited/x", NULL);
+	g_autoptr(MsTestResponse) other = request(fx, "GET", "/api/open/x", NULL);
 
 	/* rate_limit = 1: a burst of one, then one per second */
-	g_assert_cmpuint(soup_message_get_status(first), ==, SOUP_STATUS_OK);
-	assert_problem(second, body, 429, "rate_limited");
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	assert_problem(second, 429, "rate_limited");
 	g_assert_cmpstr(header(second, "Retry-After"), ==, "1");
 	g_assert_cmpuint(fx->upstream_requests, ==, 2);
 	/* routes without a limit are not affected */
-	g_assert_cmpuint(soup_message_get_status(other), ==, SOUP_STATUS_OK);
-}
-
-static gint64
-json_n(GBytes *body)
-{
-	g_autoptr(JsonNode) root = NULL;
-	return json_object_get_int_member(parse_object(body, &root), "n");
+	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
 }
 
 static void
 test_cache(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) b1 = NULL;
-	g_autoptr(GBytes) b2 = NULL;
-	g_autoptr(GBytes) b3 = NULL;
-	g_autoptr(GBytes) b4 = NULL;
-	g_autoptr(SoupMessage) miss = request(fx, "GET", "/api/cached/x", &b1, NULL);
-	g_autoptr(SoupMessage) hit = request(fx, "GET", "/api/cached/x", &b2, NULL);
-	g_autoptr(SoupMessage) head = request(fx, "HEAD", "/api/cached/x", NULL, NULL);
-	g_autoptr(SoupMessage) thai = request(fx, "GET", "/api/cached/x", &b3, "Accept-Language", "th", NULL);
-	g_autoptr(SoupMessage) bypass = request(fx, "GET", "/api/cached/x", &b4, "Cache-Control", "no-cache", NULL);
+	g_autoptr(MsTestResponse) miss = request(fx, "GET", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) hit = request(fx, "GET", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) head = request(fx, "HEAD", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) thai = request(fx, "GET", "/api/cached/x", "Accept-Language", "th", NULL);
+	g_autoptr(MsTestResponse) bypass =
+	    request(fx, "GET", "/api/cached/x", "Cache-Control", "no-cache", NULL);
 
 	g_assert_cmpstr(header(miss, "X-Cache"), ==, "MISS");
 	g_assert_cmpstr(header(hit, "X-Cache"), ==, "HIT");
 	g_assert_nonnull(header(hit, "Age"));
-	g_assert_true(g_bytes_equal(b1, b2));
+	g_assert_true(g_bytes_equal(miss->body, hit->body));
 	g_assert_cmpstr(header(hit, "Content-Type"), ==, "application/json");
+	/* a hit has its own request id, never the stored one */
 	g_assert_nonnull(header(hit, "X-Request-ID"));
 	g_assert_cmpstr(header(hit, "X-Request-ID"), !=, header(miss, "X-Request-ID"));
 	/* HEAD is answered from GET's entry */
 	g_assert_cmpstr(header(head, "X-Cache"), ==, "HIT");
-	g_assert_cmpint(soup_message_headers_get_content_length(soup_message_get_response_headers(head)),
+	g_assert_cmpint(soup_message_headers_get_content_length(head->headers),
 			==,
-			g_bytes_get_size(b1));
+			g_bytes_get_size(miss->body));
 	/* another language is another entry */
 	g_assert_cmpstr(header(thai, "X-Cache"), ==, "MISS");
 	/* no-cache goes upstream */
 	g_assert_cmpstr(header(bypass, "X-Cache"), ==, "MISS");
-	g_assert_cmpint(json_n(b4), ==, 3);
+	g_assert_cmpint(ms_test_response_get_int(bypass, "n"), ==, 3);
 	g_assert_cmpuint(fx->upstream_requests, ==, 3);
 }
 
@@ -485,25 +406,19 @@ test_cache_private(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(GBytes) b1 = NULL;
-	g_autoptr(GBytes) b2 = NULL;
-	g_autoptr(GBytes) b3 = NULL;
-	g_autoptr(JsonNode) r1 = NULL;
-	g_autoptr(JsonNode) r2 = NULL;
-	g_autoptr(JsonNode) r3 = NULL;
-	g_autoptr(SoupMessage) m1 = request(fx, "GET", "/api/mine/x", &b1, "Authorization", ada, NULL);
-	g_autoptr(SoupMessage) m2 = request(fx, "GET", "/api/mine/x", &b2, "Authorization", root_user, NULL);
-	g_autoptr(SoupMessage) m3 = request(fx, "GET", "/api/mine/x", &b3, "Authorization", ada, NULL);
-	g_autoptr(SoupMessage) p1 = request(fx, "GET", "/api/cached/private", NULL, NULL);
-	g_autoptr(SoupMessage) p2 = request(fx, "GET", "/api/cached/private", NULL, NULL);
+	g_autoptr(MsTestResponse) m1 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) m2 = request(fx, "GET", "/api/mine/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) m3 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) p1 = request(fx, "GET", "/api/cached/private", NULL);
+	g_autoptr(MsTestResponse) p2 = request(fx, "GET", "/api/cached/private", NULL);
 
 	/* the same URL for two users: two entries, never one user's answer to the other */
 	g_assert_cmpstr(header(m1, "X-Cache"), ==, "MISS");
-	g_assert_cmpstr(json_object_get_string_member(parse_object(b1, &r1), "user"), ==, "ada");
+	g_assert_cmpstr(echoed(m1, "user"), ==, "ada");
 	g_assert_cmpstr(header(m2, "X-Cache"), ==, "MISS");
-	g_assert_cmpstr(json_object_get_string_member(parse_object(b2, &r2), "user"), ==, "root");
+	g_assert_cmpstr(echoed(m2, "user"), ==, "root");
 	g_assert_cmpstr(header(m3, "X-Cache"), ==, "HIT");
-	g_assert_cmpstr(json_object_get_string_member(parse_object(b3, &r3), "user"), ==, "ada");
+	g_assert_cmpstr(echoed(m3, "user"), ==, "ada");
 	/* Cache-Control: private is never stored */
 	g_assert_cmpstr(header(p1, "X-Cache"), ==, "MISS");
 	g_assert_cmpstr(header(p2, "X-Cache"), ==, "MISS");
@@ -512,29 +427,28 @@ test_cache_private(Fixture *fx, gconstpointer data)
 	for (guint i = 0; i < fx->log->len; i++) {
 		const char *value = g_ptr_array_index(fx->log, i);
 		g_assert_null(strstr(value, "ada-pw"));
-		g_assert_null(strstr(value, ada + 6));
+		g_assert_null(strstr(value, ada + strlen("Basic ")));
 	}
 }
 
 static void
 test_cors(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) preflight = request(fx, "OPTIONS", "/api/cors/x", NULL,
-						   "Origin", "https://app.example",
-						   "Access-Control-Request-Method", "POST", NULL);
-	g_autoptr(SoupMessage) refused = request(fx, "OPTIONS", "/api/cors/x", &body,
-						 "Origin", "https://evil.example",
-						 "Access-Control-Request-Method", "POST", NULL);
-	g_autoptr(SoupMessage) simple = request(fx, "GET", "/api/cors/x", NULL,
-						"Origin", "https://app.example", NULL);
+	g_autoptr(MsTestResponse) preflight = request(fx, "OPTIONS", "/api/cors/x",
+						      "Origin", "https://app.example",
+						      "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(MsTestResponse) refused = request(fx, "OPTIONS", "/api/cors/x",
+						    "Origin", "https://evil.example",
+						    "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(MsTestResponse) simple =
+	    request(fx, "GET", "/api/cors/x", "Origin", "https://app.example", NULL);
 
-	g_assert_cmpuint(soup_message_get_status(preflight), ==, SOUP_STATUS_NO_CONTENT);
+	g_assert_cmpuint(preflight->status, ==, SOUP_STATUS_NO_CONTENT);
 	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Origin"), ==, "https://app.example");
 	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
 	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
-	assert_problem(refused, body, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
-	g_assert_cmpuint(soup_message_get_status(simple), ==, SOUP_STATUS_OK);
+	assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
+	g_assert_cmpuint(simple->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(header(simple, "Access-Control-Allow-Origin"), ==, "https://app.example");
 	g_assert_cmpstr(header(simple, "Vary"), ==, "Origin");
 	/* preflights never reach the upstream */
@@ -544,23 +458,27 @@ test_cors(Fixture *fx, gconstpointer data)
 static void
 test_metrics_loopback(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) open = request(fx, "GET", "/api/open/x", NULL, NULL);
-	g_autoptr(SoupMessage) refused = request(fx, "GET", "/api/user/x", NULL, NULL);
-	g_autoptr(SoupMessage) post = request(fx, "POST", "/metrics", NULL, NULL);
-	g_autoptr(SoupMessage) msg = request(fx, "GET", "/metrics", &body, NULL);
-	g_autofree char *text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	g_autoptr(MsTestResponse) open = request(fx, "GET", "/api/open/x", NULL);
+	g_autoptr(MsTestResponse) refused = request(fx, "GET", "/api/user/x", NULL);
+	g_autoptr(MsTestResponse) post = request(fx, "POST", "/metrics", NULL);
+	g_autoptr(MsTestResponse) metrics = request(fx, "GET", "/metrics", NULL);
+	g_autofree char *text =
+	    g_strndup(g_bytes_get_data(metrics->body, NULL), g_bytes_get_size(metrics->body));
+	const char *lines[] = {
+	    "microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} 1\n",
+	    "microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} 1\n",
+	    "microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n",
+	    "microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n",
+	    "# TYPE microsoup_gateway_open_connections gauge\n",
+	};
 
-	g_assert_cmpuint(soup_message_get_status(post), ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg), NULL),
-			==,
-			"text/plain");
-	g_assert_nonnull(strstr(text, "microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} 1\n"));
-	g_assert_nonnull(strstr(text, "microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} 1\n"));
-	g_assert_nonnull(strstr(text, "microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n"));
-	g_assert_nonnull(strstr(text, "microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n"));
-	g_assert_nonnull(strstr(text, "# TYPE microsoup_gateway_open_connections gauge\n"));
+	g_assert_cmpuint(post->status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	g_assert_cmpuint(metrics->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(soup_message_headers_get_content_type(metrics->headers, NULL), ==, "text/plain");
+	for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
+		if (strstr(text, lines[i]) == NULL)
+			g_error("missing “%s” in:\n%s", lines[i], text);
+	}
 }
 
 static void
@@ -568,18 +486,17 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(GBytes) b1 = NULL;
-	g_autoptr(GBytes) b2 = NULL;
-	g_autoptr(SoupMessage) anonymous = request(fx, "GET", "/metrics", &b1, NULL);
-	g_autoptr(SoupMessage) user = request(fx, "GET", "/metrics", &b2, "Authorization", ada, NULL);
-	g_autoptr(SoupMessage) admin = request(fx, "GET", "/metrics", NULL, "Authorization", root_user, NULL);
-	g_autoptr(SoupMessage) key = request(fx, "GET", "/metrics", NULL, "Authorization", "Bearer the-key", NULL);
+	g_autoptr(MsTestResponse) anonymous = request(fx, "GET", "/metrics", NULL);
+	g_autoptr(MsTestResponse) user = request(fx, "GET", "/metrics", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) admin = request(fx, "GET", "/metrics", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) key =
+	    request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
 
 	/* metrics_allow = admin: loopback is not enough */
-	assert_problem(anonymous, b1, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
-	assert_problem(user, b2, SOUP_STATUS_FORBIDDEN, "forbidden");
-	g_assert_cmpuint(soup_message_get_status(admin), ==, SOUP_STATUS_OK);
-	g_assert_cmpuint(soup_message_get_status(key), ==, SOUP_STATUS_OK);
+	assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
 }
 
 static void
@@ -587,9 +504,9 @@ test_reload(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autoptr(MsCredentials) none = ms_credentials_new();
-	g_autoptr(SoupMessage) before = request(fx, "GET", "/api/user/x", NULL, "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) before = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
 
-	g_assert_cmpuint(soup_message_get_status(before), ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(before->status, ==, SOUP_STATUS_OK);
 	/* a reload that removes ada: her remembered password goes too */
 	ms_gateway_security_reload(fx->security, none);
 	assert_unauthorized(fx, "/api/user/x", ada);
@@ -600,8 +517,7 @@ main(int argc, char **argv)
 {
 	int ret;
 
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_log_init("test-gateway-security");
+	ms_test_init(&argc, &argv);
 	ada_hash = ms_security_test_hash("ada-pw");
 	root_hash = ms_security_test_hash("root-pw");
 #define ADD(path, func, data) g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
