@@ -9,6 +9,7 @@ typedef struct {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	SoupServer *server;
 	MsUpstreamPool *pool;
+	GHashTable *requests; /* SoupServerMessage → MsGatewayRequest, headers to log */
 } MsGatewayWorker;
 
 /* one per request, from its headers to the access log entry */

@@ -44,14 +44,13 @@ typedef struct {
 
 G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
 
-static GQuark request_quark;
-
 static void
 worker_free(MsGatewayWorker *worker)
 {
 	g_signal_handlers_disconnect_by_data(worker->server, worker);
 	soup_server_remove_handler(worker->server, NULL);
 	g_object_unref(worker->server);
+	g_hash_table_unref(worker->requests);
 	ms_upstream_pool_free(worker->pool);
 	g_free(worker);
 }
@@ -74,7 +73,6 @@ static void
 ms_gateway_class_init(MsGatewayClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = ms_gateway_finalize;
-	request_quark = g_quark_from_static_string("ms-gateway-request");
 }
 
 static void
@@ -233,12 +231,11 @@ early_handler(SoupServer *server,
 	request->msg = msg;
 	request->started = g_get_monotonic_time();
 	request->config = ms_gateway_dup_config(worker->gateway);
-	g_object_set_qdata_full(G_OBJECT(msg), request_quark, request, (GDestroyNotify)request_free);
+	g_hash_table_insert(worker->requests, msg, request);
 
 	/* identity headers come only from the gateway's own auth, never the client */
 	soup_message_headers_remove(headers, "X-Microsoup-User");
 	soup_message_headers_remove(headers, "X-Microsoup-Role");
-	ms_request_id_ensure(msg);
 
 	request->route = ms_gateway_config_lookup(request->config, path);
 	if (request->route == NULL)
@@ -249,6 +246,8 @@ early_handler(SoupServer *server,
 		if ((guint64)length > request->route->max_body_bytes) {
 			/* the body is not kept; libsoup closes rather than read it with 100-continue */
 			request->too_large = TRUE;
+			/* MsRuntime gives the id at request-read: this answer is made earlier */
+			ms_request_id_ensure(msg);
 			soup_message_body_set_accumulate(soup_server_message_get_request_body(msg),
 							 FALSE);
 			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
@@ -323,8 +322,11 @@ ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
 	g_autoptr(SoupServerMessage) msg = request->msg; /* the suspend's reference */
 
 	request->suspended = FALSE;
-	if (request->aborted)
+	if (request->aborted) {
+		/* the client went away meanwhile: on_request_aborted() left it to us */
+		request_free(request);
 		return;
+	}
 	if (proceed && run_filters(request->worker->gateway, request))
 		return;
 	/* answered here or by a later filter, unless that one suspended again */
@@ -428,10 +430,13 @@ handler(SoupServer *server,
 	gpointer user_data)
 {
 	MsGatewayWorker *worker = user_data;
-	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+	MsGatewayRequest *request = g_hash_table_lookup(worker->requests, msg);
 
 	if (request == NULL)
 		return;
+	/* MsRuntime gives ids at request-read; a gateway embedded elsewhere may not */
+	if (ms_request_id_get(msg) == NULL)
+		ms_request_id_ensure(msg);
 	if (request->route != NULL) {
 		handle_routed(worker, request);
 		return;
@@ -458,26 +463,33 @@ handler(SoupServer *server,
 static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+	MsGatewayWorker *worker = user_data;
+	MsGatewayRequest *request = NULL;
 
+	g_hash_table_steal_extended(worker->requests, msg, NULL, (gpointer *)&request);
 	/* a request libsoup refused before its headers were parsed (400, 431) still counts */
-	if (request == NULL && soup_server_message_get_status(msg) == 0)
-		return;
-	ms_gateway_log_access(request, msg, FALSE);
-	run_finish_funcs(((MsGatewayWorker *)user_data)->gateway, request, msg);
+	if (request != NULL || soup_server_message_get_status(msg) != 0) {
+		ms_gateway_log_access(request, msg, FALSE);
+		run_finish_funcs(worker->gateway, request, msg);
+	}
+	g_clear_pointer(&request, request_free);
 }
 
 static void
 on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	MsGatewayRequest *request = g_object_get_qdata(G_OBJECT(msg), request_quark);
+	MsGatewayWorker *worker = user_data;
+	MsGatewayRequest *request = NULL;
 
-	if (request == NULL)
+	if (!g_hash_table_steal_extended(worker->requests, msg, NULL, (gpointer *)&request))
 		return;
 	request->aborted = TRUE;
 	ms_proxy_abort(request);
 	ms_gateway_log_access(request, msg, TRUE);
-	run_finish_funcs(((MsGatewayWorker *)user_data)->gateway, request, msg);
+	run_finish_funcs(worker->gateway, request, msg);
+	/* a suspended request is freed when its filter resumes it */
+	if (!request->suspended)
+		request_free(request);
 }
 
 /**
@@ -494,6 +506,7 @@ ms_gateway_attach(MsGateway *self, SoupServer *server)
 	worker->gateway = self;
 	worker->server = g_object_ref(server);
 	worker->pool = ms_upstream_pool_new(NULL);
+	worker->requests = g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)request_free);
 	soup_server_add_early_handler(server, NULL, early_handler, worker, NULL);
 	soup_server_add_handler(server, NULL, handler, worker, NULL);
 	g_signal_connect(server, "request-finished", G_CALLBACK(on_request_finished), worker);

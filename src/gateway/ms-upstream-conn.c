@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "config.h"
 
 #include "ms-upstream-private.h"
@@ -284,7 +285,7 @@ static gboolean
 conn_process_head(MsUpstreamConn *conn)
 {
 	const char *head = conn->buffer + conn->start;
-	const char *blank = g_strstr_len(head, conn->end - conn->start, "\r\n\r\n");
+	const char *blank = memmem(head, conn->end - conn->start, "\r\n\r\n", 4);
 	gsize head_length;
 	SoupHTTPVersion version = SOUP_HTTP_1_1;
 	guint status = 0;

@@ -186,7 +186,10 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
-	GSList *uris;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autoptr(GSocket) front = NULL;
 
 	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -205,13 +208,19 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->gateway = ms_gateway_new(config);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	soup_server_listen_local(fx->front, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+	/* a socket of our own: soup_server_listen_local() leaks in libsoup 3.2 */
+	front = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
 	g_assert_no_error(error);
-	uris = soup_server_get_uris(fx->front);
-	fx->base = g_uri_to_string(uris->data);
-	if (g_str_has_suffix(fx->base, "/"))
-		fx->base[strlen(fx->base) - 1] = '\0';
-	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	g_socket_bind(front, any_port, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(front, &error);
+	g_assert_no_error(error);
+	soup_server_listen_socket(fx->front, front, 0, &error);
+	g_assert_no_error(error);
+	local = g_socket_get_local_address(front, &error);
+	g_assert_no_error(error);
+	fx->base = g_strdup_printf("http://127.0.0.1:%u",
+				   g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
 	fx->session = soup_session_new_with_options("timeout", 10, NULL);
 }
 

@@ -1,0 +1,193 @@
+#!/bin/bash
+# Benchmark (DESIGN §7): one backend (microsoup-hello on a Unix socket, never
+# idling out), and in front of it the gateway, nginx and haproxy, each driven
+# by wrk with the same duration and connections; the backend is also hit
+# directly (a second hello on TCP, since wrk speaks TCP only). Prints one table:
+# requests/s, p50/p99 latency, CPU-µs per request of the proxy's processes
+# (utime+stime from /proc over the run / requests) and the gateway's ratios to
+# nginx. Never part of `meson test`: absolute numbers on a shared machine are
+# noise, the ratios from one run are what count.
+#
+#   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
+#                                           WORKERS= (gateway --workers, default: CPUs))
+set -euo pipefail
+
+BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-2}
+WORKERS=${WORKERS:-}
+HELLO=$BUILD/src/cmd/microsoup-hello
+GATEWAY=$BUILD/src/cmd/microsoup-gateway
+NGINX=${NGINX:-/usr/sbin/nginx}
+HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+
+for tool in wrk "$NGINX" "$HAPROXY" "$HELLO" "$GATEWAY"; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
+done
+
+T=$(mktemp -d /tmp/microsoup-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_http() {
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.05
+	done
+	echo "bench: $1 never answered" >&2
+	exit 1
+}
+
+# the pid and every descendant (nginx workers, threads are in the pid's own stat)
+tree_pids() {
+	local pid=$1
+	echo "$pid"
+	for child in $(pgrep -P "$pid" || true); do tree_pids "$child"; done
+}
+
+cpu_ticks() {
+	local total=0
+	for pid in $(tree_pids "$1"); do
+		# fields after the ")" of comm: utime is 14th, stime 15th of the whole line
+		local stat
+		stat=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		set -- $stat
+		total=$((total + ${12} + ${13}))
+	done
+	echo "$total"
+}
+
+P_DIRECT=$(free_port)
+P_GATEWAY=$(free_port)
+P_NGINX=$(free_port)
+P_HAPROXY=$(free_port)
+SOCK=$T/hello.sock
+
+"$HELLO" --listen="unix:$SOCK" --idle-timeout=0 2>/dev/null &
+PIDS+=($!); HELLO_PID=$!
+"$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
+PIDS+=($!); DIRECT_PID=$!
+
+cat > "$T/gateway.conf" <<CONF
+[gateway]
+workers = ${WORKERS:-0}
+
+[route hello]
+prefix = /api/hello
+upstream = unix:$SOCK
+CONF
+# the access log goes to a file, as nginx's does
+"$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$P_GATEWAY" --idle-timeout=0 \
+	2>"$T/gateway.log" &
+PIDS+=($!); GATEWAY_PID=$!
+
+mkdir -p "$T/nginx"
+# as root, nginx's workers would run as nobody and could not open the socket
+NGINX_USER=""
+[ "$(id -u)" = 0 ] && NGINX_USER="user root;"
+cat > "$T/nginx/nginx.conf" <<CONF
+$NGINX_USER
+worker_processes auto;
+pid $T/nginx/nginx.pid;
+error_log $T/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log $T/nginx/access.log;
+	client_body_temp_path $T/nginx;
+	proxy_temp_path $T/nginx;
+	upstream hello { server unix:$SOCK; keepalive 64; }
+	server {
+		listen 127.0.0.1:$P_NGINX;
+		location /api/ {
+			proxy_pass http://hello/;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header X-Forwarded-For \$remote_addr;
+		}
+	}
+}
+CONF
+"$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null &
+PIDS+=($!); NGINX_PID=$!
+
+cat > "$T/haproxy.cfg" <<CONF
+global
+	maxconn 4096
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+	http-reuse always
+frontend front
+	bind 127.0.0.1:$P_HAPROXY
+	default_backend hello
+backend hello
+	http-request replace-path /api(/.*) \1
+	server hello $SOCK
+CONF
+"$HAPROXY" -f "$T/haproxy.cfg" -db 2>/dev/null &
+PIDS+=($!); HAPROXY_PID=$!
+
+wait_http "http://127.0.0.1:$P_DIRECT/hello"
+wait_http "http://127.0.0.1:$P_GATEWAY/api/hello"
+wait_http "http://127.0.0.1:$P_NGINX/api/hello"
+wait_http "http://127.0.0.1:$P_HAPROXY/api/hello"
+
+TICK=$(getconf CLK_TCK)
+declare -A RPS P50 P99 CPU
+
+to_ms() {
+	# wrk prints 512.00us, 1.23ms or 1.02s
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else print v }'
+}
+
+run() {
+	local name=$1 url=$2 pid=$3 out before after requests
+	# a short warm-up fills the pools and the page cache
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "$url" >/dev/null 2>&1
+	before=$(cpu_ticks "$pid")
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+	after=$(cpu_ticks "$pid")
+	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
+	if echo "$out" | grep -q "Non-2xx"; then
+		echo "bench: $name answered errors:" >&2
+		echo "$out" >&2
+	fi
+	RPS[$name]=$(echo "$out" | awk '/^Requests\/sec/ { printf "%.0f", $2 }')
+	P50[$name]=$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")
+	P99[$name]=$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
+	CPU[$name]=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$requests" \
+		'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+}
+
+run direct "http://127.0.0.1:$P_DIRECT/hello" "$DIRECT_PID"
+run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
+run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
+run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
+
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs"
+printf '%-10s %10s %10s %10s %14s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req'
+for name in direct gateway nginx haproxy; do
+	printf '%-10s %10s %10s %10s %14s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${CPU[$name]}"
+done
+echo "(direct: microsoup-hello itself over TCP, its own CPU)"
+awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc="${CPU[nginx]}" 'BEGIN {
+	rr = gr / nr; cr = gc / nc
+	printf "gateway / nginx: req/s %.2fx (target >= 0.90: %s), CPU per request %.2fx (target <= 2.00: %s)\n",
+		rr, (rr >= 0.9 ? "met" : "NOT met"), cr, (cr <= 2.0 ? "met" : "NOT met") }'

@@ -1,0 +1,32 @@
+#include "config.h"
+
+#include <glib.h>
+
+#include "gateway/ms-gateway-config.h"
+
+/* libFuzzer entry: any bytes as gateway.conf must parse or fail cleanly */
+int
+LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+
+	if (size > 64 * 1024)
+		return 0;
+	config = ms_gateway_config_load_data((const char *)data, size, "fuzz.conf", &error);
+	if (config != NULL) {
+		/* exercise the lookups the gateway does per request */
+		for (guint i = 0; i < ms_gateway_config_get_n_routes(config); i++) {
+			const MsRoute *route = ms_gateway_config_get_route(config, i);
+			g_assert(ms_gateway_config_lookup(config, route->prefix) != NULL);
+			g_assert(ms_gateway_config_find_route(config, route->name) == route);
+		}
+		ms_gateway_config_lookup(config, "/api/hello/x");
+	} else {
+		g_assert(error != NULL);
+	}
+	return 0;
+}
