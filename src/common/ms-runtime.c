@@ -38,7 +38,6 @@ struct _MsRuntime {
 	GHashTable *served;	 /* those of them that have answered a request */
 	GHashTable *waiting;	 /* messages started, request not read yet */
 	GHashTable *in_flight;	 /* messages read, response not finished */
-	guint live; /* messages not finalized yet: each holds the idle monitor */
 	gboolean request_logging;
 	gboolean stopping;
 	gint64 stop_time;
@@ -143,6 +142,18 @@ void
 ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds)
 {
 	self->idle_timeout = (int)seconds;
+}
+
+/**
+ * ms_runtime_get_listen_specs:
+ *
+ * Returns: (transfer none): the --listen specs, for binaries that run their own
+ *   server loop (the gateway's worker threads)
+ */
+const char *const *
+ms_runtime_get_listen_specs(MsRuntime *self)
+{
+	return (const char *const *)self->listen_specs;
 }
 
 void
@@ -301,33 +312,13 @@ mark_connection_close(SoupServerMessage *msg)
 }
 
 static void
-on_message_gone(gpointer user_data, GObject *where_the_object_was)
-{
-	MsRuntime *self = user_data;
-
-	g_hash_table_remove(self->waiting, where_the_object_was);
-	g_hash_table_remove(self->in_flight, where_the_object_was);
-	self->live--;
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
-}
-
-static void
 on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
 
 	track_connection(self, msg);
 	g_hash_table_add(self->waiting, msg);
-	/*
-	 * The hold ends when the message is finalized, not on request-finished or
-	 * request-aborted: libsoup 3.2 emits neither for a message whose connection
-	 * ends before its request line arrives, and its address can then be reused
-	 * by the next message while the first is still counted.
-	 */
 	ms_idle_monitor_hold(self->idle);
-	self->live++;
-	g_object_weak_ref(G_OBJECT(msg), on_message_gone, self);
 }
 
 static void
@@ -445,6 +436,8 @@ request_done(MsRuntime *self, SoupServerMessage *msg)
 {
 	g_hash_table_remove(self->waiting, msg);
 	g_hash_table_remove(self->in_flight, msg);
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
 }
 
 static void

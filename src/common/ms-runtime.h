@@ -31,6 +31,8 @@ void
 ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds);
 void
 ms_runtime_add_listen(MsRuntime *self, const char *spec);
+const char *const *
+ms_runtime_get_listen_specs(MsRuntime *self);
 void
 ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data);
 void

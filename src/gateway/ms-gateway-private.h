@@ -5,12 +5,12 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	SoupServer *server;
 	MsUpstreamPool *pool;
 	GHashTable *requests; /* SoupServerMessage → MsGatewayRequest, headers to log */
-} MsGatewayWorker;
+};
 
 /* one per request, from its headers to the access log entry */
 struct _MsGatewayRequest {

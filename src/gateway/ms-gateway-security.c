@@ -582,10 +582,24 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 
 /* --- life cycle ------------------------------------------------------------------------ */
 
+/* SIGHUP: users and API keys are re-read with the config, and a bad file refuses both */
+static gboolean
+on_gateway_reload(MsGateway *gateway, MsGatewayConfig *config, gpointer user_data, GError **error)
+{
+	MsGatewaySecurity *self = user_data;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new_from_environment(error);
+
+	if (credentials == NULL)
+		return FALSE;
+	ms_gateway_security_reload(self, credentials);
+	return TRUE;
+}
+
 /**
  * ms_gateway_security_install:
  *
- * Adds the filter, the metrics finish hook and GET /metrics to @gateway,
+ * Adds the filter, the metrics finish hook, GET /metrics and the credentials'
+ * reload to @gateway,
  * which must outlive @self's use (it keeps a plain pointer).
  */
 void
@@ -595,6 +609,7 @@ ms_gateway_security_install(MsGatewaySecurity *self, MsGateway *gateway)
 	ms_gateway_add_filter(gateway, security_filter, self);
 	ms_gateway_add_finish_func(gateway, on_finished, self);
 	ms_gateway_add_endpoint(gateway, "/metrics", metrics_endpoint, self);
+	ms_gateway_add_reload_func(gateway, on_gateway_reload, self);
 }
 
 /**

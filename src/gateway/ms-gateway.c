@@ -24,6 +24,7 @@ struct _MsGateway {
 	GPtrArray *workers; /* MsGatewayWorker */
 	GArray *filters;    /* Filter */
 	GArray *finish_funcs; /* FinishFunc */
+	GArray *reload_funcs; /* ReloadFunc */
 	GHashTable *endpoints; /* path → Endpoint */
 };
 
@@ -31,6 +32,11 @@ typedef struct {
 	MsGatewayFinishFunc func;
 	gpointer user_data;
 } FinishFunc;
+
+typedef struct {
+	MsGatewayReloadFunc func;
+	gpointer user_data;
+} ReloadFunc;
 
 typedef struct {
 	MsGatewayEndpointFunc func;
@@ -63,6 +69,7 @@ ms_gateway_finalize(GObject *object)
 	g_ptr_array_unref(self->workers);
 	g_array_unref(self->filters);
 	g_array_unref(self->finish_funcs);
+	g_array_unref(self->reload_funcs);
 	g_hash_table_unref(self->endpoints);
 	ms_gateway_config_unref(self->config);
 	g_mutex_clear(&self->lock);
@@ -82,6 +89,7 @@ ms_gateway_init(MsGateway *self)
 	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
 	self->filters = g_array_new(FALSE, FALSE, sizeof(Filter));
 	self->finish_funcs = g_array_new(FALSE, FALSE, sizeof(FinishFunc));
+	self->reload_funcs = g_array_new(FALSE, FALSE, sizeof(ReloadFunc));
 	self->endpoints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -139,8 +147,28 @@ ms_gateway_reload(MsGateway *self, const char *path, GError **error)
 
 	if (config == NULL)
 		return FALSE;
+	/* what else a reload re-reads (the security filter: its credentials) */
+	for (guint i = 0; i < self->reload_funcs->len; i++) {
+		ReloadFunc *reload = &g_array_index(self->reload_funcs, ReloadFunc, i);
+		if (!reload->func(self, config, reload->user_data, error))
+			return FALSE;
+	}
 	ms_gateway_set_config(self, config);
 	return TRUE;
+}
+
+/**
+ * ms_gateway_add_reload_func:
+ *
+ * @func runs on every ms_gateway_reload() after the new configuration parsed;
+ * returning %FALSE refuses the reload.
+ */
+void
+ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data)
+{
+	ReloadFunc reload = { func, user_data };
+
+	g_array_append_val(self->reload_funcs, reload);
 }
 
 void
@@ -497,8 +525,10 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
  * @server: a server whose main context is the calling thread's default one
  *
  * Serves the gateway on @server: one worker with its own upstream pool.
+ *
+ * Returns: (transfer none): the worker, owned by the gateway
  */
-void
+MsGatewayWorker *
 ms_gateway_attach(MsGateway *self, SoupServer *server)
 {
 	MsGatewayWorker *worker = g_new0(MsGatewayWorker, 1);
@@ -511,5 +541,57 @@ ms_gateway_attach(MsGateway *self, SoupServer *server)
 	soup_server_add_handler(server, NULL, handler, worker, NULL);
 	g_signal_connect(server, "request-finished", G_CALLBACK(on_request_finished), worker);
 	g_signal_connect(server, "request-aborted", G_CALLBACK(on_request_aborted), worker);
+	g_mutex_lock(&self->lock);
 	g_ptr_array_add(self->workers, worker);
+	g_mutex_unlock(&self->lock);
+	return worker;
+}
+
+/**
+ * ms_gateway_detach:
+ *
+ * Undoes ms_gateway_attach(); call from the worker's own thread.
+ */
+void
+ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
+{
+	g_mutex_lock(&self->lock);
+	g_ptr_array_remove_fast(self->workers, worker);
+	g_mutex_unlock(&self->lock);
+}
+
+/**
+ * ms_gateway_worker_is_busy:
+ * @remote: the client address of a connection handed to the worker's server
+ *
+ * libsoup gives no GSocket for connections passed to soup_server_accept_iostream(),
+ * so a connection is found by its client address.
+ *
+ * Returns: %TRUE while a request from @remote is being answered
+ */
+gboolean
+ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	if (!G_IS_INET_SOCKET_ADDRESS(remote))
+		return g_hash_table_size(worker->requests) > 0;
+	g_hash_table_iter_init(&iter, worker->requests);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		GSocketAddress *address = soup_server_message_get_remote_address(msg);
+		GInetSocketAddress *a = G_INET_SOCKET_ADDRESS(remote);
+		GInetSocketAddress *b;
+
+		if (address == remote)
+			return TRUE;
+		if (!G_IS_INET_SOCKET_ADDRESS(address))
+			continue;
+		b = G_INET_SOCKET_ADDRESS(address);
+		if (g_inet_socket_address_get_port(a) == g_inet_socket_address_get_port(b) &&
+		    g_inet_address_equal(g_inet_socket_address_get_address(a),
+					 g_inet_socket_address_get_address(b)))
+			return TRUE;
+	}
+	return FALSE;
 }

@@ -19,6 +19,7 @@ G_DECLARE_FINAL_TYPE(MsGateway, ms_gateway, MS, GATEWAY, GObject)
 #define MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID "0b88bb6f159c4945bb886a30c54524eb"
 
 typedef struct _MsGatewayRequest MsGatewayRequest;
+typedef struct _MsGatewayWorker MsGatewayWorker;
 
 /*
  * A filter runs on every routed request before it is proxied, in the order
@@ -35,8 +36,12 @@ void
 ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config);
 gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
-void
+MsGatewayWorker *
 ms_gateway_attach(MsGateway *self, SoupServer *server);
+void
+ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
+gboolean
+ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
@@ -87,6 +92,14 @@ typedef void (*MsGatewayFinishFunc)(MsGatewayRequest *request,
 				    gpointer user_data);
 void
 ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data);
+
+/* runs in ms_gateway_reload() with the new configuration; %FALSE refuses the reload */
+typedef gboolean (*MsGatewayReloadFunc)(MsGateway *self,
+					MsGatewayConfig *config,
+					gpointer user_data,
+					GError **error);
+void
+ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data);
 
 /* a path the gateway itself serves outside /api (e.g. /metrics), like /healthz */
 typedef void (*MsGatewayEndpointFunc)(SoupServerMessage *msg, gpointer user_data);

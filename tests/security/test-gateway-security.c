@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -83,12 +84,12 @@ upstream_handler(SoupServer *server,
 	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
 }
 
-static MsGatewayConfig *
-make_config(Fixture *fx, const char *metrics_allow)
+static char *
+config_text(Fixture *fx, const char *metrics_allow)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree char *up = g_strdup_printf("unix:%s", fx->upstream->socket_path);
-	g_autofree char *text = g_strdup_printf(
+
+	return g_strdup_printf(
 	    "[gateway]\nmetrics_allow = %s\n\n"
 	    "[route open]\nprefix = /api/open\nupstream = %s\n\n"
 	    "[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
@@ -99,6 +100,13 @@ make_config(Fixture *fx, const char *metrics_allow)
 	    "[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
 	    "cors_origins = https://app.example\n",
 	    metrics_allow, up, up, up, up, up, up, up);
+}
+
+static MsGatewayConfig *
+make_config(Fixture *fx, const char *metrics_allow)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = config_text(fx, metrics_allow);
 	MsGatewayConfig *config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
 
 	g_assert_no_error(error);
@@ -512,6 +520,45 @@ test_reload(Fixture *fx, gconstpointer data)
 	assert_unauthorized(fx, "/api/user/x", ada);
 }
 
+static void
+test_reload_credentials(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *bob = basic("bob:bob-pw");
+	g_autofree char *bob_hash = ms_security_test_hash("bob-pw");
+	g_autofree char *users = g_strdup_printf("# after the reload\nbob:user:%s\n", bob_hash);
+	g_autofree char *text = config_text(fx, "loopback");
+	g_autofree char *dir = g_dir_make_tmp("ms-credentials-XXXXXX", NULL);
+	g_autofree char *users_path = g_build_filename(dir, "users", NULL);
+	g_autofree char *config_path = g_build_filename(dir, "gateway.conf", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsTestResponse) after = NULL;
+
+	/* SIGHUP (ms_gateway_reload) re-reads $CREDENTIALS_DIRECTORY with the config */
+	g_assert_true(g_file_set_contents(config_path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(users_path, users, -1, NULL));
+	g_setenv("CREDENTIALS_DIRECTORY", dir, TRUE);
+	g_assert_true(ms_gateway_reload(fx->gateway, config_path, &error));
+	g_assert_no_error(error);
+	after = request(fx, "GET", "/api/user/x", "Authorization", bob, NULL);
+	g_assert_cmpuint(after->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(after, "user"), ==, "bob");
+	assert_unauthorized(fx, "/api/user/x", ada);
+
+	/* a broken users file refuses the whole reload: bob keeps working */
+	g_assert_true(g_file_set_contents(users_path, "\nbob:root:x\n", -1, NULL));
+	g_assert_false(ms_gateway_reload(fx->gateway, config_path, &error));
+	g_assert_nonnull(strstr(error->message, "users:2:"));
+	g_clear_pointer(&after, ms_test_response_free);
+	after = request(fx, "GET", "/api/user/x", "Authorization", bob, NULL);
+	g_assert_cmpuint(after->status, ==, SOUP_STATUS_OK);
+
+	g_unsetenv("CREDENTIALS_DIRECTORY");
+	g_unlink(users_path);
+	g_unlink(config_path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -533,6 +580,7 @@ main(int argc, char **argv)
 	ADD("/gateway-security/metrics-loopback", test_metrics_loopback, NULL);
 	ADD("/gateway-security/metrics-admin", test_metrics_admin, "admin");
 	ADD("/gateway-security/reload", test_reload, NULL);
+	ADD("/gateway-security/reload-credentials", test_reload_credentials, NULL);
 	ret = g_test_run();
 	g_free(ada_hash);
 	g_free(root_hash);

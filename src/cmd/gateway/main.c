@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
 #include "common/ms-notify.h"
 #include "gateway/ms-gateway-security.h"
+#include "gateway/ms-gateway-server.h"
 #include "gateway/ms-gateway-tools.h"
 #include "gateway/ms-gateway.h"
 
@@ -15,47 +17,85 @@
 
 typedef struct {
 	MsGateway *gateway;
-	MsGatewaySecurity *security;
-	MsRuntime *runtime;
 	char *config_path;
 } Reload;
 
-/* SIGHUP: the config and the users/api-keys credentials, all or nothing */
+static GPtrArray *
+listen_sockets(MsRuntime *runtime, GError **error)
+{
+	g_autoptr(GPtrArray) sockets = ms_listen_sockets_from_systemd(error);
+	const char *const *specs = ms_runtime_get_listen_specs(runtime);
+
+	if (sockets == NULL)
+		return NULL;
+	for (guint i = 0; sockets->len == 0 && specs[i] != NULL; i++) {
+		GSocket *socket = ms_listen_socket_open(specs[i], error);
+		if (socket == NULL)
+			return NULL;
+		g_ptr_array_add(sockets, socket);
+	}
+	if (sockets->len == 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_NOT_INITIALIZED,
+			    "no socket to listen on: start through systemd socket activation "
+			    "or pass --listen=unix:PATH or --listen=tcp:HOST:PORT");
+		return NULL;
+	}
+	return g_steal_pointer(&sockets);
+}
+
+/* worker threads, each with its own loop, server and pools */
+static int
+run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char *config_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) sockets = listen_sockets(runtime, &error);
+
+	if (sockets == NULL ||
+	    !ms_gateway_server_run(gateway,
+				   sockets,
+				   n_workers,
+				   ms_runtime_get_idle_timeout(runtime),
+				   config_path,
+				   &error)) {
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
 static gboolean
 reload_config(gpointer user_data, GError **error)
 {
 	Reload *reload = user_data;
-	g_autoptr(MsCredentials) credentials = ms_credentials_new_from_environment(error);
-	g_autoptr(MsGatewayConfig) config = NULL;
 
-	if (credentials == NULL)
-		return FALSE;
-	config = ms_gateway_config_load_file(reload->config_path, error);
-	if (config == NULL)
-		return FALSE;
-	ms_gateway_set_config(reload->gateway, config);
-	ms_gateway_security_reload(reload->security, credentials);
-	return TRUE;
+	return ms_gateway_reload(reload->gateway, reload->config_path, error);
 }
+
+typedef struct {
+	MsGatewaySecurity *security;
+	MsRuntime *runtime;
+} Status;
 
 /* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
 static gboolean
 update_status(gpointer user_data)
 {
-	Reload *reload = user_data;
-	MsMetrics *metrics = ms_gateway_security_get_metrics(reload->security);
+	Status *status = user_data;
+	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
 	g_autofree char *summary = NULL;
 
-	ms_metrics_set_open_connections(metrics, ms_runtime_get_n_connections(reload->runtime));
+	ms_metrics_set_open_connections(metrics, ms_runtime_get_n_connections(status->runtime));
 	summary = ms_metrics_summary(metrics);
 	ms_notify_status(summary);
-	ms_gateway_security_expire(reload->security);
+	ms_gateway_security_expire(status->security);
 	return G_SOURCE_CONTINUE;
 }
 
 /* --hash-password and --new-api-key: secrets only through stdin/stdout */
 static int
-run_tool(gboolean hash_password, gboolean new_api_key, int argc, char **argv)
+run_tool(gboolean hash_password, int argc, char **argv)
 {
 	g_autoptr(GInputStream) in = g_unix_input_stream_new(STDIN_FILENO, FALSE);
 	g_autoptr(GOutputStream) out = g_unix_output_stream_new(STDOUT_FILENO, FALSE);
@@ -90,6 +130,9 @@ main(int argc, char **argv)
 	gboolean check_config = FALSE;
 	gboolean hash_password = FALSE;
 	gboolean new_api_key = FALSE;
+	Status status = { 0 };
+	gint workers = -1;
+	guint n_workers;
 	Reload reload = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config",
@@ -106,6 +149,13 @@ main(int argc, char **argv)
 		  &check_config,
 		  "Validate the configuration, then exit 0 (valid) or 1",
 		  NULL },
+		{ "workers",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &workers,
+		  "Serve with N threads (default: [gateway] workers, 0 = one per CPU)",
+		  "N" },
 		{ "hash-password",
 		  0,
 		  0,
@@ -133,7 +183,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	if (hash_password || new_api_key)
-		return run_tool(hash_password, new_api_key, argc, argv);
+		return run_tool(hash_password, argc, argv);
 	if (config_path == NULL)
 		config_path = g_strdup(SYSCONFDIR "/gateway.conf");
 	config = ms_gateway_config_load_file(config_path, &error);
@@ -162,14 +212,21 @@ main(int argc, char **argv)
 	gateway = ms_gateway_new(config);
 	security = ms_gateway_security_new(credentials,
 					   ms_gateway_config_get_globals(config)->cache_max_bytes);
+	/* also re-reads the credentials whenever the gateway reloads its config */
 	ms_gateway_security_install(security, gateway);
+	status.security = security;
+	status.runtime = runtime;
+	g_timeout_add_seconds(5, update_status, &status);
+	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
+	if (n_workers == 0)
+		n_workers = g_get_num_processors();
+	if (n_workers > 1)
+		return run_workers(runtime, gateway, n_workers, config_path);
+
 	ms_runtime_set_request_logging(runtime, FALSE);
 	ms_gateway_attach(gateway, ms_runtime_get_server(runtime));
 	reload.gateway = gateway;
 	reload.config_path = config_path;
-	reload.security = security;
-	reload.runtime = runtime;
-	g_timeout_add_seconds(5, update_status, &reload);
 	ms_runtime_set_reload_func(runtime, reload_config, &reload);
 	if (!ms_runtime_run(runtime, &error)) {
 		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
