@@ -353,6 +353,21 @@ after_auth(MsGatewaySecurity *self,
 	return TRUE;
 }
 
+/* answers what needs no password hashing; %NULL when a thread must check a password */
+static MsAuthResult *
+authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, const char **authorization)
+{
+	g_autoptr(MsAuthHeader) header = NULL;
+
+	*authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						      "Authorization");
+	header = ms_auth_header_parse(*authorization);
+	return ms_authenticator_try_fast(self->authenticator,
+					 header,
+					 soup_server_message_get_remote_host(msg),
+					 g_get_monotonic_time());
+}
+
 typedef struct {
 	MsGatewaySecurity *self;
 	MsGatewayRequest *request;
@@ -388,7 +403,6 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	SoupServerMessage *msg;
 	const char *authorization;
-	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
 
@@ -431,13 +445,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	if (route->auth == MS_ROUTE_AUTH_NONE)
 		return after_auth(self, request, NULL);
 
-	authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						     "Authorization");
-	header = ms_auth_header_parse(authorization);
-	result = ms_authenticator_try_fast(self->authenticator,
-					   header,
-					   ms_gateway_request_get_remote_addr(request),
-					   g_get_monotonic_time());
+	result = authenticate_fast(self, msg, &authorization);
 	if (result != NULL)
 		return after_auth(self, request, result);
 
@@ -544,7 +552,6 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 	MsGatewaySecurity *self = user_data;
 	const char *authorization;
 	g_autoptr(MsGatewayConfig) config = NULL;
-	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	MetricsWait *wait;
 
@@ -556,13 +563,7 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 		send_metrics(self, msg);
 		return;
 	}
-	authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						     "Authorization");
-	header = ms_auth_header_parse(authorization);
-	result = ms_authenticator_try_fast(self->authenticator,
-					   header,
-					   soup_server_message_get_remote_host(msg),
-					   g_get_monotonic_time());
+	result = authenticate_fast(self, msg, &authorization);
 	if (result != NULL) {
 		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
 			send_metrics(self, msg);
