@@ -25,6 +25,7 @@ struct _MsGateway {
 	GArray *filters;    /* Filter */
 	GArray *finish_funcs; /* FinishFunc */
 	GArray *reload_funcs; /* ReloadFunc */
+	gint n_connections;   /* atomic */
 	GHashTable *endpoints; /* path → Endpoint */
 };
 
@@ -155,6 +156,18 @@ ms_gateway_reload(MsGateway *self, const char *path, GError **error)
 	}
 	ms_gateway_set_config(self, config);
 	return TRUE;
+}
+
+void
+ms_gateway_set_n_connections(MsGateway *self, guint n)
+{
+	g_atomic_int_set(&self->n_connections, (gint)n);
+}
+
+guint
+ms_gateway_get_n_connections(MsGateway *self)
+{
+	return (guint)g_atomic_int_get(&self->n_connections);
 }
 
 /**

@@ -93,6 +93,12 @@ typedef void (*MsGatewayFinishFunc)(MsGatewayRequest *request,
 void
 ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data);
 
+/* client connections open now, as counted by the server loop (--workers > 1) */
+void
+ms_gateway_set_n_connections(MsGateway *self, guint n);
+guint
+ms_gateway_get_n_connections(MsGateway *self);
+
 /* runs in ms_gateway_reload() with the new configuration; %FALSE refuses the reload */
 typedef gboolean (*MsGatewayReloadFunc)(MsGateway *self,
 					MsGatewayConfig *config,

@@ -75,7 +75,9 @@ reload_config(gpointer user_data, GError **error)
 
 typedef struct {
 	MsGatewaySecurity *security;
+	MsGateway *gateway;
 	MsRuntime *runtime;
+	gboolean workers; /* the server loop counts connections, not MsRuntime */
 } Status;
 
 /* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
@@ -86,7 +88,9 @@ update_status(gpointer user_data)
 	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
 	g_autofree char *summary = NULL;
 
-	ms_metrics_set_open_connections(metrics, ms_runtime_get_n_connections(status->runtime));
+	ms_metrics_set_open_connections(metrics,
+					status->workers ? ms_gateway_get_n_connections(status->gateway)
+							: ms_runtime_get_n_connections(status->runtime));
 	summary = ms_metrics_summary(metrics);
 	ms_notify_status(summary);
 	ms_gateway_security_expire(status->security);
@@ -214,12 +218,14 @@ main(int argc, char **argv)
 					   ms_gateway_config_get_globals(config)->cache_max_bytes);
 	/* also re-reads the credentials whenever the gateway reloads its config */
 	ms_gateway_security_install(security, gateway);
-	status.security = security;
-	status.runtime = runtime;
-	g_timeout_add_seconds(5, update_status, &status);
 	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
 	if (n_workers == 0)
 		n_workers = g_get_num_processors();
+	status.security = security;
+	status.gateway = gateway;
+	status.runtime = runtime;
+	status.workers = n_workers > 1;
+	g_timeout_add_seconds(5, update_status, &status);
 	if (n_workers > 1)
 		return run_workers(runtime, gateway, n_workers, config_path);
 
