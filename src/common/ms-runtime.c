@@ -40,6 +40,7 @@ struct _MsRuntime {
 	gboolean request_logging;
 	gboolean stopping;
 	gboolean exit_idle;
+	guint drain_id;
 	MsRuntimeReloadFunc reload_func;
 	gpointer reload_data;
 	guint64 requests_served;
@@ -49,8 +50,11 @@ G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
 /* how often ended connections are looked for, besides when the service is idle */
 #define MS_RUNTIME_SWEEP_SECONDS 5
+/* how long a stop waits for connections accepted but still silent */
+#define MS_RUNTIME_DRAIN_SECONDS 10
 
 static GQuark start_time_quark;
+static GQuark served_quark;
 
 static void
 maybe_quit_after_stop(MsRuntime *self);
@@ -59,6 +63,7 @@ static void
 ms_runtime_finalize(GObject *object)
 {
 	MsRuntime *self = MS_RUNTIME(object);
+	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_clear_pointer(&self->listen_sockets, g_ptr_array_unref);
 	g_clear_pointer(&self->original_sockets, g_ptr_array_unref);
 	g_clear_object(&self->server);
@@ -78,6 +83,7 @@ ms_runtime_class_init(MsRuntimeClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = ms_runtime_finalize;
 	start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
+	served_quark = g_quark_from_static_string("ms-runtime-served");
 }
 
 static void
@@ -255,6 +261,26 @@ connection_is_busy(MsRuntime *self, GSocket *socket)
  * by the client"): such a socket has seen the hang-up and has nothing in flight,
  * so it is closed here rather than held until exit.
  */
+static void
+forget_waiting(MsRuntime *self, GSocket *socket)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	/*
+	 * the message libsoup started for the next request on a connection it leaked
+	 * never finishes nor aborts: release its hold here, or the service never
+	 * idles out and never finishes stopping
+	 */
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) != socket)
+			continue;
+		g_hash_table_iter_remove(&iter);
+		ms_idle_monitor_release(self->idle);
+	}
+}
+
 static guint
 connections_sweep(MsRuntime *self)
 {
@@ -264,10 +290,12 @@ connections_sweep(MsRuntime *self)
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
 		if (g_socket_is_closed(socket)) {
+			forget_waiting(self, socket);
 			g_hash_table_iter_remove(&iter);
 		} else if (g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0 &&
 			   !connection_is_busy(self, socket)) {
 			g_socket_close(socket, NULL);
+			forget_waiting(self, socket);
 			g_hash_table_iter_remove(&iter);
 		}
 	}
@@ -306,6 +334,10 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 
 	g_hash_table_remove(self->waiting, msg);
 	g_hash_table_add(self->in_flight, msg);
+	if (soup_server_message_get_socket(msg) != NULL)
+		g_object_set_qdata(G_OBJECT(soup_server_message_get_socket(msg)),
+				   served_quark,
+				   GINT_TO_POINTER(TRUE));
 	ms_request_id_ensure(msg);
 	if (self->stopping)
 		mark_connection_close(msg);
@@ -356,9 +388,9 @@ maybe_quit_after_stop(MsRuntime *self)
 static void
 request_done(MsRuntime *self, SoupServerMessage *msg)
 {
-	g_hash_table_remove(self->waiting, msg);
-	g_hash_table_remove(self->in_flight, msg);
-	ms_idle_monitor_release(self->idle);
+	/* a hold exists while the message is in one of the tables (see forget_waiting) */
+	if (g_hash_table_remove(self->waiting, msg) || g_hash_table_remove(self->in_flight, msg))
+		ms_idle_monitor_release(self->idle);
 	maybe_quit_after_stop(self);
 }
 
@@ -418,6 +450,21 @@ on_idle_timeout(gpointer user_data)
 }
 
 static gboolean
+on_drain_timeout(gpointer user_data)
+{
+	MsRuntime *self = user_data;
+
+	self->drain_id = 0;
+	if (self->loop != NULL && g_main_loop_is_running(self->loop)) {
+		ms_warning("stopping: %u connection(s) still silent after %d s, closing them",
+			   ms_idle_monitor_get_active(self->idle),
+			   MS_RUNTIME_DRAIN_SECONDS);
+		g_main_loop_quit(self->loop);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_terminate(gpointer user_data)
 {
 	MsRuntime *self = user_data;
@@ -445,12 +492,25 @@ on_terminate(gpointer user_data)
 		mark_connection_close(key);
 		g_hash_table_add(busy, soup_server_message_get_socket(key));
 	}
-	/* every other connection waits for its next request: nothing to finish */
+	/*
+	 * a keep-alive connection between requests has nothing to finish (its client
+	 * retries on a new one), but one this instance accepted and that carried no
+	 * request yet is a client about to send its first: serve it
+	 */
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key))
-			g_socket_shutdown(key, TRUE, TRUE, NULL);
+		GIOCondition cond;
+
+		if (g_hash_table_contains(busy, key) || g_socket_is_closed(key))
+			continue;
+		cond = g_socket_condition_check(key, G_IO_IN | G_IO_HUP | G_IO_ERR);
+		if ((cond & (G_IO_HUP | G_IO_ERR)) == 0 &&
+		    ((cond & G_IO_IN) || g_object_get_qdata(key, served_quark) == NULL))
+			continue;
+		g_socket_shutdown(key, TRUE, TRUE, NULL);
+		forget_waiting(self, key);
 	}
+	self->drain_id = g_timeout_add_seconds(MS_RUNTIME_DRAIN_SECONDS, on_drain_timeout, self);
 	maybe_quit_after_stop(self);
 	return G_SOURCE_CONTINUE;
 }
@@ -574,6 +634,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	if (watchdog_id != 0)
 		g_source_remove(watchdog_id);
 	g_source_remove(sweep_id);
+	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_signal_handlers_disconnect_by_data(self->server, self);
 	soup_server_disconnect(self->server);
 	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
