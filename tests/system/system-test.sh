@@ -265,6 +265,61 @@ for name in "${backends[@]}"; do
 	check "GET /$name over $name.sock answers 200" [ "$status" = 200 ]
 done
 
+# through the gateway: the first request starts it and the service, both log it
+gateway=
+for name in "${components[@]}"; do
+	[ "$name" = gateway ] && gateway=yes
+done
+if [ -n "$gateway" ]; then
+	c systemctl stop hello.service
+	status=$(c curl -s --max-time 10 -D /run/last-headers -o /run/last-body -w '%{http_code}' \
+		'http://127.0.0.1:8080/api/hello?name=Ada')
+	body=$(c cat /run/last-body)
+	if [ "$status" = 200 ] && [ "$body" = '{"message":"Hello, Ada!"}' ]; then
+		ok "GET 127.0.0.1:8080/api/hello starts gateway.service and hello.service: $body"
+	else
+		not_ok "GET 127.0.0.1:8080/api/hello: status $status body $body"
+		c journalctl -u gateway.service -n 20 | diag
+	fi
+	request_id=$(c sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' /run/last-headers)
+	entry=
+	for i in $(seq 50); do
+		entry=$(c journalctl -u gateway.service -o verbose "REQUEST_ID=$request_id")
+		grep -q HTTP_STATUS=200 <<<"$entry" && break
+		sleep 0.1
+	done
+	if [ -n "$request_id" ] && grep -q '^ *HTTP_STATUS=200' <<<"$entry" &&
+		grep -q '^ *DURATION_USEC=[0-9]' <<<"$entry" && grep -q '^ *ROUTE=hello' <<<"$entry"; then
+		ok "journalctl -u gateway.service REQUEST_ID=$request_id: HTTP_STATUS, DURATION_USEC, ROUTE"
+	else
+		not_ok "journalctl -u gateway.service REQUEST_ID=$request_id: HTTP_STATUS, DURATION_USEC, ROUTE"
+		diag <<<"$entry"
+	fi
+	check "hello's journal has the same REQUEST_ID=$request_id" \
+		[ -n "$(c journalctl -u hello.service -o cat "REQUEST_ID=$request_id")" ]
+
+	# an upstream that is not there: 502 problem+json, explained by journalctl -x
+	c journalctl --update-catalog
+	c systemctl stop goodbye.socket
+	status=$(c curl -s --max-time 10 -o /run/last-body -w '%{http_code}' http://127.0.0.1:8080/api/goodbye)
+	check "GET /api/goodbye with goodbye.socket stopped answers 502 (got $status)" [ "$status" = 502 ]
+	explained=
+	for i in $(seq 50); do
+		explained=$(c journalctl -x -u gateway.service --no-pager -p warning)
+		grep -q 'Check that the service.s socket unit is listening' <<<"$explained" && break
+		sleep 0.1
+	done
+	if grep -q 'Check that the service.s socket unit is listening' <<<"$explained"; then
+		ok "journalctl -x shows the catalog text for the upstream failure"
+	else
+		not_ok "journalctl -x shows the catalog text for the upstream failure"
+		diag <<<"$explained"
+	fi
+	c systemctl start goodbye.socket
+	read -r status _ < <(request goodbye /goodbye)
+	check "goodbye answers again once its socket is back" [ "$status" = 200 ]
+fi
+
 # every service: a dynamic user without capabilities
 for entry in $(service_pids); do
 	unit=${entry%%:*}
@@ -304,55 +359,65 @@ read -r status _ < <(request hello /hello)
 check "the next request starts hello again" [ "$status" = 200 \
 	-a "$(c systemctl is-active hello.service)" = active ]
 
-# cold start: service not running -> first response, 10 tries
-times=()
-for i in $(seq 10); do
-	c systemctl stop hello.service
-	read -r status t < <(request hello /hello)
-	[ "$status" = 200 ] && times+=("$t")
-done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-if [ ${#times[@]} = 10 ]; then
-	ok "cold start answered 10/10"
-else
-	not_ok "cold start answered ${#times[@]}/10"
-fi
-echo "# cold start (hello.service stopped -> first response): p50 $(sed -n 5p <<<"$sorted") s," \
-	"min $(head -1 <<<"$sorted") s, max $(tail -1 <<<"$sorted") s over ${#times[@]} tries"
+# cold start: service not running -> first response, 10 tries; $1 names the way in,
+# the rest are curl's arguments
+cold_start()
+{
+	local label=$1 times=() status t sorted
+	shift
+	for i in $(seq 10); do
+		c systemctl stop hello.service
+		read -r status t < <(c curl -s --max-time 10 -o /dev/null -w '%{http_code} %{time_total}\n' "$@")
+		[ "$status" = 200 ] && times+=("$t")
+	done
+	sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+	check "cold start $label answered ${#times[@]}/10" [ ${#times[@]} = 10 ]
+	echo "# cold start $label (hello.service stopped -> first response): p50 $(sed -n 5p <<<"$sorted") s," \
+		"min $(head -1 <<<"$sorted") s, max $(tail -1 <<<"$sorted") s"
+}
 
 # restarts under load: 4 clients x 100 requests while hello restarts again and again
-c systemctl reset-failed hello.service hello.socket
-nrestarts_before=$(c systemctl show -P NRestarts hello.service)
-c rm -f /run/load.out
-c bash -c 'for j in 1 2 3 4; do
-	(for i in $(seq 100); do
-		curl -s --max-time 10 -o /dev/null -w "%{http_code} %{time_total}\n" \
-			--unix-socket /run/microsoup/hello.sock http://localhost/hello
-	done >/run/load.$j) &
-done; wait; cat /run/load.[1-4] >/run/load.out' &
-load_pid=$!
-restarts=0
-sleep 0.2
-while kill -0 $load_pid 2>/dev/null && [ $restarts -lt 20 ]; do
-	c systemctl restart hello.service && restarts=$((restarts + 1))
+load_with_restarts()
+{
+	local label=$1 load_pid restarts=0 load sent lost worst
+	shift
+	c systemctl reset-failed hello.service hello.socket
+	c rm -f /run/load.out
+	c bash -c 'for j in 1 2 3 4; do
+		(for i in $(seq 100); do
+			curl -s --max-time 10 -o /dev/null -w "%{http_code} %{time_total}\n" "$@"
+		done >/run/load.$j) &
+	done; wait; cat /run/load.[1-4] >/run/load.out' load "$@" &
+	load_pid=$!
 	sleep 0.2
-done
-wait $load_pid
-load=$(c cat /run/load.out)
-sent=$(wc -l <<<"$load")
-lost=$(grep -vc '^200 ' <<<"$load")
-worst=$(awk '{ print $2 }' <<<"$load" | sort -n | tail -1)
-echo "# restarts under load: $restarts x systemctl restart, $sent requests sent, $lost lost," \
-	"worst latency $worst s"
-if [ "$sent" = 400 ] && [ "$lost" = 0 ] && [ "$restarts" -ge 3 ]; then
-	ok "$restarts restarts under load lose no request ($sent sent, $lost lost)"
-else
-	not_ok "$restarts restarts under load lose no request ($sent sent, $lost lost)"
-	grep -v '^200 ' <<<"$load" | sort | uniq -c | diag
+	while kill -0 $load_pid 2>/dev/null && [ $restarts -lt 20 ]; do
+		c systemctl restart hello.service && restarts=$((restarts + 1))
+		sleep 0.2
+	done
+	wait $load_pid
+	load=$(c cat /run/load.out)
+	sent=$(grep -c . <<<"$load")
+	lost=$(grep -vc '^200 ' <<<"$load")
+	worst=$(awk '{ print $2 }' <<<"$load" | sort -n | tail -1)
+	echo "# restarts under load $label: $restarts x systemctl restart, $sent requests sent," \
+		"$lost lost, worst latency $worst s"
+	if [ "$sent" = 400 ] && [ "$lost" = 0 ] && [ "$restarts" -ge 3 ]; then
+		ok "$restarts restarts under load $label lose no request ($sent sent, $lost lost)"
+	else
+		not_ok "$restarts restarts under load $label lose no request ($sent sent, $lost lost)"
+		grep -v '^200 ' <<<"$load" | sort | uniq -c | diag
+	fi
+	check "the restarts did not trip the start limit (hello.socket active)" \
+		[ "$(c systemctl is-active hello.socket)" = active ]
+	read -r status _ < <(request hello /hello)
+	check "hello answers after the restarts" [ "$status" = 200 ]
+}
+
+cold_start "over hello.sock" --unix-socket /run/microsoup/hello.sock http://localhost/hello
+load_with_restarts "over hello.sock" --unix-socket /run/microsoup/hello.sock http://localhost/hello
+if [ -n "$gateway" ]; then
+	cold_start "through the gateway" "http://127.0.0.1:8080/api/hello"
+	load_with_restarts "through the gateway" "http://127.0.0.1:8080/api/hello"
 fi
-check "the restarts did not trip the start limit (hello.socket active)" \
-	[ "$(c systemctl is-active hello.socket)" = active ]
-read -r status _ < <(request hello /hello)
-check "hello answers after the restarts" [ "$status" = 200 ]
 
 exit $failed
