@@ -212,6 +212,24 @@ wait_inactive()
 	return 1
 }
 
+# the X-Request-ID of the last response
+last_request_id()
+{
+	c sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' /run/last-headers
+}
+
+# a unit's access entry for a request id, waiting a little for journald
+journal_entry()
+{
+	local unit=$1 id=$2 entry i
+	for i in $(seq 50); do
+		entry=$(c journalctl -u "$unit" -o verbose "REQUEST_ID=$id")
+		grep -q HTTP_STATUS= <<<"$entry" && break
+		sleep 0.1
+	done
+	echo "$entry"
+}
+
 backends=()
 for name in "${components[@]}"; do
 	case $name in gateway) ;; *) backends+=("$name") ;; esac
@@ -260,13 +278,8 @@ check "only hello.service runs after it ($running)" [ "${running%%:*}" = hello.s
 	-a "$(wc -l <<<"$running")" = 1 ]
 
 # the request's entry in hello's journal, found by its id
-request_id=$(c sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' /run/last-headers)
-entry=
-for i in $(seq 50); do
-	entry=$(c journalctl -u hello.service -o verbose "REQUEST_ID=$request_id")
-	grep -q HTTP_STATUS=200 <<<"$entry" && break
-	sleep 0.1
-done
+request_id=$(last_request_id)
+entry=$(journal_entry hello.service "$request_id")
 if [ -n "$request_id" ] && grep -q "HTTP_PATH=/hello" <<<"$entry" &&
 	grep -q HTTP_STATUS=200 <<<"$entry"; then
 	ok "journalctl -u hello.service REQUEST_ID=$request_id finds the request"
@@ -297,13 +310,8 @@ if [ -n "$gateway" ]; then
 		not_ok "GET 127.0.0.1:8080/api/hello: status $status body $body"
 		c journalctl -u gateway.service -n 20 | diag
 	fi
-	request_id=$(c sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' /run/last-headers)
-	entry=
-	for i in $(seq 50); do
-		entry=$(c journalctl -u gateway.service -o verbose "REQUEST_ID=$request_id")
-		grep -q HTTP_STATUS=200 <<<"$entry" && break
-		sleep 0.1
-	done
+	request_id=$(last_request_id)
+	entry=$(journal_entry gateway.service "$request_id")
 	if [ -n "$request_id" ] && grep -q '^ *HTTP_STATUS=200' <<<"$entry" &&
 		grep -q '^ *DURATION_USEC=[0-9]' <<<"$entry" && grep -q '^ *ROUTE=hello' <<<"$entry"; then
 		ok "journalctl -u gateway.service REQUEST_ID=$request_id: HTTP_STATUS, DURATION_USEC, ROUTE"
