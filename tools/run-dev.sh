@@ -6,6 +6,7 @@
 #
 #   tools/run-dev.sh                 pick the mode below
 #   tools/run-dev.sh --foreground    always the foreground mode
+#   tools/run-dev.sh --user          always the user manager
 #
 # Where it runs:
 #   system  systemd is PID 1 and answers: `meson install` (prefix /usr/local, through
@@ -33,9 +34,10 @@ port=${MICROSOUP_PORT:-8080}
 mode=
 case ${1:-} in
 --foreground) mode=foreground ;;
+--user) mode=user ;;
 "") ;;
 *)
-	echo "usage: $0 [--foreground]" >&2
+	echo "usage: $0 [--foreground|--user]" >&2
 	exit 2
 	;;
 esac
@@ -172,7 +174,7 @@ run_user()
 	systemctl --user start microsoup-dev.target
 	print_tour "$sockdir"
 	echo
-	echo "Logs: journalctl --user -f; stop: systemctl --user stop microsoup-dev.target"
+	echo "Logs: journalctl -f --user-unit='microsoup-dev-*'; stop: systemctl --user stop microsoup-dev.target"
 }
 
 pids=()
