@@ -365,8 +365,13 @@ for name in "${backends[@]}"; do
 	printf '[Service]\nExecStart=\nExecStart=%s/microsoup-%s --idle-timeout=2\n' "$libexecdir" "$name" |
 		c_write /run/systemd/system/$name.service.d/50-idle.conf
 done
+# world: never idle, and a 1 s watchdog that its pings (every 0.5 s) must satisfy
+printf '[Service]\nExecStart=\nExecStart=%s/microsoup-world --idle-timeout=0\nWatchdogSec=1s\n' \
+	"$libexecdir" | c_write /run/systemd/system/world.service.d/60-watchdog.conf
 c systemctl daemon-reload
 c systemctl stop "${backends[@]/%/.service}"
+read -r status _ < <(request world /world)
+world_pid=$(c systemctl show -P MainPID world.service)
 
 read -r status _ < <(request hello /hello)
 check "hello answers with a 2 s idle timeout" [ "$status" = 200 ]
@@ -383,6 +388,14 @@ check "hello's idle exit was clean (Result=success)" [ "$(c systemctl show -P Re
 read -r status _ < <(request hello /hello)
 check "the next request starts hello again" [ "$status" = 200 \
 	-a "$(c systemctl is-active hello.service)" = active ]
+# hello's idle exit took more than 2 s: world lived through several watchdog periods
+if [ "$(c systemctl show -P MainPID world.service)" = "$world_pid" ] &&
+	[ "$(c systemctl show -P NRestarts world.service)" = 0 ]; then
+	ok "world.service pings its 1 s watchdog (same PID $world_pid, no restart)"
+else
+	not_ok "world.service pings its 1 s watchdog"
+	c journalctl -u world.service -n 20 --no-pager | diag
+fi
 
 # cold start: service not running -> first response, 10 tries; $1 names the way in,
 # the rest are curl's arguments
