@@ -35,12 +35,14 @@ struct _MsRuntime {
 	GStrv listen_specs;
 	int idle_timeout;
 	GHashTable *connections; /* client GSockets seen, until found closed */
+	GHashTable *served;	 /* those of them that have answered a request */
 	GHashTable *waiting;	 /* messages started, request not read yet */
 	GHashTable *in_flight;	 /* messages read, response not finished */
 	gboolean request_logging;
 	gboolean stopping;
-	gboolean exit_idle;
+	gint64 stop_time;
 	guint drain_id;
+	gboolean exit_idle;
 	MsRuntimeReloadFunc reload_func;
 	gpointer reload_data;
 	guint64 requests_served;
@@ -50,11 +52,11 @@ G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
 /* how often ended connections are looked for, besides when the service is idle */
 #define MS_RUNTIME_SWEEP_SECONDS 5
-/* how long a stop waits for connections accepted but still silent */
+/* the longest a stop waits for clients; systemd's TimeoutStopSec= is longer */
 #define MS_RUNTIME_DRAIN_SECONDS 10
+#define MS_RUNTIME_DRAIN_CHECK_MS 20
 
 static GQuark start_time_quark;
-static GQuark served_quark;
 
 static void
 maybe_quit_after_stop(MsRuntime *self);
@@ -63,13 +65,13 @@ static void
 ms_runtime_finalize(GObject *object)
 {
 	MsRuntime *self = MS_RUNTIME(object);
-	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_clear_pointer(&self->listen_sockets, g_ptr_array_unref);
 	g_clear_pointer(&self->original_sockets, g_ptr_array_unref);
 	g_clear_object(&self->server);
 	g_clear_pointer(&self->idle, ms_idle_monitor_free);
 	g_clear_pointer(&self->in_flight, g_hash_table_unref);
 	g_clear_pointer(&self->waiting, g_hash_table_unref);
+	g_clear_pointer(&self->served, g_hash_table_unref);
 	g_clear_pointer(&self->connections, g_hash_table_unref);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
@@ -83,7 +85,6 @@ ms_runtime_class_init(MsRuntimeClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = ms_runtime_finalize;
 	start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
-	served_quark = g_quark_from_static_string("ms-runtime-served");
 }
 
 static void
@@ -93,6 +94,7 @@ ms_runtime_init(MsRuntime *self)
 	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	self->served = g_hash_table_new(NULL, NULL);
 	self->waiting = g_hash_table_new(NULL, NULL);
 	self->in_flight = g_hash_table_new(NULL, NULL);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
@@ -261,26 +263,6 @@ connection_is_busy(MsRuntime *self, GSocket *socket)
  * by the client"): such a socket has seen the hang-up and has nothing in flight,
  * so it is closed here rather than held until exit.
  */
-static void
-forget_waiting(MsRuntime *self, GSocket *socket)
-{
-	GHashTableIter iter;
-	gpointer msg;
-
-	/*
-	 * the message libsoup started for the next request on a connection it leaked
-	 * never finishes nor aborts: release its hold here, or the service never
-	 * idles out and never finishes stopping
-	 */
-	g_hash_table_iter_init(&iter, self->waiting);
-	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) != socket)
-			continue;
-		g_hash_table_iter_remove(&iter);
-		ms_idle_monitor_release(self->idle);
-	}
-}
-
 static guint
 connections_sweep(MsRuntime *self)
 {
@@ -290,12 +272,12 @@ connections_sweep(MsRuntime *self)
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
 		if (g_socket_is_closed(socket)) {
-			forget_waiting(self, socket);
+			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		} else if (g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0 &&
 			   !connection_is_busy(self, socket)) {
 			g_socket_close(socket, NULL);
-			forget_waiting(self, socket);
+			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		}
 	}
@@ -334,10 +316,6 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 
 	g_hash_table_remove(self->waiting, msg);
 	g_hash_table_add(self->in_flight, msg);
-	if (soup_server_message_get_socket(msg) != NULL)
-		g_object_set_qdata(G_OBJECT(soup_server_message_get_socket(msg)),
-				   served_quark,
-				   GINT_TO_POINTER(TRUE));
 	ms_request_id_ensure(msg);
 	if (self->stopping)
 		mark_connection_close(msg);
@@ -378,19 +356,75 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 		      duration);
 }
 
+/*
+ * Whether a stopping service still owes this connection an answer: bytes are
+ * waiting that libsoup has yet to read, or the connection is new and its first
+ * request is on its way (a client that connected just before the stop). An idle
+ * keep-alive connection owes nothing: clients retry a request on a reused
+ * connection that closes.
+ */
+static gboolean
+owes_answer(MsRuntime *self, GSocket *socket)
+{
+	GIOCondition pending;
+
+	if (g_socket_is_closed(socket))
+		return FALSE;
+	pending = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	if (pending & (G_IO_HUP | G_IO_ERR))
+		return FALSE;
+	return pending == G_IO_IN || !g_hash_table_contains(self->served, socket);
+}
+
+/*
+ * While stopping, the work left is what a client is waiting for: requests read
+ * and not answered, requests whose headers are in and whose body is coming, and
+ * requests that have arrived but that libsoup has not read yet.
+ */
+static guint
+work_left(MsRuntime *self)
+{
+	GHashTableIter iter;
+	gpointer key;
+	guint left = g_hash_table_size(self->in_flight);
+
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (soup_server_message_get_method(key) != NULL)
+			left++;
+	}
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (owes_answer(self, key))
+			left++;
+	}
+	return left;
+}
+
 static void
 maybe_quit_after_stop(MsRuntime *self)
 {
-	if (self->stopping && self->loop != NULL && ms_idle_monitor_get_active(self->idle) == 0)
-		g_main_loop_quit(self->loop);
+	if (!self->stopping || self->loop == NULL)
+		return;
+	if (work_left(self) > 0 &&
+	    g_get_monotonic_time() - self->stop_time < MS_RUNTIME_DRAIN_SECONDS * G_USEC_PER_SEC)
+		return;
+	g_main_loop_quit(self->loop);
+}
+
+static gboolean
+on_drain_timer(gpointer user_data)
+{
+	maybe_quit_after_stop(user_data);
+	return G_SOURCE_CONTINUE;
 }
 
 static void
 request_done(MsRuntime *self, SoupServerMessage *msg)
 {
-	/* a hold exists while the message is in one of the tables (see forget_waiting) */
-	if (g_hash_table_remove(self->waiting, msg) || g_hash_table_remove(self->in_flight, msg))
-		ms_idle_monitor_release(self->idle);
+	g_hash_table_remove(self->waiting, msg);
+	g_hash_table_remove(self->in_flight, msg);
+	ms_idle_monitor_release(self->idle);
 	maybe_quit_after_stop(self);
 }
 
@@ -398,7 +432,10 @@ static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
 
+	if (socket != NULL && g_hash_table_contains(self->connections, socket))
+		g_hash_table_add(self->served, socket);
 	if (self->request_logging &&
 	    g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
@@ -417,6 +454,7 @@ static void
 stop_accepting(MsRuntime *self)
 {
 	self->stopping = TRUE;
+	self->stop_time = g_get_monotonic_time();
 	/*
 	 * libsoup cannot remove one listener, but it stops watching a socket whose
 	 * accept fails. It was given duplicates: closing them fails the next accept,
@@ -450,21 +488,6 @@ on_idle_timeout(gpointer user_data)
 }
 
 static gboolean
-on_drain_timeout(gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	self->drain_id = 0;
-	if (self->loop != NULL && g_main_loop_is_running(self->loop)) {
-		ms_warning("stopping: %u connection(s) still silent after %d s, closing them",
-			   ms_idle_monitor_get_active(self->idle),
-			   MS_RUNTIME_DRAIN_SECONDS);
-		g_main_loop_quit(self->loop);
-	}
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
 on_terminate(gpointer user_data)
 {
 	MsRuntime *self = user_data;
@@ -493,24 +516,18 @@ on_terminate(gpointer user_data)
 		g_hash_table_add(busy, soup_server_message_get_socket(key));
 	}
 	/*
-	 * a keep-alive connection between requests has nothing to finish (its client
-	 * retries on a new one), but one this instance accepted and that carried no
-	 * request yet is a client about to send its first: serve it
+	 * every other connection is closed unless a request has arrived on it that
+	 * libsoup has not read yet: the client sent it before we stopped, so it is
+	 * answered (with Connection: close, set when it is read).
 	 */
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		GIOCondition cond;
-
-		if (g_hash_table_contains(busy, key) || g_socket_is_closed(key))
-			continue;
-		cond = g_socket_condition_check(key, G_IO_IN | G_IO_HUP | G_IO_ERR);
-		if ((cond & (G_IO_HUP | G_IO_ERR)) == 0 &&
-		    ((cond & G_IO_IN) || g_object_get_qdata(key, served_quark) == NULL))
-			continue;
-		g_socket_shutdown(key, TRUE, TRUE, NULL);
-		forget_waiting(self, key);
+		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key) &&
+		    !owes_answer(self, key))
+			g_socket_shutdown(key, TRUE, TRUE, NULL);
 	}
-	self->drain_id = g_timeout_add_seconds(MS_RUNTIME_DRAIN_SECONDS, on_drain_timeout, self);
+	/* libsoup reports no connection's end: look again until nothing is left */
+	self->drain_id = g_timeout_add(MS_RUNTIME_DRAIN_CHECK_MS, on_drain_timer, self);
 	maybe_quit_after_stop(self);
 	return G_SOURCE_CONTINUE;
 }

@@ -290,8 +290,10 @@ fi
 
 for name in "${backends[@]}"; do
 	[ "$name" = hello ] && continue
-	read -r status _ < <(request "$name" "/$name")
-	check "GET /$name over $name.sock answers 200" [ "$status" = 200 ]
+	path=/$name
+	[ "$name" = calculator ] && path=/calc/history
+	read -r status _ < <(request "$name" "$path")
+	check "GET $path over $name.sock answers 200" [ "$status" = 200 ]
 done
 
 # through the gateway: the first request starts it and the service, both log it
