@@ -84,14 +84,14 @@ print_tour()
 		echo "  curl -H 'Accept-Language: th' '127.0.0.1:$port/api/hello?name=Ada'"
 		[[ " ${components[*]} " = *" greeting "* ]] && echo "  curl 127.0.0.1:$port/api/greeting"
 		[[ " ${components[*]} " = *" calculator "* ]] &&
-			echo "  curl -u demo:demo -d '{\"expression\":\"2*(3+4)\"}' 127.0.0.1:$port/api/calc/eval"
+			echo "  curl -u demo:demo -H 'Content-Type: application/json' -d '{\"expression\":\"2*(3+4)\"}' 127.0.0.1:$port/api/calc/eval"
 		echo "Or straight at the services:"
 	else
 		echo "No gateway built yet; ask the services over their sockets:"
 	fi
 	for name in "${backends[@]}"; do
 		case $name in
-		calculator) echo "  curl --unix-socket $sockdir/$name.sock -d '{\"a\":1,\"b\":2}' http://localhost/calc/add" ;;
+		calculator) echo "  curl --unix-socket $sockdir/$name.sock -H 'Content-Type: application/json' -d '{\"a\":1,\"b\":2}' http://localhost/calc/add" ;;
 		world) echo "  curl --unix-socket $sockdir/$name.sock http://localhost/world" ;;
 		*) echo "  curl --unix-socket $sockdir/$name.sock 'http://localhost/$name?name=Ada'" ;;
 		esac
