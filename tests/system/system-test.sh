@@ -67,7 +67,8 @@ check()
 {
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
+	# stdout is TAP: what the command prints goes elsewhere
+	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
 }
 diag()
 {
