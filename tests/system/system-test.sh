@@ -274,6 +274,9 @@ if [ "$status" = 200 ] && [ "$body" = '{"message":"Hello, Ada!"}' ]; then
 else
 	not_ok "the first request: status $status body $body"
 fi
+status_text=$(c systemctl show -P StatusText hello.service)
+check "Type=notify: hello.service is active with STATUS=\"$status_text\"" \
+	[ "$(c systemctl is-active hello.service)" = active -a "${status_text#serving}" != "$status_text" ]
 running=$(service_pids)
 check "only hello.service runs after it ($running)" [ "${running%%:*}" = hello.service \
 	-a "$(wc -l <<<"$running")" = 1 ]
