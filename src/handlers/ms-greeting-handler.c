@@ -92,8 +92,11 @@ part_log_failure(SoupServerMessage *msg, MsGreetingPart *part)
 		{ "GREETING_PART", part->name },
 	};
 
-	/* the client sees a translated summary; the cause is for the journal */
-	ms_log_fields(G_LOG_LEVEL_WARNING,
+	/*
+	 * the client sees a translated summary; the cause is for the journal. a notice,
+	 * not a warning: an upstream fault that the answer already reports
+	 */
+	ms_log_fields(G_LOG_LEVEL_MESSAGE,
 		      fields,
 		      G_N_ELEMENTS(fields),
 		      "greeting part %s failed: %s",

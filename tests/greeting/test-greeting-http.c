@@ -1,0 +1,458 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "adapters/ms-http-greeter.h"
+#include "common/ms-log.h"
+#include "common/ms-request-id.h"
+#include "core/services/ms-greeting-service.h"
+#include "core/services/ms-phrase-greeter.h"
+#include "greeting-test-util.h"
+#include "handlers/ms-greeter-handler.h"
+#include "handlers/ms-greeting-handler.h"
+#include "ms-fake-greeter.h"
+
+/*
+ * The greeting handler on a real unix socket, calling real hello and world handlers
+ * on two more sockets through the HTTP adapter, driven by an async SoupSession.
+ */
+
+typedef struct {
+	char *dir;
+	char *hello_path;
+	char *world_path;
+	char *greeting_path;
+	SoupServer *hello;
+	SoupServer *world;
+	SoupServer *greeting;
+	MsGreetingService *service;
+	SoupSession *client;
+	/* what the hello upstream was sent */
+	guint hello_requests;
+	char *hello_language;
+	char *hello_request_id;
+} Fixture;
+
+static void
+on_upstream_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	Fixture *fx = user_data;
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+
+	/* what MsRuntime does for every binary */
+	ms_request_id_ensure(msg);
+	if (server != fx->hello)
+		return;
+	fx->hello_requests++;
+	g_free(fx->hello_language);
+	fx->hello_language = g_strdup(soup_message_headers_get_one(headers, "Accept-Language"));
+	g_free(fx->hello_request_id);
+	fx->hello_request_id = g_strdup(soup_message_headers_get_one(headers, "X-Request-ID"));
+}
+
+static SoupServer *
+server_new(Fixture *fx, const char *path)
+{
+	g_autoptr(SoupServer) server = soup_server_new(NULL, NULL);
+	g_autoptr(GSocket) socket = greeting_test_listen_unix(path);
+	g_autoptr(GError) error = NULL;
+
+	g_signal_connect(server, "request-read", G_CALLBACK(on_upstream_request_read), fx);
+	g_assert_true(soup_server_listen_socket(server, socket, 0, &error));
+	g_assert_no_error(error);
+	return g_steal_pointer(&server);
+}
+
+/* serves @greeter (transfer full) as an upstream at @path */
+static SoupServer *
+upstream_new(Fixture *fx, const char *path, MsGreeter *greeter)
+{
+	g_autoptr(MsGreeter) owned = greeter;
+	SoupServer *server = server_new(fx, path);
+
+	ms_greeter_handler_register(server, owned);
+	return server;
+}
+
+static MsGreeter *
+far_greeter_new(const char *name, const char *path, gboolean accepts_name)
+{
+	g_autofree char *upstream = g_strconcat("unix:", path, NULL);
+	g_autoptr(GError) error = NULL;
+	MsHttpGreeter *greeter = ms_http_greeter_new(name, upstream, accepts_name, &error);
+
+	g_assert_no_error(error);
+	return MS_GREETER(greeter);
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGreeter) hello = NULL;
+	g_autoptr(MsGreeter) world = NULL;
+
+	fx->dir = g_dir_make_tmp("ms-greeting-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->hello_path = g_build_filename(fx->dir, "hello.sock", NULL);
+	fx->world_path = g_build_filename(fx->dir, "world.sock", NULL);
+	fx->greeting_path = g_build_filename(fx->dir, "greeting.sock", NULL);
+
+	hello = far_greeter_new("hello", fx->hello_path, TRUE);
+	world = far_greeter_new("world", fx->world_path, FALSE);
+	fx->service = ms_greeting_service_new(hello, world);
+	fx->greeting = server_new(fx, fx->greeting_path);
+	ms_greeting_handler_register(fx->greeting, fx->service);
+	fx->client = greeting_test_session_new(fx->greeting_path);
+}
+
+static void
+start_real_upstreams(Fixture *fx)
+{
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	fx->world = upstream_new(fx, fx->world_path, ms_world_service_new());
+}
+
+static void
+server_free(SoupServer **server)
+{
+	if (*server == NULL)
+		return;
+	soup_server_disconnect(*server);
+	g_clear_object(server);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	soup_session_abort(fx->client);
+	g_clear_object(&fx->client);
+	server_free(&fx->greeting);
+	server_free(&fx->hello);
+	server_free(&fx->world);
+	g_clear_object(&fx->service);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_unlink(fx->hello_path);
+	g_unlink(fx->world_path);
+	g_unlink(fx->greeting_path);
+	g_rmdir(fx->dir);
+	g_free(fx->hello_path);
+	g_free(fx->world_path);
+	g_free(fx->greeting_path);
+	g_free(fx->dir);
+	g_free(fx->hello_language);
+	g_free(fx->hello_request_id);
+}
+
+static void
+assert_part_message(JsonObject *body, const char *name, const char *message)
+{
+	JsonObject *part = greeting_test_get_part(body, name);
+
+	g_assert_cmpstr(json_object_get_string_member(part, "message"), ==, message);
+	g_assert_false(json_object_has_member(part, "status"));
+}
+
+static void
+assert_part_problem(JsonObject *body, const char *name, gint64 status, const char *type)
+{
+	JsonObject *part = greeting_test_get_part(body, name);
+	g_autofree char *type_uri = g_strconcat("urn:microsoup:problem:", type, NULL);
+
+	g_assert_false(json_object_has_member(part, "message"));
+	g_assert_cmpint(json_object_get_int_member(part, "status"), ==, status);
+	g_assert_cmpstr(json_object_get_string_member(part, "type"), ==, type_uri);
+	g_assert_nonnull(json_object_get_string_member(part, "title"));
+	g_assert_nonnull(json_object_get_string_member(part, "detail"));
+}
+
+static void
+assert_content_type(SoupMessage *msg, const char *expected)
+{
+	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
+
+	g_assert_cmpstr(soup_message_headers_get_content_type(headers, NULL), ==, expected);
+}
+
+static void
+test_complete(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	SoupMessageHeaders *headers;
+
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-1", &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	assert_content_type(msg, "application/json");
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada! World!");
+	g_assert_true(json_object_get_boolean_member(body, "complete"));
+	assert_part_message(body, "hello", "Hello, Ada!");
+	assert_part_message(body, "world", "World!");
+
+	/* the request id reached the upstream and came back to the client */
+	headers = soup_message_get_response_headers(msg);
+	g_assert_cmpstr(soup_message_headers_get_one(headers, "X-Request-ID"), ==, "it-req-1");
+	g_assert_cmpstr(fx->hello_request_id, ==, "it-req-1");
+	g_assert_cmpstr(fx->hello_language, ==, "en");
+}
+
+static void
+test_no_name(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello! World!");
+	/* a request id was made for the client and passed on all the same */
+	g_assert_true(ms_request_id_is_sane(fx->hello_request_id));
+}
+
+static void
+test_name_escaped(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	/* "A&b=c d+é": every character that means something in a query survives */
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client,
+				"/greeting?name=A%26b%3Dc%20d%2B%C3%A9",
+				NULL,
+				NULL,
+				&body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"),
+			==,
+			"Hello, A&b=c d+é! World!");
+}
+
+static void
+test_thai(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", "th-TH,th;q=0.9,en;q=0.5", NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี, Ada! ชาวโลก!");
+	assert_part_message(body, "hello", "สวัสดี, Ada!");
+	assert_part_message(body, "world", "ชาวโลก!");
+	g_assert_cmpstr(fx->hello_language, ==, "th");
+}
+
+static void
+capture_part_failure(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	GHashTable *seen = user_data;
+	g_autofree char *part = NULL;
+	g_autofree char *request_id = NULL;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_strcmp0(fields[i].key, "GREETING_PART") == 0)
+			part = g_strdup(fields[i].value);
+		else if (g_strcmp0(fields[i].key, "REQUEST_ID") == 0)
+			request_id = g_strdup(fields[i].value);
+	}
+	if (part != NULL)
+		g_hash_table_replace(seen, g_steal_pointer(&part), g_steal_pointer(&request_id));
+}
+
+static void
+test_world_missing(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(GHashTable) logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	ms_log_set_capture(capture_part_failure, logged);
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-3", &body);
+	ms_log_set_capture(NULL, NULL);
+	/* the journal says which part failed for which request */
+	g_assert_cmpstr(g_hash_table_lookup(logged, "world"), ==, "it-req-3");
+	g_assert_false(g_hash_table_contains(logged, "hello"));
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada!");
+	g_assert_false(json_object_get_boolean_member(body, "complete"));
+	assert_part_message(body, "hello", "Hello, Ada!");
+	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "unavailable");
+}
+
+static void
+test_world_missing_thai(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	JsonObject *world;
+
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	msg = greeting_test_get(fx->client, "/greeting", "th", NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี!");
+	world = greeting_test_get_part(body, "world");
+	g_assert_cmpstr(json_object_get_string_member(world, "title"), ==, "ส่วนนี้ใช้งานไม่ได้");
+}
+
+static void
+test_both_missing(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-2", &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_GATEWAY);
+	assert_content_type(msg, "application/problem+json");
+	g_assert_cmpstr(json_object_get_string_member(body, "type"),
+			==,
+			"urn:microsoup:problem:greeting_unavailable");
+	g_assert_cmpint(json_object_get_int_member(body, "status"), ==, SOUP_STATUS_BAD_GATEWAY);
+	g_assert_cmpstr(json_object_get_string_member(body, "instance"), ==, "/greeting");
+	g_assert_cmpstr(json_object_get_string_member(body, "request_id"), ==, "it-req-2");
+	g_assert_false(json_object_has_member(body, "message"));
+	assert_part_problem(body, "hello", SOUP_STATUS_BAD_GATEWAY, "unavailable");
+	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "unavailable");
+}
+
+static void
+test_world_late(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	MsFakeGreeter *slow = ms_fake_greeter_new(ms_world_service_new(),
+						  60000,
+						  MS_FAKE_GREETER_NO_ERROR);
+
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
+	ms_greeting_service_set_part_timeout(fx->service, 100);
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada!");
+	g_assert_false(json_object_get_boolean_member(body, "complete"));
+	assert_part_problem(body, "world", SOUP_STATUS_GATEWAY_TIMEOUT, "timed_out");
+}
+
+static void
+test_invalid_name(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client, "/greeting?name=", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
+	assert_content_type(msg, "application/problem+json");
+	g_assert_cmpstr(json_object_get_string_member(body, "type"),
+			==,
+			"urn:microsoup:problem:invalid_name");
+	/* refused before any upstream was asked */
+	g_assert_cmpuint(fx->hello_requests, ==, 0);
+}
+
+static void
+test_hello_refuses_name(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	MsFakeGreeter *strict = ms_fake_greeter_new(ms_hello_service_new(),
+						    0,
+						    MS_GREETER_ERROR_INVALID_NAME);
+
+	/* an upstream 400 invalid_name is the client's fault, not a failed part */
+	fx->hello = upstream_new(fx, fx->hello_path, MS_GREETER(strict));
+	fx->world = upstream_new(fx, fx->world_path, ms_world_service_new());
+	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
+	g_assert_cmpstr(json_object_get_string_member(body, "type"),
+			==,
+			"urn:microsoup:problem:invalid_name");
+	g_assert_cmpuint(fx->hello_requests, ==, 1);
+}
+
+static void
+not_json_handler(SoupServer *server,
+		 SoupServerMessage *msg,
+		 const char *path,
+		 GHashTable *query,
+		 gpointer user_data)
+{
+	gsize size = GPOINTER_TO_SIZE(user_data);
+
+	if (size == 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "hi", 2);
+		return;
+	}
+	/* valid JSON, but far larger than any greeting */
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_TAKE,
+					 g_strnfill(size, ' '),
+					 size);
+}
+
+static void
+test_bad_answers(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	fx->hello = server_new(fx, fx->hello_path);
+	soup_server_add_handler(fx->hello, "/hello", not_json_handler, GSIZE_TO_POINTER(0), NULL);
+	fx->world = server_new(fx, fx->world_path);
+	soup_server_add_handler(fx->world,
+				"/world",
+				not_json_handler,
+				GSIZE_TO_POINTER(4 * MS_HTTP_GREETER_MAX_BODY_BYTES),
+				NULL);
+	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_GATEWAY);
+	assert_part_problem(body, "hello", SOUP_STATUS_BAD_GATEWAY, "bad_response");
+	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "bad_response");
+}
+
+static void
+test_unknown_parameter(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+
+	start_real_upstreams(fx);
+	msg = greeting_test_get(fx->client, "/greeting?nam=Ada", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
+	g_assert_cmpuint(fx->hello_requests, ==, 0);
+	g_clear_object(&msg);
+	g_clear_pointer(&body, json_object_unref);
+	msg = greeting_test_get(fx->client, "/greetings", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_NOT_FOUND);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_log_init("test-greeting-http");
+
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/greeting-http/complete", test_complete);
+	ADD("/greeting-http/no-name", test_no_name);
+	ADD("/greeting-http/name-escaped", test_name_escaped);
+	ADD("/greeting-http/thai", test_thai);
+	ADD("/greeting-http/world-missing", test_world_missing);
+	ADD("/greeting-http/world-missing-thai", test_world_missing_thai);
+	ADD("/greeting-http/both-missing", test_both_missing);
+	ADD("/greeting-http/world-late", test_world_late);
+	ADD("/greeting-http/invalid-name", test_invalid_name);
+	ADD("/greeting-http/hello-refuses-name", test_hello_refuses_name);
+	ADD("/greeting-http/bad-answers", test_bad_answers);
+	ADD("/greeting-http/unknown-parameter", test_unknown_parameter);
+#undef ADD
+	return g_test_run();
+}
