@@ -3,6 +3,8 @@
 #include "greeting-test-util.h"
 
 #include <gio/gunixsocketaddress.h>
+#include <signal.h>
+#include <unistd.h>
 
 /**
  * greeting_test_listen_unix:
@@ -110,4 +112,102 @@ greeting_test_get_part(JsonObject *body, const char *name)
 	g_assert_nonnull(parts);
 	g_assert_true(json_object_has_member(parts, name));
 	return json_object_get_object_member(parts, name);
+}
+
+/**
+ * greeting_test_spawn_activated:
+ * @binary: a built microsoup binary
+ * @socket: a listening socket, passed the way systemd passes it
+ * @args: (nullable): more arguments
+ *
+ * Starts @binary with @socket as fd 3 and LISTEN_FDS=1. LISTEN_PID must be the
+ * child's own pid, known only after fork: a shell sets it to its $$ and execs the
+ * binary, which keeps that pid.
+ *
+ * Returns: (transfer full): the running process
+ */
+GSubprocess *
+greeting_test_spawn_activated(const char *binary, GSocket *socket, const char *const *args)
+{
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GError) error = NULL;
+	GSubprocess *process;
+	int fd = dup(g_socket_get_fd(socket));
+
+	g_assert_cmpint(fd, >=, 0);
+	g_subprocess_launcher_take_fd(launcher, fd, 3);
+	g_subprocess_launcher_setenv(launcher, "LISTEN_FDS", "1", TRUE);
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_PID");
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDNAMES");
+	g_ptr_array_add(argv, (gpointer) "/bin/sh");
+	g_ptr_array_add(argv, (gpointer) "-c");
+	g_ptr_array_add(argv, (gpointer) "LISTEN_PID=$$; export LISTEN_PID; exec \"$0\" \"$@\"");
+	g_ptr_array_add(argv, (gpointer)binary);
+	for (guint i = 0; args != NULL && args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	process = g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
+	g_assert_no_error(error);
+	return process;
+}
+
+typedef struct {
+	gboolean done;
+	gboolean exited;
+} WaitState;
+
+static void
+on_waited(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	WaitState *state = user_data;
+
+	state->exited = g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+	state->done = TRUE;
+}
+
+static gboolean
+on_wait_timeout(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * greeting_test_wait_exit:
+ *
+ * Iterates the default main context until @process exits, for at most @timeout_s.
+ *
+ * Returns: whether it exited
+ */
+gboolean
+greeting_test_wait_exit(GSubprocess *process, guint timeout_s)
+{
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	WaitState state = { FALSE, FALSE };
+	guint timeout_id = g_timeout_add_seconds(timeout_s, on_wait_timeout, cancellable);
+
+	g_subprocess_wait_async(process, cancellable, on_waited, &state);
+	while (!state.done)
+		g_main_context_iteration(NULL, TRUE);
+	if (!g_cancellable_is_cancelled(cancellable))
+		g_source_remove(timeout_id);
+	return state.exited;
+}
+
+/**
+ * greeting_test_stop:
+ *
+ * SIGTERM, as systemd stops a service, then SIGKILL if it does not go.
+ */
+void
+greeting_test_stop(GSubprocess *process)
+{
+	if (g_subprocess_get_identifier(process) == NULL)
+		return;
+	g_subprocess_send_signal(process, SIGTERM);
+	if (!greeting_test_wait_exit(process, 10)) {
+		g_subprocess_force_exit(process);
+		g_assert_true(greeting_test_wait_exit(process, 10));
+	}
 }

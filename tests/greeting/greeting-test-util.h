@@ -19,5 +19,11 @@ greeting_test_get(SoupSession *session,
 		  JsonObject **body);
 JsonObject *
 greeting_test_get_part(JsonObject *body, const char *name);
+GSubprocess *
+greeting_test_spawn_activated(const char *binary, GSocket *socket, const char *const *args);
+gboolean
+greeting_test_wait_exit(GSubprocess *process, guint timeout_s);
+void
+greeting_test_stop(GSubprocess *process);
 
 G_END_DECLS
