@@ -120,9 +120,9 @@ response_parse(MsHttpGreeter *self, HttpCall *call, GError **error)
 	g_autoptr(JsonObject) object = NULL;
 	g_autoptr(GError) parse_error = NULL;
 
-	content_type = soup_message_headers_get_content_type(
-	    soup_message_get_response_headers(call->msg),
-	    NULL);
+	content_type =
+	    soup_message_headers_get_content_type(soup_message_get_response_headers(call->msg),
+						  NULL);
 	if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
 	    status == SOUP_STATUS_GATEWAY_TIMEOUT) {
 		g_set_error(error,

@@ -17,10 +17,7 @@ G_DECLARE_FINAL_TYPE(MsHttpGreeter, ms_http_greeter, MS, HTTP_GREETER, GObject)
 #define MS_HTTP_GREETER_MAX_BODY_BYTES (16 * 1024)
 
 MsHttpGreeter *
-ms_http_greeter_new(const char *name,
-		    const char *upstream,
-		    gboolean accepts_name,
-		    GError **error);
+ms_http_greeter_new(const char *name, const char *upstream, gboolean accepts_name, GError **error);
 void
 ms_http_greeter_set_timeout(MsHttpGreeter *self, guint timeout_ms);
 const char *

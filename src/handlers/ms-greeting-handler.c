@@ -174,7 +174,8 @@ on_greeted(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	result = ms_greeting_service_greet_finish(MS_GREETING_SERVICE(source), res, &error);
-	if (result == NULL && g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME)) {
+	if (result == NULL &&
+	    g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME)) {
 		ms_problem_send(call->msg,
 				SOUP_STATUS_BAD_REQUEST,
 				"invalid_name",

@@ -129,7 +129,8 @@ greeting_test_get_part(JsonObject *body, const char *name)
 GSubprocess *
 greeting_test_spawn_activated(const char *binary, GSocket *socket, const char *const *args)
 {
-	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
 	GSubprocess *process;

@@ -76,10 +76,10 @@ start(Fixture *fx, guint which, const char *idle_timeout)
 	const char *greeting_args[] = { idle, hello, world, NULL };
 
 	g_clear_object(&fx->processes[which]);
-	fx->processes[which] = greeting_test_spawn_activated(binary,
-							     fx->sockets[which],
-							     which == GREETING ? greeting_args
-									       : greeter_args);
+	fx->processes[which] =
+	    greeting_test_spawn_activated(binary,
+					  fx->sockets[which],
+					  which == GREETING ? greeting_args : greeter_args);
 }
 
 static void

@@ -238,7 +238,11 @@ test_thai(Fixture *fx, gconstpointer data)
 	g_autoptr(JsonObject) body = NULL;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", "th-TH,th;q=0.9,en;q=0.5", NULL, &body);
+	msg = greeting_test_get(fx->client,
+				"/greeting?name=Ada",
+				"th-TH,th;q=0.9,en;q=0.5",
+				NULL,
+				&body);
 	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี, Ada! ชาวโลก!");
 	assert_part_message(body, "hello", "สวัสดี, Ada!");
@@ -247,7 +251,10 @@ test_thai(Fixture *fx, gconstpointer data)
 }
 
 static void
-capture_part_failure(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+capture_part_failure(GLogLevelFlags level,
+		     const GLogField *fields,
+		     gsize n_fields,
+		     gpointer user_data)
 {
 	GHashTable *seen = user_data;
 	g_autofree char *part = NULL;
@@ -268,7 +275,8 @@ test_world_missing(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(SoupMessage) msg = NULL;
 	g_autoptr(JsonObject) body = NULL;
-	g_autoptr(GHashTable) logged = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) logged =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	ms_log_set_capture(capture_part_failure, logged);
@@ -324,9 +332,8 @@ test_world_late(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(SoupMessage) msg = NULL;
 	g_autoptr(JsonObject) body = NULL;
-	MsFakeGreeter *slow = ms_fake_greeter_new(ms_world_service_new(),
-						  60000,
-						  MS_FAKE_GREETER_NO_ERROR);
+	MsFakeGreeter *slow =
+	    ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
 
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
@@ -360,9 +367,8 @@ test_hello_refuses_name(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(SoupMessage) msg = NULL;
 	g_autoptr(JsonObject) body = NULL;
-	MsFakeGreeter *strict = ms_fake_greeter_new(ms_hello_service_new(),
-						    0,
-						    MS_GREETER_ERROR_INVALID_NAME);
+	MsFakeGreeter *strict =
+	    ms_fake_greeter_new(ms_hello_service_new(), 0, MS_GREETER_ERROR_INVALID_NAME);
 
 	/* an upstream 400 invalid_name is the client's fault, not a failed part */
 	fx->hello = upstream_new(fx, fx->hello_path, MS_GREETER(strict));

@@ -13,7 +13,11 @@ typedef struct {
 } Fixture;
 
 static void
-fixture_make(Fixture *fx, guint hello_delay_ms, int hello_error, guint world_delay_ms, int world_error)
+fixture_make(Fixture *fx,
+	     guint hello_delay_ms,
+	     int hello_error,
+	     guint world_delay_ms,
+	     int world_error)
 {
 	fx->hello = ms_fake_greeter_new(ms_hello_service_new(), hello_delay_ms, hello_error);
 	fx->world = ms_fake_greeter_new(ms_world_service_new(), world_delay_ms, world_error);
@@ -38,7 +42,11 @@ on_result(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static MsGreetingResult *
-greet(Fixture *fx, const char *name, const char *language, GCancellable *cancellable, GError **error)
+greet(Fixture *fx,
+      const char *name,
+      const char *language,
+      GCancellable *cancellable,
+      GError **error)
 {
 	g_autoptr(GAsyncResult) result = NULL;
 
@@ -196,8 +204,11 @@ test_all_failed(Fixture *fx, gconstpointer data)
 static void
 test_invalid_name(Fixture *fx, gconstpointer data)
 {
-	const char *names[] = { "", "a\nb", "\xff", "0123456789012345678901234567890123456789"
-						    "0123456789012345678901234" };
+	const char *names[] = { "",
+				"a\nb",
+				"\xff",
+				"0123456789012345678901234567890123456789"
+				"0123456789012345678901234" };
 
 	fixture_make(fx, 0, MS_FAKE_GREETER_NO_ERROR, 0, MS_FAKE_GREETER_NO_ERROR);
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {

@@ -12,7 +12,11 @@
 #define DEFAULT_WORLD "unix:/run/microsoup/world.sock"
 
 static MsGreeter *
-far_greeter_new(const char *name, const char *upstream, gboolean accepts_name, guint timeout_ms, GError **error)
+far_greeter_new(const char *name,
+		const char *upstream,
+		gboolean accepts_name,
+		guint timeout_ms,
+		GError **error)
 {
 	g_autoptr(MsHttpGreeter) greeter = ms_http_greeter_new(name, upstream, accepts_name, error);
 
@@ -63,7 +67,8 @@ main(int argc, char **argv)
 	if (!ms_runtime_parse_args(runtime,
 				   &argc,
 				   &argv,
-				   "Answers GET /greeting[?name=N] with hello and world, asked at once.",
+				   "Answers GET /greeting[?name=N] from hello and world, asked at "
+				   "once.",
 				   entries,
 				   &error)) {
 		g_printerr("%s: %s\n", g_get_prgname(), error->message);
