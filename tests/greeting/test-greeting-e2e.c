@@ -135,6 +135,37 @@ test_backends_idle_and_return(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(g_subprocess_get_exit_status(fx->processes[GREETING]), ==, 0);
 }
 
+static void
+test_bad_options(void)
+{
+	g_autofree char *binary = binary_path("greeting");
+	const char *const bad[][2] = {
+		{ "--hello=tcp:localhost:80", "--hello" },
+		{ "--world=unix:", "--world" },
+		{ "--part-timeout-ms=-1", "--part-timeout-ms" },
+	};
+
+	/* a wrong option stops the service before it serves, saying which one */
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GSubprocess) process = NULL;
+		g_autofree char *err = NULL;
+		g_autoptr(GError) error = NULL;
+
+		process = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+					       G_SUBPROCESS_FLAGS_STDERR_PIPE,
+					   &error,
+					   binary,
+					   bad[i][0],
+					   NULL);
+		g_assert_no_error(error);
+		g_assert_true(
+		    g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error));
+		g_assert_no_error(error);
+		g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 1);
+		g_assert_nonnull(strstr(err, bad[i][1]));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -152,5 +183,6 @@ main(int argc, char **argv)
 		   fixture_setup,
 		   test_backends_idle_and_return,
 		   fixture_teardown);
+	g_test_add_func("/greeting-e2e/bad-options", test_bad_options);
 	return g_test_run();
 }
