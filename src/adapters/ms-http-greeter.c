@@ -424,10 +424,3 @@ ms_http_greeter_set_timeout(MsHttpGreeter *self, guint timeout_ms)
 	g_return_if_fail(MS_IS_HTTP_GREETER(self));
 	g_object_set(self->session, "timeout", (timeout_ms + 999) / 1000, NULL);
 }
-
-const char *
-ms_http_greeter_get_socket_path(MsHttpGreeter *self)
-{
-	g_return_val_if_fail(MS_IS_HTTP_GREETER(self), NULL);
-	return self->socket_path;
-}

@@ -20,7 +20,5 @@ MsHttpGreeter *
 ms_http_greeter_new(const char *name, const char *upstream, gboolean accepts_name, GError **error);
 void
 ms_http_greeter_set_timeout(MsHttpGreeter *self, guint timeout_ms);
-const char *
-ms_http_greeter_get_socket_path(MsHttpGreeter *self);
 
 G_END_DECLS

@@ -251,11 +251,12 @@ ms_greeting_service_greet_async(MsGreetingService *self,
 				GAsyncReadyCallback callback,
 				gpointer user_data)
 {
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GTask) task = NULL;
 	g_autoptr(GError) error = NULL;
 	GreetCall *call;
 
 	g_return_if_fail(MS_IS_GREETING_SERVICE(self));
+	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, ms_greeting_service_greet_async);
 	if (name != NULL && !ms_greeter_validate_name(name, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
