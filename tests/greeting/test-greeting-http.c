@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
 #include "adapters/ms-http-greeter.h"
@@ -26,6 +27,7 @@ typedef struct {
 	SoupServer *world;
 	SoupServer *greeting;
 	MsGreetingService *service;
+	MsGreeter *world_adapter; /* owned by the service */
 	SoupSession *client;
 	/* what the hello upstream was sent */
 	guint hello_requests;
@@ -129,6 +131,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	hello = far_greeter_new("hello", fx->hello_path, TRUE);
 	world = far_greeter_new("world", fx->world_path, FALSE);
 	fx->service = ms_greeting_service_new(hello, world);
+	fx->world_adapter = world;
 	fx->greeting = server_new(fx, fx->greeting_path);
 	ms_greeting_handler_register(fx->greeting, fx->service);
 	fx->client = greeting_test_session_new(fx->greeting_path);
@@ -401,6 +404,46 @@ test_slow_parts(Fixture *fx, gconstpointer data)
 }
 
 static void
+test_world_refuses(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(fx->world_path);
+	g_autoptr(GSocket) bound = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* the socket file is there but nobody listens: connection refused */
+	bound = g_socket_new(G_SOCKET_FAMILY_UNIX,
+			     G_SOCKET_TYPE_STREAM,
+			     G_SOCKET_PROTOCOL_DEFAULT,
+			     &error);
+	g_assert_no_error(error);
+	g_assert_true(g_socket_bind(bound, address, FALSE, &error));
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "unavailable");
+}
+
+static void
+test_adapter_timeout(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = NULL;
+	g_autoptr(JsonObject) body = NULL;
+	MsFakeGreeter *slow =
+	    ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
+
+	/* no deadline in the service: the adapter's own I/O timeout ends the wait */
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
+	ms_greeting_service_set_part_timeout(fx->service, 0);
+	ms_http_greeter_set_timeout(MS_HTTP_GREETER(fx->world_adapter), 1);
+	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
+	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	assert_part_problem(body, "world", SOUP_STATUS_GATEWAY_TIMEOUT, "timed_out");
+}
+
+static void
 test_invalid_name(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(SoupMessage) msg = NULL;
@@ -511,6 +554,8 @@ main(int argc, char **argv)
 	ADD("/greeting-http/both-missing", test_both_missing);
 	ADD("/greeting-http/world-late", test_world_late);
 	ADD("/greeting-http/slow-parts", test_slow_parts);
+	ADD("/greeting-http/world-refuses", test_world_refuses);
+	ADD("/greeting-http/adapter-timeout", test_adapter_timeout);
 	ADD("/greeting-http/invalid-name", test_invalid_name);
 	ADD("/greeting-http/hello-refuses-name", test_hello_refuses_name);
 	ADD("/greeting-http/bad-answers", test_bad_answers);
