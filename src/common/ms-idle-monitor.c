@@ -5,7 +5,8 @@
 /*
  * Counts what keeps a service busy (open connections and requests in flight) and
  * calls back once the count has stayed at zero for the whole timeout. libsoup has
- * no server-side idle timeout, so this is it.
+ * no server-side idle timeout, so this is it. The callback returns
+ * G_SOURCE_CONTINUE when something the count cannot see still keeps it busy.
  */
 struct _MsIdleMonitor {
 	guint timeout_seconds; /* 0: never idle out */
@@ -20,8 +21,10 @@ idle_timer_fired(gpointer user_data)
 {
 	MsIdleMonitor *self = user_data;
 
+	/* the callback may find the service still busy: then it asks again later */
+	if (self->on_idle(self->user_data) == G_SOURCE_CONTINUE)
+		return G_SOURCE_CONTINUE;
 	self->timer_id = 0;
-	self->on_idle(self->user_data);
 	return G_SOURCE_REMOVE;
 }
 

@@ -65,13 +65,15 @@ ms_problem_send(SoupServerMessage *msg,
 {
 	const char *language = ms_language_for_message(msg);
 	GUri *uri = soup_server_message_get_uri(msg);
+	/* the path is client input: JSON strings must be valid UTF-8 whatever it holds */
+	g_autofree char *instance = g_utf8_make_valid(g_uri_get_path(uri), -1);
 	g_autoptr(JsonNode) problem = NULL;
 
 	problem = ms_problem_new(status,
 				 type,
 				 ms_i18n_gettext(language, title),
 				 detail,
-				 g_uri_get_path(uri),
+				 instance,
 				 ms_request_id_get(msg));
 	ms_response_send_json(msg, status, MS_CONTENT_TYPE_PROBLEM, problem);
 }

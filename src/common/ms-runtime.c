@@ -2,7 +2,10 @@
 
 #include "ms-runtime.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,9 +18,9 @@
 
 /*
  * What every microsoup binary does around its handlers: take the sockets systemd
- * passed (or bind --listen ones), accept connections itself so it can stop
- * accepting on SIGTERM while in-flight requests finish, exit when idle, talk to
- * systemd (READY, STATUS, STOPPING, watchdog) and log one line per request.
+ * passed (or bind --listen ones), stop accepting on SIGTERM while in-flight
+ * requests finish, exit when idle, talk to systemd (READY, STATUS, STOPPING,
+ * watchdog) and log one line per request.
  */
 
 struct _MsRuntime {
@@ -25,12 +28,15 @@ struct _MsRuntime {
 	char *name;
 	char *identifier;
 	SoupServer *server;
-	GSocketService *service;
+	GPtrArray *listen_sockets;   /* dups handed to libsoup; closing them stops accepting */
+	GPtrArray *original_sockets; /* what systemd passed or --listen bound */
 	GMainLoop *loop;
 	MsIdleMonitor *idle;
 	GStrv listen_specs;
 	int idle_timeout;
-	GHashTable *waiting; /* messages started but not read: idle connections */
+	GHashTable *connections; /* client GSockets seen, until found closed */
+	GHashTable *waiting;	 /* messages started, request not read yet */
+	GHashTable *in_flight;	 /* messages read, response not finished */
 	gboolean request_logging;
 	gboolean stopping;
 	gboolean exit_idle;
@@ -41,21 +47,25 @@ struct _MsRuntime {
 
 G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
+/* how often ended connections are looked for, besides when the service is idle */
+#define MS_RUNTIME_SWEEP_SECONDS 5
+
 static GQuark start_time_quark;
+
+static void
+maybe_quit_after_stop(MsRuntime *self);
 
 static void
 ms_runtime_finalize(GObject *object)
 {
 	MsRuntime *self = MS_RUNTIME(object);
-
-	if (self->service != NULL) {
-		g_socket_service_stop(self->service);
-		g_socket_listener_close(G_SOCKET_LISTENER(self->service));
-	}
-	g_clear_object(&self->service);
+	g_clear_pointer(&self->listen_sockets, g_ptr_array_unref);
+	g_clear_pointer(&self->original_sockets, g_ptr_array_unref);
 	g_clear_object(&self->server);
 	g_clear_pointer(&self->idle, ms_idle_monitor_free);
+	g_clear_pointer(&self->in_flight, g_hash_table_unref);
 	g_clear_pointer(&self->waiting, g_hash_table_unref);
+	g_clear_pointer(&self->connections, g_hash_table_unref);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
 	g_free(self->identifier);
@@ -76,7 +86,10 @@ ms_runtime_init(MsRuntime *self)
 	self->idle_timeout = MS_RUNTIME_DEFAULT_IDLE_TIMEOUT;
 	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
+	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
 	self->waiting = g_hash_table_new(NULL, NULL);
+	self->in_flight = g_hash_table_new(NULL, NULL);
+	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 /**
@@ -207,56 +220,83 @@ ms_runtime_parse_args(MsRuntime *self,
 	return TRUE;
 }
 
-static gboolean
-on_incoming(GSocketService *service,
-	    GSocketConnection *connection,
-	    GObject *source_object,
-	    gpointer user_data)
+static void
+track_connection(MsRuntime *self, SoupServerMessage *msg)
 {
-	MsRuntime *self = user_data;
-	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
-	g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
-	g_autoptr(GError) error = NULL;
+	GSocket *socket = soup_server_message_get_socket(msg);
 
-	if (self->stopping)
-		return TRUE;
-	if (!soup_server_accept_iostream(self->server,
-					 G_IO_STREAM(connection),
-					 local,
-					 remote,
-					 &error))
-		ms_warning("accepting a connection failed: %s", error->message);
-	return TRUE;
+	/*
+	 * libsoup has no signal for a connection's end, so the sockets are kept and
+	 * checked when the service looks idle: an open keep-alive connection keeps
+	 * it busy even between requests.
+	 */
+	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
+		g_hash_table_add(self->connections, g_object_ref(socket));
 }
 
 static gboolean
-close_connection(gpointer user_data)
+connection_is_busy(MsRuntime *self, GSocket *socket)
 {
-	g_autoptr(GSocket) socket = user_data;
+	GHashTableIter iter;
+	gpointer msg;
 
-	g_socket_shutdown(socket, TRUE, TRUE, NULL);
-	return G_SOURCE_REMOVE;
+	g_hash_table_iter_init(&iter, self->in_flight);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) == socket)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/*
+ * Forgets connections that have ended and returns how many are still open.
+ * libsoup 3.2 never closes a keep-alive connection whose client hung up between
+ * requests (fixed in 3.3 by commit d20c660, "Don't leak idle connections closed
+ * by the client"): such a socket has seen the hang-up and has nothing in flight,
+ * so it is closed here rather than held until exit.
+ */
+static guint
+connections_sweep(MsRuntime *self)
+{
+	GHashTableIter iter;
+	gpointer socket;
+
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
+		if (g_socket_is_closed(socket)) {
+			g_hash_table_iter_remove(&iter);
+		} else if (g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0 &&
+			   !connection_is_busy(self, socket)) {
+			g_socket_close(socket, NULL);
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+	return g_hash_table_size(self->connections);
+}
+
+static gboolean
+on_sweep_timer(gpointer user_data)
+{
+	connections_sweep(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+mark_connection_close(SoupServerMessage *msg)
+{
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Connection",
+				     "close");
 }
 
 static void
 on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
-	GSocket *socket;
 
-	/*
-	 * libsoup starts a message as soon as a connection can carry one, so an open
-	 * keep-alive connection counts as busy until it closes.
-	 */
+	track_connection(self, msg);
+	g_hash_table_add(self->waiting, msg);
 	ms_idle_monitor_hold(self->idle);
-	if (!self->stopping) {
-		g_hash_table_add(self->waiting, msg);
-		return;
-	}
-	/* stopping: a connection waiting for its next request is closed instead */
-	socket = soup_server_message_get_socket(msg);
-	if (socket != NULL)
-		g_idle_add(close_connection, g_object_ref(socket));
 }
 
 static void
@@ -265,11 +305,10 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 	MsRuntime *self = user_data;
 
 	g_hash_table_remove(self->waiting, msg);
+	g_hash_table_add(self->in_flight, msg);
 	ms_request_id_ensure(msg);
 	if (self->stopping)
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "Connection",
-					     "close");
+		mark_connection_close(msg);
 	if (self->request_logging)
 		g_object_set_qdata(G_OBJECT(msg),
 				   start_time_quark,
@@ -310,8 +349,17 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 static void
 maybe_quit_after_stop(MsRuntime *self)
 {
-	if (self->stopping && ms_idle_monitor_get_active(self->idle) == 0)
+	if (self->stopping && self->loop != NULL && ms_idle_monitor_get_active(self->idle) == 0)
 		g_main_loop_quit(self->loop);
+}
+
+static void
+request_done(MsRuntime *self, SoupServerMessage *msg)
+{
+	g_hash_table_remove(self->waiting, msg);
+	g_hash_table_remove(self->in_flight, msg);
+	ms_idle_monitor_release(self->idle);
+	maybe_quit_after_stop(self);
 }
 
 static void
@@ -319,40 +367,48 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 {
 	MsRuntime *self = user_data;
 
-	g_hash_table_remove(self->waiting, msg);
 	if (self->request_logging &&
 	    g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
 		log_request(self, msg);
 	}
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
+	request_done(self, msg);
 }
 
 static void
 on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	MsRuntime *self = user_data;
-
-	g_hash_table_remove(self->waiting, msg);
-	ms_idle_monitor_release(self->idle);
-	maybe_quit_after_stop(self);
+	request_done(user_data, msg);
 }
 
 static void
 stop_accepting(MsRuntime *self)
 {
 	self->stopping = TRUE;
-	g_socket_service_stop(self->service);
-	/* systemd keeps its own copy of an activated socket: nothing queued is lost */
-	g_socket_listener_close(G_SOCKET_LISTENER(self->service));
+	/*
+	 * libsoup cannot remove one listener, but it stops watching a socket whose
+	 * accept fails. It was given duplicates: closing them fails the next accept,
+	 * while the original socket (and systemd's copy of it) stays open, so
+	 * connections queued in its backlog wait for the next instance.
+	 */
+	for (guint i = 0; i < self->listen_sockets->len; i++)
+		g_socket_close(g_ptr_array_index(self->listen_sockets, i), NULL);
 }
 
 static gboolean
 on_idle_timeout(gpointer user_data)
 {
 	MsRuntime *self = user_data;
+	guint open = connections_sweep(self);
 
+	if (open > 0) {
+		ms_log_fields(G_LOG_LEVEL_DEBUG,
+			      NULL,
+			      0,
+			      "idle, but %u connection(s) still open",
+			      open);
+		return G_SOURCE_CONTINUE;
+	}
 	ms_message("idle for %d s, exiting; systemd starts the service again on demand",
 		   self->idle_timeout);
 	self->exit_idle = TRUE;
@@ -365,20 +421,35 @@ static gboolean
 on_terminate(gpointer user_data)
 {
 	MsRuntime *self = user_data;
+	g_autoptr(GHashTable) busy = g_hash_table_new(NULL, NULL);
 	GHashTableIter iter;
-	gpointer msg;
+	gpointer key;
 
 	if (self->stopping)
 		return G_SOURCE_CONTINUE;
-	ms_message("stopping: no new connections, finishing what is in flight");
+	ms_message("stopping: no new connections, finishing %u request(s) in flight",
+		   g_hash_table_size(self->in_flight));
 	ms_notify_stopping();
 	stop_accepting(self);
-	/* connections waiting for their next request have nothing to finish */
+	/* requests in flight finish, then their connections close */
+	g_hash_table_iter_init(&iter, self->in_flight);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		mark_connection_close(key);
+		g_hash_table_add(busy, soup_server_message_get_socket(key));
+	}
+	/* a started message with a method has its headers and is reading its body */
 	g_hash_table_iter_init(&iter, self->waiting);
-	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		GSocket *socket = soup_server_message_get_socket(msg);
-		if (socket != NULL)
-			g_idle_add(close_connection, g_object_ref(socket));
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (soup_server_message_get_method(key) == NULL)
+			continue;
+		mark_connection_close(key);
+		g_hash_table_add(busy, soup_server_message_get_socket(key));
+	}
+	/* every other connection waits for its next request: nothing to finish */
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key))
+			g_socket_shutdown(key, TRUE, TRUE, NULL);
 	}
 	maybe_quit_after_stop(self);
 	return G_SOURCE_CONTINUE;
@@ -400,6 +471,31 @@ on_reload(gpointer user_data)
 		ms_message("configuration reloaded");
 	ms_notify_ready("serving");
 	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+listen_on(MsRuntime *self, GSocket *socket, GError **error)
+{
+	g_autoptr(GSocket) duplicate = NULL;
+	int fd = fcntl(g_socket_get_fd(socket), F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "duplicating a listening socket: %s",
+			    g_strerror(errno));
+		return FALSE;
+	}
+	duplicate = g_socket_new_from_fd(fd, error);
+	if (duplicate == NULL) {
+		close(fd);
+		return FALSE;
+	}
+	if (!soup_server_listen_socket(self->server, duplicate, 0, error))
+		return FALSE;
+	g_ptr_array_add(self->listen_sockets, g_steal_pointer(&duplicate));
+	return TRUE;
 }
 
 static gboolean
@@ -428,12 +524,11 @@ add_listeners(MsRuntime *self, GError **error)
 		return FALSE;
 	}
 	for (guint i = 0; i < sockets->len; i++) {
-		if (!g_socket_listener_add_socket(G_SOCKET_LISTENER(self->service),
-						  g_ptr_array_index(sockets, i),
-						  NULL,
-						  error))
+		if (!listen_on(self, g_ptr_array_index(sockets, i), error))
 			return FALSE;
 	}
+	/* the originals stay open until exit: they keep the backlog alive */
+	self->original_sockets = g_steal_pointer(&sockets);
 	return TRUE;
 }
 
@@ -449,12 +544,11 @@ ms_runtime_run(MsRuntime *self, GError **error)
 {
 	g_autofree char *status = NULL;
 	guint watchdog_id;
+	guint sweep_id;
 	guint signal_ids[3];
 
-	self->service = g_socket_service_new();
 	if (!add_listeners(self, error))
 		return FALSE;
-	g_signal_connect(self->service, "incoming", G_CALLBACK(on_incoming), self);
 	g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), self);
 	g_signal_connect(self->server, "request-read", G_CALLBACK(on_request_read), self);
 	g_signal_connect(self->server, "request-finished", G_CALLBACK(on_request_finished), self);
@@ -466,7 +560,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
 	signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload, self);
 	watchdog_id = ms_notify_watchdog_start();
-	g_socket_service_start(self->service);
+	sweep_id = g_timeout_add_seconds(MS_RUNTIME_SWEEP_SECONDS, on_sweep_timer, self);
 
 	status = g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
 	ms_notify_ready(status);
@@ -479,6 +573,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 		g_source_remove(signal_ids[i]);
 	if (watchdog_id != 0)
 		g_source_remove(watchdog_id);
+	g_source_remove(sweep_id);
 	g_signal_handlers_disconnect_by_data(self->server, self);
 	soup_server_disconnect(self->server);
 	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",

@@ -1,0 +1,191 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "common/ms-i18n.h"
+#include "common/ms-idle-monitor.h"
+#include "common/ms-language.h"
+#include "common/ms-listen.h"
+#include "common/ms-log.h"
+#include "common/ms-request-id.h"
+#include "ms-test-utils.h"
+
+static void
+test_request_id_sanity(void)
+{
+	g_autofree char *made = ms_request_id_new();
+	g_autofree char *longest = g_strnfill(MS_REQUEST_ID_MAX_LENGTH, 'a');
+	g_autofree char *too_long = g_strnfill(MS_REQUEST_ID_MAX_LENGTH + 1, 'a');
+
+	g_assert_true(ms_request_id_is_sane("abc-DEF_1.2"));
+	g_assert_true(ms_request_id_is_sane(longest));
+	g_assert_false(ms_request_id_is_sane(too_long));
+	g_assert_false(ms_request_id_is_sane(""));
+	g_assert_false(ms_request_id_is_sane(NULL));
+	g_assert_false(ms_request_id_is_sane("a b"));
+	g_assert_false(ms_request_id_is_sane("a\r\nX-Evil: 1"));
+	g_assert_false(ms_request_id_is_sane("ไทย"));
+	g_assert_cmpuint(strlen(made), ==, 32);
+	g_assert_true(ms_request_id_is_sane(made));
+}
+
+static void
+test_language_negotiation(void)
+{
+	g_assert_cmpstr(ms_language_negotiate(NULL), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate(""), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate("th"), ==, "th");
+	g_assert_cmpstr(ms_language_negotiate("th-TH,th;q=0.9"), ==, "th");
+	g_assert_cmpstr(ms_language_negotiate("TH"), ==, "th");
+	g_assert_cmpstr(ms_language_negotiate("en;q=0.5, th"), ==, "th");
+	g_assert_cmpstr(ms_language_negotiate("th;q=0.2, en;q=0.8"), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate("th;q=0"), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate("fr, th;q=0.1"), ==, "th");
+	g_assert_cmpstr(ms_language_negotiate("thai"), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate("*"), ==, "en");
+	g_assert_cmpstr(ms_language_negotiate(";;;,,,q=="), ==, "en");
+}
+
+static void
+test_i18n_lookup(void)
+{
+	g_assert_cmpstr(ms_i18n_gettext("th", "Hello!"), ==, "สวัสดี!");
+	g_assert_cmpstr(ms_i18n_gettext("en", "Hello!"), ==, "Hello!");
+	g_assert_cmpstr(ms_i18n_gettext(NULL, "Hello!"), ==, "Hello!");
+	g_assert_cmpstr(ms_i18n_gettext("th", "not in any catalog"), ==, "not in any catalog");
+	g_assert_cmpstr(ms_i18n_gettext("xx", "Hello!"), ==, "Hello!");
+}
+
+static void
+test_i18n_catalog_malformed(void)
+{
+	/* a header claiming a string far outside the file */
+	static const guint8 lying[] = { 0xde, 0x12, 0x04, 0x95, 0, 0, 0, 0, 1, 0, 0, 0,
+					28,   0,    0,	  0,	36, 0, 0, 0, 0, 0, 0, 0,
+					0,    0,    0,	  0,	5,  0, 0, 0, 0xff, 0xff, 0, 0 };
+	static const guint8 *inputs[] = { (const guint8 *)"", (const guint8 *)"not a catalog", lying };
+	static const gsize sizes[] = { 0, 13, sizeof lying };
+
+	for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		g_autoptr(GBytes) bytes = g_bytes_new_static(inputs[i], sizes[i]);
+		g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_autoptr(GError) error = NULL;
+
+		g_assert_false(ms_i18n_catalog_parse(bytes, table, &error));
+		g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+	}
+}
+
+typedef struct {
+	guint entries;
+	gboolean saw_fields;
+} Capture;
+
+static void
+capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	Capture *capture = user_data;
+	gboolean code = FALSE, ident = FALSE, extra = FALSE;
+
+	capture->entries++;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_str_equal(fields[i].key, "CODE_FILE") && strstr(fields[i].value, "test-common"))
+			code = TRUE;
+		if (g_str_equal(fields[i].key, "SYSLOG_IDENTIFIER"))
+			ident = TRUE;
+		if (g_str_equal(fields[i].key, "REQUEST_ID") &&
+		    g_str_equal(fields[i].value, "abc"))
+			extra = TRUE;
+	}
+	capture->saw_fields = code && ident && extra;
+}
+
+static void
+test_log_fields(void)
+{
+	Capture capture = { 0 };
+	const MsLogField fields[] = { { "REQUEST_ID", "abc" }, { "USER_NAME", NULL } };
+
+	ms_log_set_capture(capture_writer, &capture);
+	ms_log_fields(G_LOG_LEVEL_DEBUG, fields, G_N_ELEMENTS(fields), "%s %d%%", "value", 100);
+	ms_log_set_capture(NULL, NULL);
+	g_assert_cmpuint(capture.entries, ==, 1);
+	g_assert_true(capture.saw_fields);
+}
+
+static gboolean
+count_idle(gpointer user_data)
+{
+	guint *fired = user_data;
+
+	(*fired)++;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+fired_once(gpointer user_data)
+{
+	return *(guint *)user_data > 0;
+}
+
+static void
+test_idle_monitor(void)
+{
+	guint fired = 0;
+	g_autoptr(MsIdleMonitor) monitor = ms_idle_monitor_new(1, count_idle, &fired);
+	g_autoptr(MsIdleMonitor) never = ms_idle_monitor_new(0, count_idle, &fired);
+
+	/* held: never fires */
+	ms_idle_monitor_hold(monitor);
+	ms_idle_monitor_hold(monitor);
+	ms_idle_monitor_release(monitor);
+	g_assert_cmpuint(ms_idle_monitor_get_active(monitor), ==, 1);
+	for (guint i = 0; i < 20; i++)
+		g_main_context_iteration(NULL, FALSE);
+	g_assert_cmpuint(fired, ==, 0);
+	ms_idle_monitor_release(monitor);
+	ms_test_wait_until(fired_once, &fired, 3000);
+	g_assert_cmpuint(fired, ==, 1);
+}
+
+static void
+test_listen_specs(void)
+{
+	const char *bad[] = { "bogus", "unix:relative.sock", "tcp:127.0.0.1", "tcp:127.0.0.1:0",
+			      "tcp:127.0.0.1:70000", "tcp:not-an-address:80", "tcp::80" };
+	g_autofree char *dir = g_dir_make_tmp("ms-listen-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "a.sock", NULL);
+	g_autofree char *spec = g_strconcat("unix:", path, NULL);
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GSocket) socket = ms_listen_socket_open(bad[i], &error);
+
+		g_assert_null(socket);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+	}
+	/* twice: a stale socket file from an earlier run does not block the next */
+	for (guint i = 0; i < 2; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GSocket) socket = ms_listen_socket_open(spec, &error);
+
+		g_assert_no_error(error);
+		g_assert_nonnull(socket);
+	}
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+	g_test_add_func("/common/request-id/sanity", test_request_id_sanity);
+	g_test_add_func("/common/language/negotiation", test_language_negotiation);
+	g_test_add_func("/common/i18n/lookup", test_i18n_lookup);
+	g_test_add_func("/common/i18n/catalog-malformed", test_i18n_catalog_malformed);
+	g_test_add_func("/common/log/fields", test_log_fields);
+	g_test_add_func("/common/idle-monitor/timeout", test_idle_monitor);
+	g_test_add_func("/common/listen/specs", test_listen_specs);
+	return g_test_run();
+}

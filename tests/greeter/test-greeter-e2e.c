@@ -1,0 +1,151 @@
+#include "config.h"
+
+#include <signal.h>
+
+#include "ms-test-utils.h"
+
+/*
+ * The built binaries, started as systemd starts them after socket activation:
+ * an already-bound socket as fd 3 with LISTEN_FDS/LISTEN_PID.
+ */
+
+typedef struct {
+	const char *binary;
+	const char *path;
+	const char *expected;
+} Service;
+
+static const Service services[] = {
+	{ "microsoup-hello", "/hello?name=Ada", "Hello, Ada!" },
+	{ "microsoup-world", "/world", "World!" },
+	{ "microsoup-goodbye", "/goodbye?name=Ada", "Goodbye, Ada!" },
+};
+
+static void
+test_activated(gconstpointer data)
+{
+	const Service *service = data;
+	const char *args[] = { "--idle-timeout=1", NULL };
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn(service->binary, args);
+	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
+	g_autoptr(MsTestResponse) r = ms_test_request(session, "GET", service->path, NULL, NULL);
+	g_autofree char *log = NULL;
+	gint64 answered = g_get_monotonic_time();
+	int status;
+
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpstr(ms_test_response_get_string(r, "message"), ==, service->expected);
+	g_assert_nonnull(ms_test_response_get_header(r, "X-Request-ID"));
+
+	/* the session's pooled connection would keep the service busy: drop it */
+	soup_session_abort(session);
+	status = ms_test_process_wait(process, 10000);
+	log = ms_test_process_get_log(process);
+	g_test_message("%s", log);
+	g_assert_cmpint(status, ==, 0);
+	/* idle exit comes after the timeout, not before */
+	g_assert_cmpint(g_get_monotonic_time() - answered, >=, G_USEC_PER_SEC * 9 / 10);
+	g_assert_nonnull(strstr(log, "(idle)"));
+}
+
+static void
+test_idle_exit_without_client(void)
+{
+	const char *args[] = { "--idle-timeout=1", NULL };
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
+	int status = ms_test_process_wait(process, 10000);
+	g_autofree char *log = ms_test_process_get_log(process);
+
+	g_test_message("%s", log);
+	g_assert_cmpint(status, ==, 0);
+}
+
+static void
+test_sigterm_finishes_request_in_flight(void)
+{
+	const char *args[] = { "--idle-timeout=0", NULL };
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
+	g_autoptr(GSocketConnection) connection = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *answer = NULL;
+	const char *head = "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab";
+	GOutputStream *out;
+	GInputStream *in;
+	char buffer[4096];
+	gsize got = 0;
+
+	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_assert_no_error(error);
+	out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+	in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+	/* headers and half the body: the request is in flight when SIGTERM arrives */
+	g_output_stream_write_all(out, head, strlen(head), NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_usleep(G_USEC_PER_SEC / 5);
+	g_subprocess_send_signal(process->process, SIGTERM);
+	g_usleep(G_USEC_PER_SEC / 5);
+	g_output_stream_write_all(out, "cd", 2, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_input_stream_read_all(in, buffer, sizeof buffer - 1, &got, NULL, &error);
+	g_assert_no_error(error);
+	buffer[got] = '\0';
+	g_assert_true(g_str_has_prefix(buffer, "HTTP/1.1 200"));
+	g_assert_nonnull(strstr(buffer, "Connection: close"));
+	g_assert_nonnull(strstr(buffer, "{\"message\":\"Hello, Ada!\"}"));
+	g_assert_cmpint(ms_test_process_wait(process, 10000), ==, 0);
+}
+
+static void
+test_no_socket_is_an_error(void)
+{
+	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-hello", NULL);
+	const char *argv[] = { binary, NULL };
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *err = NULL;
+
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDS");
+	process = g_subprocess_launcher_spawnv(launcher, argv, &error);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 1);
+	g_assert_nonnull(strstr(err, "--listen"));
+}
+
+static void
+test_version(void)
+{
+	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-world", NULL);
+	const char *argv[] = { binary, "--version", NULL };
+	g_autoptr(GSubprocess) process = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *out = NULL;
+
+	process = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(process, NULL, NULL, &out, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 0);
+	g_assert_cmpstr(out, ==, "microsoup-world " PACKAGE_VERSION "\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+	for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
+		g_autofree char *path = g_strdup_printf("/e2e/%s/activated-then-idle", services[i].binary);
+		g_test_add_data_func(path, &services[i], test_activated);
+	}
+	g_test_add_func("/e2e/idle-exit-without-client", test_idle_exit_without_client);
+	g_test_add_func("/e2e/sigterm-finishes-request-in-flight",
+			test_sigterm_finishes_request_in_flight);
+	g_test_add_func("/e2e/no-socket-is-an-error", test_no_socket_is_an_error);
+	g_test_add_func("/e2e/version", test_version);
+	return g_test_run();
+}

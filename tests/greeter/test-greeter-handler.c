@@ -1,0 +1,165 @@
+#include "config.h"
+
+#include "common/ms-request-id.h"
+#include "core/services/ms-phrase-greeter.h"
+#include "handlers/ms-greeter-handler.h"
+#include "ms-test-utils.h"
+
+/*
+ * The greeter handler on a real unix socket, driven by an async SoupSession. The
+ * request id comes from MsRuntime in a binary; here the server gets the same
+ * "request-read" hook so problems carry it.
+ */
+
+typedef struct {
+	MsTestServer *server;
+	SoupSession *session;
+} Fixture;
+
+static void
+on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	ms_request_id_ensure(msg);
+}
+
+static void
+fixture_set_up(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MsGreeter) hello = ms_hello_service_new();
+	g_autoptr(MsGreeter) world = ms_world_service_new();
+
+	f->server = ms_test_server_new();
+	g_signal_connect(f->server->server, "request-read", G_CALLBACK(on_request_read), NULL);
+	ms_greeter_handler_register(f->server->server, hello);
+	ms_greeter_handler_register(f->server->server, world);
+	f->session = ms_test_session_new(f->server->socket_path);
+}
+
+static void
+fixture_tear_down(Fixture *f, gconstpointer data)
+{
+	g_object_unref(f->session);
+	ms_test_server_free(f->server);
+}
+
+static void
+assert_problem(MsTestResponse *r, guint status, const char *type)
+{
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+
+	g_assert_cmpuint(r->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
+			==,
+			"application/problem+json");
+	g_assert_cmpstr(ms_test_response_get_string(r, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(r, "status"), ==, status);
+	g_assert_nonnull(ms_test_response_get_string(r, "title"));
+	g_assert_nonnull(ms_test_response_get_string(r, "detail"));
+	g_assert_cmpstr(ms_test_response_get_string(r, "request_id"),
+			==,
+			ms_test_response_get_header(r, "X-Request-ID"));
+}
+
+static void
+test_hello(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) plain = ms_test_request(f->session, "GET", "/hello", NULL, NULL);
+	g_autoptr(MsTestResponse) named =
+		ms_test_request(f->session, "GET", "/hello?name=Ada", NULL, NULL);
+	g_autoptr(MsTestResponse) escaped =
+		ms_test_request(f->session, "GET", "/hello?name=%E0%B8%81%20b", NULL, NULL);
+
+	g_assert_cmpuint(plain->status, ==, 200);
+	g_assert_cmpstr(soup_message_headers_get_content_type(plain->headers, NULL),
+			==,
+			"application/json");
+	g_assert_cmpstr(ms_test_response_get_string(plain, "message"), ==, "Hello!");
+	g_assert_cmpstr(ms_test_response_get_string(named, "message"), ==, "Hello, Ada!");
+	g_assert_cmpstr(ms_test_response_get_string(escaped, "message"), ==, "Hello, ก b!");
+}
+
+static void
+test_thai(Fixture *f, gconstpointer data)
+{
+	const char *thai[] = { "Accept-Language", "en;q=0.3, th-TH", NULL };
+	const char *english[] = { "Accept-Language", "th;q=0, en", NULL };
+	g_autoptr(MsTestResponse) th = ms_test_request(f->session, "GET", "/hello?name=Ada", thai, NULL);
+	g_autoptr(MsTestResponse) en = ms_test_request(f->session, "GET", "/world", english, NULL);
+	g_autoptr(MsTestResponse) problem = ms_test_request(f->session, "DELETE", "/world", thai, NULL);
+
+	g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี, Ada!");
+	g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "World!");
+	g_assert_cmpstr(ms_test_response_get_string(problem, "title"), ==, "ไม่อนุญาตให้ใช้เมธอดนี้");
+}
+
+static void
+test_errors(Fixture *f, gconstpointer data)
+{
+	g_autofree char *long_name = g_strnfill(65, 'a');
+	g_autofree char *long_path = g_strconcat("/hello?name=", long_name, NULL);
+	struct {
+		const char *method;
+		const char *path;
+		guint status;
+		const char *type;
+	} cases[] = {
+		{ "GET", "/hello?name=", 400, "invalid_name" },
+		{ "GET", "/hello?name=%0A", 400, "invalid_name" },
+		{ "GET", "/hello?name=%FF", 400, "invalid_name" },
+		{ "GET", long_path, 400, "invalid_name" },
+		{ "GET", "/hello?nme=Ada", 400, "unknown_parameter" },
+		{ "GET", "/world?name=Ada", 400, "unknown_parameter" },
+		{ "GET", "/nope", 404, "not_found" },
+		{ "GET", "/hello/extra", 404, "not_found" },
+		{ "GET", "/%FF", 404, "not_found" },
+		{ "POST", "/hello", 405, "method_not_allowed" },
+		{ "DELETE", "/world", 405, "method_not_allowed" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(MsTestResponse) r =
+			ms_test_request(f->session, cases[i].method, cases[i].path, NULL, NULL);
+
+		g_test_message("%s %s", cases[i].method, cases[i].path);
+		assert_problem(r, cases[i].status, cases[i].type);
+		if (cases[i].status == 405)
+			g_assert_cmpstr(ms_test_response_get_header(r, "Allow"), ==, "GET, HEAD");
+	}
+}
+
+static void
+test_request_id(Fixture *f, gconstpointer data)
+{
+	const char *sane[] = { "X-Request-ID", "client-id.42", NULL };
+	const char *insane[] = { "X-Request-ID", "has space", NULL };
+	g_autoptr(MsTestResponse) kept = ms_test_request(f->session, "GET", "/nope", sane, NULL);
+	g_autoptr(MsTestResponse) replaced = ms_test_request(f->session, "GET", "/nope", insane, NULL);
+
+	g_assert_cmpstr(ms_test_response_get_header(kept, "X-Request-ID"), ==, "client-id.42");
+	g_assert_cmpstr(ms_test_response_get_string(kept, "request_id"), ==, "client-id.42");
+	g_assert_cmpstr(ms_test_response_get_header(replaced, "X-Request-ID"), !=, "has space");
+	g_assert_true(ms_request_id_is_sane(ms_test_response_get_header(replaced, "X-Request-ID")));
+}
+
+static void
+test_head(Fixture *f, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) r = ms_test_request(f->session, "HEAD", "/hello", NULL, NULL);
+
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+	ADD("/greeter-handler/hello", test_hello);
+	ADD("/greeter-handler/thai", test_thai);
+	ADD("/greeter-handler/errors", test_errors);
+	ADD("/greeter-handler/request-id", test_request_id);
+	ADD("/greeter-handler/head", test_head);
+#undef ADD
+	return g_test_run();
+}

@@ -1,0 +1,388 @@
+#include "config.h"
+
+#include "ms-test-utils.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/ms-log.h"
+
+/*
+ * What every microsoup test shares (after libsoup's tests/test-utils.c): the GIO
+ * environment, a server on a real unix socket, an async client driven by the main
+ * loop (a sync call to a server on the same context would deadlock), and a
+ * helper that starts a built binary with LISTEN_FDS/LISTEN_PID as systemd does.
+ */
+
+/**
+ * ms_test_init:
+ *
+ * Sets the GIO environment before g_test_init(), as GLib's own tests do.
+ */
+void
+ms_test_init(int *argc, char ***argv)
+{
+	g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
+	g_setenv("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+	g_setenv("GIO_USE_VFS", "local", TRUE);
+	g_test_init(argc, argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_log_init("microsoup-test");
+}
+
+/**
+ * ms_test_build_path:
+ *
+ * Returns: a path under the build root (MICROSOUP_BUILD_ROOT, set by meson)
+ */
+char *
+ms_test_build_path(const char *first, ...)
+{
+	const char *root = g_getenv("MICROSOUP_BUILD_ROOT");
+	g_autoptr(GPtrArray) parts = g_ptr_array_new();
+	va_list args;
+
+	g_assert_nonnull(root);
+	g_ptr_array_add(parts, (gpointer)root);
+	va_start(args, first);
+	for (const char *p = first; p != NULL; p = va_arg(args, const char *))
+		g_ptr_array_add(parts, (gpointer)p);
+	va_end(args);
+	g_ptr_array_add(parts, NULL);
+	return g_build_filenamev((char **)parts->pdata);
+}
+
+GSocket *
+ms_test_bind_unix(const char *path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(path);
+	g_autoptr(GSocket) socket =
+		g_socket_new(G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM, 0, &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, address, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	return g_steal_pointer(&socket);
+}
+
+static char *
+private_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp("microsoup-test-XXXXXX", &error);
+
+	g_assert_no_error(error);
+	return dir;
+}
+
+MsTestServer *
+ms_test_server_new(void)
+{
+	MsTestServer *self = g_new0(MsTestServer, 1);
+	g_autoptr(GSocket) socket = NULL;
+	g_autoptr(GError) error = NULL;
+
+	self->dir = private_dir();
+	self->socket_path = g_build_filename(self->dir, "server.sock", NULL);
+	self->server = soup_server_new("server-header", "microsoup-test", NULL);
+	socket = ms_test_bind_unix(self->socket_path);
+	soup_server_listen_socket(self->server, socket, 0, &error);
+	g_assert_no_error(error);
+	return self;
+}
+
+void
+ms_test_server_free(MsTestServer *self)
+{
+	if (self == NULL)
+		return;
+	soup_server_disconnect(self->server);
+	g_object_unref(self->server);
+	g_unlink(self->socket_path);
+	g_rmdir(self->dir);
+	g_free(self->socket_path);
+	g_free(self->dir);
+	g_free(self);
+}
+
+SoupSession *
+ms_test_session_new(const char *socket_path)
+{
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket_path);
+
+	return soup_session_new_with_options("remote-connectable", address, "timeout", 10, NULL);
+}
+
+typedef struct {
+	MsTestResponse *response;
+	gboolean done;
+} RequestCall;
+
+static void
+on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	RequestCall *call = user_data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), result);
+	g_autoptr(GError) error = NULL;
+
+	call->response->body =
+		soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+	g_assert_no_error(error);
+	call->response->status = soup_message_get_status(msg);
+	call->response->headers = soup_message_headers_ref(soup_message_get_response_headers(msg));
+	call->done = TRUE;
+	g_main_context_wakeup(NULL);
+}
+
+/**
+ * ms_test_request:
+ * @headers: (nullable): NULL-terminated name, value pairs
+ * @body: (nullable): a JSON body
+ *
+ * Sends a request and iterates the default main context until the answer is in.
+ */
+MsTestResponse *
+ms_test_request(SoupSession *session,
+		const char *method,
+		const char *path,
+		const char *const *headers,
+		const char *body)
+{
+	g_autofree char *uri = g_strconcat("http://localhost", path, NULL);
+	g_autoptr(SoupMessage) msg = soup_message_new(method, uri);
+	RequestCall call = { g_new0(MsTestResponse, 1), FALSE };
+	const char *type;
+
+	g_assert_nonnull(msg);
+	for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     headers[i],
+					     headers[i + 1]);
+	if (body != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
+	}
+	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &call);
+	while (!call.done)
+		g_main_context_iteration(NULL, TRUE);
+
+	type = soup_message_headers_get_content_type(call.response->headers, NULL);
+	if (type != NULL && g_bytes_get_size(call.response->body) > 0 &&
+	    (g_str_equal(type, "application/json") ||
+			     g_str_equal(type, "application/problem+json"))) {
+		g_autoptr(JsonParser) parser = json_parser_new_immutable();
+		g_autoptr(GError) error = NULL;
+		gsize size = 0;
+		const char *data = g_bytes_get_data(call.response->body, &size);
+
+		json_parser_load_from_data(parser, data != NULL ? data : "", (gssize)size, &error);
+		g_assert_no_error(error);
+		call.response->json = json_node_ref(json_parser_get_root(parser));
+	}
+	return call.response;
+}
+
+void
+ms_test_response_free(MsTestResponse *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_pointer(&self->headers, soup_message_headers_unref);
+	g_clear_pointer(&self->body, g_bytes_unref);
+	g_clear_pointer(&self->json, json_node_unref);
+	g_free(self);
+}
+
+const char *
+ms_test_response_get_string(MsTestResponse *self, const char *member)
+{
+	g_assert_nonnull(self->json);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(self->json));
+	return json_object_get_string_member_with_default(json_node_get_object(self->json),
+							  member,
+							  NULL);
+}
+
+gint64
+ms_test_response_get_int(MsTestResponse *self, const char *member)
+{
+	g_assert_nonnull(self->json);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(self->json));
+	return json_object_get_int_member_with_default(json_node_get_object(self->json),
+						       member,
+						       -1);
+}
+
+const char *
+ms_test_response_get_header(MsTestResponse *self, const char *name)
+{
+	return soup_message_headers_get_one(self->headers, name);
+}
+
+/**
+ * ms_test_process_spawn_at:
+ * @binary_name: e.g. "microsoup-hello", found in the build tree's src/cmd
+ * @socket_path: where to bind the socket passed as fd 3
+ *
+ * Starts the binary as systemd would after socket activation; its stderr goes to a
+ * log file read with ms_test_process_get_log().
+ */
+MsTestProcess *
+ms_test_process_spawn_at(const char *binary_name,
+			 const char *socket_path,
+			 const char *const *extra_args)
+{
+	MsTestProcess *self = g_new0(MsTestProcess, 1);
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GSocket) socket = NULL;
+	g_autoptr(GError) error = NULL;
+
+	self->dir = private_dir();
+	self->socket_path = g_strdup(socket_path != NULL ? socket_path : "");
+	if (socket_path == NULL) {
+		g_free(self->socket_path);
+		self->socket_path = g_build_filename(self->dir, "service.sock", NULL);
+	}
+	self->log_path = g_build_filename(self->dir, "stderr.log", NULL);
+	socket = ms_test_bind_unix(self->socket_path);
+
+	/*
+	 * LISTEN_PID must name the process that runs the service, known only after
+	 * the fork: a shell sets it to its own pid and execs the binary in its place.
+	 */
+	g_ptr_array_add(argv, g_strdup("/bin/sh"));
+	g_ptr_array_add(argv, g_strdup("-c"));
+	g_ptr_array_add(argv, g_strdup("LISTEN_PID=$$ exec \"$0\" \"$@\""));
+	g_ptr_array_add(argv, ms_test_build_path("src", "cmd", binary_name, NULL));
+	for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup(extra_args[i]));
+	g_ptr_array_add(argv, NULL);
+
+	g_subprocess_launcher_setenv(launcher, "LISTEN_FDS", "1", TRUE);
+	g_subprocess_launcher_setenv(launcher, "LISTEN_FDNAMES", "test", TRUE);
+	g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+	g_subprocess_launcher_take_fd(launcher, dup(g_socket_get_fd(socket)), 3);
+	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
+	self->process = g_subprocess_launcher_spawnv(launcher,
+						     (const char *const *)argv->pdata,
+						     &error);
+	g_assert_no_error(error);
+	return self;
+}
+
+MsTestProcess *
+ms_test_process_spawn(const char *binary_name, const char *const *extra_args)
+{
+	return ms_test_process_spawn_at(binary_name, NULL, extra_args);
+}
+
+typedef struct {
+	gboolean done;
+	gboolean timed_out;
+} WaitCall;
+
+static void
+on_waited(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	WaitCall *call = user_data;
+
+	g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+	call->done = TRUE;
+}
+
+static gboolean
+on_wait_timeout(gpointer user_data)
+{
+	WaitCall *call = user_data;
+
+	call->timed_out = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * ms_test_process_wait:
+ *
+ * Returns: the exit status, or -1 when it did not exit within @timeout_ms (then killed)
+ */
+int
+ms_test_process_wait(MsTestProcess *self, guint timeout_ms)
+{
+	WaitCall call = { FALSE, FALSE };
+	guint timer = g_timeout_add(timeout_ms, on_wait_timeout, &call);
+
+	g_subprocess_wait_async(self->process, NULL, on_waited, &call);
+	while (!call.done && !call.timed_out)
+		g_main_context_iteration(NULL, TRUE);
+	if (!call.timed_out)
+		g_source_remove(timer);
+	if (!call.done) {
+		g_subprocess_force_exit(self->process);
+		while (!call.done)
+			g_main_context_iteration(NULL, TRUE);
+		return -1;
+	}
+	if (!g_subprocess_get_if_exited(self->process))
+		return -1;
+	return g_subprocess_get_exit_status(self->process);
+}
+
+char *
+ms_test_process_get_log(MsTestProcess *self)
+{
+	char *text = NULL;
+
+	if (!g_file_get_contents(self->log_path, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+void
+ms_test_process_free(MsTestProcess *self)
+{
+	if (self == NULL)
+		return;
+	if (self->process != NULL && g_subprocess_get_identifier(self->process) != NULL) {
+		g_subprocess_force_exit(self->process);
+		g_subprocess_wait(self->process, NULL, NULL);
+	}
+	g_clear_object(&self->process);
+	g_unlink(self->socket_path);
+	g_unlink(self->log_path);
+	g_rmdir(self->dir);
+	g_free(self->socket_path);
+	g_free(self->log_path);
+	g_free(self->dir);
+	g_free(self);
+}
+
+static gboolean
+on_deadline(gpointer user_data)
+{
+	gboolean *expired = user_data;
+
+	*expired = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * ms_test_wait_until:
+ *
+ * Iterates the main loop until @condition holds; fails the test after @timeout_ms.
+ */
+void
+ms_test_wait_until(gboolean (*condition)(gpointer), gpointer data, guint timeout_ms)
+{
+	gboolean expired = FALSE;
+	guint timer = g_timeout_add(timeout_ms, on_deadline, &expired);
+
+	while (!condition(data) && !expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!expired)
+		g_source_remove(timer);
+	g_assert_false(expired);
+}

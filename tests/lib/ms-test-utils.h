@@ -1,0 +1,79 @@
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+void
+ms_test_init(int *argc, char ***argv);
+char *
+ms_test_build_path(const char *first, ...) G_GNUC_NULL_TERMINATED;
+
+/* a SoupServer on a real unix socket in a private directory */
+typedef struct {
+	SoupServer *server;
+	char *dir;
+	char *socket_path;
+} MsTestServer;
+
+MsTestServer *
+ms_test_server_new(void);
+void
+ms_test_server_free(MsTestServer *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestServer, ms_test_server_free)
+
+/* a request made with an async SoupSession while the main loop runs */
+typedef struct {
+	guint status;
+	SoupMessageHeaders *headers;
+	GBytes *body;
+	JsonNode *json; /* the parsed body, when it is JSON */
+} MsTestResponse;
+
+SoupSession *
+ms_test_session_new(const char *socket_path);
+MsTestResponse *
+ms_test_request(SoupSession *session,
+		const char *method,
+		const char *path,
+		const char *const *headers,
+		const char *body);
+void
+ms_test_response_free(MsTestResponse *self);
+const char *
+ms_test_response_get_string(MsTestResponse *self, const char *member);
+gint64
+ms_test_response_get_int(MsTestResponse *self, const char *member);
+const char *
+ms_test_response_get_header(MsTestResponse *self, const char *name);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestResponse, ms_test_response_free)
+
+/* a built binary started the way systemd starts it: an already-bound socket as fd 3 */
+typedef struct {
+	GSubprocess *process;
+	char *dir;
+	char *socket_path;
+	char *log_path;
+} MsTestProcess;
+
+MsTestProcess *
+ms_test_process_spawn(const char *binary_name, const char *const *extra_args);
+MsTestProcess *
+ms_test_process_spawn_at(const char *binary_name,
+			 const char *socket_path,
+			 const char *const *extra_args);
+int
+ms_test_process_wait(MsTestProcess *self, guint timeout_ms);
+char *
+ms_test_process_get_log(MsTestProcess *self);
+void
+ms_test_process_free(MsTestProcess *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestProcess, ms_test_process_free)
+
+GSocket *
+ms_test_bind_unix(const char *path);
+void
+ms_test_wait_until(gboolean (*condition)(gpointer), gpointer data, guint timeout_ms);
+
+G_END_DECLS

@@ -1,0 +1,354 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The installed stack under a real systemd (DESIGN §6, §8): installs the build into
+# a staging tree, boots systemd in a throw-away systemd-nspawn container (volatile
+# root, private network, the host's /usr read-only, the staged prefix bound over
+# its path) and checks what a user would see: socket activation, the journal, idle
+# exit, restarts under load without a lost request, dynamic users without
+# capabilities. Prints cold-start and restart latencies; asserts no timing.
+#
+# usage: system-test.sh MESON BUILD_ROOT PREFIX LIBEXECDIR UNITDIR COMPONENT...
+#
+# Skips (77) when not root or without systemd-nspawn, unless MICROSOUP_REQUIRE_SYSTEM=1.
+set -u
+
+meson=$1
+build_root=$2
+prefix=$3
+libexecdir=$4
+unitdir=$5
+shift 5
+components=("$@")
+
+started=$(date +%s.%N)
+deadline=$(($(date +%s) + ${MICROSOUP_SYSTEM_TIMEOUT:-280}))
+
+skip()
+{
+	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
+		echo "Bail out! cannot run, and MICROSOUP_REQUIRE_SYSTEM=1: $1"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 77
+}
+
+[ "$(id -u)" = 0 ] || skip "needs root to boot systemd in systemd-nspawn"
+for tool in systemd-nspawn nsenter curl; do
+	command -v $tool >/dev/null || skip "$tool is not installed (package systemd-container, util-linux, curl)"
+done
+[ -d /usr/lib/systemd ] || skip "no systemd in /usr to boot"
+case $prefix in
+/usr | /usr/ | /) skip "prefix $prefix cannot be bound over the host's; configure with the default /usr/local" ;;
+esac
+case $unitdir/ in
+"$prefix"/*) ;;
+*) skip "unit dir $unitdir is not under the prefix $prefix" ;;
+esac
+
+# ---------------------------------------------------------------------------------
+# TAP helpers
+
+n=0
+failed=0
+ok()
+{
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok()
+{
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	failed=1
+}
+check()
+{
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+diag()
+{
+	sed 's/^/# /'
+}
+
+# ---------------------------------------------------------------------------------
+# the container
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/microsoup-system.XXXXXX")
+stage=$work/stage
+canary=$(mktemp /tmp/microsoup-canary.XXXXXX)
+canary_text="microsoup canary $$ $RANDOM"
+echo "$canary_text" >"$canary"
+nspawn_pid=
+pid1=
+
+cleanup()
+{
+	local i
+	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+		[ -n "$pid1" ] && timeout 10 nsenter -t "$pid1" -a -- systemctl poweroff --no-block </dev/null >/dev/null 2>&1
+		for i in $(seq 100); do
+			kill -0 "$nspawn_pid" 2>/dev/null || break
+			sleep 0.2
+		done
+		# a second SIGTERM makes systemd-nspawn end the container at once
+		kill -0 "$nspawn_pid" 2>/dev/null && kill -TERM "$nspawn_pid" 2>/dev/null && sleep 1 &&
+			kill -TERM "$nspawn_pid" 2>/dev/null && sleep 2
+		kill -0 "$nspawn_pid" 2>/dev/null && kill -KILL "$nspawn_pid" 2>/dev/null
+		wait "$nspawn_pid" 2>/dev/null
+	fi
+	# the host must be untouched: the canary in its /tmp survives unchanged
+	if [ "$(cat "$canary" 2>/dev/null)" != "$canary_text" ]; then
+		echo "not ok $((n + 1)) - the host's /tmp canary $canary is gone or changed"
+		failed=1
+	else
+		echo "ok $((n + 1)) - the host's /tmp is untouched (canary $canary)"
+	fi
+	n=$((n + 1))
+	rm -f "$canary"
+	echo "1..$n"
+	echo "# system suite took $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# runs a command inside the container
+c()
+{
+	timeout 60 nsenter -t "$pid1" -a -- env SYSTEMD_COLORS=0 SYSTEMD_PAGER= "$@" </dev/null
+}
+
+# writes stdin to a file inside the container
+c_write()
+{
+	timeout 60 nsenter -t "$pid1" -a -- tee "$1" >/dev/null
+}
+
+if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$stage" 2>&1); then
+	echo "Bail out! meson install --destdir failed"
+	diag <<<"$out"
+	exit 1
+fi
+ok "meson install --destdir $stage"
+
+# the host's /usr (read-only) with the staged prefix over its path: binaries, units
+# (prefix/lib/systemd/system is in systemd's search path), sysusers.d, locale
+systemd-nspawn --register=no --keep-unit -q -D / --volatile=yes --private-network \
+	--console=passive --bind-ro="$stage$prefix:$prefix" \
+	-b systemd.unit=basic.target systemd.firstboot=off \
+	>"$work/console.log" 2>&1 </dev/null &
+nspawn_pid=$!
+
+# PID 1 of the container is the child of systemd-nspawn that runs systemd in a new
+# PID namespace
+for i in $(seq 200); do
+	for child in $(pgrep -P "$nspawn_pid"); do
+		if [ "$(readlink /proc/$child/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] &&
+			[ "$(cat /proc/$child/comm 2>/dev/null)" = systemd ]; then
+			pid1=$child
+		fi
+	done
+	[ -n "$pid1" ] && break
+	kill -0 "$nspawn_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$pid1" ]; then
+	echo "Bail out! the container did not start"
+	diag <"$work/console.log"
+	exit 1
+fi
+
+state=
+while [ "$(date +%s)" -lt "$deadline" ]; do
+	state=$(c systemctl is-system-running 2>/dev/null)
+	case $state in running | degraded) break ;; esac
+	sleep 0.2
+done
+case $state in
+running) ok "systemd booted in the container (PID $pid1 on the host)" ;;
+*)
+	not_ok "systemd booted in the container: $state"
+	c systemctl --failed --no-pager 2>&1 | diag
+	;;
+esac
+
+# ---------------------------------------------------------------------------------
+# checks
+
+# curl over a service's unix socket, prints "STATUS SECONDS" and keeps headers and body
+request()
+{
+	local name=$1 path=$2
+	c curl -s --max-time 10 -D /run/last-headers -o /run/last-body -w '%{http_code} %{time_total}\n' \
+		--unix-socket /run/microsoup/$name.sock "http://localhost$path"
+}
+
+service_pids()
+{
+	local name pid
+	for name in "${components[@]}"; do
+		pid=$(c systemctl show -P MainPID "$name.service")
+		[ -n "$pid" ] && [ "$pid" != 0 ] && echo "$name.service:$pid"
+	done
+}
+
+wait_inactive()
+{
+	local unit=$1 until=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt "$until" ]; do
+		[ "$(c systemctl is-active "$unit")" = inactive ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+backends=()
+for name in "${components[@]}"; do
+	case $name in gateway) ;; *) backends+=("$name") ;; esac
+done
+
+check "group microsoup exists (sysusers.d)" c getent group microsoup
+
+c systemctl start microsoup.target
+check "microsoup.target is active" [ "$(c systemctl is-active microsoup.target)" = active ]
+for name in "${components[@]}"; do
+	check "$name.socket is listening" [ "$(c systemctl is-active "$name.socket")" = active ]
+done
+running=$(service_pids)
+if [ -z "$running" ]; then
+	ok "no service runs before the first request"
+else
+	not_ok "no service runs before the first request: $running"
+fi
+
+if [ -n "$(c ls -l /run/microsoup/hello.sock | grep -E '^srw-rw---- .* root microsoup ')" ]; then
+	ok "hello.sock is srw-rw---- root:microsoup"
+else
+	not_ok "hello.sock mode and group: $(c ls -l /run/microsoup/hello.sock)"
+fi
+
+# the first request starts hello and nothing else
+read -r status _ < <(request hello '/hello?name=Ada')
+body=$(c cat /run/last-body)
+if [ "$status" = 200 ] && [ "$body" = '{"message":"Hello, Ada!"}' ]; then
+	ok "the first request starts hello.service and is answered: $body"
+else
+	not_ok "the first request: status $status body $body"
+fi
+running=$(service_pids)
+check "only hello.service runs after it ($running)" [ "${running%%:*}" = hello.service \
+	-a "$(wc -l <<<"$running")" = 1 ]
+
+# the request's entry in hello's journal, found by its id
+request_id=$(c sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: *\([^[:space:]]*\).*/\1/p' /run/last-headers)
+entry=
+for i in $(seq 50); do
+	entry=$(c journalctl -u hello.service -o verbose "REQUEST_ID=$request_id")
+	grep -q HTTP_STATUS=200 <<<"$entry" && break
+	sleep 0.1
+done
+if [ -n "$request_id" ] && grep -q "HTTP_PATH=/hello" <<<"$entry" &&
+	grep -q HTTP_STATUS=200 <<<"$entry"; then
+	ok "journalctl -u hello.service REQUEST_ID=$request_id finds the request"
+else
+	not_ok "journalctl -u hello.service REQUEST_ID=$request_id finds the request"
+	c journalctl -u hello.service -o verbose -n 20 | diag
+fi
+
+for name in "${backends[@]}"; do
+	[ "$name" = hello ] && continue
+	read -r status _ < <(request "$name" "/$name")
+	check "GET /$name over $name.sock answers 200" [ "$status" = 200 ]
+done
+
+# every service: a dynamic user without capabilities
+for entry in $(service_pids); do
+	unit=${entry%%:*}
+	pid=${entry#*:}
+	st=$(c cat /proc/$pid/status)
+	uid=$(awk '/^Uid:/ { print $2 }' <<<"$st")
+	caps=$(awk '/^Cap(Inh|Prm|Eff|Bnd|Amb):/ { printf "%s=%s ", $1, $2 }' <<<"$st")
+	if [ -n "$uid" ] && [ "$uid" -ge 61184 ] && [ "$uid" -le 65519 ] &&
+		! grep -qE '[1-9a-f]' <<<"$(awk '/^Cap(Prm|Eff|Bnd|Amb):/ { print $2 }' <<<"$st")"; then
+		ok "$unit runs as dynamic uid $uid with no capabilities"
+	else
+		not_ok "$unit: uid $uid, $caps"
+	fi
+done
+
+# a short idle timeout through a drop-in, as an administrator would write it
+for name in "${backends[@]}"; do
+	c mkdir -p /run/systemd/system/$name.service.d
+	printf '[Service]\nExecStart=\nExecStart=%s/microsoup-%s --idle-timeout=2\n' "$libexecdir" "$name" |
+		c_write /run/systemd/system/$name.service.d/50-idle.conf
+done
+c systemctl daemon-reload
+c systemctl stop "${backends[@]/%/.service}"
+
+read -r status _ < <(request hello /hello)
+check "hello answers with a 2 s idle timeout" [ "$status" = 200 ]
+if wait_inactive hello.service 15; then
+	ok "hello.service exits when idle"
+else
+	not_ok "hello.service exits when idle: $(c systemctl is-active hello.service)"
+	c systemctl status --no-pager -n 30 hello.service 2>&1 | diag
+	c ls -l /proc/"$(c systemctl show -P MainPID hello.service)"/fd 2>&1 | diag
+fi
+check "hello.socket still listens after the idle exit" [ "$(c systemctl is-active hello.socket)" = active ]
+check "hello's idle exit was clean (Result=success)" [ "$(c systemctl show -P Result hello.service)" = success ]
+read -r status _ < <(request hello /hello)
+check "the next request starts hello again" [ "$status" = 200 \
+	-a "$(c systemctl is-active hello.service)" = active ]
+
+# cold start: service not running -> first response, 10 tries
+times=()
+for i in $(seq 10); do
+	c systemctl stop hello.service
+	read -r status t < <(request hello /hello)
+	[ "$status" = 200 ] && times+=("$t")
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+if [ ${#times[@]} = 10 ]; then
+	ok "cold start answered 10/10"
+else
+	not_ok "cold start answered ${#times[@]}/10"
+fi
+echo "# cold start (hello.service stopped -> first response): p50 $(sed -n 5p <<<"$sorted") s," \
+	"min $(head -1 <<<"$sorted") s, max $(tail -1 <<<"$sorted") s over ${#times[@]} tries"
+
+# restarts under load: 4 clients x 100 requests while hello restarts again and again
+c systemctl reset-failed hello.service hello.socket
+nrestarts_before=$(c systemctl show -P NRestarts hello.service)
+c rm -f /run/load.out
+c bash -c 'for j in 1 2 3 4; do
+	(for i in $(seq 100); do
+		curl -s --max-time 10 -o /dev/null -w "%{http_code} %{time_total}\n" \
+			--unix-socket /run/microsoup/hello.sock http://localhost/hello
+	done >/run/load.$j) &
+done; wait; cat /run/load.[1-4] >/run/load.out' &
+load_pid=$!
+restarts=0
+sleep 0.2
+while kill -0 $load_pid 2>/dev/null && [ $restarts -lt 20 ]; do
+	c systemctl restart hello.service && restarts=$((restarts + 1))
+	sleep 0.2
+done
+wait $load_pid
+load=$(c cat /run/load.out)
+sent=$(wc -l <<<"$load")
+lost=$(grep -vc '^200 ' <<<"$load")
+worst=$(awk '{ print $2 }' <<<"$load" | sort -n | tail -1)
+echo "# restarts under load: $restarts x systemctl restart, $sent requests sent, $lost lost," \
+	"worst latency $worst s"
+check "$restarts restarts under load lose no request ($sent sent, $lost lost)" \
+	[ "$sent" = 400 -a "$lost" = 0 -a "$restarts" -ge 3 ]
+check "the restarts did not trip the start limit (hello.socket active)" \
+	[ "$(c systemctl is-active hello.socket)" = active ]
+read -r status _ < <(request hello /hello)
+check "hello answers after the restarts" [ "$status" = 200 ]
+
+exit $failed

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Installs the Debian 12 packages microsoup needs to build, run and test, if missing.
+# Sourced by run-dev.sh and test.sh; uses sudo when not root.
+set -euo pipefail
+
+MICROSOUP_PACKAGES=(
+	build-essential meson ninja-build pkg-config gettext
+	libglib2.0-dev libglib2.0-dev-bin libsoup-3.0-dev libjson-glib-dev libsystemd-dev
+	libsqlite3-dev libcrypt-dev
+	systemd systemd-container curl
+)
+MICROSOUP_TEST_PACKAGES=(clang libclang-rt-14-dev valgrind python3)
+
+microsoup_install_packages() {
+	local missing=() pkg
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "microsoup: installing ${missing[*]}" >&2
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}

@@ -1,0 +1,27 @@
+#!/bin/bash
+# The README's second command: install what is missing, build, run the whole suite,
+# then again under AddressSanitizer/UBSan and the fast suites under valgrind.
+#   tools/test.sh            everything (what CI runs)
+#   tools/test.sh --quick    one normal build and its suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. tools/deps.sh
+microsoup_install_packages "${MICROSOUP_PACKAGES[@]}" "${MICROSOUP_TEST_PACKAGES[@]}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build (-Werror) and test"
+[ -f build/build.ninja ] || meson setup build -Dwerror=true
+meson compile -C build
+meson test -C build --print-errorlogs
+
+[ "${1:-}" = "--quick" ] && exit 0
+
+step "AddressSanitizer + UBSan build and test"
+[ -f build-asan/build.ninja ] ||
+	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-asan
+meson test -C build-asan --print-errorlogs --no-suite system
+
+step "valgrind on the unit and integration suites"
+meson test -C build --setup valgrind --print-errorlogs --suite unit --suite integration
