@@ -26,7 +26,8 @@ struct _MsHttpGreeter {
 	SoupSession *session;
 };
 
-static void ms_http_greeter_iface_init(MsGreeterInterface *iface);
+static void
+ms_http_greeter_iface_init(MsGreeterInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MsHttpGreeter,
 			ms_http_greeter,
@@ -121,8 +122,8 @@ response_parse(MsHttpGreeter *self, HttpCall *call, GError **error)
 	g_autoptr(GError) parse_error = NULL;
 
 	content_type =
-	    soup_message_headers_get_content_type(soup_message_get_response_headers(call->msg),
-						  NULL);
+		soup_message_headers_get_content_type(soup_message_get_response_headers(call->msg),
+						      NULL);
 	if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
 	    status == SOUP_STATUS_GATEWAY_TIMEOUT) {
 		g_set_error(error,
@@ -250,7 +251,7 @@ on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_output_stream_splice_async(call->body,
 				     stream,
 				     G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
-					 G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+					     G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
 				     G_PRIORITY_DEFAULT,
 				     cancellable,
 				     on_body_read,

@@ -14,7 +14,8 @@ struct _MsFakeGreeter {
 	char *last_request_id;
 };
 
-static void ms_fake_greeter_iface_init(MsGreeterInterface *iface);
+static void
+ms_fake_greeter_iface_init(MsGreeterInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MsFakeGreeter,
 			ms_fake_greeter,

@@ -8,10 +8,10 @@
 #include "common/ms-request-id.h"
 #include "core/services/ms-greeting-service.h"
 #include "core/services/ms-phrase-greeter.h"
-#include "greeting-test-util.h"
 #include "handlers/ms-greeter-handler.h"
 #include "handlers/ms-greeting-handler.h"
 #include "ms-fake-greeter.h"
+#include "ms-test-utils.h"
 
 /*
  * The greeting handler on a real unix socket, calling real hello and world handlers
@@ -52,44 +52,16 @@ on_upstream_request_read(SoupServer *server, SoupServerMessage *msg, gpointer us
 	fx->hello_request_id = g_strdup(soup_message_headers_get_one(headers, "X-Request-ID"));
 }
 
-static gboolean
-on_incoming(GSocketService *service,
-	    GSocketConnection *connection,
-	    GObject *source,
-	    gpointer user_data)
-{
-	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
-	g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
-	g_autoptr(GError) error = NULL;
-
-	/*
-	 * accepted the way MsRuntime accepts: with soup_server_listen_socket(), libsoup
-	 * 3.2.2 loses every accepted GSocket (valgrind: definitely lost)
-	 */
-	soup_server_accept_iostream(SOUP_SERVER(user_data),
-				    G_IO_STREAM(connection),
-				    local,
-				    remote,
-				    &error);
-	g_assert_no_error(error);
-	return TRUE;
-}
-
 static SoupServer *
 server_new(Fixture *fx, const char *path)
 {
 	g_autoptr(SoupServer) server = soup_server_new(NULL, NULL);
-	g_autoptr(GSocket) socket = greeting_test_listen_unix(path);
-	GSocketService *service = g_socket_service_new();
+	g_autoptr(GSocket) socket = ms_test_bind_unix(path);
 	g_autoptr(GError) error = NULL;
 
 	g_signal_connect(server, "request-read", G_CALLBACK(on_upstream_request_read), fx);
-	g_assert_true(
-	    g_socket_listener_add_socket(G_SOCKET_LISTENER(service), socket, NULL, &error));
+	g_assert_true(soup_server_listen_socket(server, socket, 0, &error));
 	g_assert_no_error(error);
-	g_signal_connect(service, "incoming", G_CALLBACK(on_incoming), server);
-	g_object_set_data_full(G_OBJECT(server), "ms-test-service", service, g_object_unref);
-	g_socket_service_start(service);
 	return g_steal_pointer(&server);
 }
 
@@ -134,7 +106,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->world_adapter = world;
 	fx->greeting = server_new(fx, fx->greeting_path);
 	ms_greeting_handler_register(fx->greeting, fx->service);
-	fx->client = greeting_test_session_new(fx->greeting_path);
+	fx->client = ms_test_session_new(fx->greeting_path);
 }
 
 static void
@@ -147,13 +119,8 @@ start_real_upstreams(Fixture *fx)
 static void
 server_free(SoupServer **server)
 {
-	GSocketService *service;
-
 	if (*server == NULL)
 		return;
-	service = g_object_get_data(G_OBJECT(*server), "ms-test-service");
-	g_socket_service_stop(service);
-	g_socket_listener_close(G_SOCKET_LISTENER(service));
 	soup_server_disconnect(*server);
 	g_clear_object(server);
 }
@@ -181,10 +148,47 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_free(fx->hello_request_id);
 }
 
+/* GET @path from the greeting service, iterating the main loop until it answers */
+static MsTestResponse *
+get(Fixture *fx, const char *path, const char *language, const char *request_id)
+{
+	const char *headers[5] = { NULL };
+	guint n = 0;
+
+	if (language != NULL) {
+		headers[n++] = "Accept-Language";
+		headers[n++] = language;
+	}
+	if (request_id != NULL) {
+		headers[n++] = "X-Request-ID";
+		headers[n++] = request_id;
+	}
+	return ms_test_request(fx->client, "GET", path, headers, NULL);
+}
+
+static JsonObject *
+body_of(MsTestResponse *response)
+{
+	g_assert_nonnull(response->json);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(response->json));
+	return json_node_get_object(response->json);
+}
+
+/* body.parts.@name, asserting it is there */
+static JsonObject *
+part_of(JsonObject *body, const char *name)
+{
+	JsonObject *parts = json_object_get_object_member(body, "parts");
+
+	g_assert_nonnull(parts);
+	g_assert_true(json_object_has_member(parts, name));
+	return json_object_get_object_member(parts, name);
+}
+
 static void
 assert_part_message(JsonObject *body, const char *name, const char *message)
 {
-	JsonObject *part = greeting_test_get_part(body, name);
+	JsonObject *part = part_of(body, name);
 
 	g_assert_cmpstr(json_object_get_string_member(part, "message"), ==, message);
 	g_assert_false(json_object_has_member(part, "status"));
@@ -193,7 +197,7 @@ assert_part_message(JsonObject *body, const char *name, const char *message)
 static void
 assert_part_problem(JsonObject *body, const char *name, gint64 status, const char *type)
 {
-	JsonObject *part = greeting_test_get_part(body, name);
+	JsonObject *part = part_of(body, name);
 	g_autofree char *type_uri = g_strconcat("urn:microsoup:problem:", type, NULL);
 
 	g_assert_false(json_object_has_member(part, "message"));
@@ -204,32 +208,31 @@ assert_part_problem(JsonObject *body, const char *name, gint64 status, const cha
 }
 
 static void
-assert_content_type(SoupMessage *msg, const char *expected)
+assert_content_type(MsTestResponse *response, const char *expected)
 {
-	SoupMessageHeaders *headers = soup_message_get_response_headers(msg);
-
-	g_assert_cmpstr(soup_message_headers_get_content_type(headers, NULL), ==, expected);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
+			==,
+			expected);
 }
 
 static void
 test_complete(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
-	SoupMessageHeaders *headers;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-1", &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
-	assert_content_type(msg, "application/json");
+	response = get(fx, "/greeting?name=Ada", NULL, "it-req-1");
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
+	assert_content_type(response, "application/json");
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada! World!");
 	g_assert_true(json_object_get_boolean_member(body, "complete"));
 	assert_part_message(body, "hello", "Hello, Ada!");
 	assert_part_message(body, "world", "World!");
 
 	/* the request id reached the upstream and came back to the client */
-	headers = soup_message_get_response_headers(msg);
-	g_assert_cmpstr(soup_message_headers_get_one(headers, "X-Request-ID"), ==, "it-req-1");
+	g_assert_cmpstr(ms_test_response_get_header(response, "X-Request-ID"), ==, "it-req-1");
 	g_assert_cmpstr(fx->hello_request_id, ==, "it-req-1");
 	g_assert_cmpstr(fx->hello_language, ==, "en");
 }
@@ -237,12 +240,13 @@ test_complete(Fixture *fx, gconstpointer data)
 static void
 test_no_name(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello! World!");
 	/* a request id was made for the client and passed on all the same */
 	g_assert_true(ms_request_id_is_sane(fx->hello_request_id));
@@ -251,17 +255,14 @@ test_no_name(Fixture *fx, gconstpointer data)
 static void
 test_name_escaped(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	/* "A&b=c d+é": every character that means something in a query survives */
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client,
-				"/greeting?name=A%26b%3Dc%20d%2B%C3%A9",
-				NULL,
-				NULL,
-				&body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting?name=A%26b%3Dc%20d%2B%C3%A9", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"),
 			==,
 			"Hello, A&b=c d+é! World!");
@@ -270,16 +271,13 @@ test_name_escaped(Fixture *fx, gconstpointer data)
 static void
 test_thai(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client,
-				"/greeting?name=Ada",
-				"th-TH,th;q=0.9,en;q=0.5",
-				NULL,
-				&body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting?name=Ada", "th-TH,th;q=0.9,en;q=0.5", NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี, Ada! ชาวโลก!");
 	assert_part_message(body, "hello", "สวัสดี, Ada!");
 	assert_part_message(body, "world", "ชาวโลก!");
@@ -309,19 +307,20 @@ capture_part_failure(GLogLevelFlags level,
 static void
 test_world_missing(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	g_autoptr(GHashTable) logged =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	ms_log_set_capture(capture_part_failure, logged);
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-3", &body);
+	response = get(fx, "/greeting?name=Ada", NULL, "it-req-3");
+	body = body_of(response);
 	ms_log_set_capture(NULL, NULL);
 	/* the journal says which part failed for which request */
 	g_assert_cmpstr(g_hash_table_lookup(logged, "world"), ==, "it-req-3");
 	g_assert_false(g_hash_table_contains(logged, "hello"));
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada!");
 	g_assert_false(json_object_get_boolean_member(body, "complete"));
 	assert_part_message(body, "hello", "Hello, Ada!");
@@ -331,27 +330,29 @@ test_world_missing(Fixture *fx, gconstpointer data)
 static void
 test_world_missing_thai(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	JsonObject *world;
 
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
-	msg = greeting_test_get(fx->client, "/greeting", "th", NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting", "th", NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี!");
-	world = greeting_test_get_part(body, "world");
+	world = part_of(body, "world");
 	g_assert_cmpstr(json_object_get_string_member(world, "title"), ==, "ส่วนนี้ใช้งานไม่ได้");
 }
 
 static void
 test_both_missing(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, "it-req-2", &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_GATEWAY);
-	assert_content_type(msg, "application/problem+json");
+	response = get(fx, "/greeting?name=Ada", NULL, "it-req-2");
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_GATEWAY);
+	assert_content_type(response, "application/problem+json");
 	g_assert_cmpstr(json_object_get_string_member(body, "type"),
 			==,
 			"urn:microsoup:problem:greeting_unavailable");
@@ -366,16 +367,17 @@ test_both_missing(Fixture *fx, gconstpointer data)
 static void
 test_world_late(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	MsFakeGreeter *slow =
-	    ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
+		ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
 
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
 	ms_greeting_service_set_part_timeout(fx->service, 100);
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting?name=Ada", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada!");
 	g_assert_false(json_object_get_boolean_member(body, "complete"));
 	assert_part_problem(body, "world", SOUP_STATUS_GATEWAY_TIMEOUT, "timed_out");
@@ -384,30 +386,31 @@ test_world_late(Fixture *fx, gconstpointer data)
 static void
 test_slow_parts(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	MsFakeGreeter *hello =
-	    ms_fake_greeter_new(ms_hello_service_new(), 200, MS_FAKE_GREETER_NO_ERROR);
+		ms_fake_greeter_new(ms_hello_service_new(), 200, MS_FAKE_GREETER_NO_ERROR);
 	MsFakeGreeter *world =
-	    ms_fake_greeter_new(ms_world_service_new(), 200, MS_FAKE_GREETER_NO_ERROR);
+		ms_fake_greeter_new(ms_world_service_new(), 200, MS_FAKE_GREETER_NO_ERROR);
 	gint64 started;
 
 	/* measured for the record only: the timed assertion is the unit test's */
 	fx->hello = upstream_new(fx, fx->hello_path, MS_GREETER(hello));
 	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(world));
 	started = g_get_monotonic_time();
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, NULL, &body);
+	response = get(fx, "/greeting?name=Ada", NULL, NULL);
+	body = body_of(response);
 	g_test_message("two 200 ms upstreams through HTTP: %.1f ms",
 		       (double)(g_get_monotonic_time() - started) / 1000.0);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_true(json_object_get_boolean_member(body, "complete"));
 }
 
 static void
 test_world_refuses(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(fx->world_path);
 	g_autoptr(GSocket) bound = NULL;
 	g_autoptr(GError) error = NULL;
@@ -420,39 +423,42 @@ test_world_refuses(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	g_assert_true(g_socket_bind(bound, address, FALSE, &error));
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
-	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "unavailable");
 }
 
 static void
 test_adapter_timeout(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	MsFakeGreeter *slow =
-	    ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
+		ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
 
 	/* no deadline in the service: the adapter's own I/O timeout ends the wait */
 	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
 	ms_greeting_service_set_part_timeout(fx->service, 0);
 	ms_http_greeter_set_timeout(MS_HTTP_GREETER(fx->world_adapter), 1);
-	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_OK);
+	response = get(fx, "/greeting", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	assert_part_problem(body, "world", SOUP_STATUS_GATEWAY_TIMEOUT, "timed_out");
 }
 
 static void
 test_invalid_name(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client, "/greeting?name=", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
-	assert_content_type(msg, "application/problem+json");
+	response = get(fx, "/greeting?name=", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
+	assert_content_type(response, "application/problem+json");
 	g_assert_cmpstr(json_object_get_string_member(body, "type"),
 			==,
 			"urn:microsoup:problem:invalid_name");
@@ -463,16 +469,17 @@ test_invalid_name(Fixture *fx, gconstpointer data)
 static void
 test_hello_refuses_name(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 	MsFakeGreeter *strict =
-	    ms_fake_greeter_new(ms_hello_service_new(), 0, MS_GREETER_ERROR_INVALID_NAME);
+		ms_fake_greeter_new(ms_hello_service_new(), 0, MS_GREETER_ERROR_INVALID_NAME);
 
 	/* an upstream 400 invalid_name is the client's fault, not a failed part */
 	fx->hello = upstream_new(fx, fx->hello_path, MS_GREETER(strict));
 	fx->world = upstream_new(fx, fx->world_path, ms_world_service_new());
-	msg = greeting_test_get(fx->client, "/greeting?name=Ada", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
+	response = get(fx, "/greeting?name=Ada", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
 	g_assert_cmpstr(json_object_get_string_member(body, "type"),
 			==,
 			"urn:microsoup:problem:invalid_name");
@@ -505,8 +512,8 @@ not_json_handler(SoupServer *server,
 static void
 test_bad_answers(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *body;
 
 	fx->hello = server_new(fx, fx->hello_path);
 	soup_server_add_handler(fx->hello, "/hello", not_json_handler, GSIZE_TO_POINTER(0), NULL);
@@ -516,8 +523,9 @@ test_bad_answers(Fixture *fx, gconstpointer data)
 				not_json_handler,
 				GSIZE_TO_POINTER(4 * MS_HTTP_GREETER_MAX_BODY_BYTES),
 				NULL);
-	msg = greeting_test_get(fx->client, "/greeting", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_GATEWAY);
+	response = get(fx, "/greeting", NULL, NULL);
+	body = body_of(response);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_GATEWAY);
 	assert_part_problem(body, "hello", SOUP_STATUS_BAD_GATEWAY, "bad_response");
 	assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "bad_response");
 }
@@ -525,24 +533,24 @@ test_bad_answers(Fixture *fx, gconstpointer data)
 static void
 test_unknown_parameter(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = NULL;
-	g_autoptr(JsonObject) body = NULL;
+	g_autoptr(MsTestResponse) response = NULL;
 
 	start_real_upstreams(fx);
-	msg = greeting_test_get(fx->client, "/greeting?nam=Ada", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_BAD_REQUEST);
+	response = get(fx, "/greeting?nam=Ada", NULL, NULL);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"),
+			==,
+			"urn:microsoup:problem:unknown_parameter");
 	g_assert_cmpuint(fx->hello_requests, ==, 0);
-	g_clear_object(&msg);
-	g_clear_pointer(&body, json_object_unref);
-	msg = greeting_test_get(fx->client, "/greetings", NULL, NULL, &body);
-	g_assert_cmpuint(soup_message_get_status(msg), ==, SOUP_STATUS_NOT_FOUND);
+	g_clear_pointer(&response, ms_test_response_free);
+	response = get(fx, "/greetings", NULL, NULL);
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_NOT_FOUND);
 }
 
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_log_init("test-greeting-http");
+	ms_test_init(&argc, &argv);
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/greeting-http/complete", test_complete);

@@ -3,6 +3,7 @@
 #include "core/services/ms-greeting-service.h"
 #include "core/services/ms-phrase-greeter.h"
 #include "ms-fake-greeter.h"
+#include "ms-test-utils.h"
 
 /* the greeting service with fake parts: no sockets, no HTTP */
 
@@ -264,7 +265,7 @@ test_cancelled(Fixture *fx, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, NULL, func, fixture_teardown)
 	ADD("/greeting-service/complete", test_complete);

@@ -37,8 +37,8 @@ ms_greeting_result_free(MsGreetingResult *result)
 /* one part in flight */
 typedef struct {
 	GCancellable *cancellable; /* cancelled at its deadline or with the caller's */
-	GSource *deadline;	   /* (nullable) */
-	gboolean settled;	   /* answered, failed or given up on */
+	GSource *deadline;         /* (nullable) */
+	gboolean settled;          /* answered, failed or given up on */
 } PartState;
 
 /* one greeting in flight: the task's data */

@@ -14,7 +14,7 @@ typedef struct {
 } MsGreetingPart;
 
 typedef struct {
-	char *message;	   /* (nullable): the answered parts joined by spaces; %NULL if none */
+	char *message;     /* (nullable): the answered parts joined by spaces; %NULL if none */
 	gboolean complete; /* every part answered */
 	GPtrArray *parts;  /* (element-type MsGreetingPart): in the service's order */
 } MsGreetingResult;
