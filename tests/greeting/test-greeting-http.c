@@ -116,6 +116,17 @@ start_real_upstreams(Fixture *fx)
 	fx->world = upstream_new(fx, fx->world_path, ms_world_service_new());
 }
 
+/* a real hello, and a world that would take a minute */
+static void
+start_upstreams_world_slow(Fixture *fx)
+{
+	MsFakeGreeter *slow =
+		ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
+
+	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
+	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
+}
+
 static void
 server_free(SoupServer **server)
 {
@@ -369,11 +380,8 @@ test_world_late(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) response = NULL;
 	JsonObject *body;
-	MsFakeGreeter *slow =
-		ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
 
-	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
-	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
+	start_upstreams_world_slow(fx);
 	ms_greeting_service_set_part_timeout(fx->service, 100);
 	response = get(fx, "/greeting?name=Ada", NULL, NULL);
 	body = body_of(response);
@@ -434,12 +442,9 @@ test_adapter_timeout(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) response = NULL;
 	JsonObject *body;
-	MsFakeGreeter *slow =
-		ms_fake_greeter_new(ms_world_service_new(), 60000, MS_FAKE_GREETER_NO_ERROR);
 
 	/* no deadline in the service: the adapter's own I/O timeout ends the wait */
-	fx->hello = upstream_new(fx, fx->hello_path, ms_hello_service_new());
-	fx->world = upstream_new(fx, fx->world_path, MS_GREETER(slow));
+	start_upstreams_world_slow(fx);
 	ms_greeting_service_set_part_timeout(fx->service, 0);
 	ms_http_greeter_set_timeout(MS_HTTP_GREETER(fx->world_adapter), 1);
 	response = get(fx, "/greeting", NULL, NULL);
