@@ -35,10 +35,13 @@ struct _MsRuntime {
 	GStrv listen_specs;
 	int idle_timeout;
 	GHashTable *connections; /* client GSockets seen, until found closed */
+	GHashTable *served;	 /* those of them that have answered a request */
 	GHashTable *waiting;	 /* messages started, request not read yet */
 	GHashTable *in_flight;	 /* messages read, response not finished */
 	gboolean request_logging;
 	gboolean stopping;
+	gint64 stop_time;
+	guint drain_id;
 	gboolean exit_idle;
 	MsRuntimeReloadFunc reload_func;
 	gpointer reload_data;
@@ -49,6 +52,9 @@ G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
 /* how often ended connections are looked for, besides when the service is idle */
 #define MS_RUNTIME_SWEEP_SECONDS 5
+/* the longest a stop waits for clients; systemd's TimeoutStopSec= is longer */
+#define MS_RUNTIME_DRAIN_SECONDS 10
+#define MS_RUNTIME_DRAIN_CHECK_MS 20
 
 static GQuark start_time_quark;
 
@@ -65,6 +71,7 @@ ms_runtime_finalize(GObject *object)
 	g_clear_pointer(&self->idle, ms_idle_monitor_free);
 	g_clear_pointer(&self->in_flight, g_hash_table_unref);
 	g_clear_pointer(&self->waiting, g_hash_table_unref);
+	g_clear_pointer(&self->served, g_hash_table_unref);
 	g_clear_pointer(&self->connections, g_hash_table_unref);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
@@ -87,6 +94,7 @@ ms_runtime_init(MsRuntime *self)
 	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	self->served = g_hash_table_new(NULL, NULL);
 	self->waiting = g_hash_table_new(NULL, NULL);
 	self->in_flight = g_hash_table_new(NULL, NULL);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
@@ -264,10 +272,12 @@ connections_sweep(MsRuntime *self)
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
 		if (g_socket_is_closed(socket)) {
+			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		} else if (g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0 &&
 			   !connection_is_busy(self, socket)) {
 			g_socket_close(socket, NULL);
+			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		}
 	}
@@ -346,11 +356,67 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 		      duration);
 }
 
+/*
+ * Whether a stopping service still owes this connection an answer: bytes are
+ * waiting that libsoup has yet to read, or the connection is new and its first
+ * request is on its way (a client that connected just before the stop). An idle
+ * keep-alive connection owes nothing: clients retry a request on a reused
+ * connection that closes.
+ */
+static gboolean
+owes_answer(MsRuntime *self, GSocket *socket)
+{
+	GIOCondition pending;
+
+	if (g_socket_is_closed(socket))
+		return FALSE;
+	pending = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	if (pending & (G_IO_HUP | G_IO_ERR))
+		return FALSE;
+	return pending == G_IO_IN || !g_hash_table_contains(self->served, socket);
+}
+
+/*
+ * While stopping, the work left is what a client is waiting for: requests read
+ * and not answered, requests whose headers are in and whose body is coming, and
+ * requests that have arrived but that libsoup has not read yet.
+ */
+static guint
+work_left(MsRuntime *self)
+{
+	GHashTableIter iter;
+	gpointer key;
+	guint left = g_hash_table_size(self->in_flight);
+
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (soup_server_message_get_method(key) != NULL)
+			left++;
+	}
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (owes_answer(self, key))
+			left++;
+	}
+	return left;
+}
+
 static void
 maybe_quit_after_stop(MsRuntime *self)
 {
-	if (self->stopping && self->loop != NULL && ms_idle_monitor_get_active(self->idle) == 0)
-		g_main_loop_quit(self->loop);
+	if (!self->stopping || self->loop == NULL)
+		return;
+	if (work_left(self) > 0 &&
+	    g_get_monotonic_time() - self->stop_time < MS_RUNTIME_DRAIN_SECONDS * G_USEC_PER_SEC)
+		return;
+	g_main_loop_quit(self->loop);
+}
+
+static gboolean
+on_drain_timer(gpointer user_data)
+{
+	maybe_quit_after_stop(user_data);
+	return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -366,7 +432,10 @@ static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
+	GSocket *socket = soup_server_message_get_socket(msg);
 
+	if (socket != NULL && g_hash_table_contains(self->connections, socket))
+		g_hash_table_add(self->served, socket);
 	if (self->request_logging &&
 	    g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
@@ -385,6 +454,7 @@ static void
 stop_accepting(MsRuntime *self)
 {
 	self->stopping = TRUE;
+	self->stop_time = g_get_monotonic_time();
 	/*
 	 * libsoup cannot remove one listener, but it stops watching a socket whose
 	 * accept fails. It was given duplicates: closing them fails the next accept,
@@ -445,12 +515,19 @@ on_terminate(gpointer user_data)
 		mark_connection_close(key);
 		g_hash_table_add(busy, soup_server_message_get_socket(key));
 	}
-	/* every other connection waits for its next request: nothing to finish */
+	/*
+	 * every other connection is closed unless a request has arrived on it that
+	 * libsoup has not read yet: the client sent it before we stopped, so it is
+	 * answered (with Connection: close, set when it is read).
+	 */
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key))
+		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key) &&
+		    !owes_answer(self, key))
 			g_socket_shutdown(key, TRUE, TRUE, NULL);
 	}
+	/* libsoup reports no connection's end: look again until nothing is left */
+	self->drain_id = g_timeout_add(MS_RUNTIME_DRAIN_CHECK_MS, on_drain_timer, self);
 	maybe_quit_after_stop(self);
 	return G_SOURCE_CONTINUE;
 }
@@ -574,6 +651,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	if (watchdog_id != 0)
 		g_source_remove(watchdog_id);
 	g_source_remove(sweep_id);
+	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_signal_handlers_disconnect_by_data(self->server, self);
 	soup_server_disconnect(self->server);
 	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",

@@ -74,6 +74,23 @@ ms_handler_check_method(SoupServerMessage *msg, const char *allowed)
 gboolean
 ms_handler_check_query(SoupServerMessage *msg, GHashTable *query, const char *allowed_key)
 {
+	const char *const allowed[] = { allowed_key, NULL };
+
+	return ms_handler_check_query_keys(msg, query, allowed);
+}
+
+/**
+ * ms_handler_check_query_keys:
+ * @query: (nullable): the decoded query
+ * @allowed_keys: the parameters the resource takes, %NULL-terminated
+ *
+ * Returns: %TRUE when every parameter is one of @allowed_keys, else answers 400
+ */
+gboolean
+ms_handler_check_query_keys(SoupServerMessage *msg,
+			    GHashTable *query,
+			    const char *const *allowed_keys)
+{
 	GHashTableIter iter;
 	const char *key;
 
@@ -83,7 +100,7 @@ ms_handler_check_query(SoupServerMessage *msg, GHashTable *query, const char *al
 	while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
 		g_autofree char *safe_key = NULL;
 
-		if (g_strcmp0(key, allowed_key) == 0)
+		if (g_strv_contains(allowed_keys, key))
 			continue;
 		safe_key = g_utf8_make_valid(key, -1);
 		ms_problem_sendf(msg,

@@ -10,6 +10,10 @@ gboolean
 ms_handler_check_method(SoupServerMessage *msg, const char *allowed);
 gboolean
 ms_handler_check_query(SoupServerMessage *msg, GHashTable *query, const char *allowed_key);
+gboolean
+ms_handler_check_query_keys(SoupServerMessage *msg,
+			    GHashTable *query,
+			    const char *const *allowed_keys);
 void
 ms_handler_register_not_found(SoupServer *server);
 

@@ -1,0 +1,108 @@
+#include "config.h"
+
+#include "ms-history-store.h"
+
+G_DEFINE_QUARK(ms-history-store-error-quark, ms_history_store_error)
+G_DEFINE_INTERFACE(MsHistoryStore, ms_history_store, G_TYPE_OBJECT)
+
+static void
+ms_history_store_default_init(MsHistoryStoreInterface *iface)
+{
+}
+
+/**
+ * ms_history_entry_new:
+ *
+ * Returns: (transfer full): one stored calculation
+ */
+MsHistoryEntry *
+ms_history_entry_new(gint64 id,
+		     const char *user,
+		     const char *expression,
+		     double result,
+		     gint64 created_at)
+{
+	MsHistoryEntry *entry = g_new0(MsHistoryEntry, 1);
+
+	entry->id = id;
+	entry->user = g_strdup(user);
+	entry->expression = g_strdup(expression);
+	entry->result = result;
+	entry->created_at = created_at;
+	return entry;
+}
+
+void
+ms_history_entry_free(MsHistoryEntry *entry)
+{
+	if (entry == NULL)
+		return;
+	g_free(entry->user);
+	g_free(entry->expression);
+	g_free(entry);
+}
+
+/**
+ * ms_history_store_append:
+ * @created_at: microseconds since the epoch
+ * @id: (out) (optional): the new entry's id
+ *
+ * Stores one calculation; when this returns %TRUE the entry is committed.
+ */
+gboolean
+ms_history_store_append(MsHistoryStore *self,
+			const char *user,
+			const char *expression,
+			double result,
+			gint64 created_at,
+			gint64 *id,
+			GError **error)
+{
+	gint64 id_local = 0;
+
+	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), FALSE);
+	if (!MS_HISTORY_STORE_GET_IFACE(self)
+		 ->append(self, user, expression, result, created_at, &id_local, error))
+		return FALSE;
+	if (id != NULL)
+		*id = id_local;
+	return TRUE;
+}
+
+/**
+ * ms_history_store_list:
+ * @before_id: only entries with a smaller id; 0 for the newest
+ * @limit: at most this many entries
+ *
+ * Returns: (transfer full) (element-type MsHistoryEntry): @user's entries, newest
+ * first, or %NULL with @error set
+ */
+GPtrArray *
+ms_history_store_list(MsHistoryStore *self,
+		      const char *user,
+		      gint64 before_id,
+		      guint limit,
+		      GError **error)
+{
+	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), NULL);
+	return MS_HISTORY_STORE_GET_IFACE(self)->list(self, user, before_id, limit, error);
+}
+
+/**
+ * ms_history_store_clear:
+ * @n_deleted: (out) (optional): how many entries went
+ *
+ * Deletes every entry of @user.
+ */
+gboolean
+ms_history_store_clear(MsHistoryStore *self, const char *user, guint64 *n_deleted, GError **error)
+{
+	guint64 n_local = 0;
+
+	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), FALSE);
+	if (!MS_HISTORY_STORE_GET_IFACE(self)->clear(self, user, &n_local, error))
+		return FALSE;
+	if (n_deleted != NULL)
+		*n_deleted = n_local;
+	return TRUE;
+}

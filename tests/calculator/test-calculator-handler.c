@@ -1,0 +1,228 @@
+#include "config.h"
+
+#include "ms-calc-test-server.h"
+#include "ms-fake-history-store.h"
+
+/* the calculation endpoints in-process on a real Unix socket, with an async client */
+
+static void
+test_binary(MsCalcTestFixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *path;
+		const char *body;
+		const char *answer;
+	} cases[] = {
+		{ "/calc/add", "{\"a\": 1, \"b\": 2}", "{\"operation\":\"add\",\"a\":1,\"b\":2,\"result\":3}" },
+		{ "/calc/sub", "{\"a\": 1.5, \"b\": -2}", "{\"operation\":\"sub\",\"a\":1.5,\"b\":-2,\"result\":3.5}" },
+		{ "/calc/mul", "{\"b\": 4, \"a\": 2.5e0}", "{\"operation\":\"mul\",\"a\":2.5,\"b\":4,\"result\":10}" },
+		{ "/calc/div", "{\"a\": 1, \"b\": 3}", "{\"operation\":\"div\",\"a\":1,\"b\":3,\"result\":0.3333333333333333}" },
+		{ "/calc/add", "{\"a\": 0.1, \"b\": 0.2}", "{\"operation\":\"add\",\"a\":0.1,\"b\":0.2,\"result\":0.30000000000000004}" },
+		{ "/calc/add", "{\"a\": 12345678901234567890, \"b\": 0}", "{\"operation\":\"add\",\"a\":1.2345678901234567e+19,\"b\":0,\"result\":1.2345678901234567e+19}" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
+		ms_calc_test_assert_body(r, 200, cases[i].answer);
+	}
+}
+
+static void
+test_eval(MsCalcTestFixture *f, gconstpointer data)
+{
+	g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*(3+4)\"}");
+	g_autoptr(MsCalcTestResponse) r2 = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"-2^2 + 2^3^2\"}");
+
+	ms_calc_test_assert_body(r, 200, "{\"expression\":\"2*(3+4)\",\"result\":14}");
+	ms_calc_test_assert_body(r2, 200, "{\"expression\":\"-2^2 + 2^3^2\",\"result\":508}");
+}
+
+static void
+test_calc_problems(MsCalcTestFixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *path;
+		const char *body;
+		guint status;
+		const char *type;
+		const char *in_detail;
+	} cases[] = {
+		{ "/calc/div", "{\"a\":1,\"b\":0}", 422, "division_by_zero", NULL },
+		{ "/calc/mul", "{\"a\":1e300,\"b\":1e300}", 422, "overflow", NULL },
+		{ "/calc/eval", "{\"expression\":\"1/0\"}", 422, "division_by_zero", NULL },
+		{ "/calc/eval", "{\"expression\":\"9^999\"}", 422, "overflow", NULL },
+		{ "/calc/eval", "{\"expression\":\"(-1)^0.5\"}", 422, "non_finite", NULL },
+		{ "/calc/eval", "{\"expression\":\"2 $ 3\"}", 400, "syntax_error", "position 3" },
+		{ "/calc/eval", "{\"expression\":\"(1+2\"}", 400, "syntax_error", "position 5" },
+		{ "/calc/eval", "{\"expression\":\"\"}", 400, "syntax_error", "empty" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
+		ms_calc_test_assert_problem(r, cases[i].status, cases[i].type, cases[i].in_detail);
+	}
+	g_assert_cmpuint(ms_fake_history_store_get_size(MS_FAKE_HISTORY_STORE(f->store)), ==, 0);
+}
+
+static void
+test_limits(MsCalcTestFixture *f, gconstpointer data)
+{
+	g_autoptr(GString) body = g_string_new("{\"expression\":\"");
+	g_autoptr(MsCalcTestResponse) long_r = NULL;
+	g_autoptr(MsCalcTestResponse) deep_r = NULL;
+	g_autoptr(MsCalcTestResponse) large_r = NULL;
+	g_autoptr(GString) deep = g_string_new("{\"expression\":\"");
+	g_autofree char *large = NULL;
+
+	for (guint i = 0; i < 4097; i++)
+		g_string_append_c(body, '1');
+	g_string_append(body, "\"}");
+	long_r = ms_calc_test_post(f, "/calc/eval", body->str);
+	ms_calc_test_assert_problem(long_r, 400, "expression_too_long", "4096");
+
+	for (guint i = 0; i < 65; i++)
+		g_string_append_c(deep, '(');
+	g_string_append_c(deep, '1');
+	for (guint i = 0; i < 65; i++)
+		g_string_append_c(deep, ')');
+	g_string_append(deep, "\"}");
+	deep_r = ms_calc_test_post(f, "/calc/eval", deep->str);
+	ms_calc_test_assert_problem(deep_r, 400, "expression_too_deep", "64");
+
+	/* over 64 KiB: refused from its Content-Length, before the body is read */
+	large = g_strnfill(64 * 1024 + 1, ' ');
+	large_r = ms_calc_test_post(f, "/calc/add", large);
+	ms_calc_test_assert_problem(large_r, 413, "body_too_large", "65536");
+}
+
+static void
+test_body_checks(MsCalcTestFixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *body;
+		const char *type;
+		const char *in_detail;
+	} cases[] = {
+		{ "", "invalid_json", "empty" },
+		{ "{\"a\":1,", "invalid_json", "not valid JSON" },
+		{ "not json", "invalid_json", "not valid JSON" },
+		{ "[1,2]", "invalid_body", "JSON object" },
+		{ "42", "invalid_body", "JSON object" },
+		{ "{\"a\":1}", "missing_field", "“b”" },
+		{ "{\"b\":1}", "missing_field", "“a”" },
+		{ "{\"a\":\"1\",\"b\":2}", "wrong_type", "“a” must be a number" },
+		{ "{\"a\":1,\"b\":null}", "wrong_type", "“b” must be a number" },
+		{ "{\"a\":1,\"b\":true}", "wrong_type", "“b”" },
+		{ "{\"a\":1,\"b\":[2]}", "wrong_type", "“b”" },
+		{ "{\"a\":1,\"b\":2,\"c\":3}", "unknown_field", "“c”" },
+		{ "{\"a\":1e999,\"b\":2}", "out_of_range", "“a”" },
+		{ "{\"a\":1,\"b\":2,\"a\":3}", "duplicate_field", "“a” appears more than once" },
+		{ "{\"a\":{\"x\":1,\"x\":2},\"b\":2}", "duplicate_field", "“x”" },
+	};
+	g_autoptr(MsCalcTestResponse) eval_r = NULL;
+	g_autoptr(MsCalcTestResponse) eval_extra = NULL;
+	g_autoptr(MsCalcTestResponse) eval_nul = NULL;
+	g_autoptr(MsCalcTestResponse) eval_surrogate = NULL;
+	g_autoptr(MsCalcTestResponse) key_surrogate = NULL;
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, "/calc/add", cases[i].body);
+		ms_calc_test_assert_problem(r, 400, cases[i].type, cases[i].in_detail);
+	}
+	eval_r = ms_calc_test_post(f, "/calc/eval", "{\"expression\":12}");
+	ms_calc_test_assert_problem(eval_r, 400, "wrong_type", "must be a string");
+	eval_extra = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"1\",\"a\":1}");
+	eval_nul = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"1\\u00002\"}");
+	ms_calc_test_assert_problem(eval_nul, 400, "invalid_json", "u0000");
+	/* found by the fuzzer: json-glib turns a lone surrogate into invalid UTF-8 */
+	eval_surrogate = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*3+\\ud8004)\"}");
+	ms_calc_test_assert_problem(eval_surrogate, 400, "wrong_type", "Unicode");
+	key_surrogate = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"1\",\"\\udc00\":1}");
+	ms_calc_test_assert_problem(key_surrogate, 400, "invalid_json", NULL);
+	ms_calc_test_assert_problem(eval_extra, 400, "unknown_field", "“a”");
+}
+
+static void
+test_content_type(MsCalcTestFixture *f, gconstpointer data)
+{
+	static const char *const types[] = { NULL,
+					     "text/plain",
+					     "application/x-www-form-urlencoded",
+					     "application/json; charset=iso-8859-1" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
+		g_autoptr(MsCalcTestResponse) r = ms_calc_test_request(f->session,
+								       "POST",
+								       "/calc/add",
+								       types[i],
+								       "{\"a\":1,\"b\":2}",
+								       -1,
+								       NULL);
+		ms_calc_test_assert_problem(r, 415, "unsupported_media_type", "application/json");
+	}
+}
+
+static void
+test_routing(MsCalcTestFixture *f, gconstpointer data)
+{
+	g_autoptr(MsCalcTestResponse) get = ms_calc_test_request_as(f, "GET", "/calc/add", NULL, NULL);
+	g_autoptr(MsCalcTestResponse) put = ms_calc_test_request_as(f, "PUT", "/calc/history", "{}", NULL);
+	g_autoptr(MsCalcTestResponse) missing = ms_calc_test_post(f, "/calc/root", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsCalcTestResponse) query = ms_calc_test_post(f, "/calc/add?x=1", "{\"a\":1,\"b\":2}");
+
+	ms_calc_test_assert_problem(get, 405, "method_not_allowed", NULL);
+	g_assert_cmpstr(soup_message_headers_get_one(get->headers, "Allow"), ==, "POST");
+	ms_calc_test_assert_problem(put, 405, "method_not_allowed", NULL);
+	ms_calc_test_assert_problem(missing, 404, "not_found", "/calc/root");
+	ms_calc_test_assert_problem(query, 400, "unknown_parameter", "“x”");
+}
+
+static void
+test_thai(MsCalcTestFixture *f, gconstpointer data)
+{
+	const char *headers[] = { "Accept-Language", "th", NULL };
+	g_autoptr(MsCalcTestResponse) r = ms_calc_test_request(f->session,
+							       "POST",
+							       "/calc/div",
+							       "application/json",
+							       "{\"a\":1,\"b\":0}",
+							       -1,
+							       headers);
+	g_autoptr(MsCalcTestResponse) syntax = ms_calc_test_request(f->session,
+								    "POST",
+								    "/calc/eval",
+								    "application/json",
+								    "{\"expression\":\"1+\"}",
+								    -1,
+								    headers);
+
+	ms_calc_test_assert_problem(r, 422, "division_by_zero", NULL);
+	g_assert_cmpstr(json_object_get_string_member(r->json, "title"), !=, "Division by zero");
+	g_assert_cmpstr(json_object_get_string_member(r->json, "detail"), !=, "division by zero");
+	ms_calc_test_assert_problem(syntax, 400, "syntax_error", "3");
+	g_assert_null(strstr(json_object_get_string_member(syntax->json, "detail"), "position"));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_calc_test_log_init("test-calculator-handler");
+#define ADD(path, func)                                                                            \
+	g_test_add(path,                                                                           \
+		   MsCalcTestFixture,                                                              \
+		   NULL,                                                                           \
+		   ms_calc_test_fixture_setup,                                                     \
+		   func,                                                                           \
+		   ms_calc_test_fixture_teardown)
+	ADD("/calculator-handler/binary", test_binary);
+	ADD("/calculator-handler/eval", test_eval);
+	ADD("/calculator-handler/calc-problems", test_calc_problems);
+	ADD("/calculator-handler/limits", test_limits);
+	ADD("/calculator-handler/body-checks", test_body_checks);
+	ADD("/calculator-handler/content-type", test_content_type);
+	ADD("/calculator-handler/routing", test_routing);
+	ADD("/calculator-handler/thai", test_thai);
+#undef ADD
+	return g_test_run();
+}
