@@ -42,19 +42,6 @@ static const PartProblem part_problems[] = {
 	  N_("the %s service answered something unusable") },
 };
 
-typedef struct {
-	SoupServerMessage *msg;
-} GreetingCall;
-
-static void
-greeting_call_free(GreetingCall *call)
-{
-	g_object_unref(call->msg);
-	g_free(call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreetingCall, greeting_call_free)
-
 static const PartProblem *
 part_problem_for_error(const GError *error)
 {
@@ -169,20 +156,21 @@ send_no_greeting(SoupServerMessage *msg, MsGreetingResult *result)
 static void
 on_greeted(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	g_autoptr(GreetingCall) call = user_data;
+	/* the paused message itself is the call: nothing else needs carrying */
+	g_autoptr(SoupServerMessage) msg = user_data;
 	g_autoptr(MsGreetingResult) result = NULL;
 	g_autoptr(GError) error = NULL;
 
 	result = ms_greeting_service_greet_finish(MS_GREETING_SERVICE(source), res, &error);
 	if (result == NULL &&
 	    g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME)) {
-		ms_problem_send(call->msg,
+		ms_problem_send(msg,
 				SOUP_STATUS_BAD_REQUEST,
 				"invalid_name",
 				N_("Invalid name"),
 				error->message);
 	} else if (result == NULL) {
-		ms_problem_send(call->msg,
+		ms_problem_send(msg,
 				SOUP_STATUS_BAD_GATEWAY,
 				"greeting_unavailable",
 				N_("No part of the greeting answered"),
@@ -191,14 +179,14 @@ on_greeted(GObject *source, GAsyncResult *res, gpointer user_data)
 		for (guint i = 0; i < result->parts->len; i++) {
 			MsGreetingPart *part = g_ptr_array_index(result->parts, i);
 			if (part->error != NULL)
-				part_log_failure(call->msg, part);
+				part_log_failure(msg, part);
 		}
 		if (result->message != NULL)
-			send_greeting(call->msg, result);
+			send_greeting(msg, result);
 		else
-			send_no_greeting(call->msg, result);
+			send_no_greeting(msg, result);
 	}
-	soup_server_message_unpause(call->msg);
+	soup_server_message_unpause(msg);
 }
 
 static void
@@ -210,7 +198,6 @@ greeting_handler(SoupServer *server,
 {
 	MsGreetingService *service = MS_GREETING_SERVICE(user_data);
 	const char *name = NULL;
-	GreetingCall *call;
 
 	if (!ms_handler_check_path(msg, path, "greeting") ||
 	    !ms_handler_check_method(msg, "GET, HEAD") ||
@@ -219,8 +206,6 @@ greeting_handler(SoupServer *server,
 	if (query != NULL)
 		name = g_hash_table_lookup(query, "name");
 
-	call = g_new0(GreetingCall, 1);
-	call->msg = g_object_ref(msg);
 	soup_server_message_pause(msg);
 	ms_greeting_service_greet_async(service,
 					name,
@@ -228,7 +213,7 @@ greeting_handler(SoupServer *server,
 					ms_request_id_get(msg),
 					NULL,
 					on_greeted,
-					call);
+					g_object_ref(msg));
 }
 
 /**
