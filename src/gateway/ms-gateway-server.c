@@ -394,11 +394,18 @@ ms_gateway_server_run(MsGateway *gateway,
 	server.idle_timeout = idle_timeout;
 	server.workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
 	server.loop = g_main_loop_new(NULL, FALSE);
+	/* before any worker serves: a signal must never find the default action */
+	source_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, &server);
+	source_ids[1] = g_unix_signal_add(SIGINT, on_terminate, &server);
+	source_ids[2] = g_unix_signal_add(SIGHUP, on_reload, &server);
+	source_ids[3] = g_timeout_add_seconds(1, on_idle_tick, &server);
 	for (guint i = 0; i < sockets->len; i++)
 		g_socket_set_blocking(g_ptr_array_index(sockets, i), FALSE);
 	for (guint i = 0; i < n_workers; i++) {
 		Worker *worker = worker_start(&server, i, error);
 		if (worker == NULL) {
+			for (guint j = 0; j < G_N_ELEMENTS(source_ids); j++)
+				g_source_remove(source_ids[j]);
 			stop_workers(&server);
 			g_ptr_array_unref(server.workers);
 			g_main_loop_unref(server.loop);
@@ -407,10 +414,6 @@ ms_gateway_server_run(MsGateway *gateway,
 		g_ptr_array_add(server.workers, worker);
 	}
 
-	source_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, &server);
-	source_ids[1] = g_unix_signal_add(SIGINT, on_terminate, &server);
-	source_ids[2] = g_unix_signal_add(SIGHUP, on_reload, &server);
-	source_ids[3] = g_timeout_add_seconds(1, on_idle_tick, &server);
 	watchdog_id = ms_notify_watchdog_start();
 	status = g_strdup_printf("serving with %u workers; idle timeout %u s", n_workers, idle_timeout);
 	ms_notify_ready(status);

@@ -40,6 +40,8 @@ struct _MsUpstreamConn {
 	gpointer fd_tag;
 	GList link; /* in upstream->idle */
 	ConnState state;
+	GIOCondition events;
+	gint64 deadline; /* when the current wait times out */
 	guint served;
 	/* the exchange */
 	const MsUpstreamHandler *handler;
@@ -63,16 +65,30 @@ struct _MsUpstreamConn {
 	ChunkState chunk_state;
 };
 
+/*
+ * Changing a GSource's fd events or ready time writes to the main context's
+ * wakeup eventfd every time, even from its own thread: done per request, that
+ * was several syscalls each. So the events change only when they differ, and
+ * the one ready time is moved only when it would fire too late; firing early
+ * is checked against the real deadline in dispatch.
+ */
 static void
 conn_set_events(MsUpstreamConn *conn, GIOCondition events)
 {
+	if (conn->events == events)
+		return;
+	conn->events = events;
 	g_source_modify_unix_fd(&conn->source, conn->fd_tag, events);
 }
 
 static void
-conn_arm_deadline(MsUpstreamConn *conn, gint64 usec)
+conn_arm_deadline(MsUpstreamConn *conn, gint64 deadline)
 {
-	g_source_set_ready_time(&conn->source, g_get_monotonic_time() + usec);
+	gint64 armed = g_source_get_ready_time(&conn->source);
+
+	conn->deadline = deadline;
+	if (armed < 0 || armed > deadline)
+		g_source_set_ready_time(&conn->source, deadline);
 }
 
 GList *
@@ -156,7 +172,7 @@ conn_finish(MsUpstreamConn *conn)
 		conn->start = conn->end = 0;
 		conn->got_bytes = FALSE;
 		conn_set_events(conn, G_IO_IN);
-		conn_arm_deadline(conn, MS_UPSTREAM_IDLE_TIMEOUT_USEC);
+		conn_arm_deadline(conn, g_get_monotonic_time() + MS_UPSTREAM_IDLE_TIMEOUT_USEC);
 		ms_upstream_pool_release(conn->upstream->pool, conn, conn->upstream);
 	} else {
 		ms_upstream_conn_close(conn);
@@ -379,7 +395,8 @@ conn_read(MsUpstreamConn *conn)
 	}
 	conn->got_bytes = TRUE;
 	conn->end += n;
-	conn_arm_deadline(conn, conn->timeout_usec);
+	/* progress: the wait for the next bytes starts over (checked lazily) */
+	conn->deadline = g_get_monotonic_time() + conn->timeout_usec;
 	if (conn->state == CONN_READING_HEAD)
 		conn_process_head(conn);
 	else
@@ -450,9 +467,11 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 	GIOCondition events = g_source_query_unix_fd(source, conn->fd_tag);
 
 	if (events == 0) {
-		/* woken by the deadline */
-		if (g_source_get_time(source) < g_source_get_ready_time(source))
+		/* woken by the ready time: early when the deadline moved on since */
+		if (g_source_get_time(source) < conn->deadline) {
+			g_source_set_ready_time(source, conn->deadline);
 			return G_SOURCE_CONTINUE;
+		}
 		if (conn->state == CONN_IDLE)
 			ms_upstream_conn_close(conn);
 		else
@@ -492,6 +511,12 @@ ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
 	MsUpstreamConn *conn = (MsUpstreamConn *)source;
 
 	g_source_set_name(source, "microsoup upstream connection");
+	/*
+	 * GLib blocks a dispatching source by taking its fds out of the poll set and
+	 * putting them back after, and each put-back writes the wakeup eventfd. This
+	 * dispatch never runs a nested loop, so it need not be blocked.
+	 */
+	g_source_set_can_recurse(source, TRUE);
 	conn->upstream = upstream;
 	conn->socket = g_object_ref(socket);
 	conn->fd = g_socket_get_fd(socket);
@@ -529,7 +554,7 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 	conn->body = body != NULL ? g_bytes_ref(body) : NULL;
 	conn->body_offset = 0;
 	conn->got_bytes = FALSE;
-	conn_arm_deadline(conn, conn->timeout_usec);
+	conn_arm_deadline(conn, g_get_monotonic_time() + conn->timeout_usec);
 	if (conn->state == CONN_CONNECTING) {
 		conn_set_events(conn, G_IO_OUT);
 		return;

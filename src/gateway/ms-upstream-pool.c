@@ -85,6 +85,9 @@ route_address(const MsRoute *route, GError **error)
 	if (g_hostname_is_ip_address(route->upstream_host))
 		return g_inet_socket_address_new_from_string(route->upstream_host,
 							     route->upstream_port);
+	/* as --listen=tcp:localhost:PORT binds, localhost is 127.0.0.1 */
+	if (g_ascii_strcasecmp(route->upstream_host, "localhost") == 0)
+		return g_inet_socket_address_new_from_string("127.0.0.1", route->upstream_port);
 	/* a name is resolved once per pool, on first use (blocking, but only once) */
 	resolver = g_resolver_get_default();
 	addresses = g_resolver_lookup_by_name(resolver, route->upstream_host, NULL, error);

@@ -4,6 +4,7 @@
 
 #include "gateway/ms-gateway-config.h"
 #include "gateway/ms-route-table.h"
+#include "ms-test-utils.h"
 
 /* unit tests: the config parser and the route table, no sockets */
 
@@ -210,7 +211,7 @@ test_route_upstream_path(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/gateway/config/valid", test_config_valid);
 	g_test_add_func("/gateway/config/errors", test_config_errors);
 	g_test_add_func("/gateway/config/duplicate-prefix", test_config_duplicate_prefix);

@@ -11,6 +11,7 @@
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
+#include "ms-test-utils.h"
 
 /*
  * Integration: the gateway in-process on real sockets, in front of the real hello
@@ -26,9 +27,9 @@ typedef struct {
 	SoupServer *front;
 	MsGateway *gateway;
 	SoupSession *session;
-	char *base;
 	GPtrArray *log; /* GHashTable per access entry: field → value */
 	guint close_after_response;
+	guint16 odd_port;
 	GSList *sleeping;
 } Fixture;
 
@@ -57,6 +58,29 @@ unix_server(Fixture *fx, const char *name)
 	soup_server_listen_socket(server, socket, 0, &error);
 	g_assert_no_error(error);
 	return server;
+}
+
+/* listens on 127.0.0.1 at a free port too: an http:// upstream */
+static guint16
+tcp_listen(SoupServer *server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autoptr(GSocket) socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, any_port, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	soup_server_listen_socket(server, socket, 0, &error);
+	g_assert_no_error(error);
+	local = g_socket_get_local_address(socket, &error);
+	g_assert_no_error(error);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
 }
 
 static gboolean
@@ -97,7 +121,7 @@ odd_handler(SoupServer *server,
 		g_timeout_add(2000, answer_late, g_object_ref(msg));
 		return;
 	}
-	if (g_strcmp0(path, "/odd/echo") == 0) {
+	if (g_str_has_suffix(path, "/echo")) {
 		g_autoptr(JsonBuilder) builder = json_builder_new();
 		g_autoptr(JsonNode) root = NULL;
 		SoupMessageHeadersIter iter;
@@ -170,10 +194,15 @@ write_config(Fixture *fx, const char *extra)
 						"[route missing]\n"
 						"prefix = /api/missing\n"
 						"upstream = unix:%s/missing.sock\n"
+						"\n"
+						"[route tcp]\n"
+						"prefix = /api/tcp\n"
+						"upstream = http://localhost:%u\n"
 						"%s",
 						fx->dir,
 						fx->dir,
 						fx->dir,
+						fx->odd_port,
 						extra);
 
 	g_file_set_contents(fx->config_path, text, -1, &error);
@@ -201,6 +230,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_greeter_handler_register(fx->hello, hello);
 	fx->odd = unix_server(fx, "odd");
 	soup_server_add_handler(fx->odd, NULL, odd_handler, fx, NULL);
+	fx->odd_port = tcp_listen(fx->odd);
 
 	write_config(fx, "");
 	config = ms_gateway_config_load_file(fx->config_path, &error);
@@ -219,9 +249,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	local = g_socket_get_local_address(front, &error);
 	g_assert_no_error(error);
-	fx->base = g_strdup_printf("http://127.0.0.1:%u",
-				   g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local)));
-	fx->session = soup_session_new_with_options("timeout", 10, NULL);
+	/* ms_test_request() asks for http://localhost/...: route it to the front */
+	fx->session = soup_session_new_with_options("remote-connectable", local, "timeout", 10, NULL);
 }
 
 static void
@@ -248,86 +277,28 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_rmdir(fx->dir);
 	g_free(fx->dir);
 	g_free(fx->config_path);
-	g_free(fx->base);
 }
 
-typedef struct {
-	GBytes *body;
-	GError *error;
-	gboolean done;
-} Reply;
-
-static void
-on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+static MsTestResponse *
+request_full(Fixture *fx, const char *method, const char *path, const char *const *headers, const char *body)
 {
-	Reply *reply = user_data;
-
-	reply->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &reply->error);
-	reply->done = TRUE;
-}
-
-static SoupMessage *
-request_full(Fixture *fx,
-	     const char *method,
-	     const char *path,
-	     const char *const *headers,
-	     GBytes *body,
-	     GBytes **out_body)
-{
-	g_autofree char *uri = g_strconcat(fx->base, path, NULL);
-	SoupMessage *msg = soup_message_new(method, uri);
-	Reply reply = { 0 };
-
-	for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
-		soup_message_headers_replace(soup_message_get_request_headers(msg),
-					     headers[i],
-					     headers[i + 1]);
-	if (body != NULL)
-		soup_message_set_request_body_from_bytes(msg, "application/json", body);
-	soup_session_send_and_read_async(fx->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &reply);
-	while (!reply.done)
-		g_main_context_iteration(NULL, TRUE);
-	g_assert_no_error(reply.error);
-	if (out_body != NULL)
-		*out_body = reply.body;
-	else
-		g_bytes_unref(reply.body);
-	return msg;
-}
-
-static JsonObject *
-parse_object(GBytes *body, JsonNode **root)
-{
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	gsize size = 0;
-	const char *data = g_bytes_get_data(body, &size);
-
-	json_parser_load_from_data(parser, data, size, &error);
-	g_assert_no_error(error);
-	*root = json_node_copy(json_parser_get_root(parser));
-	return json_node_get_object(*root);
+	return ms_test_request(fx->session, method, path, headers, body);
 }
 
 static void
-assert_problem(SoupMessage *msg, GBytes *body, guint status, const char *type)
+assert_problem(MsTestResponse *response, guint status, const char *type)
 {
-	g_autoptr(JsonNode) root = NULL;
-	JsonObject *problem;
 	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-	const char *id =
-	    soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Request-ID");
+	const char *id = ms_test_response_get_header(response, "X-Request-ID");
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(soup_message_get_response_headers(msg),
-							       NULL),
+	g_assert_cmpuint(response->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
 			==,
 			"application/problem+json");
-	problem = parse_object(body, &root);
-	g_assert_cmpstr(json_object_get_string_member(problem, "type"), ==, urn);
-	g_assert_cmpint(json_object_get_int_member(problem, "status"), ==, status);
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
 	g_assert_nonnull(id);
-	g_assert_cmpstr(json_object_get_string_member(problem, "request_id"), ==, id);
+	g_assert_cmpstr(ms_test_response_get_string(response, "request_id"), ==, id);
 }
 
 /* the access entry for @request_id: it is written when the response is done */
@@ -353,16 +324,15 @@ wait_access_entry(Fixture *fx, const char *request_id)
 static void
 test_pass_through(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
 	const char *const headers[] = { "X-Request-ID", "test-id-1", NULL };
-	g_autoptr(SoupMessage) msg =
-	    request_full(fx, "GET", "/api/hello?name=Ada", headers, NULL, &body);
-	SoupMessageHeaders *response = soup_message_get_response_headers(msg);
+	g_autoptr(MsTestResponse) msg =
+	    request_full(fx, "GET", "/api/hello?name=Ada", headers, NULL);
+	SoupMessageHeaders *response = msg->headers;
 	GHashTable *entry;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
-	g_assert_cmpmem(g_bytes_get_data(body, NULL),
-			g_bytes_get_size(body),
+	g_assert_cmpuint(msg->status, ==, 200);
+	g_assert_cmpmem(g_bytes_get_data(msg->body, NULL),
+			g_bytes_get_size(msg->body),
 			"{\"message\":\"Hello, Ada!\"}",
 			strlen("{\"message\":\"Hello, Ada!\"}"));
 	g_assert_cmpstr(soup_message_headers_get_one(response, "X-Request-ID"), ==, "test-id-1");
@@ -383,11 +353,11 @@ static void
 test_request_id_made(Fixture *fx, gconstpointer data)
 {
 	const char *const headers[] = { "X-Request-ID", "bad id with spaces", NULL };
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/hello", headers, NULL, NULL);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/hello", headers, NULL);
 	const char *id =
-	    soup_message_headers_get_one(soup_message_get_response_headers(msg), "X-Request-ID");
+	    soup_message_headers_get_one(msg->headers, "X-Request-ID");
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpuint(msg->status, ==, 200);
 	g_assert_nonnull(id);
 	g_assert_cmpuint(strlen(id), ==, 32);
 	wait_access_entry(fx, id);
@@ -396,23 +366,20 @@ test_request_id_made(Fixture *fx, gconstpointer data)
 static void
 test_not_found(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/nope", NULL, NULL, &body);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/nope", NULL, NULL);
 
-	assert_problem(msg, body, 404, "not_found");
+	assert_problem(msg, 404, "not_found");
 }
 
 static void
 test_not_found_thai(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
 	const char *const headers[] = { "Accept-Language", "th-TH, en;q=0.5", NULL };
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/nope", headers, NULL, &body);
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/nope", headers, NULL);
 	JsonObject *problem;
 
-	assert_problem(msg, body, 404, "not_found");
-	problem = parse_object(body, &root);
+	assert_problem(msg, 404, "not_found");
+	problem = json_node_get_object(msg->json);
 	g_assert_cmpstr(json_object_get_string_member(problem, "title"),
 			==,
 			ms_i18n_gettext("th", "Not found"));
@@ -421,11 +388,10 @@ test_not_found_thai(Fixture *fx, gconstpointer data)
 static void
 test_method_not_allowed(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg = request_full(fx, "DELETE", "/api/hello", NULL, NULL, &body);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "DELETE", "/api/hello", NULL, NULL);
 
-	assert_problem(msg, body, 405, "method_not_allowed");
-	g_assert_cmpstr(soup_message_headers_get_one(soup_message_get_response_headers(msg),
+	assert_problem(msg, 405, "method_not_allowed");
+	g_assert_cmpstr(soup_message_headers_get_one(msg->headers,
 						     "Allow"),
 			==,
 			"GET, HEAD");
@@ -434,11 +400,10 @@ test_method_not_allowed(Fixture *fx, gconstpointer data)
 static void
 test_missing_socket(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/missing", NULL, NULL, &body);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/missing", NULL, NULL);
 	gboolean warned = FALSE;
 
-	assert_problem(msg, body, 502, "upstream_unavailable");
+	assert_problem(msg, 502, "upstream_unavailable");
 	for (guint i = 0; i < fx->log->len; i++) {
 		GHashTable *entry = g_ptr_array_index(fx->log, i);
 		if (g_strcmp0(g_hash_table_lookup(entry, "MESSAGE_ID"),
@@ -453,11 +418,10 @@ test_missing_socket(Fixture *fx, gconstpointer data)
 static void
 test_timeout(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
 	gint64 started = g_get_monotonic_time();
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/odd/sleep", NULL, NULL, &body);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/odd/sleep", NULL, NULL);
 
-	assert_problem(msg, body, 504, "upstream_timeout");
+	assert_problem(msg, 504, "upstream_timeout");
 	/* the route says 300 ms; the upstream would take 2 s */
 	g_assert_cmpint(g_get_monotonic_time() - started, <, 1900 * 1000);
 }
@@ -465,25 +429,25 @@ test_timeout(Fixture *fx, gconstpointer data)
 static void
 test_body_too_large(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
 	gsize size = 1024 * 1024;
-	g_autoptr(GBytes) big = g_bytes_new_take(g_malloc0(size), size);
-	g_autoptr(SoupMessage) msg = request_full(fx, "POST", "/api/odd/echo", NULL, big, &body);
+	g_autofree char *big = g_malloc(size + 1);
+	g_autoptr(MsTestResponse) msg = NULL;
 
-	assert_problem(msg, body, 413, "body_too_large");
+	memset(big, ' ', size);
+	big[size] = '\0';
+	msg = request_full(fx, "POST", "/api/odd/echo", NULL, big);
+
+	assert_problem(msg, 413, "body_too_large");
 }
 
 static void
 test_body_forwarded(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(GBytes) small = g_bytes_new_static("{\"a\":1}", 7);
-	g_autoptr(SoupMessage) msg = request_full(fx, "PUT", "/api/odd/echo", NULL, small, &body);
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(MsTestResponse) msg = request_full(fx, "PUT", "/api/odd/echo", NULL, "{\"a\":1}");
 	JsonObject *echo;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
-	echo = parse_object(body, &root);
+	g_assert_cmpuint(msg->status, ==, 201);
+	echo = json_node_get_object(msg->json);
 	g_assert_cmpint(json_object_get_int_member(echo, "body_length"), ==, 7);
 	g_assert_cmpstr(json_object_get_string_member(echo, "content-length"), ==, "7");
 }
@@ -491,7 +455,6 @@ test_body_forwarded(Fixture *fx, gconstpointer data)
 static void
 test_headers(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
 	const char *const headers[] = { "X-Microsoup-User",
 					"mallory",
 					"X-Microsoup-Role",
@@ -507,14 +470,13 @@ test_headers(Fixture *fx, gconstpointer data)
 					"X-Custom",
 					"yes",
 					NULL };
-	g_autoptr(SoupMessage) msg =
-	    request_full(fx, "GET", "/api/odd/echo?a=1&b=%20x", headers, NULL, &body);
-	SoupMessageHeaders *response = soup_message_get_response_headers(msg);
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(MsTestResponse) msg =
+	    request_full(fx, "GET", "/api/odd/echo?a=1&b=%20x", headers, NULL);
+	SoupMessageHeaders *response = msg->headers;
 	JsonObject *echo;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
-	echo = parse_object(body, &root);
+	g_assert_cmpuint(msg->status, ==, 201);
+	echo = json_node_get_object(msg->json);
 	/* what the upstream saw */
 	g_assert_cmpstr(json_object_get_string_member(echo, "path"), ==, "/odd/echo");
 	g_assert_cmpstr(json_object_get_string_member(echo, "query"), ==, "a=1&b=%20x");
@@ -535,14 +497,36 @@ test_headers(Fixture *fx, gconstpointer data)
 }
 
 static void
+test_head(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) msg = request_full(fx, "HEAD", "/api/hello", NULL, NULL);
+
+	/* the upstream's length of the body a GET would get, and no body */
+	g_assert_cmpuint(msg->status, ==, 200);
+	g_assert_cmpstr(ms_test_response_get_header(msg, "Content-Length"), ==, "20");
+	g_assert_cmpuint(g_bytes_get_size(msg->body), ==, 0);
+}
+
+static void
+test_http_upstream(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/tcp/echo?x=1", NULL, NULL);
+	g_autofree char *host = g_strdup_printf("localhost:%u", fx->odd_port);
+
+	g_assert_cmpuint(msg->status, ==, 201);
+	g_assert_cmpstr(ms_test_response_get_string(msg, "path"), ==, "/tcp/echo");
+	g_assert_cmpstr(ms_test_response_get_string(msg, "query"), ==, "x=1");
+	g_assert_cmpstr(ms_test_response_get_string(msg, "host"), ==, host);
+}
+
+static void
 test_streamed_chunked(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/odd/stream", NULL, NULL, &body);
-	const char *bytes = g_bytes_get_data(body, NULL);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/odd/stream", NULL, NULL);
+	const char *bytes = g_bytes_get_data(msg->body, NULL);
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
-	g_assert_cmpuint(g_bytes_get_size(body), ==, 64 * 1024);
+	g_assert_cmpuint(msg->status, ==, 200);
+	g_assert_cmpuint(g_bytes_get_size(msg->body), ==, 64 * 1024);
 	g_assert_cmpint(bytes[0], ==, 'a');
 	g_assert_cmpint(bytes[64 * 1024 - 1], ==, 'a' + 63 % 26);
 }
@@ -552,9 +536,9 @@ test_upstream_closes_pooled(Fixture *fx, gconstpointer data)
 {
 	fx->close_after_response = TRUE;
 	for (guint i = 0; i < 5; i++) {
-		g_autoptr(SoupMessage) msg =
-		    request_full(fx, "GET", "/api/odd/echo", NULL, NULL, NULL);
-		g_assert_cmpuint(soup_message_get_status(msg), ==, 201);
+		g_autoptr(MsTestResponse) msg =
+		    request_full(fx, "GET", "/api/odd/echo", NULL, NULL);
+		g_assert_cmpuint(msg->status, ==, 201);
 	}
 }
 
@@ -612,9 +596,9 @@ test_retry_after_broken_pooled(Fixture *fx, gconstpointer data)
 	write_config(fx, extra);
 	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
 	for (guint i = 0; i < 2; i++) {
-		g_autoptr(SoupMessage) msg =
-		    request_full(fx, "GET", "/api/oneshot", NULL, NULL, NULL);
-		g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+		g_autoptr(MsTestResponse) msg =
+		    request_full(fx, "GET", "/api/oneshot", NULL, NULL);
+		g_assert_cmpuint(msg->status, ==, 200);
 	}
 	g_thread_join(g_steal_pointer(&thread));
 }
@@ -630,36 +614,33 @@ test_reload(Fixture *fx, gconstpointer data)
 	g_assert_error(error, MS_GATEWAY_CONFIG_ERROR, MS_GATEWAY_CONFIG_ERROR_UNKNOWN_KEY);
 	g_clear_error(&error);
 	{
-		g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/hello", NULL, NULL, NULL);
-		g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+		g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/hello", NULL, NULL);
+		g_assert_cmpuint(msg->status, ==, 200);
 	}
 	/* a good one takes effect for the next request */
 	write_config(fx, "\n[route greet]\nprefix = /api/greet\nupstream = unix:/nonexistent.sock\n");
 	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
 	g_assert_no_error(error);
 	{
-		g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/api/greet", NULL, NULL, NULL);
-		g_assert_cmpuint(soup_message_get_status(msg), ==, 502);
+		g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/greet", NULL, NULL);
+		g_assert_cmpuint(msg->status, ==, 502);
 	}
 }
 
 static void
 test_health(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GBytes) body = NULL;
-	g_autoptr(GBytes) ready_body = NULL;
-	g_autoptr(SoupMessage) msg = request_full(fx, "GET", "/healthz", NULL, NULL, &body);
-	g_autoptr(SoupMessage) ready = request_full(fx, "GET", "/readyz", NULL, NULL, &ready_body);
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/healthz", NULL, NULL);
+	g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
 	JsonObject *object;
 	JsonArray *upstreams;
 
-	g_assert_cmpuint(soup_message_get_status(msg), ==, 200);
+	g_assert_cmpuint(msg->status, ==, 200);
 	/* the missing route is down */
-	g_assert_cmpuint(soup_message_get_status(ready), ==, 503);
-	object = parse_object(ready_body, &root);
+	g_assert_cmpuint(ready->status, ==, 503);
+	object = json_node_get_object(ready->json);
 	upstreams = json_object_get_array_member(object, "upstreams");
-	g_assert_cmpuint(json_array_get_length(upstreams), ==, 3);
+	g_assert_cmpuint(json_array_get_length(upstreams), ==, 4);
 	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 0),
 						      "state"),
 			==,
@@ -673,8 +654,7 @@ test_health(Fixture *fx, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_log_init("test-gateway-proxy");
+	ms_test_init(&argc, &argv);
 	ms_i18n_init();
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/gateway/proxy/pass-through", test_pass_through);
@@ -687,6 +667,8 @@ main(int argc, char **argv)
 	ADD("/gateway/proxy/body-too-large", test_body_too_large);
 	ADD("/gateway/proxy/body-forwarded", test_body_forwarded);
 	ADD("/gateway/proxy/headers", test_headers);
+	ADD("/gateway/proxy/head", test_head);
+	ADD("/gateway/proxy/http-upstream", test_http_upstream);
 	ADD("/gateway/proxy/streamed-chunked", test_streamed_chunked);
 	ADD("/gateway/proxy/upstream-closes-pooled", test_upstream_closes_pooled);
 	ADD("/gateway/proxy/retry-after-broken-pooled", test_retry_after_broken_pooled);
