@@ -95,11 +95,13 @@ config_text(Fixture *fx, const char *metrics_allow)
 	    "[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
 	    "[route admin]\nprefix = /api/admin\nupstream = %s\nauth = admin\n\n"
 	    "[route limited]\nprefix = /api/limited\nupstream = %s\nrate_limit = 1\n\n"
+	    "[route userlimited]\nprefix = /api/userlimited\nupstream = %s\nauth = user\n"
+	    "rate_limit = 1\n\n"
 	    "[route cached]\nprefix = /api/cached\nupstream = %s\ncache_ttl_s = 60\n\n"
 	    "[route mine]\nprefix = /api/mine\nupstream = %s\nauth = user\ncache_ttl_s = 60\n\n"
 	    "[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
 	    "cors_origins = https://app.example\n",
-	    metrics_allow, up, up, up, up, up, up, up);
+	    metrics_allow, up, up, up, up, up, up, up, up);
 }
 
 static MsGatewayConfig *
@@ -379,6 +381,21 @@ test_rate_limit(Fixture *fx, gconstpointer data)
 }
 
 static void
+test_rate_limit_per_user(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) first = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) second = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) other = request(fx, "GET", "/api/userlimited/x", "Authorization", root_user, NULL);
+
+	/* same address, two users: a bucket each */
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	assert_problem(second, 429, "rate_limited");
+	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
+}
+
+static void
 test_cache(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) miss = request(fx, "GET", "/api/cached/x", NULL);
@@ -574,6 +591,7 @@ main(int argc, char **argv)
 	ADD("/gateway-security/roles", test_roles, NULL);
 	ADD("/gateway-security/throttled", test_throttled, NULL);
 	ADD("/gateway-security/rate-limit", test_rate_limit, NULL);
+	ADD("/gateway-security/rate-limit-per-user", test_rate_limit_per_user, NULL);
 	ADD("/gateway-security/cache", test_cache, NULL);
 	ADD("/gateway-security/cache-private", test_cache_private, NULL);
 	ADD("/gateway-security/cors", test_cors, NULL);
