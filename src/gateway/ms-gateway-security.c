@@ -8,6 +8,8 @@
 #include "handlers/ms-handler-util.h"
 
 #include "ms-cors.h"
+#include "ms-gateway-cache.h"
+#include "ms-gateway-metrics.h"
 #include "ms-gateway-private.h"
 #include "ms-gateway-security.h"
 #include "ms-rate-limiter.h"
@@ -167,153 +169,6 @@ check_auth_result(MsGatewaySecurity *self,
 	}
 }
 
-/* --- the cache's side of a request ------------------------------------------------- */
-
-typedef struct {
-	MsGatewaySecurity *self; /* owned */
-	char *key;
-	guint route_ttl_s;
-	guint ttl_s;
-	guint status;
-	SoupMessageHeaders *headers;
-	GByteArray *body;
-	gsize limit;
-} CacheFill;
-
-static void
-cache_fill_free(CacheFill *fill)
-{
-	g_object_unref(fill->self);
-	g_free(fill->key);
-	g_clear_pointer(&fill->headers, soup_message_headers_unref);
-	g_clear_pointer(&fill->body, g_byte_array_unref);
-	g_free(fill);
-}
-
-static gboolean
-cache_fill_head(gpointer data, guint status, SoupMessageHeaders *upstream_headers)
-{
-	CacheFill *fill = data;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
-
-	fill->ttl_s = ms_response_cache_ttl_for(fill->route_ttl_s, "GET", status, upstream_headers);
-	if (fill->ttl_s == 0)
-		return FALSE;
-	fill->status = status;
-	/* a copy: the upstream's headers object is reused for the next response */
-	fill->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
-	soup_message_headers_iter_init(&iter, upstream_headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value))
-		soup_message_headers_append(fill->headers, name, value);
-	fill->body = g_byte_array_new();
-	return TRUE;
-}
-
-static void
-cache_fill_body(gpointer data, const char *chunk, gsize length)
-{
-	CacheFill *fill = data;
-
-	if (fill->body == NULL)
-		return;
-	if (fill->body->len + length > fill->limit) {
-		/* larger than the cache could ever hold: stop copying */
-		g_clear_pointer(&fill->body, g_byte_array_unref);
-		return;
-	}
-	g_byte_array_append(fill->body, (const guint8 *)chunk, length);
-}
-
-static void
-cache_fill_done(gpointer data)
-{
-	CacheFill *fill = data;
-	g_autoptr(GBytes) body = NULL;
-
-	if (fill->body == NULL || fill->headers == NULL)
-		return;
-	body = g_byte_array_free_to_bytes(g_steal_pointer(&fill->body));
-	ms_response_cache_store(fill->self->cache,
-				fill->key,
-				fill->status,
-				fill->headers,
-				body,
-				fill->ttl_s,
-				g_get_monotonic_time());
-}
-
-static const MsGatewayResponseTap cache_fill_tap = {
-	.head = cache_fill_head,
-	.body = cache_fill_body,
-	.done = cache_fill_done,
-};
-
-static void
-send_hit(SoupServerMessage *msg, MsCachedResponse *hit, guint age_s)
-{
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
-	GBytes *body = ms_cached_response_get_body(hit);
-	char age[16];
-
-	g_snprintf(age, sizeof(age), "%u", age_s);
-	soup_server_message_set_status(msg, ms_cached_response_get_status(hit), NULL);
-	ms_cached_response_apply_headers(hit, headers);
-	soup_message_headers_replace(headers, "Age", age);
-	soup_message_headers_replace(headers, "X-Cache", "HIT");
-	soup_message_headers_set_content_length(headers, g_bytes_get_size(body));
-	/* for HEAD libsoup sends the length without the body */
-	soup_message_body_append_bytes(soup_server_message_get_response_body(msg), body);
-}
-
-/* returns FALSE when answered from the cache */
-static gboolean
-apply_cache(MsGatewaySecurity *self,
-	    MsGatewayRequest *request,
-	    SoupServerMessage *msg,
-	    const MsRoute *route,
-	    const char *user)
-{
-	const char *method = soup_server_message_get_method(msg);
-	SoupMessageHeaders *request_headers = soup_server_message_get_request_headers(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
-	MsMetricsRoute *metrics = ms_metrics_get_route(self->metrics, route->name);
-	g_autofree char *key = NULL;
-	gboolean may_store = TRUE;
-	CacheFill *fill;
-
-	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
-		return TRUE;
-	/* HEAD is answered from GET's entry; only GET answers are stored */
-	key = ms_response_cache_make_key("GET",
-					 g_uri_get_path(uri),
-					 g_uri_get_query(uri),
-					 soup_message_headers_get_one(request_headers, "Accept-Language"),
-					 route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
-	if (ms_response_cache_request_allows(request_headers, &may_store)) {
-		guint age_s = 0;
-		g_autoptr(MsCachedResponse) hit =
-		    ms_response_cache_lookup(self->cache, key, g_get_monotonic_time(), &age_s);
-		if (hit != NULL) {
-			ms_metrics_route_cache_hit(metrics);
-			send_hit(msg, hit, age_s);
-			return FALSE;
-		}
-	}
-	ms_metrics_route_cache_miss(metrics);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "X-Cache", "MISS");
-	if (!may_store || method != SOUP_METHOD_GET)
-		return TRUE;
-	fill = g_new0(CacheFill, 1);
-	fill->self = g_object_ref(self);
-	fill->key = g_steal_pointer(&key);
-	fill->route_ttl_s = route->cache_ttl_s;
-	fill->limit = self->cache_max_bytes;
-	ms_gateway_request_set_tap(request, &cache_fill_tap, fill, (GDestroyNotify)cache_fill_free);
-	return TRUE;
-}
-
 /* --- the filter ---------------------------------------------------------------------- */
 
 /* everything after authentication; returns FALSE when the request was answered */
@@ -349,7 +204,12 @@ after_auth(MsGatewaySecurity *self,
 		}
 	}
 	if (route->cache_ttl_s > 0)
-		return apply_cache(self, request, msg, route, user);
+		return ms_gateway_cache_apply(G_OBJECT(self),
+					      self->cache,
+					      self->cache_max_bytes,
+					      self->metrics,
+					      request,
+					      user);
 	return TRUE;
 }
 
@@ -469,62 +329,10 @@ static void
 on_finished(MsGatewayRequest *request, SoupServerMessage *msg, gint64 duration_us, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
-	const MsRoute *route = request != NULL ? ms_gateway_request_get_route(request) : NULL;
-	MsMetricsRoute *metrics = ms_metrics_get_route(self->metrics, route != NULL ? route->name : "");
-	guint failure = request != NULL ? ms_gateway_request_get_upstream_failure(request) : 0;
 
-	ms_metrics_route_observe(metrics,
-				 soup_server_message_get_method(msg),
-				 soup_server_message_get_status(msg),
-				 duration_us);
-	if (failure == 0)
-		return;
-	switch (failure - 1) {
-	case MS_UPSTREAM_FAILURE_CONNECT:
-		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_CONNECT);
-		break;
-	case MS_UPSTREAM_FAILURE_TIMEOUT:
-		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_TIMEOUT);
-		break;
-	case MS_UPSTREAM_FAILURE_BROKEN:
-	case MS_UPSTREAM_FAILURE_PROTOCOL:
-		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_BROKEN);
-		break;
-	default:
-		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_OTHER);
-		break;
-	}
+	ms_gateway_metrics_observe(self->metrics, request, msg, duration_us);
 }
 
-static void
-send_metrics(MsGatewaySecurity *self, SoupServerMessage *msg)
-{
-	g_autofree char *text = ms_metrics_render(self->metrics);
-	gsize len = strlen(text);
-
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-				     "Cache-Control",
-				     "no-store");
-	soup_server_message_set_response(msg,
-					 MS_METRICS_CONTENT_TYPE,
-					 SOUP_MEMORY_TAKE,
-					 g_steal_pointer(&text),
-					 len);
-}
-
-static gboolean
-is_local_client(SoupServerMessage *msg)
-{
-	GSocketAddress *address = soup_server_message_get_remote_address(msg);
-
-	if (G_IS_UNIX_SOCKET_ADDRESS(address))
-		return TRUE; /* same host, and the socket's mode decides who connects */
-	if (G_IS_INET_SOCKET_ADDRESS(address))
-		return g_inet_address_get_is_loopback(
-		    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address)));
-	return FALSE;
-}
 
 typedef struct {
 	MsGatewaySecurity *self;
@@ -539,7 +347,7 @@ on_metrics_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 	    ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
 
 	if (result != NULL && check_auth_result(wait->self, wait->msg, result, MS_ROLE_ADMIN))
-		send_metrics(wait->self, wait->msg);
+		ms_gateway_metrics_send(wait->self->metrics, wait->msg);
 	soup_server_message_unpause(wait->msg);
 	g_object_unref(wait->msg);
 	g_object_unref(wait->self);
@@ -559,14 +367,14 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 		return;
 	config = ms_gateway_dup_config(self->gateway);
 	if (ms_gateway_config_get_globals(config)->metrics_allow == MS_METRICS_ALLOW_LOOPBACK &&
-	    is_local_client(msg)) {
-		send_metrics(self, msg);
+	    ms_gateway_metrics_is_local_client(msg)) {
+		ms_gateway_metrics_send(self->metrics, msg);
 		return;
 	}
 	result = authenticate_fast(self, msg, &authorization);
 	if (result != NULL) {
 		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
-			send_metrics(self, msg);
+			ms_gateway_metrics_send(self->metrics, msg);
 		return;
 	}
 	wait = g_new0(MetricsWait, 1);
