@@ -131,18 +131,11 @@ catalog_load(const char *language)
 	return g_steal_pointer(&table);
 }
 
-/**
- * ms_i18n_init:
- *
- * Sets the C locale from the environment (log messages stay English) and loads the
- * catalog of every supported language. Safe to call more than once, from any thread.
- */
-void
-ms_i18n_init(void)
+static void
+catalogs_ensure(void)
 {
 	if (!g_once_init_enter(&catalogs_once))
 		return;
-	setlocale(LC_ALL, "");
 	catalogs = g_hash_table_new_full(g_str_hash,
 					 g_str_equal,
 					 NULL,
@@ -155,6 +148,24 @@ ms_i18n_init(void)
 				    catalog_load(supported_languages[i]));
 	}
 	g_once_init_leave(&catalogs_once, 1);
+}
+
+/**
+ * ms_i18n_init:
+ *
+ * Sets the C locale from the environment (log messages stay English). The
+ * catalogs are read on the first translation, once, from any thread: a command
+ * line tool that never answers in Thai never looks for them.
+ */
+void
+ms_i18n_init(void)
+{
+	static gsize locale_once;
+
+	if (!g_once_init_enter(&locale_once))
+		return;
+	setlocale(LC_ALL, "");
+	g_once_init_leave(&locale_once, 1);
 }
 
 /**
@@ -181,9 +192,9 @@ ms_i18n_gettext(const char *language, const char *msgid)
 	GHashTable *catalog;
 	const char *msgstr;
 
-	ms_i18n_init();
-	if (language == NULL)
+	if (language == NULL || g_strcmp0(language, MS_I18N_DEFAULT_LANGUAGE) == 0)
 		return msgid;
+	catalogs_ensure();
 	catalog = g_hash_table_lookup(catalogs, language);
 	if (catalog == NULL)
 		return msgid;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,8 @@ static GQuark start_time_quark;
 
 static void
 maybe_quit_after_stop(MsRuntime *self);
+static void
+on_message_finalized(gpointer user_data, GObject *where_the_message_was);
 
 static void
 ms_runtime_finalize(GObject *object)
@@ -254,6 +257,52 @@ track_connection(MsRuntime *self, SoupServerMessage *msg)
 		g_hash_table_add(self->connections, g_object_ref(socket));
 }
 
+typedef enum {
+	PEER_QUIET, /* connected, nothing sent */
+	PEER_SENT,  /* bytes are waiting to be read */
+	PEER_GONE,  /* hung up (HUP on unix sockets, a readable EOF on TCP) or failed */
+} PeerState;
+
+static PeerState
+peer_state(GSocket *socket)
+{
+	GIOCondition condition;
+	char byte;
+	gssize got;
+
+	if (g_socket_is_closed(socket))
+		return PEER_GONE;
+	condition = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	if (condition & (G_IO_HUP | G_IO_ERR))
+		return PEER_GONE;
+	if (!(condition & G_IO_IN))
+		return PEER_QUIET;
+	/* readable: a request, or the end of the stream. Peeking tells which. */
+	got = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (got > 0)
+		return PEER_SENT;
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return PEER_QUIET;
+	return PEER_GONE;
+}
+
+static void
+forget_waiting_on(MsRuntime *self, GSocket *socket)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	/* libsoup will never end these messages: their holds are released here */
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) == socket) {
+			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+			g_hash_table_iter_remove(&iter);
+			ms_idle_monitor_release(self->idle);
+		}
+	}
+}
+
 static gboolean
 connection_is_busy(MsRuntime *self, GSocket *socket)
 {
@@ -286,8 +335,8 @@ connections_sweep(MsRuntime *self)
 		if (g_socket_is_closed(socket)) {
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
-		} else if (g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) != 0 &&
-			   !connection_is_busy(self, socket)) {
+		} else if (peer_state(socket) == PEER_GONE && !connection_is_busy(self, socket)) {
+			forget_waiting_on(self, socket);
 			g_socket_close(socket, NULL);
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
@@ -311,6 +360,44 @@ mark_connection_close(SoupServerMessage *msg)
 				     "close");
 }
 
+static gboolean
+untrack_message(MsRuntime *self, gpointer msg)
+{
+	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
+	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
+
+	if (!was_waiting && !was_in_flight)
+		return FALSE;
+	ms_idle_monitor_release(self->idle);
+	return TRUE;
+}
+
+static void
+on_message_finalized(gpointer user_data, GObject *where_the_message_was)
+{
+	MsRuntime *self = user_data;
+
+	if (untrack_message(self, where_the_message_was))
+		maybe_quit_after_stop(self);
+}
+
+static void
+untrack_all_messages(MsRuntime *self)
+{
+	GHashTable *tables[] = { self->waiting, self->in_flight };
+
+	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
+		GHashTableIter iter;
+		gpointer msg;
+
+		g_hash_table_iter_init(&iter, tables[i]);
+		while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+}
+
 static void
 on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -318,6 +405,8 @@ on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 
 	track_connection(self, msg);
 	g_hash_table_add(self->waiting, msg);
+	/* libsoup drops a message that never got a request line without a signal */
+	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
 	ms_idle_monitor_hold(self->idle);
 }
 
@@ -378,14 +467,15 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 static gboolean
 owes_answer(MsRuntime *self, GSocket *socket)
 {
-	GIOCondition pending;
-
-	if (g_socket_is_closed(socket))
+	switch (peer_state(socket)) {
+	case PEER_SENT:
+		return TRUE;
+	case PEER_QUIET:
+		return !g_hash_table_contains(self->served, socket);
+	case PEER_GONE:
+	default:
 		return FALSE;
-	pending = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
-	if (pending & (G_IO_HUP | G_IO_ERR))
-		return FALSE;
-	return pending == G_IO_IN || !g_hash_table_contains(self->served, socket);
+	}
 }
 
 /*
@@ -434,9 +524,9 @@ on_drain_timer(gpointer user_data)
 static void
 request_done(MsRuntime *self, SoupServerMessage *msg)
 {
-	g_hash_table_remove(self->waiting, msg);
-	g_hash_table_remove(self->in_flight, msg);
-	ms_idle_monitor_release(self->idle);
+	/* a message already forgotten with its dead connection holds nothing */
+	if (untrack_message(self, msg))
+		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
 	maybe_quit_after_stop(self);
 }
 
@@ -665,6 +755,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	g_source_remove(sweep_id);
 	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_signal_handlers_disconnect_by_data(self->server, self);
+	untrack_all_messages(self);
 	soup_server_disconnect(self->server);
 	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
 		   self->requests_served,
@@ -677,6 +768,18 @@ ms_runtime_run(MsRuntime *self, GError **error)
  *
  * Starts the same graceful stop as SIGTERM; for tests and embedding.
  */
+/**
+ * ms_runtime_get_n_connections:
+ *
+ * Client connections open now (as of the last sweep: one that just closed may
+ * still count for up to a sweep interval).
+ */
+guint
+ms_runtime_get_n_connections(MsRuntime *self)
+{
+	return g_hash_table_size(self->connections);
+}
+
 void
 ms_runtime_quit(MsRuntime *self)
 {

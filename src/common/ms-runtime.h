@@ -39,6 +39,8 @@ void
 ms_runtime_set_request_logging(MsRuntime *self, gboolean enabled);
 gboolean
 ms_runtime_run(MsRuntime *self, GError **error);
+guint
+ms_runtime_get_n_connections(MsRuntime *self);
 void
 ms_runtime_quit(MsRuntime *self);
 

@@ -29,6 +29,14 @@ struct _MsGatewayRequest {
 	gboolean chunked_response;
 	guint64 unwritten;    /* body bytes handed to libsoup, not yet written */
 	gulong wrote_handler; /* watches writes once the body is large */
+	/* security (issue 5) */
+	guint next_filter;
+	gboolean suspended;
+	gboolean aborted;
+	guint upstream_failed; /* MsUpstreamFailure + 1 */
+	const MsGatewayResponseTap *tap;
+	gpointer tap_data;
+	GDestroyNotify tap_destroy;
 };
 
 void

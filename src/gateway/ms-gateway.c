@@ -23,7 +23,26 @@ struct _MsGateway {
 	MsGatewayConfig *config;
 	GPtrArray *workers; /* MsGatewayWorker */
 	GArray *filters;    /* Filter */
+	GArray *finish_funcs; /* FinishFunc */
+	GArray *reload_funcs; /* ReloadFunc */
+	gint n_connections;   /* atomic */
+	GHashTable *endpoints; /* path → Endpoint */
 };
+
+typedef struct {
+	MsGatewayFinishFunc func;
+	gpointer user_data;
+} FinishFunc;
+
+typedef struct {
+	MsGatewayReloadFunc func;
+	gpointer user_data;
+} ReloadFunc;
+
+typedef struct {
+	MsGatewayEndpointFunc func;
+	gpointer user_data;
+} Endpoint;
 
 typedef struct {
 	MsGatewayFilterFunc func;
@@ -50,6 +69,9 @@ ms_gateway_finalize(GObject *object)
 
 	g_ptr_array_unref(self->workers);
 	g_array_unref(self->filters);
+	g_array_unref(self->finish_funcs);
+	g_array_unref(self->reload_funcs);
+	g_hash_table_unref(self->endpoints);
 	ms_gateway_config_unref(self->config);
 	g_mutex_clear(&self->lock);
 	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
@@ -67,6 +89,9 @@ ms_gateway_init(MsGateway *self)
 	g_mutex_init(&self->lock);
 	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
 	self->filters = g_array_new(FALSE, FALSE, sizeof(Filter));
+	self->finish_funcs = g_array_new(FALSE, FALSE, sizeof(FinishFunc));
+	self->reload_funcs = g_array_new(FALSE, FALSE, sizeof(ReloadFunc));
+	self->endpoints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -123,8 +148,40 @@ ms_gateway_reload(MsGateway *self, const char *path, GError **error)
 
 	if (config == NULL)
 		return FALSE;
+	/* what else a reload re-reads (the security filter: its credentials) */
+	for (guint i = 0; i < self->reload_funcs->len; i++) {
+		ReloadFunc *reload = &g_array_index(self->reload_funcs, ReloadFunc, i);
+		if (!reload->func(self, config, reload->user_data, error))
+			return FALSE;
+	}
 	ms_gateway_set_config(self, config);
 	return TRUE;
+}
+
+void
+ms_gateway_set_n_connections(MsGateway *self, guint n)
+{
+	g_atomic_int_set(&self->n_connections, (gint)n);
+}
+
+guint
+ms_gateway_get_n_connections(MsGateway *self)
+{
+	return (guint)g_atomic_int_get(&self->n_connections);
+}
+
+/**
+ * ms_gateway_add_reload_func:
+ *
+ * @func runs on every ms_gateway_reload() after the new configuration parsed;
+ * returning %FALSE refuses the reload.
+ */
+void
+ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data)
+{
+	ReloadFunc reload = { func, user_data };
+
+	g_array_append_val(self->reload_funcs, reload);
 }
 
 void
@@ -163,6 +220,8 @@ static void
 request_free(MsGatewayRequest *request)
 {
 	g_clear_pointer(&request->body, g_bytes_unref);
+	if (request->tap_destroy != NULL)
+		request->tap_destroy(request->tap_data);
 	ms_gateway_config_unref(request->config);
 	g_free(request);
 }
@@ -246,6 +305,133 @@ early_handler(SoupServer *server,
 	}
 }
 
+/* a CORS preflight is OPTIONS on any route with cors_origins: the security filter answers it */
+static gboolean
+is_cors_preflight(const MsRoute *route, SoupServerMessage *msg)
+{
+	return route->cors_origins != NULL && route->cors_origins[0] != NULL &&
+	       soup_server_message_get_method(msg) == SOUP_METHOD_OPTIONS &&
+	       soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					    "Access-Control-Request-Method") != NULL;
+}
+
+/* returns TRUE when the request went on to the proxy (which answers and unpauses) */
+static gboolean
+run_filters(MsGateway *self, MsGatewayRequest *request)
+{
+	SoupServerMessage *msg = request->msg;
+
+	while (request->next_filter < self->filters->len) {
+		Filter *filter = &g_array_index(self->filters, Filter, request->next_filter++);
+		if (!filter->func(request, filter->user_data))
+			return FALSE;
+	}
+	if (request->route->upstream == NULL) {
+		/* aggregation routes are parsed and validated; their handler is not here yet */
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_NOT_IMPLEMENTED,
+				   "not_implemented",
+				   N_("Not implemented"),
+				   NULL);
+		return FALSE;
+	}
+	ms_proxy_start(request);
+	return TRUE;
+}
+
+/**
+ * ms_gateway_request_suspend:
+ *
+ * Keeps @request waiting (paused) after its filter returns %FALSE.
+ */
+void
+ms_gateway_request_suspend(MsGatewayRequest *request)
+{
+	request->suspended = TRUE;
+	g_object_ref(request->msg);
+	soup_server_message_pause(request->msg);
+}
+
+/**
+ * ms_gateway_request_resume:
+ * @proceed: %TRUE to run the next filters and the proxy, %FALSE when the
+ *   suspending filter has set the answer
+ */
+void
+ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
+{
+	g_autoptr(SoupServerMessage) msg = request->msg; /* the suspend's reference */
+
+	request->suspended = FALSE;
+	if (request->aborted) {
+		/* the client went away meanwhile: on_request_aborted() left it to us */
+		request_free(request);
+		return;
+	}
+	if (proceed && run_filters(request->worker->gateway, request))
+		return;
+	/* answered here or by a later filter, unless that one suspended again */
+	if (!request->suspended)
+		soup_server_message_unpause(msg);
+}
+
+/**
+ * ms_gateway_request_set_tap:
+ *
+ * Lets a filter see the upstream's answer as the proxy relays it; @destroy
+ * runs when the request ends.
+ */
+void
+ms_gateway_request_set_tap(MsGatewayRequest *request,
+			   const MsGatewayResponseTap *tap,
+			   gpointer data,
+			   GDestroyNotify destroy)
+{
+	if (request->tap_destroy != NULL)
+		request->tap_destroy(request->tap_data);
+	request->tap = tap;
+	request->tap_data = data;
+	request->tap_destroy = destroy;
+}
+
+guint
+ms_gateway_request_get_upstream_failure(MsGatewayRequest *request)
+{
+	return request->upstream_failed;
+}
+
+void
+ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data)
+{
+	FinishFunc finish = { func, user_data };
+
+	g_array_append_val(self->finish_funcs, finish);
+}
+
+void
+ms_gateway_add_endpoint(MsGateway *self,
+			const char *path,
+			MsGatewayEndpointFunc func,
+			gpointer user_data)
+{
+	Endpoint *endpoint = g_new0(Endpoint, 1);
+
+	endpoint->func = func;
+	endpoint->user_data = user_data;
+	g_hash_table_replace(self->endpoints, g_strdup(path), endpoint);
+}
+
+static void
+run_finish_funcs(MsGateway *self, MsGatewayRequest *request, SoupServerMessage *msg)
+{
+	gint64 duration = request != NULL ? g_get_monotonic_time() - request->started : 0;
+
+	for (guint i = 0; i < self->finish_funcs->len; i++) {
+		FinishFunc *finish = &g_array_index(self->finish_funcs, FinishFunc, i);
+		finish->func(request, msg, duration, finish->user_data);
+	}
+}
+
 static void
 handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 {
@@ -260,7 +446,8 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 		send_too_large(msg, route);
 		return;
 	}
-	if (!ms_route_allows_method(route, soup_server_message_get_method(msg))) {
+	if (!ms_route_allows_method(route, soup_server_message_get_method(msg)) &&
+	    !is_cors_preflight(route, msg)) {
 		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 					     "Allow",
 					     route->allow);
@@ -273,21 +460,7 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 				 route->allow);
 		return;
 	}
-	for (guint i = 0; i < self->filters->len; i++) {
-		Filter *filter = &g_array_index(self->filters, Filter, i);
-		if (!filter->func(request, filter->user_data))
-			return;
-	}
-	if (route->upstream == NULL) {
-		/* aggregation routes are parsed and validated; their handler is not here yet */
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_NOT_IMPLEMENTED,
-				   "not_implemented",
-				   N_("Not implemented"),
-				   NULL);
-		return;
-	}
-	ms_proxy_start(request);
+	run_filters(self, request);
 }
 
 static void
@@ -313,6 +486,13 @@ handler(SoupServer *server,
 		ms_health_handle(worker->gateway, msg, path);
 		return;
 	}
+	{
+		Endpoint *endpoint = g_hash_table_lookup(worker->gateway->endpoints, path);
+		if (endpoint != NULL) {
+			endpoint->func(msg, endpoint->user_data);
+			return;
+		}
+	}
 	ms_problem_sendf(msg,
 			 SOUP_STATUS_NOT_FOUND,
 			 "not_found",
@@ -331,8 +511,10 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 	if (request != NULL)
 		ms_proxy_finish(request);
 	/* a request libsoup refused before its headers were parsed (400, 431) still counts */
-	if (request != NULL || soup_server_message_get_status(msg) != 0)
+	if (request != NULL || soup_server_message_get_status(msg) != 0) {
 		ms_gateway_log_access(request, msg, FALSE);
+		run_finish_funcs(worker->gateway, request, msg);
+	}
 	g_clear_pointer(&request, request_free);
 }
 
@@ -344,10 +526,14 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 
 	if (!g_hash_table_steal_extended(worker->requests, msg, NULL, (gpointer *)&request))
 		return;
+	request->aborted = TRUE;
 	ms_proxy_abort(request);
 	ms_proxy_finish(request);
 	ms_gateway_log_access(request, msg, TRUE);
-	request_free(request);
+	run_finish_funcs(worker->gateway, request, msg);
+	/* a suspended request is freed when its filter resumes it */
+	if (!request->suspended)
+		request_free(request);
 }
 
 /**

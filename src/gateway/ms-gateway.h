@@ -54,4 +54,66 @@ ms_gateway_request_get_config(MsGatewayRequest *request);
 const char *
 ms_gateway_request_get_remote_addr(MsGatewayRequest *request);
 
+/* --- security (issue 5): hooks the security filter and metrics use ------------------- */
+
+/*
+ * A filter that cannot decide at once (a password to hash in a thread) calls
+ * ms_gateway_request_suspend() and returns %FALSE; later, in the same worker
+ * thread, ms_gateway_request_resume() with @proceed %TRUE runs the remaining
+ * filters and the proxy, or with %FALSE sends the answer the filter has set.
+ */
+void
+ms_gateway_request_suspend(MsGatewayRequest *request);
+void
+ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed);
+
+/* what the proxy got from the upstream: a filter may watch it (the cache does) */
+typedef struct {
+	/* return %FALSE to stop watching this request */
+	gboolean (*head)(gpointer data, guint status, SoupMessageHeaders *upstream_headers);
+	void (*body)(gpointer data, const char *chunk, gsize length);
+	void (*done)(gpointer data);
+} MsGatewayResponseTap;
+
+void
+ms_gateway_request_set_tap(MsGatewayRequest *request,
+			   const MsGatewayResponseTap *tap,
+			   gpointer data,
+			   GDestroyNotify destroy);
+
+/* 0 when the upstream answered (or was not called), else MsUpstreamFailure + 1 */
+guint
+ms_gateway_request_get_upstream_failure(MsGatewayRequest *request);
+
+/* called once per request when it is finished or aborted; @request may be %NULL */
+typedef void (*MsGatewayFinishFunc)(MsGatewayRequest *request,
+				    SoupServerMessage *msg,
+				    gint64 duration_us,
+				    gpointer user_data);
+void
+ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data);
+
+/* client connections open now, as counted by the server loop (--workers > 1) */
+void
+ms_gateway_set_n_connections(MsGateway *self, guint n);
+guint
+ms_gateway_get_n_connections(MsGateway *self);
+
+/* runs in ms_gateway_reload() with the new configuration; %FALSE refuses the reload */
+typedef gboolean (*MsGatewayReloadFunc)(MsGateway *self,
+					MsGatewayConfig *config,
+					gpointer user_data,
+					GError **error);
+void
+ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data);
+
+/* a path the gateway itself serves outside /api (e.g. /metrics), like /healthz */
+typedef void (*MsGatewayEndpointFunc)(SoupServerMessage *msg, gpointer user_data);
+void
+ms_gateway_add_endpoint(MsGateway *self,
+			const char *path,
+			MsGatewayEndpointFunc func,
+			gpointer user_data);
+/* --- end security ---------------------------------------------------------------------- */
+
 G_END_DECLS

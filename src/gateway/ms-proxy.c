@@ -59,6 +59,10 @@ is_request_skipped(const char *name)
 	case 'H':
 	case 'h':
 		return name_is(name, "Host");
+	case 'A':
+	case 'a':
+		/* credentials stay at the gateway (issue 5) */
+		return name_is(name, "Authorization");
 	case 'E':
 	case 'e':
 		return name_is(name, "Expect");
@@ -182,6 +186,8 @@ on_head(gpointer user_data,
 	const char *value;
 
 	request->responded = TRUE;
+	if (request->tap != NULL && !request->tap->head(request->tap_data, status, upstream_headers))
+		request->tap = NULL;
 	soup_server_message_set_status(msg, status, reason);
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
@@ -216,6 +222,8 @@ on_body(gpointer user_data, const char *data, gsize length)
 {
 	MsGatewayRequest *request = user_data;
 
+	if (request->tap != NULL)
+		request->tap->body(request->tap_data, data, length);
 	soup_message_body_append(soup_server_message_get_response_body(request->msg),
 				 SOUP_MEMORY_COPY,
 				 data,
@@ -244,6 +252,8 @@ on_done(gpointer user_data)
 {
 	MsGatewayRequest *request = user_data;
 
+	if (request->tap != NULL)
+		request->tap->done(request->tap_data);
 	if (request->chunked_response)
 		soup_message_body_complete(soup_server_message_get_response_body(request->msg));
 	request_release(request);
@@ -280,6 +290,7 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 		return;
 	}
 	ms_gateway_log_upstream_failure(request, status, message);
+	request->upstream_failed = failure + 1;
 	if (request->responded) {
 		cut_client(msg);
 	} else if (status == SOUP_STATUS_GATEWAY_TIMEOUT) {
@@ -315,6 +326,7 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 	conn = ms_upstream_pool_acquire(request->worker->pool, request->route, fresh, &error);
 	if (conn == NULL) {
 		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
+		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
 		ms_gateway_problem(request->msg,
 				   SOUP_STATUS_BAD_GATEWAY,
 				   "upstream_unavailable",

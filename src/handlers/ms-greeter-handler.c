@@ -5,6 +5,7 @@
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
 #include "common/ms-problem.h"
+#include "common/ms-request-id.h"
 #include "common/ms-response.h"
 #include "handlers/ms-handler-util.h"
 
@@ -90,6 +91,7 @@ greeter_handler(SoupServer *server,
 	ms_greeter_greet_async(greeter,
 			       name,
 			       ms_language_for_message(msg),
+			       ms_request_id_get(msg),
 			       NULL,
 			       on_greeted,
 			       call);

@@ -9,7 +9,9 @@
 # noise, the ratios from one run are what count.
 #
 #   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
-#                                           WORKERS= (gateway --workers, default: CPUs))
+#                                           WORKERS= (gateway --workers, default: CPUs)
+#                                           AUTH=1 (the gateway's route has auth = user;
+#                                           every client sends Basic credentials))
 set -euo pipefail
 
 BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
@@ -17,6 +19,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-}
+AUTH=${AUTH:-0}
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 NGINX=${NGINX:-/usr/sbin/nginx}
@@ -41,7 +44,7 @@ free_port() {
 
 wait_http() {
 	for _ in $(seq 100); do
-		curl -sf -o /dev/null "$1" && return 0
+		curl -sf -o /dev/null "${AUTH_HEADER[@]}" "$1" && return 0
 		sleep 0.05
 	done
 	echo "bench: $1 never answered" >&2
@@ -78,6 +81,18 @@ PIDS+=($!); HELLO_PID=$!
 "$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); DIRECT_PID=$!
 
+# security (issue 5): with AUTH=1 a user in a credentials directory, as systemd's
+# LoadCredential= would pass it, and every request (to every proxy) carries it
+AUTH_HEADER=()
+ROUTE_AUTH=
+if [ "$AUTH" = 1 ]; then
+	mkdir -p "$T/credentials"
+	echo "bench-pw" | "$GATEWAY" --hash-password | sed 's/^/bench:user:/' >"$T/credentials/users"
+	export CREDENTIALS_DIRECTORY=$T/credentials
+	AUTH_HEADER=(-H "Authorization: Basic $(printf bench:bench-pw | base64)")
+	ROUTE_AUTH="auth = user"
+fi
+
 cat > "$T/gateway.conf" <<CONF
 [gateway]
 workers = ${WORKERS:-0}
@@ -85,6 +100,7 @@ workers = ${WORKERS:-0}
 [route hello]
 prefix = /api/hello
 upstream = unix:$SOCK
+$ROUTE_AUTH
 CONF
 # the access log goes to a file, as nginx's does
 "$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$P_GATEWAY" --idle-timeout=0 \
@@ -159,9 +175,9 @@ to_ms() {
 run() {
 	local name=$1 url=$2 pid=$3 out before after requests
 	# a short warm-up fills the pools and the page cache
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "$url" >/dev/null 2>&1
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "$url" >/dev/null 2>&1
 	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${AUTH_HEADER[@]}" "$url")
 	after=$(cpu_ticks "$pid")
 	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
 	if echo "$out" | grep -q "Non-2xx"; then
@@ -181,7 +197,7 @@ run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
 run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
 
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs"
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
 printf '%-10s %10s %10s %10s %14s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req'
 for name in direct gateway nginx haproxy; do
 	printf '%-10s %10s %10s %10s %14s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${CPU[$name]}"

@@ -23,7 +23,7 @@ greet(MsGreeter *greeter, const char *name, const char *language, GError **error
 {
 	GreetResult out = { 0 };
 
-	ms_greeter_greet_async(greeter, name, language, NULL, on_greeted, &out);
+	ms_greeter_greet_async(greeter, name, language, "test-request", NULL, on_greeted, &out);
 	while (!out.done)
 		g_main_context_iteration(NULL, TRUE);
 	if (out.error != NULL)

@@ -6,8 +6,14 @@
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
+#include "common/ms-notify.h"
+#include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway-server.h"
+#include "gateway/ms-gateway-tools.h"
 #include "gateway/ms-gateway.h"
+
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
 
 typedef struct {
 	MsGateway *gateway;
@@ -67,6 +73,54 @@ reload_config(gpointer user_data, GError **error)
 	return ms_gateway_reload(reload->gateway, reload->config_path, error);
 }
 
+typedef struct {
+	MsGatewaySecurity *security;
+	MsGateway *gateway;
+	MsRuntime *runtime;
+	gboolean workers; /* the server loop counts connections, not MsRuntime */
+} Status;
+
+/* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
+static gboolean
+update_status(gpointer user_data)
+{
+	Status *status = user_data;
+	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
+	g_autofree char *summary = NULL;
+
+	ms_metrics_set_open_connections(metrics,
+					status->workers ? ms_gateway_get_n_connections(status->gateway)
+							: ms_runtime_get_n_connections(status->runtime));
+	summary = ms_metrics_summary(metrics);
+	ms_notify_status(summary);
+	ms_gateway_security_expire(status->security);
+	return G_SOURCE_CONTINUE;
+}
+
+/* --hash-password and --new-api-key: secrets only through stdin/stdout */
+static int
+run_tool(gboolean hash_password, int argc, char **argv)
+{
+	g_autoptr(GInputStream) in = g_unix_input_stream_new(STDIN_FILENO, FALSE);
+	g_autoptr(GOutputStream) out = g_unix_output_stream_new(STDOUT_FILENO, FALSE);
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (hash_password) {
+		ok = ms_gateway_tools_hash_password(in, out, &error);
+	} else if (argc != 3) {
+		g_printerr("usage: %s --new-api-key NAME ROLE\n", g_get_prgname());
+		return EXIT_FAILURE;
+	} else {
+		ok = ms_gateway_tools_new_api_key(argv[1], argv[2], out, &error);
+	}
+	if (!ok) {
+		g_printerr("%s: %s\n", g_get_prgname(), error->message);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,7 +129,12 @@ main(int argc, char **argv)
 	g_autoptr(MsGateway) gateway = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *config_path = NULL;
+	g_autoptr(MsCredentials) credentials = NULL;
+	g_autoptr(MsGatewaySecurity) security = NULL;
 	gboolean check_config = FALSE;
+	gboolean hash_password = FALSE;
+	gboolean new_api_key = FALSE;
+	Status status = { 0 };
 	gint workers = -1;
 	guint n_workers;
 	Reload reload = { 0 };
@@ -101,6 +160,20 @@ main(int argc, char **argv)
 		  &workers,
 		  "Serve with N threads (default: [gateway] workers, 0 = one per CPU)",
 		  "N" },
+		{ "hash-password",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &hash_password,
+		  "Read a password on stdin, print its yescrypt hash for the users credential",
+		  NULL },
+		{ "new-api-key",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &new_api_key,
+		  "Make a random API key for NAME ROLE: print it once and the api-keys line",
+		  NULL },
 		{ NULL }
 	};
 
@@ -113,6 +186,8 @@ main(int argc, char **argv)
 		g_printerr("%s: %s\n", g_get_prgname(), error->message);
 		return EXIT_FAILURE;
 	}
+	if (hash_password || new_api_key)
+		return run_tool(hash_password, argc, argv);
 	if (config_path == NULL)
 		config_path = g_strdup(SYSCONFDIR "/gateway.conf");
 	config = ms_gateway_config_load_file(config_path, &error);
@@ -131,10 +206,26 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
+	/* users and API keys come only from systemd credentials (LoadCredential=) */
+	credentials = ms_credentials_new_from_environment(&error);
+	if (credentials == NULL) {
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot start: %s", error->message);
+		return EXIT_FAILURE;
+	}
+
 	gateway = ms_gateway_new(config);
+	security = ms_gateway_security_new(credentials,
+					   ms_gateway_config_get_globals(config)->cache_max_bytes);
+	/* also re-reads the credentials whenever the gateway reloads its config */
+	ms_gateway_security_install(security, gateway);
 	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
 	if (n_workers == 0)
 		n_workers = g_get_num_processors();
+	status.security = security;
+	status.gateway = gateway;
+	status.runtime = runtime;
+	status.workers = n_workers > 1;
+	g_timeout_add_seconds(5, update_status, &status);
 	if (n_workers > 1)
 		return run_workers(runtime, gateway, n_workers, config_path);
 

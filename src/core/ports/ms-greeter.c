@@ -81,11 +81,14 @@ ms_greeter_validate_name(const char *name, GError **error)
  * ms_greeter_greet_async:
  * @name: (nullable): a name validated with ms_greeter_validate_name(), or %NULL
  * @language: the answer language, e.g. "th"
+ * @request_id: (nullable): the id of the request this greeting serves; far
+ *   greeters pass it on so one request can be followed across services
  */
 void
 ms_greeter_greet_async(MsGreeter *self,
 		       const char *name,
 		       const char *language,
+		       const char *request_id,
 		       GCancellable *cancellable,
 		       GAsyncReadyCallback callback,
 		       gpointer user_data)
@@ -94,6 +97,7 @@ ms_greeter_greet_async(MsGreeter *self,
 	MS_GREETER_GET_IFACE(self)->greet_async(self,
 						 name,
 						 language,
+						 request_id,
 						 cancellable,
 						 callback,
 						 user_data);

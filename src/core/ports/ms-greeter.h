@@ -30,6 +30,7 @@ struct _MsGreeterInterface {
 	void (*greet_async)(MsGreeter *self,
 			    const char *name,
 			    const char *language,
+			    const char *request_id,
 			    GCancellable *cancellable,
 			    GAsyncReadyCallback callback,
 			    gpointer user_data);
@@ -48,6 +49,7 @@ void
 ms_greeter_greet_async(MsGreeter *self,
 		       const char *name,
 		       const char *language,
+		       const char *request_id,
 		       GCancellable *cancellable,
 		       GAsyncReadyCallback callback,
 		       gpointer user_data);

@@ -50,6 +50,7 @@ static void
 ms_phrase_greeter_greet_async(MsGreeter *greeter,
 			      const char *name,
 			      const char *language,
+			      const char *request_id,
 			      GCancellable *cancellable,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "ms-gateway.h"
+#include "ms-metrics.h"
+
+G_BEGIN_DECLS
+
+void
+ms_gateway_metrics_observe(MsMetrics *registry,
+			   MsGatewayRequest *request,
+			   SoupServerMessage *msg,
+			   gint64 duration_us);
+void
+ms_gateway_metrics_send(MsMetrics *registry, SoupServerMessage *msg);
+gboolean
+ms_gateway_metrics_is_local_client(SoupServerMessage *msg);
+
+G_END_DECLS

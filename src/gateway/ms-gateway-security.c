@@ -1,0 +1,509 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "common/ms-i18n.h"
+#include "common/ms-language.h"
+#include "common/ms-problem.h"
+#include "handlers/ms-handler-util.h"
+
+#include "ms-cors.h"
+#include "ms-gateway-cache.h"
+#include "ms-gateway-metrics.h"
+#include "ms-gateway-private.h"
+#include "ms-gateway-security.h"
+#include "ms-rate-limiter.h"
+
+/*
+ * One gateway filter, in this order, for routes that ask for any of it:
+ *
+ *   CORS preflight   answered here (204 or 403), before auth: browsers send no credentials
+ *   authentication   auth = user | admin: 401 + WWW-Authenticate, 403 for a lesser role,
+ *                    429 after repeated failures; X-Microsoup-User/Role set for upstream
+ *   rate limit       per user when authenticated, else per client address: 429 + Retry-After
+ *   cache            GET/HEAD: a HIT is answered here, a MISS is watched to be stored
+ *
+ * A route with none of them (auth = none, no rate_limit, cache_ttl_s or
+ * cors_origins) costs four field checks. Metrics are counted for every request
+ * when it finishes. Credentials are never forwarded (the proxy drops
+ * Authorization) nor logged.
+ */
+
+#define LIMITER_MAX_ENTRIES 65536
+
+typedef struct {
+	MsRateLimiter *limiter;
+	guint rate;
+} RouteLimiter;
+
+struct _MsGatewaySecurity {
+	GObject parent_instance;
+	MsGateway *gateway; /* not owned: the gateway outlives the filter */
+	MsAuthenticator *authenticator;
+	MsMetrics *metrics;
+	MsResponseCache *cache;
+	gsize cache_max_bytes;
+	GMutex mutex;	      /* guards limiters */
+	GHashTable *limiters; /* route name → RouteLimiter */
+	GPtrArray *retired;   /* limiters replaced by a reload, still maybe in use */
+};
+
+G_DEFINE_TYPE(MsGatewaySecurity, ms_gateway_security, G_TYPE_OBJECT)
+
+static void
+route_limiter_free(RouteLimiter *route_limiter)
+{
+	ms_rate_limiter_free(route_limiter->limiter);
+	g_free(route_limiter);
+}
+
+/* the route's limiter; a reload that changes the rate starts it afresh */
+static MsRateLimiter *
+get_limiter(MsGatewaySecurity *self, const MsRoute *route)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	RouteLimiter *route_limiter = g_hash_table_lookup(self->limiters, route->name);
+
+	if (route_limiter != NULL && route_limiter->rate == route->rate_limit)
+		return route_limiter->limiter;
+	if (route_limiter != NULL) {
+		g_hash_table_steal(self->limiters, route->name);
+		g_ptr_array_add(self->retired, route_limiter);
+	}
+	route_limiter = g_new0(RouteLimiter, 1);
+	route_limiter->rate = route->rate_limit;
+	route_limiter->limiter =
+	    ms_rate_limiter_new(route->rate_limit, route->rate_limit, LIMITER_MAX_ENTRIES);
+	g_hash_table_insert(self->limiters, g_strdup(route->name), route_limiter);
+	return route_limiter->limiter;
+}
+
+static MsRole
+required_role(const MsRoute *route)
+{
+	return route->auth == MS_ROUTE_AUTH_ADMIN ? MS_ROLE_ADMIN : MS_ROLE_USER;
+}
+
+static void
+send_retry_after(SoupServerMessage *msg, const char *type, const char *title, guint seconds)
+{
+	const char *language = ms_language_for_message(msg);
+	char value[16];
+	g_autofree char *detail = NULL;
+
+	g_snprintf(value, sizeof(value), "%u", seconds);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Retry-After",
+				     value);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	detail = g_strdup_printf(ms_i18n_gettext(language, N_("Try again in %u seconds.")), seconds);
+#pragma GCC diagnostic pop
+	ms_problem_send(msg, 429, type, title, detail);
+	/* libsoup 3.2 has no phrase for 429 */
+	soup_server_message_set_status(msg, 429, "Too Many Requests");
+}
+
+/* 401 with the challenge: the same for every way credentials can fail */
+static void
+send_unauthorized(MsGatewaySecurity *self,
+		  SoupServerMessage *msg,
+		  MsAuthFailureKind kind,
+		  const char *title,
+		  const char *detail)
+{
+	ms_metrics_auth_failure(self->metrics, kind);
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "WWW-Authenticate",
+				     MS_AUTH_REALM_CHALLENGE);
+	ms_gateway_problem(msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", title, detail);
+}
+
+/* answers a refused authentication; returns %TRUE when @result lets the request go on */
+static gboolean
+check_auth_result(MsGatewaySecurity *self,
+		  SoupServerMessage *msg,
+		  const MsAuthResult *result,
+		  MsRole required)
+{
+	switch (result->status) {
+	case MS_AUTH_STATUS_OK:
+		if (result->role >= required)
+			return TRUE;
+		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_FORBIDDEN);
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_FORBIDDEN,
+				   "forbidden",
+				   N_("Forbidden"),
+				   N_("This needs the admin role."));
+		return FALSE;
+	case MS_AUTH_STATUS_THROTTLED:
+		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_THROTTLED);
+		send_retry_after(msg,
+				 "too_many_failed_logins",
+				 N_("Too many failed authentication attempts"),
+				 result->retry_after_s);
+		return FALSE;
+	case MS_AUTH_STATUS_MISSING:
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_MISSING,
+				  N_("Authentication required"),
+				  N_("Send a user name and password (Basic) or an API key (Bearer)."));
+		return FALSE;
+	case MS_AUTH_STATUS_MALFORMED:
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_MALFORMED,
+				  N_("Authentication required"),
+				  N_("The Authorization header is malformed."));
+		return FALSE;
+	case MS_AUTH_STATUS_WRONG:
+	default:
+		send_unauthorized(self,
+				  msg,
+				  MS_AUTH_FAILURE_WRONG,
+				  N_("Authentication failed"),
+				  N_("Unknown user, wrong password or unknown API key."));
+		return FALSE;
+	}
+}
+
+/* --- the filter ---------------------------------------------------------------------- */
+
+/* everything after authentication; returns FALSE when the request was answered */
+static gboolean
+after_auth(MsGatewaySecurity *self,
+	   MsGatewayRequest *request,
+	   const MsAuthResult *result)
+{
+	SoupServerMessage *msg = ms_gateway_request_get_message(request);
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	const char *user = NULL;
+
+	if (result != NULL) {
+		SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+
+		if (!check_auth_result(self, msg, result, required_role(route)))
+			return FALSE;
+		user = result->user;
+		soup_message_headers_replace(headers, "X-Microsoup-User", result->user);
+		soup_message_headers_replace(headers, "X-Microsoup-Role", ms_role_to_string(result->role));
+	}
+	if (route->rate_limit > 0) {
+		const char *client = user != NULL ? user : ms_gateway_request_get_remote_addr(request);
+		guint retry_after_s = 1;
+
+		if (!ms_rate_limiter_consume(get_limiter(self, route),
+					     client != NULL ? client : "",
+					     g_get_monotonic_time(),
+					     &retry_after_s)) {
+			ms_metrics_route_rate_limited(ms_metrics_get_route(self->metrics, route->name));
+			send_retry_after(msg, "rate_limited", N_("Too many requests"), retry_after_s);
+			return FALSE;
+		}
+	}
+	if (route->cache_ttl_s > 0)
+		return ms_gateway_cache_apply(G_OBJECT(self),
+					      self->cache,
+					      self->cache_max_bytes,
+					      self->metrics,
+					      request,
+					      user);
+	return TRUE;
+}
+
+/* answers what needs no password hashing; %NULL when a thread must check a password */
+static MsAuthResult *
+authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, const char **authorization)
+{
+	g_autoptr(MsAuthHeader) header = NULL;
+
+	*authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						      "Authorization");
+	header = ms_auth_header_parse(*authorization);
+	return ms_authenticator_try_fast(self->authenticator,
+					 header,
+					 soup_server_message_get_remote_host(msg),
+					 g_get_monotonic_time());
+}
+
+typedef struct {
+	MsGatewaySecurity *self;
+	MsGatewayRequest *request;
+} AuthWait;
+
+static void
+on_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	AuthWait *wait = user_data;
+	g_autoptr(MsAuthResult) result = NULL;
+	gboolean proceed = FALSE;
+
+	result = ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+	if (!wait->request->aborted && result != NULL)
+		proceed = after_auth(wait->self, wait->request, result);
+	ms_gateway_request_resume(wait->request, proceed);
+	g_object_unref(wait->self);
+	g_free(wait);
+}
+
+static gboolean
+is_preflight(SoupServerMessage *msg)
+{
+	return soup_server_message_get_method(msg) == SOUP_METHOD_OPTIONS &&
+	       soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					    "Access-Control-Request-Method") != NULL;
+}
+
+static gboolean
+security_filter(MsGatewayRequest *request, gpointer user_data)
+{
+	MsGatewaySecurity *self = user_data;
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	SoupServerMessage *msg;
+	const char *authorization;
+	g_autoptr(MsAuthResult) result = NULL;
+	AuthWait *wait;
+
+	/* the hot path of a plain route */
+	if (route->auth == MS_ROUTE_AUTH_NONE && route->rate_limit == 0 &&
+	    route->cache_ttl_s == 0 && (route->cors_origins == NULL || route->cors_origins[0] == NULL))
+		return TRUE;
+
+	msg = ms_gateway_request_get_message(request);
+	switch (ms_cors_evaluate((const char *const *)route->cors_origins,
+				 (const char *const *)route->methods,
+				 soup_server_message_get_method(msg),
+				 soup_server_message_get_request_headers(msg),
+				 soup_server_message_get_response_headers(msg))) {
+	case MS_CORS_PREFLIGHT:
+		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
+		return FALSE;
+	case MS_CORS_FORBIDDEN:
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_FORBIDDEN,
+				   "cors_forbidden",
+				   N_("Cross-origin request not allowed"),
+				   NULL);
+		return FALSE;
+	case MS_CORS_NONE:
+	case MS_CORS_ALLOWED:
+	default:
+		break;
+	}
+	if (is_preflight(msg)) {
+		/* a preflight on a route without CORS: nothing to allow */
+		ms_gateway_problem(msg,
+				   SOUP_STATUS_FORBIDDEN,
+				   "cors_forbidden",
+				   N_("Cross-origin request not allowed"),
+				   NULL);
+		return FALSE;
+	}
+
+	if (route->auth == MS_ROUTE_AUTH_NONE)
+		return after_auth(self, request, NULL);
+
+	result = authenticate_fast(self, msg, &authorization);
+	if (result != NULL)
+		return after_auth(self, request, result);
+
+	/* a password to check with yescrypt: in a worker thread, not this loop */
+	ms_gateway_request_suspend(request);
+	wait = g_new0(AuthWait, 1);
+	wait->self = g_object_ref(self);
+	wait->request = request;
+	ms_authenticator_authenticate_async(self->authenticator,
+					    authorization,
+					    ms_gateway_request_get_remote_addr(request),
+					    NULL,
+					    on_authenticated,
+					    wait);
+	return FALSE;
+}
+
+/* --- metrics --------------------------------------------------------------------------- */
+
+static void
+on_finished(MsGatewayRequest *request, SoupServerMessage *msg, gint64 duration_us, gpointer user_data)
+{
+	MsGatewaySecurity *self = user_data;
+
+	ms_gateway_metrics_observe(self->metrics, request, msg, duration_us);
+}
+
+
+typedef struct {
+	MsGatewaySecurity *self;
+	SoupServerMessage *msg;
+} MetricsWait;
+
+static void
+on_metrics_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	MetricsWait *wait = user_data;
+	g_autoptr(MsAuthResult) result =
+	    ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+
+	if (result != NULL && check_auth_result(wait->self, wait->msg, result, MS_ROLE_ADMIN))
+		ms_gateway_metrics_send(wait->self->metrics, wait->msg);
+	soup_server_message_unpause(wait->msg);
+	g_object_unref(wait->msg);
+	g_object_unref(wait->self);
+	g_free(wait);
+}
+
+static void
+metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
+{
+	MsGatewaySecurity *self = user_data;
+	const char *authorization;
+	g_autoptr(MsGatewayConfig) config = NULL;
+	g_autoptr(MsAuthResult) result = NULL;
+	MetricsWait *wait;
+
+	if (!ms_handler_check_method(msg, "GET, HEAD"))
+		return;
+	config = ms_gateway_dup_config(self->gateway);
+	if (ms_gateway_config_get_globals(config)->metrics_allow == MS_METRICS_ALLOW_LOOPBACK &&
+	    ms_gateway_metrics_is_local_client(msg)) {
+		ms_gateway_metrics_send(self->metrics, msg);
+		return;
+	}
+	result = authenticate_fast(self, msg, &authorization);
+	if (result != NULL) {
+		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
+			ms_gateway_metrics_send(self->metrics, msg);
+		return;
+	}
+	wait = g_new0(MetricsWait, 1);
+	wait->self = g_object_ref(self);
+	wait->msg = g_object_ref(msg);
+	soup_server_message_pause(msg);
+	ms_authenticator_authenticate_async(self->authenticator,
+					    authorization,
+					    soup_server_message_get_remote_host(msg),
+					    NULL,
+					    on_metrics_authenticated,
+					    wait);
+}
+
+/* --- life cycle ------------------------------------------------------------------------ */
+
+/* SIGHUP: users and API keys are re-read with the config, and a bad file refuses both */
+static gboolean
+on_gateway_reload(MsGateway *gateway, MsGatewayConfig *config, gpointer user_data, GError **error)
+{
+	MsGatewaySecurity *self = user_data;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new_from_environment(error);
+
+	if (credentials == NULL)
+		return FALSE;
+	ms_gateway_security_reload(self, credentials);
+	return TRUE;
+}
+
+/**
+ * ms_gateway_security_install:
+ *
+ * Adds the filter, the metrics finish hook, GET /metrics and the credentials'
+ * reload to @gateway,
+ * which must outlive @self's use (it keeps a plain pointer).
+ */
+void
+ms_gateway_security_install(MsGatewaySecurity *self, MsGateway *gateway)
+{
+	self->gateway = gateway;
+	ms_gateway_add_filter(gateway, security_filter, self);
+	ms_gateway_add_finish_func(gateway, on_finished, self);
+	ms_gateway_add_endpoint(gateway, "/metrics", metrics_endpoint, self);
+	ms_gateway_add_reload_func(gateway, on_gateway_reload, self);
+}
+
+/**
+ * ms_gateway_security_reload:
+ *
+ * After a configuration reload: the new users and keys, an empty cache (a
+ * removed user's answers must not outlive the reload).
+ */
+void
+ms_gateway_security_reload(MsGatewaySecurity *self, MsCredentials *credentials)
+{
+	ms_authenticator_set_credentials(self->authenticator, credentials);
+	ms_response_cache_clear(self->cache);
+}
+
+/**
+ * ms_gateway_security_expire:
+ *
+ * Drops idle rate-limit buckets; call it now and then (the status timer does).
+ */
+void
+ms_gateway_security_expire(MsGatewaySecurity *self)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->limiters);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		ms_rate_limiter_expire(((RouteLimiter *)value)->limiter, g_get_monotonic_time());
+}
+
+MsMetrics *
+ms_gateway_security_get_metrics(MsGatewaySecurity *self)
+{
+	return self->metrics;
+}
+
+MsResponseCache *
+ms_gateway_security_get_cache(MsGatewaySecurity *self)
+{
+	return self->cache;
+}
+
+static void
+ms_gateway_security_finalize(GObject *object)
+{
+	MsGatewaySecurity *self = MS_GATEWAY_SECURITY(object);
+
+	g_object_unref(self->authenticator);
+	ms_metrics_free(self->metrics);
+	ms_response_cache_free(self->cache);
+	g_hash_table_unref(self->limiters);
+	g_ptr_array_unref(self->retired);
+	g_mutex_clear(&self->mutex);
+	G_OBJECT_CLASS(ms_gateway_security_parent_class)->finalize(object);
+}
+
+static void
+ms_gateway_security_class_init(MsGatewaySecurityClass *klass)
+{
+	G_OBJECT_CLASS(klass)->finalize = ms_gateway_security_finalize;
+}
+
+static void
+ms_gateway_security_init(MsGatewaySecurity *self)
+{
+	g_mutex_init(&self->mutex);
+	self->metrics = ms_metrics_new();
+	self->limiters =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)route_limiter_free);
+	self->retired = g_ptr_array_new_with_free_func((GDestroyNotify)route_limiter_free);
+}
+
+/**
+ * ms_gateway_security_new:
+ * @cache_max_bytes: the response cache's size ([gateway] cache_max_bytes)
+ */
+MsGatewaySecurity *
+ms_gateway_security_new(MsCredentials *credentials, guint64 cache_max_bytes)
+{
+	MsGatewaySecurity *self = g_object_new(MS_TYPE_GATEWAY_SECURITY, NULL);
+
+	self->authenticator = ms_authenticator_new(credentials);
+	self->cache_max_bytes = (gsize)MIN(cache_max_bytes, G_MAXSIZE);
+	self->cache = ms_response_cache_new(self->cache_max_bytes);
+	return self;
+}

@@ -1,0 +1,606 @@
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "common/ms-log.h"
+#include "gateway/ms-gateway-security.h"
+#include "gateway/ms-gateway.h"
+#include "ms-security-test.h"
+#include "ms-test-utils.h"
+
+/*
+ * Integration: the gateway with its security filter in-process on real
+ * sockets, in front of a test upstream on a Unix socket that counts its
+ * requests and echoes the identity it was given; driven by an async
+ * SoupSession. Every way to be refused, and what the upstream never sees.
+ */
+
+static char *ada_hash;
+static char *root_hash;
+
+typedef struct {
+	MsTestServer *upstream;
+	guint upstream_requests;
+	SoupServer *front;
+	MsGateway *gateway;
+	MsGatewaySecurity *security;
+	SoupSession *session;
+	GPtrArray *log; /* every field value logged, for "no secret logged" */
+	GPtrArray *message_ids;
+} Fixture;
+
+static void
+capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	Fixture *fx = user_data;
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length >= 0)
+			continue;
+		g_ptr_array_add(fx->log, g_strdup(fields[i].value));
+		if (g_strcmp0(fields[i].key, "MESSAGE_ID") == 0)
+			g_ptr_array_add(fx->message_ids, g_strdup(fields[i].value));
+	}
+}
+
+/* the upstream: 200 {"n", "user", "role", "authorization", "path"}; .../private is private */
+static void
+upstream_handler(SoupServer *server,
+		 SoupServerMessage *msg,
+		 const char *path,
+		 GHashTable *query,
+		 gpointer user_data)
+{
+	Fixture *fx = user_data;
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	const char *names[] = {"user", "X-Microsoup-User", "role", "X-Microsoup-Role",
+			       "authorization", "Authorization"};
+	char *text;
+
+	fx->upstream_requests++;
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "n");
+	json_builder_add_int_value(builder, fx->upstream_requests);
+	for (guint i = 0; i < G_N_ELEMENTS(names); i += 2) {
+		json_builder_set_member_name(builder, names[i]);
+		json_builder_add_string_value(builder,
+					      soup_message_headers_get_one(request, names[i + 1]));
+	}
+	json_builder_set_member_name(builder, "path");
+	json_builder_add_string_value(builder, path);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	if (g_str_has_suffix(path, "/private"))
+		soup_message_headers_append(soup_server_message_get_response_headers(msg),
+					    "Cache-Control",
+					    "private, max-age=60");
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+}
+
+static char *
+config_text(Fixture *fx, const char *metrics_allow)
+{
+	g_autofree char *up = g_strdup_printf("unix:%s", fx->upstream->socket_path);
+
+	return g_strdup_printf(
+	    "[gateway]\nmetrics_allow = %s\n\n"
+	    "[route open]\nprefix = /api/open\nupstream = %s\n\n"
+	    "[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
+	    "[route admin]\nprefix = /api/admin\nupstream = %s\nauth = admin\n\n"
+	    "[route limited]\nprefix = /api/limited\nupstream = %s\nrate_limit = 1\n\n"
+	    "[route userlimited]\nprefix = /api/userlimited\nupstream = %s\nauth = user\n"
+	    "rate_limit = 1\n\n"
+	    "[route cached]\nprefix = /api/cached\nupstream = %s\ncache_ttl_s = 60\n\n"
+	    "[route mine]\nprefix = /api/mine\nupstream = %s\nauth = user\ncache_ttl_s = 60\n\n"
+	    "[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
+	    "cors_origins = https://app.example\n",
+	    metrics_allow, up, up, up, up, up, up, up, up);
+}
+
+static MsGatewayConfig *
+make_config(Fixture *fx, const char *metrics_allow)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = config_text(fx, metrics_allow);
+	MsGatewayConfig *config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
+
+	g_assert_no_error(error);
+	return config;
+}
+
+/* a listening TCP socket on 127.0.0.1 and a port the kernel picks (the gateway's
+ * front is TCP; soup_server_listen_local() leaks an address in libsoup 3.2) */
+static GSocket *
+listen_loopback(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
+	GSocket *socket =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, address, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	return socket;
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new();
+	g_autofree char *users = g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
+	g_autofree char *key = ms_security_test_sha256("the-key");
+	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
+	g_autoptr(GSocket) front_socket = listen_loopback();
+	g_autoptr(GSocketAddress) front_address = NULL;
+
+	fx->log = g_ptr_array_new_with_free_func(g_free);
+	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
+	ms_log_set_capture(capture_log, fx);
+
+	fx->upstream = ms_test_server_new();
+	soup_server_add_handler(fx->upstream->server, NULL, upstream_handler, fx, NULL);
+
+	g_assert_true(ms_credentials_load_users(credentials, users, strlen(users), "users", NULL));
+	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
+	config = make_config(fx, data != NULL ? data : "loopback");
+	fx->gateway = ms_gateway_new(config);
+	fx->security = ms_gateway_security_new(credentials, 1024 * 1024);
+	ms_gateway_security_install(fx->security, fx->gateway);
+	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
+	ms_gateway_attach(fx->gateway, fx->front);
+	soup_server_listen_socket(fx->front, front_socket, 0, &error);
+	g_assert_no_error(error);
+	front_address = g_socket_get_local_address(front_socket, &error);
+	g_assert_no_error(error);
+	fx->session = soup_session_new_with_options("remote-connectable", front_address,
+						    "timeout", 10, NULL);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	ms_log_set_capture(NULL, NULL);
+	g_object_unref(fx->session);
+	soup_server_disconnect(fx->front);
+	g_object_unref(fx->front);
+	g_object_unref(fx->gateway);
+	g_object_unref(fx->security);
+	ms_test_server_free(fx->upstream);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_ptr_array_unref(fx->log);
+	g_ptr_array_unref(fx->message_ids);
+}
+
+/* @...: header name, value, ..., NULL */
+static MsTestResponse *
+request(Fixture *fx, const char *method, const char *path, ...)
+{
+	g_autoptr(GPtrArray) headers = g_ptr_array_new();
+	const char *name;
+	va_list args;
+
+	va_start(args, path);
+	while ((name = va_arg(args, const char *)) != NULL) {
+		g_ptr_array_add(headers, (gpointer)name);
+		g_ptr_array_add(headers, va_arg(args, char *));
+	}
+	va_end(args);
+	g_ptr_array_add(headers, NULL);
+	return ms_test_request(fx->session, method, path, (const char *const *)headers->pdata, NULL);
+}
+
+static char *
+basic(const char *user_pass)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)user_pass, strlen(user_pass));
+	return g_strconcat("Basic ", b64, NULL);
+}
+
+static const char *
+header(MsTestResponse *response, const char *name)
+{
+	return ms_test_response_get_header(response, name);
+}
+
+static void
+assert_problem(MsTestResponse *response, guint status, const char *type)
+{
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+
+	g_assert_cmpuint(response->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
+			==,
+			"application/problem+json");
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
+}
+
+/* a 401 from the gateway itself: the upstream was not asked */
+static void
+assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
+{
+	guint before = fx->upstream_requests;
+	g_autoptr(MsTestResponse) response =
+	    authorization != NULL ? request(fx, "GET", path, "Authorization", authorization, NULL)
+				  : request(fx, "GET", path, NULL);
+
+	assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	g_assert_cmpstr(header(response, "WWW-Authenticate"),
+			==,
+			"Basic realm=\"microsoup\", charset=\"UTF-8\"");
+	g_assert_cmpuint(fx->upstream_requests, ==, before);
+}
+
+/* a string member of the upstream's echo; NULL when it was not sent */
+static const char *
+echoed(MsTestResponse *response, const char *member)
+{
+	JsonObject *object = json_node_get_object(response->json);
+
+	if (json_object_get_null_member(object, member))
+		return NULL;
+	return json_object_get_string_member(object, member);
+}
+
+static void
+test_refused(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *wrong = basic("ada:root-pw");
+	g_autofree char *unknown = basic("eve:ada-pw");
+	g_autofree char *no_colon = basic("adaada-pw");
+	g_autoptr(GString) huge = g_string_new("Basic ");
+
+	while (huge->len < 5000)
+		g_string_append(huge, "YWRh");
+	assert_unauthorized(fx, "/api/user/x", NULL);
+	assert_unauthorized(fx, "/api/user/x", wrong);
+	assert_unauthorized(fx, "/api/user/x", unknown);
+	assert_unauthorized(fx, "/api/user/x", "Basic !!!notbase64");
+	assert_unauthorized(fx, "/api/user/x", no_colon);
+	assert_unauthorized(fx, "/api/user/x", huge->str);
+	assert_unauthorized(fx, "/api/user/x", "Bearer wrong-key");
+	assert_unauthorized(fx, "/api/user/x", "Digest username=ada");
+	assert_unauthorized(fx, "/api/admin/x", NULL);
+}
+
+static void
+test_identity(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(MsTestResponse) first = request(fx,
+						  "GET",
+						  "/api/user/x",
+						  "Authorization",
+						  ada,
+						  "X-Microsoup-User",
+						  "root",
+						  "X-Microsoup-Role",
+						  "admin",
+						  NULL);
+	g_autoptr(MsTestResponse) second = NULL;
+
+	/* the gateway's identity, not the forged one; the credential stays here */
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(first, "user"), ==, "ada");
+	g_assert_cmpstr(echoed(first, "role"), ==, "user");
+	g_assert_null(echoed(first, "authorization"));
+
+	/* the second request is served from the remembered password: same answer */
+	second = request(fx, "GET", "/api/user/y", "Authorization", ada, NULL);
+	g_assert_cmpuint(second->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(second, "user"), ==, "ada");
+}
+
+static void
+test_forged_on_open_route(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(MsTestResponse) response = request(fx,
+						     "GET",
+						     "/api/open/x",
+						     "X-Microsoup-User",
+						     "root",
+						     "X-Microsoup-Role",
+						     "admin",
+						     "Authorization",
+						     ada,
+						     NULL);
+
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
+	g_assert_null(echoed(response, "user"));
+	g_assert_null(echoed(response, "role"));
+	g_assert_null(echoed(response, "authorization"));
+}
+
+static void
+test_roles(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) user = request(fx, "GET", "/api/admin/x", "Authorization", ada, NULL);
+	guint after_refusal = fx->upstream_requests;
+	g_autoptr(MsTestResponse) admin =
+	    request(fx, "GET", "/api/admin/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) key =
+	    request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
+
+	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(after_refusal, ==, 0);
+	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(admin, "role"), ==, "admin");
+	/* an API key is as good as a password; the key's name is the user */
+	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(key, "user"), ==, "ci");
+}
+
+static void
+test_throttled(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(MsTestResponse) response = NULL;
+
+	for (guint i = 0; i < MS_AUTH_FAILURE_BURST; i++)
+		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
+	/* now even the right password is refused, without being checked */
+	response = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+	assert_problem(response, 429, "too_many_failed_logins");
+	g_assert_nonnull(header(response, "Retry-After"));
+	g_assert_cmpuint(atoi(header(response, "Retry-After")), >=, 1);
+	g_assert_cmpuint(fx->message_ids->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(fx->message_ids, 0), ==, MS_MESSAGE_ID_AUTH_THROTTLED);
+}
+
+static void
+test_rate_limit(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) first = request(fx, "GET", "/api/limited/x", NULL);
+	g_autoptr(MsTestResponse) second = request(fx, "GET", "/api/limited/x", NULL);
+	g_autoptr(MsTestResponse) other = request(fx, "GET", "/api/open/x", NULL);
+
+	/* rate_limit = 1: a burst of one, then one per second */
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	assert_problem(second, 429, "rate_limited");
+	g_assert_cmpstr(header(second, "Retry-After"), ==, "1");
+	g_assert_cmpuint(fx->upstream_requests, ==, 2);
+	/* routes without a limit are not affected */
+	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
+}
+
+static void
+test_rate_limit_per_user(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) first = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) second = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) other = request(fx, "GET", "/api/userlimited/x", "Authorization", root_user, NULL);
+
+	/* same address, two users: a bucket each */
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	assert_problem(second, 429, "rate_limited");
+	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
+}
+
+static void
+test_cache(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) miss = request(fx, "GET", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) hit = request(fx, "GET", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) head = request(fx, "HEAD", "/api/cached/x", NULL);
+	g_autoptr(MsTestResponse) thai = request(fx, "GET", "/api/cached/x", "Accept-Language", "th", NULL);
+	g_autoptr(MsTestResponse) bypass =
+	    request(fx, "GET", "/api/cached/x", "Cache-Control", "no-cache", NULL);
+
+	g_assert_cmpstr(header(miss, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(header(hit, "X-Cache"), ==, "HIT");
+	g_assert_nonnull(header(hit, "Age"));
+	g_assert_true(g_bytes_equal(miss->body, hit->body));
+	g_assert_cmpstr(header(hit, "Content-Type"), ==, "application/json");
+	/* a hit has its own request id, never the stored one */
+	g_assert_nonnull(header(hit, "X-Request-ID"));
+	g_assert_cmpstr(header(hit, "X-Request-ID"), !=, header(miss, "X-Request-ID"));
+	/* HEAD is answered from GET's entry */
+	g_assert_cmpstr(header(head, "X-Cache"), ==, "HIT");
+	g_assert_cmpint(soup_message_headers_get_content_length(head->headers),
+			==,
+			g_bytes_get_size(miss->body));
+	/* another language is another entry */
+	g_assert_cmpstr(header(thai, "X-Cache"), ==, "MISS");
+	/* no-cache goes upstream */
+	g_assert_cmpstr(header(bypass, "X-Cache"), ==, "MISS");
+	g_assert_cmpint(ms_test_response_get_int(bypass, "n"), ==, 3);
+	g_assert_cmpuint(fx->upstream_requests, ==, 3);
+}
+
+static void
+test_cache_private(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) m1 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) m2 = request(fx, "GET", "/api/mine/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) m3 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) p1 = request(fx, "GET", "/api/cached/private", NULL);
+	g_autoptr(MsTestResponse) p2 = request(fx, "GET", "/api/cached/private", NULL);
+
+	/* the same URL for two users: two entries, never one user's answer to the other */
+	g_assert_cmpstr(header(m1, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(echoed(m1, "user"), ==, "ada");
+	g_assert_cmpstr(header(m2, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(echoed(m2, "user"), ==, "root");
+	g_assert_cmpstr(header(m3, "X-Cache"), ==, "HIT");
+	g_assert_cmpstr(echoed(m3, "user"), ==, "ada");
+	/* Cache-Control: private is never stored */
+	g_assert_cmpstr(header(p1, "X-Cache"), ==, "MISS");
+	g_assert_cmpstr(header(p2, "X-Cache"), ==, "MISS");
+	g_assert_cmpuint(fx->upstream_requests, ==, 4);
+	/* a credential never reaches the log */
+	for (guint i = 0; i < fx->log->len; i++) {
+		const char *value = g_ptr_array_index(fx->log, i);
+		g_assert_null(strstr(value, "ada-pw"));
+		g_assert_null(strstr(value, ada + strlen("Basic ")));
+	}
+}
+
+static void
+test_cors(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) preflight = request(fx, "OPTIONS", "/api/cors/x",
+						      "Origin", "https://app.example",
+						      "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(MsTestResponse) refused = request(fx, "OPTIONS", "/api/cors/x",
+						    "Origin", "https://evil.example",
+						    "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(MsTestResponse) simple =
+	    request(fx, "GET", "/api/cors/x", "Origin", "https://app.example", NULL);
+
+	g_assert_cmpuint(preflight->status, ==, SOUP_STATUS_NO_CONTENT);
+	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
+	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
+	assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
+	g_assert_cmpuint(simple->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(header(simple, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	g_assert_cmpstr(header(simple, "Vary"), ==, "Origin");
+	/* preflights never reach the upstream */
+	g_assert_cmpuint(fx->upstream_requests, ==, 1);
+}
+
+static void
+test_metrics_loopback(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) open = request(fx, "GET", "/api/open/x", NULL);
+	g_autoptr(MsTestResponse) refused = request(fx, "GET", "/api/user/x", NULL);
+	g_autoptr(MsTestResponse) post = request(fx, "POST", "/metrics", NULL);
+	g_autoptr(MsTestResponse) metrics = request(fx, "GET", "/metrics", NULL);
+	g_autofree char *text =
+	    g_strndup(g_bytes_get_data(metrics->body, NULL), g_bytes_get_size(metrics->body));
+	const char *lines[] = {
+	    "microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} 1\n",
+	    "microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} 1\n",
+	    "microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n",
+	    "microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n",
+	    "# TYPE microsoup_gateway_open_connections gauge\n",
+	};
+
+	g_assert_cmpuint(post->status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+	g_assert_cmpuint(metrics->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(soup_message_headers_get_content_type(metrics->headers, NULL), ==, "text/plain");
+	for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
+		if (strstr(text, lines[i]) == NULL)
+			g_error("missing “%s” in:\n%s", lines[i], text);
+	}
+}
+
+static void
+test_metrics_admin(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) anonymous = request(fx, "GET", "/metrics", NULL);
+	g_autoptr(MsTestResponse) user = request(fx, "GET", "/metrics", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) admin = request(fx, "GET", "/metrics", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) key =
+	    request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
+
+	/* metrics_allow = admin: loopback is not enough */
+	assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
+}
+
+static void
+test_reload(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autoptr(MsCredentials) none = ms_credentials_new();
+	g_autoptr(MsTestResponse) before = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+
+	g_assert_cmpuint(before->status, ==, SOUP_STATUS_OK);
+	/* a reload that removes ada: her remembered password goes too */
+	ms_gateway_security_reload(fx->security, none);
+	assert_unauthorized(fx, "/api/user/x", ada);
+}
+
+static void
+test_reload_credentials(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *bob = basic("bob:bob-pw");
+	g_autofree char *bob_hash = ms_security_test_hash("bob-pw");
+	g_autofree char *users = g_strdup_printf("# after the reload\nbob:user:%s\n", bob_hash);
+	g_autofree char *text = config_text(fx, "loopback");
+	g_autofree char *dir = g_dir_make_tmp("ms-credentials-XXXXXX", NULL);
+	g_autofree char *users_path = g_build_filename(dir, "users", NULL);
+	g_autofree char *config_path = g_build_filename(dir, "gateway.conf", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsTestResponse) after = NULL;
+
+	/* SIGHUP (ms_gateway_reload) re-reads $CREDENTIALS_DIRECTORY with the config */
+	g_assert_true(g_file_set_contents(config_path, text, -1, NULL));
+	g_assert_true(g_file_set_contents(users_path, users, -1, NULL));
+	g_setenv("CREDENTIALS_DIRECTORY", dir, TRUE);
+	g_assert_true(ms_gateway_reload(fx->gateway, config_path, &error));
+	g_assert_no_error(error);
+	after = request(fx, "GET", "/api/user/x", "Authorization", bob, NULL);
+	g_assert_cmpuint(after->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(after, "user"), ==, "bob");
+	assert_unauthorized(fx, "/api/user/x", ada);
+
+	/* a broken users file refuses the whole reload: bob keeps working */
+	g_assert_true(g_file_set_contents(users_path, "\nbob:root:x\n", -1, NULL));
+	g_assert_false(ms_gateway_reload(fx->gateway, config_path, &error));
+	g_assert_nonnull(strstr(error->message, "users:2:"));
+	g_clear_pointer(&after, ms_test_response_free);
+	after = request(fx, "GET", "/api/user/x", "Authorization", bob, NULL);
+	g_assert_cmpuint(after->status, ==, SOUP_STATUS_OK);
+
+	g_unsetenv("CREDENTIALS_DIRECTORY");
+	g_unlink(users_path);
+	g_unlink(config_path);
+	g_rmdir(dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	int ret;
+
+	ms_test_init(&argc, &argv);
+	ada_hash = ms_security_test_hash("ada-pw");
+	root_hash = ms_security_test_hash("root-pw");
+#define ADD(path, func, data) g_test_add(path, Fixture, data, fixture_setup, func, fixture_teardown)
+	ADD("/gateway-security/refused", test_refused, NULL);
+	ADD("/gateway-security/identity", test_identity, NULL);
+	ADD("/gateway-security/forged-on-open-route", test_forged_on_open_route, NULL);
+	ADD("/gateway-security/roles", test_roles, NULL);
+	ADD("/gateway-security/throttled", test_throttled, NULL);
+	ADD("/gateway-security/rate-limit", test_rate_limit, NULL);
+	ADD("/gateway-security/rate-limit-per-user", test_rate_limit_per_user, NULL);
+	ADD("/gateway-security/cache", test_cache, NULL);
+	ADD("/gateway-security/cache-private", test_cache_private, NULL);
+	ADD("/gateway-security/cors", test_cors, NULL);
+	ADD("/gateway-security/metrics-loopback", test_metrics_loopback, NULL);
+	ADD("/gateway-security/metrics-admin", test_metrics_admin, "admin");
+	ADD("/gateway-security/reload", test_reload, NULL);
+	ADD("/gateway-security/reload-credentials", test_reload_credentials, NULL);
+	ret = g_test_run();
+	g_free(ada_hash);
+	g_free(root_hash);
+	return ret;
+}
