@@ -60,7 +60,10 @@ unix_server(Fixture *fx, const char *name)
 	return server;
 }
 
-/* listens on 127.0.0.1 at a free port too: an http:// upstream */
+/*
+ * listens on 127.0.0.1 at a free port, with a socket of our own:
+ * soup_server_listen_local() leaks in libsoup 3.2
+ */
 static guint16
 tcp_listen(SoupServer *server)
 {
@@ -215,10 +218,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
-	g_autoptr(GSocketAddress) local = NULL;
-	g_autoptr(GSocket) front = NULL;
+	g_autoptr(GSocketAddress) front = NULL;
 
 	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -238,19 +238,9 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->gateway = ms_gateway_new(config);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	/* a socket of our own: soup_server_listen_local() leaks in libsoup 3.2 */
-	front = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
-	g_assert_no_error(error);
-	g_socket_bind(front, any_port, TRUE, &error);
-	g_assert_no_error(error);
-	g_socket_listen(front, &error);
-	g_assert_no_error(error);
-	soup_server_listen_socket(fx->front, front, 0, &error);
-	g_assert_no_error(error);
-	local = g_socket_get_local_address(front, &error);
-	g_assert_no_error(error);
+	front = g_inet_socket_address_new_from_string("127.0.0.1", tcp_listen(fx->front));
 	/* ms_test_request() asks for http://localhost/...: route it to the front */
-	fx->session = soup_session_new_with_options("remote-connectable", local, "timeout", 10, NULL);
+	fx->session = soup_session_new_with_options("remote-connectable", front, "timeout", 10, NULL);
 }
 
 static void
