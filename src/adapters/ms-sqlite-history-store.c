@@ -19,7 +19,8 @@ struct _MsSqliteHistoryStore {
 	sqlite3_stmt *clear;
 };
 
-static void ms_sqlite_history_store_iface_init(MsHistoryStoreInterface *iface);
+static void
+ms_sqlite_history_store_iface_init(MsHistoryStoreInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MsSqliteHistoryStore,
 			ms_sqlite_history_store,
@@ -163,7 +164,7 @@ ms_sqlite_history_store_list(MsHistoryStore *store,
 {
 	MsSqliteHistoryStore *self = MS_SQLITE_HISTORY_STORE(store);
 	g_autoptr(GPtrArray) entries =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)ms_history_entry_free);
+		g_ptr_array_new_with_free_func((GDestroyNotify)ms_history_entry_free);
 	int rc;
 
 	sqlite3_bind_text(self->list, 1, user, -1, SQLITE_TRANSIENT);
@@ -171,12 +172,12 @@ ms_sqlite_history_store_list(MsHistoryStore *store,
 	sqlite3_bind_int64(self->list, 3, limit);
 	while ((rc = sqlite3_step(self->list)) == SQLITE_ROW) {
 		g_ptr_array_add(
-		    entries,
-		    ms_history_entry_new(sqlite3_column_int64(self->list, 0),
-					 (const char *)sqlite3_column_text(self->list, 1),
-					 (const char *)sqlite3_column_text(self->list, 2),
-					 sqlite3_column_double(self->list, 3),
-					 sqlite3_column_int64(self->list, 4)));
+			entries,
+			ms_history_entry_new(sqlite3_column_int64(self->list, 0),
+					     (const char *)sqlite3_column_text(self->list, 1),
+					     (const char *)sqlite3_column_text(self->list, 2),
+					     sqlite3_column_double(self->list, 3),
+					     sqlite3_column_int64(self->list, 4)));
 	}
 	sqlite3_reset(self->list);
 	sqlite3_clear_bindings(self->list);
@@ -245,8 +246,8 @@ ms_sqlite_history_store_open(MsSqliteHistoryStore *self,
 {
 	int rc = sqlite3_open_v2(path,
 				 &self->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+					 SQLITE_OPEN_EXRESCODE,
 				 NULL);
 
 	if (rc != SQLITE_OK)

@@ -11,8 +11,8 @@ G_DECLARE_FINAL_TYPE(MsSqliteHistoryStore,
 		     SQLITE_HISTORY_STORE,
 		     GObject)
 
-#define MS_SQLITE_HISTORY_SCHEMA_VERSION   1
-#define MS_SQLITE_HISTORY_BUSY_TIMEOUT_MS  2000
+#define MS_SQLITE_HISTORY_SCHEMA_VERSION  1
+#define MS_SQLITE_HISTORY_BUSY_TIMEOUT_MS 2000
 
 MsHistoryStore *
 ms_sqlite_history_store_new(const char *path, guint busy_timeout_ms, GError **error);

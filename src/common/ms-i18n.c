@@ -14,7 +14,7 @@
  * table per language. The format is GNU gettext's, read as documented in its manual.
  */
 
-#define MO_MAGIC	 0x950412deU
+#define MO_MAGIC         0x950412deU
 #define MO_MAGIC_SWAPPED 0xde120495U
 
 static const char *const supported_languages[] = { "en", "th", NULL };
@@ -111,7 +111,8 @@ catalog_load(const char *language)
 	g_autoptr(GMappedFile) file = NULL;
 	g_autoptr(GBytes) bytes = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) table =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	path = g_build_filename(locale_directory(),
 				language,

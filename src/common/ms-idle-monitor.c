@@ -34,7 +34,8 @@ timer_restart(MsIdleMonitor *self)
 	g_clear_handle_id(&self->timer_id, g_source_remove);
 	if (self->timeout_seconds > 0 && self->active == 0)
 		/* not g_timeout_add_seconds(): it rounds to whole seconds and may fire early */
-		self->timer_id = g_timeout_add(self->timeout_seconds * 1000, idle_timer_fired, self);
+		self->timer_id =
+			g_timeout_add(self->timeout_seconds * 1000, idle_timer_fired, self);
 }
 
 /**

@@ -126,8 +126,8 @@ ms_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpo
 	if ((level & G_LOG_LEVEL_DEBUG) && !debug_enabled)
 		return G_LOG_WRITER_HANDLED;
 
-	if (to_journal && g_log_writer_journald(level, fields, n_fields, user_data) ==
-			      G_LOG_WRITER_HANDLED)
+	if (to_journal &&
+	    g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
 		return G_LOG_WRITER_HANDLED;
 
 	write_stderr_line(level, fields, n_fields);

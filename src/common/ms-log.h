@@ -37,16 +37,16 @@ ms_log_fields_full(GLogLevelFlags level,
  * ms_log_fields: one structured entry with CODE_* filled in and extra string fields.
  * Only the message is a printf format: extra values are plain strings (DESIGN §8).
  */
-#define ms_log_fields(level, extra, n_extra, ...)                                                  \
-	ms_log_fields_full((level),                                                                \
-			   __FILE__,                                                               \
-			   G_STRINGIFY(__LINE__),                                                  \
-			   G_STRFUNC,                                                              \
-			   (extra),                                                                \
-			   (n_extra),                                                              \
+#define ms_log_fields(level, extra, n_extra, ...) \
+	ms_log_fields_full((level),               \
+			   __FILE__,              \
+			   G_STRINGIFY(__LINE__), \
+			   G_STRFUNC,             \
+			   (extra),               \
+			   (n_extra),             \
 			   __VA_ARGS__)
 
-#define ms_info(...)	ms_log_fields(G_LOG_LEVEL_INFO, NULL, 0, __VA_ARGS__)
+#define ms_info(...)    ms_log_fields(G_LOG_LEVEL_INFO, NULL, 0, __VA_ARGS__)
 #define ms_message(...) ms_log_fields(G_LOG_LEVEL_MESSAGE, NULL, 0, __VA_ARGS__)
 #define ms_warning(...) ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, __VA_ARGS__)
 

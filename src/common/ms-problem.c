@@ -30,7 +30,8 @@ ms_problem_new(guint status,
 	json_builder_set_member_name(builder, "type");
 	json_builder_add_string_value(builder, type_uri);
 	json_builder_set_member_name(builder, "title");
-	json_builder_add_string_value(builder, title != NULL ? title : soup_status_get_phrase(status));
+	json_builder_add_string_value(builder,
+				      title != NULL ? title : soup_status_get_phrase(status));
 	json_builder_set_member_name(builder, "status");
 	json_builder_add_int_value(builder, status);
 	if (detail != NULL) {

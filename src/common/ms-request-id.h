@@ -4,7 +4,7 @@
 
 G_BEGIN_DECLS
 
-#define MS_REQUEST_ID_HEADER	 "X-Request-ID"
+#define MS_REQUEST_ID_HEADER     "X-Request-ID"
 #define MS_REQUEST_ID_MAX_LENGTH 128
 
 gboolean

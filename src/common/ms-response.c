@@ -22,8 +22,7 @@ ms_response_send_json(SoupServerMessage *msg,
 	length = strlen(text);
 	soup_server_message_set_status(msg, status, NULL);
 	soup_server_message_set_response(msg,
-					 content_type != NULL ? content_type
-							      : MS_CONTENT_TYPE_JSON,
+					 content_type != NULL ? content_type : MS_CONTENT_TYPE_JSON,
 					 SOUP_MEMORY_TAKE,
 					 text,
 					 length);

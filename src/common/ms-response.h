@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-#define MS_CONTENT_TYPE_JSON	"application/json; charset=utf-8"
+#define MS_CONTENT_TYPE_JSON    "application/json; charset=utf-8"
 #define MS_CONTENT_TYPE_PROBLEM "application/problem+json; charset=utf-8"
 
 void

@@ -36,9 +36,9 @@ struct _MsRuntime {
 	GStrv listen_specs;
 	int idle_timeout;
 	GHashTable *connections; /* client GSockets seen, until found closed */
-	GHashTable *served;	 /* those of them that have answered a request */
-	GHashTable *waiting;	 /* messages started, request not read yet */
-	GHashTable *in_flight;	 /* messages read, response not finished */
+	GHashTable *served;      /* those of them that have answered a request */
+	GHashTable *waiting;     /* messages started, request not read yet */
+	GHashTable *in_flight;   /* messages read, response not finished */
 	gboolean request_logging;
 	gboolean stopping;
 	gint64 stop_time;
@@ -54,7 +54,7 @@ G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 /* how often ended connections are looked for, besides when the service is idle */
 #define MS_RUNTIME_SWEEP_SECONDS 5
 /* the longest a stop waits for clients; systemd's TimeoutStopSec= is longer */
-#define MS_RUNTIME_DRAIN_SECONDS 10
+#define MS_RUNTIME_DRAIN_SECONDS  10
 #define MS_RUNTIME_DRAIN_CHECK_MS 20
 
 static GQuark start_time_quark;
@@ -216,7 +216,13 @@ ms_runtime_parse_args(MsRuntime *self,
 		  &self->idle_timeout,
 		  "Exit after this many idle seconds (default 30, 0 = never)",
 		  "SECONDS" },
-		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+		{ "version",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &version,
+		  "Print the version and exit",
+		  NULL },
 		{ NULL }
 	};
 
@@ -432,8 +438,8 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
 	guint status = soup_server_message_get_status(msg);
 	g_autofree char *status_text = g_strdup_printf("%u", status);
-	g_autofree char *duration = g_strdup_printf("%" G_GINT64_FORMAT,
-						    g_get_monotonic_time() - started);
+	g_autofree char *duration =
+		g_strdup_printf("%" G_GINT64_FORMAT, g_get_monotonic_time() - started);
 	const char *method = soup_server_message_get_method(msg);
 	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
 	const MsLogField fields[] = {
@@ -538,8 +544,7 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 
 	if (socket != NULL && g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
-	if (self->request_logging &&
-	    g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
+	if (self->request_logging && g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
 		log_request(self, msg);
 	}
@@ -644,8 +649,7 @@ on_reload(gpointer user_data)
 		return G_SOURCE_CONTINUE;
 	ms_notify_reloading();
 	if (!self->reload_func(self->reload_data, &error))
-		ms_warning("reload refused, keeping the running configuration: %s",
-			   error->message);
+		ms_warning("reload refused, keeping the running configuration: %s", error->message);
 	else
 		ms_message("configuration reloaded");
 	ms_notify_ready("serving");

@@ -82,7 +82,8 @@ result_ok(const char *user, MsRole role)
 static void
 password_mac(MsAuthenticator *self, const MsAuthHeader *header, guint8 *mac)
 {
-	g_autoptr(GHmac) hmac = g_hmac_new(G_CHECKSUM_SHA256, self->hmac_key, sizeof(self->hmac_key));
+	g_autoptr(GHmac) hmac =
+		g_hmac_new(G_CHECKSUM_SHA256, self->hmac_key, sizeof(self->hmac_key));
 	gsize len = 32;
 
 	/* the user name cannot contain a colon, so this encoding is unambiguous */
@@ -99,8 +100,8 @@ record_failure(MsAuthenticator *self, const char *client_address, gint64 now_us)
 	ms_rate_limiter_consume(self->failures, client_address, now_us, NULL);
 	if (!ms_rate_limiter_check(self->failures, client_address, now_us, NULL)) {
 		MsLogField fields[] = {
-		    {"MESSAGE_ID", MS_MESSAGE_ID_AUTH_THROTTLED},
-		    {"REMOTE_ADDR", client_address},
+			{ "MESSAGE_ID", MS_MESSAGE_ID_AUTH_THROTTLED },
+			{ "REMOTE_ADDR", client_address },
 		};
 		ms_log_fields(G_LOG_LEVEL_MESSAGE,
 			      fields,
@@ -349,9 +350,8 @@ ms_authenticator_init(MsAuthenticator *self)
 			memcpy(self->hmac_key + i, &r, 4);
 		}
 	}
-	self->failures = ms_rate_limiter_new(MS_AUTH_FAILURE_PER_MINUTE / 60.0,
-					     MS_AUTH_FAILURE_BURST,
-					     0);
+	self->failures =
+		ms_rate_limiter_new(MS_AUTH_FAILURE_PER_MINUTE / 60.0, MS_AUTH_FAILURE_BURST, 0);
 }
 
 MsAuthenticator *

@@ -11,16 +11,16 @@ G_BEGIN_DECLS
 #define MS_MESSAGE_ID_AUTH_THROTTLED "c7661007cdef44a28469f6db60f1f8b5"
 
 /* failed attempts per client address: a burst of 10, then one more every 6 s */
-#define MS_AUTH_FAILURE_BURST	     10
-#define MS_AUTH_FAILURE_PER_MINUTE   10
+#define MS_AUTH_FAILURE_BURST      10
+#define MS_AUTH_FAILURE_PER_MINUTE 10
 /* how long a verified password is remembered so Basic auth does not run yescrypt per request */
-#define MS_AUTH_VERIFIED_TTL_S	     300
+#define MS_AUTH_VERIFIED_TTL_S 300
 
 typedef enum {
 	MS_AUTH_STATUS_OK,
-	MS_AUTH_STATUS_MISSING,	  /* 401 */
+	MS_AUTH_STATUS_MISSING,   /* 401 */
 	MS_AUTH_STATUS_MALFORMED, /* 401 */
-	MS_AUTH_STATUS_WRONG,	  /* 401: unknown user, wrong password, unknown key */
+	MS_AUTH_STATUS_WRONG,     /* 401: unknown user, wrong password, unknown key */
 	MS_AUTH_STATUS_THROTTLED, /* 429 with Retry-After */
 } MsAuthStatus;
 

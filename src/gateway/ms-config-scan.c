@@ -14,7 +14,7 @@ typedef struct {
 
 struct _MsConfigScan {
 	char *filename;
-	GArray *entries; /* ScanEntry */
+	GArray *entries;  /* ScanEntry */
 	GHashTable *seen; /* "group\nkey" → line, for duplicates */
 };
 

@@ -17,7 +17,9 @@
  * so the answer stays right if credentials are ever allowed).
  */
 
-static const char *const default_methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", NULL};
+static const char *const default_methods[] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", NULL
+};
 
 gboolean
 ms_cors_origin_is_allowed(const char *const *origins, const char *origin)
@@ -83,7 +85,9 @@ ms_cors_evaluate(const char *const *origins,
 	allow_methods = g_strjoinv(", ", (char **)methods);
 	soup_message_headers_replace(response, "Access-Control-Allow-Origin", origin);
 	soup_message_headers_replace(response, "Access-Control-Allow-Methods", allow_methods);
-	soup_message_headers_replace(response, "Access-Control-Allow-Headers", MS_CORS_ALLOWED_HEADERS);
+	soup_message_headers_replace(response,
+				     "Access-Control-Allow-Headers",
+				     MS_CORS_ALLOWED_HEADERS);
 	soup_message_headers_replace(response,
 				     "Access-Control-Max-Age",
 				     G_STRINGIFY(MS_CORS_MAX_AGE_S));

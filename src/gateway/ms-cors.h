@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 #define MS_CORS_ALLOWED_HEADERS "Authorization, Content-Type, Accept-Language, X-Request-ID"
 
 typedef enum {
-	MS_CORS_NONE,	   /* not cross-origin, or the route has no cors_origins: go on */
+	MS_CORS_NONE,      /* not cross-origin, or the route has no cors_origins: go on */
 	MS_CORS_ALLOWED,   /* cross-origin from a listed origin: go on, headers added */
 	MS_CORS_PREFLIGHT, /* answered: send 204, headers set */
 	MS_CORS_FORBIDDEN, /* a preflight we refuse: send a 403 problem */

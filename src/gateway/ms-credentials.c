@@ -35,12 +35,12 @@ typedef struct {
 
 struct _MsCredentials {
 	GObject parent_instance;
-	GHashTable *users; /* name → MsUserEntry */
+	GHashTable *users;   /* name → MsUserEntry */
 	GPtrArray *api_keys; /* MsApiKeyEntry */
 };
 
 G_DEFINE_TYPE(MsCredentials, ms_credentials, G_TYPE_OBJECT)
-G_DEFINE_QUARK(ms-credentials-error-quark, ms_credentials_error)
+G_DEFINE_QUARK(ms - credentials - error - quark, ms_credentials_error)
 
 const char *
 ms_role_to_string(MsRole role)
@@ -222,10 +222,11 @@ add_user(MsCredentials *self, char **fields, GError **error)
 		return FALSE;
 	if (!g_str_has_prefix(fields[2], "$y$") || crypt_checksalt(fields[2]) != CRYPT_SALT_OK ||
 	    strchr(fields[2] + 3, '$') == NULL) {
-		g_set_error_literal(error,
-				    MS_CREDENTIALS_ERROR,
-				    MS_CREDENTIALS_ERROR_PARSE,
-				    "hash is not a yescrypt hash (use microsoup-gateway --hash-password)");
+		g_set_error_literal(
+			error,
+			MS_CREDENTIALS_ERROR,
+			MS_CREDENTIALS_ERROR_PARSE,
+			"hash is not a yescrypt hash (use microsoup-gateway --hash-password)");
 		return FALSE;
 	}
 	entry = g_new0(MsUserEntry, 1);
@@ -412,10 +413,7 @@ ms_credentials_check_password(MsCredentials *self,
  * Compares the key's SHA-256 with every stored digest, all of them, in constant time.
  */
 gboolean
-ms_credentials_check_api_key(MsCredentials *self,
-			     const char *key,
-			     const char **name,
-			     MsRole *role)
+ms_credentials_check_api_key(MsCredentials *self, const char *key, const char **name, MsRole *role)
 {
 	g_autoptr(GChecksum) checksum = g_checksum_new(G_CHECKSUM_SHA256);
 	guint8 digest[32];
@@ -426,7 +424,10 @@ ms_credentials_check_api_key(MsCredentials *self,
 	g_checksum_get_digest(checksum, digest, &digest_len);
 	for (guint i = 0; i < self->api_keys->len; i++) {
 		MsApiKeyEntry *entry = g_ptr_array_index(self->api_keys, i);
-		if (ms_constant_time_equal(digest, sizeof(digest), entry->digest, sizeof(entry->digest)))
+		if (ms_constant_time_equal(digest,
+					   sizeof(digest),
+					   entry->digest,
+					   sizeof(entry->digest)))
 			match = entry;
 	}
 	explicit_bzero(digest, sizeof(digest));

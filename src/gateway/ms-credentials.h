@@ -25,7 +25,7 @@ typedef enum {
 } MsCredentialsError;
 
 /* the credential names a unit passes with LoadCredential= */
-#define MS_CREDENTIALS_USERS	"users"
+#define MS_CREDENTIALS_USERS    "users"
 #define MS_CREDENTIALS_API_KEYS "api-keys"
 
 #define MS_TYPE_CREDENTIALS (ms_credentials_get_type())
@@ -59,10 +59,7 @@ ms_credentials_check_password(MsCredentials *self,
 			      const char *password,
 			      MsRole *role);
 gboolean
-ms_credentials_check_api_key(MsCredentials *self,
-			     const char *key,
-			     const char **name,
-			     MsRole *role);
+ms_credentials_check_api_key(MsCredentials *self, const char *key, const char **name, MsRole *role);
 gboolean
 ms_credentials_is_valid_name(const char *name);
 gboolean

@@ -140,15 +140,16 @@ ms_gateway_cache_apply(GObject *owner,
 	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
 		return TRUE;
 	/* HEAD is answered from GET's entry; only GET answers are stored */
-	key = ms_response_cache_make_key("GET",
-					 g_uri_get_path(uri),
-					 g_uri_get_query(uri),
-					 soup_message_headers_get_one(request_headers, "Accept-Language"),
-					 route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
+	key = ms_response_cache_make_key(
+		"GET",
+		g_uri_get_path(uri),
+		g_uri_get_query(uri),
+		soup_message_headers_get_one(request_headers, "Accept-Language"),
+		route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
 	if (ms_response_cache_request_allows(request_headers, &may_store)) {
 		guint age_s = 0;
 		g_autoptr(MsCachedResponse) hit =
-		    ms_response_cache_lookup(cache, key, g_get_monotonic_time(), &age_s);
+			ms_response_cache_lookup(cache, key, g_get_monotonic_time(), &age_s);
 		if (hit != NULL) {
 			ms_metrics_route_cache_hit(metrics);
 			send_hit(msg, hit, age_s);
@@ -156,7 +157,9 @@ ms_gateway_cache_apply(GObject *owner,
 		}
 	}
 	ms_metrics_route_cache_miss(metrics);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "X-Cache", "MISS");
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "X-Cache",
+				     "MISS");
 	if (!may_store || method != SOUP_METHOD_GET)
 		return TRUE;
 	fill = g_new0(CacheFill, 1);

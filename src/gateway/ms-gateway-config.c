@@ -10,12 +10,12 @@
  * GKeyFile does the value parsing, MsConfigScan knows where each key was written.
  */
 
-#define MS_ROUTE_GROUP_PREFIX	"route "
+#define MS_ROUTE_GROUP_PREFIX   "route "
 #define MS_ROUTE_MAX_TIMEOUT_MS (10 * 60 * 1000)
 #define MS_ROUTE_MAX_BODY_BYTES (G_GUINT64_CONSTANT(1) << 30)
 #define MS_ROUTE_MAX_RATE_LIMIT 1000000
-#define MS_ROUTE_MAX_CACHE_TTL	86400
-#define MS_GATEWAY_MAX_WORKERS	256
+#define MS_ROUTE_MAX_CACHE_TTL  86400
+#define MS_GATEWAY_MAX_WORKERS  256
 
 struct _MsGatewayConfig {
 	gint refcount;
@@ -32,14 +32,14 @@ typedef struct {
 	GError **error;
 } Parse;
 
-G_DEFINE_QUARK(ms-gateway-config-error-quark, ms_gateway_config_error)
+G_DEFINE_QUARK(ms - gateway - config - error - quark, ms_gateway_config_error)
 
-static const char *const route_keys[] = { "prefix",	    "upstream",	  "upstreams",
-					  "methods",	    "auth",	  "timeout_ms",
+static const char *const route_keys[] = { "prefix",         "upstream",   "upstreams",
+					  "methods",        "auth",       "timeout_ms",
 					  "max_body_bytes", "rate_limit", "cache_ttl_s",
 					  "cors_origins",   NULL };
 static const char *const gateway_keys[] = { "cache_max_bytes", "metrics_allow", "workers", NULL };
-static const char *const known_methods[] = { "GET",   "HEAD",	 "POST", "PUT",
+static const char *const known_methods[] = { "GET",    "HEAD",  "POST",    "PUT",
 					     "DELETE", "PATCH", "OPTIONS", NULL };
 
 static void
@@ -61,7 +61,7 @@ ms_route_free(MsRoute *route)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsRoute, ms_route_free)
 
 static gboolean G_GNUC_PRINTF(4, 5)
-parse_fail(Parse *p, const char *key, MsGatewayConfigError code, const char *format, ...)
+	parse_fail(Parse *p, const char *key, MsGatewayConfigError code, const char *format, ...)
 {
 	g_autofree char *message = NULL;
 	guint line = ms_config_scan_find_line(p->scan, p->group, key);
@@ -205,8 +205,9 @@ parse_http_upstream(Parse *p, MsRoute *route, const char *authority)
 		if (!g_hostname_is_ip_address(host))
 			return FALSE;
 	} else if (!g_hostname_is_ip_address(host) && !is_name(host) &&
-		   strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-		       strlen(host)) {
+		   strspn(host,
+			  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+			   strlen(host)) {
 		return FALSE;
 	}
 	route->upstream_kind = MS_UPSTREAM_KIND_HTTP;
@@ -269,7 +270,10 @@ parse_methods(Parse *p, MsRoute *route)
 	if (route->methods == NULL)
 		route->methods = g_strdupv((char *[]){ "GET", "HEAD", NULL });
 	if (route->methods[0] == NULL)
-		return parse_fail(p, "methods", MS_GATEWAY_CONFIG_ERROR_BAD_VALUE, "the list is empty");
+		return parse_fail(p,
+				  "methods",
+				  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+				  "the list is empty");
 	for (guint i = 0; route->methods[i] != NULL; i++) {
 		char *upper = g_ascii_strup(route->methods[i], -1);
 		g_free(route->methods[i]);
@@ -344,7 +348,11 @@ parse_route(Parse *p, const char *name)
 	if (!check_keys(p, route_keys) || !parse_prefix(p, route) || !parse_upstream(p, route) ||
 	    !parse_methods(p, route) || !parse_auth(p, route) || !parse_cors(p, route) ||
 	    !get_unsigned(p, "timeout_ms", 1, MS_ROUTE_MAX_TIMEOUT_MS, &timeout_ms) ||
-	    !get_unsigned(p, "max_body_bytes", 0, MS_ROUTE_MAX_BODY_BYTES, &route->max_body_bytes) ||
+	    !get_unsigned(p,
+			  "max_body_bytes",
+			  0,
+			  MS_ROUTE_MAX_BODY_BYTES,
+			  &route->max_body_bytes) ||
 	    !get_unsigned(p, "rate_limit", 0, MS_ROUTE_MAX_RATE_LIMIT, &rate_limit) ||
 	    !get_unsigned(p, "cache_ttl_s", 0, MS_ROUTE_MAX_CACHE_TTL, &cache_ttl))
 		return NULL;
@@ -399,7 +407,8 @@ check_routes(Parse *p, MsGatewayConfig *self)
 						  other->name);
 		}
 		for (guint j = 0; route->upstreams != NULL && route->upstreams[j] != NULL; j++) {
-			const MsRoute *part = ms_gateway_config_find_route(self, route->upstreams[j]);
+			const MsRoute *part =
+				ms_gateway_config_find_route(self, route->upstreams[j]);
 			if (part == NULL || part == route || part->upstream == NULL)
 				return parse_fail(p,
 						  "upstreams",

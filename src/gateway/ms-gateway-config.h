@@ -22,10 +22,10 @@ typedef enum {
 	MS_GATEWAY_CONFIG_ERROR_DUPLICATE,
 } MsGatewayConfigError;
 
-#define MS_ROUTE_DEFAULT_TIMEOUT_MS	  10000
-#define MS_ROUTE_DEFAULT_MAX_BODY_BYTES	  (64 * 1024)
+#define MS_ROUTE_DEFAULT_TIMEOUT_MS        10000
+#define MS_ROUTE_DEFAULT_MAX_BODY_BYTES    (64 * 1024)
 #define MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES (16 * 1024 * 1024)
-#define MS_GATEWAY_API_PREFIX		  "/api"
+#define MS_GATEWAY_API_PREFIX              "/api"
 
 typedef enum {
 	MS_ROUTE_AUTH_NONE,
@@ -45,23 +45,23 @@ typedef enum {
 } MsMetricsAllow;
 
 typedef struct {
-	char *name;	    /* the NAME of [route NAME] */
-	guint index;	    /* position in the config: index for per-route state arrays */
-	char *prefix;	    /* "/api/hello": matches itself and "/api/hello/..." */
-	char *upstream;	    /* as written, "unix:/run/..." or "http://host:port"; or NULL */
+	char *name;     /* the NAME of [route NAME] */
+	guint index;    /* position in the config: index for per-route state arrays */
+	char *prefix;   /* "/api/hello": matches itself and "/api/hello/..." */
+	char *upstream; /* as written, "unix:/run/..." or "http://host:port"; or NULL */
 	MsUpstreamKind upstream_kind;
 	char *upstream_path; /* unix socket path */
 	char *upstream_host; /* http host (numeric or name) */
 	guint16 upstream_port;
 	char *upstream_authority; /* the Host header sent upstream */
-	GStrv upstreams;	  /* aggregation: names of other routes, or NULL */
-	GStrv methods;		  /* upper case */
-	char *allow;		  /* methods joined for the Allow header */
+	GStrv upstreams;          /* aggregation: names of other routes, or NULL */
+	GStrv methods;            /* upper case */
+	char *allow;              /* methods joined for the Allow header */
 	MsRouteAuth auth;
 	guint timeout_ms;
 	guint64 max_body_bytes;
-	guint rate_limit;  /* requests per second per client, 0 = unlimited */
-	guint cache_ttl_s; /* 0 = not cached */
+	guint rate_limit;   /* requests per second per client, 0 = unlimited */
+	guint cache_ttl_s;  /* 0 = not cached */
 	GStrv cors_origins; /* empty = no CORS headers */
 } MsRoute;
 

@@ -80,6 +80,6 @@ ms_gateway_metrics_is_local_client(SoupServerMessage *msg)
 		return TRUE; /* same host, and the socket's mode decides who connects */
 	if (G_IS_INET_SOCKET_ADDRESS(address))
 		return g_inet_address_get_is_loopback(
-		    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address)));
+			g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address)));
 	return FALSE;
 }

@@ -47,7 +47,11 @@ void
 ms_proxy_finish(MsGatewayRequest *request);
 
 void
-ms_gateway_problem(SoupServerMessage *msg, guint status, const char *type, const char *title, const char *detail);
+ms_gateway_problem(SoupServerMessage *msg,
+		   guint status,
+		   const char *type,
+		   const char *title,
+		   const char *detail);
 void
 ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted);
 void

@@ -43,7 +43,7 @@ struct _MsGatewaySecurity {
 	MsMetrics *metrics;
 	MsResponseCache *cache;
 	gsize cache_max_bytes;
-	GMutex mutex;	      /* guards limiters */
+	GMutex mutex;         /* guards limiters */
 	GHashTable *limiters; /* route name → RouteLimiter */
 	GPtrArray *retired;   /* limiters replaced by a reload, still maybe in use */
 };
@@ -73,7 +73,7 @@ get_limiter(MsGatewaySecurity *self, const MsRoute *route)
 	route_limiter = g_new0(RouteLimiter, 1);
 	route_limiter->rate = route->rate_limit;
 	route_limiter->limiter =
-	    ms_rate_limiter_new(route->rate_limit, route->rate_limit, LIMITER_MAX_ENTRIES);
+		ms_rate_limiter_new(route->rate_limit, route->rate_limit, LIMITER_MAX_ENTRIES);
 	g_hash_table_insert(self->limiters, g_strdup(route->name), route_limiter);
 	return route_limiter->limiter;
 }
@@ -97,7 +97,8 @@ send_retry_after(SoupServerMessage *msg, const char *type, const char *title, gu
 				     value);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail = g_strdup_printf(ms_i18n_gettext(language, N_("Try again in %u seconds.")), seconds);
+	detail =
+		g_strdup_printf(ms_i18n_gettext(language, N_("Try again in %u seconds.")), seconds);
 #pragma GCC diagnostic pop
 	ms_problem_send(msg, 429, type, title, detail);
 	/* libsoup 3.2 has no phrase for 429 */
@@ -145,11 +146,12 @@ check_auth_result(MsGatewaySecurity *self,
 				 result->retry_after_s);
 		return FALSE;
 	case MS_AUTH_STATUS_MISSING:
-		send_unauthorized(self,
-				  msg,
-				  MS_AUTH_FAILURE_MISSING,
-				  N_("Authentication required"),
-				  N_("Send a user name and password (Basic) or an API key (Bearer)."));
+		send_unauthorized(
+			self,
+			msg,
+			MS_AUTH_FAILURE_MISSING,
+			N_("Authentication required"),
+			N_("Send a user name and password (Basic) or an API key (Bearer)."));
 		return FALSE;
 	case MS_AUTH_STATUS_MALFORMED:
 		send_unauthorized(self,
@@ -173,9 +175,7 @@ check_auth_result(MsGatewaySecurity *self,
 
 /* everything after authentication; returns FALSE when the request was answered */
 static gboolean
-after_auth(MsGatewaySecurity *self,
-	   MsGatewayRequest *request,
-	   const MsAuthResult *result)
+after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResult *result)
 {
 	SoupServerMessage *msg = ms_gateway_request_get_message(request);
 	const MsRoute *route = ms_gateway_request_get_route(request);
@@ -188,18 +188,25 @@ after_auth(MsGatewaySecurity *self,
 			return FALSE;
 		user = result->user;
 		soup_message_headers_replace(headers, "X-Microsoup-User", result->user);
-		soup_message_headers_replace(headers, "X-Microsoup-Role", ms_role_to_string(result->role));
+		soup_message_headers_replace(headers,
+					     "X-Microsoup-Role",
+					     ms_role_to_string(result->role));
 	}
 	if (route->rate_limit > 0) {
-		const char *client = user != NULL ? user : ms_gateway_request_get_remote_addr(request);
+		const char *client =
+			user != NULL ? user : ms_gateway_request_get_remote_addr(request);
 		guint retry_after_s = 1;
 
 		if (!ms_rate_limiter_consume(get_limiter(self, route),
 					     client != NULL ? client : "",
 					     g_get_monotonic_time(),
 					     &retry_after_s)) {
-			ms_metrics_route_rate_limited(ms_metrics_get_route(self->metrics, route->name));
-			send_retry_after(msg, "rate_limited", N_("Too many requests"), retry_after_s);
+			ms_metrics_route_rate_limited(
+				ms_metrics_get_route(self->metrics, route->name));
+			send_retry_after(msg,
+					 "rate_limited",
+					 N_("Too many requests"),
+					 retry_after_s);
 			return FALSE;
 		}
 	}
@@ -268,7 +275,8 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 
 	/* the hot path of a plain route */
 	if (route->auth == MS_ROUTE_AUTH_NONE && route->rate_limit == 0 &&
-	    route->cache_ttl_s == 0 && (route->cors_origins == NULL || route->cors_origins[0] == NULL))
+	    route->cache_ttl_s == 0 &&
+	    (route->cors_origins == NULL || route->cors_origins[0] == NULL))
 		return TRUE;
 
 	msg = ms_gateway_request_get_message(request);
@@ -326,13 +334,15 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 /* --- metrics --------------------------------------------------------------------------- */
 
 static void
-on_finished(MsGatewayRequest *request, SoupServerMessage *msg, gint64 duration_us, gpointer user_data)
+on_finished(MsGatewayRequest *request,
+	    SoupServerMessage *msg,
+	    gint64 duration_us,
+	    gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
 
 	ms_gateway_metrics_observe(self->metrics, request, msg, duration_us);
 }
-
 
 typedef struct {
 	MsGatewaySecurity *self;
@@ -344,7 +354,7 @@ on_metrics_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	MetricsWait *wait = user_data;
 	g_autoptr(MsAuthResult) result =
-	    ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
 
 	if (result != NULL && check_auth_result(wait->self, wait->msg, result, MS_ROLE_ADMIN))
 		ms_gateway_metrics_send(wait->self->metrics, wait->msg);
@@ -488,8 +498,10 @@ ms_gateway_security_init(MsGatewaySecurity *self)
 {
 	g_mutex_init(&self->mutex);
 	self->metrics = ms_metrics_new();
-	self->limiters =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)route_limiter_free);
+	self->limiters = g_hash_table_new_full(g_str_hash,
+					       g_str_equal,
+					       g_free,
+					       (GDestroyNotify)route_limiter_free);
 	self->retired = g_ptr_array_new_with_free_func((GDestroyNotify)route_limiter_free);
 }
 

@@ -12,9 +12,9 @@
 #include "common/ms-log.h"
 #include "common/ms-notify.h"
 
-#define MS_WORKER_ACCEPT_BATCH	 16
-#define MS_WORKER_SWEEP_MSEC	 1000
-#define MS_WORKER_DRAIN_MSEC	 50
+#define MS_WORKER_ACCEPT_BATCH 16
+#define MS_WORKER_SWEEP_MSEC   1000
+#define MS_WORKER_DRAIN_MSEC   50
 
 typedef struct _Server Server;
 
@@ -29,7 +29,7 @@ typedef struct {
 	GPtrArray *accept_sources; /* GSource */
 	GPtrArray *listen_sockets; /* dups of the shared listening sockets */
 	GHashTable *connections;   /* GSocket → its client GSocketAddress, both owned */
-	gint open;		   /* connections, read by the main thread */
+	gint open;                 /* connections, read by the main thread */
 	gboolean stopping;
 	GMutex ready_lock;
 	GCond ready_cond;
@@ -415,7 +415,9 @@ ms_gateway_server_run(MsGateway *gateway,
 	}
 
 	watchdog_id = ms_notify_watchdog_start();
-	status = g_strdup_printf("serving with %u workers; idle timeout %u s", n_workers, idle_timeout);
+	status = g_strdup_printf("serving with %u workers; idle timeout %u s",
+				 n_workers,
+				 idle_timeout);
 	ms_notify_ready(status);
 	ms_message("microsoup-gateway %s ready, %u workers", PACKAGE_VERSION, n_workers);
 

@@ -59,7 +59,7 @@ read_password(GInputStream *input, char *buf, gsize size, gsize *len, GError **e
 gboolean
 ms_gateway_tools_hash_password(GInputStream *input, GOutputStream *output, GError **error)
 {
-	char buf[MS_GATEWAY_TOOLS_MAX_PASSWORD + 1] = {0};
+	char buf[MS_GATEWAY_TOOLS_MAX_PASSWORD + 1] = { 0 };
 	g_autofree struct crypt_data *data = g_new0(struct crypt_data, 1);
 	g_autofree char *setting = NULL;
 	g_autofree char *line = NULL;
@@ -157,14 +157,15 @@ ms_gateway_tools_new_api_key(const char *name,
 	*strchr(key, '=') = '\0'; /* 32 bytes always end in one '=' */
 
 	digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
-	text = g_strdup_printf("# the key, shown only now: clients send \"Authorization: Bearer KEY\"\n"
-			       "%s\n"
-			       "# the line to add to the api-keys credential\n"
-			       "%s:%s:%s\n",
-			       key,
-			       name,
-			       ms_role_to_string(parsed_role),
-			       digest);
+	text = g_strdup_printf(
+		"# the key, shown only now: clients send \"Authorization: Bearer KEY\"\n"
+		"%s\n"
+		"# the line to add to the api-keys credential\n"
+		"%s:%s:%s\n",
+		key,
+		name,
+		ms_role_to_string(parsed_role),
+		digest);
 	ok = g_output_stream_write_all(output, text, strlen(text), NULL, NULL, error);
 	explicit_bzero(key, strlen(key));
 	explicit_bzero(text, strlen(text));

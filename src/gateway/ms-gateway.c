@@ -21,11 +21,11 @@ struct _MsGateway {
 	GObject parent_instance;
 	GMutex lock; /* guards config: workers take references from their threads */
 	MsGatewayConfig *config;
-	GPtrArray *workers; /* MsGatewayWorker */
-	GArray *filters;    /* Filter */
-	GArray *finish_funcs; /* FinishFunc */
-	GArray *reload_funcs; /* ReloadFunc */
-	gint n_connections;   /* atomic */
+	GPtrArray *workers;    /* MsGatewayWorker */
+	GArray *filters;       /* Filter */
+	GArray *finish_funcs;  /* FinishFunc */
+	GArray *reload_funcs;  /* ReloadFunc */
+	gint n_connections;    /* atomic */
 	GHashTable *endpoints; /* path → Endpoint */
 };
 
@@ -285,7 +285,8 @@ early_handler(SoupServer *server,
 	case SOUP_ENCODING_CONTENT_LENGTH:
 		length = soup_message_headers_get_content_length(headers);
 		if ((guint64)length > request->route->max_body_bytes) {
-			/* the body is not kept; libsoup closes rather than read it with 100-continue */
+			/* the body is not kept; libsoup closes rather than read it with
+			 * 100-continue */
 			request->too_large = TRUE;
 			/* MsRuntime gives the id at request-read: this answer is made earlier */
 			ms_request_id_ensure(msg);

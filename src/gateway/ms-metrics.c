@@ -16,19 +16,22 @@
  * its last values.
  */
 
-static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
 #define N_METHODS (G_N_ELEMENTS(methods) + 1) /* last: any other */
-#define N_CLASSES 6			       /* 1xx..5xx, and 0 for anything else */
+#define N_CLASSES 6                           /* 1xx..5xx, and 0 for anything else */
 
 /* request duration buckets, in microseconds (le= is printed in seconds) */
-static const gint64 buckets_us[] =
-    {1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000};
+static const gint64 buckets_us[] = { 1000,   2500,   5000,   10000,   25000,   50000,
+				     100000, 250000, 500000, 1000000, 2500000, 10000000 };
 #define N_BUCKETS (G_N_ELEMENTS(buckets_us) + 1) /* last: +Inf */
 
-static const char *const class_names[N_CLASSES] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
-static const char *const upstream_error_names[] = {"connect", "timeout", "broken", "other"};
-static const char *const auth_failure_names[] =
-    {"missing", "malformed", "wrong", "forbidden", "throttled"};
+static const char *const class_names[N_CLASSES] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+static const char *const upstream_error_names[] = { "connect", "timeout", "broken", "other" };
+static const char *const auth_failure_names[] = { "missing",
+						  "malformed",
+						  "wrong",
+						  "forbidden",
+						  "throttled" };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(upstream_error_names) == MS_UPSTREAM_ERROR_LAST);
 G_STATIC_ASSERT(G_N_ELEMENTS(auth_failure_names) == MS_AUTH_FAILURE_LAST);
@@ -45,7 +48,7 @@ struct _MsMetricsRoute {
 };
 
 struct _MsMetrics {
-	GMutex mutex; /* guards routes (the table), not the counters */
+	GMutex mutex;       /* guards routes (the table), not the counters */
 	GHashTable *routes; /* name → MsMetricsRoute */
 	atomic_ullong auth_failures[MS_AUTH_FAILURE_LAST];
 	atomic_llong open_connections;
@@ -65,7 +68,7 @@ ms_metrics_new(void)
 
 	g_mutex_init(&self->mutex);
 	self->routes =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)route_free);
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)route_free);
 	return self;
 }
 
@@ -123,7 +126,10 @@ get(atomic_ullong *counter)
 }
 
 void
-ms_metrics_route_observe(MsMetricsRoute *route, const char *method, guint status, gint64 duration_us)
+ms_metrics_route_observe(MsMetricsRoute *route,
+			 const char *method,
+			 guint status,
+			 gint64 duration_us)
 {
 	guint klass = status >= 100 && status < 600 ? status / 100 : 0;
 	guint bucket = 0;
@@ -240,7 +246,8 @@ static void
 render_requests(GString *out, GPtrArray *routes)
 {
 	g_string_append(out,
-			"# HELP microsoup_gateway_requests_total Requests answered, by route, method and status class.\n"
+			"# HELP microsoup_gateway_requests_total Requests answered, by route, "
+			"method and status class.\n"
 			"# TYPE microsoup_gateway_requests_total counter\n");
 	for (guint r = 0; r < routes->len; r++) {
 		MsMetricsRoute *route = g_ptr_array_index(routes, r);
@@ -251,11 +258,12 @@ render_requests(GString *out, GPtrArray *routes)
 					continue;
 				g_string_append(out, "microsoup_gateway_requests_total{route=\"");
 				append_label(out, route->name);
-				g_string_append_printf(out,
-						       "\",method=\"%s\",status=\"%s\"} %" G_GUINT64_FORMAT "\n",
-						       m < G_N_ELEMENTS(methods) ? methods[m] : "other",
-						       class_names[c],
-						       value);
+				g_string_append_printf(
+					out,
+					"\",method=\"%s\",status=\"%s\"} %" G_GUINT64_FORMAT "\n",
+					m < G_N_ELEMENTS(methods) ? methods[m] : "other",
+					class_names[c],
+					value);
 			}
 		}
 	}
@@ -265,7 +273,8 @@ static void
 render_durations(GString *out, GPtrArray *routes)
 {
 	g_string_append(out,
-			"# HELP microsoup_gateway_request_duration_seconds Time from request read to response, by route.\n"
+			"# HELP microsoup_gateway_request_duration_seconds Time from request read "
+			"to response, by route.\n"
 			"# TYPE microsoup_gateway_request_duration_seconds histogram\n");
 	for (guint r = 0; r < routes->len; r++) {
 		MsMetricsRoute *route = g_ptr_array_index(routes, r);
@@ -278,15 +287,23 @@ render_durations(GString *out, GPtrArray *routes)
 				g_ascii_formatd(le, sizeof(le), "%g", buckets_us[b] / 1e6);
 			else
 				g_strlcpy(le, "+Inf", sizeof(le));
-			g_string_append(out, "microsoup_gateway_request_duration_seconds_bucket{route=\"");
+			g_string_append(
+				out,
+				"microsoup_gateway_request_duration_seconds_bucket{route=\"");
 			append_label(out, route->name);
-			g_string_append_printf(out, "\",le=\"%s\"} %" G_GUINT64_FORMAT "\n", le, cumulative);
+			g_string_append_printf(out,
+					       "\",le=\"%s\"} %" G_GUINT64_FORMAT "\n",
+					       le,
+					       cumulative);
 		}
 		g_ascii_formatd(le, sizeof(le), "%.6f", get(&route->duration_sum_us) / 1e6);
 		g_string_append(out, "microsoup_gateway_request_duration_seconds_sum{route=\"");
 		append_label(out, route->name);
 		g_string_append_printf(out, "\"} %s\n", le);
-		render_route_counter(out, "microsoup_gateway_request_duration_seconds_count", route, cumulative);
+		render_route_counter(out,
+				     "microsoup_gateway_request_duration_seconds_count",
+				     route,
+				     cumulative);
 	}
 }
 
@@ -294,7 +311,8 @@ static void
 render_upstream_errors(GString *out, GPtrArray *routes)
 {
 	g_string_append(out,
-			"# HELP microsoup_gateway_upstream_errors_total Upstream failures, by route and kind.\n"
+			"# HELP microsoup_gateway_upstream_errors_total Upstream failures, by "
+			"route and kind.\n"
 			"# TYPE microsoup_gateway_upstream_errors_total counter\n");
 	for (guint r = 0; r < routes->len; r++) {
 		MsMetricsRoute *route = g_ptr_array_index(routes, r);
@@ -310,16 +328,15 @@ render_upstream_errors(GString *out, GPtrArray *routes)
 }
 
 static void
-render_simple(GString *out,
-	      GPtrArray *routes,
-	      const char *metric,
-	      const char *help,
-	      gsize offset)
+render_simple(GString *out, GPtrArray *routes, const char *metric, const char *help, gsize offset)
 {
 	g_string_append_printf(out, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);
 	for (guint r = 0; r < routes->len; r++) {
 		MsMetricsRoute *route = g_ptr_array_index(routes, r);
-		render_route_counter(out, metric, route, get((atomic_ullong *)((char *)route + offset)));
+		render_route_counter(out,
+				     metric,
+				     route,
+				     get((atomic_ullong *)((char *)route + offset)));
 	}
 }
 
@@ -352,19 +369,23 @@ ms_metrics_render(MsMetrics *self)
 		      "microsoup_gateway_rate_limited_total",
 		      "Requests refused with 429 by the route's rate limit.",
 		      G_STRUCT_OFFSET(MsMetricsRoute, rate_limited));
-	g_string_append(out,
-			"# HELP microsoup_gateway_auth_failures_total Refused authentications, by reason.\n"
-			"# TYPE microsoup_gateway_auth_failures_total counter\n");
+	g_string_append(
+		out,
+		"# HELP microsoup_gateway_auth_failures_total Refused authentications, by reason.\n"
+		"# TYPE microsoup_gateway_auth_failures_total counter\n");
 	for (guint k = 0; k < MS_AUTH_FAILURE_LAST; k++)
-		g_string_append_printf(out,
-				       "microsoup_gateway_auth_failures_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
-				       auth_failure_names[k],
-				       get(&self->auth_failures[k]));
-	g_string_append_printf(out,
-			       "# HELP microsoup_gateway_open_connections Client connections open now.\n"
-			       "# TYPE microsoup_gateway_open_connections gauge\n"
-			       "microsoup_gateway_open_connections %lld\n",
-			       (long long)atomic_load_explicit(&self->open_connections, memory_order_relaxed));
+		g_string_append_printf(
+			out,
+			"microsoup_gateway_auth_failures_total{reason=\"%s\"} %" G_GUINT64_FORMAT
+			"\n",
+			auth_failure_names[k],
+			get(&self->auth_failures[k]));
+	g_string_append_printf(
+		out,
+		"# HELP microsoup_gateway_open_connections Client connections open now.\n"
+		"# TYPE microsoup_gateway_open_connections gauge\n"
+		"microsoup_gateway_open_connections %lld\n",
+		(long long)atomic_load_explicit(&self->open_connections, memory_order_relaxed));
 	return g_string_free(out, FALSE);
 }
 
@@ -393,15 +414,14 @@ ms_metrics_summary(MsMetrics *self)
 	}
 	for (guint k = 0; k < MS_AUTH_FAILURE_LAST; k++)
 		auth += get(&self->auth_failures[k]);
-	return g_strdup_printf("%" G_GUINT64_FORMAT " requests, %lld open connections, "
-			       "%" G_GUINT64_FORMAT " upstream errors, %u%% cache hits, "
-			       "%" G_GUINT64_FORMAT " rate limited, %" G_GUINT64_FORMAT
-			       " auth failures",
-			       requests,
-			       (long long)atomic_load_explicit(&self->open_connections,
-							       memory_order_relaxed),
-			       errors,
-			       hits + misses > 0 ? (guint)(hits * 100 / (hits + misses)) : 0,
-			       limited,
-			       auth);
+	return g_strdup_printf(
+		"%" G_GUINT64_FORMAT " requests, %lld open connections, "
+		"%" G_GUINT64_FORMAT " upstream errors, %u%% cache hits, "
+		"%" G_GUINT64_FORMAT " rate limited, %" G_GUINT64_FORMAT " auth failures",
+		requests,
+		(long long)atomic_load_explicit(&self->open_connections, memory_order_relaxed),
+		errors,
+		hits + misses > 0 ? (guint)(hits * 100 / (hits + misses)) : 0,
+		limited,
+		auth);
 }

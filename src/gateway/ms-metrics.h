@@ -34,7 +34,10 @@ MsMetricsRoute *
 ms_metrics_get_route(MsMetrics *self, const char *route);
 
 void
-ms_metrics_route_observe(MsMetricsRoute *route, const char *method, guint status, gint64 duration_us);
+ms_metrics_route_observe(MsMetricsRoute *route,
+			 const char *method,
+			 guint status,
+			 gint64 duration_us);
 void
 ms_metrics_route_upstream_error(MsMetricsRoute *route, MsUpstreamErrorKind kind);
 void

@@ -186,7 +186,8 @@ on_head(gpointer user_data,
 	const char *value;
 
 	request->responded = TRUE;
-	if (request->tap != NULL && !request->tap->head(request->tap_data, status, upstream_headers))
+	if (request->tap != NULL &&
+	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
 	soup_server_message_set_status(msg, status, reason);
 	soup_message_headers_iter_init(&iter, upstream_headers);
@@ -207,8 +208,7 @@ on_head(gpointer user_data,
 	 * writes are counted so a slow client holds the upstream back (flow control)
 	 */
 	if (content_length < 0 || content_length > MS_PROXY_MAX_UNWRITTEN) {
-		soup_message_body_set_accumulate(soup_server_message_get_response_body(msg),
-						 FALSE);
+		soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
 		request->wrote_handler = g_signal_connect(msg,
 							  "wrote-body-data",
 							  G_CALLBACK(on_wrote_body_data),
@@ -269,7 +269,8 @@ cut_client(SoupServerMessage *msg)
 		g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
-static gboolean proxy_send(MsGatewayRequest *request, gboolean fresh);
+static gboolean
+proxy_send(MsGatewayRequest *request, gboolean fresh);
 
 static void
 on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
@@ -359,9 +360,9 @@ ms_proxy_start(MsGatewayRequest *request)
 	SoupMessageBody *body = soup_server_message_get_request_body(msg);
 
 	request->upstream = request->route->upstream;
-	if (body->length > 0 || soup_message_headers_get_encoding(
-				    soup_server_message_get_request_headers(msg)) !=
-				    SOUP_ENCODING_NONE)
+	if (body->length > 0 ||
+	    soup_message_headers_get_encoding(soup_server_message_get_request_headers(msg)) !=
+		    SOUP_ENCODING_NONE)
 		request->body = soup_message_body_flatten(body);
 	g_object_ref(msg);
 	soup_server_message_pause(msg);

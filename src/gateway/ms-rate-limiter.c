@@ -32,9 +32,9 @@ struct _MsRateLimiter {
 	double rate; /* tokens per second */
 	double burst;
 	guint max_entries;
-	gint64 idle_us; /* after this long a bucket is full again */
+	gint64 idle_us;      /* after this long a bucket is full again */
 	GHashTable *buckets; /* key → Bucket */
-	GQueue lru;	     /* head: most recently used */
+	GQueue lru;          /* head: most recently used */
 };
 
 static void
@@ -62,7 +62,7 @@ ms_rate_limiter_new(double rate_per_s, double burst, guint max_entries)
 	self->max_entries = max_entries > 0 ? max_entries : MS_RATE_LIMITER_DEFAULT_MAX_ENTRIES;
 	self->idle_us = (gint64)ceil(burst / rate_per_s * G_USEC_PER_SEC);
 	self->buckets =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bucket_free);
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)bucket_free);
 	g_queue_init(&self->lru);
 	return self;
 }
@@ -137,10 +137,7 @@ retry_after(MsRateLimiter *self, double tokens)
  * Returns: %TRUE when allowed, %FALSE when @key is over its rate
  */
 gboolean
-ms_rate_limiter_consume(MsRateLimiter *self,
-			const char *key,
-			gint64 now_us,
-			guint *retry_after_s)
+ms_rate_limiter_consume(MsRateLimiter *self, const char *key, gint64 now_us, guint *retry_after_s)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	Bucket *bucket = lookup_locked(self, key, now_us, TRUE);

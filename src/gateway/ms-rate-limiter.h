@@ -14,10 +14,7 @@ ms_rate_limiter_new(double rate_per_s, double burst, guint max_entries);
 void
 ms_rate_limiter_free(MsRateLimiter *self);
 gboolean
-ms_rate_limiter_consume(MsRateLimiter *self,
-			const char *key,
-			gint64 now_us,
-			guint *retry_after_s);
+ms_rate_limiter_consume(MsRateLimiter *self, const char *key, gint64 now_us, guint *retry_after_s);
 gboolean
 ms_rate_limiter_check(MsRateLimiter *self, const char *key, gint64 now_us, guint *retry_after_s);
 guint

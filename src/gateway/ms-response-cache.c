@@ -46,7 +46,7 @@ struct _MsResponseCache {
 	gsize max_bytes;
 	gsize size;
 	GHashTable *entries; /* key → Entry */
-	GQueue lru;	     /* head: most recently used */
+	GQueue lru;          /* head: most recently used */
 };
 
 static void
@@ -115,7 +115,7 @@ ms_response_cache_new(gsize max_bytes)
 	g_mutex_init(&self->mutex);
 	self->max_bytes = max_bytes;
 	self->entries =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
+		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
 	g_queue_init(&self->lru);
 	return self;
 }
@@ -272,10 +272,20 @@ static gboolean
 header_is_stored(const char *name)
 {
 	static const char *const skip[] = {
-	    "Connection",	 "Keep-Alive",	       "Transfer-Encoding", "TE",
-	    "Trailer",		 "Upgrade",	       "Proxy-Authenticate", "Proxy-Authorization",
-	    "Content-Length",	 "Age",		       "Date",		    "X-Request-ID",
-	    "X-Cache",		 "Set-Cookie",
+		"Connection",
+		"Keep-Alive",
+		"Transfer-Encoding",
+		"TE",
+		"Trailer",
+		"Upgrade",
+		"Proxy-Authenticate",
+		"Proxy-Authorization",
+		"Content-Length",
+		"Age",
+		"Date",
+		"X-Request-ID",
+		"X-Cache",
+		"Set-Cookie",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(skip); i++) {
 		if (g_ascii_strcasecmp(name, skip[i]) == 0)

@@ -142,8 +142,8 @@ conn_fail(MsUpstreamConn *conn, MsUpstreamFailure failure, const char *message)
 {
 	const MsUpstreamHandler *handler = conn->handler;
 	gpointer user_data = conn->user_data;
-	gboolean retryable = conn->served > 0 && !conn->got_bytes &&
-			     failure == MS_UPSTREAM_FAILURE_BROKEN;
+	gboolean retryable =
+		conn->served > 0 && !conn->got_bytes && failure == MS_UPSTREAM_FAILURE_BROKEN;
 
 	conn->handler = NULL;
 	ms_upstream_conn_close(conn);
@@ -332,10 +332,13 @@ conn_process_head(MsUpstreamConn *conn)
 	if (status < 200)
 		return conn_process_head(conn);
 
-	conn->keep_alive =
-	    version == SOUP_HTTP_1_1
-		? !soup_message_headers_header_contains(conn->headers, "Connection", "close")
-		: soup_message_headers_header_contains(conn->headers, "Connection", "keep-alive");
+	conn->keep_alive = version == SOUP_HTTP_1_1
+				   ? !soup_message_headers_header_contains(conn->headers,
+									   "Connection",
+									   "close")
+				   : soup_message_headers_header_contains(conn->headers,
+									  "Connection",
+									  "keep-alive");
 	conn->encoding = soup_message_headers_get_encoding(conn->headers);
 	if (conn->head_request || status == SOUP_STATUS_NO_CONTENT ||
 	    status == SOUP_STATUS_NOT_MODIFIED)
@@ -419,7 +422,7 @@ conn_write(MsUpstreamConn *conn)
 		}
 		if (conn->body_offset < body_length) {
 			iov[iovcnt].iov_base =
-			    (char *)g_bytes_get_data(conn->body, NULL) + conn->body_offset;
+				(char *)g_bytes_get_data(conn->body, NULL) + conn->body_offset;
 			iov[iovcnt++].iov_len = body_length - conn->body_offset;
 		}
 		message.msg_iov = iov;

@@ -26,7 +26,8 @@ ms_upstream_pool_new(GMainContext *context)
 {
 	MsUpstreamPool *self = g_new0(MsUpstreamPool, 1);
 
-	self->context = context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
+	self->context =
+		context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
 	self->upstreams = g_hash_table_new_full(g_str_hash,
 						g_str_equal,
 						NULL,
@@ -150,10 +151,7 @@ open_socket(GSocketAddress *address, gboolean *connecting, GError **error)
  *   (possibly still connecting); %NULL with @error when the upstream refused
  */
 MsUpstreamConn *
-ms_upstream_pool_acquire(MsUpstreamPool *self,
-			 const MsRoute *route,
-			 gboolean fresh,
-			 GError **error)
+ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fresh, GError **error)
 {
 	MsUpstream *upstream = pool_get_upstream(self, route, error);
 	GSocket *socket;

@@ -7,7 +7,7 @@
 
 #include "common/ms-i18n.h"
 
-G_DEFINE_QUARK(ms-calc-request-error-quark, ms_calc_request_error)
+G_DEFINE_QUARK(ms - calc - request - error - quark, ms_calc_request_error)
 
 /* the longest integer literal json-glib reads exactly: beyond it, it wraps gint64 */
 #define MS_CALC_REQUEST_EXACT_DIGITS 15

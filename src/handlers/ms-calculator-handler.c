@@ -192,7 +192,7 @@ static GBytes *
 body_get(SoupServerMessage *msg)
 {
 	g_autoptr(GBytes) body =
-	    soup_message_body_flatten(soup_server_message_get_request_body(msg));
+		soup_message_body_flatten(soup_server_message_get_request_body(msg));
 
 	if (g_bytes_get_size(body) > MS_CALC_REQUEST_MAX_BODY) {
 		send_too_large(msg);
@@ -278,11 +278,12 @@ static void
 entry_append(GString *out, const MsHistoryEntry *entry)
 {
 	g_autoptr(GDateTime) seconds =
-	    g_date_time_new_from_unix_utc(entry->created_at / G_USEC_PER_SEC);
+		g_date_time_new_from_unix_utc(entry->created_at / G_USEC_PER_SEC);
 	g_autoptr(GDateTime) created =
-	    seconds != NULL ? g_date_time_add(seconds, entry->created_at % G_USEC_PER_SEC) : NULL;
+		seconds != NULL ? g_date_time_add(seconds, entry->created_at % G_USEC_PER_SEC)
+				: NULL;
 	g_autofree char *created_text =
-	    created != NULL ? g_date_time_format_iso8601(created) : NULL;
+		created != NULL ? g_date_time_format_iso8601(created) : NULL;
 
 	g_string_append_printf(out, "{\"id\":%" G_GINT64_FORMAT ",\"expression\":", entry->id);
 	json_append_string(out, entry->expression);

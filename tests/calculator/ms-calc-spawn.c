@@ -46,7 +46,7 @@ ms_calc_spawn_activated(const char *binary,
 			const char *const *env)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new();
 	g_autoptr(GError) error = NULL;
 	GSubprocess *process;
@@ -55,8 +55,9 @@ ms_calc_spawn_activated(const char *binary,
 	g_ptr_array_add(argv, (gpointer) "/bin/sh");
 	g_ptr_array_add(argv, (gpointer) "-c");
 	g_ptr_array_add(argv,
-			(gpointer)(listener != NULL ? "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\""
-						    : "exec \"$0\" \"$@\""));
+			(gpointer)(listener != NULL
+					   ? "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\""
+					   : "exec \"$0\" \"$@\""));
 	g_ptr_array_add(argv, (gpointer)binary);
 	for (guint i = 0; args != NULL && args[i] != NULL; i++)
 		g_ptr_array_add(argv, (gpointer)args[i]);

@@ -60,7 +60,7 @@ ms_calc_test_request(SoupSession *session,
 	g_assert_nonnull(msg);
 	if (body != NULL) {
 		g_autoptr(GBytes) bytes =
-		    g_bytes_new(body, length < 0 ? strlen(body) : (gsize)length);
+			g_bytes_new(body, length < 0 ? strlen(body) : (gsize)length);
 		soup_message_set_request_body_from_bytes(msg, NULL, bytes);
 	}
 	if (content_type != NULL)
@@ -83,7 +83,8 @@ ms_calc_test_request(SoupSession *session,
 				       (gssize)g_bytes_get_size(wait.body),
 				       NULL) &&
 	    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-		response->json = json_object_ref(json_node_get_object(json_parser_get_root(parser)));
+		response->json =
+			json_object_ref(json_node_get_object(json_parser_get_root(parser)));
 	return response;
 }
 
@@ -109,8 +110,8 @@ ms_calc_test_response_get_type(MsCalcTestResponse *response)
 		return NULL;
 	type = json_object_get_string_member(response->json, "type");
 	return g_str_has_prefix(type, "urn:microsoup:problem:")
-		   ? type + strlen("urn:microsoup:problem:")
-		   : type;
+		       ? type + strlen("urn:microsoup:problem:")
+		       : type;
 }
 
 /* Returns: (transfer full): the body as text, for exact comparisons */

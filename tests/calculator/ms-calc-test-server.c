@@ -24,7 +24,6 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 	}
 }
 
-
 /* accept the way MsRuntime does: libsoup 3.2's own listener leaks accepted sockets */
 static gboolean
 on_incoming(GSocketService *listener,
@@ -116,13 +115,7 @@ ms_calc_test_fixture_teardown(MsCalcTestFixture *f, gconstpointer data)
 MsCalcTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body)
 {
-	return ms_calc_test_request(f->session,
-				    "POST",
-				    path,
-				    "application/json",
-				    body,
-				    -1,
-				    NULL);
+	return ms_calc_test_request(f->session, "POST", path, "application/json", body, -1, NULL);
 }
 
 MsCalcTestResponse *
@@ -183,7 +176,6 @@ ms_calc_test_items(MsCalcTestResponse *r)
 	g_assert_cmpuint(r->status, ==, 200);
 	return json_object_get_array_member(r->json, "items");
 }
-
 
 /**
  * ms_calc_test_log_init:

@@ -10,7 +10,8 @@ struct _MsFakeHistoryStore {
 	int fail_code; /* -1: succeed */
 };
 
-static void ms_fake_history_store_iface_init(MsHistoryStoreInterface *iface);
+static void
+ms_fake_history_store_iface_init(MsHistoryStoreInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MsFakeHistoryStore,
 			ms_fake_history_store,

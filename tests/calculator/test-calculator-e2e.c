@@ -77,8 +77,10 @@ test_serve_and_stop(Fixture *f, gconstpointer data)
 {
 	g_autoptr(GSubprocess) process = start(f);
 	g_autoptr(SoupSession) session = ms_calc_test_session_new(f->socket_path);
-	g_autoptr(MsCalcTestResponse) add = request(session, "POST", "/calc/add", "{\"a\":1,\"b\":2}");
-	g_autoptr(MsCalcTestResponse) div = request(session, "POST", "/calc/div", "{\"a\":1,\"b\":0}");
+	g_autoptr(MsCalcTestResponse) add =
+		request(session, "POST", "/calc/add", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsCalcTestResponse) div =
+		request(session, "POST", "/calc/div", "{\"a\":1,\"b\":0}");
 	g_autoptr(MsCalcTestResponse) history = request(session, "GET", "/calc/history", NULL);
 	g_autofree char *add_text = ms_calc_test_response_get_text(add);
 
@@ -89,9 +91,10 @@ test_serve_and_stop(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(ms_calc_test_response_get_type(div), ==, "division_by_zero");
 	g_assert_nonnull(json_object_get_string_member(div->json, "request_id"));
 	g_assert_cmpuint(history->status, ==, 200);
-	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(history->json, "items")),
-			 ==,
-			 1);
+	g_assert_cmpuint(
+		json_array_get_length(json_object_get_array_member(history->json, "items")),
+		==,
+		1);
 
 	g_clear_object(&session);
 	g_subprocess_send_signal(process, SIGTERM);
@@ -141,7 +144,8 @@ test_state_directory(Fixture *f, gconstpointer data)
 	const char *args[] = { "--idle-timeout=0", NULL };
 	g_autoptr(GSubprocess) process = ms_calc_spawn_activated(f->binary, f->listener, args, env);
 	g_autoptr(SoupSession) session = ms_calc_test_session_new(f->socket_path);
-	g_autoptr(MsCalcTestResponse) eval = request(session, "POST", "/calc/eval", "{\"expression\":\"1\"}");
+	g_autoptr(MsCalcTestResponse) eval =
+		request(session, "POST", "/calc/eval", "{\"expression\":\"1\"}");
 
 	g_assert_cmpuint(eval->status, ==, 200);
 	g_assert_true(g_file_test(f->database, G_FILE_TEST_EXISTS));
@@ -157,7 +161,7 @@ test_no_database(Fixture *f, gconstpointer data)
 	const char *env[] = { "STATE_DIRECTORY=", NULL };
 	g_autoptr(GSubprocess) process = ms_calc_spawn_activated(f->binary, f->listener, args, env);
 	g_autoptr(GDataInputStream) err =
-	    g_data_input_stream_new(g_subprocess_get_stderr_pipe(process));
+		g_data_input_stream_new(g_subprocess_get_stderr_pipe(process));
 	g_autofree char *line = NULL;
 
 	g_assert_cmpint(ms_calc_spawn_wait(process), ==, 1);

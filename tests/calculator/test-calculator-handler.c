@@ -13,16 +13,30 @@ test_binary(MsCalcTestFixture *f, gconstpointer data)
 		const char *body;
 		const char *answer;
 	} cases[] = {
-		{ "/calc/add", "{\"a\": 1, \"b\": 2}", "{\"operation\":\"add\",\"a\":1,\"b\":2,\"result\":3}" },
-		{ "/calc/sub", "{\"a\": 1.5, \"b\": -2}", "{\"operation\":\"sub\",\"a\":1.5,\"b\":-2,\"result\":3.5}" },
-		{ "/calc/mul", "{\"b\": 4, \"a\": 2.5e0}", "{\"operation\":\"mul\",\"a\":2.5,\"b\":4,\"result\":10}" },
-		{ "/calc/div", "{\"a\": 1, \"b\": 3}", "{\"operation\":\"div\",\"a\":1,\"b\":3,\"result\":0.3333333333333333}" },
-		{ "/calc/add", "{\"a\": 0.1, \"b\": 0.2}", "{\"operation\":\"add\",\"a\":0.1,\"b\":0.2,\"result\":0.30000000000000004}" },
-		{ "/calc/add", "{\"a\": 12345678901234567890, \"b\": 0}", "{\"operation\":\"add\",\"a\":1.2345678901234567e+19,\"b\":0,\"result\":1.2345678901234567e+19}" },
+		{ "/calc/add",
+		  "{\"a\": 1, \"b\": 2}",
+		  "{\"operation\":\"add\",\"a\":1,\"b\":2,\"result\":3}" },
+		{ "/calc/sub",
+		  "{\"a\": 1.5, \"b\": -2}",
+		  "{\"operation\":\"sub\",\"a\":1.5,\"b\":-2,\"result\":3.5}" },
+		{ "/calc/mul",
+		  "{\"b\": 4, \"a\": 2.5e0}",
+		  "{\"operation\":\"mul\",\"a\":2.5,\"b\":4,\"result\":10}" },
+		{ "/calc/div",
+		  "{\"a\": 1, \"b\": 3}",
+		  "{\"operation\":\"div\",\"a\":1,\"b\":3,\"result\":0.3333333333333333}" },
+		{ "/calc/add",
+		  "{\"a\": 0.1, \"b\": 0.2}",
+		  "{\"operation\":\"add\",\"a\":0.1,\"b\":0.2,\"result\":0.30000000000000004}" },
+		{ "/calc/add",
+		  "{\"a\": 12345678901234567890, \"b\": 0}",
+		  "{\"operation\":\"add\",\"a\":1.2345678901234567e+19,\"b\":0,\"result\":1."
+		  "2345678901234567e+19}" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
+		g_autoptr(MsCalcTestResponse) r =
+			ms_calc_test_post(f, cases[i].path, cases[i].body);
 		ms_calc_test_assert_body(r, 200, cases[i].answer);
 	}
 }
@@ -30,8 +44,10 @@ test_binary(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_eval(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*(3+4)\"}");
-	g_autoptr(MsCalcTestResponse) r2 = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"-2^2 + 2^3^2\"}");
+	g_autoptr(MsCalcTestResponse) r =
+		ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*(3+4)\"}");
+	g_autoptr(MsCalcTestResponse) r2 =
+		ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"-2^2 + 2^3^2\"}");
 
 	ms_calc_test_assert_body(r, 200, "{\"expression\":\"2*(3+4)\",\"result\":14}");
 	ms_calc_test_assert_body(r2, 200, "{\"expression\":\"-2^2 + 2^3^2\",\"result\":508}");
@@ -58,7 +74,8 @@ test_calc_problems(MsCalcTestFixture *f, gconstpointer data)
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
+		g_autoptr(MsCalcTestResponse) r =
+			ms_calc_test_post(f, cases[i].path, cases[i].body);
 		ms_calc_test_assert_problem(r, cases[i].status, cases[i].type, cases[i].in_detail);
 	}
 	g_assert_cmpuint(ms_fake_history_store_get_size(MS_FAKE_HISTORY_STORE(f->store)), ==, 0);
@@ -165,10 +182,14 @@ test_content_type(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_routing(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) get = ms_calc_test_request_as(f, "GET", "/calc/add", NULL, NULL);
-	g_autoptr(MsCalcTestResponse) put = ms_calc_test_request_as(f, "PUT", "/calc/history", "{}", NULL);
-	g_autoptr(MsCalcTestResponse) missing = ms_calc_test_post(f, "/calc/root", "{\"a\":1,\"b\":2}");
-	g_autoptr(MsCalcTestResponse) query = ms_calc_test_post(f, "/calc/add?x=1", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsCalcTestResponse) get =
+		ms_calc_test_request_as(f, "GET", "/calc/add", NULL, NULL);
+	g_autoptr(MsCalcTestResponse) put =
+		ms_calc_test_request_as(f, "PUT", "/calc/history", "{}", NULL);
+	g_autoptr(MsCalcTestResponse) missing =
+		ms_calc_test_post(f, "/calc/root", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsCalcTestResponse) query =
+		ms_calc_test_post(f, "/calc/add?x=1", "{\"a\":1,\"b\":2}");
 
 	ms_calc_test_assert_problem(get, 405, "method_not_allowed", NULL);
 	g_assert_cmpstr(soup_message_headers_get_one(get->headers, "Allow"), ==, "POST");
@@ -208,12 +229,12 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-handler");
-#define ADD(path, func)                                                                            \
-	g_test_add(path,                                                                           \
-		   MsCalcTestFixture,                                                              \
-		   NULL,                                                                           \
-		   ms_calc_test_fixture_setup,                                                     \
-		   func,                                                                           \
+#define ADD(path, func)                        \
+	g_test_add(path,                       \
+		   MsCalcTestFixture,          \
+		   NULL,                       \
+		   ms_calc_test_fixture_setup, \
+		   func,                       \
 		   ms_calc_test_fixture_teardown)
 	ADD("/calculator-handler/binary", test_binary);
 	ADD("/calculator-handler/eval", test_eval);

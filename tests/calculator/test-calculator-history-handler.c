@@ -22,13 +22,15 @@ test_history(MsCalcTestFixture *f, gconstpointer data)
 
 	for (int i = 1; i <= 3; i++) {
 		g_autofree char *body = g_strdup_printf("{\"expression\":\"%d*2\"}", i);
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_request_as(f, "POST", "/calc/eval", body, "ada");
+		g_autoptr(MsCalcTestResponse) r =
+			ms_calc_test_request_as(f, "POST", "/calc/eval", body, "ada");
 		g_assert_cmpuint(r->status, ==, 200);
 	}
 	{
 		g_autoptr(MsCalcTestResponse) r =
-		    ms_calc_test_request_as(f, "POST", "/calc/add", "{\"a\":1,\"b\":2}", "bob");
-		g_autoptr(MsCalcTestResponse) r2 = ms_calc_test_post(f, "/calc/add", "{\"a\":5,\"b\":5}");
+			ms_calc_test_request_as(f, "POST", "/calc/add", "{\"a\":1,\"b\":2}", "bob");
+		g_autoptr(MsCalcTestResponse) r2 =
+			ms_calc_test_post(f, "/calc/add", "{\"a\":5,\"b\":5}");
 		g_assert_cmpuint(r->status, ==, 200);
 		g_assert_cmpuint(r2->status, ==, 200);
 	}
@@ -74,12 +76,12 @@ test_history_damaged_time(MsCalcTestFixture *f, gconstpointer data)
 	g_autoptr(MsCalcTestResponse) delete_query = NULL;
 
 	/* year 292277: not representable in RFC 3339, so null rather than a crash */
-	g_assert_true(
-	    ms_history_store_append(f->store, "ada", "1", 1, G_MAXINT64 / 2, NULL, NULL));
+	g_assert_true(ms_history_store_append(f->store, "ada", "1", 1, G_MAXINT64 / 2, NULL, NULL));
 	r = ms_calc_test_request_as(f, "GET", "/calc/history", NULL, "ada");
 	g_assert_cmpuint(r->status, ==, 200);
-	g_assert_true(json_object_get_null_member(
-	    json_array_get_object_element(ms_calc_test_items(r), 0), "created_at"));
+	g_assert_true(
+		json_object_get_null_member(json_array_get_object_element(ms_calc_test_items(r), 0),
+					    "created_at"));
 	delete_query = ms_calc_test_request_as(f, "DELETE", "/calc/history?all=1", NULL, "ada");
 	ms_calc_test_assert_problem(delete_query, 400, "unknown_parameter", "“all”");
 }
@@ -88,15 +90,18 @@ static void
 test_history_query(MsCalcTestFixture *f, gconstpointer data)
 {
 	static const char *const bad[] = {
-		"/calc/history?limit=0",     "/calc/history?limit=101", "/calc/history?limit=abc",
-		"/calc/history?limit=-1",    "/calc/history?before=0",  "/calc/history?before=x",
-		"/calc/history?limit=",	     "/calc/history?limit=1e1",
+		"/calc/history?limit=0",  "/calc/history?limit=101", "/calc/history?limit=abc",
+		"/calc/history?limit=-1", "/calc/history?before=0",  "/calc/history?before=x",
+		"/calc/history?limit=",   "/calc/history?limit=1e1",
 	};
-	g_autoptr(MsCalcTestResponse) unknown = ms_calc_test_request_as(f, "GET", "/calc/history?page=2", NULL, NULL);
-	g_autoptr(MsCalcTestResponse) max = ms_calc_test_request_as(f, "GET", "/calc/history?limit=100", NULL, NULL);
+	g_autoptr(MsCalcTestResponse) unknown =
+		ms_calc_test_request_as(f, "GET", "/calc/history?page=2", NULL, NULL);
+	g_autoptr(MsCalcTestResponse) max =
+		ms_calc_test_request_as(f, "GET", "/calc/history?limit=100", NULL, NULL);
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_request_as(f, "GET", bad[i], NULL, NULL);
+		g_autoptr(MsCalcTestResponse) r =
+			ms_calc_test_request_as(f, "GET", bad[i], NULL, NULL);
 		ms_calc_test_assert_problem(r, 400, "invalid_parameter", NULL);
 	}
 	ms_calc_test_assert_problem(unknown, 400, "unknown_parameter", "“page”");
@@ -107,7 +112,8 @@ static void
 test_invalid_user(MsCalcTestFixture *f, gconstpointer data)
 {
 	g_autofree char *long_user = g_strnfill(65, 'u');
-	g_autoptr(MsCalcTestResponse) r = ms_calc_test_request_as(f, "GET", "/calc/history", NULL, long_user);
+	g_autoptr(MsCalcTestResponse) r =
+		ms_calc_test_request_as(f, "GET", "/calc/history", NULL, long_user);
 
 	ms_calc_test_assert_problem(r, 400, "invalid_user", "X-Microsoup-User");
 }
@@ -133,7 +139,8 @@ test_store_unavailable(MsCalcTestFixture *f, gconstpointer data)
 	ms_calc_test_assert_problem(full, 503, "history_unavailable", "full");
 	/* the cause is in the log for the operator, not in the answer */
 	g_assert_cmpuint(ms_calc_test_get_warnings()->len, ==, 3);
-	g_assert_nonnull(strstr(g_ptr_array_index(ms_calc_test_get_warnings(), 0), "the fake was told to fail"));
+	g_assert_nonnull(strstr(g_ptr_array_index(ms_calc_test_get_warnings(), 0),
+				"the fake was told to fail"));
 }
 
 static void
@@ -171,12 +178,12 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-history-handler");
-#define ADD(path, func)                                                                            \
-	g_test_add(path,                                                                           \
-		   MsCalcTestFixture,                                                              \
-		   NULL,                                                                           \
-		   ms_calc_test_fixture_setup,                                                     \
-		   func,                                                                           \
+#define ADD(path, func)                        \
+	g_test_add(path,                       \
+		   MsCalcTestFixture,          \
+		   NULL,                       \
+		   ms_calc_test_fixture_setup, \
+		   func,                       \
 		   ms_calc_test_fixture_teardown)
 	ADD("/calculator-history-handler/history", test_history);
 	ADD("/calculator-history-handler/history-query", test_history_query);

@@ -97,7 +97,7 @@ test_failures_not_recorded(Fixture *f, gconstpointer data)
 	g_assert_error(error, MS_CALC_ERROR, MS_CALC_ERROR_DIVISION_BY_ZERO);
 	g_clear_error(&error);
 	g_assert_false(
-	    ms_calculator_service_evaluate(f->service, "ada", "1+", NULL, &result, &error));
+		ms_calculator_service_evaluate(f->service, "ada", "1+", NULL, &result, &error));
 	g_assert_error(error, MS_CALC_ERROR, MS_CALC_ERROR_SYNTAX);
 	g_assert_cmpuint(ms_fake_history_store_get_size(fake(f)), ==, 0);
 }
@@ -113,7 +113,7 @@ test_store_failure(Fixture *f, gconstpointer data)
 	ms_fake_history_store_fail_with(fake(f), MS_HISTORY_STORE_ERROR_BUSY);
 	/* an answer whose history cannot be written is not given */
 	g_assert_false(
-	    ms_calculator_service_evaluate(f->service, "ada", "1+1", NULL, &result, &error));
+		ms_calculator_service_evaluate(f->service, "ada", "1+1", NULL, &result, &error));
 	g_assert_error(error, MS_HISTORY_STORE_ERROR, MS_HISTORY_STORE_ERROR_BUSY);
 	g_assert_cmpfloat(result, ==, 42);
 	g_clear_error(&error);
@@ -152,7 +152,7 @@ test_history_pages(Fixture *f, gconstpointer data)
 	/* newest first, 2 at a time: 5 4 | 3 2 | 1 */
 	for (gint64 before = 0; seen == 0 || before != 0;) {
 		g_autoptr(GPtrArray) page =
-		    ms_calculator_service_history(f->service, "ada", before, 2, &next, &error);
+			ms_calculator_service_history(f->service, "ada", before, 2, &next, &error);
 		g_assert_no_error(error);
 		for (guint i = 0; i < page->len; i++) {
 			MsHistoryEntry *e = g_ptr_array_index(page, i);

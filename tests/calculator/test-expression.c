@@ -39,9 +39,9 @@ static void
 test_precedence(void)
 {
 	static const Case cases[] = {
-		{ "1+2*3", 7 },	     { "(1+2)*3", 9 },	   { "2*3+4", 10 },   { "10-4-3", 3 },
-		{ "100/10/5", 2 },   { "2*3^2", 18 },	   { "7%4*2", 6 },    { "1+7%4", 4 },
-		{ "2*(3+4)", 14 },   { " 1 +\t2\n", 3 },   { "((((7))))", 7 }, { "8/2*4", 16 },
+		{ "1+2*3", 7 },    { "(1+2)*3", 9 },   { "2*3+4", 10 },    { "10-4-3", 3 },
+		{ "100/10/5", 2 }, { "2*3^2", 18 },    { "7%4*2", 6 },     { "1+7%4", 4 },
+		{ "2*(3+4)", 14 }, { " 1 +\t2\n", 3 }, { "((((7))))", 7 }, { "8/2*4", 16 },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
@@ -149,7 +149,12 @@ test_not_terminated(void)
 	g_assert_true(ms_expression_evaluate(text, 3, NULL, &value, &error));
 	g_assert_no_error(error);
 	g_assert_cmpfloat(value, ==, 3);
-	g_assert_false(ms_expression_evaluate("1\0" "2", 3, NULL, &value, &error));
+	g_assert_false(ms_expression_evaluate("1\0"
+					      "2",
+					      3,
+					      NULL,
+					      &value,
+					      &error));
 	g_assert_error(error, MS_CALC_ERROR, MS_CALC_ERROR_SYNTAX);
 }
 

@@ -215,7 +215,7 @@ test_locked(Fixture *f, gconstpointer data)
 	/* another writer holds the lock longer than the store's busy timeout */
 	g_assert_cmpint(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
 	g_assert_false(
-	    ms_history_store_append(store, "ada", "2", 2, g_get_real_time(), NULL, &error));
+		ms_history_store_append(store, "ada", "2", 2, g_get_real_time(), NULL, &error));
 	g_assert_error(error, MS_HISTORY_STORE_ERROR, MS_HISTORY_STORE_ERROR_BUSY);
 	g_clear_error(&error);
 	g_assert_false(ms_history_store_clear(store, "ada", NULL, &error));

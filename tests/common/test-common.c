@@ -60,15 +60,18 @@ static void
 test_i18n_catalog_malformed(void)
 {
 	/* a header claiming a string far outside the file */
-	static const guint8 lying[] = { 0xde, 0x12, 0x04, 0x95, 0, 0, 0, 0, 1, 0, 0, 0,
-					28,   0,    0,	  0,	36, 0, 0, 0, 0, 0, 0, 0,
-					0,    0,    0,	  0,	5,  0, 0, 0, 0xff, 0xff, 0, 0 };
-	static const guint8 *inputs[] = { (const guint8 *)"", (const guint8 *)"not a catalog", lying };
+	static const guint8 lying[] = { 0xde, 0x12, 0x04, 0x95, 0,  0, 0, 0, 1,    0,    0, 0,
+					28,   0,    0,    0,    36, 0, 0, 0, 0,    0,    0, 0,
+					0,    0,    0,    0,    5,  0, 0, 0, 0xff, 0xff, 0, 0 };
+	static const guint8 *inputs[] = { (const guint8 *)"",
+					  (const guint8 *)"not a catalog",
+					  lying };
 	static const gsize sizes[] = { 0, 13, sizeof lying };
 
 	for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
 		g_autoptr(GBytes) bytes = g_bytes_new_static(inputs[i], sizes[i]);
-		g_autoptr(GHashTable) table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_autoptr(GHashTable) table =
+			g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 		g_autoptr(GError) error = NULL;
 
 		g_assert_false(ms_i18n_catalog_parse(bytes, table, &error));
@@ -89,12 +92,12 @@ capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
 
 	capture->entries++;
 	for (gsize i = 0; i < n_fields; i++) {
-		if (g_str_equal(fields[i].key, "CODE_FILE") && strstr(fields[i].value, "test-common"))
+		if (g_str_equal(fields[i].key, "CODE_FILE") &&
+		    strstr(fields[i].value, "test-common"))
 			code = TRUE;
 		if (g_str_equal(fields[i].key, "SYSLOG_IDENTIFIER"))
 			ident = TRUE;
-		if (g_str_equal(fields[i].key, "REQUEST_ID") &&
-		    g_str_equal(fields[i].value, "abc"))
+		if (g_str_equal(fields[i].key, "REQUEST_ID") && g_str_equal(fields[i].value, "abc"))
 			extra = TRUE;
 	}
 	capture->saw_fields = code && ident && extra;
@@ -151,8 +154,9 @@ test_idle_monitor(void)
 static void
 test_listen_specs(void)
 {
-	const char *bad[] = { "bogus", "unix:relative.sock", "tcp:127.0.0.1", "tcp:127.0.0.1:0",
-			      "tcp:127.0.0.1:70000", "tcp:not-an-address:80", "tcp::80" };
+	const char *bad[] = { "bogus",           "unix:relative.sock",  "tcp:127.0.0.1",
+			      "tcp:127.0.0.1:0", "tcp:127.0.0.1:70000", "tcp:not-an-address:80",
+			      "tcp::80" };
 	g_autofree char *dir = g_dir_make_tmp("ms-listen-XXXXXX", NULL);
 	g_autofree char *path = g_build_filename(dir, "a.sock", NULL);
 	g_autofree char *spec = g_strconcat("unix:", path, NULL);

@@ -37,7 +37,10 @@ main(int argc, char **argv)
 		gsize length = 0;
 
 		if (!g_file_get_contents(path, &contents, &length, &error)) {
-			printf("not ok %u - %s: %s\n", i + 1, (char *)names->pdata[i], error->message);
+			printf("not ok %u - %s: %s\n",
+			       i + 1,
+			       (char *)names->pdata[i],
+			       error->message);
 			return 1;
 		}
 		/* a crash ends the run: the last line names the file */

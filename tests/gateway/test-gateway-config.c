@@ -30,31 +30,32 @@ static void
 test_config_valid(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(MsGatewayConfig) config = load("# comment\n"
-						 "[gateway]\n"
-						 "workers = 3\n"
-						 "metrics_allow = admin\n"
-						 "cache_max_bytes = 1024\n"
-						 "\n"
-						 "[route hello]\n"
-						 "prefix = /api/hello\n"
-						 "upstream = unix:/run/microsoup/hello.sock\n"
-						 "\n"
-						 "[route calc]\n"
-						 "prefix = /api/calc\n"
-						 "upstream = http://127.0.0.1:9000\n"
-						 "methods = get, POST\n"
-						 "auth = user\n"
-						 "timeout_ms = 250\n"
-						 "max_body_bytes = 100\n"
-						 "rate_limit = 5\n"
-						 "cache_ttl_s = 7\n"
-						 "cors_origins = https://a.example, http://b.example:8000\n"
-						 "\n"
-						 "[route both]\n"
-						 "prefix = /api/both\n"
-						 "upstreams = hello;calc\n",
-						 &error);
+	g_autoptr(MsGatewayConfig) config =
+		load("# comment\n"
+		     "[gateway]\n"
+		     "workers = 3\n"
+		     "metrics_allow = admin\n"
+		     "cache_max_bytes = 1024\n"
+		     "\n"
+		     "[route hello]\n"
+		     "prefix = /api/hello\n"
+		     "upstream = unix:/run/microsoup/hello.sock\n"
+		     "\n"
+		     "[route calc]\n"
+		     "prefix = /api/calc\n"
+		     "upstream = http://127.0.0.1:9000\n"
+		     "methods = get, POST\n"
+		     "auth = user\n"
+		     "timeout_ms = 250\n"
+		     "max_body_bytes = 100\n"
+		     "rate_limit = 5\n"
+		     "cache_ttl_s = 7\n"
+		     "cors_origins = https://a.example, http://b.example:8000\n"
+		     "\n"
+		     "[route both]\n"
+		     "prefix = /api/both\n"
+		     "upstreams = hello;calc\n",
+		     &error);
 	const MsGatewayGlobals *globals;
 	const MsRoute *route;
 
@@ -106,8 +107,9 @@ test_config_errors(void)
 	assert_error_line("[gateway]\n\n[nonsense]\n", "test.conf:3: [nonsense]");
 	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ncolour = red\n",
 			  "test.conf:4: [route a] colour: unknown key");
-	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = soon\n",
-			  "test.conf:4: [route a] timeout_ms");
+	assert_error_line(
+		"[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = soon\n",
+		"test.conf:4: [route a] timeout_ms");
 	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = 0\n",
 			  "test.conf:4:");
 	assert_error_line("[route a]\nprefix = /api/a\n\nupstream = ftp://x\n",
@@ -136,7 +138,8 @@ test_config_errors(void)
 	assert_error_line("[gateway]\nworkers 1\n", "test.conf:2: expected KEY=VALUE");
 	assert_error_line("workers = 1\n", "test.conf:1: key outside");
 	assert_error_line("[gateway\n", "test.conf:1: malformed group");
-	assert_error_line("[gateway]\nworkers = 1\nworkers = 2\n", "test.conf:3: key workers set twice");
+	assert_error_line("[gateway]\nworkers = 1\nworkers = 2\n",
+			  "test.conf:3: key workers set twice");
 	assert_error_line("[gateway]\n[route a]\nprefix=/api/a\nupstream=unix:/a\n[gateway]\n",
 			  "test.conf:5: group [gateway] appears twice");
 }
@@ -144,19 +147,18 @@ test_config_errors(void)
 static void
 test_config_duplicate_prefix(void)
 {
-	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\n\n"
-			  "[route b]\n# same\nprefix = /api/a\nupstream = unix:/b.sock\n",
-			  "test.conf:7: [route b] prefix: prefix /api/a is already used by route a");
+	assert_error_line(
+		"[route a]\nprefix = /api/a\nupstream = unix:/a.sock\n\n"
+		"[route b]\n# same\nprefix = /api/a\nupstream = unix:/b.sock\n",
+		"test.conf:7: [route b] prefix: prefix /api/a is already used by route a");
 }
 
 static void
 test_config_file(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autofree char *path = g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"),
-						 "data",
-						 "gateway.conf",
-						 NULL);
+	g_autofree char *path =
+		g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"), "data", "gateway.conf", NULL);
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, &error);
 	const MsRoute *calc;
 
@@ -167,7 +169,7 @@ test_config_file(void)
 	g_assert_cmpstr(calc->name, ==, "calc");
 	g_assert_cmpint(calc->auth, ==, MS_ROUTE_AUTH_USER);
 	g_assert_cmpstr(calc->upstream_path, ==, "/run/microsoup/calculator.sock");
-	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error) );
+	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error));
 }
 
 static void

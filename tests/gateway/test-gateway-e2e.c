@@ -46,8 +46,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	write_config(fx, config);
 	config_option = g_strconcat("--config=", fx->config_path, NULL);
 	fx->gateway = ms_test_process_spawn(
-	    "microsoup-gateway",
-	    (const char *const[]){ config_option, "--idle-timeout=0", NULL });
+		"microsoup-gateway",
+		(const char *const[]){ config_option, "--idle-timeout=0", NULL });
 	fx->session = ms_test_session_new(fx->gateway->socket_path);
 }
 
@@ -66,9 +66,12 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 static void
 test_e2e_hello(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(MsTestResponse) hello = ms_test_request(fx->session, "GET", "/api/hello?name=Ada", NULL, NULL);
-	g_autoptr(MsTestResponse) ready = ms_test_request(fx->session, "GET", "/readyz", NULL, NULL);
-	g_autoptr(MsTestResponse) nope = ms_test_request(fx->session, "GET", "/api/nope", NULL, NULL);
+	g_autoptr(MsTestResponse) hello =
+		ms_test_request(fx->session, "GET", "/api/hello?name=Ada", NULL, NULL);
+	g_autoptr(MsTestResponse) ready =
+		ms_test_request(fx->session, "GET", "/readyz", NULL, NULL);
+	g_autoptr(MsTestResponse) nope =
+		ms_test_request(fx->session, "GET", "/api/nope", NULL, NULL);
 	int status;
 
 	g_assert_cmpuint(hello->status, ==, 200);
@@ -80,7 +83,7 @@ test_e2e_hello(Fixture *fx, gconstpointer data)
 	/* many requests over the kept-alive connection */
 	for (guint i = 0; i < 50; i++) {
 		g_autoptr(MsTestResponse) again =
-		    ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
+			ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
 		g_assert_cmpuint(again->status, ==, 200);
 	}
 	/* SIGTERM: the workers finish and the process exits cleanly */
@@ -100,13 +103,15 @@ test_e2e_reload(Fixture *fx, gconstpointer data)
 
 	/* prove it serves, then hand it a broken file: it must keep serving */
 	{
-		g_autoptr(MsTestResponse) r = ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
+		g_autoptr(MsTestResponse) r =
+			ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 	}
 	write_config(fx, "[route hello]\nprefix = nope\n");
 	g_subprocess_send_signal(fx->gateway->process, SIGHUP);
 	for (guint i = 0; i < 5; i++) {
-		g_autoptr(MsTestResponse) r = ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
+		g_autoptr(MsTestResponse) r =
+			ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 	}
 	/* a good file with a new route: wait until a worker serves it */
@@ -117,7 +122,8 @@ test_e2e_reload(Fixture *fx, gconstpointer data)
 	write_config(fx, config);
 	g_subprocess_send_signal(fx->gateway->process, SIGHUP);
 	for (guint i = 0;; i++) {
-		g_autoptr(MsTestResponse) r = ms_test_request(fx->session, "GET", "/api/hi", NULL, NULL);
+		g_autoptr(MsTestResponse) r =
+			ms_test_request(fx->session, "GET", "/api/hi", NULL, NULL);
 		/* hello answers /hi with its own 404: the route reached it */
 		if (r->status == 404 && ms_test_response_get_string(r, "instance") != NULL &&
 		    g_strcmp0(ms_test_response_get_string(r, "instance"), "/hi") == 0)
@@ -133,13 +139,13 @@ run_check_config(const char *path, char **err)
 	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-gateway", NULL);
 	g_autofree char *option = g_strconcat("--config=", path, NULL);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GSubprocess) process = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-							       G_SUBPROCESS_FLAGS_STDERR_PIPE,
-							   &error,
-							   binary,
-							   "--check-config",
-							   option,
-							   NULL);
+	g_autoptr(GSubprocess) process =
+		g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+				 &error,
+				 binary,
+				 "--check-config",
+				 option,
+				 NULL);
 
 	g_assert_no_error(error);
 	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, err, &error);
@@ -154,10 +160,8 @@ test_e2e_check_config(void)
 	g_autofree char *dir = g_dir_make_tmp("ms-gateway-check-XXXXXX", &error);
 	g_autofree char *good = g_build_filename(dir, "good.conf", NULL);
 	g_autofree char *bad = g_build_filename(dir, "bad.conf", NULL);
-	g_autofree char *shipped = g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"),
-						    "data",
-						    "gateway.conf",
-						    NULL);
+	g_autofree char *shipped =
+		g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"), "data", "gateway.conf", NULL);
 	g_autofree char *err = NULL;
 	g_autofree char *expected = NULL;
 
@@ -183,8 +187,18 @@ int
 main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
-	g_test_add("/gateway/e2e/hello", Fixture, NULL, fixture_setup, test_e2e_hello, fixture_teardown);
-	g_test_add("/gateway/e2e/reload", Fixture, NULL, fixture_setup, test_e2e_reload, fixture_teardown);
+	g_test_add("/gateway/e2e/hello",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_e2e_hello,
+		   fixture_teardown);
+	g_test_add("/gateway/e2e/reload",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_e2e_reload,
+		   fixture_teardown);
 	g_test_add_func("/gateway/e2e/check-config", test_e2e_check_config);
 	return g_test_run();
 }

@@ -41,7 +41,9 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 
 	for (gsize i = 0; i < n_fields; i++) {
 		if (fields[i].length < 0)
-			g_hash_table_insert(entry, g_strdup(fields[i].key), g_strdup(fields[i].value));
+			g_hash_table_insert(entry,
+					    g_strdup(fields[i].key),
+					    g_strdup(fields[i].value));
 	}
 	g_ptr_array_add(fx->log, entry);
 }
@@ -71,8 +73,10 @@ tcp_listen(SoupServer *server)
 	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
 	g_autoptr(GSocketAddress) local = NULL;
-	g_autoptr(GSocket) socket =
-	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &error);
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
+						 G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_DEFAULT,
+						 &error);
 
 	g_assert_no_error(error);
 	g_socket_bind(socket, any_port, TRUE, &error);
@@ -240,7 +244,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_gateway_attach(fx->gateway, fx->front);
 	front = g_inet_socket_address_new_from_string("127.0.0.1", tcp_listen(fx->front));
 	/* ms_test_request() asks for http://localhost/...: route it to the front */
-	fx->session = soup_session_new_with_options("remote-connectable", front, "timeout", 10, NULL);
+	fx->session =
+		soup_session_new_with_options("remote-connectable", front, "timeout", 10, NULL);
 }
 
 static void
@@ -270,7 +275,11 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 }
 
 static MsTestResponse *
-request_full(Fixture *fx, const char *method, const char *path, const char *const *headers, const char *body)
+request_full(Fixture *fx,
+	     const char *method,
+	     const char *path,
+	     const char *const *headers,
+	     const char *body)
 {
 	return ms_test_request(fx->session, method, path, headers, body);
 }
@@ -316,7 +325,7 @@ test_pass_through(Fixture *fx, gconstpointer data)
 {
 	const char *const headers[] = { "X-Request-ID", "test-id-1", NULL };
 	g_autoptr(MsTestResponse) msg =
-	    request_full(fx, "GET", "/api/hello?name=Ada", headers, NULL);
+		request_full(fx, "GET", "/api/hello?name=Ada", headers, NULL);
 	SoupMessageHeaders *response = msg->headers;
 	GHashTable *entry;
 
@@ -344,8 +353,7 @@ test_request_id_made(Fixture *fx, gconstpointer data)
 {
 	const char *const headers[] = { "X-Request-ID", "bad id with spaces", NULL };
 	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/hello", headers, NULL);
-	const char *id =
-	    soup_message_headers_get_one(msg->headers, "X-Request-ID");
+	const char *id = soup_message_headers_get_one(msg->headers, "X-Request-ID");
 
 	g_assert_cmpuint(msg->status, ==, 200);
 	g_assert_nonnull(id);
@@ -381,10 +389,7 @@ test_method_not_allowed(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) msg = request_full(fx, "DELETE", "/api/hello", NULL, NULL);
 
 	assert_problem(msg, 405, "method_not_allowed");
-	g_assert_cmpstr(soup_message_headers_get_one(msg->headers,
-						     "Allow"),
-			==,
-			"GET, HEAD");
+	g_assert_cmpstr(soup_message_headers_get_one(msg->headers, "Allow"), ==, "GET, HEAD");
 }
 
 static void
@@ -445,23 +450,13 @@ test_body_forwarded(Fixture *fx, gconstpointer data)
 static void
 test_headers(Fixture *fx, gconstpointer data)
 {
-	const char *const headers[] = { "X-Microsoup-User",
-					"mallory",
-					"X-Microsoup-Role",
-					"admin",
-					"Connection",
-					"keep-alive, X-Hop",
-					"X-Hop",
-					"secret",
-					"Keep-Alive",
-					"timeout=5",
-					"X-Forwarded-For",
-					"203.0.113.7",
-					"X-Custom",
-					"yes",
-					NULL };
+	const char *const headers[] = {
+		"X-Microsoup-User",  "mallory",     "X-Microsoup-Role", "admin",      "Connection",
+		"keep-alive, X-Hop", "X-Hop",       "secret",           "Keep-Alive", "timeout=5",
+		"X-Forwarded-For",   "203.0.113.7", "X-Custom",         "yes",        NULL
+	};
 	g_autoptr(MsTestResponse) msg =
-	    request_full(fx, "GET", "/api/odd/echo?a=1&b=%20x", headers, NULL);
+		request_full(fx, "GET", "/api/odd/echo?a=1&b=%20x", headers, NULL);
 	SoupMessageHeaders *response = msg->headers;
 	JsonObject *echo;
 
@@ -527,7 +522,7 @@ test_upstream_closes_pooled(Fixture *fx, gconstpointer data)
 	fx->close_after_response = TRUE;
 	for (guint i = 0; i < 5; i++) {
 		g_autoptr(MsTestResponse) msg =
-		    request_full(fx, "GET", "/api/odd/echo", NULL, NULL);
+			request_full(fx, "GET", "/api/odd/echo", NULL, NULL);
 		g_assert_cmpuint(msg->status, ==, 201);
 	}
 }
@@ -550,7 +545,11 @@ one_shot_upstream(gpointer user_data)
 		if (socket == NULL)
 			break;
 		while (heads < wanted) {
-			gssize r = g_socket_receive(socket, buffer + got, sizeof buffer - got - 1, NULL, NULL);
+			gssize r = g_socket_receive(socket,
+						    buffer + got,
+						    sizeof buffer - got - 1,
+						    NULL,
+						    NULL);
 			if (r <= 0)
 				break;
 			got += r;
@@ -560,7 +559,8 @@ one_shot_upstream(gpointer user_data)
 			heads++;
 			got = 0;
 			if (heads == 1) {
-				const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+				const char *answer =
+					"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
 				g_socket_send(socket, answer, strlen(answer), NULL, NULL);
 			}
 		}
@@ -586,8 +586,7 @@ test_retry_after_broken_pooled(Fixture *fx, gconstpointer data)
 	write_config(fx, extra);
 	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
 	for (guint i = 0; i < 2; i++) {
-		g_autoptr(MsTestResponse) msg =
-		    request_full(fx, "GET", "/api/oneshot", NULL, NULL);
+		g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/oneshot", NULL, NULL);
 		g_assert_cmpuint(msg->status, ==, 200);
 	}
 	g_thread_join(g_steal_pointer(&thread));
@@ -608,7 +607,8 @@ test_reload(Fixture *fx, gconstpointer data)
 		g_assert_cmpuint(msg->status, ==, 200);
 	}
 	/* a good one takes effect for the next request */
-	write_config(fx, "\n[route greet]\nprefix = /api/greet\nupstream = unix:/nonexistent.sock\n");
+	write_config(fx,
+		     "\n[route greet]\nprefix = /api/greet\nupstream = unix:/nonexistent.sock\n");
 	g_assert_true(ms_gateway_reload(fx->gateway, fx->config_path, &error));
 	g_assert_no_error(error);
 	{
@@ -631,14 +631,14 @@ test_health(Fixture *fx, gconstpointer data)
 	object = json_node_get_object(ready->json);
 	upstreams = json_object_get_array_member(object, "upstreams");
 	g_assert_cmpuint(json_array_get_length(upstreams), ==, 4);
-	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 0),
-						      "state"),
-			==,
-			"up");
-	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(upstreams, 2),
-						      "state"),
-			==,
-			"down");
+	g_assert_cmpstr(
+		json_object_get_string_member(json_array_get_object_element(upstreams, 0), "state"),
+		==,
+		"up");
+	g_assert_cmpstr(
+		json_object_get_string_member(json_array_get_object_element(upstreams, 2), "state"),
+		==,
+		"down");
 }
 
 int

@@ -139,7 +139,8 @@ main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
 	for (guint i = 0; i < G_N_ELEMENTS(services); i++) {
-		g_autofree char *path = g_strdup_printf("/e2e/%s/activated-then-idle", services[i].binary);
+		g_autofree char *path =
+			g_strdup_printf("/e2e/%s/activated-then-idle", services[i].binary);
 		g_test_add_data_func(path, &services[i], test_activated);
 	}
 	g_test_add_func("/e2e/idle-exit-without-client", test_idle_exit_without_client);

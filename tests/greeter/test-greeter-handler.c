@@ -83,9 +83,11 @@ test_thai(Fixture *f, gconstpointer data)
 {
 	const char *thai[] = { "Accept-Language", "en;q=0.3, th-TH", NULL };
 	const char *english[] = { "Accept-Language", "th;q=0, en", NULL };
-	g_autoptr(MsTestResponse) th = ms_test_request(f->session, "GET", "/hello?name=Ada", thai, NULL);
+	g_autoptr(MsTestResponse) th =
+		ms_test_request(f->session, "GET", "/hello?name=Ada", thai, NULL);
 	g_autoptr(MsTestResponse) en = ms_test_request(f->session, "GET", "/world", english, NULL);
-	g_autoptr(MsTestResponse) problem = ms_test_request(f->session, "DELETE", "/world", thai, NULL);
+	g_autoptr(MsTestResponse) problem =
+		ms_test_request(f->session, "DELETE", "/world", thai, NULL);
 
 	g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี, Ada!");
 	g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "World!");
@@ -133,7 +135,8 @@ test_request_id(Fixture *f, gconstpointer data)
 	const char *sane[] = { "X-Request-ID", "client-id.42", NULL };
 	const char *insane[] = { "X-Request-ID", "has space", NULL };
 	g_autoptr(MsTestResponse) kept = ms_test_request(f->session, "GET", "/nope", sane, NULL);
-	g_autoptr(MsTestResponse) replaced = ms_test_request(f->session, "GET", "/nope", insane, NULL);
+	g_autoptr(MsTestResponse) replaced =
+		ms_test_request(f->session, "GET", "/nope", insane, NULL);
 
 	g_assert_cmpstr(ms_test_response_get_header(kept, "X-Request-ID"), ==, "client-id.42");
 	g_assert_cmpstr(ms_test_response_get_string(kept, "request_id"), ==, "client-id.42");

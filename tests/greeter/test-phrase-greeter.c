@@ -66,7 +66,8 @@ test_names(void)
 	g_autofree char *longest = g_strnfill(64, 'x');
 	g_autofree char *too_long = g_strnfill(65, 'x');
 	g_autoptr(GString) thai = g_string_new(NULL);
-	const char *bad[] = { "", "a\nb", "tab\there", "\x7f", "\xff\xfe", "zero\xe2\x80\x8bwidth",
+	const char *bad[] = { "",      "a\nb",     "tab\there",
+			      "\x7f",  "\xff\xfe", "zero\xe2\x80\x8bwidth",
 			      too_long };
 	const char *good[] = { "Ada", "สมชาย", "O'Brien-Smith", "a b", longest, NULL };
 

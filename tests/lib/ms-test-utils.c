@@ -172,7 +172,7 @@ ms_test_request(SoupSession *session,
 	type = soup_message_headers_get_content_type(call.response->headers, NULL);
 	if (type != NULL && g_bytes_get_size(call.response->body) > 0 &&
 	    (g_str_equal(type, "application/json") ||
-			     g_str_equal(type, "application/problem+json"))) {
+	     g_str_equal(type, "application/problem+json"))) {
 		g_autoptr(JsonParser) parser = json_parser_new_immutable();
 		g_autoptr(GError) error = NULL;
 		gsize size = 0;
@@ -268,9 +268,8 @@ ms_test_process_spawn_at(const char *binary_name,
 	g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
 	g_subprocess_launcher_take_fd(launcher, dup(g_socket_get_fd(socket)), 3);
 	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
-	self->process = g_subprocess_launcher_spawnv(launcher,
-						     (const char *const *)argv->pdata,
-						     &error);
+	self->process =
+		g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	return self;
 }

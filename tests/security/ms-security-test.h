@@ -10,7 +10,8 @@ static inline char *
 ms_security_test_hash(const char *password)
 {
 	g_autofree char *line = g_strconcat(password, "\n", NULL);
-	g_autoptr(GInputStream) in = g_memory_input_stream_new_from_data(g_strdup(line), -1, g_free);
+	g_autoptr(GInputStream) in =
+		g_memory_input_stream_new_from_data(g_strdup(line), -1, g_free);
 	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
 	g_autoptr(GError) error = NULL;
 	g_autofree char *hash = NULL;

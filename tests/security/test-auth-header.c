@@ -47,11 +47,8 @@ static void
 test_scheme_case_and_spaces(void)
 {
 	const char *values[] = {
-	    "basic YWRhOnB3",
-	    "BASIC YWRhOnB3",
-	    "bAsIc    YWRhOnB3",
-	    "  Basic YWRhOnB3  ",
-	    "\tBasic YWRhOnB3\t",
+		"basic YWRhOnB3",     "BASIC YWRhOnB3",     "bAsIc    YWRhOnB3",
+		"  Basic YWRhOnB3  ", "\tBasic YWRhOnB3\t",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
 		g_autoptr(MsAuthHeader) header = ms_auth_header_parse(values[i]);
@@ -64,7 +61,7 @@ test_scheme_case_and_spaces(void)
 static void
 test_bearer(void)
 {
-	const char *values[] = {"Bearer abc-DEF_123.~+/==", "bearer abc-DEF_123.~+/=="};
+	const char *values[] = { "Bearer abc-DEF_123.~+/==", "bearer abc-DEF_123.~+/==" };
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
 		g_autoptr(MsAuthHeader) header = ms_auth_header_parse(values[i]);
 		g_assert_cmpint(header->scheme, ==, MS_AUTH_SCHEME_BEARER);
@@ -97,32 +94,32 @@ test_malformed(void)
 	g_autofree char *nul_b64 = g_base64_encode((const guchar *)"ada\0:pw", 7);
 	g_autofree char *nul = g_strconcat("Basic ", nul_b64, NULL);
 	const char *values[] = {
-	    "",
-	    "   ",
-	    "Basic",
-	    "Basic ",
-	    "Basic YWRhOnB3=",	   /* length not a multiple of 4 */
-	    "Basic YWRh OnB3",	   /* space inside */
-	    "Basic YW=hOnB3",	   /* padding in the middle */
-	    "Basic YWRhOnB3====",  /* too much padding */
-	    "Basic YWRh*npw",	   /* not base64 */
-	    "Basic YWRhOnB3,x",	   /* junk after */
-	    "Basic\tYWRhOnB3",	   /* scheme and token split by a tab */
-	    "Digest username=ada", /* unsupported scheme */
-	    "Negotiate YWRhOnB3",
-	    "Bearer",
-	    "Bearer a b",
-	    "Bearer =abc",
-	    "Bearer abc=def",
-	    "Bearer ab\"c",
-	    "YWRhOnB3",
-	    no_colon,
-	    empty_user,
-	    control,
-	    newline,
-	    del,
-	    latin1,
-	    nul,
+		"",
+		"   ",
+		"Basic",
+		"Basic ",
+		"Basic YWRhOnB3=",     /* length not a multiple of 4 */
+		"Basic YWRh OnB3",     /* space inside */
+		"Basic YW=hOnB3",      /* padding in the middle */
+		"Basic YWRhOnB3====",  /* too much padding */
+		"Basic YWRh*npw",      /* not base64 */
+		"Basic YWRhOnB3,x",    /* junk after */
+		"Basic\tYWRhOnB3",     /* scheme and token split by a tab */
+		"Digest username=ada", /* unsupported scheme */
+		"Negotiate YWRhOnB3",
+		"Bearer",
+		"Bearer a b",
+		"Bearer =abc",
+		"Bearer abc=def",
+		"Bearer ab\"c",
+		"YWRhOnB3",
+		no_colon,
+		empty_user,
+		control,
+		newline,
+		del,
+		latin1,
+		nul,
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++)
 		assert_invalid(values[i]);

@@ -38,8 +38,10 @@ fixture_set_up(Fixture *fixture, gconstpointer data)
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
 
 	fixture->credentials = ms_credentials_new();
-	g_assert_true(ms_credentials_load_users(fixture->credentials, users, strlen(users), "u", NULL));
-	g_assert_true(ms_credentials_load_api_keys(fixture->credentials, keys, strlen(keys), "k", NULL));
+	g_assert_true(
+		ms_credentials_load_users(fixture->credentials, users, strlen(users), "u", NULL));
+	g_assert_true(
+		ms_credentials_load_api_keys(fixture->credentials, keys, strlen(keys), "k", NULL));
 	fixture->auth = ms_authenticator_new(fixture->credentials);
 	fixture->logged = g_ptr_array_new_with_free_func(g_free);
 	fixture->messages = g_ptr_array_new_with_free_func(g_free);
@@ -165,7 +167,7 @@ test_throttled(Fixture *fixture, gconstpointer data)
 	/* malformed and wrong attempts both count; cheap ones are used here */
 	for (guint i = 0; i < MS_AUTH_FAILURE_BURST; i++) {
 		g_autoptr(MsAuthResult) r =
-		    authenticate(fixture, i % 2 ? "Bearer nope" : "Basic ?", "192.0.2.7", T0);
+			authenticate(fixture, i % 2 ? "Bearer nope" : "Basic ?", "192.0.2.7", T0);
 		g_assert_cmpint(r->status, !=, MS_AUTH_STATUS_THROTTLED);
 		g_assert_cmpint(r->status, !=, MS_AUTH_STATUS_OK);
 	}
@@ -205,7 +207,7 @@ on_authenticated(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	fixture->async_result =
-	    ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), result, &error);
+		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), result, &error);
 	g_assert_no_error(error);
 	g_main_loop_quit(fixture->loop);
 }
@@ -214,12 +216,12 @@ static void
 test_async(Fixture *fixture, gconstpointer data)
 {
 	g_autofree char *root = basic("root:root-pw");
-	const char *values[] = {root, root, "Bearer the-key", NULL, "Basic x"};
-	MsAuthStatus expected[] = {MS_AUTH_STATUS_OK,
-				   MS_AUTH_STATUS_OK,
-				   MS_AUTH_STATUS_OK,
-				   MS_AUTH_STATUS_MISSING,
-				   MS_AUTH_STATUS_MALFORMED};
+	const char *values[] = { root, root, "Bearer the-key", NULL, "Basic x" };
+	MsAuthStatus expected[] = { MS_AUTH_STATUS_OK,
+				    MS_AUTH_STATUS_OK,
+				    MS_AUTH_STATUS_OK,
+				    MS_AUTH_STATUS_MISSING,
+				    MS_AUTH_STATUS_MALFORMED };
 
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
 		ms_authenticator_authenticate_async(fixture->auth,
@@ -239,9 +241,29 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_log_init("test-security-authenticator");
-	g_test_add("/authenticator/outcomes", Fixture, NULL, fixture_set_up, test_outcomes, fixture_tear_down);
-	g_test_add("/authenticator/remembered", Fixture, NULL, fixture_set_up, test_remembered, fixture_tear_down);
-	g_test_add("/authenticator/throttled", Fixture, NULL, fixture_set_up, test_throttled, fixture_tear_down);
-	g_test_add("/authenticator/async", Fixture, NULL, fixture_set_up, test_async, fixture_tear_down);
+	g_test_add("/authenticator/outcomes",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_outcomes,
+		   fixture_tear_down);
+	g_test_add("/authenticator/remembered",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_remembered,
+		   fixture_tear_down);
+	g_test_add("/authenticator/throttled",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_throttled,
+		   fixture_tear_down);
+	g_test_add("/authenticator/async",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_async,
+		   fixture_tear_down);
 	return g_test_run();
 }

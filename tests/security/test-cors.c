@@ -2,8 +2,8 @@
 
 #include "gateway/ms-cors.h"
 
-static const char *const origins[] = {"https://app.example", "http://localhost:3000", NULL};
-static const char *const methods[] = {"GET", "POST", NULL};
+static const char *const origins[] = { "https://app.example", "http://localhost:3000", NULL };
+static const char *const methods[] = { "GET", "POST", NULL };
 
 typedef struct {
 	SoupMessageHeaders *request;
@@ -33,11 +33,15 @@ response(Fixture *fixture, const char *name)
 static void
 test_disabled(Fixture *fixture, gconstpointer data)
 {
-	static const char *const none[] = {NULL};
+	static const char *const none[] = { NULL };
 
 	soup_message_headers_append(fixture->request, "Origin", "https://app.example");
-	g_assert_cmpint(ms_cors_evaluate(NULL, methods, "GET", fixture->request, fixture->response), ==, MS_CORS_NONE);
-	g_assert_cmpint(ms_cors_evaluate(none, methods, "GET", fixture->request, fixture->response), ==, MS_CORS_NONE);
+	g_assert_cmpint(ms_cors_evaluate(NULL, methods, "GET", fixture->request, fixture->response),
+			==,
+			MS_CORS_NONE);
+	g_assert_cmpint(ms_cors_evaluate(none, methods, "GET", fixture->request, fixture->response),
+			==,
+			MS_CORS_NONE);
 	g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	g_assert_null(response(fixture, "Vary"));
 }
@@ -45,7 +49,10 @@ test_disabled(Fixture *fixture, gconstpointer data)
 static void
 test_same_origin(Fixture *fixture, gconstpointer data)
 {
-	g_assert_cmpint(ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response), ==, MS_CORS_NONE);
+	g_assert_cmpint(
+		ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response),
+		==,
+		MS_CORS_NONE);
 	g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	/* the answer depends on Origin even when there is none: caches must know */
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
@@ -55,8 +62,13 @@ static void
 test_simple_allowed(Fixture *fixture, gconstpointer data)
 {
 	soup_message_headers_append(fixture->request, "Origin", "http://localhost:3000");
-	g_assert_cmpint(ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response), ==, MS_CORS_ALLOWED);
-	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"), ==, "http://localhost:3000");
+	g_assert_cmpint(
+		ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response),
+		==,
+		MS_CORS_ALLOWED);
+	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"),
+			==,
+			"http://localhost:3000");
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
 	g_assert_null(response(fixture, "Access-Control-Allow-Methods"));
 }
@@ -66,7 +78,10 @@ test_simple_other_origin(Fixture *fixture, gconstpointer data)
 {
 	soup_message_headers_append(fixture->request, "Origin", "https://evil.example");
 	/* goes on (the browser keeps the answer from the page), without Allow-Origin */
-	g_assert_cmpint(ms_cors_evaluate(origins, methods, "POST", fixture->request, fixture->response), ==, MS_CORS_NONE);
+	g_assert_cmpint(
+		ms_cors_evaluate(origins, methods, "POST", fixture->request, fixture->response),
+		==,
+		MS_CORS_NONE);
 	g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
 }
@@ -76,11 +91,20 @@ test_preflight(Fixture *fixture, gconstpointer data)
 {
 	soup_message_headers_append(fixture->request, "Origin", "https://app.example");
 	soup_message_headers_append(fixture->request, "Access-Control-Request-Method", "POST");
-	soup_message_headers_append(fixture->request, "Access-Control-Request-Headers", "content-type");
-	g_assert_cmpint(ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response), ==, MS_CORS_PREFLIGHT);
-	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	soup_message_headers_append(fixture->request,
+				    "Access-Control-Request-Headers",
+				    "content-type");
+	g_assert_cmpint(
+		ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response),
+		==,
+		MS_CORS_PREFLIGHT);
+	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"),
+			==,
+			"https://app.example");
 	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Methods"), ==, "GET, POST");
-	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Headers"), ==, MS_CORS_ALLOWED_HEADERS);
+	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Headers"),
+			==,
+			MS_CORS_ALLOWED_HEADERS);
 	g_assert_cmpstr(response(fixture, "Access-Control-Max-Age"), ==, "600");
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
 }
@@ -89,17 +113,25 @@ static void
 test_preflight_refused(Fixture *fixture, gconstpointer data)
 {
 	const char *cases[][2] = {
-	    {"https://evil.example", "GET"},
-	    {"https://app.example.evil", "GET"},
-	    {"null", "GET"},
-	    {"https://app.example", "DELETE"},
-	    {"https://app.example", "get"},
+		{ "https://evil.example", "GET" },
+		{ "https://app.example.evil", "GET" },
+		{ "null", "GET" },
+		{ "https://app.example", "DELETE" },
+		{ "https://app.example", "get" },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		soup_message_headers_replace(fixture->request, "Origin", cases[i][0]);
-		soup_message_headers_replace(fixture->request, "Access-Control-Request-Method", cases[i][1]);
+		soup_message_headers_replace(fixture->request,
+					     "Access-Control-Request-Method",
+					     cases[i][1]);
 		soup_message_headers_clear(fixture->response);
-		g_assert_cmpint(ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response), ==, MS_CORS_FORBIDDEN);
+		g_assert_cmpint(ms_cors_evaluate(origins,
+						 methods,
+						 "OPTIONS",
+						 fixture->request,
+						 fixture->response),
+				==,
+				MS_CORS_FORBIDDEN);
 		g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	}
 }
@@ -109,19 +141,28 @@ test_plain_options(Fixture *fixture, gconstpointer data)
 {
 	/* OPTIONS without Access-Control-Request-Method is not a preflight */
 	soup_message_headers_append(fixture->request, "Origin", "https://app.example");
-	g_assert_cmpint(ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response), ==, MS_CORS_ALLOWED);
+	g_assert_cmpint(
+		ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response),
+		==,
+		MS_CORS_ALLOWED);
 }
 
 static void
 test_wildcard(Fixture *fixture, gconstpointer data)
 {
-	static const char *const any[] = {"*", NULL};
+	static const char *const any[] = { "*", NULL };
 
 	soup_message_headers_append(fixture->request, "Origin", "https://anything.example");
 	soup_message_headers_append(fixture->request, "Access-Control-Request-Method", "PATCH");
-	g_assert_cmpint(ms_cors_evaluate(any, NULL, "OPTIONS", fixture->request, fixture->response), ==, MS_CORS_PREFLIGHT);
-	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"), ==, "https://anything.example");
-	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Methods"), ==, "GET, HEAD, POST, PUT, PATCH, DELETE");
+	g_assert_cmpint(ms_cors_evaluate(any, NULL, "OPTIONS", fixture->request, fixture->response),
+			==,
+			MS_CORS_PREFLIGHT);
+	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"),
+			==,
+			"https://anything.example");
+	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Methods"),
+			==,
+			"GET, HEAD, POST, PUT, PATCH, DELETE");
 	g_assert_false(ms_cors_origin_is_allowed(any, "null"));
 	g_assert_true(ms_cors_origin_is_allowed(origins, "HTTPS://APP.EXAMPLE"));
 }

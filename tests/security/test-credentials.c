@@ -58,7 +58,8 @@ test_users(Fixture *fixture, gconstpointer data)
 	g_assert_false(ms_credentials_check_password(credentials, "ada", "battery staple", &role));
 	g_assert_false(ms_credentials_check_password(credentials, "ada", "", &role));
 	g_assert_false(ms_credentials_check_password(credentials, "ada", "correct horse ", &role));
-	g_assert_false(ms_credentials_check_password(credentials, "nobody", "correct horse", &role));
+	g_assert_false(
+		ms_credentials_check_password(credentials, "nobody", "correct horse", &role));
 	g_assert_false(ms_credentials_check_password(credentials, "Ada", "correct horse", &role));
 	g_assert_cmpint(role, ==, MS_ROLE_NONE);
 }
@@ -80,7 +81,9 @@ test_unknown_user_costs_the_same(Fixture *fixture, gconstpointer data)
 		ms_credentials_check_password(credentials, "nobody", "wrong", NULL);
 		unknown = MIN(unknown, g_get_monotonic_time() - t0);
 	}
-	g_test_message("known %" G_GINT64_FORMAT " us, unknown %" G_GINT64_FORMAT " us", known, unknown);
+	g_test_message("known %" G_GINT64_FORMAT " us, unknown %" G_GINT64_FORMAT " us",
+		       known,
+		       unknown);
 	g_assert_cmpint(unknown * 5, >, known);
 }
 
@@ -124,13 +127,15 @@ test_api_keys(void)
 	g_autofree char *digest1 = ms_security_test_sha256("key-one");
 	g_autofree char *digest2 = ms_security_test_sha256("key-two");
 	g_autofree char *upper = g_ascii_strup(digest2, -1);
-	g_autofree char *text = g_strdup_printf("# keys\nci:user:%s\nops:admin:%s\n", digest1, upper);
+	g_autofree char *text =
+		g_strdup_printf("# keys\nci:user:%s\nops:admin:%s\n", digest1, upper);
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
 	g_autoptr(GError) error = NULL;
 	const char *name = NULL;
 	MsRole role = MS_ROLE_NONE;
 
-	g_assert_true(ms_credentials_load_api_keys(credentials, text, strlen(text), "api-keys", &error));
+	g_assert_true(
+		ms_credentials_load_api_keys(credentials, text, strlen(text), "api-keys", &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(ms_credentials_get_n_api_keys(credentials), ==, 2);
 	g_assert_true(ms_credentials_check_api_key(credentials, "key-one", &name, &role));
@@ -149,10 +154,10 @@ static void
 test_api_keys_errors(void)
 {
 	const char *texts[] = {
-	    "ci:user:abc\n",
-	    "ci:user:zz5f6d3b9bd6b2d0c1f1d9c8b1e6c0f7d0b55a8c3f0c85c1a4a9d9a2b0d4a1ff\n",
-	    "ci:guest:5f5f6d3b9bd6b2d0c1f1d9c8b1e6c0f7d0b55a8c3f0c85c1a4a9d9a2b0d4a1ff\n",
-	    "ci:user\n",
+		"ci:user:abc\n",
+		"ci:user:zz5f6d3b9bd6b2d0c1f1d9c8b1e6c0f7d0b55a8c3f0c85c1a4a9d9a2b0d4a1ff\n",
+		"ci:guest:5f5f6d3b9bd6b2d0c1f1d9c8b1e6c0f7d0b55a8c3f0c85c1a4a9d9a2b0d4a1ff\n",
+		"ci:user\n",
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(texts); i++) {
 		g_autoptr(MsCredentials) credentials = ms_credentials_new();
@@ -254,7 +259,12 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	g_test_add("/credentials/users", Fixture, NULL, fixture_set_up, test_users, fixture_tear_down);
+	g_test_add("/credentials/users",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_users,
+		   fixture_tear_down);
 	g_test_add("/credentials/unknown-user-cost",
 		   Fixture,
 		   NULL,

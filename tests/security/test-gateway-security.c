@@ -58,8 +58,8 @@ upstream_handler(SoupServer *server,
 	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
-	const char *names[] = {"user", "X-Microsoup-User", "role", "X-Microsoup-Role",
-			       "authorization", "Authorization"};
+	const char *names[] = { "user",          "X-Microsoup-User", "role", "X-Microsoup-Role",
+				"authorization", "Authorization" };
 	char *text;
 
 	fx->upstream_requests++;
@@ -81,7 +81,11 @@ upstream_handler(SoupServer *server,
 					    "Cache-Control",
 					    "private, max-age=60");
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, strlen(text));
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_TAKE,
+					 text,
+					 strlen(text));
 }
 
 static char *
@@ -90,18 +94,26 @@ config_text(Fixture *fx, const char *metrics_allow)
 	g_autofree char *up = g_strdup_printf("unix:%s", fx->upstream->socket_path);
 
 	return g_strdup_printf(
-	    "[gateway]\nmetrics_allow = %s\n\n"
-	    "[route open]\nprefix = /api/open\nupstream = %s\n\n"
-	    "[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
-	    "[route admin]\nprefix = /api/admin\nupstream = %s\nauth = admin\n\n"
-	    "[route limited]\nprefix = /api/limited\nupstream = %s\nrate_limit = 1\n\n"
-	    "[route userlimited]\nprefix = /api/userlimited\nupstream = %s\nauth = user\n"
-	    "rate_limit = 1\n\n"
-	    "[route cached]\nprefix = /api/cached\nupstream = %s\ncache_ttl_s = 60\n\n"
-	    "[route mine]\nprefix = /api/mine\nupstream = %s\nauth = user\ncache_ttl_s = 60\n\n"
-	    "[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
-	    "cors_origins = https://app.example\n",
-	    metrics_allow, up, up, up, up, up, up, up, up);
+		"[gateway]\nmetrics_allow = %s\n\n"
+		"[route open]\nprefix = /api/open\nupstream = %s\n\n"
+		"[route user]\nprefix = /api/user\nupstream = %s\nauth = user\n\n"
+		"[route admin]\nprefix = /api/admin\nupstream = %s\nauth = admin\n\n"
+		"[route limited]\nprefix = /api/limited\nupstream = %s\nrate_limit = 1\n\n"
+		"[route userlimited]\nprefix = /api/userlimited\nupstream = %s\nauth = user\n"
+		"rate_limit = 1\n\n"
+		"[route cached]\nprefix = /api/cached\nupstream = %s\ncache_ttl_s = 60\n\n"
+		"[route mine]\nprefix = /api/mine\nupstream = %s\nauth = user\ncache_ttl_s = 60\n\n"
+		"[route cors]\nprefix = /api/cors\nupstream = %s\nmethods = GET, POST\n"
+		"cors_origins = https://app.example\n",
+		metrics_allow,
+		up,
+		up,
+		up,
+		up,
+		up,
+		up,
+		up,
+		up);
 }
 
 static MsGatewayConfig *
@@ -109,7 +121,8 @@ make_config(Fixture *fx, const char *metrics_allow)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = config_text(fx, metrics_allow);
-	MsGatewayConfig *config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
+	MsGatewayConfig *config =
+		ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
 
 	g_assert_no_error(error);
 	return config;
@@ -123,8 +136,10 @@ listen_loopback(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
-	GSocket *socket =
-	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+	GSocket *socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
+				       G_SOCKET_TYPE_STREAM,
+				       G_SOCKET_PROTOCOL_TCP,
+				       &error);
 
 	g_assert_no_error(error);
 	g_socket_bind(socket, address, TRUE, &error);
@@ -140,7 +155,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
-	g_autofree char *users = g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
+	g_autofree char *users =
+		g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
 	g_autoptr(GSocket) front_socket = listen_loopback();
@@ -165,8 +181,11 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_assert_no_error(error);
 	front_address = g_socket_get_local_address(front_socket, &error);
 	g_assert_no_error(error);
-	fx->session = soup_session_new_with_options("remote-connectable", front_address,
-						    "timeout", 10, NULL);
+	fx->session = soup_session_new_with_options("remote-connectable",
+						    front_address,
+						    "timeout",
+						    10,
+						    NULL);
 }
 
 static void
@@ -200,7 +219,11 @@ request(Fixture *fx, const char *method, const char *path, ...)
 	}
 	va_end(args);
 	g_ptr_array_add(headers, NULL);
-	return ms_test_request(fx->session, method, path, (const char *const *)headers->pdata, NULL);
+	return ms_test_request(fx->session,
+			       method,
+			       path,
+			       (const char *const *)headers->pdata,
+			       NULL);
 }
 
 static char *
@@ -235,8 +258,9 @@ assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
 {
 	guint before = fx->upstream_requests;
 	g_autoptr(MsTestResponse) response =
-	    authorization != NULL ? request(fx, "GET", path, "Authorization", authorization, NULL)
-				  : request(fx, "GET", path, NULL);
+		authorization != NULL
+			? request(fx, "GET", path, "Authorization", authorization, NULL)
+			: request(fx, "GET", path, NULL);
 
 	assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
 	g_assert_cmpstr(header(response, "WWW-Authenticate"),
@@ -331,12 +355,13 @@ test_roles(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(MsTestResponse) user = request(fx, "GET", "/api/admin/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) user =
+		request(fx, "GET", "/api/admin/x", "Authorization", ada, NULL);
 	guint after_refusal = fx->upstream_requests;
 	g_autoptr(MsTestResponse) admin =
-	    request(fx, "GET", "/api/admin/x", "Authorization", root_user, NULL);
+		request(fx, "GET", "/api/admin/x", "Authorization", root_user, NULL);
 	g_autoptr(MsTestResponse) key =
-	    request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
+		request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
 
 	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
 	g_assert_cmpuint(after_refusal, ==, 0);
@@ -385,9 +410,12 @@ test_rate_limit_per_user(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(MsTestResponse) first = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
-	g_autoptr(MsTestResponse) second = request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
-	g_autoptr(MsTestResponse) other = request(fx, "GET", "/api/userlimited/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) first =
+		request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) second =
+		request(fx, "GET", "/api/userlimited/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) other =
+		request(fx, "GET", "/api/userlimited/x", "Authorization", root_user, NULL);
 
 	/* same address, two users: a bucket each */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
@@ -401,9 +429,10 @@ test_cache(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) miss = request(fx, "GET", "/api/cached/x", NULL);
 	g_autoptr(MsTestResponse) hit = request(fx, "GET", "/api/cached/x", NULL);
 	g_autoptr(MsTestResponse) head = request(fx, "HEAD", "/api/cached/x", NULL);
-	g_autoptr(MsTestResponse) thai = request(fx, "GET", "/api/cached/x", "Accept-Language", "th", NULL);
+	g_autoptr(MsTestResponse) thai =
+		request(fx, "GET", "/api/cached/x", "Accept-Language", "th", NULL);
 	g_autoptr(MsTestResponse) bypass =
-	    request(fx, "GET", "/api/cached/x", "Cache-Control", "no-cache", NULL);
+		request(fx, "GET", "/api/cached/x", "Cache-Control", "no-cache", NULL);
 
 	g_assert_cmpstr(header(miss, "X-Cache"), ==, "MISS");
 	g_assert_cmpstr(header(hit, "X-Cache"), ==, "HIT");
@@ -431,9 +460,12 @@ test_cache_private(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autofree char *root_user = basic("root:root-pw");
-	g_autoptr(MsTestResponse) m1 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
-	g_autoptr(MsTestResponse) m2 = request(fx, "GET", "/api/mine/x", "Authorization", root_user, NULL);
-	g_autoptr(MsTestResponse) m3 = request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) m1 =
+		request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) m2 =
+		request(fx, "GET", "/api/mine/x", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) m3 =
+		request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
 	g_autoptr(MsTestResponse) p1 = request(fx, "GET", "/api/cached/private", NULL);
 	g_autoptr(MsTestResponse) p2 = request(fx, "GET", "/api/cached/private", NULL);
 
@@ -459,17 +491,29 @@ test_cache_private(Fixture *fx, gconstpointer data)
 static void
 test_cors(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(MsTestResponse) preflight = request(fx, "OPTIONS", "/api/cors/x",
-						      "Origin", "https://app.example",
-						      "Access-Control-Request-Method", "POST", NULL);
-	g_autoptr(MsTestResponse) refused = request(fx, "OPTIONS", "/api/cors/x",
-						    "Origin", "https://evil.example",
-						    "Access-Control-Request-Method", "POST", NULL);
+	g_autoptr(MsTestResponse) preflight = request(fx,
+						      "OPTIONS",
+						      "/api/cors/x",
+						      "Origin",
+						      "https://app.example",
+						      "Access-Control-Request-Method",
+						      "POST",
+						      NULL);
+	g_autoptr(MsTestResponse) refused = request(fx,
+						    "OPTIONS",
+						    "/api/cors/x",
+						    "Origin",
+						    "https://evil.example",
+						    "Access-Control-Request-Method",
+						    "POST",
+						    NULL);
 	g_autoptr(MsTestResponse) simple =
-	    request(fx, "GET", "/api/cors/x", "Origin", "https://app.example", NULL);
+		request(fx, "GET", "/api/cors/x", "Origin", "https://app.example", NULL);
 
 	g_assert_cmpuint(preflight->status, ==, SOUP_STATUS_NO_CONTENT);
-	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Origin"), ==, "https://app.example");
+	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Origin"),
+			==,
+			"https://app.example");
 	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
 	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
 	assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
@@ -488,18 +532,22 @@ test_metrics_loopback(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) post = request(fx, "POST", "/metrics", NULL);
 	g_autoptr(MsTestResponse) metrics = request(fx, "GET", "/metrics", NULL);
 	g_autofree char *text =
-	    g_strndup(g_bytes_get_data(metrics->body, NULL), g_bytes_get_size(metrics->body));
+		g_strndup(g_bytes_get_data(metrics->body, NULL), g_bytes_get_size(metrics->body));
 	const char *lines[] = {
-	    "microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} 1\n",
-	    "microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} 1\n",
-	    "microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n",
-	    "microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n",
-	    "# TYPE microsoup_gateway_open_connections gauge\n",
+		"microsoup_gateway_requests_total{route=\"open\",method=\"GET\",status=\"2xx\"} "
+		"1\n",
+		"microsoup_gateway_requests_total{route=\"user\",method=\"GET\",status=\"4xx\"} "
+		"1\n",
+		"microsoup_gateway_auth_failures_total{reason=\"missing\"} 1\n",
+		"microsoup_gateway_request_duration_seconds_count{route=\"open\"} 1\n",
+		"# TYPE microsoup_gateway_open_connections gauge\n",
 	};
 
 	g_assert_cmpuint(post->status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
 	g_assert_cmpuint(metrics->status, ==, SOUP_STATUS_OK);
-	g_assert_cmpstr(soup_message_headers_get_content_type(metrics->headers, NULL), ==, "text/plain");
+	g_assert_cmpstr(soup_message_headers_get_content_type(metrics->headers, NULL),
+			==,
+			"text/plain");
 	for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
 		if (strstr(text, lines[i]) == NULL)
 			g_error("missing “%s” in:\n%s", lines[i], text);
@@ -513,9 +561,10 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 	g_autofree char *root_user = basic("root:root-pw");
 	g_autoptr(MsTestResponse) anonymous = request(fx, "GET", "/metrics", NULL);
 	g_autoptr(MsTestResponse) user = request(fx, "GET", "/metrics", "Authorization", ada, NULL);
-	g_autoptr(MsTestResponse) admin = request(fx, "GET", "/metrics", "Authorization", root_user, NULL);
+	g_autoptr(MsTestResponse) admin =
+		request(fx, "GET", "/metrics", "Authorization", root_user, NULL);
 	g_autoptr(MsTestResponse) key =
-	    request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
+		request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
 
 	/* metrics_allow = admin: loopback is not enough */
 	assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
@@ -529,7 +578,8 @@ test_reload(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autoptr(MsCredentials) none = ms_credentials_new();
-	g_autoptr(MsTestResponse) before = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) before =
+		request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
 
 	g_assert_cmpuint(before->status, ==, SOUP_STATUS_OK);
 	/* a reload that removes ada: her remembered password goes too */

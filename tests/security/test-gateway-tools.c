@@ -6,7 +6,8 @@
 static char *
 run_hash(const char *input, GError **error)
 {
-	g_autoptr(GInputStream) in = g_memory_input_stream_new_from_data(g_strdup(input), -1, g_free);
+	g_autoptr(GInputStream) in =
+		g_memory_input_stream_new_from_data(g_strdup(input), -1, g_free);
 	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
 
 	if (!ms_gateway_tools_hash_password(in, out, error))
@@ -19,7 +20,10 @@ run_hash(const char *input, GError **error)
 static void
 test_hash_password(void)
 {
-	const char *inputs[] = {"s3cret\n", "s3cret", "s3cret\r\n", "s3cret\nignored second line\n"};
+	const char *inputs[] = { "s3cret\n",
+				 "s3cret",
+				 "s3cret\r\n",
+				 "s3cret\nignored second line\n" };
 	for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *out = run_hash(inputs[i], &error);
@@ -30,7 +34,8 @@ test_hash_password(void)
 		g_assert_true(g_str_has_prefix(out, "$y$"));
 		g_assert_true(g_str_has_suffix(out, "\n"));
 		line = g_strconcat("ada:user:", out, NULL);
-		g_assert_true(ms_credentials_load_users(credentials, line, strlen(line), "t", &error));
+		g_assert_true(
+			ms_credentials_load_users(credentials, line, strlen(line), "t", &error));
 		g_assert_no_error(error);
 		g_assert_true(ms_credentials_check_password(credentials, "ada", "s3cret", NULL));
 		g_assert_false(ms_credentials_check_password(credentials, "ada", "s3cret\r", NULL));
@@ -49,7 +54,7 @@ static void
 test_hash_password_errors(void)
 {
 	g_autoptr(GString) long_password = g_string_new(NULL);
-	const char *inputs[] = {"", "\n", "\r\n", "pa\xffss\n", NULL};
+	const char *inputs[] = { "", "\n", "\r\n", "pa\xffss\n", NULL };
 
 	while (long_password->len <= MS_GATEWAY_TOOLS_MAX_PASSWORD)
 		g_string_append(long_password, "0123456789");
@@ -101,7 +106,8 @@ test_new_api_key(void)
 	g_assert_null(strstr(stored, key));
 
 	/* the whole output is a valid api-keys file except the key line itself */
-	g_assert_true(ms_credentials_load_api_keys(credentials, stored, strlen(stored), "k", &error));
+	g_assert_true(
+		ms_credentials_load_api_keys(credentials, stored, strlen(stored), "k", &error));
 	g_assert_no_error(error);
 	g_assert_true(ms_credentials_check_api_key(credentials, key, &name, &role));
 	g_assert_cmpstr(name, ==, "ci-bot");
@@ -111,7 +117,10 @@ test_new_api_key(void)
 static void
 test_new_api_key_errors(void)
 {
-	const char *args[][2] = {{"", "user"}, {"a:b", "user"}, {"ok", "root"}, {"ok", "ADMIN"}};
+	const char *args[][2] = { { "", "user" },
+				  { "a:b", "user" },
+				  { "ok", "root" },
+				  { "ok", "ADMIN" } };
 	for (guint i = 0; i < G_N_ELEMENTS(args); i++) {
 		g_autoptr(GError) error = NULL;
 		g_auto(GStrv) lines = run_new_key(args[i][0], args[i][1], &error);

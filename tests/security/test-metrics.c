@@ -41,21 +41,48 @@ test_render(void)
 	text = ms_metrics_render(metrics);
 	g_test_message("%s", text);
 	assert_contains(text, "# TYPE microsoup_gateway_requests_total counter\n");
-	assert_contains(text, "microsoup_gateway_requests_total{route=\"hello\",method=\"GET\",status=\"2xx\"} 2\n");
-	assert_contains(text, "microsoup_gateway_requests_total{route=\"hello\",method=\"HEAD\",status=\"4xx\"} 1\n");
-	assert_contains(text, "microsoup_gateway_requests_total{route=\"calc\",method=\"other\",status=\"5xx\"} 1\n");
-	assert_contains(text, "microsoup_gateway_requests_total{route=\"calc\",method=\"POST\",status=\"other\"} 1\n");
+	assert_contains(text,
+			"microsoup_gateway_requests_total{route=\"hello\",method=\"GET\",status="
+			"\"2xx\"} 2\n");
+	assert_contains(text,
+			"microsoup_gateway_requests_total{route=\"hello\",method=\"HEAD\",status="
+			"\"4xx\"} 1\n");
+	assert_contains(text,
+			"microsoup_gateway_requests_total{route=\"calc\",method=\"other\",status="
+			"\"5xx\"} 1\n");
+	assert_contains(text,
+			"microsoup_gateway_requests_total{route=\"calc\",method=\"POST\",status="
+			"\"other\"} 1\n");
 	assert_contains(text, "# TYPE microsoup_gateway_request_duration_seconds histogram\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0.001\"} 1\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0.005\"} 2\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0.025\"} 3\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"+Inf\"} 3\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_sum{route=\"hello\"} 0.015800\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_count{route=\"hello\"} 3\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"10\"} 2\n");
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"+Inf\"} 3\n");
-	assert_contains(text, "microsoup_gateway_upstream_errors_total{route=\"calc\",kind=\"timeout\"} 1\n");
-	assert_contains(text, "microsoup_gateway_upstream_errors_total{route=\"hello\",kind=\"connect\"} 0\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
+			"001\"} 1\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
+			"005\"} 2\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
+			"025\"} 3\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"+"
+			"Inf\"} 3\n");
+	assert_contains(
+		text,
+		"microsoup_gateway_request_duration_seconds_sum{route=\"hello\"} 0.015800\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_count{route=\"hello\"} 3\n");
+	assert_contains(
+		text,
+		"microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"10\"} 2\n");
+	assert_contains(text,
+			"microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"+"
+			"Inf\"} 3\n");
+	assert_contains(
+		text,
+		"microsoup_gateway_upstream_errors_total{route=\"calc\",kind=\"timeout\"} 1\n");
+	assert_contains(
+		text,
+		"microsoup_gateway_upstream_errors_total{route=\"hello\",kind=\"connect\"} 0\n");
 	assert_contains(text, "microsoup_gateway_cache_hits_total{route=\"hello\"} 2\n");
 	assert_contains(text, "microsoup_gateway_cache_misses_total{route=\"hello\"} 1\n");
 	assert_contains(text, "microsoup_gateway_rate_limited_total{route=\"calc\"} 1\n");
@@ -75,7 +102,8 @@ test_label_escaping(void)
 
 	ms_metrics_route_rate_limited(ms_metrics_get_route(metrics, "a\"b\\c\nd"));
 	text = ms_metrics_render(metrics);
-	assert_contains(text, "microsoup_gateway_rate_limited_total{route=\"a\\\"b\\\\c\\nd\"} 1\n");
+	assert_contains(text,
+			"microsoup_gateway_rate_limited_total{route=\"a\\\"b\\\\c\\nd\"} 1\n");
 }
 
 static void
@@ -86,7 +114,10 @@ test_summary(void)
 	g_autofree char *empty = ms_metrics_summary(metrics);
 	g_autofree char *summary = NULL;
 
-	g_assert_cmpstr(empty, ==, "0 requests, 0 open connections, 0 upstream errors, 0% cache hits, 0 rate limited, 0 auth failures");
+	g_assert_cmpstr(empty,
+			==,
+			"0 requests, 0 open connections, 0 upstream errors, 0% cache hits, 0 rate "
+			"limited, 0 auth failures");
 	for (guint i = 0; i < 4; i++)
 		ms_metrics_route_observe(route, "GET", 200, 10);
 	ms_metrics_route_cache_hit(route);
@@ -97,7 +128,10 @@ test_summary(void)
 	ms_metrics_connection_opened(metrics);
 	ms_metrics_auth_failure(metrics, MS_AUTH_FAILURE_MISSING);
 	summary = ms_metrics_summary(metrics);
-	g_assert_cmpstr(summary, ==, "4 requests, 1 open connections, 1 upstream errors, 25% cache hits, 0 rate limited, 1 auth failures");
+	g_assert_cmpstr(summary,
+			==,
+			"4 requests, 1 open connections, 1 upstream errors, 25% cache hits, 0 rate "
+			"limited, 1 auth failures");
 	g_assert_null(strchr(summary, '\n'));
 }
 
@@ -133,7 +167,9 @@ test_threads(void)
 	summary = ms_metrics_summary(metrics);
 	g_assert_true(g_str_has_prefix(summary, "40000 requests, 0 open connections"));
 	text = ms_metrics_render(metrics);
-	assert_contains(text, "microsoup_gateway_request_duration_seconds_count{route=\"route-3\"} 5000\n");
+	assert_contains(
+		text,
+		"microsoup_gateway_request_duration_seconds_count{route=\"route-3\"} 5000\n");
 }
 
 int

@@ -135,7 +135,7 @@ static void
 test_threads(void)
 {
 	g_autoptr(MsRateLimiter) limiter = ms_rate_limiter_new(1, 1000, 0);
-	ThreadData data[4] = {{0}};
+	ThreadData data[4] = { { 0 } };
 	GThread *threads[4];
 	guint total = 0;
 

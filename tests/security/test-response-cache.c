@@ -56,31 +56,31 @@ test_ttl(void)
 		const char *value;
 		guint expected;
 	} cases[] = {
-	    {60, "GET", 200, NULL, NULL, 60},
-	    {60, "HEAD", 200, NULL, NULL, 60},
-	    {0, "GET", 200, NULL, NULL, 0},
-	    {60, "POST", 200, NULL, NULL, 0},
-	    {60, "GET", 404, NULL, NULL, 0},
-	    {60, "GET", 206, NULL, NULL, 0},
-	    {60, "GET", 200, "Cache-Control", "max-age=10", 10},
-	    {60, "GET", 200, "Cache-Control", "public, max-age=600", 60},
-	    {60, "GET", 200, "Cache-Control", "max-age=10, s-maxage=20", 20},
-	    {60, "GET", 200, "Cache-Control", "max-age=0", 0},
-	    {60, "GET", 200, "Cache-Control", "max-age=junk", 60},
-	    {60, "GET", 200, "Cache-Control", "no-store", 0},
-	    {60, "GET", 200, "Cache-Control", "private", 0},
-	    {60, "GET", 200, "Cache-Control", "private=\"X\", max-age=30", 0},
-	    {60, "GET", 200, "Cache-Control", "No-Store", 0},
-	    {60, "GET", 200, "Cache-Control", "no-cache", 0},
-	    {60, "GET", 200, "Set-Cookie", "a=b", 0},
-	    {60, "GET", 200, "Vary", "Accept-Language", 60},
-	    {60, "GET", 200, "Vary", "*", 0},
-	    {60, "GET", 200, "Vary", "Accept-Language, Cookie", 0},
+		{ 60, "GET", 200, NULL, NULL, 60 },
+		{ 60, "HEAD", 200, NULL, NULL, 60 },
+		{ 0, "GET", 200, NULL, NULL, 0 },
+		{ 60, "POST", 200, NULL, NULL, 0 },
+		{ 60, "GET", 404, NULL, NULL, 0 },
+		{ 60, "GET", 206, NULL, NULL, 0 },
+		{ 60, "GET", 200, "Cache-Control", "max-age=10", 10 },
+		{ 60, "GET", 200, "Cache-Control", "public, max-age=600", 60 },
+		{ 60, "GET", 200, "Cache-Control", "max-age=10, s-maxage=20", 20 },
+		{ 60, "GET", 200, "Cache-Control", "max-age=0", 0 },
+		{ 60, "GET", 200, "Cache-Control", "max-age=junk", 60 },
+		{ 60, "GET", 200, "Cache-Control", "no-store", 0 },
+		{ 60, "GET", 200, "Cache-Control", "private", 0 },
+		{ 60, "GET", 200, "Cache-Control", "private=\"X\", max-age=30", 0 },
+		{ 60, "GET", 200, "Cache-Control", "No-Store", 0 },
+		{ 60, "GET", 200, "Cache-Control", "no-cache", 0 },
+		{ 60, "GET", 200, "Set-Cookie", "a=b", 0 },
+		{ 60, "GET", 200, "Vary", "Accept-Language", 60 },
+		{ 60, "GET", 200, "Vary", "*", 0 },
+		{ 60, "GET", 200, "Vary", "Accept-Language, Cookie", 0 },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(SoupMessageHeaders) headers =
-		    cases[i].name != NULL ? headers_new(cases[i].name, cases[i].value, NULL)
-					  : headers_new(NULL);
+			cases[i].name != NULL ? headers_new(cases[i].name, cases[i].value, NULL)
+					      : headers_new(NULL);
 		guint ttl = ms_response_cache_ttl_for(cases[i].route_ttl,
 						      cases[i].method,
 						      cases[i].status,
@@ -99,9 +99,9 @@ static void
 test_ttl_minus_age(void)
 {
 	g_autoptr(SoupMessageHeaders) headers =
-	    headers_new("Cache-Control", "max-age=30", "Age", "25", NULL);
+		headers_new("Cache-Control", "max-age=30", "Age", "25", NULL);
 	g_autoptr(SoupMessageHeaders) stale =
-	    headers_new("Cache-Control", "max-age=30", "Age", "40", NULL);
+		headers_new("Cache-Control", "max-age=30", "Age", "40", NULL);
 
 	g_assert_cmpuint(ms_response_cache_ttl_for(60, "GET", 200, headers), ==, 5);
 	g_assert_cmpuint(ms_response_cache_ttl_for(60, "GET", 200, stale), ==, 0);
@@ -116,20 +116,22 @@ test_request_allows(void)
 		gboolean lookup;
 		gboolean store;
 	} cases[] = {
-	    {NULL, NULL, TRUE, TRUE},
-	    {"Cache-Control", "no-cache", FALSE, TRUE},
-	    {"Cache-Control", "max-age=0, no-cache", FALSE, TRUE},
-	    {"Pragma", "no-cache", FALSE, TRUE},
-	    {"Cache-Control", "no-store", FALSE, FALSE},
-	    {"Cache-Control", "max-stale", TRUE, TRUE},
+		{ NULL, NULL, TRUE, TRUE },
+		{ "Cache-Control", "no-cache", FALSE, TRUE },
+		{ "Cache-Control", "max-age=0, no-cache", FALSE, TRUE },
+		{ "Pragma", "no-cache", FALSE, TRUE },
+		{ "Cache-Control", "no-store", FALSE, FALSE },
+		{ "Cache-Control", "max-stale", TRUE, TRUE },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(SoupMessageHeaders) headers =
-		    soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+			soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
 		gboolean store = FALSE;
 		if (cases[i].name != NULL)
 			soup_message_headers_append(headers, cases[i].name, cases[i].value);
-		g_assert_cmpint(ms_response_cache_request_allows(headers, &store), ==, cases[i].lookup);
+		g_assert_cmpint(ms_response_cache_request_allows(headers, &store),
+				==,
+				cases[i].lookup);
 		g_assert_cmpint(store, ==, cases[i].store);
 	}
 }
@@ -138,10 +140,19 @@ static void
 test_store_lookup(void)
 {
 	g_autoptr(MsResponseCache) cache = ms_response_cache_new(1024 * 1024);
-	g_autoptr(SoupMessageHeaders) headers =
-	    headers_new("Content-Type", "application/json", "X-Request-ID", "upstream-id",
-			"Connection", "close", "Age", "3", "Cache-Control", "max-age=100", NULL);
-	g_autoptr(SoupMessageHeaders) replay = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	g_autoptr(SoupMessageHeaders) headers = headers_new("Content-Type",
+							    "application/json",
+							    "X-Request-ID",
+							    "upstream-id",
+							    "Connection",
+							    "close",
+							    "Age",
+							    "3",
+							    "Cache-Control",
+							    "max-age=100",
+							    NULL);
+	g_autoptr(SoupMessageHeaders) replay =
+		soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	g_autoptr(GBytes) body = g_bytes_new_static("{\"message\":\"Hello!\"}", 20);
 	g_autoptr(MsCachedResponse) hit = NULL;
 	g_autoptr(MsCachedResponse) expired = NULL;
@@ -158,7 +169,9 @@ test_store_lookup(void)
 	/* the upstream's Age plus the time spent here */
 	g_assert_cmpuint(age, ==, 7);
 	ms_cached_response_apply_headers(hit, replay);
-	g_assert_cmpstr(soup_message_headers_get_one(replay, "Content-Type"), ==, "application/json");
+	g_assert_cmpstr(soup_message_headers_get_one(replay, "Content-Type"),
+			==,
+			"application/json");
 	g_assert_cmpstr(soup_message_headers_get_one(replay, "Cache-Control"), ==, "max-age=100");
 	/* per-request and hop-by-hop headers are never replayed */
 	g_assert_null(soup_message_headers_get_one(replay, "X-Request-ID"));
@@ -260,10 +273,18 @@ hammer(gpointer user_data)
 		g_autofree char *key = g_strdup_printf("k%u", (i * 7 + data->id) % 50);
 		MsCachedResponse *hit = ms_response_cache_lookup(data->cache, key, T0, NULL);
 		if (hit != NULL) {
-			g_assert_cmpuint(g_bytes_get_size(ms_cached_response_get_body(hit)), ==, 100);
+			g_assert_cmpuint(g_bytes_get_size(ms_cached_response_get_body(hit)),
+					 ==,
+					 100);
 			ms_cached_response_unref(hit);
 		} else {
-			ms_response_cache_store(data->cache, key, 200, data->headers, data->body, 60, T0);
+			ms_response_cache_store(data->cache,
+						key,
+						200,
+						data->headers,
+						data->body,
+						60,
+						T0);
 		}
 	}
 	return NULL;
@@ -280,7 +301,7 @@ test_threads(void)
 	GThread *threads[4];
 
 	for (guint i = 0; i < 4; i++) {
-		threads_data[i] = (ThreadData){cache, headers, body, i};
+		threads_data[i] = (ThreadData){ cache, headers, body, i };
 		threads[i] = g_thread_new("cache", hammer, &threads_data[i]);
 	}
 	for (guint i = 0; i < 4; i++)

@@ -52,13 +52,12 @@ run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char 
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) sockets = listen_sockets(runtime, &error);
 
-	if (sockets == NULL ||
-	    !ms_gateway_server_run(gateway,
-				   sockets,
-				   n_workers,
-				   ms_runtime_get_idle_timeout(runtime),
-				   config_path,
-				   &error)) {
+	if (sockets == NULL || !ms_gateway_server_run(gateway,
+						      sockets,
+						      n_workers,
+						      ms_runtime_get_idle_timeout(runtime),
+						      config_path,
+						      &error)) {
 		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;
 	}
@@ -89,8 +88,9 @@ update_status(gpointer user_data)
 	g_autofree char *summary = NULL;
 
 	ms_metrics_set_open_connections(metrics,
-					status->workers ? ms_gateway_get_n_connections(status->gateway)
-							: ms_runtime_get_n_connections(status->runtime));
+					status->workers
+						? ms_gateway_get_n_connections(status->gateway)
+						: ms_runtime_get_n_connections(status->runtime));
 	summary = ms_metrics_summary(metrics);
 	ms_notify_status(summary);
 	ms_gateway_security_expire(status->security);

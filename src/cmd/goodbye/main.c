@@ -6,5 +6,8 @@
 int
 main(int argc, char **argv)
 {
-	return ms_greeter_main(argc, argv, ms_goodbye_service_new(), "Answers GET /goodbye[?name=N] with a farewell.");
+	return ms_greeter_main(argc,
+			       argv,
+			       ms_goodbye_service_new(),
+			       "Answers GET /goodbye[?name=N] with a farewell.");
 }

@@ -6,5 +6,8 @@
 int
 main(int argc, char **argv)
 {
-	return ms_greeter_main(argc, argv, ms_hello_service_new(), "Answers GET /hello[?name=N] with a greeting.");
+	return ms_greeter_main(argc,
+			       argv,
+			       ms_hello_service_new(),
+			       "Answers GET /hello[?name=N] with a greeting.");
 }

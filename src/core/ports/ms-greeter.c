@@ -2,7 +2,7 @@
 
 #include "ms-greeter.h"
 
-G_DEFINE_QUARK(ms-greeter-error-quark, ms_greeter_error)
+G_DEFINE_QUARK(ms - greeter - error - quark, ms_greeter_error)
 G_DEFINE_INTERFACE(MsGreeter, ms_greeter, G_TYPE_OBJECT)
 
 static void
@@ -94,13 +94,8 @@ ms_greeter_greet_async(MsGreeter *self,
 		       gpointer user_data)
 {
 	g_return_if_fail(MS_IS_GREETER(self));
-	MS_GREETER_GET_IFACE(self)->greet_async(self,
-						 name,
-						 language,
-						 request_id,
-						 cancellable,
-						 callback,
-						 user_data);
+	MS_GREETER_GET_IFACE(self)
+		->greet_async(self, name, language, request_id, cancellable, callback, user_data);
 }
 
 /**

@@ -14,10 +14,10 @@ G_DECLARE_INTERFACE(MsGreeter, ms_greeter, MS, GREETER, GObject)
 #define MS_GREETER_ERROR (ms_greeter_error_quark())
 
 typedef enum {
-	MS_GREETER_ERROR_INVALID_NAME,	/* the name is not acceptable: a client error */
-	MS_GREETER_ERROR_UNAVAILABLE,	/* a far greeter could not be reached */
-	MS_GREETER_ERROR_TIMED_OUT,	/* a far greeter did not answer in time */
-	MS_GREETER_ERROR_BAD_RESPONSE,	/* a far greeter answered something unusable */
+	MS_GREETER_ERROR_INVALID_NAME, /* the name is not acceptable: a client error */
+	MS_GREETER_ERROR_UNAVAILABLE,  /* a far greeter could not be reached */
+	MS_GREETER_ERROR_TIMED_OUT,    /* a far greeter did not answer in time */
+	MS_GREETER_ERROR_BAD_RESPONSE, /* a far greeter answered something unusable */
 } MsGreeterError;
 
 #define MS_GREETER_NAME_MAX_CHARS 64

@@ -2,7 +2,7 @@
 
 #include "ms-history-store.h"
 
-G_DEFINE_QUARK(ms-history-store-error-quark, ms_history_store_error)
+G_DEFINE_QUARK(ms - history - store - error - quark, ms_history_store_error)
 G_DEFINE_INTERFACE(MsHistoryStore, ms_history_store, G_TYPE_OBJECT)
 
 static void
@@ -62,7 +62,7 @@ ms_history_store_append(MsHistoryStore *self,
 
 	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), FALSE);
 	if (!MS_HISTORY_STORE_GET_IFACE(self)
-		 ->append(self, user, expression, result, created_at, &id_local, error))
+		     ->append(self, user, expression, result, created_at, &id_local, error))
 		return FALSE;
 	if (id != NULL)
 		*id = id_local;

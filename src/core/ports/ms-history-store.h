@@ -24,7 +24,7 @@ typedef enum {
 } MsHistoryStoreError;
 
 #define MS_HISTORY_LIMIT_DEFAULT 20
-#define MS_HISTORY_LIMIT_MAX	 100
+#define MS_HISTORY_LIMIT_MAX     100
 
 typedef struct {
 	gint64 id; /* increases with every entry, never reused */

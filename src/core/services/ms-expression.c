@@ -21,7 +21,7 @@
  * input reaches a deep stack.
  */
 
-G_DEFINE_QUARK(ms-calc-error-quark, ms_calc_error)
+G_DEFINE_QUARK(ms - calc - error - quark, ms_calc_error)
 
 typedef struct {
 	const char *text;
@@ -36,12 +36,9 @@ static const struct {
 	const char *name;
 	const char *symbol;
 } operations[] = {
-	[MS_CALC_OPERATION_ADD] = { "add", "+" },
-	[MS_CALC_OPERATION_SUB] = { "sub", "-" },
-	[MS_CALC_OPERATION_MUL] = { "mul", "*" },
-	[MS_CALC_OPERATION_DIV] = { "div", "/" },
-	[MS_CALC_OPERATION_MOD] = { "mod", "%" },
-	[MS_CALC_OPERATION_POW] = { "pow", "^" },
+	[MS_CALC_OPERATION_ADD] = { "add", "+" }, [MS_CALC_OPERATION_SUB] = { "sub", "-" },
+	[MS_CALC_OPERATION_MUL] = { "mul", "*" }, [MS_CALC_OPERATION_DIV] = { "div", "/" },
+	[MS_CALC_OPERATION_MOD] = { "mod", "%" }, [MS_CALC_OPERATION_POW] = { "pow", "^" },
 };
 
 #pragma GCC diagnostic push
@@ -293,8 +290,10 @@ parse_number(Parser *p, double *out)
 	return TRUE;
 }
 
-static gboolean parse_sum(Parser *p, double *out);
-static gboolean parse_unary(Parser *p, double *out);
+static gboolean
+parse_sum(Parser *p, double *out);
+static gboolean
+parse_unary(Parser *p, double *out);
 
 static gboolean
 parse_primary(Parser *p, double *out)

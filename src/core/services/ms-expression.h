@@ -11,17 +11,17 @@ G_BEGIN_DECLS
  */
 
 #define MS_EXPRESSION_MAX_LENGTH 4096 /* bytes */
-#define MS_EXPRESSION_MAX_DEPTH	 64   /* parentheses, unary signs and ^ chains */
+#define MS_EXPRESSION_MAX_DEPTH  64   /* parentheses, unary signs and ^ chains */
 
 #define MS_CALC_ERROR (ms_calc_error_quark())
 
 typedef enum {
-	MS_CALC_ERROR_SYNTAX,		/* 400: the message names the character position */
-	MS_CALC_ERROR_TOO_LONG,		/* 400 */
-	MS_CALC_ERROR_TOO_DEEP,		/* 400 */
+	MS_CALC_ERROR_SYNTAX,           /* 400: the message names the character position */
+	MS_CALC_ERROR_TOO_LONG,         /* 400 */
+	MS_CALC_ERROR_TOO_DEEP,         /* 400 */
 	MS_CALC_ERROR_DIVISION_BY_ZERO, /* 422 */
-	MS_CALC_ERROR_OVERFLOW,		/* 422 */
-	MS_CALC_ERROR_NON_FINITE,	/* 422 */
+	MS_CALC_ERROR_OVERFLOW,         /* 422 */
+	MS_CALC_ERROR_NON_FINITE,       /* 422 */
 } MsCalcError;
 
 typedef enum {

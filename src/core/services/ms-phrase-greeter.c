@@ -12,11 +12,12 @@
 struct _MsPhraseGreeter {
 	GObject parent_instance;
 	char *name;
-	const char *phrase;	      /* msgid, e.g. "Hello!" */
+	const char *phrase;           /* msgid, e.g. "Hello!" */
 	const char *phrase_with_name; /* msgid with one %s, or NULL: name ignored */
 };
 
-static void ms_phrase_greeter_iface_init(MsGreeterInterface *iface);
+static void
+ms_phrase_greeter_iface_init(MsGreeterInterface *iface);
 
 G_DEFINE_TYPE_WITH_CODE(MsPhraseGreeter,
 			ms_phrase_greeter,
