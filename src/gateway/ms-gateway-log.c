@@ -80,19 +80,24 @@ ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolea
 }
 
 /**
- * ms_gateway_log_upstream_failure:
+ * ms_gateway_log_part_failure:
+ * @part: the route whose upstream failed: the request's own, or one part of
+ *   an aggregation route
  *
  * A warning with MESSAGE_ID, explained in data/microsoup.catalog.
  */
 void
-ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message)
+ms_gateway_log_part_failure(MsGatewayRequest *request,
+			    const MsRoute *part,
+			    guint status,
+			    const char *message)
 {
 	char status_text[16];
 	const MsLogField fields[] = {
 		{ "MESSAGE_ID", MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID },
 		{ "REQUEST_ID", ms_request_id_get(request->msg) },
-		{ "ROUTE", request->route->name },
-		{ "UPSTREAM", request->route->upstream },
+		{ "ROUTE", part->name },
+		{ "UPSTREAM", part->upstream },
 		{ "HTTP_STATUS", status_text },
 		{ "ERROR", message },
 	};
@@ -102,8 +107,14 @@ ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const c
 		      fields,
 		      G_N_ELEMENTS(fields),
 		      "upstream %s of route %s failed: %s; answered %u",
-		      request->route->upstream,
-		      request->route->name,
+		      part->upstream,
+		      part->name,
 		      message,
 		      status);
+}
+
+void
+ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message)
+{
+	ms_gateway_log_part_failure(request, request->route, status, message);
 }

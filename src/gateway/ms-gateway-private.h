@@ -5,6 +5,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _MsAggregate MsAggregate;
+
 struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	SoupServer *server;
@@ -33,7 +35,8 @@ struct _MsGatewayRequest {
 	guint next_filter;
 	gboolean suspended;
 	gboolean aborted;
-	guint upstream_failed; /* MsUpstreamFailure + 1 */
+	guint upstream_failed;  /* MsUpstreamFailure + 1 */
+	MsAggregate *aggregate; /* aggregation routes only */
 	const MsGatewayResponseTap *tap;
 	gpointer tap_data;
 	GDestroyNotify tap_destroy;
@@ -56,6 +59,11 @@ void
 ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted);
 void
 ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message);
+void
+ms_gateway_log_part_failure(MsGatewayRequest *request,
+			    const MsRoute *part,
+			    guint status,
+			    const char *message);
 
 void
 ms_health_handle(MsGateway *gateway, SoupServerMessage *msg, const char *path);

@@ -2,6 +2,8 @@
 
 #include "ms-gateway-private.h"
 
+#include "ms-aggregate.h"
+
 #include "common/ms-i18n.h"
 #include "common/ms-log.h"
 #include "common/ms-problem.h"
@@ -220,6 +222,7 @@ static void
 request_free(MsGatewayRequest *request)
 {
 	g_clear_pointer(&request->body, g_bytes_unref);
+	g_clear_pointer(&request->aggregate, ms_aggregate_free);
 	if (request->tap_destroy != NULL)
 		request->tap_destroy(request->tap_data);
 	ms_gateway_config_unref(request->config);
@@ -316,25 +319,19 @@ is_cors_preflight(const MsRoute *route, SoupServerMessage *msg)
 					    "Access-Control-Request-Method") != NULL;
 }
 
-/* returns TRUE when the request went on to the proxy (which answers and unpauses) */
+/* returns TRUE when the request went on to the proxy or the aggregation (which answer and unpause)
+ */
 static gboolean
 run_filters(MsGateway *self, MsGatewayRequest *request)
 {
-	SoupServerMessage *msg = request->msg;
-
 	while (request->next_filter < self->filters->len) {
 		Filter *filter = &g_array_index(self->filters, Filter, request->next_filter++);
 		if (!filter->func(request, filter->user_data))
 			return FALSE;
 	}
-	if (request->route->upstream == NULL) {
-		/* aggregation routes are parsed and validated; their handler is not here yet */
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_NOT_IMPLEMENTED,
-				   "not_implemented",
-				   N_("Not implemented"),
-				   NULL);
-		return FALSE;
+	if (request->route->upstreams != NULL) {
+		ms_aggregate_start(request);
+		return TRUE;
 	}
 	ms_proxy_start(request);
 	return TRUE;
@@ -529,6 +526,7 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 		return;
 	request->aborted = TRUE;
 	ms_proxy_abort(request);
+	ms_aggregate_abort(request);
 	ms_proxy_finish(request);
 	ms_gateway_log_access(request, msg, TRUE);
 	run_finish_funcs(worker->gateway, request, msg);

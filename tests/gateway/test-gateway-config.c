@@ -161,9 +161,14 @@ test_config_file(void)
 		g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"), "data", "gateway.conf", NULL);
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, &error);
 	const MsRoute *calc;
+	const MsRoute *both;
 
 	g_assert_no_error(error);
-	g_assert_cmpuint(ms_gateway_config_get_n_routes(config), ==, 5);
+	g_assert_cmpuint(ms_gateway_config_get_n_routes(config), ==, 6);
+	both = ms_gateway_config_lookup(config, "/api/hello-world");
+	g_assert_nonnull(both);
+	g_assert_cmpstr(both->name, ==, "hello-world");
+	g_assert_cmpuint(g_strv_length(both->upstreams), ==, 2);
 	calc = ms_gateway_config_lookup(config, "/api/calc/add");
 	g_assert_nonnull(calc);
 	g_assert_cmpstr(calc->name, ==, "calc");

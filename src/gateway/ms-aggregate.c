@@ -1,0 +1,582 @@
+#include "config.h"
+
+#include "ms-aggregate.h"
+
+#include "common/ms-i18n.h"
+#include "common/ms-language.h"
+#include "common/ms-problem.h"
+#include "common/ms-request-id.h"
+#include "common/ms-response.h"
+#include "ms-route-table.h"
+
+/*
+ * An aggregation route's request: every part is sent at once, each on its own
+ * pooled upstream connection and with its own deadline, so the answer takes as
+ * long as the slowest part. A part's body is collected whole (bounded) and
+ * embedded as JSON; a part that fails becomes a problem object instead.
+ */
+
+typedef enum {
+	PART_PENDING,
+	PART_OK,     /* json holds the part's body */
+	PART_FAILED, /* json holds a problem object */
+} PartState;
+
+typedef struct {
+	MsAggregate *aggregate;
+	const MsRoute *route;
+	MsUpstreamConn *conn;
+	GSource *timer;
+	PartState state;
+	gboolean retried;
+	guint status;
+	gboolean problem_json; /* the upstream answered application/problem+json */
+	gboolean overflow;
+	GString *body;
+	JsonNode *json;
+} Part;
+
+struct _MsAggregate {
+	MsGatewayRequest *request;
+	char *upstreams; /* "hello, world": the access log's UPSTREAM */
+	const char *language;
+	guint pending;
+	gboolean answered;
+	guint n_parts;
+	Part parts[];
+};
+
+/* what a failed part says; the details take the part's route name */
+typedef struct {
+	guint status;
+	const char *type;
+	const char *title;  /* msgid */
+	const char *detail; /* msgid with one %s */
+} PartProblem;
+
+static const PartProblem problem_unavailable = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"unavailable",
+	N_("Part unavailable"),
+	N_("the %s service could not be reached"),
+};
+static const PartProblem problem_timed_out = {
+	SOUP_STATUS_GATEWAY_TIMEOUT,
+	"timed_out",
+	N_("Part timed out"),
+	N_("the %s service did not answer in time"),
+};
+static const PartProblem problem_bad_response = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"bad_response",
+	N_("Bad answer from a part"),
+	N_("the %s service answered something unusable"),
+};
+static const PartProblem problem_error_status = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"part_error",
+	N_("A part answered with an error"),
+	N_("the %s service answered with an error status"),
+};
+static const PartProblem problem_too_large = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"part_too_large",
+	N_("Part too large"),
+	N_("the %s service answered more than 256 KiB"),
+};
+
+static gboolean
+part_send(Part *part, gboolean fresh);
+
+/**
+ * ms_aggregate_part_path:
+ * @route: the aggregation route
+ * @part: one of its parts
+ * @path: the client's path, under @route's prefix
+ *
+ * The path a part's upstream is asked for: the part route's own upstream path
+ * for its prefix, then whatever the client put after the aggregation prefix:
+ * /api/hello-world/x with parts hello, world → /hello/x and /world/x.
+ *
+ * Returns: (transfer full): the upstream path, without query
+ */
+char *
+ms_aggregate_part_path(const MsRoute *route, const MsRoute *part, const char *path)
+{
+	const char *rest = "";
+
+	if (g_str_has_prefix(path, route->prefix))
+		rest = path + strlen(route->prefix);
+	return g_strconcat(ms_route_table_upstream_path(part->prefix), rest, NULL);
+}
+
+/* "hello.name" → "name" when @part is hello; NULL when the key is for another part */
+static const char *
+param_for_part(const MsRoute *route, const MsRoute *part, const char *param, gsize length)
+{
+	const char *dot = memchr(param, '.', length);
+	const char *equals = memchr(param, '=', length);
+
+	if (dot == NULL || (equals != NULL && equals < dot))
+		return param;
+	for (guint i = 0; route->upstreams[i] != NULL; i++) {
+		const char *name = route->upstreams[i];
+
+		if (strlen(name) != (gsize)(dot - param) || strncmp(param, name, dot - param) != 0)
+			continue;
+		return g_strcmp0(name, part->name) == 0 ? dot + 1 : NULL;
+	}
+	/* a dotted key that names no part is an ordinary one */
+	return param;
+}
+
+/**
+ * ms_aggregate_part_query:
+ * @query: (nullable): the client's query string
+ *
+ * The query a part is asked with: every parameter, except that PART.KEY=VALUE
+ * goes only to the part route named PART, as KEY=VALUE:
+ * ?hello.name=Ada&lang=x → hello gets name=Ada&lang=x, world gets lang=x.
+ *
+ * Returns: (transfer full) (nullable): the part's query, or %NULL for none
+ */
+char *
+ms_aggregate_part_query(const MsRoute *route, const MsRoute *part, const char *query)
+{
+	g_autoptr(GString) out = NULL;
+	const char *p = query;
+
+	if (query == NULL)
+		return NULL;
+	out = g_string_new(NULL);
+	while (*p != '\0') {
+		const char *end = strchr(p, '&');
+		gsize length = end != NULL ? (gsize)(end - p) : strlen(p);
+		const char *param = param_for_part(route, part, p, length);
+
+		if (param != NULL && length > 0) {
+			if (out->len > 0)
+				g_string_append_c(out, '&');
+			g_string_append_len(out, param, length - (param - p));
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	if (out->len == 0)
+		return NULL;
+	return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+static void
+append_header(GString *out, SoupMessageHeaders *headers, const char *name)
+{
+	const char *value = soup_message_headers_get_list(headers, name);
+
+	if (value == NULL)
+		return;
+	g_string_append(out, name);
+	g_string_append(out, ": ");
+	g_string_append(out, value);
+	g_string_append(out, "\r\n");
+}
+
+/* a GET, whatever the client's method: a HEAD needs the parts' bodies for its length */
+static void
+write_request_head(Part *part, GString *out)
+{
+	MsGatewayRequest *request = part->aggregate->request;
+	SoupServerMessage *msg = request->msg;
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autofree char *query =
+		ms_aggregate_part_query(request->route, part->route, g_uri_get_query(uri));
+	const char *remote = soup_server_message_get_remote_host(msg);
+	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
+	g_autofree char *path =
+		ms_aggregate_part_path(request->route, part->route, g_uri_get_path(uri));
+
+	g_string_append(out, "GET ");
+	g_string_append(out, path);
+	if (query != NULL) {
+		g_string_append_c(out, '?');
+		g_string_append(out, query);
+	}
+	g_string_append(out, " HTTP/1.1\r\nHost: ");
+	g_string_append(out, part->route->upstream_authority);
+	g_string_append(out, "\r\nAccept: application/json\r\n");
+	append_header(out, headers, MS_REQUEST_ID_HEADER);
+	append_header(out, headers, "Accept-Language");
+	/* set by the security filter only: the client's own were removed at the start */
+	append_header(out, headers, "X-Microsoup-User");
+	append_header(out, headers, "X-Microsoup-Role");
+	g_string_append(out, "X-Forwarded-For: ");
+	if (forwarded != NULL) {
+		g_string_append(out, forwarded);
+		g_string_append(out, ", ");
+	}
+	g_string_append(out, remote != NULL ? remote : "unknown");
+	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n\r\n");
+}
+
+static JsonNode *
+part_problem_new(Part *part, const PartProblem *problem)
+{
+	const char *language = part->aggregate->language;
+	g_autofree char *detail = NULL;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	detail = g_strdup_printf(ms_i18n_gettext(language, problem->detail), part->route->name);
+#pragma GCC diagnostic pop
+	return ms_problem_new(problem->status,
+			      problem->type,
+			      ms_i18n_gettext(language, problem->title),
+			      detail,
+			      NULL,
+			      NULL);
+}
+
+static void
+aggregate_answer(MsAggregate *self);
+
+static void
+part_settle(Part *part, PartState state, JsonNode *json)
+{
+	MsAggregate *self = part->aggregate;
+
+	part->conn = NULL;
+	if (part->timer != NULL) {
+		g_source_destroy(part->timer);
+		g_clear_pointer(&part->timer, g_source_unref);
+	}
+	if (part->body != NULL)
+		g_string_free(g_steal_pointer(&part->body), TRUE);
+	part->state = state;
+	part->json = json;
+	if (--self->pending == 0)
+		aggregate_answer(self);
+}
+
+static void
+part_fail(Part *part, const PartProblem *problem, MsUpstreamFailure failure, const char *message)
+{
+	MsGatewayRequest *request = part->aggregate->request;
+
+	ms_gateway_log_part_failure(request, part->route, problem->status, message);
+	if (request->upstream_failed == 0)
+		request->upstream_failed = failure + 1;
+	part_settle(part, PART_FAILED, part_problem_new(part, problem));
+}
+
+static gboolean
+is_problem_json(SoupMessageHeaders *headers)
+{
+	const char *type = soup_message_headers_get_content_type(headers, NULL);
+
+	return g_strcmp0(type, "application/problem+json") == 0;
+}
+
+static void
+on_head(gpointer user_data,
+	guint status,
+	const char *reason,
+	SoupMessageHeaders *headers,
+	goffset content_length)
+{
+	Part *part = user_data;
+
+	part->status = status;
+	part->problem_json = is_problem_json(headers);
+	if (content_length > MS_AGGREGATE_MAX_PART_BYTES) {
+		/* the connection may be dropped here, in head, and nowhere later */
+		ms_upstream_conn_abandon(part->conn);
+		part_fail(part,
+			  &problem_too_large,
+			  MS_UPSTREAM_FAILURE_PROTOCOL,
+			  "the answer is too large to aggregate");
+		return;
+	}
+	part->body = g_string_sized_new(content_length > 0 ? (gsize)content_length : 256);
+}
+
+static void
+on_body(gpointer user_data, const char *data, gsize length)
+{
+	Part *part = user_data;
+
+	/* a chunked answer over the bound: read on, keep nothing, fail when done */
+	if (part->overflow || part->body->len + length > MS_AGGREGATE_MAX_PART_BYTES) {
+		part->overflow = TRUE;
+		return;
+	}
+	g_string_append_len(part->body, data, length);
+}
+
+static JsonNode *
+parse_json(GString *body)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+
+	if (body->len == 0 || memchr(body->str, '\0', body->len) != NULL ||
+	    !json_parser_load_from_data(parser, body->str, (gssize)body->len, NULL))
+		return NULL;
+	return json_parser_steal_root(parser);
+}
+
+static void
+on_done(gpointer user_data)
+{
+	Part *part = user_data;
+	g_autoptr(JsonNode) json = NULL;
+
+	if (part->overflow) {
+		part_fail(part,
+			  &problem_too_large,
+			  MS_UPSTREAM_FAILURE_PROTOCOL,
+			  "the answer is too large to aggregate");
+		return;
+	}
+	json = parse_json(part->body);
+	if (SOUP_STATUS_IS_SUCCESSFUL(part->status)) {
+		if (json == NULL) {
+			part_fail(part,
+				  &problem_bad_response,
+				  MS_UPSTREAM_FAILURE_PROTOCOL,
+				  "the answer is not JSON");
+			return;
+		}
+		part_settle(part, PART_OK, g_steal_pointer(&json));
+		return;
+	}
+	/* the service's own problem says most: pass it through */
+	if (part->problem_json && json != NULL && JSON_NODE_HOLDS_OBJECT(json)) {
+		part_settle(part, PART_FAILED, g_steal_pointer(&json));
+		return;
+	}
+	part_settle(part, PART_FAILED, part_problem_new(part, &problem_error_status));
+}
+
+static void
+on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
+{
+	Part *part = user_data;
+
+	part->conn = NULL;
+	/* a pooled connection the service closed while restarting: try once more */
+	if (retryable && !part->retried) {
+		part->retried = TRUE;
+		part_send(part, TRUE);
+		return;
+	}
+	part_fail(part,
+		  failure == MS_UPSTREAM_FAILURE_TIMEOUT   ? &problem_timed_out
+		  : failure == MS_UPSTREAM_FAILURE_CONNECT ? &problem_unavailable
+							   : &problem_bad_response,
+		  failure,
+		  message);
+}
+
+static const MsUpstreamHandler part_handler = {
+	.head = on_head,
+	.body = on_body,
+	.done = on_done,
+	.failed = on_failed,
+};
+
+/* the whole part, not only each wait for bytes, keeps to the route's timeout */
+static gboolean
+on_part_deadline(gpointer user_data)
+{
+	Part *part = user_data;
+
+	if (part->conn != NULL)
+		ms_upstream_conn_abandon(part->conn);
+	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
+	return G_SOURCE_REMOVE;
+}
+
+/* returns FALSE when the part failed right away */
+static gboolean
+part_send(Part *part, gboolean fresh)
+{
+	MsGatewayRequest *request = part->aggregate->request;
+	g_autoptr(GError) error = NULL;
+	MsUpstreamConn *conn;
+
+	conn = ms_upstream_pool_acquire(request->worker->pool, part->route, fresh, &error);
+	if (conn == NULL) {
+		part_fail(part, &problem_unavailable, MS_UPSTREAM_FAILURE_CONNECT, error->message);
+		return FALSE;
+	}
+	part->conn = conn;
+	part->overflow = FALSE;
+	write_request_head(part, ms_upstream_conn_get_request_buffer(conn));
+	ms_upstream_conn_start(conn, NULL, FALSE, part->route->timeout_ms, &part_handler, part);
+	return TRUE;
+}
+
+static JsonNode *
+parts_new(MsAggregate *self)
+{
+	g_autoptr(JsonObject) parts = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	for (guint i = 0; i < self->n_parts; i++)
+		json_object_set_member(parts,
+				       self->parts[i].route->name,
+				       json_node_ref(self->parts[i].json));
+	json_node_set_object(node, parts);
+	return node;
+}
+
+static void
+send_all_failed(MsAggregate *self)
+{
+	SoupServerMessage *msg = self->request->msg;
+	g_autofree char *instance =
+		g_utf8_make_valid(g_uri_get_path(soup_server_message_get_uri(msg)), -1);
+	g_autoptr(JsonNode) problem = NULL;
+
+	problem = ms_problem_new(
+		SOUP_STATUS_BAD_GATEWAY,
+		"aggregate_unavailable",
+		ms_i18n_gettext(self->language, N_("No part of the answer is available")),
+		ms_i18n_gettext(self->language, N_("every part failed or was too late")),
+		instance,
+		ms_request_id_get(msg));
+	json_object_set_member(json_node_get_object(problem), "parts", parts_new(self));
+	ms_response_send_json(msg, SOUP_STATUS_BAD_GATEWAY, MS_CONTENT_TYPE_PROBLEM, problem);
+}
+
+/* a complete answer is shown to the tap (the response cache) like a proxied one */
+static void
+tap_answer(MsGatewayRequest *request, const char *text, gsize length)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_response_headers(request->msg);
+
+	if (request->tap == NULL || !request->tap->head(request->tap_data, SOUP_STATUS_OK, headers))
+		return;
+	request->tap->body(request->tap_data, text, length);
+	request->tap->done(request->tap_data);
+}
+
+static void
+send_parts(MsAggregate *self, gboolean complete)
+{
+	SoupServerMessage *msg = self->request->msg;
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) body = NULL;
+	char *text;
+	gsize length;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "complete");
+	json_builder_add_boolean_value(builder, complete);
+	json_builder_set_member_name(builder, "parts");
+	json_builder_add_value(builder, parts_new(self));
+	json_builder_end_object(builder);
+	body = json_builder_get_root(builder);
+	text = json_to_string(body, FALSE);
+	length = strlen(text);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, MS_CONTENT_TYPE_JSON, SOUP_MEMORY_TAKE, text, length);
+	if (complete)
+		tap_answer(self->request, text, length);
+}
+
+static void
+aggregate_answer(MsAggregate *self)
+{
+	SoupServerMessage *msg = self->request->msg;
+	guint n_ok = 0;
+
+	for (guint i = 0; i < self->n_parts; i++)
+		n_ok += self->parts[i].state == PART_OK;
+	if (n_ok == 0)
+		send_all_failed(self);
+	else
+		send_parts(self, n_ok == self->n_parts);
+	self->answered = TRUE;
+	soup_server_message_unpause(msg);
+	g_object_unref(msg);
+}
+
+/**
+ * ms_aggregate_start:
+ *
+ * Pauses the message and calls every part; the last part to settle answers
+ * and unpauses it.
+ */
+void
+ms_aggregate_start(MsGatewayRequest *request)
+{
+	const MsRoute *route = request->route;
+	guint n_parts = g_strv_length(route->upstreams);
+	MsAggregate *self = g_malloc0(sizeof(MsAggregate) + n_parts * sizeof(Part));
+
+	self->request = request;
+	self->n_parts = n_parts;
+	self->upstreams = g_strjoinv(", ", route->upstreams);
+	self->language = ms_language_for_message(request->msg);
+	request->aggregate = self;
+	request->upstream = self->upstreams;
+	g_object_ref(request->msg);
+	soup_server_message_pause(request->msg);
+
+	/* one extra count, so a part failing right away cannot answer before all start */
+	self->pending = n_parts + 1;
+	for (guint i = 0; i < n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		part->aggregate = self;
+		/* the configuration checked that every part is a route with an upstream */
+		part->route = ms_gateway_config_find_route(request->config, route->upstreams[i]);
+		part->timer = g_timeout_source_new(part->route->timeout_ms);
+		g_source_set_callback(part->timer, on_part_deadline, part, NULL);
+		g_source_attach(part->timer, g_main_context_get_thread_default());
+		part_send(part, FALSE);
+	}
+	if (--self->pending == 0)
+		aggregate_answer(self);
+}
+
+/**
+ * ms_aggregate_abort:
+ *
+ * The client went away: drop the parts still running.
+ */
+void
+ms_aggregate_abort(MsGatewayRequest *request)
+{
+	MsAggregate *self = request->aggregate;
+
+	if (self == NULL || self->answered)
+		return;
+	for (guint i = 0; i < self->n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		if (part->conn != NULL)
+			ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
+		if (part->timer != NULL) {
+			g_source_destroy(part->timer);
+			g_clear_pointer(&part->timer, g_source_unref);
+		}
+	}
+	self->answered = TRUE;
+	g_object_unref(request->msg);
+}
+
+void
+ms_aggregate_free(MsAggregate *self)
+{
+	for (guint i = 0; i < self->n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		g_clear_pointer(&part->json, json_node_unref);
+		if (part->body != NULL)
+			g_string_free(part->body, TRUE);
+	}
+	g_free(self->upstreams);
+	g_free(self);
+}
