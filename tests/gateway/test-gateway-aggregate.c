@@ -1,0 +1,519 @@
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "common/ms-log.h"
+#include "core/services/ms-phrase-greeter.h"
+#include "gateway/ms-aggregate.h"
+#include "gateway/ms-gateway.h"
+#include "handlers/ms-greeter-handler.h"
+#include "ms-test-utils.h"
+
+/*
+ * Integration: aggregation routes of the gateway in-process on real sockets, in
+ * front of the real hello and world handlers and of a test upstream that is
+ * slow, echoes, and answers badly; driven by an async SoupSession.
+ */
+
+typedef struct {
+	MsTestServer *hello;
+	MsTestServer *world;
+	MsTestServer *odd;
+	MsTestServer *front;
+	char *missing; /* a socket path nothing listens on */
+	MsGateway *gateway;
+	SoupSession *session;
+	GPtrArray *log; /* GHashTable per log entry: field → value */
+} Fixture;
+
+static void
+capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	Fixture *fx = user_data;
+	GHashTable *entry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length < 0)
+			g_hash_table_insert(entry,
+					    g_strdup(fields[i].key),
+					    g_strdup(fields[i].value));
+	}
+	g_ptr_array_add(fx->log, entry);
+}
+
+static gboolean
+answer_late(gpointer user_data)
+{
+	SoupServerMessage *msg = user_data;
+	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
+	g_autofree char *text = g_strdup_printf("{\"path\":\"%s\"}", path);
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_COPY,
+					 text,
+					 strlen(text));
+	soup_server_message_unpause(msg);
+	g_object_unref(msg);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+send_echo(SoupServerMessage *msg, const char *path)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+	char *text;
+
+	json_builder_begin_object(builder);
+	soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		g_autofree char *lower = g_ascii_strdown(name, -1);
+		json_builder_set_member_name(builder, lower);
+		json_builder_add_string_value(builder, value);
+	}
+	json_builder_set_member_name(builder, "path");
+	json_builder_add_string_value(builder, path);
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, soup_server_message_get_method(msg));
+	json_builder_set_member_name(builder, "query");
+	json_builder_add_string_value(builder, g_uri_get_query(soup_server_message_get_uri(msg)));
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_TAKE,
+					 text,
+					 strlen(text));
+}
+
+static void
+send_big(SoupServerMessage *msg)
+{
+	SoupMessageBody *body = soup_server_message_get_response_body(msg);
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_message_headers_set_encoding(soup_server_message_get_response_headers(msg),
+					  SOUP_ENCODING_CHUNKED);
+	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
+					      "application/json",
+					      NULL);
+	soup_message_body_append(body, SOUP_MEMORY_STATIC, "\"", 1);
+	for (guint i = 0; i < 300; i++) {
+		char chunk[1024];
+		memset(chunk, 'a', sizeof chunk);
+		soup_message_body_append(body, SOUP_MEMORY_COPY, chunk, sizeof chunk);
+	}
+	soup_message_body_append(body, SOUP_MEMORY_STATIC, "\"", 1);
+	soup_message_body_complete(body);
+}
+
+/*
+ * the test upstream: /slow answers after 1 s, /nap-a and /nap-b after 200 ms,
+ * /echo returns what it was asked, /text is not JSON, /oops a 503 problem,
+ * /big a JSON string over the part bound
+ */
+static void
+odd_handler(SoupServer *server,
+	    SoupServerMessage *msg,
+	    const char *path,
+	    GHashTable *query,
+	    gpointer user_data)
+{
+	static const char oops[] = "{\"type\":\"urn:test:oops\",\"title\":\"Oops\",\"status\":503}";
+
+	if (g_strcmp0(path, "/slow") == 0 || g_str_has_prefix(path, "/nap-")) {
+		soup_server_message_pause(msg);
+		g_timeout_add(g_strcmp0(path, "/slow") == 0 ? 1000 : 200,
+			      answer_late,
+			      g_object_ref(msg));
+	} else if (g_str_has_prefix(path, "/echo")) {
+		send_echo(msg, path);
+	} else if (g_strcmp0(path, "/text") == 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "hi", 2);
+	} else if (g_strcmp0(path, "/oops") == 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+		soup_server_message_set_response(msg,
+						 "application/problem+json",
+						 SOUP_MEMORY_STATIC,
+						 oops,
+						 strlen(oops));
+	} else if (g_strcmp0(path, "/big") == 0) {
+		send_big(msg);
+	} else {
+		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
+	}
+}
+
+static char *
+config_text(Fixture *fx)
+{
+	const char *odd = fx->odd->socket_path;
+
+	return g_strdup_printf(
+		"[route hello]\nprefix = /api/hello\nupstream = unix:%s\n\n"
+		"[route world]\nprefix = /api/world\nupstream = unix:%s\n\n"
+		"[route missing]\nprefix = /api/missing\nupstream = unix:%s\n\n"
+		"[route slow]\nprefix = /api/slow\nupstream = unix:%s\ntimeout_ms = 200\n\n"
+		"[route nap-a]\nprefix = /api/nap-a\nupstream = unix:%s\n\n"
+		"[route nap-b]\nprefix = /api/nap-b\nupstream = unix:%s\n\n"
+		"[route echo]\nprefix = /api/echo\nupstream = unix:%s\n\n"
+		"[route text]\nprefix = /api/text\nupstream = unix:%s\n\n"
+		"[route oops]\nprefix = /api/oops\nupstream = unix:%s\n\n"
+		"[route big]\nprefix = /api/big\nupstream = unix:%s\n\n"
+		"[route both]\nprefix = /api/both\nupstreams = hello, world\n"
+		"methods = GET, HEAD\n\n"
+		"[route half]\nprefix = /api/half\nupstreams = hello, missing\n\n"
+		"[route late]\nprefix = /api/late\nupstreams = hello, slow\n\n"
+		"[route none]\nprefix = /api/none\nupstreams = missing, slow\n\n"
+		"[route naps]\nprefix = /api/naps\nupstreams = nap-a, nap-b\n\n"
+		"[route echoes]\nprefix = /api/echoes\nupstreams = echo\n\n"
+		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n",
+		fx->hello->socket_path,
+		fx->world->socket_path,
+		fx->missing,
+		odd,
+		odd,
+		odd,
+		odd,
+		odd,
+		odd,
+		odd);
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+	g_autoptr(MsGreeter) hello = ms_hello_service_new();
+	g_autoptr(MsGreeter) world = ms_world_service_new();
+	g_autofree char *text = NULL;
+
+	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	ms_log_set_capture(capture_log, fx);
+	fx->hello = ms_test_server_new();
+	ms_greeter_handler_register(fx->hello->server, hello);
+	fx->world = ms_test_server_new();
+	ms_greeter_handler_register(fx->world->server, world);
+	fx->odd = ms_test_server_new();
+	soup_server_add_handler(fx->odd->server, NULL, odd_handler, fx, NULL);
+	fx->missing = g_build_filename(fx->odd->dir, "missing.sock", NULL);
+
+	text = config_text(fx);
+	config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
+	g_assert_no_error(error);
+	fx->gateway = ms_gateway_new(config);
+	fx->front = ms_test_server_new();
+	ms_gateway_attach(fx->gateway, fx->front->server);
+	fx->session = ms_test_session_new(fx->front->socket_path);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	ms_log_set_capture(NULL, NULL);
+	g_object_unref(fx->session);
+	soup_server_disconnect(fx->front->server);
+	g_object_unref(fx->gateway);
+	ms_test_server_free(fx->front);
+	ms_test_server_free(fx->hello);
+	ms_test_server_free(fx->world);
+	ms_test_server_free(fx->odd);
+	/* let sources of closed connections and late answers run down */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_ptr_array_unref(fx->log);
+	g_free(fx->missing);
+}
+
+static JsonObject *
+get_part(MsTestResponse *response, const char *name)
+{
+	JsonObject *root = json_node_get_object(response->json);
+	JsonObject *parts = json_object_get_object_member(root, "parts");
+
+	g_assert_nonnull(parts);
+	g_assert_true(json_object_has_member(parts, name));
+	return json_object_get_object_member(parts, name);
+}
+
+static gboolean
+is_complete(MsTestResponse *response)
+{
+	return json_object_get_boolean_member(json_node_get_object(response->json), "complete");
+}
+
+static void
+assert_part_problem(MsTestResponse *response, const char *name, gint64 status, const char *type)
+{
+	JsonObject *part = get_part(response, name);
+
+	g_assert_cmpint(json_object_get_int_member(part, "status"), ==, status);
+	g_assert_cmpstr(json_object_get_string_member(part, "type"), ==, type);
+	g_assert_nonnull(json_object_get_string_member(part, "title"));
+}
+
+static void
+assert_aggregate_ok(MsTestResponse *response)
+{
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(soup_message_headers_get_one(response->headers, "Content-Type"),
+			==,
+			"application/json; charset=utf-8");
+	g_assert_nonnull(response->json);
+}
+
+/* the access entry for @request_id: it is written when the response is done */
+static GHashTable *
+wait_access_entry(Fixture *fx, const char *request_id)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < deadline) {
+		for (guint i = 0; i < fx->log->len; i++) {
+			GHashTable *entry = g_ptr_array_index(fx->log, i);
+			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
+			    g_hash_table_contains(entry, "HTTP_STATUS") &&
+			    !g_hash_table_contains(entry, "MESSAGE_ID"))
+				return entry;
+		}
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	g_error("no access entry for %s", request_id);
+	return NULL;
+}
+
+static void
+test_complete(Fixture *fx, gconstpointer data)
+{
+	const char *const headers[] = { "X-Request-ID", "agg-test-1", NULL };
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/both?hello.name=Ada", headers, NULL);
+	GHashTable *entry;
+
+	assert_aggregate_ok(response);
+	g_assert_true(is_complete(response));
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "hello"), "message"),
+			==,
+			"Hello, Ada!");
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "world"), "message"),
+			==,
+			"World!");
+	g_assert_cmpstr(ms_test_response_get_header(response, "X-Request-ID"), ==, "agg-test-1");
+
+	entry = wait_access_entry(fx, "agg-test-1");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "both");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "UPSTREAM"), ==, "hello, world");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_STATUS"), ==, "200");
+}
+
+static void
+test_head(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "HEAD", "/api/both", NULL, NULL);
+
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpuint(g_bytes_get_size(response->body), ==, 0);
+	g_assert_cmpint(soup_message_headers_get_content_length(response->headers), >, 0);
+}
+
+static void
+test_method_not_allowed(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "POST", "/api/both", NULL, "{}");
+
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_METHOD_NOT_ALLOWED);
+}
+
+/* the part gets its own path, its own query parameters, and the forwarded headers */
+static void
+test_forwarded(Fixture *fx, gconstpointer data)
+{
+	const char *const headers[] = {
+		"X-Request-ID", "agg-test-2",       "Accept-Language", "th", "Authorization",
+		"secret",       "X-Microsoup-User", "forged",          NULL,
+	};
+	g_autoptr(MsTestResponse) response = ms_test_request(fx->session,
+							     "GET",
+							     "/api/echoes/x?echo.a=1&b=2&other.c=3",
+							     headers,
+							     NULL);
+	JsonObject *echo;
+
+	assert_aggregate_ok(response);
+	g_assert_true(is_complete(response));
+	echo = get_part(response, "echo");
+	g_assert_cmpstr(json_object_get_string_member(echo, "path"), ==, "/echo/x");
+	g_assert_cmpstr(json_object_get_string_member(echo, "method"), ==, "GET");
+	g_assert_cmpstr(json_object_get_string_member(echo, "query"), ==, "a=1&b=2&other.c=3");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-request-id"), ==, "agg-test-2");
+	g_assert_cmpstr(json_object_get_string_member(echo, "accept-language"), ==, "th");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-forwarded-proto"), ==, "http");
+	g_assert_false(json_object_has_member(echo, "authorization"));
+	g_assert_false(json_object_has_member(echo, "x-microsoup-user"));
+}
+
+static void
+test_missing_part(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/half", NULL, NULL);
+
+	assert_aggregate_ok(response);
+	g_assert_false(is_complete(response));
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "hello"), "message"),
+			==,
+			"Hello!");
+	assert_part_problem(response, "missing", 502, "urn:microsoup:problem:unavailable");
+}
+
+static void
+test_late_part(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/late", NULL, NULL);
+
+	assert_aggregate_ok(response);
+	g_assert_false(is_complete(response));
+	g_assert_nonnull(json_object_get_string_member(get_part(response, "hello"), "message"));
+	assert_part_problem(response, "slow", 504, "urn:microsoup:problem:timed_out");
+}
+
+static void
+test_all_fail(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/none", NULL, NULL);
+
+	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_GATEWAY);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
+			==,
+			"application/problem+json");
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"),
+			==,
+			"urn:microsoup:problem:aggregate_unavailable");
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, 502);
+	assert_part_problem(response, "missing", 502, "urn:microsoup:problem:unavailable");
+	assert_part_problem(response, "slow", 504, "urn:microsoup:problem:timed_out");
+}
+
+static void
+test_bad_parts(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/bad", NULL, NULL);
+
+	assert_aggregate_ok(response);
+	g_assert_false(is_complete(response));
+	assert_part_problem(response, "text", 502, "urn:microsoup:problem:bad_response");
+	/* a service's own problem passes through */
+	assert_part_problem(response, "oops", 503, "urn:test:oops");
+	assert_part_problem(response, "big", 502, "urn:microsoup:problem:part_too_large");
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "hello"), "message"),
+			==,
+			"Hello!");
+}
+
+static void
+test_thai(Fixture *fx, gconstpointer data)
+{
+	const char *const headers[] = { "Accept-Language", "th", NULL };
+	g_autoptr(MsTestResponse) half =
+		ms_test_request(fx->session, "GET", "/api/half?name=Ada", headers, NULL);
+	g_autoptr(MsTestResponse) none =
+		ms_test_request(fx->session, "GET", "/api/none", headers, NULL);
+
+	assert_aggregate_ok(half);
+	g_assert_cmpstr(json_object_get_string_member(get_part(half, "hello"), "message"),
+			==,
+			"สวัสดี, Ada!");
+	g_assert_cmpstr(json_object_get_string_member(get_part(half, "missing"), "title"),
+			==,
+			"ส่วนนี้ใช้งานไม่ได้");
+	g_assert_cmpstr(json_object_get_string_member(get_part(half, "missing"), "detail"),
+			==,
+			"ติดต่อบริการ missing ไม่ได้");
+	g_assert_cmpstr(ms_test_response_get_string(none, "title"), ==, "ไม่มีส่วนใดของคำตอบที่ใช้ได้");
+}
+
+/* the one timed assertion: the parts run at once, not one after the other */
+static void
+test_concurrent(Fixture *fx, gconstpointer data)
+{
+	gint64 started = g_get_monotonic_time();
+	g_autoptr(MsTestResponse) response =
+		ms_test_request(fx->session, "GET", "/api/naps", NULL, NULL);
+	gint64 elapsed = g_get_monotonic_time() - started;
+
+	assert_aggregate_ok(response);
+	g_assert_true(is_complete(response));
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "nap-b"), "path"),
+			==,
+			"/nap-b");
+	g_assert_cmpint(elapsed, <, 300 * 1000);
+}
+
+static void
+test_part_query(void)
+{
+	const char *const both[] = { "hello", "world", NULL };
+	MsRoute route = { .name = "both", .prefix = "/api/both", .upstreams = (GStrv)both };
+	MsRoute hello = { .name = "hello", .prefix = "/api/hello" };
+	MsRoute world = { .name = "world", .prefix = "/api/world" };
+	struct {
+		const char *query;
+		const char *hello;
+		const char *world;
+	} cases[] = {
+		{ NULL, NULL, NULL },
+		{ "", NULL, NULL },
+		{ "name=Ada", "name=Ada", "name=Ada" },
+		{ "hello.name=Ada", "name=Ada", NULL },
+		{ "hello.name=Ada&x=1&world.y", "name=Ada&x=1", "x=1&y" },
+		{ "a.b=1&&hello.=2", "a.b=1&=2", "a.b=1" },
+		{ "x=hello.y", "x=hello.y", "x=hello.y" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *h = ms_aggregate_part_query(&route, &hello, cases[i].query);
+		g_autofree char *w = ms_aggregate_part_query(&route, &world, cases[i].query);
+		g_assert_cmpstr(h, ==, cases[i].hello);
+		g_assert_cmpstr(w, ==, cases[i].world);
+	}
+	{
+		g_autofree char *path = ms_aggregate_part_path(&route, &world, "/api/both/x");
+		g_assert_cmpstr(path, ==, "/world/x");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	g_test_add_func("/gateway/aggregate/part-query", test_part_query);
+	ADD("/gateway/aggregate/complete", test_complete);
+	ADD("/gateway/aggregate/head", test_head);
+	ADD("/gateway/aggregate/method-not-allowed", test_method_not_allowed);
+	ADD("/gateway/aggregate/forwarded", test_forwarded);
+	ADD("/gateway/aggregate/missing-part", test_missing_part);
+	ADD("/gateway/aggregate/late-part", test_late_part);
+	ADD("/gateway/aggregate/all-fail", test_all_fail);
+	ADD("/gateway/aggregate/bad-parts", test_bad_parts);
+	ADD("/gateway/aggregate/thai", test_thai);
+	ADD("/gateway/aggregate/concurrent", test_concurrent);
+#undef ADD
+	return g_test_run();
+}
