@@ -24,8 +24,23 @@ typedef struct {
 	char *missing; /* a socket path nothing listens on */
 	MsGateway *gateway;
 	SoupSession *session;
-	GPtrArray *log; /* GHashTable per log entry: field → value */
+	GPtrArray *log;      /* GHashTable per log entry: field → value */
+	GPtrArray *sleeping; /* Sleeper: late answers not given yet */
 } Fixture;
+
+typedef struct {
+	Fixture *fx;
+	SoupServerMessage *msg;
+	guint id;
+} Sleeper;
+
+static void
+sleeper_free(Sleeper *sleeper)
+{
+	g_source_remove(sleeper->id);
+	g_object_unref(sleeper->msg);
+	g_free(sleeper);
+}
 
 static void
 capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
@@ -45,7 +60,9 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 static gboolean
 answer_late(gpointer user_data)
 {
-	SoupServerMessage *msg = user_data;
+	Sleeper *sleeper = user_data;
+	SoupServerMessage *msg = sleeper->msg;
+	guint index;
 	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
 	g_autofree char *text = g_strdup_printf("{\"path\":\"%s\"}", path);
 
@@ -57,7 +74,23 @@ answer_late(gpointer user_data)
 					 strlen(text));
 	soup_server_message_unpause(msg);
 	g_object_unref(msg);
+	if (g_ptr_array_find(sleeper->fx->sleeping, sleeper, &index))
+		g_ptr_array_steal_index_fast(sleeper->fx->sleeping, index);
+	g_free(sleeper);
 	return G_SOURCE_REMOVE;
+}
+
+/* answers after @ms unless the fixture ends first */
+static void
+sleep_then_answer(Fixture *fx, SoupServerMessage *msg, guint ms)
+{
+	Sleeper *sleeper = g_new0(Sleeper, 1);
+
+	sleeper->fx = fx;
+	sleeper->msg = g_object_ref(msg);
+	soup_server_message_pause(msg);
+	sleeper->id = g_timeout_add(ms, answer_late, sleeper);
+	g_ptr_array_add(fx->sleeping, sleeper);
 }
 
 static void
@@ -128,12 +161,10 @@ odd_handler(SoupServer *server,
 	    gpointer user_data)
 {
 	static const char oops[] = "{\"type\":\"urn:test:oops\",\"title\":\"Oops\",\"status\":503}";
+	Fixture *fx = user_data;
 
 	if (g_strcmp0(path, "/slow") == 0 || g_str_has_prefix(path, "/nap-")) {
-		soup_server_message_pause(msg);
-		g_timeout_add(g_strcmp0(path, "/slow") == 0 ? 1000 : 200,
-			      answer_late,
-			      g_object_ref(msg));
+		sleep_then_answer(fx, msg, g_strcmp0(path, "/slow") == 0 ? 1000 : 200);
 	} else if (g_str_has_prefix(path, "/echo")) {
 		send_echo(msg, path);
 	} else if (g_strcmp0(path, "/text") == 0) {
@@ -199,6 +230,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree char *text = NULL;
 
 	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	fx->sleeping = g_ptr_array_new_with_free_func((GDestroyNotify)sleeper_free);
 	ms_log_set_capture(capture_log, fx);
 	fx->hello = ms_test_server_new();
 	ms_greeter_handler_register(fx->hello->server, hello);
@@ -224,6 +256,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_object_unref(fx->session);
 	soup_server_disconnect(fx->front->server);
 	g_object_unref(fx->gateway);
+	g_ptr_array_unref(fx->sleeping);
 	ms_test_server_free(fx->front);
 	ms_test_server_free(fx->hello);
 	ms_test_server_free(fx->world);
