@@ -6,6 +6,8 @@
 #include "common/ms-log.h"
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/ms-aggregate.h"
+#include "gateway/ms-credentials.h"
+#include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
 #include "ms-test-utils.h"
@@ -23,6 +25,7 @@ typedef struct {
 	MsTestServer *front;
 	char *missing; /* a socket path nothing listens on */
 	MsGateway *gateway;
+	MsGatewaySecurity *security;
 	SoupSession *session;
 	GPtrArray *log;      /* GHashTable per log entry: field → value */
 	GPtrArray *sleeping; /* Sleeper: late answers not given yet */
@@ -207,7 +210,9 @@ config_text(Fixture *fx)
 		"[route none]\nprefix = /api/none\nupstreams = missing, slow\n\n"
 		"[route naps]\nprefix = /api/naps\nupstreams = nap-a, nap-b\n\n"
 		"[route echoes]\nprefix = /api/echoes\nupstreams = echo\n\n"
-		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n",
+		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n\n"
+		"[route secure]\nprefix = /api/secure\nupstreams = echo\nauth = user\n"
+		"rate_limit = 1\n",
 		fx->hello->socket_path,
 		fx->world->socket_path,
 		fx->missing,
@@ -228,6 +233,9 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
 	g_autoptr(MsGreeter) world = ms_world_service_new();
 	g_autofree char *text = NULL;
+	g_autoptr(MsCredentials) credentials = ms_credentials_new();
+	g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "the-key", -1);
+	g_autofree char *keys = g_strdup_printf("ci:user:%s\n", key);
 
 	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
 	fx->sleeping = g_ptr_array_new_with_free_func((GDestroyNotify)sleeper_free);
@@ -244,6 +252,9 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
 	g_assert_no_error(error);
 	fx->gateway = ms_gateway_new(config);
+	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
+	fx->security = ms_gateway_security_new(credentials, 1024 * 1024);
+	ms_gateway_security_install(fx->security, fx->gateway);
 	fx->front = ms_test_server_new();
 	ms_gateway_attach(fx->gateway, fx->front->server);
 	fx->session = ms_test_session_new(fx->front->socket_path);
@@ -256,6 +267,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_object_unref(fx->session);
 	soup_server_disconnect(fx->front->server);
 	g_object_unref(fx->gateway);
+	g_object_unref(fx->security);
 	g_ptr_array_unref(fx->sleeping);
 	ms_test_server_free(fx->front);
 	ms_test_server_free(fx->hello);
@@ -481,6 +493,28 @@ test_thai(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(ms_test_response_get_string(none, "title"), ==, "ไม่มีส่วนใดของคำตอบที่ใช้ได้");
 }
 
+/* auth and the rate limit apply to the aggregation route itself */
+static void
+test_secured(Fixture *fx, gconstpointer data)
+{
+	const char *const auth[] = { "Authorization", "Bearer the-key", NULL };
+	g_autoptr(MsTestResponse) anonymous =
+		ms_test_request(fx->session, "GET", "/api/secure", NULL, NULL);
+	g_autoptr(MsTestResponse) first =
+		ms_test_request(fx->session, "GET", "/api/secure", auth, NULL);
+	g_autoptr(MsTestResponse) second =
+		ms_test_request(fx->session, "GET", "/api/secure", auth, NULL);
+	JsonObject *echo;
+
+	g_assert_cmpuint(anonymous->status, ==, SOUP_STATUS_UNAUTHORIZED);
+	assert_aggregate_ok(first);
+	echo = get_part(first, "echo");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-microsoup-user"), ==, "ci");
+	g_assert_cmpstr(json_object_get_string_member(echo, "x-microsoup-role"), ==, "user");
+	g_assert_false(json_object_has_member(echo, "authorization"));
+	g_assert_cmpuint(second->status, ==, 429);
+}
+
 /* the one timed assertion: the parts run at once, not one after the other */
 static void
 test_concurrent(Fixture *fx, gconstpointer data)
@@ -546,6 +580,7 @@ main(int argc, char **argv)
 	ADD("/gateway/aggregate/all-fail", test_all_fail);
 	ADD("/gateway/aggregate/bad-parts", test_bad_parts);
 	ADD("/gateway/aggregate/thai", test_thai);
+	ADD("/gateway/aggregate/secured", test_secured);
 	ADD("/gateway/aggregate/concurrent", test_concurrent);
 #undef ADD
 	return g_test_run();
