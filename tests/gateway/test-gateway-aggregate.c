@@ -212,7 +212,8 @@ config_text(Fixture *fx)
 		"[route echoes]\nprefix = /api/echoes\nupstreams = echo\n\n"
 		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n\n"
 		"[route secure]\nprefix = /api/secure\nupstreams = echo\nauth = user\n"
-		"rate_limit = 1\n",
+		"rate_limit = 1\n\n"
+		"[route cached]\nprefix = /api/cached\nupstreams = echo\ncache_ttl_s = 60\n",
 		fx->hello->socket_path,
 		fx->world->socket_path,
 		fx->missing,
@@ -515,6 +516,26 @@ test_secured(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(second->status, ==, 429);
 }
 
+/* a complete answer is cached like a proxied one */
+static void
+test_cached(Fixture *fx, gconstpointer data)
+{
+	const char *const first_id[] = { "X-Request-ID", "agg-cache-1", NULL };
+	g_autoptr(MsTestResponse) first =
+		ms_test_request(fx->session, "GET", "/api/cached", first_id, NULL);
+	g_autoptr(MsTestResponse) second =
+		ms_test_request(fx->session, "GET", "/api/cached", NULL, NULL);
+
+	assert_aggregate_ok(first);
+	g_assert_cmpstr(ms_test_response_get_header(first, "X-Cache"), ==, "MISS");
+	assert_aggregate_ok(second);
+	g_assert_cmpstr(ms_test_response_get_header(second, "X-Cache"), ==, "HIT");
+	/* the stored answer is the first one, with the first request's id inside */
+	g_assert_cmpstr(json_object_get_string_member(get_part(second, "echo"), "x-request-id"),
+			==,
+			"agg-cache-1");
+}
+
 /* the one timed assertion: the parts run at once, not one after the other */
 static void
 test_concurrent(Fixture *fx, gconstpointer data)
@@ -581,6 +602,7 @@ main(int argc, char **argv)
 	ADD("/gateway/aggregate/bad-parts", test_bad_parts);
 	ADD("/gateway/aggregate/thai", test_thai);
 	ADD("/gateway/aggregate/secured", test_secured);
+	ADD("/gateway/aggregate/cached", test_cached);
 	ADD("/gateway/aggregate/concurrent", test_concurrent);
 #undef ADD
 	return g_test_run();
