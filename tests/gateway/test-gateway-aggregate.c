@@ -536,6 +536,53 @@ test_cached(Fixture *fx, gconstpointer data)
 			"agg-cache-1");
 }
 
+static void
+on_cancelled_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	gboolean *done = user_data;
+	g_autoptr(GInputStream) stream = NULL;
+	g_autoptr(GError) error = NULL;
+
+	stream = soup_session_send_finish(SOUP_SESSION(source), result, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	*done = TRUE;
+}
+
+static gboolean
+cancel_soon(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* the client goes away while a part is still running: its connection is dropped */
+static void
+test_client_gone(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", "http://localhost/api/late");
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	gboolean done = FALSE;
+	GHashTable *entry;
+
+	soup_message_headers_replace(soup_message_get_request_headers(msg),
+				     "X-Request-ID",
+				     "agg-gone-1");
+	soup_session_send_async(fx->session,
+				msg,
+				G_PRIORITY_DEFAULT,
+				cancellable,
+				on_cancelled_sent,
+				&done);
+	/* hello answers at once; the slow part keeps the request open */
+	g_timeout_add(50, cancel_soon, cancellable);
+	while (!done)
+		g_main_context_iteration(NULL, TRUE);
+	entry = wait_access_entry(fx, "agg-gone-1");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "late");
+	g_assert_true(
+		g_str_has_suffix(g_hash_table_lookup(entry, "MESSAGE"), "(client went away)"));
+}
+
 /* the one timed assertion: the parts run at once, not one after the other */
 static void
 test_concurrent(Fixture *fx, gconstpointer data)
@@ -603,6 +650,7 @@ main(int argc, char **argv)
 	ADD("/gateway/aggregate/thai", test_thai);
 	ADD("/gateway/aggregate/secured", test_secured);
 	ADD("/gateway/aggregate/cached", test_cached);
+	ADD("/gateway/aggregate/client-gone", test_client_gone);
 	ADD("/gateway/aggregate/concurrent", test_concurrent);
 #undef ADD
 	return g_test_run();
