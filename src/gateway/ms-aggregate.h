@@ -26,4 +26,7 @@ ms_aggregate_part_path(const MsRoute *route, const MsRoute *part, const char *pa
 char *
 ms_aggregate_part_query(const MsRoute *route, const MsRoute *part, const char *query);
 
+void
+ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out);
+
 G_END_DECLS
