@@ -356,6 +356,11 @@ if [ -n "$gateway" ]; then
 	c systemctl start goodbye.socket
 	read -r status _ < <(request goodbye /goodbye)
 	check "goodbye answers again once its socket is back" [ "$status" = 200 ]
+
+	# an aggregation route: hello and world at once, socket-activated
+	body=$(c curl -s --max-time 10 'http://127.0.0.1:8080/api/hello-world?hello.name=Ada')
+	check "GET /api/hello-world aggregates hello and world: $body" \
+		[ "${body#*\"complete\":true}" != "$body" -a "${body#*Hello, Ada}" != "$body" ]
 fi
 
 # every service: a dynamic user without capabilities
