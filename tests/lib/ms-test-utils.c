@@ -108,12 +108,72 @@ ms_test_server_free(MsTestServer *self)
 	g_free(self);
 }
 
+/**
+ * ms_test_server_listen_tcp:
+ *
+ * Makes @server listen on 127.0.0.1 at a port the kernel picks, with a socket of
+ * our own: soup_server_listen_local() leaks an address in libsoup 3.2.
+ *
+ * Returns: the port
+ */
+guint16
+ms_test_server_listen_tcp(SoupServer *server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
+						 G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_TCP,
+						 &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, any_port, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	soup_server_listen_socket(server, socket, 0, &error);
+	g_assert_no_error(error);
+	local = g_socket_get_local_address(socket, &error);
+	g_assert_no_error(error);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+}
+
+static SoupSession *
+session_new_for(GSocketAddress *address)
+{
+	return soup_session_new_with_options("remote-connectable", address, "timeout", 10, NULL);
+}
+
+/**
+ * ms_test_session_new:
+ *
+ * Returns: (transfer full): a session whose every connection goes to @socket_path,
+ * whatever host the URI names
+ */
 SoupSession *
 ms_test_session_new(const char *socket_path)
 {
 	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket_path);
 
-	return soup_session_new_with_options("remote-connectable", address, "timeout", 10, NULL);
+	return session_new_for(address);
+}
+
+/**
+ * ms_test_session_new_tcp:
+ *
+ * Returns: (transfer full): a session whose every connection goes to 127.0.0.1:@port,
+ * so ms_test_request()'s http://localhost/... reaches a server of
+ * ms_test_server_listen_tcp()
+ */
+SoupSession *
+ms_test_session_new_tcp(guint16 port)
+{
+	g_autoptr(GSocketAddress) address =
+		g_inet_socket_address_new_from_string("127.0.0.1", port);
+
+	return session_new_for(address);
 }
 
 typedef struct {

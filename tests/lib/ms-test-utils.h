@@ -23,6 +23,10 @@ void
 ms_test_server_free(MsTestServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestServer, ms_test_server_free)
 
+/* for what must be reached over TCP, e.g. a gateway's front or an http:// upstream */
+guint16
+ms_test_server_listen_tcp(SoupServer *server);
+
 /* a request made with an async SoupSession while the main loop runs */
 typedef struct {
 	guint status;
@@ -33,6 +37,8 @@ typedef struct {
 
 SoupSession *
 ms_test_session_new(const char *socket_path);
+SoupSession *
+ms_test_session_new_tcp(guint16 port);
 MsTestResponse *
 ms_test_request(SoupSession *session,
 		const char *method,

@@ -128,39 +128,15 @@ make_config(Fixture *fx, const char *metrics_allow)
 	return config;
 }
 
-/* a listening TCP socket on 127.0.0.1 and a port the kernel picks (the gateway's
- * front is TCP; soup_server_listen_local() leaks an address in libsoup 3.2) */
-static GSocket *
-listen_loopback(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
-	GSocket *socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
-				       G_SOCKET_TYPE_STREAM,
-				       G_SOCKET_PROTOCOL_TCP,
-				       &error);
-
-	g_assert_no_error(error);
-	g_socket_bind(socket, address, TRUE, &error);
-	g_assert_no_error(error);
-	g_socket_listen(socket, &error);
-	g_assert_no_error(error);
-	return socket;
-}
-
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
 	g_autofree char *users =
 		g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
-	g_autoptr(GSocket) front_socket = listen_loopback();
-	g_autoptr(GSocketAddress) front_address = NULL;
 
 	fx->log = g_ptr_array_new_with_free_func(g_free);
 	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
@@ -177,15 +153,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_gateway_security_install(fx->security, fx->gateway);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	soup_server_listen_socket(fx->front, front_socket, 0, &error);
-	g_assert_no_error(error);
-	front_address = g_socket_get_local_address(front_socket, &error);
-	g_assert_no_error(error);
-	fx->session = soup_session_new_with_options("remote-connectable",
-						    front_address,
-						    "timeout",
-						    10,
-						    NULL);
+	fx->session = ms_test_session_new_tcp(ms_test_server_listen_tcp(fx->front));
 }
 
 static void
