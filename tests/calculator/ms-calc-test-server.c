@@ -87,7 +87,7 @@ ms_calc_test_fixture_setup(MsCalcTestFixture *f, gconstpointer data)
 	g_assert_no_error(error);
 	g_signal_connect(f->service_listener, "incoming", G_CALLBACK(on_incoming), f);
 	g_socket_service_start(f->service_listener);
-	f->session = ms_calc_test_session_new(f->socket_path);
+	f->session = ms_test_session_new(f->socket_path);
 }
 
 void
@@ -112,13 +112,13 @@ ms_calc_test_fixture_teardown(MsCalcTestFixture *f, gconstpointer data)
 	g_free(f->dir);
 }
 
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body)
 {
-	return ms_calc_test_request(f->session, "POST", path, "application/json", body, -1, NULL);
+	return ms_test_request_typed(f->session, "POST", path, NULL, "application/json", body);
 }
 
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_request_as(MsCalcTestFixture *f,
 			const char *method,
 			const char *path,
@@ -127,19 +127,18 @@ ms_calc_test_request_as(MsCalcTestFixture *f,
 {
 	const char *headers[] = { "X-Microsoup-User", user, NULL };
 
-	return ms_calc_test_request(f->session,
-				    method,
-				    path,
-				    body != NULL ? "application/json; charset=utf-8" : NULL,
-				    body,
-				    -1,
-				    user != NULL ? headers : NULL);
+	return ms_test_request_typed(f->session,
+				     method,
+				     path,
+				     user != NULL ? headers : NULL,
+				     body != NULL ? "application/json; charset=utf-8" : NULL,
+				     body);
 }
 
 void
-ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text)
+ms_calc_test_assert_body(MsTestResponse *r, guint status, const char *text)
 {
-	g_autofree char *body = ms_calc_test_response_get_text(r);
+	g_autofree char *body = ms_test_response_get_text(r);
 
 	g_assert_cmpuint(r->status, ==, status);
 	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
@@ -150,31 +149,47 @@ ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text)
 
 /* asserts a problem, and that its detail mentions @in_detail */
 void
-ms_calc_test_assert_problem(MsCalcTestResponse *r,
+ms_calc_test_assert_problem(MsTestResponse *r,
 			    guint status,
 			    const char *type,
 			    const char *in_detail)
 {
-	g_autofree char *body = ms_calc_test_response_get_text(r);
+	g_autofree char *body = ms_test_response_get_text(r);
+	JsonObject *problem;
 
-	if (r->status != status || g_strcmp0(ms_calc_test_response_get_type(r), type) != 0)
+	if (r->status != status || g_strcmp0(ms_calc_test_problem_type(r), type) != 0)
 		g_error("expected %u %s, got %u %s", status, type, r->status, body);
 	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
 			==,
 			"application/problem+json");
-	g_assert_cmpint(json_object_get_int_member(r->json, "status"), ==, status);
-	g_assert_true(json_object_has_member(r->json, "title"));
-	g_assert_true(json_object_has_member(r->json, "instance"));
+	problem = ms_test_response_get_object(r);
+	g_assert_cmpint(json_object_get_int_member(problem, "status"), ==, status);
+	g_assert_true(json_object_has_member(problem, "title"));
+	g_assert_true(json_object_has_member(problem, "instance"));
 	if (in_detail != NULL &&
-	    strstr(json_object_get_string_member(r->json, "detail"), in_detail) == NULL)
+	    strstr(json_object_get_string_member(problem, "detail"), in_detail) == NULL)
 		g_error("detail of %s does not say “%s”", body, in_detail);
 }
 
+/* Returns: the short problem type, e.g. "division_by_zero", or NULL */
+const char *
+ms_calc_test_problem_type(MsTestResponse *r)
+{
+	const char *type;
+
+	if (r->json == NULL || !JSON_NODE_HOLDS_OBJECT(r->json))
+		return NULL;
+	type = ms_test_response_get_string(r, "type");
+	if (type == NULL || !g_str_has_prefix(type, "urn:microsoup:problem:"))
+		return type;
+	return type + strlen("urn:microsoup:problem:");
+}
+
 JsonArray *
-ms_calc_test_items(MsCalcTestResponse *r)
+ms_calc_test_items(MsTestResponse *r)
 {
 	g_assert_cmpuint(r->status, ==, 200);
-	return json_object_get_array_member(r->json, "items");
+	return json_object_get_array_member(ms_test_response_get_object(r), "items");
 }
 
 /**

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/services/ms-calculator-service.h"
-#include "ms-calc-test-client.h"
+#include "ms-test-utils.h"
 
 G_BEGIN_DECLS
 
@@ -23,22 +23,24 @@ void
 ms_calc_test_log_init(const char *name);
 GPtrArray *
 ms_calc_test_get_warnings(void);
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body);
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_request_as(MsCalcTestFixture *f,
 			const char *method,
 			const char *path,
 			const char *body,
 			const char *user);
 void
-ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text);
+ms_calc_test_assert_body(MsTestResponse *r, guint status, const char *text);
 void
-ms_calc_test_assert_problem(MsCalcTestResponse *r,
+ms_calc_test_assert_problem(MsTestResponse *r,
 			    guint status,
 			    const char *type,
 			    const char *in_detail);
+const char *
+ms_calc_test_problem_type(MsTestResponse *r);
 JsonArray *
-ms_calc_test_items(MsCalcTestResponse *r);
+ms_calc_test_items(MsTestResponse *r);
 
 G_END_DECLS

@@ -45,6 +45,13 @@ ms_test_request(SoupSession *session,
 		const char *path,
 		const char *const *headers,
 		const char *body);
+MsTestResponse *
+ms_test_request_typed(SoupSession *session,
+		      const char *method,
+		      const char *path,
+		      const char *const *headers,
+		      const char *content_type,
+		      const char *body);
 void
 ms_test_response_free(MsTestResponse *self);
 const char *
@@ -53,6 +60,10 @@ gint64
 ms_test_response_get_int(MsTestResponse *self, const char *member);
 const char *
 ms_test_response_get_header(MsTestResponse *self, const char *name);
+JsonObject *
+ms_test_response_get_object(MsTestResponse *self);
+char *
+ms_test_response_get_text(MsTestResponse *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestResponse, ms_test_response_free)
 
 /* a built binary started the way systemd starts it: an already-bound socket as fd 3 */
@@ -69,6 +80,11 @@ MsTestProcess *
 ms_test_process_spawn_at(const char *binary_name,
 			 const char *socket_path,
 			 const char *const *extra_args);
+MsTestProcess *
+ms_test_process_spawn_full(const char *binary_name,
+			   const char *socket_path,
+			   const char *const *extra_args,
+			   const char *const *env);
 int
 ms_test_process_wait(MsTestProcess *self, guint timeout_ms);
 char *
