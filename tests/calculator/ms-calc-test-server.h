@@ -6,12 +6,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-	char *dir;
-	char *socket_path;
+	char *dir; /* the SQLite store's */
 	MsHistoryStore *store;
 	MsCalculatorService *service;
-	SoupServer *server;
-	GSocketService *service_listener;
+	MsTestServer *server;
 	SoupSession *session;
 } MsCalcTestFixture;
 
@@ -42,5 +40,14 @@ const char *
 ms_calc_test_problem_type(MsTestResponse *r);
 JsonArray *
 ms_calc_test_items(MsTestResponse *r);
+
+/* a test of @func with the fake store, in a main() that called ms_calc_test_log_init() */
+#define MS_CALC_TEST_ADD(path, func)           \
+	g_test_add(path,                       \
+		   MsCalcTestFixture,          \
+		   NULL,                       \
+		   ms_calc_test_fixture_setup, \
+		   func,                       \
+		   ms_calc_test_fixture_teardown)
 
 G_END_DECLS

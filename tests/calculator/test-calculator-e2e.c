@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <signal.h>
 
 #include "ms-calc-test-server.h"
@@ -17,10 +16,7 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	f->dir = g_dir_make_tmp("ms-calc-e2e-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = ms_test_dir_new();
 	f->socket_path = g_build_filename(f->dir, "calculator.sock", NULL);
 	f->database = g_build_filename(f->dir, "calculator.db", NULL);
 }
@@ -28,14 +24,7 @@ fixture_setup(Fixture *f, gconstpointer data)
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(f->dir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(f->dir);
+	ms_test_dir_remove(f->dir);
 	g_free(f->dir);
 	g_free(f->socket_path);
 	g_free(f->database);

@@ -228,21 +228,13 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-handler");
-#define ADD(path, func)                        \
-	g_test_add(path,                       \
-		   MsCalcTestFixture,          \
-		   NULL,                       \
-		   ms_calc_test_fixture_setup, \
-		   func,                       \
-		   ms_calc_test_fixture_teardown)
-	ADD("/calculator-handler/binary", test_binary);
-	ADD("/calculator-handler/eval", test_eval);
-	ADD("/calculator-handler/calc-problems", test_calc_problems);
-	ADD("/calculator-handler/limits", test_limits);
-	ADD("/calculator-handler/body-checks", test_body_checks);
-	ADD("/calculator-handler/content-type", test_content_type);
-	ADD("/calculator-handler/routing", test_routing);
-	ADD("/calculator-handler/thai", test_thai);
-#undef ADD
+	MS_CALC_TEST_ADD("/calculator-handler/binary", test_binary);
+	MS_CALC_TEST_ADD("/calculator-handler/eval", test_eval);
+	MS_CALC_TEST_ADD("/calculator-handler/calc-problems", test_calc_problems);
+	MS_CALC_TEST_ADD("/calculator-handler/limits", test_limits);
+	MS_CALC_TEST_ADD("/calculator-handler/body-checks", test_body_checks);
+	MS_CALC_TEST_ADD("/calculator-handler/content-type", test_content_type);
+	MS_CALC_TEST_ADD("/calculator-handler/routing", test_routing);
+	MS_CALC_TEST_ADD("/calculator-handler/thai", test_thai);
 	return g_test_run();
 }

@@ -180,24 +180,17 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-history-handler");
-#define ADD(path, func)                        \
-	g_test_add(path,                       \
-		   MsCalcTestFixture,          \
-		   NULL,                       \
-		   ms_calc_test_fixture_setup, \
-		   func,                       \
-		   ms_calc_test_fixture_teardown)
-	ADD("/calculator-history-handler/history", test_history);
-	ADD("/calculator-history-handler/history-query", test_history_query);
-	ADD("/calculator-history-handler/history-damaged-time", test_history_damaged_time);
-	ADD("/calculator-history-handler/invalid-user", test_invalid_user);
-	ADD("/calculator-history-handler/store-unavailable", test_store_unavailable);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history", test_history);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history-query", test_history_query);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history-damaged-time",
+			 test_history_damaged_time);
+	MS_CALC_TEST_ADD("/calculator-history-handler/invalid-user", test_invalid_user);
+	MS_CALC_TEST_ADD("/calculator-history-handler/store-unavailable", test_store_unavailable);
 	g_test_add("/calculator-history-handler/sqlite-locked",
 		   MsCalcTestFixture,
 		   "sqlite",
 		   ms_calc_test_fixture_setup,
 		   test_sqlite_locked,
 		   ms_calc_test_fixture_teardown);
-#undef ADD
 	return g_test_run();
 }

@@ -68,14 +68,37 @@ ms_test_bind_unix(const char *path)
 	return g_steal_pointer(&socket);
 }
 
-static char *
-private_dir(void)
+/**
+ * ms_test_dir_new:
+ *
+ * Returns: (transfer full): a new private directory, for ms_test_dir_remove()
+ */
+char *
+ms_test_dir_new(void)
 {
 	g_autoptr(GError) error = NULL;
 	char *dir = g_dir_make_tmp("microsoup-test-XXXXXX", &error);
 
 	g_assert_no_error(error);
 	return dir;
+}
+
+/**
+ * ms_test_dir_remove:
+ *
+ * Removes the files @dir holds (sockets, databases, logs), then @dir itself.
+ */
+void
+ms_test_dir_remove(const char *dir)
+{
+	g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (listing != NULL && (name = g_dir_read_name(listing)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(dir);
 }
 
 MsTestServer *
@@ -85,7 +108,7 @@ ms_test_server_new(void)
 	g_autoptr(GSocket) socket = NULL;
 	g_autoptr(GError) error = NULL;
 
-	self->dir = private_dir();
+	self->dir = ms_test_dir_new();
 	self->socket_path = g_build_filename(self->dir, "server.sock", NULL);
 	self->server = soup_server_new("server-header", "microsoup-test", NULL);
 	socket = ms_test_bind_unix(self->socket_path);
@@ -343,7 +366,7 @@ ms_test_process_spawn_full(const char *binary_name,
 	g_autoptr(GSocket) socket = NULL;
 	g_autoptr(GError) error = NULL;
 
-	self->dir = private_dir();
+	self->dir = ms_test_dir_new();
 	self->socket_path = g_strdup(socket_path != NULL ? socket_path : "");
 	if (socket_path == NULL) {
 		g_free(self->socket_path);

@@ -9,6 +9,10 @@ void
 ms_test_init(int *argc, char ***argv);
 char *
 ms_test_build_path(const char *first, ...) G_GNUC_NULL_TERMINATED;
+char *
+ms_test_dir_new(void);
+void
+ms_test_dir_remove(const char *dir);
 
 /* a SoupServer on a real unix socket in a private directory */
 typedef struct {
