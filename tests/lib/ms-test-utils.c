@@ -342,6 +342,26 @@ ms_test_response_get_text(MsTestResponse *self)
 }
 
 /**
+ * ms_test_assert_problem:
+ * @type: the short problem type, e.g. "not_found"
+ *
+ * Asserts that @response is a problem+json document (DESIGN §1) of @status and @type.
+ */
+void
+ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
+{
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+
+	g_assert_cmpuint(response->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
+			==,
+			"application/problem+json");
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
+	g_assert_nonnull(ms_test_response_get_string(response, "title"));
+}
+
+/**
  * ms_test_process_spawn_full:
  * @binary_name: e.g. "microsoup-hello", found in the build tree's src/cmd
  * @socket_path: (nullable): where to bind the socket passed as fd 3, by default

@@ -68,6 +68,8 @@ JsonObject *
 ms_test_response_get_object(MsTestResponse *self);
 char *
 ms_test_response_get_text(MsTestResponse *self);
+void
+ms_test_assert_problem(MsTestResponse *response, guint status, const char *type);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestResponse, ms_test_response_free)
 
 /* a built binary started the way systemd starts it: an already-bound socket as fd 3 */

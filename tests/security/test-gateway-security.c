@@ -207,19 +207,6 @@ header(MsTestResponse *response, const char *name)
 	return ms_test_response_get_header(response, name);
 }
 
-static void
-assert_problem(MsTestResponse *response, guint status, const char *type)
-{
-	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-
-	g_assert_cmpuint(response->status, ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
-			==,
-			"application/problem+json");
-	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
-	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
-}
-
 /* a 401 from the gateway itself: the upstream was not asked */
 static void
 assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
@@ -230,7 +217,7 @@ assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
 			? request(fx, "GET", path, "Authorization", authorization, NULL)
 			: request(fx, "GET", path, NULL);
 
-	assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	ms_test_assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
 	g_assert_cmpstr(header(response, "WWW-Authenticate"),
 			==,
 			"Basic realm=\"microsoup\", charset=\"UTF-8\"");
@@ -331,7 +318,7 @@ test_roles(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) key =
 		request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
 
-	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	ms_test_assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
 	g_assert_cmpuint(after_refusal, ==, 0);
 	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(echoed(admin, "role"), ==, "admin");
@@ -350,7 +337,7 @@ test_throttled(Fixture *fx, gconstpointer data)
 		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
 	/* now even the right password is refused, without being checked */
 	response = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
-	assert_problem(response, 429, "too_many_failed_logins");
+	ms_test_assert_problem(response, 429, "too_many_failed_logins");
 	g_assert_nonnull(header(response, "Retry-After"));
 	g_assert_cmpuint(atoi(header(response, "Retry-After")), >=, 1);
 	g_assert_cmpuint(fx->message_ids->len, ==, 1);
@@ -366,7 +353,7 @@ test_rate_limit(Fixture *fx, gconstpointer data)
 
 	/* rate_limit = 1: a burst of one, then one per second */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
-	assert_problem(second, 429, "rate_limited");
+	ms_test_assert_problem(second, 429, "rate_limited");
 	g_assert_cmpstr(header(second, "Retry-After"), ==, "1");
 	g_assert_cmpuint(fx->upstream_requests, ==, 2);
 	/* routes without a limit are not affected */
@@ -387,7 +374,7 @@ test_rate_limit_per_user(Fixture *fx, gconstpointer data)
 
 	/* same address, two users: a bucket each */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
-	assert_problem(second, 429, "rate_limited");
+	ms_test_assert_problem(second, 429, "rate_limited");
 	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
 }
 
@@ -484,7 +471,7 @@ test_cors(Fixture *fx, gconstpointer data)
 			"https://app.example");
 	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
 	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
-	assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
+	ms_test_assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
 	g_assert_cmpuint(simple->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(header(simple, "Access-Control-Allow-Origin"), ==, "https://app.example");
 	g_assert_cmpstr(header(simple, "Vary"), ==, "Origin");
@@ -535,8 +522,8 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 		request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
 
 	/* metrics_allow = admin: loopback is not enough */
-	assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
-	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	ms_test_assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	ms_test_assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
 	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
 }
