@@ -351,6 +351,7 @@ void
 ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
 {
 	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+	const char *id = ms_test_response_get_header(response, "X-Request-ID");
 
 	g_assert_cmpuint(response->status, ==, status);
 	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
@@ -359,6 +360,9 @@ ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
 	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
 	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
 	g_assert_nonnull(ms_test_response_get_string(response, "title"));
+	/* a server that gives requests an id puts the same one in its problems */
+	if (id != NULL)
+		g_assert_cmpstr(ms_test_response_get_string(response, "request_id"), ==, id);
 }
 
 /**
