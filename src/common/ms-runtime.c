@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ms-connection-tracker.h"
 #include "ms-i18n.h"
 #include "ms-idle-monitor.h"
 #include "ms-listen.h"
@@ -35,10 +35,7 @@ struct _MsRuntime {
 	MsIdleMonitor *idle;
 	GStrv listen_specs;
 	int idle_timeout;
-	GHashTable *connections; /* client GSockets seen, until found closed */
-	GHashTable *served;      /* those of them that have answered a request */
-	GHashTable *waiting;     /* messages started, request not read yet */
-	GHashTable *in_flight;   /* messages read, response not finished */
+	MsConnectionTracker *tracker;
 	gboolean request_logging;
 	gboolean stopping;
 	gint64 stop_time;
@@ -60,11 +57,6 @@ G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 static GQuark start_time_quark;
 
 static void
-maybe_quit_after_stop(MsRuntime *self);
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was);
-
-static void
 ms_runtime_finalize(GObject *object)
 {
 	MsRuntime *self = MS_RUNTIME(object);
@@ -72,10 +64,7 @@ ms_runtime_finalize(GObject *object)
 	g_clear_pointer(&self->original_sockets, g_ptr_array_unref);
 	g_clear_object(&self->server);
 	g_clear_pointer(&self->idle, ms_idle_monitor_free);
-	g_clear_pointer(&self->in_flight, g_hash_table_unref);
-	g_clear_pointer(&self->waiting, g_hash_table_unref);
-	g_clear_pointer(&self->served, g_hash_table_unref);
-	g_clear_pointer(&self->connections, g_hash_table_unref);
+	g_clear_pointer(&self->tracker, ms_connection_tracker_free);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
 	g_free(self->identifier);
@@ -96,10 +85,6 @@ ms_runtime_init(MsRuntime *self)
 	self->idle_timeout = MS_RUNTIME_DEFAULT_IDLE_TIMEOUT;
 	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
-	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
-	self->served = g_hash_table_new(NULL, NULL);
-	self->waiting = g_hash_table_new(NULL, NULL);
-	self->in_flight = g_hash_table_new(NULL, NULL);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
@@ -249,159 +234,13 @@ ms_runtime_parse_args(MsRuntime *self,
 	return TRUE;
 }
 
-static void
-track_connection(MsRuntime *self, SoupServerMessage *msg)
-{
-	GSocket *socket = soup_server_message_get_socket(msg);
-
-	/*
-	 * libsoup has no signal for a connection's end, so the sockets are kept and
-	 * checked when the service looks idle: an open keep-alive connection keeps
-	 * it busy even between requests.
-	 */
-	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
-		g_hash_table_add(self->connections, g_object_ref(socket));
-}
-
-typedef enum {
-	PEER_QUIET, /* connected, nothing sent */
-	PEER_SENT,  /* bytes are waiting to be read */
-	PEER_GONE,  /* hung up (HUP on unix sockets, a readable EOF on TCP) or failed */
-} PeerState;
-
-static PeerState
-peer_state(GSocket *socket)
-{
-	GIOCondition condition;
-	char byte;
-	gssize got;
-
-	if (g_socket_is_closed(socket))
-		return PEER_GONE;
-	condition = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
-	if (condition & (G_IO_HUP | G_IO_ERR))
-		return PEER_GONE;
-	if (!(condition & G_IO_IN))
-		return PEER_QUIET;
-	/* readable: a request, or the end of the stream. Peeking tells which. */
-	got = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (got > 0)
-		return PEER_SENT;
-	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return PEER_QUIET;
-	return PEER_GONE;
-}
-
-static void
-forget_waiting_on(MsRuntime *self, GSocket *socket)
-{
-	GHashTableIter iter;
-	gpointer msg;
-
-	/* libsoup will never end these messages: their holds are released here */
-	g_hash_table_iter_init(&iter, self->waiting);
-	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) == socket) {
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-			g_hash_table_iter_remove(&iter);
-			ms_idle_monitor_release(self->idle);
-		}
-	}
-}
-
-static gboolean
-connection_is_busy(MsRuntime *self, GSocket *socket)
-{
-	GHashTableIter iter;
-	gpointer msg;
-
-	g_hash_table_iter_init(&iter, self->in_flight);
-	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) == socket)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-/*
- * Forgets connections that have ended and returns how many are still open.
- * libsoup 3.2 never closes a keep-alive connection whose client hung up between
- * requests (fixed in 3.3 by commit d20c660, "Don't leak idle connections closed
- * by the client"): such a socket has seen the hang-up and has nothing in flight,
- * so it is closed here rather than held until exit.
- */
-static guint
-connections_sweep(MsRuntime *self)
-{
-	GHashTableIter iter;
-	gpointer socket;
-
-	g_hash_table_iter_init(&iter, self->connections);
-	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
-		if (g_socket_is_closed(socket)) {
-			g_hash_table_remove(self->served, socket);
-			g_hash_table_iter_remove(&iter);
-		} else if (peer_state(socket) == PEER_GONE && !connection_is_busy(self, socket)) {
-			forget_waiting_on(self, socket);
-			g_socket_close(socket, NULL);
-			g_hash_table_remove(self->served, socket);
-			g_hash_table_iter_remove(&iter);
-		}
-	}
-	return g_hash_table_size(self->connections);
-}
-
 static gboolean
 on_sweep_timer(gpointer user_data)
 {
-	connections_sweep(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-mark_connection_close(SoupServerMessage *msg)
-{
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-				     "Connection",
-				     "close");
-}
-
-static gboolean
-untrack_message(MsRuntime *self, gpointer msg)
-{
-	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
-	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
-
-	if (!was_waiting && !was_in_flight)
-		return FALSE;
-	ms_idle_monitor_release(self->idle);
-	return TRUE;
-}
-
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was)
-{
 	MsRuntime *self = user_data;
 
-	if (untrack_message(self, where_the_message_was))
-		maybe_quit_after_stop(self);
-}
-
-static void
-untrack_all_messages(MsRuntime *self)
-{
-	GHashTable *tables[] = { self->waiting, self->in_flight };
-
-	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		GHashTableIter iter;
-		gpointer msg;
-
-		g_hash_table_iter_init(&iter, tables[i]);
-		while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-			g_hash_table_iter_remove(&iter);
-		}
-	}
+	ms_connection_tracker_sweep(self->tracker);
+	return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -409,11 +248,7 @@ on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 {
 	MsRuntime *self = user_data;
 
-	track_connection(self, msg);
-	g_hash_table_add(self->waiting, msg);
-	/* libsoup drops a message that never got a request line without a signal */
-	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
-	ms_idle_monitor_hold(self->idle);
+	ms_connection_tracker_message_started(self->tracker, msg);
 }
 
 static void
@@ -421,11 +256,8 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
 
-	g_hash_table_remove(self->waiting, msg);
-	g_hash_table_add(self->in_flight, msg);
+	ms_connection_tracker_message_read(self->tracker, msg);
 	ms_request_id_ensure(msg);
-	if (self->stopping)
-		mark_connection_close(msg);
 	if (self->request_logging)
 		g_object_set_qdata(G_OBJECT(msg),
 				   start_time_quark,
@@ -463,58 +295,14 @@ log_request(MsRuntime *self, SoupServerMessage *msg)
 		      duration);
 }
 
-/*
- * Whether a stopping service still owes this connection an answer: bytes are
- * waiting that libsoup has yet to read, or the connection is new and its first
- * request is on its way (a client that connected just before the stop). An idle
- * keep-alive connection owes nothing: clients retry a request on a reused
- * connection that closes.
- */
-static gboolean
-owes_answer(MsRuntime *self, GSocket *socket)
-{
-	switch (peer_state(socket)) {
-	case PEER_SENT:
-		return TRUE;
-	case PEER_QUIET:
-		return !g_hash_table_contains(self->served, socket);
-	case PEER_GONE:
-	default:
-		return FALSE;
-	}
-}
-
-/*
- * While stopping, the work left is what a client is waiting for: requests read
- * and not answered, requests whose headers are in and whose body is coming, and
- * requests that have arrived but that libsoup has not read yet.
- */
-static guint
-work_left(MsRuntime *self)
-{
-	GHashTableIter iter;
-	gpointer key;
-	guint left = g_hash_table_size(self->in_flight);
-
-	g_hash_table_iter_init(&iter, self->waiting);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (soup_server_message_get_method(key) != NULL)
-			left++;
-	}
-	g_hash_table_iter_init(&iter, self->connections);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (owes_answer(self, key))
-			left++;
-	}
-	return left;
-}
-
 static void
-maybe_quit_after_stop(MsRuntime *self)
+maybe_quit_after_stop(gpointer user_data)
 {
+	MsRuntime *self = user_data;
+
 	if (!self->stopping || self->loop == NULL)
 		return;
-	if (work_left(self) > 0 &&
+	if (ms_connection_tracker_get_work_left(self->tracker) > 0 &&
 	    g_get_monotonic_time() - self->stop_time < MS_RUNTIME_DRAIN_SECONDS * G_USEC_PER_SEC)
 		return;
 	g_main_loop_quit(self->loop);
@@ -528,33 +316,25 @@ on_drain_timer(gpointer user_data)
 }
 
 static void
-request_done(MsRuntime *self, SoupServerMessage *msg)
-{
-	/* a message already forgotten with its dead connection holds nothing */
-	if (untrack_message(self, msg))
-		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-	maybe_quit_after_stop(self);
-}
-
-static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsRuntime *self = user_data;
-	GSocket *socket = soup_server_message_get_socket(msg);
 
-	if (socket != NULL && g_hash_table_contains(self->connections, socket))
-		g_hash_table_add(self->served, socket);
 	if (self->request_logging && g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
 		log_request(self, msg);
 	}
-	request_done(self, msg);
+	ms_connection_tracker_message_done(self->tracker, msg, TRUE);
+	maybe_quit_after_stop(self);
 }
 
 static void
 on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	request_done(user_data, msg);
+	MsRuntime *self = user_data;
+
+	ms_connection_tracker_message_done(self->tracker, msg, FALSE);
+	maybe_quit_after_stop(self);
 }
 
 static void
@@ -576,7 +356,7 @@ static gboolean
 on_idle_timeout(gpointer user_data)
 {
 	MsRuntime *self = user_data;
-	guint open = connections_sweep(self);
+	guint open = ms_connection_tracker_sweep(self->tracker);
 
 	if (open > 0) {
 		ms_log_fields(G_LOG_LEVEL_DEBUG,
@@ -598,41 +378,14 @@ static gboolean
 on_terminate(gpointer user_data)
 {
 	MsRuntime *self = user_data;
-	g_autoptr(GHashTable) busy = g_hash_table_new(NULL, NULL);
-	GHashTableIter iter;
-	gpointer key;
 
 	if (self->stopping)
 		return G_SOURCE_CONTINUE;
 	ms_message("stopping: no new connections, finishing %u request(s) in flight",
-		   g_hash_table_size(self->in_flight));
+		   ms_connection_tracker_get_n_in_flight(self->tracker));
 	ms_notify_stopping();
 	stop_accepting(self);
-	/* requests in flight finish, then their connections close */
-	g_hash_table_iter_init(&iter, self->in_flight);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		mark_connection_close(key);
-		g_hash_table_add(busy, soup_server_message_get_socket(key));
-	}
-	/* a started message with a method has its headers and is reading its body */
-	g_hash_table_iter_init(&iter, self->waiting);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (soup_server_message_get_method(key) == NULL)
-			continue;
-		mark_connection_close(key);
-		g_hash_table_add(busy, soup_server_message_get_socket(key));
-	}
-	/*
-	 * every other connection is closed unless a request has arrived on it that
-	 * libsoup has not read yet: the client sent it before we stopped, so it is
-	 * answered (with Connection: close, set when it is read).
-	 */
-	g_hash_table_iter_init(&iter, self->connections);
-	while (g_hash_table_iter_next(&iter, &key, NULL)) {
-		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key) &&
-		    !owes_answer(self, key))
-			g_socket_shutdown(key, TRUE, TRUE, NULL);
-	}
+	ms_connection_tracker_stop(self->tracker);
 	/* libsoup reports no connection's end: look again until nothing is left */
 	self->drain_id = g_timeout_add(MS_RUNTIME_DRAIN_CHECK_MS, on_drain_timer, self);
 	maybe_quit_after_stop(self);
@@ -739,6 +492,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 
 	self->loop = g_main_loop_new(NULL, FALSE);
 	self->idle = ms_idle_monitor_new((guint)self->idle_timeout, on_idle_timeout, self);
+	self->tracker = ms_connection_tracker_new(self->idle, maybe_quit_after_stop, self);
 	signal_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, self);
 	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
 	signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload, self);
@@ -759,7 +513,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	g_source_remove(sweep_id);
 	g_clear_handle_id(&self->drain_id, g_source_remove);
 	g_signal_handlers_disconnect_by_data(self->server, self);
-	untrack_all_messages(self);
+	g_clear_pointer(&self->tracker, ms_connection_tracker_free);
 	soup_server_disconnect(self->server);
 	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
 		   self->requests_served,
@@ -767,11 +521,6 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	return TRUE;
 }
 
-/**
- * ms_runtime_quit:
- *
- * Starts the same graceful stop as SIGTERM; for tests and embedding.
- */
 /**
  * ms_runtime_get_n_connections:
  *
@@ -781,9 +530,14 @@ ms_runtime_run(MsRuntime *self, GError **error)
 guint
 ms_runtime_get_n_connections(MsRuntime *self)
 {
-	return g_hash_table_size(self->connections);
+	return self->tracker != NULL ? ms_connection_tracker_get_n_connections(self->tracker) : 0;
 }
 
+/**
+ * ms_runtime_quit:
+ *
+ * Starts the same graceful stop as SIGTERM; for tests and embedding.
+ */
 void
 ms_runtime_quit(MsRuntime *self)
 {

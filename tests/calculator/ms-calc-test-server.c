@@ -2,9 +2,6 @@
 
 #include "ms-calc-test-server.h"
 
-#include <gio/gunixsocketaddress.h>
-#include <glib/gstdio.h>
-
 #include "adapters/ms-sqlite-history-store.h"
 #include "common/ms-log.h"
 #include "handlers/ms-calculator-handler.h"
@@ -24,27 +21,6 @@ capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
 	}
 }
 
-/* accept the way MsRuntime does: libsoup 3.2's own listener leaks accepted sockets */
-static gboolean
-on_incoming(GSocketService *listener,
-	    GSocketConnection *connection,
-	    GObject *source,
-	    gpointer user_data)
-{
-	MsCalcTestFixture *f = user_data;
-	g_autoptr(GSocketAddress) local = g_socket_connection_get_local_address(connection, NULL);
-	g_autoptr(GSocketAddress) remote = g_socket_connection_get_remote_address(connection, NULL);
-	g_autoptr(GError) error = NULL;
-
-	g_assert_true(soup_server_accept_iostream(f->server,
-						  G_IO_STREAM(connection),
-						  local,
-						  remote,
-						  &error));
-	g_assert_no_error(error);
-	return TRUE;
-}
-
 /**
  * ms_calc_test_fixture_setup:
  * @data: "sqlite" for the real SQLite store, else the in-memory fake
@@ -52,73 +28,41 @@ on_incoming(GSocketService *listener,
 void
 ms_calc_test_fixture_setup(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSocket) socket = NULL;
-	g_autoptr(GSocketAddress) address = NULL;
-
-	f->dir = g_dir_make_tmp("ms-calc-handler-XXXXXX", &error);
-	g_assert_no_error(error);
-	f->socket_path = g_build_filename(f->dir, "calculator.sock", NULL);
+	f->dir = ms_test_dir_new();
 	/* test data "sqlite": the real adapter, with a short busy timeout */
 	if (g_strcmp0(data, "sqlite") == 0) {
+		g_autoptr(GError) error = NULL;
 		g_autofree char *db = g_build_filename(f->dir, "calculator.db", NULL);
+
 		f->store = ms_sqlite_history_store_new(db, 50, &error);
 		g_assert_no_error(error);
 	} else {
 		f->store = ms_fake_history_store_new();
 	}
 	f->service = ms_calculator_service_new(f->store);
-	f->server = soup_server_new("server-header", "microsoup-calculator-test", NULL);
-	ms_calculator_handler_register(f->server, f->service);
-
-	socket = g_socket_new(G_SOCKET_FAMILY_UNIX,
-			      G_SOCKET_TYPE_STREAM,
-			      G_SOCKET_PROTOCOL_DEFAULT,
-			      &error);
-	g_assert_no_error(error);
-	address = g_unix_socket_address_new(f->socket_path);
-	g_assert_true(g_socket_bind(socket, address, TRUE, &error));
-	g_assert_true(g_socket_listen(socket, &error));
-	f->service_listener = g_socket_service_new();
-	g_assert_true(g_socket_listener_add_socket(G_SOCKET_LISTENER(f->service_listener),
-						   socket,
-						   NULL,
-						   &error));
-	g_assert_no_error(error);
-	g_signal_connect(f->service_listener, "incoming", G_CALLBACK(on_incoming), f);
-	g_socket_service_start(f->service_listener);
-	f->session = ms_calc_test_session_new(f->socket_path);
+	f->server = ms_test_server_new();
+	ms_calculator_handler_register(f->server->server, f->service);
+	f->session = ms_test_session_new(f->server->socket_path);
 }
 
 void
 ms_calc_test_fixture_teardown(MsCalcTestFixture *f, gconstpointer data)
 {
 	g_clear_object(&f->session);
-	g_socket_service_stop(f->service_listener);
-	g_socket_listener_close(G_SOCKET_LISTENER(f->service_listener));
-	g_clear_object(&f->service_listener);
-	soup_server_disconnect(f->server);
-	g_clear_object(&f->server);
+	g_clear_pointer(&f->server, ms_test_server_free);
 	g_clear_object(&f->service);
 	g_clear_object(&f->store);
-	g_unlink(f->socket_path);
-	for (guint i = 0; i < 3; i++) {
-		const char *suffix[] = { "", "-wal", "-shm" };
-		g_autofree char *db = g_strconcat(f->dir, "/calculator.db", suffix[i], NULL);
-		g_unlink(db);
-	}
-	g_rmdir(f->dir);
-	g_free(f->socket_path);
+	ms_test_dir_remove(f->dir);
 	g_free(f->dir);
 }
 
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body)
 {
-	return ms_calc_test_request(f->session, "POST", path, "application/json", body, -1, NULL);
+	return ms_test_request_typed(f->session, "POST", path, NULL, "application/json", body);
 }
 
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_request_as(MsCalcTestFixture *f,
 			const char *method,
 			const char *path,
@@ -127,19 +71,18 @@ ms_calc_test_request_as(MsCalcTestFixture *f,
 {
 	const char *headers[] = { "X-Microsoup-User", user, NULL };
 
-	return ms_calc_test_request(f->session,
-				    method,
-				    path,
-				    body != NULL ? "application/json; charset=utf-8" : NULL,
-				    body,
-				    -1,
-				    user != NULL ? headers : NULL);
+	return ms_test_request_typed(f->session,
+				     method,
+				     path,
+				     user != NULL ? headers : NULL,
+				     body != NULL ? "application/json; charset=utf-8" : NULL,
+				     body);
 }
 
 void
-ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text)
+ms_calc_test_assert_body(MsTestResponse *r, guint status, const char *text)
 {
-	g_autofree char *body = ms_calc_test_response_get_text(r);
+	g_autofree char *body = ms_test_response_get_text(r);
 
 	g_assert_cmpuint(r->status, ==, status);
 	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
@@ -150,31 +93,44 @@ ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text)
 
 /* asserts a problem, and that its detail mentions @in_detail */
 void
-ms_calc_test_assert_problem(MsCalcTestResponse *r,
+ms_calc_test_assert_problem(MsTestResponse *r,
 			    guint status,
 			    const char *type,
 			    const char *in_detail)
 {
-	g_autofree char *body = ms_calc_test_response_get_text(r);
+	g_autofree char *body = ms_test_response_get_text(r);
+	JsonObject *problem;
 
-	if (r->status != status || g_strcmp0(ms_calc_test_response_get_type(r), type) != 0)
+	/* the whole body first: which problem came instead says what went wrong */
+	if (r->status != status || g_strcmp0(ms_calc_test_problem_type(r), type) != 0)
 		g_error("expected %u %s, got %u %s", status, type, r->status, body);
-	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
-			==,
-			"application/problem+json");
-	g_assert_cmpint(json_object_get_int_member(r->json, "status"), ==, status);
-	g_assert_true(json_object_has_member(r->json, "title"));
-	g_assert_true(json_object_has_member(r->json, "instance"));
+	ms_test_assert_problem(r, status, type);
+	problem = ms_test_response_get_object(r);
+	g_assert_true(json_object_has_member(problem, "instance"));
 	if (in_detail != NULL &&
-	    strstr(json_object_get_string_member(r->json, "detail"), in_detail) == NULL)
+	    strstr(json_object_get_string_member(problem, "detail"), in_detail) == NULL)
 		g_error("detail of %s does not say “%s”", body, in_detail);
 }
 
+/* Returns: the short problem type, e.g. "division_by_zero", or NULL */
+const char *
+ms_calc_test_problem_type(MsTestResponse *r)
+{
+	const char *type;
+
+	if (r->json == NULL || !JSON_NODE_HOLDS_OBJECT(r->json))
+		return NULL;
+	type = ms_test_response_get_string(r, "type");
+	if (type == NULL || !g_str_has_prefix(type, "urn:microsoup:problem:"))
+		return type;
+	return type + strlen("urn:microsoup:problem:");
+}
+
 JsonArray *
-ms_calc_test_items(MsCalcTestResponse *r)
+ms_calc_test_items(MsTestResponse *r)
 {
 	g_assert_cmpuint(r->status, ==, 200);
-	return json_object_get_array_member(r->json, "items");
+	return json_object_get_array_member(ms_test_response_get_object(r), "items");
 }
 
 /**

@@ -1,17 +1,15 @@
 #pragma once
 
 #include "core/services/ms-calculator-service.h"
-#include "ms-calc-test-client.h"
+#include "ms-test-utils.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-	char *dir;
-	char *socket_path;
+	char *dir; /* the SQLite store's */
 	MsHistoryStore *store;
 	MsCalculatorService *service;
-	SoupServer *server;
-	GSocketService *service_listener;
+	MsTestServer *server;
 	SoupSession *session;
 } MsCalcTestFixture;
 
@@ -23,22 +21,33 @@ void
 ms_calc_test_log_init(const char *name);
 GPtrArray *
 ms_calc_test_get_warnings(void);
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body);
-MsCalcTestResponse *
+MsTestResponse *
 ms_calc_test_request_as(MsCalcTestFixture *f,
 			const char *method,
 			const char *path,
 			const char *body,
 			const char *user);
 void
-ms_calc_test_assert_body(MsCalcTestResponse *r, guint status, const char *text);
+ms_calc_test_assert_body(MsTestResponse *r, guint status, const char *text);
 void
-ms_calc_test_assert_problem(MsCalcTestResponse *r,
+ms_calc_test_assert_problem(MsTestResponse *r,
 			    guint status,
 			    const char *type,
 			    const char *in_detail);
+const char *
+ms_calc_test_problem_type(MsTestResponse *r);
 JsonArray *
-ms_calc_test_items(MsCalcTestResponse *r);
+ms_calc_test_items(MsTestResponse *r);
+
+/* a test of @func with the fake store, in a main() that called ms_calc_test_log_init() */
+#define MS_CALC_TEST_ADD(path, func)           \
+	g_test_add(path,                       \
+		   MsCalcTestFixture,          \
+		   NULL,                       \
+		   ms_calc_test_fixture_setup, \
+		   func,                       \
+		   ms_calc_test_fixture_teardown)
 
 G_END_DECLS

@@ -1,10 +1,9 @@
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <signal.h>
 
-#include "ms-calc-spawn.h"
-#include "ms-calc-test-client.h"
+#include "ms-calc-test-server.h"
+#include "ms-test-utils.h"
 
 /* the built microsoup-calculator, started with a socket passed as systemd does */
 
@@ -12,128 +11,123 @@ typedef struct {
 	char *dir;
 	char *socket_path;
 	char *database;
-	char *binary;
-	GSocket *listener;
 } Fixture;
 
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-	const char *build_root = g_getenv("MICROSOUP_BUILD_ROOT");
-
-	g_assert_nonnull(build_root);
-	f->binary = g_build_filename(build_root, "src", "cmd", "microsoup-calculator", NULL);
-	f->dir = g_dir_make_tmp("ms-calc-e2e-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = ms_test_dir_new();
 	f->socket_path = g_build_filename(f->dir, "calculator.sock", NULL);
 	f->database = g_build_filename(f->dir, "calculator.db", NULL);
-	f->listener = ms_calc_spawn_listen_unix(f->socket_path);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
-	const char *name;
-
-	g_clear_object(&f->listener);
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(f->dir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(f->dir);
+	ms_test_dir_remove(f->dir);
 	g_free(f->dir);
 	g_free(f->socket_path);
 	g_free(f->database);
-	g_free(f->binary);
 }
 
-static GSubprocess *
-start(Fixture *f)
+/* @env: (nullable): NAME=VALUE pairs, e.g. STATE_DIRECTORY as systemd sets it */
+static MsTestProcess *
+start(Fixture *f, const char *const *args, const char *const *env)
+{
+	return ms_test_process_spawn_full("microsoup-calculator", f->socket_path, args, env);
+}
+
+static MsTestProcess *
+start_with_database(Fixture *f)
 {
 	g_autofree char *database_arg = g_strconcat("--database=", f->database, NULL);
 	const char *args[] = { database_arg, "--idle-timeout=0", NULL };
 
-	return ms_calc_spawn_activated(f->binary, f->listener, args, NULL);
+	return start(f, args, NULL);
 }
 
-static MsCalcTestResponse *
+/* ends @process with @signal and returns how it ended */
+static int
+stop(MsTestProcess *process, int signal)
+{
+	g_subprocess_send_signal(process->process, signal);
+	return ms_test_process_wait(process, 20000);
+}
+
+static MsTestResponse *
 request(SoupSession *session, const char *method, const char *path, const char *body)
 {
 	const char *headers[] = { "X-Microsoup-User", "ada", NULL };
 
-	return ms_calc_test_request(session,
-				    method,
-				    path,
-				    body != NULL ? "application/json" : NULL,
-				    body,
-				    -1,
-				    headers);
+	return ms_test_request_typed(session,
+				     method,
+				     path,
+				     headers,
+				     body != NULL ? "application/json" : NULL,
+				     body);
 }
 
 static void
 test_serve_and_stop(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GSubprocess) process = start(f);
-	g_autoptr(SoupSession) session = ms_calc_test_session_new(f->socket_path);
-	g_autoptr(MsCalcTestResponse) add =
-		request(session, "POST", "/calc/add", "{\"a\":1,\"b\":2}");
-	g_autoptr(MsCalcTestResponse) div =
-		request(session, "POST", "/calc/div", "{\"a\":1,\"b\":0}");
-	g_autoptr(MsCalcTestResponse) history = request(session, "GET", "/calc/history", NULL);
-	g_autofree char *add_text = ms_calc_test_response_get_text(add);
+	g_autoptr(MsTestProcess) process = start_with_database(f);
+	g_autoptr(SoupSession) session = ms_test_session_new(f->socket_path);
+	g_autoptr(MsTestResponse) add = request(session, "POST", "/calc/add", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsTestResponse) div = request(session, "POST", "/calc/div", "{\"a\":1,\"b\":0}");
+	g_autoptr(MsTestResponse) history = request(session, "GET", "/calc/history", NULL);
+	g_autofree char *add_text = ms_test_response_get_text(add);
 
 	g_assert_cmpuint(add->status, ==, 200);
 	g_assert_cmpstr(add_text, ==, "{\"operation\":\"add\",\"a\":1,\"b\":2,\"result\":3}");
 	g_assert_nonnull(soup_message_headers_get_one(add->headers, "X-Request-ID"));
 	g_assert_cmpuint(div->status, ==, 422);
-	g_assert_cmpstr(ms_calc_test_response_get_type(div), ==, "division_by_zero");
-	g_assert_nonnull(json_object_get_string_member(div->json, "request_id"));
+	g_assert_cmpstr(ms_calc_test_problem_type(div), ==, "division_by_zero");
+	g_assert_nonnull(
+		json_object_get_string_member(ms_test_response_get_object(div), "request_id"));
 	g_assert_cmpuint(history->status, ==, 200);
-	g_assert_cmpuint(
-		json_array_get_length(json_object_get_array_member(history->json, "items")),
-		==,
-		1);
+	g_assert_cmpuint(json_array_get_length(
+				 json_object_get_array_member(ms_test_response_get_object(history),
+							      "items")),
+			 ==,
+			 1);
 
 	g_clear_object(&session);
-	g_subprocess_send_signal(process, SIGTERM);
-	g_assert_cmpint(ms_calc_spawn_wait(process), ==, 0);
+	g_assert_cmpint(stop(process, SIGTERM), ==, 0);
 	g_assert_true(g_file_test(f->database, G_FILE_TEST_EXISTS));
 }
 
 static void
 test_history_survives_kill(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GSubprocess) first = start(f);
-	g_autoptr(GSubprocess) second = NULL;
-	g_autoptr(SoupSession) session = ms_calc_test_session_new(f->socket_path);
+	g_autoptr(MsTestProcess) first = start_with_database(f);
+	g_autoptr(MsTestProcess) second = NULL;
+	g_autoptr(SoupSession) session = ms_test_session_new(f->socket_path);
 	g_autoptr(SoupSession) session2 = NULL;
-	g_autoptr(MsCalcTestResponse) eval = NULL;
-	g_autoptr(MsCalcTestResponse) history = NULL;
+	g_autoptr(MsTestResponse) eval = NULL;
+	g_autoptr(MsTestResponse) history = NULL;
 	JsonArray *items;
 	JsonObject *item;
 
 	eval = request(session, "POST", "/calc/eval", "{\"expression\":\"6*7\"}");
 	g_assert_cmpuint(eval->status, ==, 200);
 	/* answered means committed: kill it before it can do anything more */
-	g_subprocess_force_exit(first);
-	g_assert_cmpint(ms_calc_spawn_wait(first), ==, 128 + SIGKILL);
+	g_assert_cmpint(stop(first, SIGKILL), ==, 128 + SIGKILL);
 	g_clear_object(&session);
 
-	second = start(f);
-	session2 = ms_calc_test_session_new(f->socket_path);
+	/* as systemd would after an exit: the old socket goes, a new one is passed */
+	g_clear_pointer(&first, ms_test_process_free);
+	second = start_with_database(f);
+	session2 = ms_test_session_new(f->socket_path);
 	history = request(session2, "GET", "/calc/history", NULL);
 	g_assert_cmpuint(history->status, ==, 200);
-	items = json_object_get_array_member(history->json, "items");
+	items = json_object_get_array_member(ms_test_response_get_object(history), "items");
 	g_assert_cmpuint(json_array_get_length(items), ==, 1);
 	item = json_array_get_object_element(items, 0);
 	g_assert_cmpstr(json_object_get_string_member(item, "expression"), ==, "6*7");
 	g_assert_cmpint(json_object_get_int_member(item, "result"), ==, 42);
 	g_assert_cmpstr(json_object_get_string_member(item, "user"), ==, "ada");
 	g_clear_object(&session2);
-	g_subprocess_send_signal(second, SIGTERM);
-	g_assert_cmpint(ms_calc_spawn_wait(second), ==, 0);
+	g_assert_cmpint(stop(second, SIGTERM), ==, 0);
 }
 
 static void
@@ -142,16 +136,15 @@ test_state_directory(Fixture *f, gconstpointer data)
 	g_autofree char *state = g_strconcat("STATE_DIRECTORY=", f->dir, NULL);
 	const char *env[] = { state, NULL };
 	const char *args[] = { "--idle-timeout=0", NULL };
-	g_autoptr(GSubprocess) process = ms_calc_spawn_activated(f->binary, f->listener, args, env);
-	g_autoptr(SoupSession) session = ms_calc_test_session_new(f->socket_path);
-	g_autoptr(MsCalcTestResponse) eval =
+	g_autoptr(MsTestProcess) process = start(f, args, env);
+	g_autoptr(SoupSession) session = ms_test_session_new(f->socket_path);
+	g_autoptr(MsTestResponse) eval =
 		request(session, "POST", "/calc/eval", "{\"expression\":\"1\"}");
 
 	g_assert_cmpuint(eval->status, ==, 200);
 	g_assert_true(g_file_test(f->database, G_FILE_TEST_EXISTS));
 	g_clear_object(&session);
-	g_subprocess_send_signal(process, SIGTERM);
-	g_assert_cmpint(ms_calc_spawn_wait(process), ==, 0);
+	g_assert_cmpint(stop(process, SIGTERM), ==, 0);
 }
 
 static void
@@ -159,21 +152,21 @@ test_no_database(Fixture *f, gconstpointer data)
 {
 	const char *args[] = { "--idle-timeout=0", NULL };
 	const char *env[] = { "STATE_DIRECTORY=", NULL };
-	g_autoptr(GSubprocess) process = ms_calc_spawn_activated(f->binary, f->listener, args, env);
-	g_autoptr(GDataInputStream) err =
-		g_data_input_stream_new(g_subprocess_get_stderr_pipe(process));
-	g_autofree char *line = NULL;
+	g_autoptr(MsTestProcess) process = start(f, args, env);
+	g_autofree char *log = NULL;
+	g_auto(GStrv) lines = NULL;
 
-	g_assert_cmpint(ms_calc_spawn_wait(process), ==, 1);
-	line = g_data_input_stream_read_line_utf8(err, NULL, NULL, NULL);
-	g_assert_nonnull(line);
-	g_assert_nonnull(strstr(line, "--database=PATH"));
+	g_assert_cmpint(ms_test_process_wait(process, 20000), ==, 1);
+	log = ms_test_process_get_log(process);
+	lines = g_strsplit(log, "\n", 2);
+	g_assert_nonnull(lines[0]);
+	g_assert_nonnull(strstr(lines[0], "--database=PATH"));
 }
 
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/calculator-e2e/serve-and-stop", test_serve_and_stop);
 	ADD("/calculator-e2e/history-survives-kill", test_history_survives_kill);

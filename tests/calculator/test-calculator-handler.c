@@ -35,8 +35,7 @@ test_binary(MsCalcTestFixture *f, gconstpointer data)
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(MsCalcTestResponse) r =
-			ms_calc_test_post(f, cases[i].path, cases[i].body);
+		g_autoptr(MsTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
 		ms_calc_test_assert_body(r, 200, cases[i].answer);
 	}
 }
@@ -44,9 +43,9 @@ test_binary(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_eval(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) r =
+	g_autoptr(MsTestResponse) r =
 		ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*(3+4)\"}");
-	g_autoptr(MsCalcTestResponse) r2 =
+	g_autoptr(MsTestResponse) r2 =
 		ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"-2^2 + 2^3^2\"}");
 
 	ms_calc_test_assert_body(r, 200, "{\"expression\":\"2*(3+4)\",\"result\":14}");
@@ -74,8 +73,7 @@ test_calc_problems(MsCalcTestFixture *f, gconstpointer data)
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(MsCalcTestResponse) r =
-			ms_calc_test_post(f, cases[i].path, cases[i].body);
+		g_autoptr(MsTestResponse) r = ms_calc_test_post(f, cases[i].path, cases[i].body);
 		ms_calc_test_assert_problem(r, cases[i].status, cases[i].type, cases[i].in_detail);
 	}
 	g_assert_cmpuint(ms_fake_history_store_get_size(MS_FAKE_HISTORY_STORE(f->store)), ==, 0);
@@ -85,9 +83,9 @@ static void
 test_limits(MsCalcTestFixture *f, gconstpointer data)
 {
 	g_autoptr(GString) body = g_string_new("{\"expression\":\"");
-	g_autoptr(MsCalcTestResponse) long_r = NULL;
-	g_autoptr(MsCalcTestResponse) deep_r = NULL;
-	g_autoptr(MsCalcTestResponse) large_r = NULL;
+	g_autoptr(MsTestResponse) long_r = NULL;
+	g_autoptr(MsTestResponse) deep_r = NULL;
+	g_autoptr(MsTestResponse) large_r = NULL;
 	g_autoptr(GString) deep = g_string_new("{\"expression\":\"");
 	g_autofree char *large = NULL;
 
@@ -136,14 +134,14 @@ test_body_checks(MsCalcTestFixture *f, gconstpointer data)
 		{ "{\"a\":1,\"b\":2,\"a\":3}", "duplicate_field", "“a” appears more than once" },
 		{ "{\"a\":{\"x\":1,\"x\":2},\"b\":2}", "duplicate_field", "“x”" },
 	};
-	g_autoptr(MsCalcTestResponse) eval_r = NULL;
-	g_autoptr(MsCalcTestResponse) eval_extra = NULL;
-	g_autoptr(MsCalcTestResponse) eval_nul = NULL;
-	g_autoptr(MsCalcTestResponse) eval_surrogate = NULL;
-	g_autoptr(MsCalcTestResponse) key_surrogate = NULL;
+	g_autoptr(MsTestResponse) eval_r = NULL;
+	g_autoptr(MsTestResponse) eval_extra = NULL;
+	g_autoptr(MsTestResponse) eval_nul = NULL;
+	g_autoptr(MsTestResponse) eval_surrogate = NULL;
+	g_autoptr(MsTestResponse) key_surrogate = NULL;
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_post(f, "/calc/add", cases[i].body);
+		g_autoptr(MsTestResponse) r = ms_calc_test_post(f, "/calc/add", cases[i].body);
 		ms_calc_test_assert_problem(r, 400, cases[i].type, cases[i].in_detail);
 	}
 	eval_r = ms_calc_test_post(f, "/calc/eval", "{\"expression\":12}");
@@ -168,13 +166,12 @@ test_content_type(MsCalcTestFixture *f, gconstpointer data)
 					     "application/json; charset=iso-8859-1" };
 
 	for (guint i = 0; i < G_N_ELEMENTS(types); i++) {
-		g_autoptr(MsCalcTestResponse) r = ms_calc_test_request(f->session,
-								       "POST",
-								       "/calc/add",
-								       types[i],
-								       "{\"a\":1,\"b\":2}",
-								       -1,
-								       NULL);
+		g_autoptr(MsTestResponse) r = ms_test_request_typed(f->session,
+								    "POST",
+								    "/calc/add",
+								    NULL,
+								    types[i],
+								    "{\"a\":1,\"b\":2}");
 		ms_calc_test_assert_problem(r, 415, "unsupported_media_type", "application/json");
 	}
 }
@@ -182,13 +179,11 @@ test_content_type(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_routing(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) get =
-		ms_calc_test_request_as(f, "GET", "/calc/add", NULL, NULL);
-	g_autoptr(MsCalcTestResponse) put =
+	g_autoptr(MsTestResponse) get = ms_calc_test_request_as(f, "GET", "/calc/add", NULL, NULL);
+	g_autoptr(MsTestResponse) put =
 		ms_calc_test_request_as(f, "PUT", "/calc/history", "{}", NULL);
-	g_autoptr(MsCalcTestResponse) missing =
-		ms_calc_test_post(f, "/calc/root", "{\"a\":1,\"b\":2}");
-	g_autoptr(MsCalcTestResponse) query =
+	g_autoptr(MsTestResponse) missing = ms_calc_test_post(f, "/calc/root", "{\"a\":1,\"b\":2}");
+	g_autoptr(MsTestResponse) query =
 		ms_calc_test_post(f, "/calc/add?x=1", "{\"a\":1,\"b\":2}");
 
 	ms_calc_test_assert_problem(get, 405, "method_not_allowed", NULL);
@@ -202,26 +197,30 @@ static void
 test_thai(MsCalcTestFixture *f, gconstpointer data)
 {
 	const char *headers[] = { "Accept-Language", "th", NULL };
-	g_autoptr(MsCalcTestResponse) r = ms_calc_test_request(f->session,
-							       "POST",
-							       "/calc/div",
-							       "application/json",
-							       "{\"a\":1,\"b\":0}",
-							       -1,
-							       headers);
-	g_autoptr(MsCalcTestResponse) syntax = ms_calc_test_request(f->session,
-								    "POST",
-								    "/calc/eval",
-								    "application/json",
-								    "{\"expression\":\"1+\"}",
-								    -1,
-								    headers);
+	g_autoptr(MsTestResponse) r = ms_test_request_typed(f->session,
+							    "POST",
+							    "/calc/div",
+							    headers,
+							    "application/json",
+							    "{\"a\":1,\"b\":0}");
+	g_autoptr(MsTestResponse) syntax = ms_test_request_typed(f->session,
+								 "POST",
+								 "/calc/eval",
+								 headers,
+								 "application/json",
+								 "{\"expression\":\"1+\"}");
 
 	ms_calc_test_assert_problem(r, 422, "division_by_zero", NULL);
-	g_assert_cmpstr(json_object_get_string_member(r->json, "title"), !=, "Division by zero");
-	g_assert_cmpstr(json_object_get_string_member(r->json, "detail"), !=, "division by zero");
+	g_assert_cmpstr(json_object_get_string_member(ms_test_response_get_object(r), "title"),
+			!=,
+			"Division by zero");
+	g_assert_cmpstr(json_object_get_string_member(ms_test_response_get_object(r), "detail"),
+			!=,
+			"division by zero");
 	ms_calc_test_assert_problem(syntax, 400, "syntax_error", "3");
-	g_assert_null(strstr(json_object_get_string_member(syntax->json, "detail"), "position"));
+	g_assert_null(
+		strstr(json_object_get_string_member(ms_test_response_get_object(syntax), "detail"),
+		       "position"));
 }
 
 int
@@ -229,21 +228,13 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-handler");
-#define ADD(path, func)                        \
-	g_test_add(path,                       \
-		   MsCalcTestFixture,          \
-		   NULL,                       \
-		   ms_calc_test_fixture_setup, \
-		   func,                       \
-		   ms_calc_test_fixture_teardown)
-	ADD("/calculator-handler/binary", test_binary);
-	ADD("/calculator-handler/eval", test_eval);
-	ADD("/calculator-handler/calc-problems", test_calc_problems);
-	ADD("/calculator-handler/limits", test_limits);
-	ADD("/calculator-handler/body-checks", test_body_checks);
-	ADD("/calculator-handler/content-type", test_content_type);
-	ADD("/calculator-handler/routing", test_routing);
-	ADD("/calculator-handler/thai", test_thai);
-#undef ADD
+	MS_CALC_TEST_ADD("/calculator-handler/binary", test_binary);
+	MS_CALC_TEST_ADD("/calculator-handler/eval", test_eval);
+	MS_CALC_TEST_ADD("/calculator-handler/calc-problems", test_calc_problems);
+	MS_CALC_TEST_ADD("/calculator-handler/limits", test_limits);
+	MS_CALC_TEST_ADD("/calculator-handler/body-checks", test_body_checks);
+	MS_CALC_TEST_ADD("/calculator-handler/content-type", test_content_type);
+	MS_CALC_TEST_ADD("/calculator-handler/routing", test_routing);
+	MS_CALC_TEST_ADD("/calculator-handler/thai", test_thai);
 	return g_test_run();
 }

@@ -10,26 +10,26 @@
 static void
 test_history(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) page1 = NULL;
-	g_autoptr(MsCalcTestResponse) page2 = NULL;
-	g_autoptr(MsCalcTestResponse) bob = NULL;
-	g_autoptr(MsCalcTestResponse) anonymous = NULL;
-	g_autoptr(MsCalcTestResponse) deleted = NULL;
-	g_autoptr(MsCalcTestResponse) after = NULL;
+	g_autoptr(MsTestResponse) page1 = NULL;
+	g_autoptr(MsTestResponse) page2 = NULL;
+	g_autoptr(MsTestResponse) bob = NULL;
+	g_autoptr(MsTestResponse) anonymous = NULL;
+	g_autoptr(MsTestResponse) deleted = NULL;
+	g_autoptr(MsTestResponse) after = NULL;
 	g_autoptr(GDateTime) created = NULL;
 	g_autofree char *page2_path = NULL;
 	JsonObject *item;
 
 	for (int i = 1; i <= 3; i++) {
 		g_autofree char *body = g_strdup_printf("{\"expression\":\"%d*2\"}", i);
-		g_autoptr(MsCalcTestResponse) r =
+		g_autoptr(MsTestResponse) r =
 			ms_calc_test_request_as(f, "POST", "/calc/eval", body, "ada");
 		g_assert_cmpuint(r->status, ==, 200);
 	}
 	{
-		g_autoptr(MsCalcTestResponse) r =
+		g_autoptr(MsTestResponse) r =
 			ms_calc_test_request_as(f, "POST", "/calc/add", "{\"a\":1,\"b\":2}", "bob");
-		g_autoptr(MsCalcTestResponse) r2 =
+		g_autoptr(MsTestResponse) r2 =
 			ms_calc_test_post(f, "/calc/add", "{\"a\":5,\"b\":5}");
 		g_assert_cmpuint(r->status, ==, 200);
 		g_assert_cmpuint(r2->status, ==, 200);
@@ -45,15 +45,18 @@ test_history(MsCalcTestFixture *f, gconstpointer data)
 					       NULL);
 	g_assert_nonnull(created);
 	g_assert_cmpint(g_date_time_get_year(created), >=, 2024);
-	g_assert_false(json_object_get_null_member(page1->json, "next_before"));
+	g_assert_false(
+		json_object_get_null_member(ms_test_response_get_object(page1), "next_before"));
 
-	page2_path = g_strdup_printf("/calc/history?limit=2&before=%" G_GINT64_FORMAT,
-				     json_object_get_int_member(page1->json, "next_before"));
+	page2_path = g_strdup_printf(
+		"/calc/history?limit=2&before=%" G_GINT64_FORMAT,
+		json_object_get_int_member(ms_test_response_get_object(page1), "next_before"));
 	page2 = ms_calc_test_request_as(f, "GET", page2_path, NULL, "ada");
 	g_assert_cmpuint(json_array_get_length(ms_calc_test_items(page2)), ==, 1);
 	item = json_array_get_object_element(ms_calc_test_items(page2), 0);
 	g_assert_cmpstr(json_object_get_string_member(item, "expression"), ==, "1*2");
-	g_assert_true(json_object_get_null_member(page2->json, "next_before"));
+	g_assert_true(
+		json_object_get_null_member(ms_test_response_get_object(page2), "next_before"));
 
 	bob = ms_calc_test_request_as(f, "GET", "/calc/history", NULL, "bob");
 	g_assert_cmpuint(json_array_get_length(ms_calc_test_items(bob)), ==, 1);
@@ -72,8 +75,8 @@ test_history(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_history_damaged_time(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) r = NULL;
-	g_autoptr(MsCalcTestResponse) delete_query = NULL;
+	g_autoptr(MsTestResponse) r = NULL;
+	g_autoptr(MsTestResponse) delete_query = NULL;
 
 	/* year 292277: not representable in RFC 3339, so null rather than a crash */
 	g_assert_true(ms_history_store_append(f->store, "ada", "1", 1, G_MAXINT64 / 2, NULL, NULL));
@@ -94,14 +97,13 @@ test_history_query(MsCalcTestFixture *f, gconstpointer data)
 		"/calc/history?limit=-1", "/calc/history?before=0",  "/calc/history?before=x",
 		"/calc/history?limit=",   "/calc/history?limit=1e1",
 	};
-	g_autoptr(MsCalcTestResponse) unknown =
+	g_autoptr(MsTestResponse) unknown =
 		ms_calc_test_request_as(f, "GET", "/calc/history?page=2", NULL, NULL);
-	g_autoptr(MsCalcTestResponse) max =
+	g_autoptr(MsTestResponse) max =
 		ms_calc_test_request_as(f, "GET", "/calc/history?limit=100", NULL, NULL);
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
-		g_autoptr(MsCalcTestResponse) r =
-			ms_calc_test_request_as(f, "GET", bad[i], NULL, NULL);
+		g_autoptr(MsTestResponse) r = ms_calc_test_request_as(f, "GET", bad[i], NULL, NULL);
 		ms_calc_test_assert_problem(r, 400, "invalid_parameter", NULL);
 	}
 	ms_calc_test_assert_problem(unknown, 400, "unknown_parameter", "“page”");
@@ -112,7 +114,7 @@ static void
 test_invalid_user(MsCalcTestFixture *f, gconstpointer data)
 {
 	g_autofree char *long_user = g_strnfill(65, 'u');
-	g_autoptr(MsCalcTestResponse) r =
+	g_autoptr(MsTestResponse) r =
 		ms_calc_test_request_as(f, "GET", "/calc/history", NULL, long_user);
 
 	ms_calc_test_assert_problem(r, 400, "invalid_user", "X-Microsoup-User");
@@ -121,9 +123,9 @@ test_invalid_user(MsCalcTestFixture *f, gconstpointer data)
 static void
 test_store_unavailable(MsCalcTestFixture *f, gconstpointer data)
 {
-	g_autoptr(MsCalcTestResponse) busy = NULL;
-	g_autoptr(MsCalcTestResponse) full = NULL;
-	g_autoptr(MsCalcTestResponse) list = NULL;
+	g_autoptr(MsTestResponse) busy = NULL;
+	g_autoptr(MsTestResponse) full = NULL;
+	g_autoptr(MsTestResponse) list = NULL;
 
 	g_ptr_array_set_size(ms_calc_test_get_warnings(), 0);
 	ms_fake_history_store_fail_with(MS_FAKE_HISTORY_STORE(f->store),
@@ -147,10 +149,10 @@ static void
 test_sqlite_locked(MsCalcTestFixture *f, gconstpointer data)
 {
 	g_autofree char *path = g_build_filename(f->dir, "calculator.db", NULL);
-	g_autoptr(MsCalcTestResponse) before = NULL;
-	g_autoptr(MsCalcTestResponse) locked = NULL;
-	g_autoptr(MsCalcTestResponse) reading = NULL;
-	g_autoptr(MsCalcTestResponse) after = NULL;
+	g_autoptr(MsTestResponse) before = NULL;
+	g_autoptr(MsTestResponse) locked = NULL;
+	g_autoptr(MsTestResponse) reading = NULL;
+	g_autoptr(MsTestResponse) after = NULL;
 	sqlite3 *db = NULL;
 
 	before = ms_calc_test_post(f, "/calc/add", "{\"a\":1,\"b\":2}");
@@ -178,24 +180,17 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	ms_calc_test_log_init("test-calculator-history-handler");
-#define ADD(path, func)                        \
-	g_test_add(path,                       \
-		   MsCalcTestFixture,          \
-		   NULL,                       \
-		   ms_calc_test_fixture_setup, \
-		   func,                       \
-		   ms_calc_test_fixture_teardown)
-	ADD("/calculator-history-handler/history", test_history);
-	ADD("/calculator-history-handler/history-query", test_history_query);
-	ADD("/calculator-history-handler/history-damaged-time", test_history_damaged_time);
-	ADD("/calculator-history-handler/invalid-user", test_invalid_user);
-	ADD("/calculator-history-handler/store-unavailable", test_store_unavailable);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history", test_history);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history-query", test_history_query);
+	MS_CALC_TEST_ADD("/calculator-history-handler/history-damaged-time",
+			 test_history_damaged_time);
+	MS_CALC_TEST_ADD("/calculator-history-handler/invalid-user", test_invalid_user);
+	MS_CALC_TEST_ADD("/calculator-history-handler/store-unavailable", test_store_unavailable);
 	g_test_add("/calculator-history-handler/sqlite-locked",
 		   MsCalcTestFixture,
 		   "sqlite",
 		   ms_calc_test_fixture_setup,
 		   test_sqlite_locked,
 		   ms_calc_test_fixture_teardown);
-#undef ADD
 	return g_test_run();
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "adapters/ms-sqlite-history-store.h"
+#include "ms-test-utils.h"
 
 /* the SQLite adapter against real files in a temporary directory */
 
@@ -15,24 +16,14 @@ typedef struct {
 static void
 fixture_setup(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
-
-	f->dir = g_dir_make_tmp("ms-history-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = ms_test_dir_new();
 	f->path = g_build_filename(f->dir, "calculator.db", NULL);
 }
 
 static void
 fixture_teardown(Fixture *f, gconstpointer data)
 {
-	g_autoptr(GDir) dir = g_dir_open(f->dir, 0, NULL);
-	const char *name;
-
-	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = g_build_filename(f->dir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(f->dir);
+	ms_test_dir_remove(f->dir);
 	g_free(f->path);
 	g_free(f->dir);
 }

@@ -62,34 +62,6 @@ unix_server(Fixture *fx, const char *name)
 	return server;
 }
 
-/*
- * listens on 127.0.0.1 at a free port, with a socket of our own:
- * soup_server_listen_local() leaks in libsoup 3.2
- */
-static guint16
-tcp_listen(SoupServer *server)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
-	g_autoptr(GSocketAddress) local = NULL;
-	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
-						 G_SOCKET_TYPE_STREAM,
-						 G_SOCKET_PROTOCOL_DEFAULT,
-						 &error);
-
-	g_assert_no_error(error);
-	g_socket_bind(socket, any_port, TRUE, &error);
-	g_assert_no_error(error);
-	g_socket_listen(socket, &error);
-	g_assert_no_error(error);
-	soup_server_listen_socket(server, socket, 0, &error);
-	g_assert_no_error(error);
-	local = g_socket_get_local_address(socket, &error);
-	g_assert_no_error(error);
-	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-}
-
 static gboolean
 answer_late(gpointer user_data)
 {
@@ -222,7 +194,6 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
-	g_autoptr(GSocketAddress) front = NULL;
 
 	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
 	g_assert_no_error(error);
@@ -234,7 +205,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_greeter_handler_register(fx->hello, hello);
 	fx->odd = unix_server(fx, "odd");
 	soup_server_add_handler(fx->odd, NULL, odd_handler, fx, NULL);
-	fx->odd_port = tcp_listen(fx->odd);
+	fx->odd_port = ms_test_server_listen_tcp(fx->odd);
 
 	write_config(fx, "");
 	config = ms_gateway_config_load_file(fx->config_path, &error);
@@ -242,10 +213,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->gateway = ms_gateway_new(config);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	front = g_inet_socket_address_new_from_string("127.0.0.1", tcp_listen(fx->front));
-	/* ms_test_request() asks for http://localhost/...: route it to the front */
-	fx->session =
-		soup_session_new_with_options("remote-connectable", front, "timeout", 10, NULL);
+	fx->session = ms_test_session_new_tcp(ms_test_server_listen_tcp(fx->front));
 }
 
 static void
@@ -287,17 +255,9 @@ request_full(Fixture *fx,
 static void
 assert_problem(MsTestResponse *response, guint status, const char *type)
 {
-	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-	const char *id = ms_test_response_get_header(response, "X-Request-ID");
-
-	g_assert_cmpuint(response->status, ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
-			==,
-			"application/problem+json");
-	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
-	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
-	g_assert_nonnull(id);
-	g_assert_cmpstr(ms_test_response_get_string(response, "request_id"), ==, id);
+	/* the gateway gives every answer, problems too, a request id */
+	g_assert_nonnull(ms_test_response_get_header(response, "X-Request-ID"));
+	ms_test_assert_problem(response, status, type);
 }
 
 /* the access entry for @request_id: it is written when the response is done */

@@ -45,15 +45,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
 static void
 assert_problem(MsTestResponse *r, guint status, const char *type)
 {
-	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-
-	g_assert_cmpuint(r->status, ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
-			==,
-			"application/problem+json");
-	g_assert_cmpstr(ms_test_response_get_string(r, "type"), ==, urn);
-	g_assert_cmpint(ms_test_response_get_int(r, "status"), ==, status);
-	g_assert_nonnull(ms_test_response_get_string(r, "title"));
+	ms_test_assert_problem(r, status, type);
 	g_assert_nonnull(ms_test_response_get_string(r, "detail"));
 	g_assert_cmpstr(ms_test_response_get_string(r, "request_id"),
 			==,

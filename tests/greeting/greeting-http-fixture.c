@@ -65,12 +65,10 @@ far_greeter_new(const char *name, const char *path, gboolean accepts_name)
 void
 greeting_fx_setup(GreetingFixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGreeter) hello = NULL;
 	g_autoptr(MsGreeter) world = NULL;
 
-	fx->dir = g_dir_make_tmp("ms-greeting-XXXXXX", &error);
-	g_assert_no_error(error);
+	fx->dir = ms_test_dir_new();
 	fx->hello_path = g_build_filename(fx->dir, "hello.sock", NULL);
 	fx->world_path = g_build_filename(fx->dir, "world.sock", NULL);
 	fx->greeting_path = g_build_filename(fx->dir, "greeting.sock", NULL);
@@ -121,10 +119,7 @@ greeting_fx_teardown(GreetingFixture *fx, gconstpointer data)
 	g_clear_object(&fx->client);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	g_unlink(fx->hello_path);
-	g_unlink(fx->world_path);
-	g_unlink(fx->greeting_path);
-	g_rmdir(fx->dir);
+	ms_test_dir_remove(fx->dir);
 	g_free(fx->hello_path);
 	g_free(fx->world_path);
 	g_free(fx->greeting_path);
@@ -148,14 +143,6 @@ greeting_fx_get(GreetingFixture *fx, const char *path, const char *language, con
 		headers[n++] = request_id;
 	}
 	return ms_test_request(fx->client, "GET", path, headers, NULL);
-}
-
-JsonObject *
-greeting_fx_body_of(MsTestResponse *response)
-{
-	g_assert_nonnull(response->json);
-	g_assert_true(JSON_NODE_HOLDS_OBJECT(response->json));
-	return json_node_get_object(response->json);
 }
 
 JsonObject *

@@ -44,8 +44,6 @@ greeting_fx_get(GreetingFixture *fx,
 		const char *language,
 		const char *request_id);
 JsonObject *
-greeting_fx_body_of(MsTestResponse *response);
-JsonObject *
 greeting_fx_part_of(JsonObject *body, const char *name);
 void
 greeting_fx_assert_part_message(JsonObject *body, const char *name, const char *message);

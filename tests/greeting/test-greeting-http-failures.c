@@ -41,7 +41,7 @@ test_world_missing(GreetingFixture *fx, gconstpointer data)
 	fx->hello = greeting_fx_upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	ms_log_set_capture(capture_part_failure, logged);
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, "it-req-3");
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	ms_log_set_capture(NULL, NULL);
 	/* the journal says which part failed for which request */
 	g_assert_cmpstr(g_hash_table_lookup(logged, "world"), ==, "it-req-3");
@@ -62,7 +62,7 @@ test_world_missing_thai(GreetingFixture *fx, gconstpointer data)
 
 	fx->hello = greeting_fx_upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	response = greeting_fx_get(fx, "/greeting", "th", NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี!");
 	world = greeting_fx_part_of(body, "world");
@@ -76,13 +76,8 @@ test_both_missing(GreetingFixture *fx, gconstpointer data)
 	JsonObject *body;
 
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, "it-req-2");
-	body = greeting_fx_body_of(response);
-	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_GATEWAY);
-	greeting_fx_assert_content_type(response, "application/problem+json");
-	g_assert_cmpstr(json_object_get_string_member(body, "type"),
-			==,
-			"urn:microsoup:problem:greeting_unavailable");
-	g_assert_cmpint(json_object_get_int_member(body, "status"), ==, SOUP_STATUS_BAD_GATEWAY);
+	body = ms_test_response_get_object(response);
+	ms_test_assert_problem(response, SOUP_STATUS_BAD_GATEWAY, "greeting_unavailable");
 	g_assert_cmpstr(json_object_get_string_member(body, "instance"), ==, "/greeting");
 	g_assert_cmpstr(json_object_get_string_member(body, "request_id"), ==, "it-req-2");
 	g_assert_false(json_object_has_member(body, "message"));
@@ -99,7 +94,7 @@ test_world_late(GreetingFixture *fx, gconstpointer data)
 	greeting_fx_start_world_slow(fx);
 	ms_greeting_service_set_part_timeout(fx->service, 100);
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada!");
 	g_assert_false(json_object_get_boolean_member(body, "complete"));
@@ -124,7 +119,7 @@ test_world_refuses(GreetingFixture *fx, gconstpointer data)
 	g_assert_true(g_socket_bind(bound, address, FALSE, &error));
 	fx->hello = greeting_fx_upstream_new(fx, fx->hello_path, ms_hello_service_new());
 	response = greeting_fx_get(fx, "/greeting", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	greeting_fx_assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "unavailable");
 }
@@ -140,7 +135,7 @@ test_adapter_timeout(GreetingFixture *fx, gconstpointer data)
 	ms_greeting_service_set_part_timeout(fx->service, 0);
 	ms_http_greeter_set_timeout(MS_HTTP_GREETER(fx->world_adapter), 1);
 	response = greeting_fx_get(fx, "/greeting", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	greeting_fx_assert_part_problem(body, "world", SOUP_STATUS_GATEWAY_TIMEOUT, "timed_out");
 }
@@ -183,7 +178,7 @@ test_bad_answers(GreetingFixture *fx, gconstpointer data)
 				GSIZE_TO_POINTER(4 * MS_HTTP_GREETER_MAX_BODY_BYTES),
 				NULL);
 	response = greeting_fx_get(fx, "/greeting", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_GATEWAY);
 	greeting_fx_assert_part_problem(body, "hello", SOUP_STATUS_BAD_GATEWAY, "bad_response");
 	greeting_fx_assert_part_problem(body, "world", SOUP_STATUS_BAD_GATEWAY, "bad_response");

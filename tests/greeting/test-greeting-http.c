@@ -15,7 +15,7 @@ test_complete(GreetingFixture *fx, gconstpointer data)
 
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, "it-req-1");
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	greeting_fx_assert_content_type(response, "application/json");
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello, Ada! World!");
@@ -37,7 +37,7 @@ test_no_name(GreetingFixture *fx, gconstpointer data)
 
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "Hello! World!");
 	/* a request id was made for the client and passed on all the same */
@@ -53,7 +53,7 @@ test_name_escaped(GreetingFixture *fx, gconstpointer data)
 	/* "A&b=c d+é": every character that means something in a query survives */
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting?name=A%26b%3Dc%20d%2B%C3%A9", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"),
 			==,
@@ -68,7 +68,7 @@ test_thai(GreetingFixture *fx, gconstpointer data)
 
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting?name=Ada", "th-TH,th;q=0.9,en;q=0.5", NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(json_object_get_string_member(body, "message"), ==, "สวัสดี, Ada! ชาวโลก!");
 	greeting_fx_assert_part_message(body, "hello", "สวัสดี, Ada!");
@@ -92,7 +92,7 @@ test_slow_parts(GreetingFixture *fx, gconstpointer data)
 	fx->world = greeting_fx_upstream_new(fx, fx->world_path, MS_GREETER(world));
 	started = g_get_monotonic_time();
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, NULL);
-	body = greeting_fx_body_of(response);
+	body = ms_test_response_get_object(response);
 	g_test_message("two 200 ms upstreams through HTTP: %.1f ms",
 		       (double)(g_get_monotonic_time() - started) / 1000.0);
 	g_assert_cmpuint(response->status, ==, SOUP_STATUS_OK);
@@ -103,16 +103,10 @@ static void
 test_invalid_name(GreetingFixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) response = NULL;
-	JsonObject *body;
 
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting?name=", NULL, NULL);
-	body = greeting_fx_body_of(response);
-	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
-	greeting_fx_assert_content_type(response, "application/problem+json");
-	g_assert_cmpstr(json_object_get_string_member(body, "type"),
-			==,
-			"urn:microsoup:problem:invalid_name");
+	ms_test_assert_problem(response, SOUP_STATUS_BAD_REQUEST, "invalid_name");
 	/* refused before any upstream was asked */
 	g_assert_cmpuint(fx->hello_requests, ==, 0);
 }
@@ -121,7 +115,6 @@ static void
 test_hello_refuses_name(GreetingFixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) response = NULL;
-	JsonObject *body;
 	MsFakeGreeter *strict =
 		ms_fake_greeter_new(ms_hello_service_new(), 0, MS_GREETER_ERROR_INVALID_NAME);
 
@@ -129,11 +122,7 @@ test_hello_refuses_name(GreetingFixture *fx, gconstpointer data)
 	fx->hello = greeting_fx_upstream_new(fx, fx->hello_path, MS_GREETER(strict));
 	fx->world = greeting_fx_upstream_new(fx, fx->world_path, ms_world_service_new());
 	response = greeting_fx_get(fx, "/greeting?name=Ada", NULL, NULL);
-	body = greeting_fx_body_of(response);
-	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
-	g_assert_cmpstr(json_object_get_string_member(body, "type"),
-			==,
-			"urn:microsoup:problem:invalid_name");
+	ms_test_assert_problem(response, SOUP_STATUS_BAD_REQUEST, "invalid_name");
 	g_assert_cmpuint(fx->hello_requests, ==, 1);
 }
 
@@ -144,10 +133,7 @@ test_unknown_parameter(GreetingFixture *fx, gconstpointer data)
 
 	greeting_fx_start_real_upstreams(fx);
 	response = greeting_fx_get(fx, "/greeting?nam=Ada", NULL, NULL);
-	g_assert_cmpuint(response->status, ==, SOUP_STATUS_BAD_REQUEST);
-	g_assert_cmpstr(ms_test_response_get_string(response, "type"),
-			==,
-			"urn:microsoup:problem:unknown_parameter");
+	ms_test_assert_problem(response, SOUP_STATUS_BAD_REQUEST, "unknown_parameter");
 	g_assert_cmpuint(fx->hello_requests, ==, 0);
 	g_clear_pointer(&response, ms_test_response_free);
 	response = greeting_fx_get(fx, "/greetings", NULL, NULL);

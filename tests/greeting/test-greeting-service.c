@@ -70,14 +70,27 @@ part_at(MsGreetingResult *result, guint index)
 	return g_ptr_array_index(result->parts, index);
 }
 
-/* polls the main context until @counter reaches @expected, for at most 5 s */
+typedef struct {
+	MsFakeGreeter *fake;
+	guint (*counter)(MsFakeGreeter *);
+	guint expected;
+} Count;
+
+static gboolean
+count_reached(gpointer user_data)
+{
+	Count *count = user_data;
+
+	return count->counter(count->fake) >= count->expected;
+}
+
+/* iterates the main context until @counter reaches @expected, for at most 5 s */
 static void
 wait_for_count(MsFakeGreeter *fake, guint (*counter)(MsFakeGreeter *), guint expected)
 {
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	Count count = { fake, counter, expected };
 
-	while (counter(fake) < expected && g_get_monotonic_time() < deadline)
-		g_main_context_iteration(NULL, g_main_context_pending(NULL));
+	ms_test_wait_until(count_reached, &count, 5000);
 	g_assert_cmpuint(counter(fake), ==, expected);
 }
 

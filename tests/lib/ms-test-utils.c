@@ -68,14 +68,37 @@ ms_test_bind_unix(const char *path)
 	return g_steal_pointer(&socket);
 }
 
-static char *
-private_dir(void)
+/**
+ * ms_test_dir_new:
+ *
+ * Returns: (transfer full): a new private directory, for ms_test_dir_remove()
+ */
+char *
+ms_test_dir_new(void)
 {
 	g_autoptr(GError) error = NULL;
 	char *dir = g_dir_make_tmp("microsoup-test-XXXXXX", &error);
 
 	g_assert_no_error(error);
 	return dir;
+}
+
+/**
+ * ms_test_dir_remove:
+ *
+ * Removes the files @dir holds (sockets, databases, logs), then @dir itself.
+ */
+void
+ms_test_dir_remove(const char *dir)
+{
+	g_autoptr(GDir) listing = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (listing != NULL && (name = g_dir_read_name(listing)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(dir);
 }
 
 MsTestServer *
@@ -85,7 +108,7 @@ ms_test_server_new(void)
 	g_autoptr(GSocket) socket = NULL;
 	g_autoptr(GError) error = NULL;
 
-	self->dir = private_dir();
+	self->dir = ms_test_dir_new();
 	self->socket_path = g_build_filename(self->dir, "server.sock", NULL);
 	self->server = soup_server_new("server-header", "microsoup-test", NULL);
 	socket = ms_test_bind_unix(self->socket_path);
@@ -108,12 +131,72 @@ ms_test_server_free(MsTestServer *self)
 	g_free(self);
 }
 
+/**
+ * ms_test_server_listen_tcp:
+ *
+ * Makes @server listen on 127.0.0.1 at a port the kernel picks, with a socket of
+ * our own: soup_server_listen_local() leaks an address in libsoup 3.2.
+ *
+ * Returns: the port
+ */
+guint16
+ms_test_server_listen_tcp(SoupServer *server)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) local = NULL;
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
+						 G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_TCP,
+						 &error);
+
+	g_assert_no_error(error);
+	g_socket_bind(socket, any_port, TRUE, &error);
+	g_assert_no_error(error);
+	g_socket_listen(socket, &error);
+	g_assert_no_error(error);
+	soup_server_listen_socket(server, socket, 0, &error);
+	g_assert_no_error(error);
+	local = g_socket_get_local_address(socket, &error);
+	g_assert_no_error(error);
+	return g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+}
+
+static SoupSession *
+session_new_for(GSocketAddress *address)
+{
+	return soup_session_new_with_options("remote-connectable", address, "timeout", 10, NULL);
+}
+
+/**
+ * ms_test_session_new:
+ *
+ * Returns: (transfer full): a session whose every connection goes to @socket_path,
+ * whatever host the URI names
+ */
 SoupSession *
 ms_test_session_new(const char *socket_path)
 {
 	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket_path);
 
-	return soup_session_new_with_options("remote-connectable", address, "timeout", 10, NULL);
+	return session_new_for(address);
+}
+
+/**
+ * ms_test_session_new_tcp:
+ *
+ * Returns: (transfer full): a session whose every connection goes to 127.0.0.1:@port,
+ * so ms_test_request()'s http://localhost/... reaches a server of
+ * ms_test_server_listen_tcp()
+ */
+SoupSession *
+ms_test_session_new_tcp(guint16 port)
+{
+	g_autoptr(GSocketAddress) address =
+		g_inet_socket_address_new_from_string("127.0.0.1", port);
+
+	return session_new_for(address);
 }
 
 typedef struct {
@@ -138,18 +221,21 @@ on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /**
- * ms_test_request:
+ * ms_test_request_typed:
  * @headers: (nullable): NULL-terminated name, value pairs
- * @body: (nullable): a JSON body
+ * @content_type: (nullable): of @body; %NULL sends a body without a Content-Type
+ * @body: (nullable): the request body
  *
- * Sends a request and iterates the default main context until the answer is in.
+ * Sends a request and iterates the default main context until the answer is in,
+ * so a server on the same context keeps serving meanwhile.
  */
 MsTestResponse *
-ms_test_request(SoupSession *session,
-		const char *method,
-		const char *path,
-		const char *const *headers,
-		const char *body)
+ms_test_request_typed(SoupSession *session,
+		      const char *method,
+		      const char *path,
+		      const char *const *headers,
+		      const char *content_type,
+		      const char *body)
 {
 	g_autofree char *uri = g_strconcat("http://localhost", path, NULL);
 	g_autoptr(SoupMessage) msg = soup_message_new(method, uri);
@@ -157,14 +243,14 @@ ms_test_request(SoupSession *session,
 	const char *type;
 
 	g_assert_nonnull(msg);
+	if (body != NULL) {
+		g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+		soup_message_set_request_body_from_bytes(msg, content_type, bytes);
+	}
 	for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
 		soup_message_headers_replace(soup_message_get_request_headers(msg),
 					     headers[i],
 					     headers[i + 1]);
-	if (body != NULL) {
-		g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
-		soup_message_set_request_body_from_bytes(msg, "application/json", bytes);
-	}
 	soup_session_send_and_read_async(session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &call);
 	while (!call.done)
 		g_main_context_iteration(NULL, TRUE);
@@ -183,6 +269,23 @@ ms_test_request(SoupSession *session,
 		call.response->json = json_node_ref(json_parser_get_root(parser));
 	}
 	return call.response;
+}
+
+/**
+ * ms_test_request:
+ * @headers: (nullable): NULL-terminated name, value pairs
+ * @body: (nullable): a JSON body
+ *
+ * ms_test_request_typed() for the common case: no body, or a JSON one.
+ */
+MsTestResponse *
+ms_test_request(SoupSession *session,
+		const char *method,
+		const char *path,
+		const char *const *headers,
+		const char *body)
+{
+	return ms_test_request_typed(session, method, path, headers, "application/json", body);
 }
 
 void
@@ -222,18 +325,63 @@ ms_test_response_get_header(MsTestResponse *self, const char *name)
 	return soup_message_headers_get_one(self->headers, name);
 }
 
+/* Returns: (transfer none): the JSON body, which must be an object */
+JsonObject *
+ms_test_response_get_object(MsTestResponse *self)
+{
+	g_assert_nonnull(self->json);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(self->json));
+	return json_node_get_object(self->json);
+}
+
+/* Returns: (transfer full): the body as text, for exact comparisons */
+char *
+ms_test_response_get_text(MsTestResponse *self)
+{
+	return g_strndup(g_bytes_get_data(self->body, NULL), g_bytes_get_size(self->body));
+}
+
 /**
- * ms_test_process_spawn_at:
+ * ms_test_assert_problem:
+ * @type: the short problem type, e.g. "not_found"
+ *
+ * Asserts that @response is a problem+json document (DESIGN §1) of @status and @type.
+ */
+void
+ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
+{
+	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
+	const char *id = ms_test_response_get_header(response, "X-Request-ID");
+
+	g_assert_cmpuint(response->status, ==, status);
+	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
+			==,
+			"application/problem+json");
+	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
+	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
+	g_assert_nonnull(ms_test_response_get_string(response, "title"));
+	/* a server that gives requests an id puts the same one in its problems */
+	if (id != NULL)
+		g_assert_cmpstr(ms_test_response_get_string(response, "request_id"), ==, id);
+}
+
+/**
+ * ms_test_process_spawn_full:
  * @binary_name: e.g. "microsoup-hello", found in the build tree's src/cmd
- * @socket_path: where to bind the socket passed as fd 3
+ * @socket_path: (nullable): where to bind the socket passed as fd 3, by default
+ *   in the process's private directory
+ * @extra_args: (nullable): arguments after the binary
+ * @env: (nullable): NAME=VALUE pairs added to the environment, e.g.
+ *   STATE_DIRECTORY as systemd sets it
  *
  * Starts the binary as systemd would after socket activation; its stderr goes to a
  * log file read with ms_test_process_get_log().
  */
 MsTestProcess *
-ms_test_process_spawn_at(const char *binary_name,
-			 const char *socket_path,
-			 const char *const *extra_args)
+ms_test_process_spawn_full(const char *binary_name,
+			   const char *socket_path,
+			   const char *const *extra_args,
+			   const char *const *env)
 {
 	MsTestProcess *self = g_new0(MsTestProcess, 1);
 	g_autoptr(GSubprocessLauncher) launcher =
@@ -242,7 +390,7 @@ ms_test_process_spawn_at(const char *binary_name,
 	g_autoptr(GSocket) socket = NULL;
 	g_autoptr(GError) error = NULL;
 
-	self->dir = private_dir();
+	self->dir = ms_test_dir_new();
 	self->socket_path = g_strdup(socket_path != NULL ? socket_path : "");
 	if (socket_path == NULL) {
 		g_free(self->socket_path);
@@ -266,12 +414,31 @@ ms_test_process_spawn_at(const char *binary_name,
 	g_subprocess_launcher_setenv(launcher, "LISTEN_FDS", "1", TRUE);
 	g_subprocess_launcher_setenv(launcher, "LISTEN_FDNAMES", "test", TRUE);
 	g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+	for (guint i = 0; env != NULL && env[i] != NULL; i++) {
+		g_auto(GStrv) pair = g_strsplit(env[i], "=", 2);
+
+		g_assert_nonnull(pair[1]);
+		g_subprocess_launcher_setenv(launcher, pair[0], pair[1], TRUE);
+	}
 	g_subprocess_launcher_take_fd(launcher, dup(g_socket_get_fd(socket)), 3);
 	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
 	self->process =
 		g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
 	g_assert_no_error(error);
 	return self;
+}
+
+/**
+ * ms_test_process_spawn_at:
+ * @socket_path: e.g. a path that several processes of one test share, or the
+ *   path a restarted service is found at again
+ */
+MsTestProcess *
+ms_test_process_spawn_at(const char *binary_name,
+			 const char *socket_path,
+			 const char *const *extra_args)
+{
+	return ms_test_process_spawn_full(binary_name, socket_path, extra_args, NULL);
 }
 
 MsTestProcess *
@@ -306,7 +473,8 @@ on_wait_timeout(gpointer user_data)
 /**
  * ms_test_process_wait:
  *
- * Returns: the exit status, or -1 when it did not exit within @timeout_ms (then killed)
+ * Returns: the exit status, 128 + the signal that ended it (as a shell says), or
+ * -1 when it did not end within @timeout_ms (then it is killed)
  */
 int
 ms_test_process_wait(MsTestProcess *self, guint timeout_ms)
@@ -325,8 +493,8 @@ ms_test_process_wait(MsTestProcess *self, guint timeout_ms)
 			g_main_context_iteration(NULL, TRUE);
 		return -1;
 	}
-	if (!g_subprocess_get_if_exited(self->process))
-		return -1;
+	if (g_subprocess_get_if_signaled(self->process))
+		return 128 + g_subprocess_get_term_sig(self->process);
 	return g_subprocess_get_exit_status(self->process);
 }
 

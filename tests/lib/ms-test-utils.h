@@ -9,6 +9,10 @@ void
 ms_test_init(int *argc, char ***argv);
 char *
 ms_test_build_path(const char *first, ...) G_GNUC_NULL_TERMINATED;
+char *
+ms_test_dir_new(void);
+void
+ms_test_dir_remove(const char *dir);
 
 /* a SoupServer on a real unix socket in a private directory */
 typedef struct {
@@ -23,6 +27,10 @@ void
 ms_test_server_free(MsTestServer *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestServer, ms_test_server_free)
 
+/* for what must be reached over TCP, e.g. a gateway's front or an http:// upstream */
+guint16
+ms_test_server_listen_tcp(SoupServer *server);
+
 /* a request made with an async SoupSession while the main loop runs */
 typedef struct {
 	guint status;
@@ -33,12 +41,21 @@ typedef struct {
 
 SoupSession *
 ms_test_session_new(const char *socket_path);
+SoupSession *
+ms_test_session_new_tcp(guint16 port);
 MsTestResponse *
 ms_test_request(SoupSession *session,
 		const char *method,
 		const char *path,
 		const char *const *headers,
 		const char *body);
+MsTestResponse *
+ms_test_request_typed(SoupSession *session,
+		      const char *method,
+		      const char *path,
+		      const char *const *headers,
+		      const char *content_type,
+		      const char *body);
 void
 ms_test_response_free(MsTestResponse *self);
 const char *
@@ -47,6 +64,12 @@ gint64
 ms_test_response_get_int(MsTestResponse *self, const char *member);
 const char *
 ms_test_response_get_header(MsTestResponse *self, const char *name);
+JsonObject *
+ms_test_response_get_object(MsTestResponse *self);
+char *
+ms_test_response_get_text(MsTestResponse *self);
+void
+ms_test_assert_problem(MsTestResponse *response, guint status, const char *type);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestResponse, ms_test_response_free)
 
 /* a built binary started the way systemd starts it: an already-bound socket as fd 3 */
@@ -63,6 +86,11 @@ MsTestProcess *
 ms_test_process_spawn_at(const char *binary_name,
 			 const char *socket_path,
 			 const char *const *extra_args);
+MsTestProcess *
+ms_test_process_spawn_full(const char *binary_name,
+			   const char *socket_path,
+			   const char *const *extra_args,
+			   const char *const *env);
 int
 ms_test_process_wait(MsTestProcess *self, guint timeout_ms);
 char *

@@ -128,39 +128,15 @@ make_config(Fixture *fx, const char *metrics_allow)
 	return config;
 }
 
-/* a listening TCP socket on 127.0.0.1 and a port the kernel picks (the gateway's
- * front is TCP; soup_server_listen_local() leaks an address in libsoup 3.2) */
-static GSocket *
-listen_loopback(void)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) address = g_inet_socket_address_new(loopback, 0);
-	GSocket *socket = g_socket_new(G_SOCKET_FAMILY_IPV4,
-				       G_SOCKET_TYPE_STREAM,
-				       G_SOCKET_PROTOCOL_TCP,
-				       &error);
-
-	g_assert_no_error(error);
-	g_socket_bind(socket, address, TRUE, &error);
-	g_assert_no_error(error);
-	g_socket_listen(socket, &error);
-	g_assert_no_error(error);
-	return socket;
-}
-
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
 	g_autofree char *users =
 		g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
-	g_autoptr(GSocket) front_socket = listen_loopback();
-	g_autoptr(GSocketAddress) front_address = NULL;
 
 	fx->log = g_ptr_array_new_with_free_func(g_free);
 	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
@@ -177,15 +153,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	ms_gateway_security_install(fx->security, fx->gateway);
 	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
 	ms_gateway_attach(fx->gateway, fx->front);
-	soup_server_listen_socket(fx->front, front_socket, 0, &error);
-	g_assert_no_error(error);
-	front_address = g_socket_get_local_address(front_socket, &error);
-	g_assert_no_error(error);
-	fx->session = soup_session_new_with_options("remote-connectable",
-						    front_address,
-						    "timeout",
-						    10,
-						    NULL);
+	fx->session = ms_test_session_new_tcp(ms_test_server_listen_tcp(fx->front));
 }
 
 static void
@@ -239,19 +207,6 @@ header(MsTestResponse *response, const char *name)
 	return ms_test_response_get_header(response, name);
 }
 
-static void
-assert_problem(MsTestResponse *response, guint status, const char *type)
-{
-	g_autofree char *urn = g_strconcat("urn:microsoup:problem:", type, NULL);
-
-	g_assert_cmpuint(response->status, ==, status);
-	g_assert_cmpstr(soup_message_headers_get_content_type(response->headers, NULL),
-			==,
-			"application/problem+json");
-	g_assert_cmpstr(ms_test_response_get_string(response, "type"), ==, urn);
-	g_assert_cmpint(ms_test_response_get_int(response, "status"), ==, status);
-}
-
 /* a 401 from the gateway itself: the upstream was not asked */
 static void
 assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
@@ -262,7 +217,7 @@ assert_unauthorized(Fixture *fx, const char *path, const char *authorization)
 			? request(fx, "GET", path, "Authorization", authorization, NULL)
 			: request(fx, "GET", path, NULL);
 
-	assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	ms_test_assert_problem(response, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
 	g_assert_cmpstr(header(response, "WWW-Authenticate"),
 			==,
 			"Basic realm=\"microsoup\", charset=\"UTF-8\"");
@@ -363,7 +318,7 @@ test_roles(Fixture *fx, gconstpointer data)
 	g_autoptr(MsTestResponse) key =
 		request(fx, "GET", "/api/admin/x", "Authorization", "Bearer the-key", NULL);
 
-	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	ms_test_assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
 	g_assert_cmpuint(after_refusal, ==, 0);
 	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(echoed(admin, "role"), ==, "admin");
@@ -382,7 +337,7 @@ test_throttled(Fixture *fx, gconstpointer data)
 		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
 	/* now even the right password is refused, without being checked */
 	response = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
-	assert_problem(response, 429, "too_many_failed_logins");
+	ms_test_assert_problem(response, 429, "too_many_failed_logins");
 	g_assert_nonnull(header(response, "Retry-After"));
 	g_assert_cmpuint(atoi(header(response, "Retry-After")), >=, 1);
 	g_assert_cmpuint(fx->message_ids->len, ==, 1);
@@ -398,7 +353,7 @@ test_rate_limit(Fixture *fx, gconstpointer data)
 
 	/* rate_limit = 1: a burst of one, then one per second */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
-	assert_problem(second, 429, "rate_limited");
+	ms_test_assert_problem(second, 429, "rate_limited");
 	g_assert_cmpstr(header(second, "Retry-After"), ==, "1");
 	g_assert_cmpuint(fx->upstream_requests, ==, 2);
 	/* routes without a limit are not affected */
@@ -419,7 +374,7 @@ test_rate_limit_per_user(Fixture *fx, gconstpointer data)
 
 	/* same address, two users: a bucket each */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
-	assert_problem(second, 429, "rate_limited");
+	ms_test_assert_problem(second, 429, "rate_limited");
 	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
 }
 
@@ -516,7 +471,7 @@ test_cors(Fixture *fx, gconstpointer data)
 			"https://app.example");
 	g_assert_cmpstr(header(preflight, "Access-Control-Allow-Methods"), ==, "GET, POST");
 	g_assert_nonnull(header(preflight, "Access-Control-Max-Age"));
-	assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
+	ms_test_assert_problem(refused, SOUP_STATUS_FORBIDDEN, "cors_forbidden");
 	g_assert_cmpuint(simple->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(header(simple, "Access-Control-Allow-Origin"), ==, "https://app.example");
 	g_assert_cmpstr(header(simple, "Vary"), ==, "Origin");
@@ -567,8 +522,8 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 		request(fx, "GET", "/metrics", "Authorization", "Bearer the-key", NULL);
 
 	/* metrics_allow = admin: loopback is not enough */
-	assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
-	assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
+	ms_test_assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	ms_test_assert_problem(user, SOUP_STATUS_FORBIDDEN, "forbidden");
 	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
 }

@@ -1,0 +1,332 @@
+#include "config.h"
+
+#include "ms-connection-tracker.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+
+struct _MsConnectionTracker {
+	MsIdleMonitor *idle; /* borrowed: one hold per tracked message */
+	MsConnectionTrackerFunc on_release;
+	gpointer user_data;
+	GHashTable *connections; /* client GSockets seen (owned), until found closed */
+	GHashTable *served;      /* those of them that have answered a request */
+	GHashTable *waiting;     /* messages started, request not read yet */
+	GHashTable *in_flight;   /* messages read, response not finished */
+	gboolean stopping;
+};
+
+typedef enum {
+	PEER_QUIET, /* connected, nothing sent */
+	PEER_SENT,  /* bytes are waiting to be read */
+	PEER_GONE,  /* hung up (HUP on unix sockets, a readable EOF on TCP) or failed */
+} PeerState;
+
+static void
+on_message_finalized(gpointer user_data, GObject *where_the_message_was);
+
+MsConnectionTracker *
+ms_connection_tracker_new(MsIdleMonitor *idle,
+			  MsConnectionTrackerFunc on_release,
+			  gpointer user_data)
+{
+	MsConnectionTracker *self = g_new0(MsConnectionTracker, 1);
+
+	self->idle = idle;
+	self->on_release = on_release;
+	self->user_data = user_data;
+	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	self->served = g_hash_table_new(NULL, NULL);
+	self->waiting = g_hash_table_new(NULL, NULL);
+	self->in_flight = g_hash_table_new(NULL, NULL);
+	return self;
+}
+
+/**
+ * ms_connection_tracker_free:
+ *
+ * Forgets every message (their weak references go) and connection.
+ */
+void
+ms_connection_tracker_free(MsConnectionTracker *self)
+{
+	GHashTable *tables[2];
+
+	if (self == NULL)
+		return;
+	tables[0] = self->waiting;
+	tables[1] = self->in_flight;
+	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
+		GHashTableIter iter;
+		gpointer msg;
+
+		g_hash_table_iter_init(&iter, tables[i]);
+		while (g_hash_table_iter_next(&iter, &msg, NULL))
+			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+		g_hash_table_unref(tables[i]);
+	}
+	g_hash_table_unref(self->served);
+	g_hash_table_unref(self->connections);
+	g_free(self);
+}
+
+static PeerState
+peer_state(GSocket *socket)
+{
+	GIOCondition condition;
+	char byte;
+	gssize got;
+
+	if (g_socket_is_closed(socket))
+		return PEER_GONE;
+	condition = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	if (condition & (G_IO_HUP | G_IO_ERR))
+		return PEER_GONE;
+	if (!(condition & G_IO_IN))
+		return PEER_QUIET;
+	/* readable: a request, or the end of the stream. Peeking tells which. */
+	got = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (got > 0)
+		return PEER_SENT;
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return PEER_QUIET;
+	return PEER_GONE;
+}
+
+static gboolean
+untrack(MsConnectionTracker *self, gpointer msg)
+{
+	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
+	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
+
+	if (!was_waiting && !was_in_flight)
+		return FALSE;
+	ms_idle_monitor_release(self->idle);
+	return TRUE;
+}
+
+static void
+on_message_finalized(gpointer user_data, GObject *where_the_message_was)
+{
+	MsConnectionTracker *self = user_data;
+
+	if (untrack(self, where_the_message_was) && self->on_release != NULL)
+		self->on_release(self->user_data);
+}
+
+static void
+mark_connection_close(SoupServerMessage *msg)
+{
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Connection",
+				     "close");
+}
+
+void
+ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessage *msg)
+{
+	GSocket *socket = soup_server_message_get_socket(msg);
+
+	/*
+	 * libsoup has no signal for a connection's end, so the sockets are kept and
+	 * checked when the service looks idle: an open keep-alive connection keeps
+	 * it busy even between requests.
+	 */
+	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
+		g_hash_table_add(self->connections, g_object_ref(socket));
+	g_hash_table_add(self->waiting, msg);
+	/* libsoup drops a message that never got a request line without a signal */
+	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
+	ms_idle_monitor_hold(self->idle);
+}
+
+void
+ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg)
+{
+	if (g_hash_table_remove(self->waiting, msg))
+		g_hash_table_add(self->in_flight, msg);
+	if (self->stopping)
+		mark_connection_close(msg);
+}
+
+/**
+ * ms_connection_tracker_message_done:
+ * @answered: %TRUE when the response was sent, %FALSE when the request was aborted
+ */
+void
+ms_connection_tracker_message_done(MsConnectionTracker *self,
+				   SoupServerMessage *msg,
+				   gboolean answered)
+{
+	GSocket *socket = soup_server_message_get_socket(msg);
+
+	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
+		g_hash_table_add(self->served, socket);
+	/* a message already forgotten with its dead connection holds nothing */
+	if (untrack(self, msg))
+		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+}
+
+static gboolean
+connection_is_busy(MsConnectionTracker *self, GSocket *socket)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	g_hash_table_iter_init(&iter, self->in_flight);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) == socket)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+forget_waiting_on(MsConnectionTracker *self, GSocket *socket)
+{
+	GHashTableIter iter;
+	gpointer msg;
+
+	/* libsoup will never end these messages: their holds are released here */
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
+		if (soup_server_message_get_socket(msg) == socket) {
+			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+			g_hash_table_iter_remove(&iter);
+			ms_idle_monitor_release(self->idle);
+		}
+	}
+}
+
+/**
+ * ms_connection_tracker_sweep:
+ *
+ * Forgets connections that have ended. libsoup 3.2 never closes a keep-alive
+ * connection whose client hung up between requests (fixed in 3.3 by commit
+ * d20c660, "Don't leak idle connections closed by the client"): such a socket has
+ * seen the hang-up and has nothing in flight, so it is closed here rather than
+ * held until exit.
+ *
+ * Returns: how many connections are still open
+ */
+guint
+ms_connection_tracker_sweep(MsConnectionTracker *self)
+{
+	GHashTableIter iter;
+	gpointer socket;
+
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
+		if (g_socket_is_closed(socket)) {
+			g_hash_table_remove(self->served, socket);
+			g_hash_table_iter_remove(&iter);
+		} else if (peer_state(socket) == PEER_GONE && !connection_is_busy(self, socket)) {
+			forget_waiting_on(self, socket);
+			g_socket_close(socket, NULL);
+			g_hash_table_remove(self->served, socket);
+			g_hash_table_iter_remove(&iter);
+		}
+	}
+	return g_hash_table_size(self->connections);
+}
+
+/*
+ * Whether a stopping service still owes this connection an answer: bytes are
+ * waiting that libsoup has yet to read, or the connection is new and its first
+ * request is on its way (a client that connected just before the stop). An idle
+ * keep-alive connection owes nothing: clients retry a request on a reused
+ * connection that closes.
+ */
+static gboolean
+owes_answer(MsConnectionTracker *self, GSocket *socket)
+{
+	switch (peer_state(socket)) {
+	case PEER_SENT:
+		return TRUE;
+	case PEER_QUIET:
+		return !g_hash_table_contains(self->served, socket);
+	case PEER_GONE:
+	default:
+		return FALSE;
+	}
+}
+
+/**
+ * ms_connection_tracker_stop:
+ *
+ * The server stopped accepting: what is in flight finishes with Connection:
+ * close, connections owed an answer get it, every other one is closed now.
+ */
+void
+ms_connection_tracker_stop(MsConnectionTracker *self)
+{
+	g_autoptr(GHashTable) busy = g_hash_table_new(NULL, NULL);
+	GHashTableIter iter;
+	gpointer key;
+
+	self->stopping = TRUE;
+	g_hash_table_iter_init(&iter, self->in_flight);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		mark_connection_close(key);
+		g_hash_table_add(busy, soup_server_message_get_socket(key));
+	}
+	/* a started message with a method has its headers and is reading its body */
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (soup_server_message_get_method(key) == NULL)
+			continue;
+		mark_connection_close(key);
+		g_hash_table_add(busy, soup_server_message_get_socket(key));
+	}
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (!g_hash_table_contains(busy, key) && !g_socket_is_closed(key) &&
+		    !owes_answer(self, key))
+			g_socket_shutdown(key, TRUE, TRUE, NULL);
+	}
+}
+
+/**
+ * ms_connection_tracker_get_work_left:
+ *
+ * While stopping, the work left is what a client is waiting for: requests read
+ * and not answered, requests whose headers are in and whose body is coming, and
+ * requests that have arrived but that libsoup has not read yet.
+ */
+guint
+ms_connection_tracker_get_work_left(MsConnectionTracker *self)
+{
+	GHashTableIter iter;
+	gpointer key;
+	guint left = g_hash_table_size(self->in_flight);
+
+	g_hash_table_iter_init(&iter, self->waiting);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (soup_server_message_get_method(key) != NULL)
+			left++;
+	}
+	g_hash_table_iter_init(&iter, self->connections);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		if (owes_answer(self, key))
+			left++;
+	}
+	return left;
+}
+
+/**
+ * ms_connection_tracker_get_n_connections:
+ *
+ * Client connections open now (as of the last sweep: one that just closed may
+ * still count until the next).
+ */
+guint
+ms_connection_tracker_get_n_connections(MsConnectionTracker *self)
+{
+	return g_hash_table_size(self->connections);
+}
+
+guint
+ms_connection_tracker_get_n_in_flight(MsConnectionTracker *self)
+{
+	return g_hash_table_size(self->in_flight);
+}
