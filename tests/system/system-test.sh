@@ -492,4 +492,50 @@ if [[ " ${components[*]} " == *" gateway "* ]]; then
 	check "GET /metrics from loopback" [ "$(gw http://127.0.0.1:8080/metrics)" = 200 ]
 fi
 
+# --- reload (issue 6): a changed route applies without a failed request; a broken
+# config is refused and the gateway keeps serving with the old one
+if [[ " ${components[*]} " == *" gateway "* ]]; then
+	conf="$stage$prefix/etc/microsoup/gateway.conf"
+	cp "$conf" "$work/gateway.conf.orig"
+	gw() { c curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
+	check "before the reload /api/goodbye needs no credentials" \
+		[ "$(gw http://127.0.0.1:8080/api/goodbye)" = 200 ]
+	c rm -f /run/reload-load.out
+	c bash -c 'for j in 1 2; do
+		(for i in $(seq 150); do
+			curl -s --max-time 10 -o /dev/null -w "%{http_code}\n" http://127.0.0.1:8080/api/hello
+		done >/run/reload-load.$j) &
+	done; wait; cat /run/reload-load.[12] >/run/reload-load.out' &
+	reload_load=$!
+	sleep 0.2
+	# the changed route: goodbye now needs a user (the staged tree is bound in read-only
+	# from this host, so the file is changed here)
+	sed -i '/^\[route goodbye\]/a auth = user' "$conf"
+	check "systemctl reload gateway.service applies a changed config" \
+		c systemctl reload gateway.service
+	wait $reload_load
+	load=$(c cat /run/reload-load.out)
+	sent=$(wc -l <<<"$load")
+	lost=$(grep -vc '^200$' <<<"$load")
+	echo "# during the reload: $sent requests sent, $lost failed"
+	check "no request failed during the reload ($sent sent, $lost failed)" [ "$sent" = 300 -a "$lost" = 0 ]
+	check "after the reload /api/goodbye needs credentials (401)" \
+		[ "$(gw http://127.0.0.1:8080/api/goodbye)" = 401 ]
+	printf '[route broken]\nprefix = /api/broken\nupstream = unix:/run/microsoup/hello.sock\nbogus = 1\n' >>"$conf"
+	if c systemctl reload gateway.service; then
+		not_ok "a reload with a broken config is refused"
+	else
+		ok "a reload with a broken config is refused"
+	fi
+	check "the journal says why, with the line: $(c journalctl -u gateway.service -o cat | grep -m1 'bogus')" \
+		bash -c "nsenter -t $pid1 -a -- journalctl -u gateway.service -o cat | grep -q 'gateway.conf:[0-9]*: .*bogus: unknown key'"
+	check "after the refused reload the gateway still serves (200)" \
+		[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+	check "after the refused reload the previous config still holds (goodbye 401)" \
+		[ "$(gw http://127.0.0.1:8080/api/goodbye)" = 401 ]
+	check "the gateway kept running through the refused reload" \
+		[ "$(c systemctl is-active gateway.service)" = active ]
+	cp "$work/gateway.conf.orig" "$conf"
+fi
+
 exit $failed
