@@ -425,7 +425,25 @@ calculator_handler(SoupServer *server,
 	ms_handler_check_path(msg, path, "calc/history");
 }
 
-/* refuses a declared oversized body before libsoup reads it */
+/*
+ * A chunked body has no length up front: once it has grown past the limit, what
+ * was read is dropped and the rest is read without keeping it, so memory stays
+ * bounded; the 413 goes out when the body has been read.
+ */
+static void
+on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	SoupMessageBody *body = soup_server_message_get_request_body(msg);
+
+	if (soup_server_message_get_status(msg) != 0 || body->length <= MS_CALC_REQUEST_MAX_BODY)
+		return;
+	soup_message_body_set_accumulate(body, FALSE);
+	soup_message_body_truncate(body);
+	ms_request_id_ensure(msg);
+	send_too_large(msg);
+}
+
+/* refuses a declared oversized body before libsoup reads it, bounds an undeclared one */
 static void
 early_handler(SoupServer *server,
 	      SoupServerMessage *msg,
@@ -435,8 +453,11 @@ early_handler(SoupServer *server,
 {
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 
-	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-	    soup_message_headers_get_content_length(headers) > MS_CALC_REQUEST_MAX_BODY) {
+	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH) {
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), NULL);
+		return;
+	}
+	if (soup_message_headers_get_content_length(headers) > MS_CALC_REQUEST_MAX_BODY) {
 		/* request-read never comes for this one: give it its id here */
 		ms_request_id_ensure(msg);
 		send_too_large(msg);

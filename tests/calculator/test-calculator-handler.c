@@ -110,6 +110,69 @@ test_limits(MsCalcTestFixture *f, gconstpointer data)
 	ms_calc_test_assert_problem(large_r, 413, "body_too_large", "65536");
 }
 
+typedef struct {
+	guint status;
+	GBytes *body;
+	gboolean done;
+} ChunkedCall;
+
+static void
+on_chunked_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	ChunkedCall *call = user_data;
+	SoupMessage *msg = soup_session_get_async_result_message(SOUP_SESSION(source), result);
+	g_autoptr(GError) error = NULL;
+
+	call->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &error);
+	g_assert_no_error(error);
+	call->status = soup_message_get_status(msg);
+	call->done = TRUE;
+}
+
+static void
+on_request_read_record_body(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	goffset *kept = user_data;
+
+	*kept = soup_server_message_get_request_body(msg)->length;
+}
+
+static void
+test_chunked_limit(MsCalcTestFixture *f, gconstpointer data)
+{
+	goffset kept = -1;
+	g_autofree char *padding = g_strnfill(100 * 1024, 'x');
+	g_autofree char *json = g_strdup_printf("{\"a\":1,\"b\":2,\"pad\":\"%s\"}", padding);
+	g_autoptr(GInputStream) stream =
+		g_memory_input_stream_new_from_data(g_strdup(json), strlen(json), g_free);
+	g_autoptr(SoupMessage) msg = soup_message_new("POST", "http://localhost/calc/add");
+	ChunkedCall call = { 0 };
+	g_autofree char *text = NULL;
+
+	/* no length given: libsoup sends it chunked, the way a streaming client would */
+	soup_message_set_request_body(msg, "application/json", stream, -1);
+	g_signal_connect(f->server->server,
+			 "request-read",
+			 G_CALLBACK(on_request_read_record_body),
+			 &kept);
+	soup_session_send_and_read_async(f->session,
+					 msg,
+					 G_PRIORITY_DEFAULT,
+					 NULL,
+					 on_chunked_sent,
+					 &call);
+	while (!call.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(call.status, ==, 413);
+	text = g_strndup(g_bytes_get_data(call.body, NULL), g_bytes_get_size(call.body));
+	g_assert_nonnull(strstr(text, "urn:microsoup:problem:body_too_large"));
+	g_bytes_unref(call.body);
+	/* the server did not keep the oversized body in memory */
+	g_assert_cmpint(kept, >=, 0);
+	g_assert_cmpint(kept, <=, 64 * 1024);
+	g_signal_handlers_disconnect_by_func(f->server->server, on_request_read_record_body, &kept);
+}
+
 static void
 test_body_checks(MsCalcTestFixture *f, gconstpointer data)
 {
@@ -232,6 +295,7 @@ main(int argc, char **argv)
 	MS_CALC_TEST_ADD("/calculator-handler/eval", test_eval);
 	MS_CALC_TEST_ADD("/calculator-handler/calc-problems", test_calc_problems);
 	MS_CALC_TEST_ADD("/calculator-handler/limits", test_limits);
+	MS_CALC_TEST_ADD("/calculator-handler/chunked-limit", test_chunked_limit);
 	MS_CALC_TEST_ADD("/calculator-handler/body-checks", test_body_checks);
 	MS_CALC_TEST_ADD("/calculator-handler/content-type", test_content_type);
 	MS_CALC_TEST_ADD("/calculator-handler/routing", test_routing);
