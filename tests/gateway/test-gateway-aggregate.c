@@ -10,6 +10,7 @@
 #include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
+#include "ms-gateway-test.h"
 #include "ms-test-utils.h"
 
 /*
@@ -43,21 +44,6 @@ sleeper_free(Sleeper *sleeper)
 	g_source_remove(sleeper->id);
 	g_object_unref(sleeper->msg);
 	g_free(sleeper);
-}
-
-static void
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	Fixture *fx = user_data;
-	GHashTable *entry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (fields[i].length < 0)
-			g_hash_table_insert(entry,
-					    g_strdup(fields[i].key),
-					    g_strdup(fields[i].value));
-	}
-	g_ptr_array_add(fx->log, entry);
 }
 
 static gboolean
@@ -94,40 +80,6 @@ sleep_then_answer(Fixture *fx, SoupServerMessage *msg, guint ms)
 	soup_server_message_pause(msg);
 	sleeper->id = g_timeout_add(ms, answer_late, sleeper);
 	g_ptr_array_add(fx->sleeping, sleeper);
-}
-
-static void
-send_echo(SoupServerMessage *msg, const char *path)
-{
-	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
-	char *text;
-
-	json_builder_begin_object(builder);
-	soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		g_autofree char *lower = g_ascii_strdown(name, -1);
-		json_builder_set_member_name(builder, lower);
-		json_builder_add_string_value(builder, value);
-	}
-	json_builder_set_member_name(builder, "path");
-	json_builder_add_string_value(builder, path);
-	json_builder_set_member_name(builder, "method");
-	json_builder_add_string_value(builder, soup_server_message_get_method(msg));
-	json_builder_set_member_name(builder, "query");
-	json_builder_add_string_value(builder, g_uri_get_query(soup_server_message_get_uri(msg)));
-	json_builder_end_object(builder);
-	root = json_builder_get_root(builder);
-	text = json_to_string(root, FALSE);
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_server_message_set_response(msg,
-					 "application/json",
-					 SOUP_MEMORY_TAKE,
-					 text,
-					 strlen(text));
 }
 
 static void
@@ -169,7 +121,7 @@ odd_handler(SoupServer *server,
 	if (g_strcmp0(path, "/slow") == 0 || g_str_has_prefix(path, "/nap-")) {
 		sleep_then_answer(fx, msg, g_strcmp0(path, "/slow") == 0 ? 1000 : 200);
 	} else if (g_str_has_prefix(path, "/echo")) {
-		send_echo(msg, path);
+		ms_gateway_test_send_echo(msg, path, SOUP_STATUS_OK);
 	} else if (g_strcmp0(path, "/text") == 0) {
 		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 		soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "hi", 2);
@@ -229,18 +181,15 @@ config_text(Fixture *fx)
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
 	g_autoptr(MsGreeter) world = ms_world_service_new();
 	g_autofree char *text = NULL;
-	g_autoptr(MsCredentials) credentials = ms_credentials_new();
 	g_autofree char *key = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "the-key", -1);
 	g_autofree char *keys = g_strdup_printf("ci:user:%s\n", key);
 
-	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+	fx->log = ms_gateway_test_log_capture();
 	fx->sleeping = g_ptr_array_new_with_free_func((GDestroyNotify)sleeper_free);
-	ms_log_set_capture(capture_log, fx);
 	fx->hello = ms_test_server_new();
 	ms_greeter_handler_register(fx->hello->server, hello);
 	fx->world = ms_test_server_new();
@@ -250,12 +199,9 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->missing = g_build_filename(fx->odd->dir, "missing.sock", NULL);
 
 	text = config_text(fx);
-	config = ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
-	g_assert_no_error(error);
+	config = ms_gateway_test_config_new(text);
 	fx->gateway = ms_gateway_new(config);
-	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
-	fx->security = ms_gateway_security_new(credentials, 1024 * 1024);
-	ms_gateway_security_install(fx->security, fx->gateway);
+	fx->security = ms_gateway_test_security_install(fx->gateway, NULL, keys);
 	fx->front = ms_test_server_new();
 	ms_gateway_attach(fx->gateway, fx->front->server);
 	fx->session = ms_test_session_new(fx->front->socket_path);
@@ -264,7 +210,6 @@ fixture_setup(Fixture *fx, gconstpointer data)
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	ms_log_set_capture(NULL, NULL);
 	g_object_unref(fx->session);
 	soup_server_disconnect(fx->front->server);
 	g_object_unref(fx->gateway);
@@ -277,7 +222,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	/* let sources of closed connections and late answers run down */
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	g_ptr_array_unref(fx->log);
+	ms_gateway_test_log_release(fx->log);
 	g_free(fx->missing);
 }
 
@@ -318,27 +263,6 @@ assert_aggregate_ok(MsTestResponse *response)
 	g_assert_nonnull(response->json);
 }
 
-/* the access entry for @request_id: it is written when the response is done */
-static GHashTable *
-wait_access_entry(Fixture *fx, const char *request_id)
-{
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-
-	while (g_get_monotonic_time() < deadline) {
-		for (guint i = 0; i < fx->log->len; i++) {
-			GHashTable *entry = g_ptr_array_index(fx->log, i);
-			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
-			    g_hash_table_contains(entry, "HTTP_STATUS") &&
-			    !g_hash_table_contains(entry, "MESSAGE_ID"))
-				return entry;
-		}
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(1000);
-	}
-	g_error("no access entry for %s", request_id);
-	return NULL;
-}
-
 static void
 test_complete(Fixture *fx, gconstpointer data)
 {
@@ -357,7 +281,7 @@ test_complete(Fixture *fx, gconstpointer data)
 			"World!");
 	g_assert_cmpstr(ms_test_response_get_header(response, "X-Request-ID"), ==, "agg-test-1");
 
-	entry = wait_access_entry(fx, "agg-test-1");
+	entry = ms_gateway_test_wait_access_entry(fx->log, "agg-test-1");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "both");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "UPSTREAM"), ==, "hello, world");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_STATUS"), ==, "200");
@@ -570,7 +494,7 @@ test_client_gone(Fixture *fx, gconstpointer data)
 	g_timeout_add(50, cancel_soon, cancellable);
 	while (!done)
 		g_main_context_iteration(NULL, TRUE);
-	entry = wait_access_entry(fx, "agg-gone-1");
+	entry = ms_gateway_test_wait_access_entry(fx->log, "agg-gone-1");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "late");
 	g_assert_true(
 		g_str_has_suffix(g_hash_table_lookup(entry, "MESSAGE"), "(client went away)"));

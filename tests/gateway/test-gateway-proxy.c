@@ -11,6 +11,7 @@
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
+#include "ms-gateway-test.h"
 #include "ms-test-utils.h"
 
 /*
@@ -32,21 +33,6 @@ typedef struct {
 	guint16 odd_port;
 	GSList *sleeping;
 } Fixture;
-
-static void
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	Fixture *fx = user_data;
-	GHashTable *entry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (fields[i].length < 0)
-			g_hash_table_insert(entry,
-					    g_strdup(fields[i].key),
-					    g_strdup(fields[i].value));
-	}
-	g_ptr_array_add(fx->log, entry);
-}
 
 static SoupServer *
 unix_server(Fixture *fx, const char *name)
@@ -101,42 +87,12 @@ odd_handler(SoupServer *server,
 		return;
 	}
 	if (g_str_has_suffix(path, "/echo")) {
-		g_autoptr(JsonBuilder) builder = json_builder_new();
-		g_autoptr(JsonNode) root = NULL;
-		SoupMessageHeadersIter iter;
-		const char *name;
-		const char *value;
-		char *text;
-
-		json_builder_begin_object(builder);
-		soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
-		while (soup_message_headers_iter_next(&iter, &name, &value)) {
-			g_autofree char *lower = g_ascii_strdown(name, -1);
-			json_builder_set_member_name(builder, lower);
-			json_builder_add_string_value(builder, value);
-		}
-		json_builder_set_member_name(builder, "path");
-		json_builder_add_string_value(builder, path);
-		json_builder_set_member_name(builder, "query");
-		json_builder_add_string_value(builder,
-					      g_uri_get_query(soup_server_message_get_uri(msg)));
-		json_builder_set_member_name(builder, "body_length");
-		json_builder_add_int_value(builder,
-					   soup_server_message_get_request_body(msg)->length);
-		json_builder_end_object(builder);
-		root = json_builder_get_root(builder);
-		text = json_to_string(root, FALSE);
-		soup_server_message_set_status(msg, 201, NULL);
+		ms_gateway_test_send_echo(msg, path, 201);
 		/* hop-by-hop headers the gateway must not pass on */
 		soup_message_headers_append(response, "Keep-Alive", "timeout=5");
 		soup_message_headers_append(response, "Connection", "X-Secret-Hop");
 		soup_message_headers_append(response, "X-Secret-Hop", "1");
 		soup_message_headers_append(response, "X-End-To-End", "kept");
-		soup_server_message_set_response(msg,
-						 "application/json",
-						 SOUP_MEMORY_TAKE,
-						 text,
-						 strlen(text));
 		if (fx->close_after_response)
 			g_signal_connect(msg, "finished", G_CALLBACK(on_odd_finished), NULL);
 		return;
@@ -198,8 +154,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
 	g_assert_no_error(error);
 	fx->config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
-	fx->log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
-	ms_log_set_capture(capture_log, fx);
+	fx->log = ms_gateway_test_log_capture();
 
 	fx->hello = unix_server(fx, "hello");
 	ms_greeter_handler_register(fx->hello, hello);
@@ -211,18 +166,13 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	config = ms_gateway_config_load_file(fx->config_path, &error);
 	g_assert_no_error(error);
 	fx->gateway = ms_gateway_new(config);
-	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
-	ms_gateway_attach(fx->gateway, fx->front);
-	fx->session = ms_test_session_new_tcp(ms_test_server_listen_tcp(fx->front));
+	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	ms_log_set_capture(NULL, NULL);
-	g_object_unref(fx->session);
-	soup_server_disconnect(fx->front);
-	g_object_unref(fx->front);
+	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
 	soup_server_disconnect(fx->hello);
 	g_object_unref(fx->hello);
@@ -231,7 +181,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	/* let sources of closed connections run down */
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	g_ptr_array_unref(fx->log);
+	ms_gateway_test_log_release(fx->log);
 	g_autoptr(GDir) dir = g_dir_open(fx->dir, 0, NULL);
 	for (const char *name; dir != NULL && (name = g_dir_read_name(dir)) != NULL;) {
 		g_autofree char *path = g_build_filename(fx->dir, name, NULL);
@@ -260,26 +210,6 @@ assert_problem(MsTestResponse *response, guint status, const char *type)
 	ms_test_assert_problem(response, status, type);
 }
 
-/* the access entry for @request_id: it is written when the response is done */
-static GHashTable *
-wait_access_entry(Fixture *fx, const char *request_id)
-{
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-
-	while (g_get_monotonic_time() < deadline) {
-		for (guint i = 0; i < fx->log->len; i++) {
-			GHashTable *entry = g_ptr_array_index(fx->log, i);
-			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
-			    g_hash_table_contains(entry, "HTTP_STATUS"))
-				return entry;
-		}
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(1000);
-	}
-	g_error("no access entry for %s", request_id);
-	return NULL;
-}
-
 static void
 test_pass_through(Fixture *fx, gconstpointer data)
 {
@@ -297,7 +227,7 @@ test_pass_through(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(soup_message_headers_get_one(response, "X-Request-ID"), ==, "test-id-1");
 	g_assert_cmpstr(soup_message_headers_get_one(response, "Server"), ==, "microsoup-gateway");
 
-	entry = wait_access_entry(fx, "test-id-1");
+	entry = ms_gateway_test_wait_access_entry(fx->log, "test-id-1");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_METHOD"), ==, "GET");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_PATH"), ==, "/api/hello");
 	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_STATUS"), ==, "200");
@@ -318,7 +248,7 @@ test_request_id_made(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(msg->status, ==, 200);
 	g_assert_nonnull(id);
 	g_assert_cmpuint(strlen(id), ==, 32);
-	wait_access_entry(fx, id);
+	ms_gateway_test_wait_access_entry(fx->log, id);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include "common/ms-log.h"
 #include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway.h"
+#include "ms-gateway-test.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
 
@@ -28,23 +29,8 @@ typedef struct {
 	MsGateway *gateway;
 	MsGatewaySecurity *security;
 	SoupSession *session;
-	GPtrArray *log; /* every field value logged, for "no secret logged" */
-	GPtrArray *message_ids;
+	GPtrArray *log; /* GHashTable per log entry: field → value */
 } Fixture;
-
-static void
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	Fixture *fx = user_data;
-
-	for (gsize i = 0; i < n_fields; i++) {
-		if (fields[i].length >= 0)
-			continue;
-		g_ptr_array_add(fx->log, g_strdup(fields[i].value));
-		if (g_strcmp0(fields[i].key, "MESSAGE_ID") == 0)
-			g_ptr_array_add(fx->message_ids, g_strdup(fields[i].value));
-	}
-}
 
 /* the upstream: 200 {"n", "user", "role", "authorization", "path"}; .../private is private */
 static void
@@ -116,60 +102,38 @@ config_text(Fixture *fx, const char *metrics_allow)
 		up);
 }
 
-static MsGatewayConfig *
-make_config(Fixture *fx, const char *metrics_allow)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *text = config_text(fx, metrics_allow);
-	MsGatewayConfig *config =
-		ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
-
-	g_assert_no_error(error);
-	return config;
-}
-
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsGatewayConfig) config = NULL;
-	g_autoptr(MsCredentials) credentials = ms_credentials_new();
+	g_autofree char *text = NULL;
 	g_autofree char *users =
 		g_strdup_printf("ada:user:%s\nroot:admin:%s\n", ada_hash, root_hash);
 	g_autofree char *key = ms_security_test_sha256("the-key");
 	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", key);
 
-	fx->log = g_ptr_array_new_with_free_func(g_free);
-	fx->message_ids = g_ptr_array_new_with_free_func(g_free);
-	ms_log_set_capture(capture_log, fx);
+	fx->log = ms_gateway_test_log_capture();
 
 	fx->upstream = ms_test_server_new();
 	soup_server_add_handler(fx->upstream->server, NULL, upstream_handler, fx, NULL);
 
-	g_assert_true(ms_credentials_load_users(credentials, users, strlen(users), "users", NULL));
-	g_assert_true(ms_credentials_load_api_keys(credentials, keys, strlen(keys), "keys", NULL));
-	config = make_config(fx, data != NULL ? data : "loopback");
+	text = config_text(fx, data != NULL ? data : "loopback");
+	config = ms_gateway_test_config_new(text);
 	fx->gateway = ms_gateway_new(config);
-	fx->security = ms_gateway_security_new(credentials, 1024 * 1024);
-	ms_gateway_security_install(fx->security, fx->gateway);
-	fx->front = soup_server_new("server-header", "microsoup-gateway", NULL);
-	ms_gateway_attach(fx->gateway, fx->front);
-	fx->session = ms_test_session_new_tcp(ms_test_server_listen_tcp(fx->front));
+	fx->security = ms_gateway_test_security_install(fx->gateway, users, keys);
+	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	ms_log_set_capture(NULL, NULL);
-	g_object_unref(fx->session);
-	soup_server_disconnect(fx->front);
-	g_object_unref(fx->front);
+	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
 	g_object_unref(fx->security);
 	ms_test_server_free(fx->upstream);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	g_ptr_array_unref(fx->log);
-	g_ptr_array_unref(fx->message_ids);
+	ms_gateway_test_log_release(fx->log);
 }
 
 /* @...: header name, value, ..., NULL */
@@ -332,6 +296,7 @@ test_throttled(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *ada = basic("ada:ada-pw");
 	g_autoptr(MsTestResponse) response = NULL;
+	g_autoptr(GPtrArray) message_ids = NULL;
 
 	for (guint i = 0; i < MS_AUTH_FAILURE_BURST; i++)
 		assert_unauthorized(fx, "/api/user/x", "Bearer guess");
@@ -340,8 +305,9 @@ test_throttled(Fixture *fx, gconstpointer data)
 	ms_test_assert_problem(response, 429, "too_many_failed_logins");
 	g_assert_nonnull(header(response, "Retry-After"));
 	g_assert_cmpuint(atoi(header(response, "Retry-After")), >=, 1);
-	g_assert_cmpuint(fx->message_ids->len, ==, 1);
-	g_assert_cmpstr(g_ptr_array_index(fx->message_ids, 0), ==, MS_MESSAGE_ID_AUTH_THROTTLED);
+	message_ids = ms_gateway_test_log_values(fx->log, "MESSAGE_ID");
+	g_assert_cmpuint(message_ids->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(message_ids, 0), ==, MS_MESSAGE_ID_AUTH_THROTTLED);
 }
 
 static void
@@ -423,6 +389,7 @@ test_cache_private(Fixture *fx, gconstpointer data)
 		request(fx, "GET", "/api/mine/x", "Authorization", ada, NULL);
 	g_autoptr(MsTestResponse) p1 = request(fx, "GET", "/api/cached/private", NULL);
 	g_autoptr(MsTestResponse) p2 = request(fx, "GET", "/api/cached/private", NULL);
+	g_autoptr(GPtrArray) values = NULL;
 
 	/* the same URL for two users: two entries, never one user's answer to the other */
 	g_assert_cmpstr(header(m1, "X-Cache"), ==, "MISS");
@@ -436,8 +403,9 @@ test_cache_private(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(header(p2, "X-Cache"), ==, "MISS");
 	g_assert_cmpuint(fx->upstream_requests, ==, 4);
 	/* a credential never reaches the log */
-	for (guint i = 0; i < fx->log->len; i++) {
-		const char *value = g_ptr_array_index(fx->log, i);
+	values = ms_gateway_test_log_values(fx->log, NULL);
+	for (guint i = 0; i < values->len; i++) {
+		const char *value = g_ptr_array_index(values, i);
 		g_assert_null(strstr(value, "ada-pw"));
 		g_assert_null(strstr(value, ada + strlen("Basic ")));
 	}

@@ -1,0 +1,176 @@
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "common/ms-log.h"
+#include "gateway/ms-credentials.h"
+#include "ms-gateway-test.h"
+#include "ms-test-utils.h"
+
+static void
+capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+	GPtrArray *log = user_data;
+	GHashTable *entry = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+	/* only string fields: the binary ones have a length */
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length < 0)
+			g_hash_table_insert(entry,
+					    g_strdup(fields[i].key),
+					    g_strdup(fields[i].value));
+	}
+	g_ptr_array_add(log, entry);
+}
+
+GPtrArray *
+ms_gateway_test_log_capture(void)
+{
+	GPtrArray *log = g_ptr_array_new_with_free_func((GDestroyNotify)g_hash_table_unref);
+
+	ms_log_set_capture(capture_log, log);
+	return log;
+}
+
+void
+ms_gateway_test_log_release(GPtrArray *log)
+{
+	ms_log_set_capture(NULL, NULL);
+	g_ptr_array_unref(log);
+}
+
+/* the values of @field in the entries that have it, in order; NULL for every field */
+GPtrArray *
+ms_gateway_test_log_values(GPtrArray *log, const char *field)
+{
+	GPtrArray *values = g_ptr_array_new();
+
+	for (guint i = 0; i < log->len; i++) {
+		GHashTable *entry = g_ptr_array_index(log, i);
+		GHashTableIter iter;
+		gpointer key;
+		gpointer value;
+
+		g_hash_table_iter_init(&iter, entry);
+		while (g_hash_table_iter_next(&iter, &key, &value)) {
+			if (field == NULL || g_strcmp0(key, field) == 0)
+				g_ptr_array_add(values, value);
+		}
+	}
+	return values;
+}
+
+/* the access entry for @request_id: it is written when the response is done */
+GHashTable *
+ms_gateway_test_wait_access_entry(GPtrArray *log, const char *request_id)
+{
+	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < deadline) {
+		for (guint i = 0; i < log->len; i++) {
+			GHashTable *entry = g_ptr_array_index(log, i);
+			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
+			    g_hash_table_contains(entry, "HTTP_STATUS") &&
+			    !g_hash_table_contains(entry, "MESSAGE_ID"))
+				return entry;
+		}
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	g_error("no access entry for %s", request_id);
+	return NULL;
+}
+
+MsGatewayConfig *
+ms_gateway_test_config_new(const char *text)
+{
+	g_autoptr(GError) error = NULL;
+	MsGatewayConfig *config =
+		ms_gateway_config_load_data(text, strlen(text), "test.conf", &error);
+
+	g_assert_no_error(error);
+	return config;
+}
+
+/* @users and @api_keys in the files' formats, or NULL */
+MsGatewaySecurity *
+ms_gateway_test_security_install(MsGateway *gateway, const char *users, const char *api_keys)
+{
+	g_autoptr(MsCredentials) credentials = ms_credentials_new();
+	MsGatewaySecurity *security;
+
+	if (users != NULL)
+		g_assert_true(ms_credentials_load_users(credentials,
+							users,
+							strlen(users),
+							"users",
+							NULL));
+	if (api_keys != NULL)
+		g_assert_true(ms_credentials_load_api_keys(credentials,
+							   api_keys,
+							   strlen(api_keys),
+							   "keys",
+							   NULL));
+	security = ms_gateway_security_new(credentials, 1024 * 1024);
+	ms_gateway_security_install(security, gateway);
+	return security;
+}
+
+/* the gateway on a loopback TCP port, as clients meet it, and a session to it */
+SoupServer *
+ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session)
+{
+	SoupServer *front = soup_server_new("server-header", "microsoup-gateway", NULL);
+
+	ms_gateway_attach(gateway, front);
+	*session = ms_test_session_new_tcp(ms_test_server_listen_tcp(front));
+	return front;
+}
+
+void
+ms_gateway_test_front_free(SoupServer *front, SoupSession *session)
+{
+	g_object_unref(session);
+	soup_server_disconnect(front);
+	g_object_unref(front);
+}
+
+/*
+ * answers @status with what it was asked: the request headers by lower-case
+ * name, "path", "method", "query" and "body_length"
+ */
+void
+ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+	char *text;
+
+	json_builder_begin_object(builder);
+	soup_message_headers_iter_init(&iter, soup_server_message_get_request_headers(msg));
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		g_autofree char *lower = g_ascii_strdown(name, -1);
+		json_builder_set_member_name(builder, lower);
+		json_builder_add_string_value(builder, value);
+	}
+	json_builder_set_member_name(builder, "path");
+	json_builder_add_string_value(builder, path);
+	json_builder_set_member_name(builder, "method");
+	json_builder_add_string_value(builder, soup_server_message_get_method(msg));
+	json_builder_set_member_name(builder, "query");
+	json_builder_add_string_value(builder, g_uri_get_query(soup_server_message_get_uri(msg)));
+	json_builder_set_member_name(builder, "body_length");
+	json_builder_add_int_value(builder, soup_server_message_get_request_body(msg)->length);
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_TAKE,
+					 text,
+					 strlen(text));
+}

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "gateway/ms-gateway-security.h"
+#include "gateway/ms-gateway.h"
+
+/*
+ * What the gateway's in-process integration tests share: a capture of the
+ * structured log, the gateway's configuration and security filter made from
+ * text, a front server with a session, and an upstream that echoes requests.
+ */
+
+/* installs a log capture; one GHashTable (field → string value) per entry */
+GPtrArray *
+ms_gateway_test_log_capture(void);
+void
+ms_gateway_test_log_release(GPtrArray *log);
+GPtrArray *
+ms_gateway_test_log_values(GPtrArray *log, const char *field);
+GHashTable *
+ms_gateway_test_wait_access_entry(GPtrArray *log, const char *request_id);
+
+MsGatewayConfig *
+ms_gateway_test_config_new(const char *text);
+MsGatewaySecurity *
+ms_gateway_test_security_install(MsGateway *gateway, const char *users, const char *api_keys);
+SoupServer *
+ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session);
+void
+ms_gateway_test_front_free(SoupServer *front, SoupSession *session);
+
+void
+ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status);
