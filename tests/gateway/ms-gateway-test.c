@@ -32,9 +32,12 @@ ms_gateway_test_log_capture(void)
 	return log;
 }
 
+/* lets the sources of closed connections run down, they may still log, then ends the capture */
 void
 ms_gateway_test_log_release(GPtrArray *log)
 {
+	while (g_main_context_iteration(NULL, FALSE))
+		;
 	ms_log_set_capture(NULL, NULL);
 	g_ptr_array_unref(log);
 }

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <gio/gunixsocketaddress.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
@@ -151,8 +150,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsGreeter) hello = ms_hello_service_new();
 
-	fx->dir = g_dir_make_tmp("ms-gateway-XXXXXX", &error);
-	g_assert_no_error(error);
+	fx->dir = ms_test_dir_new();
 	fx->config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
 	fx->log = ms_gateway_test_log_capture();
 
@@ -178,16 +176,9 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_object_unref(fx->hello);
 	soup_server_disconnect(fx->odd);
 	g_object_unref(fx->odd);
-	/* let sources of closed connections run down */
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	/* sources of closed connections run down in the release */
 	ms_gateway_test_log_release(fx->log);
-	g_autoptr(GDir) dir = g_dir_open(fx->dir, 0, NULL);
-	for (const char *name; dir != NULL && (name = g_dir_read_name(dir)) != NULL;) {
-		g_autofree char *path = g_build_filename(fx->dir, name, NULL);
-		g_unlink(path);
-	}
-	g_rmdir(fx->dir);
+	ms_test_dir_remove(fx->dir);
 	g_free(fx->dir);
 	g_free(fx->config_path);
 }

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -131,8 +130,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_object_unref(fx->gateway);
 	g_object_unref(fx->security);
 	ms_test_server_free(fx->upstream);
-	while (g_main_context_iteration(NULL, FALSE))
-		;
 	ms_gateway_test_log_release(fx->log);
 }
 
@@ -544,9 +541,7 @@ test_reload_credentials(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(after->status, ==, SOUP_STATUS_OK);
 
 	g_unsetenv("CREDENTIALS_DIRECTORY");
-	g_unlink(users_path);
-	g_unlink(config_path);
-	g_rmdir(dir);
+	ms_test_dir_remove(dir);
 }
 
 int
