@@ -11,7 +11,8 @@ microsoup_install_packages "${MICROSOUP_PACKAGES[@]}" "${MICROSOUP_TEST_PACKAGES
 step() { printf '\n==> %s\n' "$*"; }
 
 step "build (-Werror) and test"
-[ -f build/build.ninja ] || meson setup build -Dwerror=true
+# build/ may come from run-dev.sh: the test build is -Werror either way
+if [ -f build/build.ninja ]; then meson configure build -Dwerror=true; else meson setup build -Dwerror=true; fi
 meson compile -C build
 meson test -C build --print-errorlogs
 
