@@ -2,8 +2,7 @@
 
 #include "ms-connection-tracker.h"
 
-#include <errno.h>
-#include <sys/socket.h>
+#include "ms-peer.h"
 
 struct _MsConnectionTracker {
 	MsIdleMonitor *idle; /* borrowed: one hold per tracked message */
@@ -15,12 +14,6 @@ struct _MsConnectionTracker {
 	GHashTable *in_flight;   /* messages read, response not finished */
 	gboolean stopping;
 };
-
-typedef enum {
-	PEER_QUIET, /* connected, nothing sent */
-	PEER_SENT,  /* bytes are waiting to be read */
-	PEER_GONE,  /* hung up (HUP on unix sockets, a readable EOF on TCP) or failed */
-} PeerState;
 
 static void
 on_message_finalized(gpointer user_data, GObject *where_the_message_was);
@@ -68,29 +61,6 @@ ms_connection_tracker_free(MsConnectionTracker *self)
 	g_hash_table_unref(self->served);
 	g_hash_table_unref(self->connections);
 	g_free(self);
-}
-
-static PeerState
-peer_state(GSocket *socket)
-{
-	GIOCondition condition;
-	char byte;
-	gssize got;
-
-	if (g_socket_is_closed(socket))
-		return PEER_GONE;
-	condition = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
-	if (condition & (G_IO_HUP | G_IO_ERR))
-		return PEER_GONE;
-	if (!(condition & G_IO_IN))
-		return PEER_QUIET;
-	/* readable: a request, or the end of the stream. Peeking tells which. */
-	got = recv(g_socket_get_fd(socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (got > 0)
-		return PEER_SENT;
-	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return PEER_QUIET;
-	return PEER_GONE;
 }
 
 static gboolean
@@ -220,7 +190,8 @@ ms_connection_tracker_sweep(MsConnectionTracker *self)
 		if (g_socket_is_closed(socket)) {
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
-		} else if (peer_state(socket) == PEER_GONE && !connection_is_busy(self, socket)) {
+		} else if (ms_peer_state(socket) == MS_PEER_GONE &&
+			   !connection_is_busy(self, socket)) {
 			forget_waiting_on(self, socket);
 			g_socket_close(socket, NULL);
 			g_hash_table_remove(self->served, socket);
@@ -240,12 +211,12 @@ ms_connection_tracker_sweep(MsConnectionTracker *self)
 static gboolean
 owes_answer(MsConnectionTracker *self, GSocket *socket)
 {
-	switch (peer_state(socket)) {
-	case PEER_SENT:
+	switch (ms_peer_state(socket)) {
+	case MS_PEER_SENT:
 		return TRUE;
-	case PEER_QUIET:
+	case MS_PEER_QUIET:
 		return !g_hash_table_contains(self->served, socket);
-	case PEER_GONE:
+	case MS_PEER_GONE:
 	default:
 		return FALSE;
 	}

@@ -11,6 +11,7 @@
 
 #include "common/ms-log.h"
 #include "common/ms-notify.h"
+#include "common/ms-peer.h"
 
 #define MS_WORKER_ACCEPT_BATCH 16
 #define MS_WORKER_SWEEP_MSEC   1000
@@ -144,7 +145,8 @@ worker_sweep(gpointer user_data)
 			g_hash_table_iter_remove(&iter);
 			continue;
 		}
-		if (!worker->stopping && g_socket_condition_check(socket, G_IO_HUP | G_IO_ERR) == 0)
+		/* a TCP client's hang-up is a readable end of stream, not HUP */
+		if (!worker->stopping && ms_peer_state(socket) != MS_PEER_GONE)
 			continue;
 		if (!ms_gateway_worker_is_busy(worker->gateway_worker, remote)) {
 			g_socket_shutdown(socket, TRUE, TRUE, NULL);
