@@ -310,20 +310,12 @@ ms_http_greeter_greet_async(MsGreeter *greeter,
 				g_steal_pointer(&task));
 }
 
-static char *
-ms_http_greeter_greet_finish(MsGreeter *greeter, GAsyncResult *result, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(result, greeter), NULL);
-	return g_task_propagate_pointer(G_TASK(result), error);
-}
-
 static void
 ms_http_greeter_iface_init(MsGreeterInterface *iface)
 {
 	iface->get_name = ms_http_greeter_get_name;
 	iface->accepts_name = ms_http_greeter_accepts_name;
 	iface->greet_async = ms_http_greeter_greet_async;
-	iface->greet_finish = ms_http_greeter_greet_finish;
 }
 
 static void

@@ -421,8 +421,7 @@ calculator_handler(SoupServer *server,
 		}
 		return;
 	}
-	/* reuses the shared 404 */
-	ms_handler_check_path(msg, path, "calc/history");
+	ms_handler_send_not_found(msg, path);
 }
 
 /*

@@ -5,8 +5,14 @@
 #include "common/ms-i18n.h"
 #include "common/ms-problem.h"
 
-static void
-send_not_found(SoupServerMessage *msg, const char *path)
+/**
+ * ms_handler_send_not_found:
+ * @path: the requested path, client input
+ *
+ * Answers 404: there is nothing at @path.
+ */
+void
+ms_handler_send_not_found(SoupServerMessage *msg, const char *path)
 {
 	/* the path is client input: keep the JSON valid whatever it holds */
 	g_autofree char *safe_path = g_utf8_make_valid(path, -1);
@@ -32,7 +38,7 @@ ms_handler_check_path(SoupServerMessage *msg, const char *path, const char *expe
 {
 	if (path[0] == '/' && g_strcmp0(path + 1, expected_name) == 0)
 		return TRUE;
-	send_not_found(msg, path);
+	ms_handler_send_not_found(msg, path);
 	return FALSE;
 }
 
@@ -121,7 +127,7 @@ not_found_handler(SoupServer *server,
 		  GHashTable *query,
 		  gpointer user_data)
 {
-	send_not_found(msg, path);
+	ms_handler_send_not_found(msg, path);
 }
 
 /**

@@ -4,6 +4,8 @@
 
 G_BEGIN_DECLS
 
+void
+ms_handler_send_not_found(SoupServerMessage *msg, const char *path);
 gboolean
 ms_handler_check_path(SoupServerMessage *msg, const char *path, const char *expected_name);
 gboolean

@@ -130,12 +130,6 @@ ms_fake_greeter_greet_async(MsGreeter *greeter,
 	}
 }
 
-static char *
-ms_fake_greeter_greet_finish(MsGreeter *greeter, GAsyncResult *result, GError **error)
-{
-	return g_task_propagate_pointer(G_TASK(result), error);
-}
-
 static const char *
 ms_fake_greeter_get_name(MsGreeter *greeter)
 {
@@ -154,7 +148,6 @@ ms_fake_greeter_iface_init(MsGreeterInterface *iface)
 	iface->get_name = ms_fake_greeter_get_name;
 	iface->accepts_name = ms_fake_greeter_accepts_name;
 	iface->greet_async = ms_fake_greeter_greet_async;
-	iface->greet_finish = ms_fake_greeter_greet_finish;
 }
 
 static void

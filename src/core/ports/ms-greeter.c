@@ -5,9 +5,18 @@
 G_DEFINE_QUARK(ms - greeter - error - quark, ms_greeter_error)
 G_DEFINE_INTERFACE(MsGreeter, ms_greeter, G_TYPE_OBJECT)
 
+/* greeters answer through a GTask whose source is the greeter, so one finish serves all */
+static char *
+ms_greeter_real_greet_finish(MsGreeter *self, GAsyncResult *result, GError **error)
+{
+	g_return_val_if_fail(g_task_is_valid(result, self), NULL);
+	return g_task_propagate_pointer(G_TASK(result), error);
+}
+
 static void
 ms_greeter_default_init(MsGreeterInterface *iface)
 {
+	iface->greet_finish = ms_greeter_real_greet_finish;
 }
 
 /**

@@ -34,6 +34,7 @@ struct _MsGreeterInterface {
 			    GCancellable *cancellable,
 			    GAsyncReadyCallback callback,
 			    gpointer user_data);
+	/* (optional): by default, the GTask that greet_async made with @self as source */
 	char *(*greet_finish)(MsGreeter *self, GAsyncResult *result, GError **error);
 };
 

@@ -68,20 +68,12 @@ ms_phrase_greeter_greet_async(MsGreeter *greeter,
 	g_task_return_pointer(task, phrase_render(self, name, language), g_free);
 }
 
-static char *
-ms_phrase_greeter_greet_finish(MsGreeter *greeter, GAsyncResult *result, GError **error)
-{
-	g_return_val_if_fail(g_task_is_valid(result, greeter), NULL);
-	return g_task_propagate_pointer(G_TASK(result), error);
-}
-
 static void
 ms_phrase_greeter_iface_init(MsGreeterInterface *iface)
 {
 	iface->get_name = ms_phrase_greeter_get_name;
 	iface->accepts_name = ms_phrase_greeter_accepts_name;
 	iface->greet_async = ms_phrase_greeter_greet_async;
-	iface->greet_finish = ms_phrase_greeter_greet_finish;
 }
 
 static void
