@@ -202,3 +202,44 @@ ms_i18n_gettext(const char *language, const char *msgid)
 	msgstr = g_hash_table_lookup(catalog, msgid);
 	return msgstr != NULL ? msgstr : msgid;
 }
+
+/**
+ * ms_i18n_strdup_vprintf:
+ * @msgid: an English printf format marked with N_(), translated before use
+ *
+ * Returns: (transfer full): the translated format, filled in
+ */
+char *
+ms_i18n_strdup_vprintf(const char *language, const char *msgid, va_list args)
+{
+	/* the translation keeps the msgid's conversions: msgfmt --check guards it */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	return g_strdup_vprintf(ms_i18n_gettext(language, msgid), args);
+#pragma GCC diagnostic pop
+}
+
+/**
+ * ms_i18n_set_error:
+ * @msgid: an English printf format marked with N_()
+ *
+ * Sets @error with its message in @language, for errors a client will read.
+ */
+void
+ms_i18n_set_error(GError **error,
+		  GQuark domain,
+		  gint code,
+		  const char *language,
+		  const char *msgid,
+		  ...)
+{
+	va_list args;
+	g_autofree char *message = NULL;
+
+	if (error == NULL)
+		return;
+	va_start(args, msgid);
+	message = ms_i18n_strdup_vprintf(language, msgid, args);
+	va_end(args);
+	g_set_error_literal(error, domain, code, message);
+}

@@ -96,10 +96,7 @@ ms_problem_sendf(SoupServerMessage *msg,
 	va_list args;
 
 	va_start(args, detail_format);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail = g_strdup_vprintf(ms_i18n_gettext(language, detail_format), args);
-#pragma GCC diagnostic pop
+	detail = ms_i18n_strdup_vprintf(language, detail_format, args);
 	va_end(args);
 	ms_problem_send(msg, status, type, title, detail);
 }

@@ -12,24 +12,9 @@ G_DEFINE_QUARK(ms - calc - request - error - quark, ms_calc_request_error)
 /* the longest integer literal json-glib reads exactly: beyond it, it wraps gint64 */
 #define MS_CALC_REQUEST_EXACT_DIGITS 15
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void
-request_error_set(GError **error,
-		  MsCalcRequestError code,
-		  const char *language,
-		  const char *msgid,
-		  ...)
-{
-	va_list args;
-	g_autofree char *message = NULL;
-
-	va_start(args, msgid);
-	message = g_strdup_vprintf(ms_i18n_gettext(language, msgid), args);
-	va_end(args);
-	g_set_error_literal(error, MS_CALC_REQUEST_ERROR, code, message);
-}
-#pragma GCC diagnostic pop
+/* a request error, in the language of whoever reads it */
+#define request_error_set(error, code, language, ...) \
+	ms_i18n_set_error((error), MS_CALC_REQUEST_ERROR, (code), (language), __VA_ARGS__)
 
 /*
  * json-glib 1.6 reads an integer literal into a gint64 and wraps silently when it

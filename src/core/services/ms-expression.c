@@ -41,22 +41,9 @@ static const struct {
 	[MS_CALC_OPERATION_MOD] = { "mod", "%" }, [MS_CALC_OPERATION_POW] = { "pow", "^" },
 };
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static void
-calc_error_set(GError **error, MsCalcError code, const char *language, const char *msgid, ...)
-{
-	va_list args;
-	g_autofree char *message = NULL;
-
-	if (error == NULL)
-		return;
-	va_start(args, msgid);
-	message = g_strdup_vprintf(ms_i18n_gettext(language, msgid), args);
-	va_end(args);
-	g_set_error_literal(error, MS_CALC_ERROR, code, message);
-}
-#pragma GCC diagnostic pop
+/* a calculation error, in the language of whoever reads it */
+#define calc_error_set(error, code, language, ...) \
+	ms_i18n_set_error((error), MS_CALC_ERROR, (code), (language), __VA_ARGS__)
 
 gboolean
 ms_calc_operation_from_name(const char *name, MsCalcOperation *operation)
