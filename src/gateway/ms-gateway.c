@@ -234,6 +234,10 @@ send_too_large(SoupServerMessage *msg, const MsRoute *route)
 {
 	char limit[32];
 
+	/* the connection is not kept for another request after a body over the limit */
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Connection",
+				     "close");
 	g_snprintf(limit, sizeof limit, "%" G_GUINT64_FORMAT, route->max_body_bytes);
 	ms_problem_sendf(msg,
 			 SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
@@ -295,9 +299,6 @@ early_handler(SoupServer *server,
 			ms_request_id_ensure(msg);
 			soup_message_body_set_accumulate(soup_server_message_get_request_body(msg),
 							 FALSE);
-			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-						     "Connection",
-						     "close");
 			send_too_large(msg, request->route);
 		}
 		break;
@@ -438,9 +439,6 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 	const MsRoute *route = request->route;
 
 	if (request->too_large) {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "Connection",
-					     "close");
 		send_too_large(msg, route);
 		return;
 	}
