@@ -48,6 +48,14 @@ void
 ms_proxy_abort(MsGatewayRequest *request);
 void
 ms_proxy_finish(MsGatewayRequest *request);
+void
+ms_proxy_write_request_line(GString *out,
+			    const char *method,
+			    const char *path,
+			    const char *query,
+			    const MsRoute *route);
+void
+ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out);
 
 void
 ms_gateway_problem(SoupServerMessage *msg,
