@@ -318,9 +318,8 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 	if (retryable && !request->retried && !request->responded &&
 	    is_idempotent(soup_server_message_get_method(msg))) {
 		request->retried = TRUE;
-		if (proxy_send(request, TRUE))
-			return;
-		/* proxy_send answered and released */
+		/* on failure proxy_send answers and releases itself */
+		proxy_send(request, TRUE);
 		return;
 	}
 	ms_gateway_log_upstream_failure(request, status, message);
