@@ -64,7 +64,10 @@ ms_gateway_problem(SoupServerMessage *msg,
 		   const char *title,
 		   const char *detail);
 void
-ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted);
+ms_gateway_log_access(MsGatewayRequest *request,
+		      SoupServerMessage *msg,
+		      gint64 duration_us,
+		      gboolean aborted);
 void
 ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message);
 void
