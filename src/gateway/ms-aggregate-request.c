@@ -116,29 +116,15 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 	GUri *uri = soup_server_message_get_uri(msg);
 	g_autofree char *query =
 		ms_aggregate_part_query(request->route, part, g_uri_get_query(uri));
-	const char *remote = soup_server_message_get_remote_host(msg);
-	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
 	g_autofree char *path = ms_aggregate_part_path(request->route, part, g_uri_get_path(uri));
 
-	g_string_append(out, "GET ");
-	g_string_append(out, path);
-	if (query != NULL) {
-		g_string_append_c(out, '?');
-		g_string_append(out, query);
-	}
-	g_string_append(out, " HTTP/1.1\r\nHost: ");
-	g_string_append(out, part->upstream_authority);
-	g_string_append(out, "\r\nAccept: application/json\r\n");
+	ms_proxy_write_request_line(out, "GET", path, query, part);
+	g_string_append(out, "Accept: application/json\r\n");
 	append_header(out, headers, MS_REQUEST_ID_HEADER);
 	append_header(out, headers, "Accept-Language");
 	/* set by the security filter only: the client's own were removed at the start */
 	append_header(out, headers, "X-Microsoup-User");
 	append_header(out, headers, "X-Microsoup-Role");
-	g_string_append(out, "X-Forwarded-For: ");
-	if (forwarded != NULL) {
-		g_string_append(out, forwarded);
-		g_string_append(out, ", ");
-	}
-	g_string_append(out, remote != NULL ? remote : "unknown");
-	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n\r\n");
+	ms_proxy_write_forwarded(msg, out);
+	g_string_append(out, "\r\n");
 }

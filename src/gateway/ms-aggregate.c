@@ -109,15 +109,21 @@ static void
 aggregate_answer(MsAggregate *self);
 
 static void
+part_stop_timer(Part *part)
+{
+	if (part->timer == NULL)
+		return;
+	g_source_destroy(part->timer);
+	g_clear_pointer(&part->timer, g_source_unref);
+}
+
+static void
 part_settle(Part *part, PartState state, JsonNode *json)
 {
 	MsAggregate *self = part->aggregate;
 
 	part->conn = NULL;
-	if (part->timer != NULL) {
-		g_source_destroy(part->timer);
-		g_clear_pointer(&part->timer, g_source_unref);
-	}
+	part_stop_timer(part);
 	if (part->body != NULL)
 		g_string_free(g_steal_pointer(&part->body), TRUE);
 	part->state = state;
@@ -428,10 +434,7 @@ ms_aggregate_abort(MsGatewayRequest *request)
 
 		if (part->conn != NULL)
 			ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
-		if (part->timer != NULL) {
-			g_source_destroy(part->timer);
-			g_clear_pointer(&part->timer, g_source_unref);
-		}
+		part_stop_timer(part);
 	}
 	self->answered = TRUE;
 	g_object_unref(request->msg);

@@ -6,32 +6,22 @@
 
 #define MS_CONFIG_MAX_LINE 4096
 
-typedef struct {
-	char *group;
-	char *key; /* NULL for the group header itself */
-	guint line;
-} ScanEntry;
-
 struct _MsConfigScan {
 	char *filename;
-	GArray *entries;  /* ScanEntry */
-	GHashTable *seen; /* "group\nkey" → line, for duplicates */
+	GHashTable *lines; /* scan_id() → line, for duplicates and find_line */
 };
 
-static void
-scan_entry_clear(gpointer data)
+/* a line holds no '\n', so neither does a group or a key; "" stands for the header */
+static char *
+scan_id(const char *group, const char *key)
 {
-	ScanEntry *entry = data;
-
-	g_free(entry->group);
-	g_free(entry->key);
+	return g_strconcat(group, "\n", key != NULL ? key : "", NULL);
 }
 
 void
 ms_config_scan_free(MsConfigScan *self)
 {
-	g_array_unref(self->entries);
-	g_hash_table_unref(self->seen);
+	g_hash_table_unref(self->lines);
 	g_free(self->filename);
 	g_free(self);
 }
@@ -39,11 +29,9 @@ ms_config_scan_free(MsConfigScan *self)
 static gboolean
 scan_add(MsConfigScan *self, const char *group, const char *key, guint line, GError **error)
 {
-	ScanEntry entry = { g_strdup(group), g_strdup(key), line };
-	char *id = g_strconcat(group, "\n", key != NULL ? key : "", NULL);
-	gpointer earlier = g_hash_table_lookup(self->seen, id);
+	char *id = scan_id(group, key);
+	gpointer earlier = g_hash_table_lookup(self->lines, id);
 
-	g_array_append_val(self->entries, entry);
 	if (earlier != NULL) {
 		if (key != NULL)
 			g_set_error(error,
@@ -67,7 +55,7 @@ scan_add(MsConfigScan *self, const char *group, const char *key, guint line, GEr
 		g_free(id);
 		return FALSE;
 	}
-	g_hash_table_insert(self->seen, id, GUINT_TO_POINTER(line));
+	g_hash_table_insert(self->lines, id, GUINT_TO_POINTER(line));
 	return TRUE;
 }
 
@@ -135,9 +123,7 @@ ms_config_scan_new(const char *data, gsize length, const char *filename, GError 
 	guint line = 0;
 
 	self->filename = g_strdup(filename);
-	self->entries = g_array_new(FALSE, TRUE, sizeof(ScanEntry));
-	g_array_set_clear_func(self->entries, scan_entry_clear);
-	self->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	if (memchr(data, '\0', length) != NULL || !g_utf8_validate(data, length, NULL)) {
 		g_set_error(error,
@@ -186,10 +172,7 @@ ms_config_scan_get_filename(MsConfigScan *self)
 guint
 ms_config_scan_find_line(MsConfigScan *self, const char *group, const char *key)
 {
-	for (guint i = 0; i < self->entries->len; i++) {
-		ScanEntry *entry = &g_array_index(self->entries, ScanEntry, i);
-		if (g_strcmp0(entry->group, group) == 0 && g_strcmp0(entry->key, key) == 0)
-			return entry->line;
-	}
-	return 0;
+	g_autofree char *id = scan_id(group, key);
+
+	return GPOINTER_TO_UINT(g_hash_table_lookup(self->lines, id));
 }

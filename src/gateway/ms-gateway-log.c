@@ -40,7 +40,10 @@ ms_gateway_problem(SoupServerMessage *msg,
  * The one access entry per request, with the DESIGN §3 fields.
  */
 void
-ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted)
+ms_gateway_log_access(MsGatewayRequest *request,
+		      SoupServerMessage *msg,
+		      gint64 duration_us,
+		      gboolean aborted)
 {
 	guint status = soup_server_message_get_status(msg);
 	GUri *uri = soup_server_message_get_uri(msg);
@@ -64,10 +67,7 @@ ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolea
 	};
 
 	g_snprintf(status_text, sizeof status_text, "%u", status);
-	g_snprintf(duration,
-		   sizeof duration,
-		   "%" G_GINT64_FORMAT,
-		   request != NULL ? g_get_monotonic_time() - request->started : 0);
+	g_snprintf(duration, sizeof duration, "%" G_GINT64_FORMAT, duration_us);
 	ms_log_fields(G_LOG_LEVEL_INFO,
 		      fields,
 		      G_N_ELEMENTS(fields),

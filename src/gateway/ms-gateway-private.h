@@ -48,6 +48,14 @@ void
 ms_proxy_abort(MsGatewayRequest *request);
 void
 ms_proxy_finish(MsGatewayRequest *request);
+void
+ms_proxy_write_request_line(GString *out,
+			    const char *method,
+			    const char *path,
+			    const char *query,
+			    const MsRoute *route);
+void
+ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out);
 
 void
 ms_gateway_problem(SoupServerMessage *msg,
@@ -56,7 +64,10 @@ ms_gateway_problem(SoupServerMessage *msg,
 		   const char *title,
 		   const char *detail);
 void
-ms_gateway_log_access(MsGatewayRequest *request, SoupServerMessage *msg, gboolean aborted);
+ms_gateway_log_access(MsGatewayRequest *request,
+		      SoupServerMessage *msg,
+		      gint64 duration_us,
+		      gboolean aborted);
 void
 ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message);
 void

@@ -234,6 +234,10 @@ send_too_large(SoupServerMessage *msg, const MsRoute *route)
 {
 	char limit[32];
 
+	/* the connection is not kept for another request after a body over the limit */
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Connection",
+				     "close");
 	g_snprintf(limit, sizeof limit, "%" G_GUINT64_FORMAT, route->max_body_bytes);
 	ms_problem_sendf(msg,
 			 SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
@@ -295,9 +299,6 @@ early_handler(SoupServer *server,
 			ms_request_id_ensure(msg);
 			soup_message_body_set_accumulate(soup_server_message_get_request_body(msg),
 							 FALSE);
-			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-						     "Connection",
-						     "close");
 			send_too_large(msg, request->route);
 		}
 		break;
@@ -419,11 +420,17 @@ ms_gateway_add_endpoint(MsGateway *self,
 	g_hash_table_replace(self->endpoints, g_strdup(path), endpoint);
 }
 
+/* the access log and the finish funcs see the same duration, read once */
 static void
-run_finish_funcs(MsGateway *self, MsGatewayRequest *request, SoupServerMessage *msg)
+request_finished(MsGatewayWorker *worker,
+		 MsGatewayRequest *request,
+		 SoupServerMessage *msg,
+		 gboolean aborted)
 {
+	MsGateway *self = worker->gateway;
 	gint64 duration = request != NULL ? g_get_monotonic_time() - request->started : 0;
 
+	ms_gateway_log_access(request, msg, duration, aborted);
 	for (guint i = 0; i < self->finish_funcs->len; i++) {
 		FinishFunc *finish = &g_array_index(self->finish_funcs, FinishFunc, i);
 		finish->func(request, msg, duration, finish->user_data);
@@ -438,9 +445,6 @@ handle_routed(MsGatewayWorker *worker, MsGatewayRequest *request)
 	const MsRoute *route = request->route;
 
 	if (request->too_large) {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-					     "Connection",
-					     "close");
 		send_too_large(msg, route);
 		return;
 	}
@@ -509,10 +513,8 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 	if (request != NULL)
 		ms_proxy_finish(request);
 	/* a request libsoup refused before its headers were parsed (400, 431) still counts */
-	if (request != NULL || soup_server_message_get_status(msg) != 0) {
-		ms_gateway_log_access(request, msg, FALSE);
-		run_finish_funcs(worker->gateway, request, msg);
-	}
+	if (request != NULL || soup_server_message_get_status(msg) != 0)
+		request_finished(worker, request, msg, FALSE);
 	g_clear_pointer(&request, request_free);
 }
 
@@ -528,8 +530,7 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 	ms_proxy_abort(request);
 	ms_aggregate_abort(request);
 	ms_proxy_finish(request);
-	ms_gateway_log_access(request, msg, TRUE);
-	run_finish_funcs(worker->gateway, request, msg);
+	request_finished(worker, request, msg, TRUE);
 	/* a suspended request is freed when its filter resumes it */
 	if (!request->suspended)
 		request_free(request);

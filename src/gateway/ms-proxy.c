@@ -110,6 +110,55 @@ is_idempotent(const char *method)
 	       method == SOUP_METHOD_OPTIONS;
 }
 
+/**
+ * ms_proxy_write_request_line:
+ * @path: the upstream path, without query
+ * @query: (nullable): the query, without '?'
+ * @route: the route whose upstream is asked
+ *
+ * Starts an upstream request head: the request line and Host.
+ */
+void
+ms_proxy_write_request_line(GString *out,
+			    const char *method,
+			    const char *path,
+			    const char *query,
+			    const MsRoute *route)
+{
+	g_string_append(out, method);
+	g_string_append_c(out, ' ');
+	g_string_append(out, path);
+	if (query != NULL) {
+		g_string_append_c(out, '?');
+		g_string_append(out, query);
+	}
+	g_string_append(out, " HTTP/1.1\r\nHost: ");
+	g_string_append(out, route->upstream_authority);
+	g_string_append(out, "\r\n");
+}
+
+/**
+ * ms_proxy_write_forwarded:
+ *
+ * Appends X-Forwarded-For (the client's chain, then its address) and
+ * X-Forwarded-Proto for the upstream request made for @msg.
+ */
+void
+ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
+	const char *remote = soup_server_message_get_remote_host(msg);
+
+	g_string_append(out, "X-Forwarded-For: ");
+	if (forwarded != NULL) {
+		g_string_append(out, forwarded);
+		g_string_append(out, ", ");
+	}
+	g_string_append(out, remote != NULL ? remote : "unknown");
+	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n");
+}
+
 static void
 write_request_head(MsGatewayRequest *request, GString *out)
 {
@@ -117,24 +166,15 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 	const char *connection = soup_message_headers_get_list(headers, "Connection");
 	GUri *uri = soup_server_message_get_uri(msg);
-	const char *query = g_uri_get_query(uri);
-	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
-	const char *remote = soup_server_message_get_remote_host(msg);
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
 
-	g_string_append(out, soup_server_message_get_method(msg));
-	g_string_append_c(out, ' ');
-	g_string_append(out, ms_route_table_upstream_path(g_uri_get_path(uri)));
-	if (query != NULL) {
-		g_string_append_c(out, '?');
-		g_string_append(out, query);
-	}
-	g_string_append(out, " HTTP/1.1\r\nHost: ");
-	g_string_append(out, request->route->upstream_authority);
-	g_string_append(out, "\r\n");
-
+	ms_proxy_write_request_line(out,
+				    soup_server_message_get_method(msg),
+				    ms_route_table_upstream_path(g_uri_get_path(uri)),
+				    g_uri_get_query(uri),
+				    request->route);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name) || is_connection_listed(headers, connection, name))
@@ -144,14 +184,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-
-	g_string_append(out, "X-Forwarded-For: ");
-	if (forwarded != NULL) {
-		g_string_append(out, forwarded);
-		g_string_append(out, ", ");
-	}
-	g_string_append(out, remote != NULL ? remote : "unknown");
-	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n");
+	ms_proxy_write_forwarded(msg, out);
 	if (request->body != NULL) {
 		g_string_append_printf(out,
 				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
@@ -285,9 +318,8 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 	if (retryable && !request->retried && !request->responded &&
 	    is_idempotent(soup_server_message_get_method(msg))) {
 		request->retried = TRUE;
-		if (proxy_send(request, TRUE))
-			return;
-		/* proxy_send answered and released */
+		/* on failure proxy_send answers and releases itself */
+		proxy_send(request, TRUE);
 		return;
 	}
 	ms_gateway_log_upstream_failure(request, status, message);

@@ -104,12 +104,6 @@ ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn)
 	return conn->request;
 }
 
-gboolean
-ms_upstream_conn_is_reused(MsUpstreamConn *conn)
-{
-	return conn->served > 0;
-}
-
 void
 ms_upstream_conn_close(MsUpstreamConn *conn)
 {
@@ -173,7 +167,7 @@ conn_finish(MsUpstreamConn *conn)
 		conn->got_bytes = FALSE;
 		conn_set_events(conn, G_IO_IN);
 		conn_arm_deadline(conn, g_get_monotonic_time() + MS_UPSTREAM_IDLE_TIMEOUT_USEC);
-		ms_upstream_pool_release(conn->upstream->pool, conn, conn->upstream);
+		ms_upstream_pool_release(conn->upstream, conn);
 	} else {
 		ms_upstream_conn_close(conn);
 	}

@@ -54,19 +54,6 @@ ms_upstream_pool_free(MsUpstreamPool *self)
 	g_free(self);
 }
 
-guint
-ms_upstream_pool_get_n_idle(MsUpstreamPool *self)
-{
-	GHashTableIter iter;
-	gpointer value;
-	guint n = 0;
-
-	g_hash_table_iter_init(&iter, self->upstreams);
-	while (g_hash_table_iter_next(&iter, NULL, &value))
-		n += ((MsUpstream *)value)->idle.length;
-	return n;
-}
-
 static GSocketAddress *
 route_address(const MsRoute *route, GError **error)
 {
@@ -180,7 +167,7 @@ ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fr
 
 /* internal: a connection that finished a response cleanly */
 void
-ms_upstream_pool_release(MsUpstreamPool *self, MsUpstreamConn *conn, MsUpstream *upstream)
+ms_upstream_pool_release(MsUpstream *upstream, MsUpstreamConn *conn)
 {
 	GList *link = ms_upstream_conn_get_link(conn);
 

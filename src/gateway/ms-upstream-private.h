@@ -25,7 +25,7 @@ ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
 void
 ms_upstream_conn_close(MsUpstreamConn *conn);
 void
-ms_upstream_pool_release(MsUpstreamPool *self, MsUpstreamConn *conn, MsUpstream *upstream);
+ms_upstream_pool_release(MsUpstream *upstream, MsUpstreamConn *conn);
 GList *
 ms_upstream_conn_get_link(MsUpstreamConn *conn);
 

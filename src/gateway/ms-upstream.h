@@ -46,8 +46,6 @@ MsUpstreamPool *
 ms_upstream_pool_new(GMainContext *context);
 void
 ms_upstream_pool_free(MsUpstreamPool *self);
-guint
-ms_upstream_pool_get_n_idle(MsUpstreamPool *self);
 MsUpstreamConn *
 ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 const MsRoute *route,
@@ -58,8 +56,6 @@ ms_upstream_probe(const MsRoute *route, GError **error);
 
 GString *
 ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn);
-gboolean
-ms_upstream_conn_is_reused(MsUpstreamConn *conn);
 void
 ms_upstream_conn_start(MsUpstreamConn *conn,
 		       GBytes *body,
