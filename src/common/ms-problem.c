@@ -51,6 +51,36 @@ ms_problem_new(guint status,
 }
 
 /**
+ * ms_problem_new_translated:
+ * @language: the reader's language
+ * @title: English, marked with N_()
+ * @detail_format: English, marked with N_(), with one `%s` for @subject
+ * @subject: what the problem is about, e.g. the part's name
+ *
+ * A problem object for embedding (an aggregate's failed part): no instance or
+ * request id of its own, title and detail in @language. The formats come from
+ * the callers' tables of problems, so they are checked by msgfmt, not here.
+ *
+ * Returns: (transfer full): the problem
+ */
+JsonNode *
+ms_problem_new_translated(const char *language,
+			  guint status,
+			  const char *type,
+			  const char *title,
+			  const char *detail_format,
+			  const char *subject)
+{
+	g_autofree char *detail = NULL;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	detail = g_strdup_printf(ms_i18n_gettext(language, detail_format), subject);
+#pragma GCC diagnostic pop
+	return ms_problem_new(status, type, ms_i18n_gettext(language, title), detail, NULL, NULL);
+}
+
+/**
  * ms_problem_send:
  * @title: English, marked with N_(); translated here for the client's language
  * @detail: (nullable): already translated

@@ -14,6 +14,13 @@ ms_problem_new(guint status,
 	       const char *detail,
 	       const char *instance,
 	       const char *request_id);
+JsonNode *
+ms_problem_new_translated(const char *language,
+			  guint status,
+			  const char *type,
+			  const char *title,
+			  const char *detail_format,
+			  const char *subject);
 void
 ms_problem_send(SoupServerMessage *msg,
 		guint status,

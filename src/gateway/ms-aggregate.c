@@ -90,19 +90,12 @@ part_send(Part *part, gboolean fresh);
 static JsonNode *
 part_problem_new(Part *part, const PartProblem *problem)
 {
-	const char *language = part->aggregate->language;
-	g_autofree char *detail = NULL;
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail = g_strdup_printf(ms_i18n_gettext(language, problem->detail), part->route->name);
-#pragma GCC diagnostic pop
-	return ms_problem_new(problem->status,
-			      problem->type,
-			      ms_i18n_gettext(language, problem->title),
-			      detail,
-			      NULL,
-			      NULL);
+	return ms_problem_new_translated(part->aggregate->language,
+					 problem->status,
+					 problem->type,
+					 problem->title,
+					 problem->detail,
+					 part->route->name);
 }
 
 static void

@@ -57,18 +57,13 @@ static JsonNode *
 part_problem_new(MsGreetingPart *part, const char *language)
 {
 	const PartProblem *problem = part_problem_for_error(part->error);
-	g_autofree char *detail = NULL;
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail = g_strdup_printf(ms_i18n_gettext(language, problem->detail), part->name);
-#pragma GCC diagnostic pop
-	return ms_problem_new(problem->status,
-			      problem->type,
-			      ms_i18n_gettext(language, problem->title),
-			      detail,
-			      NULL,
-			      NULL);
+	return ms_problem_new_translated(language,
+					 problem->status,
+					 problem->type,
+					 problem->title,
+					 problem->detail,
+					 part->name);
 }
 
 static void
