@@ -222,15 +222,13 @@ after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResul
 
 /* answers what needs no password hashing; %NULL when a thread must check a password */
 static MsAuthResult *
-authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, const char **authorization)
+authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, MsAuthHeader **header)
 {
-	g_autoptr(MsAuthHeader) header = NULL;
-
-	*authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						      "Authorization");
-	header = ms_auth_header_parse(*authorization);
+	*header = ms_auth_header_parse(
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					     "Authorization"));
 	return ms_authenticator_try_fast(self->authenticator,
-					 header,
+					 *header,
 					 soup_server_message_get_remote_host(msg),
 					 g_get_monotonic_time());
 }
@@ -269,7 +267,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	MsGatewaySecurity *self = user_data;
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	SoupServerMessage *msg;
-	const char *authorization;
+	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
 
@@ -313,7 +311,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	if (route->auth == MS_ROUTE_AUTH_NONE)
 		return after_auth(self, request, NULL);
 
-	result = authenticate_fast(self, msg, &authorization);
+	result = authenticate_fast(self, msg, &header);
 	if (result != NULL)
 		return after_auth(self, request, result);
 
@@ -323,7 +321,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	wait->self = g_object_ref(self);
 	wait->request = request;
 	ms_authenticator_authenticate_async(self->authenticator,
-					    authorization,
+					    g_steal_pointer(&header),
 					    ms_gateway_request_get_remote_addr(request),
 					    NULL,
 					    on_authenticated,
@@ -368,7 +366,7 @@ static void
 metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
-	const char *authorization;
+	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	MetricsWait *wait;
@@ -381,7 +379,7 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 		ms_gateway_metrics_send(self->metrics, msg);
 		return;
 	}
-	result = authenticate_fast(self, msg, &authorization);
+	result = authenticate_fast(self, msg, &header);
 	if (result != NULL) {
 		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
 			ms_gateway_metrics_send(self->metrics, msg);
@@ -392,7 +390,7 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 	wait->msg = g_object_ref(msg);
 	soup_server_message_pause(msg);
 	ms_authenticator_authenticate_async(self->authenticator,
-					    authorization,
+					    g_steal_pointer(&header),
 					    soup_server_message_get_remote_host(msg),
 					    NULL,
 					    on_metrics_authenticated,
