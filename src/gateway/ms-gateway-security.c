@@ -267,6 +267,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	MsGatewaySecurity *self = user_data;
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	SoupServerMessage *msg;
+	MsCorsVerdict verdict;
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
@@ -278,28 +279,17 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 		return TRUE;
 
 	msg = ms_gateway_request_get_message(request);
-	switch (ms_cors_evaluate((const char *const *)route->cors_origins,
-				 (const char *const *)route->methods,
-				 soup_server_message_get_method(msg),
-				 soup_server_message_get_request_headers(msg),
-				 soup_server_message_get_response_headers(msg))) {
-	case MS_CORS_PREFLIGHT:
+	verdict = ms_cors_evaluate((const char *const *)route->cors_origins,
+				   (const char *const *)route->methods,
+				   soup_server_message_get_method(msg),
+				   soup_server_message_get_request_headers(msg),
+				   soup_server_message_get_response_headers(msg));
+	if (verdict == MS_CORS_PREFLIGHT) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
 		return FALSE;
-	case MS_CORS_FORBIDDEN:
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_FORBIDDEN,
-				   "cors_forbidden",
-				   N_("Cross-origin request not allowed"),
-				   NULL);
-		return FALSE;
-	case MS_CORS_NONE:
-	case MS_CORS_ALLOWED:
-	default:
-		break;
 	}
-	if (is_preflight(msg)) {
-		/* a preflight on a route without CORS: nothing to allow */
+	/* a preflight not answered above (no CORS, or no Origin) has nothing to allow */
+	if (verdict == MS_CORS_FORBIDDEN || is_preflight(msg)) {
 		ms_gateway_problem(msg,
 				   SOUP_STATUS_FORBIDDEN,
 				   "cors_forbidden",
