@@ -455,12 +455,6 @@ ms_gateway_security_get_metrics(MsGatewaySecurity *self)
 	return self->metrics;
 }
 
-MsResponseCache *
-ms_gateway_security_get_cache(MsGatewaySecurity *self)
-{
-	return self->cache;
-}
-
 static void
 ms_gateway_security_finalize(GObject *object)
 {
