@@ -129,7 +129,7 @@ check_auth_result(MsGatewaySecurity *self,
 {
 	switch (result->status) {
 	case MS_AUTH_STATUS_OK:
-		if (result->role >= required)
+		if (ms_auth_result_allows(result, required))
 			return TRUE;
 		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_FORBIDDEN);
 		ms_gateway_problem(msg,
