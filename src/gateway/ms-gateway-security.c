@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "common/ms-i18n.h"
-#include "common/ms-language.h"
 #include "common/ms-problem.h"
 #include "handlers/ms-handler-util.h"
 
@@ -87,20 +86,13 @@ required_role(const MsRoute *route)
 static void
 send_retry_after(SoupServerMessage *msg, const char *type, const char *title, guint seconds)
 {
-	const char *language = ms_language_for_message(msg);
 	char value[16];
-	g_autofree char *detail = NULL;
 
 	g_snprintf(value, sizeof(value), "%u", seconds);
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 				     "Retry-After",
 				     value);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail =
-		g_strdup_printf(ms_i18n_gettext(language, N_("Try again in %u seconds.")), seconds);
-#pragma GCC diagnostic pop
-	ms_problem_send(msg, 429, type, title, detail);
+	ms_problem_sendf(msg, 429, type, title, N_("Try again in %u seconds."), seconds);
 	/* libsoup 3.2 has no phrase for 429 */
 	soup_server_message_set_status(msg, 429, "Too Many Requests");
 }
