@@ -97,44 +97,42 @@ static MsAuthHeader *
 parse_basic(const char *token, gsize len)
 {
 	MsAuthHeader *header;
-	g_autofree guchar *decoded = NULL;
-	g_autofree char *b64 = NULL;
+	g_autofree char *decoded = NULL;
 	gsize decoded_len = 0;
 	const char *colon;
 
 	if (!is_base64(token, len))
 		return auth_header_invalid("bad base64 in Basic credentials");
-	b64 = g_strndup(token, len);
-	decoded = g_base64_decode(b64, &decoded_len);
-	explicit_bzero(b64, len);
+	/* decoded in place: the password only ever lives in this one buffer of len + 1 */
+	decoded = g_strndup(token, len);
+	g_base64_decode_inplace(decoded, &decoded_len);
 
 	/* user-pass must be a string: no NUL, valid UTF-8, no control characters */
 	if (memchr(decoded, '\0', decoded_len) != NULL ||
-	    !g_utf8_validate_len((const char *)decoded, decoded_len, NULL)) {
-		explicit_bzero(decoded, decoded_len);
+	    !g_utf8_validate_len(decoded, decoded_len, NULL)) {
+		explicit_bzero(decoded, len);
 		return auth_header_invalid("Basic credentials are not UTF-8");
 	}
-	decoded = g_realloc(decoded, decoded_len + 1);
 	decoded[decoded_len] = '\0';
-	if (has_control_chars((const char *)decoded)) {
-		explicit_bzero(decoded, decoded_len);
+	if (has_control_chars(decoded)) {
+		explicit_bzero(decoded, len);
 		return auth_header_invalid("control characters in Basic credentials");
 	}
-	colon = strchr((const char *)decoded, ':');
+	colon = strchr(decoded, ':');
 	if (colon == NULL) {
-		explicit_bzero(decoded, decoded_len);
+		explicit_bzero(decoded, len);
 		return auth_header_invalid("no colon in Basic credentials");
 	}
-	if (colon == (const char *)decoded) {
-		explicit_bzero(decoded, decoded_len);
+	if (colon == decoded) {
+		explicit_bzero(decoded, len);
 		return auth_header_invalid("empty user name in Basic credentials");
 	}
 
 	header = g_new0(MsAuthHeader, 1);
 	header->scheme = MS_AUTH_SCHEME_BASIC;
-	header->user = g_strndup((const char *)decoded, colon - (const char *)decoded);
+	header->user = g_strndup(decoded, colon - decoded);
 	header->secret = g_strdup(colon + 1);
-	explicit_bzero(decoded, decoded_len);
+	explicit_bzero(decoded, len);
 	return header;
 }
 

@@ -266,14 +266,14 @@ authenticate_thread(GTask *task, gpointer source, gpointer task_data, GCancellab
 
 /**
  * ms_authenticator_authenticate_async:
- * @authorization: (nullable): the raw Authorization header value
+ * @header: (transfer full): the parsed Authorization header
  *
- * Answers in the caller's main context; only a password that must be hashed
- * goes to a worker thread.
+ * ms_authenticator_authenticate() in a worker thread, for a caller that
+ * already had ms_authenticator_try_fast() answer %NULL.
  */
 void
 ms_authenticator_authenticate_async(MsAuthenticator *self,
-				    const char *authorization,
+				    MsAuthHeader *header,
 				    const char *client_address,
 				    GCancellable *cancellable,
 				    GAsyncReadyCallback callback,
@@ -281,19 +281,12 @@ ms_authenticator_authenticate_async(MsAuthenticator *self,
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
 	AuthCall *call = g_new0(AuthCall, 1);
-	MsAuthResult *result;
 
 	g_task_set_source_tag(task, ms_authenticator_authenticate_async);
-	call->header = ms_auth_header_parse(authorization);
+	call->header = header;
 	call->client_address = g_strdup(client_address);
 	call->now_us = g_get_monotonic_time();
 	g_task_set_task_data(task, call, (GDestroyNotify)auth_call_free);
-
-	result = ms_authenticator_try_fast(self, call->header, client_address, call->now_us);
-	if (result != NULL) {
-		g_task_return_pointer(task, result, (GDestroyNotify)ms_auth_result_free);
-		return;
-	}
 	g_task_run_in_thread(task, authenticate_thread);
 }
 

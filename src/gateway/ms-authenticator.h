@@ -55,7 +55,7 @@ ms_authenticator_authenticate(MsAuthenticator *self,
 			      gint64 now_us);
 void
 ms_authenticator_authenticate_async(MsAuthenticator *self,
-				    const char *authorization,
+				    MsAuthHeader *header,
 				    const char *client_address,
 				    GCancellable *cancellable,
 				    GAsyncReadyCallback callback,

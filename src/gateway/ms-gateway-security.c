@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "common/ms-i18n.h"
-#include "common/ms-language.h"
 #include "common/ms-problem.h"
 #include "handlers/ms-handler-util.h"
 
@@ -87,20 +86,13 @@ required_role(const MsRoute *route)
 static void
 send_retry_after(SoupServerMessage *msg, const char *type, const char *title, guint seconds)
 {
-	const char *language = ms_language_for_message(msg);
 	char value[16];
-	g_autofree char *detail = NULL;
 
 	g_snprintf(value, sizeof(value), "%u", seconds);
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 				     "Retry-After",
 				     value);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	detail =
-		g_strdup_printf(ms_i18n_gettext(language, N_("Try again in %u seconds.")), seconds);
-#pragma GCC diagnostic pop
-	ms_problem_send(msg, 429, type, title, detail);
+	ms_problem_sendf(msg, 429, type, title, N_("Try again in %u seconds."), seconds);
 	/* libsoup 3.2 has no phrase for 429 */
 	soup_server_message_set_status(msg, 429, "Too Many Requests");
 }
@@ -129,7 +121,7 @@ check_auth_result(MsGatewaySecurity *self,
 {
 	switch (result->status) {
 	case MS_AUTH_STATUS_OK:
-		if (result->role >= required)
+		if (ms_auth_result_allows(result, required))
 			return TRUE;
 		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_FORBIDDEN);
 		ms_gateway_problem(msg,
@@ -222,15 +214,13 @@ after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResul
 
 /* answers what needs no password hashing; %NULL when a thread must check a password */
 static MsAuthResult *
-authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, const char **authorization)
+authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, MsAuthHeader **header)
 {
-	g_autoptr(MsAuthHeader) header = NULL;
-
-	*authorization = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						      "Authorization");
-	header = ms_auth_header_parse(*authorization);
+	*header = ms_auth_header_parse(
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					     "Authorization"));
 	return ms_authenticator_try_fast(self->authenticator,
-					 header,
+					 *header,
 					 soup_server_message_get_remote_host(msg),
 					 g_get_monotonic_time());
 }
@@ -269,7 +259,8 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	MsGatewaySecurity *self = user_data;
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	SoupServerMessage *msg;
-	const char *authorization;
+	MsCorsVerdict verdict;
+	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
 
@@ -280,28 +271,17 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 		return TRUE;
 
 	msg = ms_gateway_request_get_message(request);
-	switch (ms_cors_evaluate((const char *const *)route->cors_origins,
-				 (const char *const *)route->methods,
-				 soup_server_message_get_method(msg),
-				 soup_server_message_get_request_headers(msg),
-				 soup_server_message_get_response_headers(msg))) {
-	case MS_CORS_PREFLIGHT:
+	verdict = ms_cors_evaluate((const char *const *)route->cors_origins,
+				   (const char *const *)route->methods,
+				   soup_server_message_get_method(msg),
+				   soup_server_message_get_request_headers(msg),
+				   soup_server_message_get_response_headers(msg));
+	if (verdict == MS_CORS_PREFLIGHT) {
 		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
 		return FALSE;
-	case MS_CORS_FORBIDDEN:
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_FORBIDDEN,
-				   "cors_forbidden",
-				   N_("Cross-origin request not allowed"),
-				   NULL);
-		return FALSE;
-	case MS_CORS_NONE:
-	case MS_CORS_ALLOWED:
-	default:
-		break;
 	}
-	if (is_preflight(msg)) {
-		/* a preflight on a route without CORS: nothing to allow */
+	/* a preflight not answered above (no CORS, or no Origin) has nothing to allow */
+	if (verdict == MS_CORS_FORBIDDEN || is_preflight(msg)) {
 		ms_gateway_problem(msg,
 				   SOUP_STATUS_FORBIDDEN,
 				   "cors_forbidden",
@@ -313,7 +293,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	if (route->auth == MS_ROUTE_AUTH_NONE)
 		return after_auth(self, request, NULL);
 
-	result = authenticate_fast(self, msg, &authorization);
+	result = authenticate_fast(self, msg, &header);
 	if (result != NULL)
 		return after_auth(self, request, result);
 
@@ -323,7 +303,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	wait->self = g_object_ref(self);
 	wait->request = request;
 	ms_authenticator_authenticate_async(self->authenticator,
-					    authorization,
+					    g_steal_pointer(&header),
 					    ms_gateway_request_get_remote_addr(request),
 					    NULL,
 					    on_authenticated,
@@ -368,7 +348,7 @@ static void
 metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
-	const char *authorization;
+	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	MetricsWait *wait;
@@ -381,7 +361,7 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 		ms_gateway_metrics_send(self->metrics, msg);
 		return;
 	}
-	result = authenticate_fast(self, msg, &authorization);
+	result = authenticate_fast(self, msg, &header);
 	if (result != NULL) {
 		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
 			ms_gateway_metrics_send(self->metrics, msg);
@@ -392,7 +372,7 @@ metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
 	wait->msg = g_object_ref(msg);
 	soup_server_message_pause(msg);
 	ms_authenticator_authenticate_async(self->authenticator,
-					    authorization,
+					    g_steal_pointer(&header),
 					    soup_server_message_get_remote_host(msg),
 					    NULL,
 					    on_metrics_authenticated,
@@ -465,12 +445,6 @@ MsMetrics *
 ms_gateway_security_get_metrics(MsGatewaySecurity *self)
 {
 	return self->metrics;
-}
-
-MsResponseCache *
-ms_gateway_security_get_cache(MsGatewaySecurity *self)
-{
-	return self->cache;
 }
 
 static void

@@ -26,8 +26,6 @@ void
 ms_gateway_security_reload(MsGatewaySecurity *self, MsCredentials *credentials);
 MsMetrics *
 ms_gateway_security_get_metrics(MsGatewaySecurity *self);
-MsResponseCache *
-ms_gateway_security_get_cache(MsGatewaySecurity *self);
 void
 ms_gateway_security_expire(MsGatewaySecurity *self);
 

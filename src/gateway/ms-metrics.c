@@ -234,11 +234,18 @@ sorted_routes(MsMetrics *self)
 	return routes;
 }
 
+/* starts a sample line up to the route label's value; the caller closes it */
 static void
-render_route_counter(GString *out, const char *metric, MsMetricsRoute *route, guint64 value)
+open_route_sample(GString *out, const char *metric, MsMetricsRoute *route)
 {
 	g_string_append_printf(out, "%s{route=\"", metric);
 	append_label(out, route->name);
+}
+
+static void
+render_route_counter(GString *out, const char *metric, MsMetricsRoute *route, guint64 value)
+{
+	open_route_sample(out, metric, route);
 	g_string_append_printf(out, "\"} %" G_GUINT64_FORMAT "\n", value);
 }
 
@@ -256,8 +263,7 @@ render_requests(GString *out, GPtrArray *routes)
 				guint64 value = get(&route->requests[m][c]);
 				if (value == 0)
 					continue;
-				g_string_append(out, "microsoup_gateway_requests_total{route=\"");
-				append_label(out, route->name);
+				open_route_sample(out, "microsoup_gateway_requests_total", route);
 				g_string_append_printf(
 					out,
 					"\",method=\"%s\",status=\"%s\"} %" G_GUINT64_FORMAT "\n",
@@ -287,18 +293,16 @@ render_durations(GString *out, GPtrArray *routes)
 				g_ascii_formatd(le, sizeof(le), "%g", buckets_us[b] / 1e6);
 			else
 				g_strlcpy(le, "+Inf", sizeof(le));
-			g_string_append(
-				out,
-				"microsoup_gateway_request_duration_seconds_bucket{route=\"");
-			append_label(out, route->name);
+			open_route_sample(out,
+					  "microsoup_gateway_request_duration_seconds_bucket",
+					  route);
 			g_string_append_printf(out,
 					       "\",le=\"%s\"} %" G_GUINT64_FORMAT "\n",
 					       le,
 					       cumulative);
 		}
 		g_ascii_formatd(le, sizeof(le), "%.6f", get(&route->duration_sum_us) / 1e6);
-		g_string_append(out, "microsoup_gateway_request_duration_seconds_sum{route=\"");
-		append_label(out, route->name);
+		open_route_sample(out, "microsoup_gateway_request_duration_seconds_sum", route);
 		g_string_append_printf(out, "\"} %s\n", le);
 		render_route_counter(out,
 				     "microsoup_gateway_request_duration_seconds_count",
@@ -317,8 +321,7 @@ render_upstream_errors(GString *out, GPtrArray *routes)
 	for (guint r = 0; r < routes->len; r++) {
 		MsMetricsRoute *route = g_ptr_array_index(routes, r);
 		for (guint k = 0; k < MS_UPSTREAM_ERROR_LAST; k++) {
-			g_string_append(out, "microsoup_gateway_upstream_errors_total{route=\"");
-			append_label(out, route->name);
+			open_route_sample(out, "microsoup_gateway_upstream_errors_total", route);
 			g_string_append_printf(out,
 					       "\",kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
 					       upstream_error_names[k],

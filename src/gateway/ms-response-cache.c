@@ -211,20 +211,17 @@ static gboolean
 vary_is_cacheable(SoupMessageHeaders *headers)
 {
 	const char *vary = soup_message_headers_get_list(headers, "Vary");
-	g_autoptr(GSList) items = NULL;
+	GSList *items;
+	gboolean cacheable = TRUE;
 
 	if (vary == NULL)
 		return TRUE;
 	items = soup_header_parse_list(vary);
-	for (GSList *l = items; l != NULL; l = l->next) {
-		/* accept-language is part of the key; anything else we cannot tell apart */
-		if (g_ascii_strcasecmp(l->data, "Accept-Language") != 0) {
-			g_slist_free_full(g_steal_pointer(&items), g_free);
-			return FALSE;
-		}
-	}
-	g_slist_free_full(g_steal_pointer(&items), g_free);
-	return TRUE;
+	/* accept-language is part of the key; anything else we cannot tell apart */
+	for (GSList *l = items; l != NULL && cacheable; l = l->next)
+		cacheable = g_ascii_strcasecmp(l->data, "Accept-Language") == 0;
+	soup_header_free_list(items);
+	return cacheable;
 }
 
 /**

@@ -225,7 +225,7 @@ test_async(Fixture *fixture, gconstpointer data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
 		ms_authenticator_authenticate_async(fixture->auth,
-						    values[i],
+						    ms_auth_header_parse(values[i]),
 						    "127.0.0.1",
 						    NULL,
 						    on_authenticated,

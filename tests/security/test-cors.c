@@ -30,6 +30,13 @@ response(Fixture *fixture, const char *name)
 	return soup_message_headers_get_one(fixture->response, name);
 }
 
+/* most tests evaluate a route with the origins and methods above */
+static MsCorsVerdict
+evaluate(Fixture *fixture, const char *method)
+{
+	return ms_cors_evaluate(origins, methods, method, fixture->request, fixture->response);
+}
+
 static void
 test_disabled(Fixture *fixture, gconstpointer data)
 {
@@ -49,10 +56,7 @@ test_disabled(Fixture *fixture, gconstpointer data)
 static void
 test_same_origin(Fixture *fixture, gconstpointer data)
 {
-	g_assert_cmpint(
-		ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response),
-		==,
-		MS_CORS_NONE);
+	g_assert_cmpint(evaluate(fixture, "GET"), ==, MS_CORS_NONE);
 	g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	/* the answer depends on Origin even when there is none: caches must know */
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
@@ -62,10 +66,7 @@ static void
 test_simple_allowed(Fixture *fixture, gconstpointer data)
 {
 	soup_message_headers_append(fixture->request, "Origin", "http://localhost:3000");
-	g_assert_cmpint(
-		ms_cors_evaluate(origins, methods, "GET", fixture->request, fixture->response),
-		==,
-		MS_CORS_ALLOWED);
+	g_assert_cmpint(evaluate(fixture, "GET"), ==, MS_CORS_ALLOWED);
 	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"),
 			==,
 			"http://localhost:3000");
@@ -78,10 +79,7 @@ test_simple_other_origin(Fixture *fixture, gconstpointer data)
 {
 	soup_message_headers_append(fixture->request, "Origin", "https://evil.example");
 	/* goes on (the browser keeps the answer from the page), without Allow-Origin */
-	g_assert_cmpint(
-		ms_cors_evaluate(origins, methods, "POST", fixture->request, fixture->response),
-		==,
-		MS_CORS_NONE);
+	g_assert_cmpint(evaluate(fixture, "POST"), ==, MS_CORS_NONE);
 	g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	g_assert_cmpstr(response(fixture, "Vary"), ==, "Origin");
 }
@@ -94,10 +92,7 @@ test_preflight(Fixture *fixture, gconstpointer data)
 	soup_message_headers_append(fixture->request,
 				    "Access-Control-Request-Headers",
 				    "content-type");
-	g_assert_cmpint(
-		ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response),
-		==,
-		MS_CORS_PREFLIGHT);
+	g_assert_cmpint(evaluate(fixture, "OPTIONS"), ==, MS_CORS_PREFLIGHT);
 	g_assert_cmpstr(response(fixture, "Access-Control-Allow-Origin"),
 			==,
 			"https://app.example");
@@ -125,13 +120,7 @@ test_preflight_refused(Fixture *fixture, gconstpointer data)
 					     "Access-Control-Request-Method",
 					     cases[i][1]);
 		soup_message_headers_clear(fixture->response);
-		g_assert_cmpint(ms_cors_evaluate(origins,
-						 methods,
-						 "OPTIONS",
-						 fixture->request,
-						 fixture->response),
-				==,
-				MS_CORS_FORBIDDEN);
+		g_assert_cmpint(evaluate(fixture, "OPTIONS"), ==, MS_CORS_FORBIDDEN);
 		g_assert_null(response(fixture, "Access-Control-Allow-Origin"));
 	}
 }
@@ -141,10 +130,7 @@ test_plain_options(Fixture *fixture, gconstpointer data)
 {
 	/* OPTIONS without Access-Control-Request-Method is not a preflight */
 	soup_message_headers_append(fixture->request, "Origin", "https://app.example");
-	g_assert_cmpint(
-		ms_cors_evaluate(origins, methods, "OPTIONS", fixture->request, fixture->response),
-		==,
-		MS_CORS_ALLOWED);
+	g_assert_cmpint(evaluate(fixture, "OPTIONS"), ==, MS_CORS_ALLOWED);
 }
 
 static void
