@@ -3,6 +3,18 @@
 #include "ms-response.h"
 
 /**
+ * ms_response_status_phrase:
+ *
+ * Returns: (nullable): the reason phrase for @status where libsoup 3.2 has none
+ *   of its own (it says "Unknown Error" for 429), else %NULL for libsoup's
+ */
+const char *
+ms_response_status_phrase(guint status)
+{
+	return status == 429 ? "Too Many Requests" : NULL;
+}
+
+/**
  * ms_response_send_json:
  * @content_type: (nullable): %NULL for plain JSON
  * @body: the document to send
@@ -20,7 +32,7 @@ ms_response_send_json(SoupServerMessage *msg,
 	char *text = json_to_string(body, FALSE);
 
 	length = strlen(text);
-	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_status(msg, status, ms_response_status_phrase(status));
 	soup_server_message_set_response(msg,
 					 content_type != NULL ? content_type : MS_CONTENT_TYPE_JSON,
 					 SOUP_MEMORY_TAKE,

@@ -8,6 +8,8 @@ G_BEGIN_DECLS
 #define MS_CONTENT_TYPE_JSON    "application/json; charset=utf-8"
 #define MS_CONTENT_TYPE_PROBLEM "application/problem+json; charset=utf-8"
 
+const char *
+ms_response_status_phrase(guint status);
 void
 ms_response_send_json(SoupServerMessage *msg,
 		      guint status,

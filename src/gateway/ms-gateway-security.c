@@ -93,8 +93,6 @@ send_retry_after(SoupServerMessage *msg, const char *type, const char *title, gu
 				     "Retry-After",
 				     value);
 	ms_problem_sendf(msg, 429, type, title, N_("Try again in %u seconds."), seconds);
-	/* libsoup 3.2 has no phrase for 429 */
-	soup_server_message_set_status(msg, 429, "Too Many Requests");
 }
 
 /* 401 with the challenge: the same for every way credentials can fail */
