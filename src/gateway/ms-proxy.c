@@ -2,6 +2,7 @@
 
 #include "ms-gateway-private.h"
 
+#include "common/ms-http-header.h"
 #include "common/ms-i18n.h"
 #include "common/ms-request-id.h"
 #include "ms-route-table.h"
@@ -27,32 +28,6 @@ name_is(const char *name, const char *expected)
 }
 
 static gboolean
-is_hop_by_hop(const char *name)
-{
-	switch (name[0]) {
-	case 'C':
-	case 'c':
-		return name_is(name, "Connection") || name_is(name, "Content-Length");
-	case 'K':
-	case 'k':
-		return name_is(name, "Keep-Alive");
-	case 'P':
-	case 'p':
-		return name_is(name, "Proxy-Connection") || name_is(name, "Proxy-Authorization") ||
-		       name_is(name, "Proxy-Authenticate");
-	case 'T':
-	case 't':
-		return name_is(name, "TE") || name_is(name, "Trailer") ||
-		       name_is(name, "Transfer-Encoding");
-	case 'U':
-	case 'u':
-		return name_is(name, "Upgrade");
-	default:
-		return FALSE;
-	}
-}
-
-static gboolean
 is_request_skipped(const char *name)
 {
 	switch (name[0]) {
@@ -70,7 +45,7 @@ is_request_skipped(const char *name)
 	case 'x':
 		return name_is(name, "X-Forwarded-For") || name_is(name, "X-Forwarded-Proto");
 	default:
-		return is_hop_by_hop(name);
+		return ms_http_header_is_hop_by_hop(name);
 	}
 }
 
@@ -89,7 +64,7 @@ is_response_skipped(const char *name)
 	case 'x':
 		return name_is(name, MS_REQUEST_ID_HEADER);
 	default:
-		return is_hop_by_hop(name);
+		return ms_http_header_is_hop_by_hop(name);
 	}
 }
 

@@ -5,6 +5,8 @@
 
 #include "ms-response-cache.h"
 
+#include "common/ms-http-header.h"
+
 /*
  * A small shared HTTP cache for the gateway (RFC 9111, the parts we need):
  *
@@ -268,22 +270,12 @@ ms_response_cache_ttl_for(guint route_ttl_s,
 static gboolean
 header_is_stored(const char *name)
 {
+	/* the cache's own: Age is computed, the rest belong to one answer */
 	static const char *const skip[] = {
-		"Connection",
-		"Keep-Alive",
-		"Transfer-Encoding",
-		"TE",
-		"Trailer",
-		"Upgrade",
-		"Proxy-Authenticate",
-		"Proxy-Authorization",
-		"Content-Length",
-		"Age",
-		"Date",
-		"X-Request-ID",
-		"X-Cache",
-		"Set-Cookie",
+		"Age", "Date", "X-Request-ID", "X-Cache", "Set-Cookie",
 	};
+	if (ms_http_header_is_hop_by_hop(name))
+		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(skip); i++) {
 		if (g_ascii_strcasecmp(name, skip[i]) == 0)
 			return FALSE;
