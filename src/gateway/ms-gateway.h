@@ -1,5 +1,6 @@
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "ms-gateway-config.h"
@@ -24,7 +25,8 @@ typedef struct _MsGatewayWorker MsGatewayWorker;
 /*
  * A filter runs on every routed request before it is proxied, in the order
  * added (auth, rate limit, cache...). Return %TRUE to continue; return %FALSE
- * after answering @msg (status and body set), which ends the request there.
+ * after answering @request (ms_gateway_request_respond() or _problem()), which
+ * ends the request there.
  */
 typedef gboolean (*MsGatewayFilterFunc)(MsGatewayRequest *request, gpointer user_data);
 
@@ -45,8 +47,50 @@ ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
-SoupServerMessage *
-ms_gateway_request_get_message(MsGatewayRequest *request);
+/* the request as the client sent it (identity headers already stripped) */
+const char *
+ms_gateway_request_get_method(MsGatewayRequest *request);
+const char *
+ms_gateway_request_get_path(MsGatewayRequest *request);
+const char *
+ms_gateway_request_get_query(MsGatewayRequest *request);
+SoupMessageHeaders *
+ms_gateway_request_get_headers(MsGatewayRequest *request);
+const char *
+ms_gateway_request_get_id(MsGatewayRequest *request);
+/* the answer language from Accept-Language, for the request's problems */
+const char *
+ms_gateway_request_get_language(MsGatewayRequest *request);
+
+/* the answer: headers a filter adds go out with whatever answers the request */
+SoupMessageHeaders *
+ms_gateway_request_get_response_headers(MsGatewayRequest *request);
+/* 0 until the answer's head went out */
+guint
+ms_gateway_request_get_status(MsGatewayRequest *request);
+/* the whole answer at once; the content type is the response headers' */
+void
+ms_gateway_request_respond(MsGatewayRequest *request, guint status, GBytes *body);
+void
+ms_gateway_request_respond_json(MsGatewayRequest *request,
+				guint status,
+				const char *content_type,
+				JsonNode *body);
+/* @title and @detail: English, marked N_(); sent in the request's language */
+void
+ms_gateway_request_problem(MsGatewayRequest *request,
+			   guint status,
+			   const char *type,
+			   const char *title,
+			   const char *detail);
+void
+ms_gateway_request_problemf(MsGatewayRequest *request,
+			    guint status,
+			    const char *type,
+			    const char *title,
+			    const char *detail_format,
+			    ...) G_GNUC_PRINTF(5, 6);
+
 const MsRoute *
 ms_gateway_request_get_route(MsGatewayRequest *request);
 MsGatewayConfig *
@@ -85,9 +129,8 @@ ms_gateway_request_set_tap(MsGatewayRequest *request,
 guint
 ms_gateway_request_get_upstream_failure(MsGatewayRequest *request);
 
-/* called once per request when it is finished or aborted; @request may be %NULL */
+/* called once per request when it is finished or aborted */
 typedef void (*MsGatewayFinishFunc)(MsGatewayRequest *request,
-				    SoupServerMessage *msg,
 				    gint64 duration_us,
 				    gpointer user_data);
 void
@@ -108,7 +151,7 @@ void
 ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data);
 
 /* a path the gateway itself serves outside /api (e.g. /metrics), like /healthz */
-typedef void (*MsGatewayEndpointFunc)(SoupServerMessage *msg, gpointer user_data);
+typedef void (*MsGatewayEndpointFunc)(MsGatewayRequest *request, gpointer user_data);
 void
 ms_gateway_add_endpoint(MsGateway *self,
 			const char *path,

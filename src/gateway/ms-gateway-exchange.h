@@ -1,0 +1,92 @@
+#pragma once
+
+#include "ms-gateway.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The seam between a front (the code that reads HTTP requests from clients
+ * and writes the answers) and the gateway core (routing, filters, proxy,
+ * aggregation, access log). The core never touches the client connection; a
+ * front never decides anything about a request. Every answer, the core's own
+ * problems as much as a proxied upstream's, reaches the client through the
+ * four calls of MsGatewayFrontClass.
+ *
+ * A front's part, per request:
+ *   head read     → ms_gateway_request_begin()
+ *   bad head      → ms_gateway_request_refuse(); then close
+ *   body too big  → ms_gateway_request_reject_body() (by Content-Length, or
+ *                   counting a chunked body); the answer is a 413, then close
+ *   body read     → ms_gateway_request_handle()
+ *   written less  → ms_gateway_request_writable() once its unwritten bytes
+ *                   fall to half of MS_GATEWAY_MAX_UNWRITTEN
+ *   all written,
+ *   or client gone→ ms_gateway_request_finish() (exactly once; frees it)
+ */
+
+/* response bytes a front may hold for a slow client before the upstream waits */
+#define MS_GATEWAY_MAX_UNWRITTEN (256 * 1024)
+
+/* body limit of requests no route takes (404s, /healthz, /metrics) */
+#define MS_GATEWAY_UNROUTED_MAX_BODY_BYTES (64 * 1024)
+
+typedef struct {
+	/*
+	 * the answer's status line and headers; @reason may be %NULL (the
+	 * standard phrase); @content_length is -1 when the length is not known
+	 * (a chunked upstream answer); a HEAD request's answer has no body but
+	 * keeps its length
+	 */
+	void (*respond_head)(gpointer front,
+			     guint status,
+			     const char *reason,
+			     SoupMessageHeaders *headers,
+			     goffset content_length);
+	void (*respond_body)(gpointer front, const char *data, gsize length);
+	void (*respond_end)(gpointer front);
+	/* the head went out but the body cannot be completed: close the connection */
+	void (*cut)(gpointer front);
+	/* bytes handed to respond_body() and not yet written to the client */
+	gsize (*get_unwritten)(gpointer front);
+} MsGatewayFrontClass;
+
+/* what a front read: valid until ms_gateway_request_finish() */
+typedef struct {
+	const char *method; /* interned: compare with SOUP_METHOD_* by pointer; nullable */
+	const char *path;   /* as sent, still percent-encoded; nullable */
+	const char *query;  /* nullable, without '?' */
+	const char *remote_addr;
+	SoupHTTPVersion http_version;
+	SoupMessageHeaders *headers;	      /* the request's; the core edits them */
+	SoupMessageHeaders *response_headers; /* empty; filters and the proxy fill them */
+} MsGatewayRequestHead;
+
+MsGatewayRequest *
+ms_gateway_request_begin(MsGatewayWorker *worker,
+			 const MsGatewayFrontClass *front_class,
+			 gpointer front,
+			 const MsGatewayRequestHead *head);
+guint64
+ms_gateway_request_get_max_body_bytes(MsGatewayRequest *request);
+void
+ms_gateway_request_reject_body(MsGatewayRequest *request);
+void
+ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body);
+void
+ms_gateway_request_writable(MsGatewayRequest *request);
+void
+ms_gateway_request_finish(MsGatewayRequest *request, gboolean client_gone);
+
+/*
+ * a head the front could not take (400 bad syntax, 431 too large, 501 unknown
+ * transfer coding, 505 version): answered as problem+json, logged like any
+ * request; the front closes the connection after it. The head passed to
+ * ms_gateway_request_begin() may then have %NULL method and path.
+ */
+void
+ms_gateway_request_refuse(MsGatewayRequest *request, guint status);
+
+MsGatewayWorker *
+ms_gateway_attach_front(MsGateway *self, GMainContext *context);
+
+G_END_DECLS
