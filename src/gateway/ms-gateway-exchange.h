@@ -46,6 +46,12 @@ typedef struct {
 	void (*respond_end)(gpointer front);
 	/* the head went out but the body cannot be completed: close the connection */
 	void (*cut)(gpointer front);
+	/*
+	 * respond_head and respond_body never end the request (a write error is
+	 * found later, from the front's own dispatch); respond_end and cut may
+	 * call ms_gateway_request_finish() before they return, so the core
+	 * touches the request no more after calling them
+	 */
 	/* bytes handed to respond_body() and not yet written to the client */
 	gsize (*get_unwritten)(gpointer front);
 } MsGatewayFrontClass;
