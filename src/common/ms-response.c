@@ -11,7 +11,14 @@
 const char *
 ms_response_status_phrase(guint status)
 {
-	return status == 429 ? "Too Many Requests" : NULL;
+	switch (status) {
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return NULL;
+	}
 }
 
 /**

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 /* response bytes a front may hold for a slow client before the upstream waits */
 #define MS_GATEWAY_MAX_UNWRITTEN (256 * 1024)
 
+/* RFC 6585; libsoup 3.2 has no name for it */
+#define MS_STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE 431
+
 /* body limit of requests no route takes (404s, /healthz, /metrics) */
 #define MS_GATEWAY_UNROUTED_MAX_BODY_BYTES (64 * 1024)
 
