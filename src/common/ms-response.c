@@ -6,7 +6,7 @@
  * ms_response_status_phrase:
  *
  * Returns: (nullable): the reason phrase for @status where libsoup 3.2 has none
- *   of its own (it says "Unknown Error" for 429), else %NULL for libsoup's
+ *   of its own (it says "Unknown Error" for 429 and 431), else %NULL for libsoup's
  */
 const char *
 ms_response_status_phrase(guint status)
