@@ -43,7 +43,7 @@ ms_gateway_attach(MsGateway *self, SoupServer *server);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
 gboolean
-ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote);
+ms_gateway_worker_is_busy(MsGatewayWorker *worker);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
