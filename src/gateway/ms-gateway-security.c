@@ -229,24 +229,73 @@ authenticate_fast(MsGatewaySecurity *self, MsGatewayRequest *request, MsAuthHead
 					 g_get_monotonic_time());
 }
 
+/* --- a password hashed in a worker thread -------------------------------------------- */
+
 typedef struct {
 	MsGatewaySecurity *self;
 	MsGatewayRequest *request;
 } AuthWait;
 
+/* suspends @request until the hash is checked; @callback gets an AuthWait */
+static void
+authenticate_in_thread(MsGatewaySecurity *self,
+		       MsGatewayRequest *request,
+		       MsAuthHeader *header,
+		       GAsyncReadyCallback callback)
+{
+	AuthWait *wait = g_new0(AuthWait, 1);
+
+	ms_gateway_request_suspend(request);
+	wait->self = g_object_ref(self);
+	wait->request = request;
+	ms_authenticator_authenticate_async(self->authenticator,
+					    header,
+					    ms_gateway_request_get_remote_addr(request),
+					    NULL,
+					    callback,
+					    wait);
+}
+
+/*
+ * Ends the wait: the verdict, or %NULL when the client went away meanwhile
+ * (the request is freed then). The request is resumed BEFORE it is answered:
+ * an answer may end it at once (a front that writes it whole), and the core
+ * frees a request finished while suspended only if the client went away.
+ */
+static MsAuthResult *
+auth_wait_end(AuthWait *wait, GObject *source, GAsyncResult *res)
+{
+	g_autoptr(MsAuthResult) result =
+		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+	gboolean gone = wait->request->aborted;
+
+	ms_gateway_request_resume(wait->request, FALSE);
+	if (gone)
+		return NULL;
+	/* no cancellable, so the thread always has a verdict; a missing one is refused */
+	if (result == NULL) {
+		result = g_new0(MsAuthResult, 1);
+		result->status = MS_AUTH_STATUS_WRONG;
+	}
+	return g_steal_pointer(&result);
+}
+
 static void
 on_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	AuthWait *wait = user_data;
-	g_autoptr(MsAuthResult) result = NULL;
-	gboolean proceed = FALSE;
+	MsGatewayRequest *request = wait->request;
+	g_autoptr(MsGatewaySecurity) self = g_steal_pointer(&wait->self);
+	g_autoptr(MsAuthResult) result = auth_wait_end(wait, source, res);
 
-	result = ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
-	if (!wait->request->aborted && result != NULL)
-		proceed = after_auth(wait->self, wait->request, result);
-	ms_gateway_request_resume(wait->request, proceed);
-	g_object_unref(wait->self);
 	g_free(wait);
+	if (result == NULL)
+		return;
+	/* allowed: suspended again only to go on to the next filters and the proxy */
+	if (after_auth(self, request, result)) {
+		ms_gateway_request_suspend(request);
+		ms_gateway_request_resume(request, TRUE);
+	}
 }
 
 static gboolean
@@ -265,7 +314,6 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	MsCorsVerdict verdict;
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
-	AuthWait *wait;
 
 	/* the hot path of a plain route */
 	if (route->auth == MS_ROUTE_AUTH_NONE && route->rate_limit == 0 &&
@@ -300,16 +348,7 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 		return after_auth(self, request, result);
 
 	/* a password to check with yescrypt: in a worker thread, not this loop */
-	ms_gateway_request_suspend(request);
-	wait = g_new0(AuthWait, 1);
-	wait->self = g_object_ref(self);
-	wait->request = request;
-	ms_authenticator_authenticate_async(self->authenticator,
-					    g_steal_pointer(&header),
-					    ms_gateway_request_get_remote_addr(request),
-					    NULL,
-					    on_authenticated,
-					    wait);
+	authenticate_in_thread(self, request, g_steal_pointer(&header), on_authenticated);
 	return FALSE;
 }
 
@@ -331,24 +370,17 @@ metrics_send_checked(MsGatewaySecurity *self, MsGatewayRequest *request, const M
 		ms_gateway_metrics_send(self->metrics, request);
 }
 
-typedef struct {
-	MsGatewaySecurity *self;
-	MsGatewayRequest *request;
-} MetricsWait;
-
 static void
 on_metrics_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	MetricsWait *wait = user_data;
-	g_autoptr(MsAuthResult) result =
-		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+	AuthWait *wait = user_data;
+	MsGatewayRequest *request = wait->request;
+	g_autoptr(MsGatewaySecurity) self = g_steal_pointer(&wait->self);
+	g_autoptr(MsAuthResult) result = auth_wait_end(wait, source, res);
 
-	if (!wait->request->aborted && result != NULL)
-		metrics_send_checked(wait->self, wait->request, result);
-	/* only ever %FALSE: an endpoint has no filters or proxy to go on to */
-	ms_gateway_request_resume(wait->request, FALSE);
-	g_object_unref(wait->self);
 	g_free(wait);
+	if (result != NULL)
+		metrics_send_checked(self, request, result);
 }
 
 static void
@@ -359,7 +391,6 @@ metrics_endpoint(MsGatewayRequest *request, gpointer user_data)
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
-	MetricsWait *wait;
 
 	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
 		soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
@@ -386,19 +417,10 @@ metrics_endpoint(MsGatewayRequest *request, gpointer user_data)
 		return;
 	}
 	/*
-	 * a password to hash in a thread: suspended like a filtered request, so
-	 * that a client gone meanwhile leaves the request to on_metrics_authenticated()
+	 * suspended like a filtered request, so that a client gone meanwhile
+	 * leaves the request to on_metrics_authenticated()
 	 */
-	ms_gateway_request_suspend(request);
-	wait = g_new0(MetricsWait, 1);
-	wait->self = g_object_ref(self);
-	wait->request = request;
-	ms_authenticator_authenticate_async(self->authenticator,
-					    g_steal_pointer(&header),
-					    ms_gateway_request_get_remote_addr(request),
-					    NULL,
-					    on_metrics_authenticated,
-					    wait);
+	authenticate_in_thread(self, request, g_steal_pointer(&header), on_metrics_authenticated);
 }
 
 /* --- life cycle ------------------------------------------------------------------------ */
