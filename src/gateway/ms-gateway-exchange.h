@@ -66,7 +66,7 @@ typedef struct {
 	const char *query;  /* nullable, without '?' */
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
-	SoupMessageHeaders *headers;	      /* the request's; the core edits them */
+	SoupMessageHeaders *headers;          /* the request's; the core edits them */
 	SoupMessageHeaders *response_headers; /* empty; filters and the proxy fill them */
 } MsGatewayRequestHead;
 

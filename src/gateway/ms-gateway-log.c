@@ -27,7 +27,8 @@ ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
 		{ "ROUTE", request->route != NULL ? request->route->name : NULL },
 		{ "UPSTREAM", request->upstream },
 		{ "REMOTE_ADDR", request->head.remote_addr },
-		{ "USER_NAME", soup_message_headers_get_one(request->head.headers, "X-Microsoup-User") },
+		{ "USER_NAME",
+		  soup_message_headers_get_one(request->head.headers, "X-Microsoup-User") },
 	};
 
 	g_snprintf(status_text, sizeof status_text, "%u", request->status);

@@ -11,7 +11,7 @@ typedef struct _MsAggregate MsAggregate;
 struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	MsUpstreamPool *pool;
-	guint n_requests; /* begun and not finished */
+	guint n_requests;    /* begun and not finished */
 	gpointer soup_front; /* ms_gateway_attach() only: the SoupServer glue */
 };
 
@@ -23,7 +23,7 @@ struct _MsGatewayRequest {
 	MsGatewayRequestHead head;
 	char id[MS_REQUEST_ID_MAX_LENGTH + 1];
 	const char *language; /* negotiated on first use */
-	guint status;	      /* sent with the answer's head */
+	guint status;         /* sent with the answer's head */
 	MsGatewayConfig *config;
 	const MsRoute *route;
 	const char *upstream; /* for the log: the route's upstream that was called */
@@ -37,7 +37,8 @@ struct _MsGatewayRequest {
 	guint next_filter;
 	gboolean suspended;
 	gboolean aborted;
-	guint upstream_failed;	/* MsUpstreamFailure + 1 */
+	gboolean finished;      /* the front is done with it, maybe while it was suspended */
+	guint upstream_failed;  /* MsUpstreamFailure + 1 */
 	MsAggregate *aggregate; /* aggregation routes only */
 	const MsGatewayResponseTap *tap;
 	gpointer tap_data;

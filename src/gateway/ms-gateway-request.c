@@ -468,6 +468,7 @@ ms_gateway_request_finish(MsGatewayRequest *request, gboolean client_gone)
 	ms_gateway_log_access(request, duration);
 	ms_gateway_run_finish_funcs(worker->gateway, request, duration);
 	worker->n_requests--;
+	request->finished = TRUE;
 	if (!request->suspended)
 		request_free(request);
 }
@@ -494,8 +495,8 @@ void
 ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
 {
 	request->suspended = FALSE;
-	if (request->aborted) {
-		/* the client went away meanwhile: ms_gateway_request_finish() left it to us */
+	if (request->finished) {
+		/* answered, or the client went away, meanwhile: finish() left it to us */
 		request_free(request);
 		return;
 	}

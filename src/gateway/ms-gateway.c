@@ -2,7 +2,6 @@
 
 #include "ms-gateway-private.h"
 
-
 /*
  * The gateway object: the running configuration, what the security part
  * plugged in (filters, finish funcs, reload funcs, endpoints) and the workers.

@@ -101,7 +101,7 @@ ms_gateway_request_get_remote_addr(MsGatewayRequest *request);
 /* --- security (issue 5): hooks the security filter and metrics use ------------------- */
 
 /*
- * A filter that cannot decide at once (a password to hash in a thread) calls
+ * A filter (or an endpoint) that cannot decide at once (a password to hash in a thread) calls
  * ms_gateway_request_suspend() and returns %FALSE; later, in the same worker
  * thread, ms_gateway_request_resume() with @proceed %TRUE runs the remaining
  * filters and the proxy, or with %FALSE sends the answer the filter has set.
