@@ -5,7 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* what one connection's two halves share: ms-gateway-front.c reads, ms-gateway-front-response.c writes */
+/* what one connection's two halves share: ms-gateway-front.c reads, ms-gateway-front-response.c
+ * writes */
 
 typedef enum {
 	FRONT_CONN_HEAD,      /* waiting for a request head (idle when nothing is buffered) */
@@ -23,12 +24,12 @@ typedef struct {
 	gpointer tag;
 	GIOCondition events;
 	FrontConnState state;
-	char *remote; /* the peer's address as text, %NULL for a Unix socket peer */
+	char *remote;        /* the peer's address as text, %NULL for a Unix socket peer */
 	gint64 deadline;     /* of the current state, monotonic µs; -1 for none */
 	gboolean timing;     /* the read deadline of this request has started */
 	gboolean processing; /* front_conn_process() is on the stack */
-	gboolean woken;	     /* the next dispatch has work: front_conn_wake() */
-	gboolean eof;	     /* the client shut down its side */
+	gboolean woken;      /* the next dispatch has work: front_conn_wake() */
+	gboolean eof;        /* the client shut down its side */
 	gboolean linger;     /* unread input may follow: shut down before closing */
 
 	/* input: bytes before in_start are taken */
@@ -38,7 +39,7 @@ typedef struct {
 
 	/* the request being read or answered */
 	MsGatewayRequest *request;
-	SoupMessageHeaders *headers;	      /* reused */
+	SoupMessageHeaders *headers;          /* reused */
 	SoupMessageHeaders *response_headers; /* reused */
 	char *method; /* as sent; the request gets the interned string when known */
 	char *target;
@@ -53,18 +54,18 @@ typedef struct {
 	GString *out;
 	gsize out_start;
 	gboolean head_method;
-	gboolean no_body;	 /* HEAD, 1xx, 204, 304: whatever respond_body() gets is dropped */
-	gboolean chunked_out;	 /* the answer's body goes out chunked */
-	gboolean answered;	 /* respond_end() or cut() came */
-	gboolean broken;	 /* a write failed: the client is gone */
-	gboolean throttled;	 /* the core may have paused: it wants ms_gateway_request_writable() */
+	gboolean no_body;     /* HEAD, 1xx, 204, 304: whatever respond_body() gets is dropped */
+	gboolean chunked_out; /* the answer's body goes out chunked */
+	gboolean answered;    /* respond_end() or cut() came */
+	gboolean broken;      /* a write failed: the client is gone */
+	gboolean throttled;   /* the core may have paused: it wants ms_gateway_request_writable() */
 } FrontConn;
 
 struct _MsGatewayFront {
 	MsGatewayWorker *worker;
 	GMainContext *context;
 	GHashTable *connections; /* FrontConn, each holding a reference to its GSource */
-	gint n_connections;	 /* read from other threads */
+	gint n_connections;      /* read from other threads */
 	gboolean stopping;
 	GSourceFunc on_empty;
 	gpointer on_empty_data;

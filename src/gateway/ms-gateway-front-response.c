@@ -19,7 +19,7 @@
  * may send more.
  */
 
-#define FRONT_FLUSH_BYTES	 (64 * 1024)
+#define FRONT_FLUSH_BYTES        (64 * 1024)
 #define FRONT_WRITE_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
 
 static const char *
@@ -182,11 +182,14 @@ front_respond_head(gpointer front,
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-	if (status < 200 || status == SOUP_STATUS_NO_CONTENT || status == SOUP_STATUS_NOT_MODIFIED) {
+	if (status < 200 || status == SOUP_STATUS_NO_CONTENT ||
+	    status == SOUP_STATUS_NOT_MODIFIED) {
 		/* RFC 9110 §8.6: no length where there is never a body */
 	} else if (content_length >= 0) {
 		/* a HEAD answer keeps the length of what GET would send */
-		g_string_append_printf(out, "Content-Length: %" G_GOFFSET_FORMAT "\r\n", content_length);
+		g_string_append_printf(out,
+				       "Content-Length: %" G_GOFFSET_FORMAT "\r\n",
+				       content_length);
 	} else if (conn->no_body) {
 		/* HEAD of a body of unknown length: nothing to frame */
 	} else if (conn->version == SOUP_HTTP_1_0) {

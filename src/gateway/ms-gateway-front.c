@@ -22,10 +22,10 @@
  * byte ends its request as aborted (logged like a client that went away).
  */
 
-#define FRONT_READ_BYTES	 16384
-#define FRONT_READ_TIMEOUT_USEC	 (30 * G_USEC_PER_SEC)
-#define FRONT_IDLE_TIMEOUT_USEC	 (60 * G_USEC_PER_SEC)
-#define FRONT_LINGER_USEC	 (2 * G_USEC_PER_SEC)
+#define FRONT_READ_BYTES        16384
+#define FRONT_READ_TIMEOUT_USEC (30 * G_USEC_PER_SEC)
+#define FRONT_IDLE_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
+#define FRONT_LINGER_USEC       (2 * G_USEC_PER_SEC)
 /* a body buffer grows as data arrives, not to what a client declares */
 #define FRONT_BODY_PREALLOC_BYTES (64 * 1024)
 
@@ -290,7 +290,8 @@ conn_take_head(FrontConn *conn)
 					      conn->version,
 					      &conn->body_kind,
 					      &conn->body_length);
-	conn->close_after = conn->front->stopping || ms_http_wants_close(conn->headers, conn->version);
+	conn->close_after =
+		conn->front->stopping || ms_http_wants_close(conn->headers, conn->version);
 	conn_begin(conn);
 	if (status != SOUP_STATUS_OK) {
 		conn_refuse(conn, status);
@@ -482,8 +483,8 @@ conn_write_ready(FrontConn *conn)
 		return;
 	}
 	unwritten = conn->out->len - conn->out_start;
-	if (conn->throttled && unwritten <= MS_GATEWAY_MAX_UNWRITTEN / 2 &&
-	    conn->request != NULL && !conn->answered) {
+	if (conn->throttled && unwritten <= MS_GATEWAY_MAX_UNWRITTEN / 2 && conn->request != NULL &&
+	    !conn->answered) {
 		conn->throttled = FALSE;
 		ms_gateway_request_writable(conn->request);
 	}

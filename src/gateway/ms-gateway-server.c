@@ -11,11 +11,9 @@
 
 #include "common/ms-log.h"
 #include "common/ms-notify.h"
-#include "common/ms-peer.h"
+#include "ms-gateway-front.h"
 
 #define MS_WORKER_ACCEPT_BATCH 16
-#define MS_WORKER_SWEEP_MSEC   1000
-#define MS_WORKER_DRAIN_MSEC   50
 
 typedef struct _Server Server;
 
@@ -25,12 +23,10 @@ typedef struct {
 	GThread *thread;
 	GMainContext *context;
 	GMainLoop *loop;
-	SoupServer *soup;
 	MsGatewayWorker *gateway_worker;
+	MsGatewayFront *front;     /* the main thread reads its connection count */
 	GPtrArray *accept_sources; /* GSource */
 	GPtrArray *listen_sockets; /* dups of the shared listening sockets */
-	GHashTable *connections;   /* GSocket → its client GSocketAddress, both owned */
-	gint open;                 /* connections, read by the main thread */
 	gboolean stopping;
 	GMutex ready_lock;
 	GCond ready_cond;
@@ -50,41 +46,6 @@ struct _Server {
 	gboolean exit_idle;
 };
 
-/*
- * libsoup keeps a client connection open after a response only while its
- * server has a listener of its own. Workers accept themselves (a SoupListener
- * gives up for good on the EAGAIN that threads sharing a socket see), so each
- * server gets a listener that never receives a connection: an autobound
- * abstract Unix socket.
- */
-static gboolean
-worker_add_keepalive_anchor(Worker *worker, GError **error)
-{
-	g_autoptr(GSocket) socket = NULL;
-	struct sockaddr_un {
-		sa_family_t family;
-	} address = { AF_UNIX };
-
-	socket = g_socket_new(G_SOCKET_FAMILY_UNIX,
-			      G_SOCKET_TYPE_STREAM,
-			      G_SOCKET_PROTOCOL_DEFAULT,
-			      error);
-	if (socket == NULL)
-		return FALSE;
-	if (bind(g_socket_get_fd(socket), (struct sockaddr *)&address, sizeof address) != 0) {
-		int errsv = errno;
-		g_set_error(error,
-			    G_IO_ERROR,
-			    g_io_error_from_errno(errsv),
-			    "binding the keep-alive anchor: %s",
-			    g_strerror(errsv));
-		return FALSE;
-	}
-	if (!g_socket_listen(socket, error))
-		return FALSE;
-	return soup_server_listen_socket(worker->soup, socket, 0, error);
-}
-
 static gboolean
 on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
 {
@@ -93,9 +54,6 @@ on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
 	for (guint i = 0; i < MS_WORKER_ACCEPT_BATCH && !worker->stopping; i++) {
 		g_autoptr(GError) error = NULL;
 		g_autoptr(GSocket) client = g_socket_accept(listener, NULL, &error);
-		g_autoptr(GSocketConnection) connection = NULL;
-		g_autoptr(GSocketAddress) local = NULL;
-		g_autoptr(GSocketAddress) remote = NULL;
 		GSocketFamily family;
 
 		if (client == NULL) {
@@ -107,74 +65,30 @@ on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
 		family = g_socket_get_family(client);
 		if (family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6)
 			g_socket_set_option(client, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-		connection = g_socket_connection_factory_create_connection(client);
-		local = g_socket_get_local_address(client, NULL);
-		remote = g_socket_get_remote_address(client, NULL);
-		if (!soup_server_accept_iostream(worker->soup,
-						 G_IO_STREAM(connection),
-						 local,
-						 remote,
-						 &error)) {
-			ms_warning("accepting a connection failed: %s", error->message);
-			continue;
-		}
-		g_hash_table_insert(worker->connections,
-				    g_steal_pointer(&client),
-				    g_steal_pointer(&remote));
+		ms_gateway_front_accept(worker->front, client);
 	}
-	g_atomic_int_set(&worker->open, (gint)g_hash_table_size(worker->connections));
 	return G_SOURCE_CONTINUE;
 }
 
-/*
- * Forgets closed connections and closes those whose client hung up with nothing
- * in flight: libsoup 3.2 never closes a kept-alive connection whose client hung
- * up between requests (fixed in 3.3). While stopping, idle ones are shut down.
- */
 static gboolean
-worker_sweep(gpointer user_data)
+on_front_empty(gpointer user_data)
 {
 	Worker *worker = user_data;
-	GHashTableIter iter;
-	gpointer socket;
-	gpointer remote;
 
-	g_hash_table_iter_init(&iter, worker->connections);
-	while (g_hash_table_iter_next(&iter, &socket, &remote)) {
-		if (g_socket_is_closed(socket)) {
-			g_hash_table_iter_remove(&iter);
-			continue;
-		}
-		/* a TCP client's hang-up is a readable end of stream, not HUP */
-		if (!worker->stopping && ms_peer_state(socket) != MS_PEER_GONE)
-			continue;
-		if (!ms_gateway_worker_is_busy(worker->gateway_worker)) {
-			g_socket_shutdown(socket, TRUE, TRUE, NULL);
-			g_socket_close(socket, NULL);
-			g_hash_table_iter_remove(&iter);
-		}
-	}
-	g_atomic_int_set(&worker->open, (gint)g_hash_table_size(worker->connections));
-	if (worker->stopping && g_hash_table_size(worker->connections) == 0)
-		g_main_loop_quit(worker->loop);
-	return G_SOURCE_CONTINUE;
+	g_main_loop_quit(worker->loop);
+	return G_SOURCE_REMOVE;
 }
 
+/* no new connections; idle ones close now, busy ones after their answer */
 static gboolean
 worker_stop(gpointer user_data)
 {
 	Worker *worker = user_data;
-	GSource *drain;
 
 	worker->stopping = TRUE;
 	for (guint i = 0; i < worker->accept_sources->len; i++)
 		g_source_destroy(g_ptr_array_index(worker->accept_sources, i));
-	/* requests in flight finish; then their connections close */
-	drain = g_timeout_source_new(MS_WORKER_DRAIN_MSEC);
-	g_source_set_callback(drain, worker_sweep, worker, NULL);
-	g_source_attach(drain, worker->context);
-	g_source_unref(drain);
-	worker_sweep(worker);
+	ms_gateway_front_stop(worker->front, on_front_empty, worker);
 	return G_SOURCE_REMOVE;
 }
 
@@ -190,12 +104,8 @@ worker_signal_ready(Worker *worker)
 static gboolean
 worker_setup(Worker *worker, GError **error)
 {
-	GSource *sweep;
-
-	worker->soup = soup_server_new("server-header", "microsoup-gateway", NULL);
-	if (!worker_add_keepalive_anchor(worker, error))
-		return FALSE;
-	worker->gateway_worker = ms_gateway_attach(worker->server->gateway, worker->soup);
+	worker->gateway_worker = ms_gateway_attach_front(worker->server->gateway, worker->context);
+	worker->front = ms_gateway_front_new(worker->gateway_worker, worker->context);
 	for (guint i = 0; i < worker->server->sockets->len; i++) {
 		GSocket *shared = g_ptr_array_index(worker->server->sockets, i);
 		int fd = dup(g_socket_get_fd(shared));
@@ -220,10 +130,6 @@ worker_setup(Worker *worker, GError **error)
 		g_source_attach(source, worker->context);
 		g_ptr_array_add(worker->accept_sources, source);
 	}
-	sweep = g_timeout_source_new(MS_WORKER_SWEEP_MSEC);
-	g_source_set_callback(sweep, worker_sweep, worker, NULL);
-	g_source_attach(sweep, worker->context);
-	g_source_unref(sweep);
 	return TRUE;
 }
 
@@ -234,6 +140,9 @@ worker_thread(gpointer user_data)
 
 	g_main_context_push_thread_default(worker->context);
 	if (!worker_setup(worker, &worker->error)) {
+		g_clear_pointer(&worker->front, ms_gateway_front_free);
+		if (worker->gateway_worker != NULL)
+			ms_gateway_detach(worker->server->gateway, worker->gateway_worker);
 		worker_signal_ready(worker);
 		g_main_context_pop_thread_default(worker->context);
 		return NULL;
@@ -243,9 +152,9 @@ worker_thread(gpointer user_data)
 
 	for (guint i = 0; i < worker->listen_sockets->len; i++)
 		g_socket_close(g_ptr_array_index(worker->listen_sockets, i), NULL);
+	/* empty unless the loop ended early: what is left ends as aborted */
+	ms_gateway_front_free(g_steal_pointer(&worker->front));
 	ms_gateway_detach(worker->server->gateway, worker->gateway_worker);
-	soup_server_disconnect(worker->soup);
-	g_clear_object(&worker->soup);
 	/* let closed connections' sources run down in this context */
 	while (g_main_context_iteration(worker->context, FALSE))
 		;
@@ -260,7 +169,6 @@ worker_free(Worker *worker)
 		g_thread_join(worker->thread);
 	g_ptr_array_unref(worker->accept_sources);
 	g_ptr_array_unref(worker->listen_sockets);
-	g_hash_table_unref(worker->connections);
 	g_main_loop_unref(worker->loop);
 	g_main_context_unref(worker->context);
 	g_mutex_clear(&worker->ready_lock);
@@ -281,7 +189,6 @@ worker_start(Server *server, guint index, GError **error)
 	worker->loop = g_main_loop_new(worker->context, FALSE);
 	worker->accept_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
 	worker->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
-	worker->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, g_object_unref);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
 	worker->thread = g_thread_new(name, worker_thread, worker);
@@ -297,6 +204,10 @@ worker_start(Server *server, guint index, GError **error)
 	return worker;
 }
 
+/*
+ * A worker frees its front only after on_terminate(), after which the main
+ * loop runs no more ticks: the fronts outlive every call of this.
+ */
 static guint
 count_open(Server *server)
 {
@@ -304,7 +215,10 @@ count_open(Server *server)
 
 	for (guint i = 0; i < server->workers->len; i++) {
 		Worker *worker = g_ptr_array_index(server->workers, i);
-		open += (guint)g_atomic_int_get(&worker->open);
+		MsGatewayFront *front = g_atomic_pointer_get(&worker->front);
+
+		if (front != NULL)
+			open += ms_gateway_front_get_n_connections(front);
 	}
 	return open;
 }
@@ -375,7 +289,8 @@ on_idle_tick(gpointer user_data)
  * ms_gateway_server_run:
  * @sockets: (element-type GSocket): listening sockets, shared by every worker
  *
- * Serves until SIGTERM/SIGINT (after in-flight requests finish) or until idle.
+ * Serves until SIGTERM/SIGINT (after in-flight requests finish) or until idle;
+ * SIGHUP reloads the configuration from @config_path.
  */
 gboolean
 ms_gateway_server_run(MsGateway *gateway,

@@ -5,10 +5,10 @@
 G_BEGIN_DECLS
 
 /*
- * The gateway's multi-threaded server loop (--workers=N > 1): N threads, each
- * with its own GMainContext, SoupServer and upstream pools, all accepting on the
- * same listening sockets. The main thread only handles signals, readiness, the
- * watchdog and idle exit. With one worker the gateway uses MsRuntime instead.
+ * The gateway's server loop: N worker threads (one or more), each with its own
+ * GMainContext, front (ms-gateway-front.h) and upstream pools, all accepting on
+ * the same listening sockets. The main thread only handles signals, reloads,
+ * readiness, the watchdog and idle exit.
  */
 
 gboolean

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 
@@ -35,13 +36,15 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree char *config = NULL;
 	g_autofree char *config_option = NULL;
 	const char *const hello_args[] = { "--idle-timeout=0", NULL };
+	const char *workers = data != NULL ? data : "2";
 
 	fx->dir = g_dir_make_tmp("ms-gateway-e2e-XXXXXX", &error);
 	g_assert_no_error(error);
 	fx->config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
 	fx->hello = ms_test_process_spawn("microsoup-hello", hello_args);
-	config = g_strdup_printf("[gateway]\nworkers = 2\n\n"
+	config = g_strdup_printf("[gateway]\nworkers = %s\n\n"
 				 "[route hello]\nprefix = /api/hello\nupstream = unix:%s\n",
+				 workers,
 				 fx->hello->socket_path);
 	write_config(fx, config);
 	config_option = g_strconcat("--config=", fx->config_path, NULL);
@@ -133,6 +136,83 @@ test_e2e_reload(Fixture *fx, gconstpointer data)
 	}
 }
 
+/* @request raw on a new connection; the whole answer, up to the gateway's close */
+static char *
+exchange_raw(Fixture *fx, const char *request, gsize length)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(fx->gateway->socket_path);
+	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_UNIX,
+						 G_SOCKET_TYPE_STREAM,
+						 G_SOCKET_PROTOCOL_DEFAULT,
+						 &error);
+	g_autoptr(GString) answer = g_string_new(NULL);
+
+	g_assert_no_error(error);
+	g_socket_set_timeout(socket, 10);
+	g_socket_connect(socket, address, NULL, &error);
+	g_assert_no_error(error);
+	for (gsize sent = 0; sent < length;) {
+		gssize n = g_socket_send(socket, request + sent, length - sent, NULL, &error);
+		g_assert_no_error(error);
+		sent += (gsize)n;
+	}
+	for (;;) {
+		char buffer[4096];
+		gssize n = g_socket_receive(socket, buffer, sizeof buffer, NULL, &error);
+
+		g_assert_no_error(error);
+		if (n == 0)
+			break;
+		g_string_append_len(answer, buffer, n);
+	}
+	return g_string_free(g_steal_pointer(&answer), FALSE);
+}
+
+static guint
+count(const char *haystack, const char *needle)
+{
+	guint n = 0;
+
+	for (const char *p = strstr(haystack, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* the gateway's own front, as a client without libsoup sees it */
+static void
+test_e2e_front(Fixture *fx, gconstpointer data)
+{
+	const char pipelined[] = "GET /api/hello?name=Ada HTTP/1.1\r\nHost: gw\r\n\r\n"
+				 "POST /api/hello HTTP/1.1\r\nHost: gw\r\n"
+				 "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+				 "HEAD /readyz HTTP/1.1\r\nHost: gw\r\n\r\n"
+				 "GET /readyz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n";
+	const char http10[] = "GET /readyz HTTP/1.0\r\n\r\n";
+	const char garbage[] = "NOT HTTP AT ALL\r\n\r\n";
+	g_autofree char *answers = exchange_raw(fx, pipelined, sizeof pipelined - 1);
+	g_autofree char *answer10 = exchange_raw(fx, http10, sizeof http10 - 1);
+	g_autofree char *refused = exchange_raw(fx, garbage, sizeof garbage - 1);
+
+	/* four answers in order on one connection, the last one closing it */
+	g_assert_true(g_str_has_prefix(answers, "HTTP/1.1 200 OK\r\n"));
+	g_assert_nonnull(strstr(answers, "Hello, Ada!"));
+	g_assert_cmpuint(count(answers, "HTTP/1.1 "), ==, 4);
+	g_assert_cmpuint(count(answers, "\r\nServer: microsoup-gateway\r\n"), ==, 4);
+	g_assert_cmpuint(count(answers, "\r\nDate: "), ==, 4);
+	g_assert_cmpuint(count(answers, "\r\nX-Request-ID: "), ==, 4);
+	g_assert_cmpuint(count(answers, "\r\nConnection: close\r\n"), ==, 1);
+	g_assert_cmpuint(count(answers, "HTTP/1.1 405 Method Not Allowed\r\n"), ==, 1);
+	g_assert_cmpuint(count(answers, "\"status\":\"ready\""), ==, 1);
+
+	g_assert_true(g_str_has_prefix(answer10, "HTTP/1.0 200 OK\r\n"));
+	g_assert_nonnull(strstr(answer10, "\r\nConnection: close\r\n"));
+
+	g_assert_true(g_str_has_prefix(refused, "HTTP/1.1 400 Bad Request\r\n"));
+	g_assert_nonnull(strstr(refused, "\r\nContent-Type: application/problem+json"));
+	g_assert_nonnull(strstr(refused, "\r\nConnection: close\r\n"));
+}
+
 static int
 run_check_config(const char *path, char **err)
 {
@@ -198,6 +278,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_e2e_reload,
+		   fixture_teardown);
+	g_test_add("/gateway/e2e/front",
+		   Fixture,
+		   "1",
+		   fixture_setup,
+		   test_e2e_front,
 		   fixture_teardown);
 	g_test_add_func("/gateway/e2e/check-config", test_e2e_check_config);
 	return g_test_run();

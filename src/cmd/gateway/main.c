@@ -15,11 +15,6 @@
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
 
-typedef struct {
-	MsGateway *gateway;
-	char *config_path;
-} Reload;
-
 static GPtrArray *
 listen_sockets(MsRuntime *runtime, GError **error)
 {
@@ -45,7 +40,7 @@ listen_sockets(MsRuntime *runtime, GError **error)
 	return g_steal_pointer(&sockets);
 }
 
-/* worker threads, each with its own loop, server and pools */
+/* worker threads (one or more), each with its own loop, front and pools */
 static int
 run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char *config_path)
 {
@@ -64,19 +59,9 @@ run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char 
 	return EXIT_SUCCESS;
 }
 
-static gboolean
-reload_config(gpointer user_data, GError **error)
-{
-	Reload *reload = user_data;
-
-	return ms_gateway_reload(reload->gateway, reload->config_path, error);
-}
-
 typedef struct {
 	MsGatewaySecurity *security;
 	MsGateway *gateway;
-	MsRuntime *runtime;
-	gboolean workers; /* the server loop counts connections, not MsRuntime */
 } Status;
 
 /* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
@@ -87,10 +72,8 @@ update_status(gpointer user_data)
 	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
 	g_autofree char *summary = NULL;
 
-	ms_metrics_set_open_connections(metrics,
-					status->workers
-						? ms_gateway_get_n_connections(status->gateway)
-						: ms_runtime_get_n_connections(status->runtime));
+	/* the server loop counts the fronts' connections */
+	ms_metrics_set_open_connections(metrics, ms_gateway_get_n_connections(status->gateway));
 	summary = ms_metrics_summary(metrics);
 	ms_notify_status(summary);
 	ms_gateway_security_expire(status->security);
@@ -137,7 +120,6 @@ main(int argc, char **argv)
 	Status status = { 0 };
 	gint workers = -1;
 	guint n_workers;
-	Reload reload = { 0 };
 	const GOptionEntry entries[] = {
 		{ "config",
 		  0,
@@ -223,20 +205,7 @@ main(int argc, char **argv)
 		n_workers = g_get_num_processors();
 	status.security = security;
 	status.gateway = gateway;
-	status.runtime = runtime;
-	status.workers = n_workers > 1;
 	g_timeout_add_seconds(5, update_status, &status);
-	if (n_workers > 1)
-		return run_workers(runtime, gateway, n_workers, config_path);
-
-	ms_runtime_set_request_logging(runtime, FALSE);
-	ms_gateway_attach(gateway, ms_runtime_get_server(runtime));
-	reload.gateway = gateway;
-	reload.config_path = config_path;
-	ms_runtime_set_reload_func(runtime, reload_config, &reload);
-	if (!ms_runtime_run(runtime, &error)) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
-		return EXIT_FAILURE;
-	}
-	return EXIT_SUCCESS;
+	/* MsRuntime only parsed the options: the gateway serves with its own front */
+	return run_workers(runtime, gateway, n_workers, config_path);
 }
