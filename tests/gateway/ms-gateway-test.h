@@ -25,10 +25,13 @@ MsGatewayConfig *
 ms_gateway_test_config_new(const char *text);
 MsGatewaySecurity *
 ms_gateway_test_security_install(MsGateway *gateway, const char *users, const char *api_keys);
-SoupServer *
+/* the gateway's own front (ms-gateway-front.h) on a loopback TCP port */
+typedef struct _MsGatewayTestFront MsGatewayTestFront;
+
+MsGatewayTestFront *
 ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session);
 void
-ms_gateway_test_front_free(SoupServer *front, SoupSession *session);
+ms_gateway_test_front_free(MsGatewayTestFront *front, SoupSession *session);
 
 void
 ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status);

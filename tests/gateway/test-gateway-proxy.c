@@ -24,7 +24,7 @@ typedef struct {
 	char *config_path;
 	SoupServer *hello;
 	SoupServer *odd;
-	SoupServer *front;
+	MsGatewayTestFront *front;
 	MsGateway *gateway;
 	SoupSession *session;
 	GPtrArray *log; /* GHashTable per access entry: field → value */

@@ -24,7 +24,7 @@ static char *root_hash;
 typedef struct {
 	MsTestServer *upstream;
 	guint upstream_requests;
-	SoupServer *front;
+	MsGatewayTestFront *front;
 	MsGateway *gateway;
 	MsGatewaySecurity *security;
 	SoupSession *session;
