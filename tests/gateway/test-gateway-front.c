@@ -1,0 +1,280 @@
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "gateway/ms-gateway-front.h"
+#include "ms-gateway-test.h"
+#include "ms-test-utils.h"
+
+/*
+ * Integration: what only the front's owner sees of it, in-process: the drain
+ * on stop, its connection count, and a client that leaves mid-request. Clients
+ * are the other ends of socket pairs, read without blocking while the main
+ * context runs the front. (The HTTP on the wire is tests/gateway's e2e and the
+ * raw-socket suites.)
+ */
+
+typedef struct {
+	MsTestServer *upstream;
+	SoupServerMessage *held; /* an upstream request kept waiting */
+	MsGateway *gateway;
+	MsGatewayWorker *worker;
+	MsGatewayFront *front;
+	GPtrArray *log;
+	gboolean emptied;
+} Fixture;
+
+static void
+upstream_handler(SoupServer *server,
+		 SoupServerMessage *msg,
+		 const char *path,
+		 GHashTable *query,
+		 gpointer user_data)
+{
+	Fixture *fx = user_data;
+
+	if (g_str_has_suffix(path, "/hold")) {
+		g_assert_null(fx->held);
+		fx->held = g_object_ref(msg);
+		soup_server_message_pause(msg);
+		return;
+	}
+	soup_server_message_set_status(msg, 200, NULL);
+	soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_STATIC, "ok", 2);
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(MsGatewayConfig) config = NULL;
+
+	fx->log = ms_gateway_test_log_capture();
+	fx->upstream = ms_test_server_new();
+	soup_server_add_handler(fx->upstream->server, NULL, upstream_handler, fx, NULL);
+	text = g_strdup_printf("[route slow]\nprefix = /api/slow\nupstream = unix:%s\n",
+			       fx->upstream->socket_path);
+	config = ms_gateway_test_config_new(text);
+	fx->gateway = ms_gateway_new(config);
+	fx->worker = ms_gateway_attach_front(fx->gateway, NULL);
+	fx->front = ms_gateway_front_new(fx->worker, NULL);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+	ms_gateway_front_free(fx->front);
+	ms_gateway_detach(fx->gateway, fx->worker);
+	if (fx->held != NULL) {
+		soup_server_message_set_status(fx->held, 503, NULL);
+		soup_server_message_unpause(fx->held);
+		g_object_unref(fx->held);
+	}
+	g_object_unref(fx->gateway);
+	ms_test_server_free(fx->upstream);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	ms_gateway_test_log_release(fx->log);
+}
+
+/* a client connected to the front; the test holds the other end */
+static GSocket *
+client_new(Fixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSocket) server = NULL;
+	GSocket *client;
+	int fds[2];
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+	server = g_socket_new_from_fd(fds[0], &error);
+	g_assert_no_error(error);
+	client = g_socket_new_from_fd(fds[1], &error);
+	g_assert_no_error(error);
+	g_socket_set_blocking(client, FALSE);
+	ms_gateway_front_accept(fx->front, server);
+	return client;
+}
+
+static void
+client_send(GSocket *client, const char *text)
+{
+	g_autoptr(GError) error = NULL;
+
+	/* small enough for the socket buffer: never blocks */
+	g_assert_cmpint(g_socket_send(client, text, strlen(text), NULL, &error),
+			==,
+			(gssize)strlen(text));
+	g_assert_no_error(error);
+}
+
+typedef struct {
+	GSocket *client;
+	GString *got;
+	const char *until; /* %NULL: the end of the stream */
+	gboolean eof;
+} Reading;
+
+static gboolean
+read_some(gpointer data)
+{
+	Reading *reading = data;
+	char buffer[4096];
+	gssize n;
+
+	while ((n = g_socket_receive(reading->client, buffer, sizeof buffer, NULL, NULL)) > 0)
+		g_string_append_len(reading->got, buffer, n);
+	if (n == 0)
+		reading->eof = TRUE;
+	if (reading->until != NULL && strstr(reading->got->str, reading->until) != NULL)
+		return TRUE;
+	return reading->eof;
+}
+
+/* what the client reads until @until appears (or, for %NULL, until the front closes) */
+static char *
+client_read(GSocket *client, const char *until, gboolean *eof)
+{
+	Reading reading = { client, g_string_new(NULL), until, FALSE };
+
+	ms_test_wait_until(read_some, &reading, 5000);
+	if (eof != NULL)
+		*eof = reading.eof;
+	return g_string_free(reading.got, FALSE);
+}
+
+static gboolean
+upstream_holds(gpointer data)
+{
+	Fixture *fx = data;
+
+	return fx->held != NULL;
+}
+
+static gboolean
+on_empty(gpointer data)
+{
+	Fixture *fx = data;
+
+	g_assert_false(fx->emptied);
+	fx->emptied = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_emptied(gpointer data)
+{
+	Fixture *fx = data;
+
+	return fx->emptied;
+}
+
+/* stop: the idle connection closes at once, the busy one after its answer */
+static void
+test_front_drain(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GSocket) idle = client_new(fx);
+	g_autoptr(GSocket) busy = client_new(fx);
+	g_autofree char *first = NULL;
+	g_autofree char *after_stop = NULL;
+	g_autofree char *answer = NULL;
+	gboolean eof = FALSE;
+
+	client_send(idle, "GET /api/slow/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+	first = client_read(idle, "\r\n\r\nok", &eof);
+	g_assert_true(g_str_has_prefix(first, "HTTP/1.1 200 OK\r\n"));
+	g_assert_null(strstr(first, "Connection: close"));
+	client_send(busy, "GET /api/slow/hold HTTP/1.1\r\nHost: gw\r\n\r\n");
+	ms_test_wait_until(upstream_holds, fx, 5000);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 2);
+
+	ms_gateway_front_stop(fx->front, on_empty, fx);
+	after_stop = client_read(idle, NULL, &eof);
+	g_assert_true(eof);
+	g_assert_cmpstr(after_stop, ==, "");
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 1);
+	g_assert_false(fx->emptied);
+
+	soup_server_message_set_status(fx->held, 200, NULL);
+	soup_server_message_set_response(fx->held, "text/plain", SOUP_MEMORY_STATIC, "late", 4);
+	soup_server_message_unpause(fx->held);
+	g_clear_object(&fx->held);
+	answer = client_read(busy, NULL, &eof);
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 200 OK\r\n"));
+	g_assert_nonnull(strstr(answer, "\r\nConnection: close\r\n"));
+	g_assert_true(g_str_has_suffix(answer, "\r\n\r\nlate"));
+	ms_test_wait_until(is_emptied, fx, 5000);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 0);
+}
+
+typedef struct {
+	GPtrArray *log;
+	const char *suffix;
+} Awaited;
+
+static gboolean
+log_has_message(gpointer data)
+{
+	Awaited *awaited = data;
+	g_autoptr(GPtrArray) messages = ms_gateway_test_log_values(awaited->log, "MESSAGE");
+
+	for (guint i = 0; i < messages->len; i++) {
+		if (g_str_has_suffix(g_ptr_array_index(messages, i), awaited->suffix))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* a client that leaves while its request waits for the upstream: aborted, and counted out */
+static void
+test_front_client_gone(Fixture *fx, gconstpointer data)
+{
+	GSocket *client = client_new(fx);
+	Awaited awaited = { fx->log, "(client went away)" };
+
+	client_send(client, "GET /api/slow/hold HTTP/1.1\r\nHost: gw\r\n\r\n");
+	ms_test_wait_until(upstream_holds, fx, 5000);
+	g_socket_close(client, NULL);
+	g_object_unref(client);
+	ms_test_wait_until(log_has_message, &awaited, 5000);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 0);
+}
+
+/* a stop with nothing open says so at once */
+static void
+test_front_stop_empty(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GSocket) late = NULL;
+
+	ms_gateway_front_stop(fx->front, on_empty, fx);
+	g_assert_true(fx->emptied);
+	/* a connection that still arrives is closed */
+	late = client_new(fx);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+	g_test_add("/gateway/front/drain",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_drain,
+		   fixture_teardown);
+	g_test_add("/gateway/front/client-gone",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_client_gone,
+		   fixture_teardown);
+	g_test_add("/gateway/front/stop-empty",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_stop_empty,
+		   fixture_teardown);
+	return g_test_run();
+}
