@@ -23,7 +23,7 @@ typedef struct {
 	MsTestServer *hello;
 	MsTestServer *world;
 	MsTestServer *odd;
-	MsTestServer *front;
+	MsGatewayTestFront *front;
 	char *missing; /* a socket path nothing listens on */
 	MsGateway *gateway;
 	MsGatewaySecurity *security;
@@ -202,20 +202,16 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	config = ms_gateway_test_config_new(text);
 	fx->gateway = ms_gateway_new(config);
 	fx->security = ms_gateway_test_security_install(fx->gateway, NULL, keys);
-	fx->front = ms_test_server_new();
-	ms_gateway_attach(fx->gateway, fx->front->server);
-	fx->session = ms_test_session_new(fx->front->socket_path);
+	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	g_object_unref(fx->session);
-	soup_server_disconnect(fx->front->server);
+	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
 	g_object_unref(fx->security);
 	g_ptr_array_unref(fx->sleeping);
-	ms_test_server_free(fx->front);
 	ms_test_server_free(fx->hello);
 	ms_test_server_free(fx->world);
 	ms_test_server_free(fx->odd);
