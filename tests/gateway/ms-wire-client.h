@@ -36,6 +36,8 @@ gboolean
 ms_wire_conn_send(MsWireConn *self, const void *data, gsize length);
 void
 ms_wire_conn_send_str(MsWireConn *self, const char *text);
+void
+ms_wire_conn_read_some(MsWireConn *self);
 MsWireResponse *
 ms_wire_conn_read_response(MsWireConn *self, gboolean head_request);
 gboolean

@@ -385,14 +385,23 @@ test_head(Fixture *fx, gconstpointer data)
 static void
 test_client_gone(Fixture *fx, gconstpointer data)
 {
+	const char *partial[] = {
+		"GET /api/hel",
+		"POST /api/calc/add HTTP/1.1\r\nHost: localhost\r\n"
+		"Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":",
+		"GET /api/big/data HTTP/1.1\r\nHost: localhost\r\n\r\n",
+	};
 	g_autofree char *request = get_request("GET", "/api/hello?name=Back", NULL);
 	g_autoptr(MsWireConn) conn = NULL;
 	g_autoptr(MsWireResponse) response = NULL;
 
-	/* half a head, then the client hangs up */
-	for (guint i = 0; i < 3; i++) {
+	/* the client hangs up within the head, within the body, and while the
+	 * answer is on its way (the first bytes of a 1 MiB one are read) */
+	for (guint i = 0; i < G_N_ELEMENTS(partial); i++) {
 		g_autoptr(MsWireConn) gone = connect_gateway(fx);
-		ms_wire_conn_send_str(gone, "GET /api/hel");
+		ms_wire_conn_send_str(gone, partial[i]);
+		if (i == 2)
+			ms_wire_conn_read_some(gone);
 	}
 	conn = connect_gateway(fx);
 	ms_wire_conn_send_str(conn, request);
