@@ -103,6 +103,16 @@ get_request(const char *method, const char *target, const char *extra_headers)
 			       extra_headers != NULL ? extra_headers : "");
 }
 
+/* sends one request on @conn and reads its answer */
+static MsWireResponse *
+exchange(MsWireConn *conn, const char *method, const char *target, const char *extra_headers)
+{
+	g_autofree char *request = get_request(method, target, extra_headers);
+
+	ms_wire_conn_send_str(conn, request);
+	return ms_wire_conn_read_response(conn, g_str_equal(method, "HEAD"));
+}
+
 static void
 assert_hello(MsWireResponse *response, const char *name)
 {
@@ -136,11 +146,8 @@ test_keep_alive(Fixture *fx, gconstpointer data)
 	for (guint i = 0; i < 3; i++) {
 		g_autofree char *name = g_strdup_printf("N%u", i);
 		g_autofree char *target = g_strconcat("/api/hello?name=", name, NULL);
-		g_autofree char *request = get_request("GET", target, NULL);
-		g_autoptr(MsWireResponse) response = NULL;
+		g_autoptr(MsWireResponse) response = exchange(conn, "GET", target, NULL);
 
-		ms_wire_conn_send_str(conn, request);
-		response = ms_wire_conn_read_response(conn, FALSE);
 		assert_hello(response, name);
 		g_assert_true(g_str_has_prefix(response->status_line, "HTTP/1.1 200"));
 		g_assert_false(soup_message_headers_header_contains(response->headers,
@@ -188,12 +195,9 @@ static void
 test_connection_close(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
-	g_autofree char *request =
-		get_request("GET", "/api/hello?name=Bye", "Connection: close\r\n");
-	g_autoptr(MsWireResponse) response = NULL;
+	g_autoptr(MsWireResponse) response =
+		exchange(conn, "GET", "/api/hello?name=Bye", "Connection: close\r\n");
 
-	ms_wire_conn_send_str(conn, request);
-	response = ms_wire_conn_read_response(conn, FALSE);
 	assert_hello(response, "Bye");
 	g_assert_true(
 		soup_message_headers_header_contains(response->headers, "Connection", "close"));
@@ -262,7 +266,6 @@ test_chunked_body(Fixture *fx, gconstpointer data)
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
 	g_autoptr(MsWireResponse) sum = NULL;
 	g_autoptr(MsWireResponse) after = NULL;
-	g_autofree char *hello = get_request("GET", "/api/hello?name=Next", NULL);
 
 	/* the upstream gets the decoded body; the chunk extension is ignored */
 	ms_wire_conn_send_str(conn,
@@ -274,8 +277,7 @@ test_chunked_body(Fixture *fx, gconstpointer data)
 	sum = ms_wire_conn_read_response(conn, FALSE);
 	assert_sum(sum);
 	/* the whole chunked body was taken: the next request is read as one */
-	ms_wire_conn_send_str(conn, hello);
-	after = ms_wire_conn_read_response(conn, FALSE);
+	after = exchange(conn, "GET", "/api/hello?name=Next", NULL);
 	assert_hello(after, "Next");
 }
 
@@ -356,18 +358,15 @@ static void
 test_head(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
-	g_autofree char *get = get_request("GET", "/api/hello?name=Ada", NULL);
-	g_autofree char *head = get_request("HEAD", "/api/hello?name=Ada", NULL);
+	const char *target = "/api/hello?name=Ada";
 	g_autofree char *length = NULL;
 	g_autoptr(MsWireResponse) got = NULL;
 	g_autoptr(MsWireResponse) headed = NULL;
 	g_autoptr(MsWireResponse) again = NULL;
 
-	ms_wire_conn_send_str(conn, get);
-	got = ms_wire_conn_read_response(conn, FALSE);
+	got = exchange(conn, "GET", target, NULL);
 	assert_hello(got, "Ada");
-	ms_wire_conn_send_str(conn, head);
-	headed = ms_wire_conn_read_response(conn, TRUE);
+	headed = exchange(conn, "HEAD", target, NULL);
 	g_assert_cmpuint(headed->status, ==, 200);
 	assert_same_names(got, headed);
 	assert_same_names(headed, got);
@@ -377,8 +376,7 @@ test_head(Fixture *fx, gconstpointer data)
 	length = g_strdup_printf("%" G_GSIZE_FORMAT, g_bytes_get_size(got->body));
 	g_assert_cmpstr(ms_wire_response_get_header(headed, "Content-Length"), ==, length);
 	/* no body followed the HEAD answer: the next bytes are the next answer */
-	ms_wire_conn_send_str(conn, get);
-	again = ms_wire_conn_read_response(conn, FALSE);
+	again = exchange(conn, "GET", target, NULL);
 	assert_hello(again, "Ada");
 }
 
@@ -391,7 +389,6 @@ test_client_gone(Fixture *fx, gconstpointer data)
 		"Content-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":",
 		"GET /api/big/data HTTP/1.1\r\nHost: localhost\r\n\r\n",
 	};
-	g_autofree char *request = get_request("GET", "/api/hello?name=Back", NULL);
 	g_autoptr(MsWireConn) conn = NULL;
 	g_autoptr(MsWireResponse) response = NULL;
 
@@ -404,8 +401,7 @@ test_client_gone(Fixture *fx, gconstpointer data)
 			ms_wire_conn_read_some(gone);
 	}
 	conn = connect_gateway(fx);
-	ms_wire_conn_send_str(conn, request);
-	response = ms_wire_conn_read_response(conn, FALSE);
+	response = exchange(conn, "GET", "/api/hello?name=Back", NULL);
 	assert_hello(response, "Back");
 }
 
@@ -422,16 +418,13 @@ on_big_read(gsize total, gpointer user_data)
 	SlowReader *reader = user_data;
 	g_autoptr(MsWireConn) side = NULL;
 	g_autoptr(MsWireResponse) response = NULL;
-	g_autofree char *request = NULL;
 
 	if (total < reader->next)
 		return;
 	reader->next += 128 * 1024;
 	reader->side_requests++;
-	request = get_request("GET", "/api/hello?name=Side", NULL);
 	side = connect_gateway(reader->fx);
-	ms_wire_conn_send_str(side, request);
-	response = ms_wire_conn_read_response(side, FALSE);
+	response = exchange(side, "GET", "/api/hello?name=Side", NULL);
 	assert_hello(response, "Side");
 }
 
@@ -439,25 +432,20 @@ static void
 test_big_response(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
-	g_autofree char *request = get_request("GET", "/api/big/data", NULL);
 	GBytes *expected = ms_wire_upstream_get_body(fx->big);
 	SlowReader reader = { fx, 64 * 1024, 0 };
 	g_autoptr(MsWireResponse) response = NULL;
 	g_autoptr(MsWireResponse) after = NULL;
 
 	ms_wire_conn_set_reader(conn, 1024, on_big_read, &reader);
-	ms_wire_conn_send_str(conn, request);
-	response = ms_wire_conn_read_response(conn, FALSE);
+	response = exchange(conn, "GET", "/api/big/data", NULL);
 	g_assert_cmpuint(response->status, ==, 200);
 	g_assert_cmpuint(g_bytes_get_size(response->body), ==, g_bytes_get_size(expected));
 	g_assert_true(g_bytes_equal(response->body, expected));
 	g_assert_cmpuint(reader.side_requests, >=, 7);
 	/* and the connection is still good for another request */
 	ms_wire_conn_set_reader(conn, 16 * 1024, NULL, NULL);
-	g_clear_pointer(&request, g_free);
-	request = get_request("GET", "/api/hello?name=After", NULL);
-	ms_wire_conn_send_str(conn, request);
-	after = ms_wire_conn_read_response(conn, FALSE);
+	after = exchange(conn, "GET", "/api/hello?name=After", NULL);
 	assert_hello(after, "After");
 }
 
@@ -465,11 +453,8 @@ static void
 test_not_found(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
-	g_autofree char *request = get_request("GET", "/nope", NULL);
-	g_autoptr(MsWireResponse) response = NULL;
+	g_autoptr(MsWireResponse) response = exchange(conn, "GET", "/nope", NULL);
 
-	ms_wire_conn_send_str(conn, request);
-	response = ms_wire_conn_read_response(conn, FALSE);
 	ms_wire_assert_problem(response, 404, "not_found");
 }
 
@@ -477,11 +462,8 @@ static void
 test_method_not_allowed(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) conn = connect_gateway(fx);
-	g_autofree char *request = get_request("DELETE", "/api/hello", NULL);
-	g_autoptr(MsWireResponse) response = NULL;
+	g_autoptr(MsWireResponse) response = exchange(conn, "DELETE", "/api/hello", NULL);
 
-	ms_wire_conn_send_str(conn, request);
-	response = ms_wire_conn_read_response(conn, FALSE);
 	ms_wire_assert_problem(response, 405, "method_not_allowed");
 	g_assert_true(soup_message_headers_header_contains(response->headers, "Allow", "GET"));
 	g_assert_true(soup_message_headers_header_contains(response->headers, "Allow", "HEAD"));
