@@ -6,12 +6,19 @@
  * ms_response_status_phrase:
  *
  * Returns: (nullable): the reason phrase for @status where libsoup 3.2 has none
- *   of its own (it says "Unknown Error" for 429), else %NULL for libsoup's
+ *   of its own (it says "Unknown Error" for 429 and 431), else %NULL for libsoup's
  */
 const char *
 ms_response_status_phrase(guint status)
 {
-	return status == 429 ? "Too Many Requests" : NULL;
+	switch (status) {
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	default:
+		return NULL;
+	}
 }
 
 /**

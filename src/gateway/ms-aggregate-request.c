@@ -111,12 +111,12 @@ append_header(GString *out, SoupMessageHeaders *headers, const char *name)
 void
 ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out)
 {
-	SoupServerMessage *msg = request->msg;
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
 	g_autofree char *query =
-		ms_aggregate_part_query(request->route, part, g_uri_get_query(uri));
-	g_autofree char *path = ms_aggregate_part_path(request->route, part, g_uri_get_path(uri));
+		ms_aggregate_part_query(route, part, ms_gateway_request_get_query(request));
+	g_autofree char *path =
+		ms_aggregate_part_path(route, part, ms_gateway_request_get_path(request));
 
 	ms_proxy_write_request_line(out, "GET", path, query, part);
 	g_string_append(out, "Accept: application/json\r\n");
@@ -125,6 +125,6 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 	/* set by the security filter only: the client's own were removed at the start */
 	append_header(out, headers, "X-Microsoup-User");
 	append_header(out, headers, "X-Microsoup-Role");
-	ms_proxy_write_forwarded(msg, out);
+	ms_proxy_write_forwarded(request, out);
 	g_string_append(out, "\r\n");
 }

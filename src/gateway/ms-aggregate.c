@@ -3,9 +3,7 @@
 #include "ms-aggregate.h"
 
 #include "common/ms-i18n.h"
-#include "common/ms-language.h"
 #include "common/ms-problem.h"
-#include "common/ms-request-id.h"
 #include "common/ms-response.h"
 
 /*
@@ -302,9 +300,8 @@ parts_new(MsAggregate *self)
 static void
 send_all_failed(MsAggregate *self)
 {
-	SoupServerMessage *msg = self->request->msg;
-	g_autofree char *instance =
-		g_utf8_make_valid(g_uri_get_path(soup_server_message_get_uri(msg)), -1);
+	MsGatewayRequest *request = self->request;
+	g_autofree char *instance = g_utf8_make_valid(ms_gateway_request_get_path(request), -1);
 	g_autoptr(JsonNode) problem = NULL;
 
 	problem = ms_problem_new(
@@ -313,16 +310,21 @@ send_all_failed(MsAggregate *self)
 		ms_i18n_gettext(self->language, N_("No part of the answer is available")),
 		ms_i18n_gettext(self->language, N_("every part failed or was too late")),
 		instance,
-		ms_request_id_get(msg));
+		ms_gateway_request_get_id(request));
 	json_object_set_member(json_node_get_object(problem), "parts", parts_new(self));
-	ms_response_send_json(msg, SOUP_STATUS_BAD_GATEWAY, MS_CONTENT_TYPE_PROBLEM, problem);
+	ms_gateway_request_respond_json(request,
+					SOUP_STATUS_BAD_GATEWAY,
+					MS_CONTENT_TYPE_PROBLEM,
+					problem);
 }
 
 /* a complete answer is shown to the tap (the response cache) like a proxied one */
 static void
-tap_answer(MsGatewayRequest *request, const char *text, gsize length)
+tap_answer(MsGatewayRequest *request, GBytes *body)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(request->msg);
+	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	gsize length = 0;
+	const char *text = g_bytes_get_data(body, &length);
 
 	if (request->tap == NULL || !request->tap->head(request->tap_data, SOUP_STATUS_OK, headers))
 		return;
@@ -330,14 +332,18 @@ tap_answer(MsGatewayRequest *request, const char *text, gsize length)
 	request->tap->done(request->tap_data);
 }
 
+/*
+ * the text is made here rather than by ms_gateway_request_respond_json():
+ * the tap stores the very bytes that are sent, with their Content-Type
+ */
 static void
 send_parts(MsAggregate *self, gboolean complete)
 {
-	SoupServerMessage *msg = self->request->msg;
+	MsGatewayRequest *request = self->request;
 	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(JsonNode) body = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GBytes) body = NULL;
 	char *text;
-	gsize length;
 
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "complete");
@@ -345,37 +351,37 @@ send_parts(MsAggregate *self, gboolean complete)
 	json_builder_set_member_name(builder, "parts");
 	json_builder_add_value(builder, parts_new(self));
 	json_builder_end_object(builder);
-	body = json_builder_get_root(builder);
-	text = json_to_string(body, FALSE);
-	length = strlen(text);
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_server_message_set_response(msg, MS_CONTENT_TYPE_JSON, SOUP_MEMORY_TAKE, text, length);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	body = g_bytes_new_take(text, strlen(text));
+	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
+				     "Content-Type",
+				     MS_CONTENT_TYPE_JSON);
 	if (complete)
-		tap_answer(self->request, text, length);
+		tap_answer(request, body);
+	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);
 }
 
+/* the answer is the last thing done: the request (and @self) may end with it */
 static void
 aggregate_answer(MsAggregate *self)
 {
-	SoupServerMessage *msg = self->request->msg;
 	guint n_ok = 0;
 
 	for (guint i = 0; i < self->n_parts; i++)
 		n_ok += self->parts[i].state == PART_OK;
+	self->answered = TRUE;
 	if (n_ok == 0)
 		send_all_failed(self);
 	else
 		send_parts(self, n_ok == self->n_parts);
-	self->answered = TRUE;
-	soup_server_message_unpause(msg);
-	g_object_unref(msg);
 }
 
 /**
  * ms_aggregate_start:
  *
- * Pauses the message and calls every part; the last part to settle answers
- * and unpauses it.
+ * Calls every part; the last part to settle answers the request, which the
+ * front keeps waiting meanwhile.
  */
 void
 ms_aggregate_start(MsGatewayRequest *request)
@@ -387,11 +393,9 @@ ms_aggregate_start(MsGatewayRequest *request)
 	self->request = request;
 	self->n_parts = n_parts;
 	self->upstreams = g_strjoinv(", ", route->upstreams);
-	self->language = ms_language_for_message(request->msg);
+	self->language = ms_gateway_request_get_language(request);
 	request->aggregate = self;
 	request->upstream = self->upstreams;
-	g_object_ref(request->msg);
-	soup_server_message_pause(request->msg);
 
 	/* one extra count, so a part failing right away cannot answer before all start */
 	self->pending = n_parts + 1;
@@ -430,7 +434,6 @@ ms_aggregate_abort(MsGatewayRequest *request)
 		part_stop_timer(part);
 	}
 	self->answered = TRUE;
-	g_object_unref(request->msg);
 }
 
 void

@@ -92,21 +92,20 @@ static const MsGatewayResponseTap cache_fill_tap = {
 	.done = cache_fill_done,
 };
 
+/* the stored answer; HEAD gets the same head, and the front leaves the body out */
 static void
-send_hit(SoupServerMessage *msg, MsCachedResponse *hit, guint age_s)
+send_hit(MsGatewayRequest *request, MsCachedResponse *hit, guint age_s)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
-	GBytes *body = ms_cached_response_get_body(hit);
+	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
 	char age[16];
 
 	g_snprintf(age, sizeof(age), "%u", age_s);
-	soup_server_message_set_status(msg, ms_cached_response_get_status(hit), NULL);
 	ms_cached_response_apply_headers(hit, headers);
 	soup_message_headers_replace(headers, "Age", age);
 	soup_message_headers_replace(headers, "X-Cache", "HIT");
-	soup_message_headers_set_content_length(headers, g_bytes_get_size(body));
-	/* for HEAD libsoup sends the length without the body */
-	soup_message_body_append_bytes(soup_server_message_get_response_body(msg), body);
+	ms_gateway_request_respond(request,
+				   ms_cached_response_get_status(hit),
+				   ms_cached_response_get_body(hit));
 }
 
 /**
@@ -127,11 +126,9 @@ ms_gateway_cache_apply(GObject *owner,
 		       MsGatewayRequest *request,
 		       const char *user)
 {
-	SoupServerMessage *msg = ms_gateway_request_get_message(request);
 	const MsRoute *route = ms_gateway_request_get_route(request);
-	const char *method = soup_server_message_get_method(msg);
-	SoupMessageHeaders *request_headers = soup_server_message_get_request_headers(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
+	const char *method = ms_gateway_request_get_method(request);
+	SoupMessageHeaders *request_headers = ms_gateway_request_get_headers(request);
 	MsMetricsRoute *metrics = ms_metrics_get_route(metrics_registry, route->name);
 	g_autofree char *key = NULL;
 	gboolean may_store = TRUE;
@@ -142,8 +139,8 @@ ms_gateway_cache_apply(GObject *owner,
 	/* HEAD is answered from GET's entry; only GET answers are stored */
 	key = ms_response_cache_make_key(
 		"GET",
-		g_uri_get_path(uri),
-		g_uri_get_query(uri),
+		ms_gateway_request_get_path(request),
+		ms_gateway_request_get_query(request),
 		soup_message_headers_get_one(request_headers, "Accept-Language"),
 		route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
 	if (ms_response_cache_request_allows(request_headers, &may_store)) {
@@ -152,12 +149,12 @@ ms_gateway_cache_apply(GObject *owner,
 			ms_response_cache_lookup(cache, key, g_get_monotonic_time(), &age_s);
 		if (hit != NULL) {
 			ms_metrics_route_cache_hit(metrics);
-			send_hit(msg, hit, age_s);
+			send_hit(request, hit, age_s);
 			return FALSE;
 		}
 	}
 	ms_metrics_route_cache_miss(metrics);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
 				     "X-Cache",
 				     "MISS");
 	if (!may_store || method != SOUP_METHOD_GET)

@@ -27,6 +27,9 @@ G_BEGIN_DECLS
 /* response bytes a front may hold for a slow client before the upstream waits */
 #define MS_GATEWAY_MAX_UNWRITTEN (256 * 1024)
 
+/* RFC 6585; libsoup 3.2 has no name for it */
+#define MS_STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE 431
+
 /* body limit of requests no route takes (404s, /healthz, /metrics) */
 #define MS_GATEWAY_UNROUTED_MAX_BODY_BYTES (64 * 1024)
 
@@ -46,6 +49,12 @@ typedef struct {
 	void (*respond_end)(gpointer front);
 	/* the head went out but the body cannot be completed: close the connection */
 	void (*cut)(gpointer front);
+	/*
+	 * respond_head and respond_body never end the request (a write error is
+	 * found later, from the front's own dispatch); respond_end and cut may
+	 * call ms_gateway_request_finish() before they return, so the core
+	 * touches the request no more after calling them
+	 */
 	/* bytes handed to respond_body() and not yet written to the client */
 	gsize (*get_unwritten)(gpointer front);
 } MsGatewayFrontClass;
@@ -57,7 +66,7 @@ typedef struct {
 	const char *query;  /* nullable, without '?' */
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
-	SoupMessageHeaders *headers;	      /* the request's; the core edits them */
+	SoupMessageHeaders *headers;          /* the request's; the core edits them */
 	SoupMessageHeaders *response_headers; /* empty; filters and the proxy fill them */
 } MsGatewayRequestHead;
 

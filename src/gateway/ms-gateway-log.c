@@ -2,81 +2,46 @@
 
 #include "ms-gateway-private.h"
 
-#include "common/ms-i18n.h"
-#include "common/ms-language.h"
 #include "common/ms-log.h"
-#include "common/ms-problem.h"
-#include "common/ms-request-id.h"
 
 /* what the gateway tells clients and the journal about each request */
 
 /**
- * ms_gateway_problem:
- * @title: English, marked N_()
- * @detail: (nullable): English, marked N_()
- *
- * A gateway-made error: problem+json in the client's language.
- */
-void
-ms_gateway_problem(SoupServerMessage *msg,
-		   guint status,
-		   const char *type,
-		   const char *title,
-		   const char *detail)
-{
-	const char *language = ms_language_for_message(msg);
-
-	ms_problem_send(msg,
-			status,
-			type,
-			title,
-			detail != NULL ? ms_i18n_gettext(language, detail) : NULL);
-}
-
-/**
  * ms_gateway_log_access:
- * @request: (nullable): %NULL when libsoup refused the request line or headers
  *
  * The one access entry per request, with the DESIGN §3 fields.
  */
 void
-ms_gateway_log_access(MsGatewayRequest *request,
-		      SoupServerMessage *msg,
-		      gint64 duration_us,
-		      gboolean aborted)
+ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
 {
-	guint status = soup_server_message_get_status(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
-	const char *method = soup_server_message_get_method(msg);
-	const char *path = uri != NULL ? g_uri_get_path(uri) : "-";
+	const char *method = request->head.method != NULL ? request->head.method : "-";
+	const char *path = request->head.path != NULL ? request->head.path : "-";
 	char status_text[16];
 	char duration[32];
 	const MsLogField fields[] = {
-		{ "REQUEST_ID", ms_request_id_get(msg) },
+		{ "REQUEST_ID", request->id },
 		{ "HTTP_METHOD", method },
 		{ "HTTP_PATH", path },
 		{ "HTTP_STATUS", status_text },
 		{ "DURATION_USEC", duration },
-		{ "ROUTE",
-		  request != NULL && request->route != NULL ? request->route->name : NULL },
-		{ "UPSTREAM", request != NULL ? request->upstream : NULL },
-		{ "REMOTE_ADDR", soup_server_message_get_remote_host(msg) },
+		{ "ROUTE", request->route != NULL ? request->route->name : NULL },
+		{ "UPSTREAM", request->upstream },
+		{ "REMOTE_ADDR", request->head.remote_addr },
 		{ "USER_NAME",
-		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-					       "X-Microsoup-User") },
+		  soup_message_headers_get_one(request->head.headers, "X-Microsoup-User") },
 	};
 
-	g_snprintf(status_text, sizeof status_text, "%u", status);
+	g_snprintf(status_text, sizeof status_text, "%u", request->status);
 	g_snprintf(duration, sizeof duration, "%" G_GINT64_FORMAT, duration_us);
 	ms_log_fields(G_LOG_LEVEL_INFO,
 		      fields,
 		      G_N_ELEMENTS(fields),
 		      "%s %s %s %sµs%s",
-		      method != NULL ? method : "-",
+		      method,
 		      path,
 		      status_text,
 		      duration,
-		      aborted ? " (client went away)" : "");
+		      request->aborted ? " (client went away)" : "");
 }
 
 /**
@@ -95,7 +60,7 @@ ms_gateway_log_part_failure(MsGatewayRequest *request,
 	char status_text[16];
 	const MsLogField fields[] = {
 		{ "MESSAGE_ID", MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID },
-		{ "REQUEST_ID", ms_request_id_get(request->msg) },
+		{ "REQUEST_ID", request->id },
 		{ "ROUTE", part->name },
 		{ "UPSTREAM", part->upstream },
 		{ "HTTP_STATUS", status_text },

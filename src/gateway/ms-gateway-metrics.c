@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <gio/gunixsocketaddress.h>
 #include <string.h>
 
 #include "ms-gateway-metrics.h"
@@ -10,24 +9,22 @@
 
 /**
  * ms_gateway_metrics_observe:
- * @request: (nullable): %NULL for what libsoup refused before routing
  *
  * Counts one finished (or aborted) request: by route, method, status class,
- * duration, and the upstream failure if there was one.
+ * duration, and the upstream failure if there was one. A head the front
+ * refused has no route, and maybe no method (%NULL): it counts under route ""
+ * and method "other", so that bad requests still show in the totals.
  */
 void
-ms_gateway_metrics_observe(MsMetrics *registry,
-			   MsGatewayRequest *request,
-			   SoupServerMessage *msg,
-			   gint64 duration_us)
+ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us)
 {
-	const MsRoute *route = request != NULL ? ms_gateway_request_get_route(request) : NULL;
+	const MsRoute *route = ms_gateway_request_get_route(request);
 	MsMetricsRoute *metrics = ms_metrics_get_route(registry, route != NULL ? route->name : "");
-	guint failure = request != NULL ? ms_gateway_request_get_upstream_failure(request) : 0;
+	guint failure = ms_gateway_request_get_upstream_failure(request);
 
 	ms_metrics_route_observe(metrics,
-				 soup_server_message_get_method(msg),
-				 soup_server_message_get_status(msg),
+				 ms_gateway_request_get_method(request),
+				 ms_gateway_request_get_status(request),
 				 duration_us);
 	if (failure == 0)
 		return;
@@ -54,32 +51,30 @@ ms_gateway_metrics_observe(MsMetrics *registry,
  * Answers GET /metrics: the Prometheus text of @registry, never cached.
  */
 void
-ms_gateway_metrics_send(MsMetrics *registry, SoupServerMessage *msg)
+ms_gateway_metrics_send(MsMetrics *registry, MsGatewayRequest *request)
 {
-	g_autofree char *text = ms_metrics_render(registry);
-	gsize len = strlen(text);
+	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	char *text = ms_metrics_render(registry);
+	g_autoptr(GBytes) body = g_bytes_new_take(text, strlen(text));
 
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-				     "Cache-Control",
-				     "no-store");
-	soup_server_message_set_response(msg,
-					 MS_METRICS_CONTENT_TYPE,
-					 SOUP_MEMORY_TAKE,
-					 g_steal_pointer(&text),
-					 len);
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_replace(headers, "Content-Type", MS_METRICS_CONTENT_TYPE);
+	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);
 }
 
-/* [gateway] metrics_allow = loopback: a client on this host */
+/*
+ * [gateway] metrics_allow = loopback: a client on this host. The front gives
+ * the client's address as text; one it cannot say (a Unix socket peer) is not
+ * taken for local.
+ */
 gboolean
-ms_gateway_metrics_is_local_client(SoupServerMessage *msg)
+ms_gateway_metrics_is_local_client(MsGatewayRequest *request)
 {
-	GSocketAddress *address = soup_server_message_get_remote_address(msg);
+	const char *remote = ms_gateway_request_get_remote_addr(request);
+	g_autoptr(GInetAddress) address = NULL;
 
-	if (G_IS_UNIX_SOCKET_ADDRESS(address))
-		return TRUE; /* same host, and the socket's mode decides who connects */
-	if (G_IS_INET_SOCKET_ADDRESS(address))
-		return g_inet_address_get_is_loopback(
-			g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(address)));
-	return FALSE;
+	if (remote == NULL)
+		return FALSE;
+	address = g_inet_address_new_from_string(remote);
+	return address != NULL && g_inet_address_get_is_loopback(address);
 }

@@ -6,13 +6,10 @@
 G_BEGIN_DECLS
 
 void
-ms_gateway_metrics_observe(MsMetrics *registry,
-			   MsGatewayRequest *request,
-			   SoupServerMessage *msg,
-			   gint64 duration_us);
+ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us);
 void
-ms_gateway_metrics_send(MsMetrics *registry, SoupServerMessage *msg);
+ms_gateway_metrics_send(MsMetrics *registry, MsGatewayRequest *request);
 gboolean
-ms_gateway_metrics_is_local_client(SoupServerMessage *msg);
+ms_gateway_metrics_is_local_client(MsGatewayRequest *request);
 
 G_END_DECLS

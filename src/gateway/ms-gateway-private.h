@@ -1,6 +1,7 @@
 #pragma once
 
-#include "ms-gateway.h"
+#include "common/ms-request-id.h"
+#include "ms-gateway-exchange.h"
 #include "ms-upstream.h"
 
 G_BEGIN_DECLS
@@ -9,32 +10,34 @@ typedef struct _MsAggregate MsAggregate;
 
 struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
-	SoupServer *server;
 	MsUpstreamPool *pool;
-	GHashTable *requests; /* SoupServerMessage → MsGatewayRequest, headers to log */
+	guint n_requests;    /* begun and not finished */
+	gpointer soup_front; /* ms_gateway_attach() only: the SoupServer glue */
 };
 
-/* one per request, from its headers to the access log entry */
+/* one per request, from its head to the access log entry */
 struct _MsGatewayRequest {
 	MsGatewayWorker *worker;
-	SoupServerMessage *msg; /* owned while waiting for the upstream */
+	const MsGatewayFrontClass *front_class;
+	gpointer front;
+	MsGatewayRequestHead head;
+	char id[MS_REQUEST_ID_MAX_LENGTH + 1];
+	const char *language; /* negotiated on first use */
+	guint status;         /* sent with the answer's head */
 	MsGatewayConfig *config;
 	const MsRoute *route;
 	const char *upstream; /* for the log: the route's upstream that was called */
 	MsUpstreamConn *conn;
 	GBytes *body;
 	gint64 started;
-	guint64 chunked_bytes;
 	gboolean too_large;
 	gboolean retried;
-	gboolean responded;
-	gboolean chunked_response;
-	guint64 unwritten;    /* body bytes handed to libsoup, not yet written */
-	gulong wrote_handler; /* watches writes once the body is large */
+	gboolean responded; /* the upstream's head arrived */
 	/* security (issue 5) */
 	guint next_filter;
 	gboolean suspended;
 	gboolean aborted;
+	gboolean finished;      /* the front is done with it, maybe while it was suspended */
 	guint upstream_failed;  /* MsUpstreamFailure + 1 */
 	MsAggregate *aggregate; /* aggregation routes only */
 	const MsGatewayResponseTap *tap;
@@ -42,12 +45,32 @@ struct _MsGatewayRequest {
 	GDestroyNotify tap_destroy;
 };
 
+MsGatewayWorker *
+ms_gateway_worker_new(MsGateway *self, GMainContext *context);
+gboolean
+ms_gateway_run_filters(MsGateway *self, MsGatewayRequest *request);
+void
+ms_gateway_run_finish_funcs(MsGateway *self, MsGatewayRequest *request, gint64 duration_us);
+gboolean
+ms_gateway_serve_endpoint(MsGateway *self, MsGatewayRequest *request, const char *path);
+
+/* the answer's parts, through the request's front */
+void
+ms_gateway_request_respond_head(MsGatewayRequest *request,
+				guint status,
+				const char *reason,
+				goffset content_length);
+void
+ms_gateway_request_respond_body(MsGatewayRequest *request, const char *data, gsize length);
+void
+ms_gateway_request_respond_end(MsGatewayRequest *request);
+void
+ms_gateway_request_cut(MsGatewayRequest *request);
+
 void
 ms_proxy_start(MsGatewayRequest *request);
 void
 ms_proxy_abort(MsGatewayRequest *request);
-void
-ms_proxy_finish(MsGatewayRequest *request);
 void
 ms_proxy_write_request_line(GString *out,
 			    const char *method,
@@ -55,19 +78,10 @@ ms_proxy_write_request_line(GString *out,
 			    const char *query,
 			    const MsRoute *route);
 void
-ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out);
+ms_proxy_write_forwarded(MsGatewayRequest *request, GString *out);
 
 void
-ms_gateway_problem(SoupServerMessage *msg,
-		   guint status,
-		   const char *type,
-		   const char *title,
-		   const char *detail);
-void
-ms_gateway_log_access(MsGatewayRequest *request,
-		      SoupServerMessage *msg,
-		      gint64 duration_us,
-		      gboolean aborted);
+ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us);
 void
 ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message);
 void
@@ -77,6 +91,12 @@ ms_gateway_log_part_failure(MsGatewayRequest *request,
 			    const char *message);
 
 void
-ms_health_handle(MsGateway *gateway, SoupServerMessage *msg, const char *path);
+ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path);
+
+/* ms_gateway_attach()'s SoupServer front (ms-gateway-soup-front.c) */
+gpointer
+ms_gateway_soup_front_new(MsGatewayWorker *worker, SoupServer *server);
+void
+ms_gateway_soup_front_free(gpointer soup_front);
 
 G_END_DECLS

@@ -3,8 +3,6 @@
 #include <string.h>
 
 #include "common/ms-i18n.h"
-#include "common/ms-problem.h"
-#include "handlers/ms-handler-util.h"
 
 #include "ms-cors.h"
 #include "ms-gateway-cache.h"
@@ -84,36 +82,45 @@ required_role(const MsRoute *route)
 }
 
 static void
-send_retry_after(SoupServerMessage *msg, const char *type, const char *title, guint seconds)
+send_retry_after(MsGatewayRequest *request, const char *type, const char *title, guint seconds)
 {
 	char value[16];
 
 	g_snprintf(value, sizeof(value), "%u", seconds);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
 				     "Retry-After",
 				     value);
-	ms_problem_sendf(msg, 429, type, title, N_("Try again in %u seconds."), seconds);
+	ms_gateway_request_problemf(request,
+				    429,
+				    type,
+				    title,
+				    N_("Try again in %u seconds."),
+				    seconds);
 }
 
 /* 401 with the challenge: the same for every way credentials can fail */
 static void
 send_unauthorized(MsGatewaySecurity *self,
-		  SoupServerMessage *msg,
+		  MsGatewayRequest *request,
 		  MsAuthFailureKind kind,
 		  const char *title,
 		  const char *detail)
 {
 	ms_metrics_auth_failure(self->metrics, kind);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
 				     "WWW-Authenticate",
 				     MS_AUTH_REALM_CHALLENGE);
-	ms_gateway_problem(msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", title, detail);
+	ms_gateway_request_problem(request,
+				   SOUP_STATUS_UNAUTHORIZED,
+				   "unauthorized",
+				   title,
+				   detail);
 }
 
 /* answers a refused authentication; returns %TRUE when @result lets the request go on */
 static gboolean
 check_auth_result(MsGatewaySecurity *self,
-		  SoupServerMessage *msg,
+		  MsGatewayRequest *request,
 		  const MsAuthResult *result,
 		  MsRole required)
 {
@@ -122,15 +129,15 @@ check_auth_result(MsGatewaySecurity *self,
 		if (ms_auth_result_allows(result, required))
 			return TRUE;
 		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_FORBIDDEN);
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_FORBIDDEN,
-				   "forbidden",
-				   N_("Forbidden"),
-				   N_("This needs the admin role."));
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_FORBIDDEN,
+					   "forbidden",
+					   N_("Forbidden"),
+					   N_("This needs the admin role."));
 		return FALSE;
 	case MS_AUTH_STATUS_THROTTLED:
 		ms_metrics_auth_failure(self->metrics, MS_AUTH_FAILURE_THROTTLED);
-		send_retry_after(msg,
+		send_retry_after(request,
 				 "too_many_failed_logins",
 				 N_("Too many failed authentication attempts"),
 				 result->retry_after_s);
@@ -138,14 +145,14 @@ check_auth_result(MsGatewaySecurity *self,
 	case MS_AUTH_STATUS_MISSING:
 		send_unauthorized(
 			self,
-			msg,
+			request,
 			MS_AUTH_FAILURE_MISSING,
 			N_("Authentication required"),
 			N_("Send a user name and password (Basic) or an API key (Bearer)."));
 		return FALSE;
 	case MS_AUTH_STATUS_MALFORMED:
 		send_unauthorized(self,
-				  msg,
+				  request,
 				  MS_AUTH_FAILURE_MALFORMED,
 				  N_("Authentication required"),
 				  N_("The Authorization header is malformed."));
@@ -153,7 +160,7 @@ check_auth_result(MsGatewaySecurity *self,
 	case MS_AUTH_STATUS_WRONG:
 	default:
 		send_unauthorized(self,
-				  msg,
+				  request,
 				  MS_AUTH_FAILURE_WRONG,
 				  N_("Authentication failed"),
 				  N_("Unknown user, wrong password or unknown API key."));
@@ -167,14 +174,13 @@ check_auth_result(MsGatewaySecurity *self,
 static gboolean
 after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResult *result)
 {
-	SoupServerMessage *msg = ms_gateway_request_get_message(request);
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	const char *user = NULL;
 
 	if (result != NULL) {
-		SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+		SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
 
-		if (!check_auth_result(self, msg, result, required_role(route)))
+		if (!check_auth_result(self, request, result, required_role(route)))
 			return FALSE;
 		user = result->user;
 		soup_message_headers_replace(headers, "X-Microsoup-User", result->user);
@@ -193,7 +199,7 @@ after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResul
 					     &retry_after_s)) {
 			ms_metrics_route_rate_limited(
 				ms_metrics_get_route(self->metrics, route->name));
-			send_retry_after(msg,
+			send_retry_after(request,
 					 "rate_limited",
 					 N_("Too many requests"),
 					 retry_after_s);
@@ -212,42 +218,91 @@ after_auth(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResul
 
 /* answers what needs no password hashing; %NULL when a thread must check a password */
 static MsAuthResult *
-authenticate_fast(MsGatewaySecurity *self, SoupServerMessage *msg, MsAuthHeader **header)
+authenticate_fast(MsGatewaySecurity *self, MsGatewayRequest *request, MsAuthHeader **header)
 {
 	*header = ms_auth_header_parse(
-		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
 					     "Authorization"));
 	return ms_authenticator_try_fast(self->authenticator,
 					 *header,
-					 soup_server_message_get_remote_host(msg),
+					 ms_gateway_request_get_remote_addr(request),
 					 g_get_monotonic_time());
 }
+
+/* --- a password hashed in a worker thread -------------------------------------------- */
 
 typedef struct {
 	MsGatewaySecurity *self;
 	MsGatewayRequest *request;
 } AuthWait;
 
+/* suspends @request until the hash is checked; @callback gets an AuthWait */
+static void
+authenticate_in_thread(MsGatewaySecurity *self,
+		       MsGatewayRequest *request,
+		       MsAuthHeader *header,
+		       GAsyncReadyCallback callback)
+{
+	AuthWait *wait = g_new0(AuthWait, 1);
+
+	ms_gateway_request_suspend(request);
+	wait->self = g_object_ref(self);
+	wait->request = request;
+	ms_authenticator_authenticate_async(self->authenticator,
+					    header,
+					    ms_gateway_request_get_remote_addr(request),
+					    NULL,
+					    callback,
+					    wait);
+}
+
+/*
+ * Ends the wait: the verdict, or %NULL when the client went away meanwhile
+ * (the request is freed then). The request is resumed BEFORE it is answered:
+ * an answer may end it at once (a front that writes it whole), and the core
+ * frees a request finished while suspended only if the client went away.
+ */
+static MsAuthResult *
+auth_wait_end(AuthWait *wait, GObject *source, GAsyncResult *res)
+{
+	g_autoptr(MsAuthResult) result =
+		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+	gboolean gone = wait->request->aborted;
+
+	ms_gateway_request_resume(wait->request, FALSE);
+	if (gone)
+		return NULL;
+	/* no cancellable, so the thread always has a verdict; a missing one is refused */
+	if (result == NULL) {
+		result = g_new0(MsAuthResult, 1);
+		result->status = MS_AUTH_STATUS_WRONG;
+	}
+	return g_steal_pointer(&result);
+}
+
 static void
 on_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	AuthWait *wait = user_data;
-	g_autoptr(MsAuthResult) result = NULL;
-	gboolean proceed = FALSE;
+	MsGatewayRequest *request = wait->request;
+	g_autoptr(MsGatewaySecurity) self = g_steal_pointer(&wait->self);
+	g_autoptr(MsAuthResult) result = auth_wait_end(wait, source, res);
 
-	result = ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
-	if (!wait->request->aborted && result != NULL)
-		proceed = after_auth(wait->self, wait->request, result);
-	ms_gateway_request_resume(wait->request, proceed);
-	g_object_unref(wait->self);
 	g_free(wait);
+	if (result == NULL)
+		return;
+	/* allowed: suspended again only to go on to the next filters and the proxy */
+	if (after_auth(self, request, result)) {
+		ms_gateway_request_suspend(request);
+		ms_gateway_request_resume(request, TRUE);
+	}
 }
 
 static gboolean
-is_preflight(SoupServerMessage *msg)
+is_preflight(MsGatewayRequest *request)
 {
-	return soup_server_message_get_method(msg) == SOUP_METHOD_OPTIONS &&
-	       soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+	return ms_gateway_request_get_method(request) == SOUP_METHOD_OPTIONS &&
+	       soup_message_headers_get_one(ms_gateway_request_get_headers(request),
 					    "Access-Control-Request-Method") != NULL;
 }
 
@@ -256,11 +311,9 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
 	const MsRoute *route = ms_gateway_request_get_route(request);
-	SoupServerMessage *msg;
 	MsCorsVerdict verdict;
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
-	AuthWait *wait;
 
 	/* the hot path of a plain route */
 	if (route->auth == MS_ROUTE_AUTH_NONE && route->rate_limit == 0 &&
@@ -268,113 +321,106 @@ security_filter(MsGatewayRequest *request, gpointer user_data)
 	    (route->cors_origins == NULL || route->cors_origins[0] == NULL))
 		return TRUE;
 
-	msg = ms_gateway_request_get_message(request);
 	verdict = ms_cors_evaluate((const char *const *)route->cors_origins,
 				   (const char *const *)route->methods,
-				   soup_server_message_get_method(msg),
-				   soup_server_message_get_request_headers(msg),
-				   soup_server_message_get_response_headers(msg));
+				   ms_gateway_request_get_method(request),
+				   ms_gateway_request_get_headers(request),
+				   ms_gateway_request_get_response_headers(request));
 	if (verdict == MS_CORS_PREFLIGHT) {
-		soup_server_message_set_status(msg, SOUP_STATUS_NO_CONTENT, NULL);
+		ms_gateway_request_respond(request, SOUP_STATUS_NO_CONTENT, NULL);
 		return FALSE;
 	}
 	/* a preflight not answered above (no CORS, or no Origin) has nothing to allow */
-	if (verdict == MS_CORS_FORBIDDEN || is_preflight(msg)) {
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_FORBIDDEN,
-				   "cors_forbidden",
-				   N_("Cross-origin request not allowed"),
-				   NULL);
+	if (verdict == MS_CORS_FORBIDDEN || is_preflight(request)) {
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_FORBIDDEN,
+					   "cors_forbidden",
+					   N_("Cross-origin request not allowed"),
+					   NULL);
 		return FALSE;
 	}
 
 	if (route->auth == MS_ROUTE_AUTH_NONE)
 		return after_auth(self, request, NULL);
 
-	result = authenticate_fast(self, msg, &header);
+	result = authenticate_fast(self, request, &header);
 	if (result != NULL)
 		return after_auth(self, request, result);
 
 	/* a password to check with yescrypt: in a worker thread, not this loop */
-	ms_gateway_request_suspend(request);
-	wait = g_new0(AuthWait, 1);
-	wait->self = g_object_ref(self);
-	wait->request = request;
-	ms_authenticator_authenticate_async(self->authenticator,
-					    g_steal_pointer(&header),
-					    ms_gateway_request_get_remote_addr(request),
-					    NULL,
-					    on_authenticated,
-					    wait);
+	authenticate_in_thread(self, request, g_steal_pointer(&header), on_authenticated);
 	return FALSE;
 }
 
 /* --- metrics --------------------------------------------------------------------------- */
 
 static void
-on_finished(MsGatewayRequest *request,
-	    SoupServerMessage *msg,
-	    gint64 duration_us,
-	    gpointer user_data)
+on_finished(MsGatewayRequest *request, gint64 duration_us, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
 
-	ms_gateway_metrics_observe(self->metrics, request, msg, duration_us);
+	ms_gateway_metrics_observe(self->metrics, request, duration_us);
 }
 
-typedef struct {
-	MsGatewaySecurity *self;
-	SoupServerMessage *msg;
-} MetricsWait;
+/* answers GET /metrics for an admin, or refuses with the reason */
+static void
+metrics_send_checked(MsGatewaySecurity *self, MsGatewayRequest *request, const MsAuthResult *result)
+{
+	if (check_auth_result(self, request, result, MS_ROLE_ADMIN))
+		ms_gateway_metrics_send(self->metrics, request);
+}
 
 static void
 on_metrics_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	MetricsWait *wait = user_data;
-	g_autoptr(MsAuthResult) result =
-		ms_authenticator_authenticate_finish(MS_AUTHENTICATOR(source), res, NULL);
+	AuthWait *wait = user_data;
+	MsGatewayRequest *request = wait->request;
+	g_autoptr(MsGatewaySecurity) self = g_steal_pointer(&wait->self);
+	g_autoptr(MsAuthResult) result = auth_wait_end(wait, source, res);
 
-	if (result != NULL && check_auth_result(wait->self, wait->msg, result, MS_ROLE_ADMIN))
-		ms_gateway_metrics_send(wait->self->metrics, wait->msg);
-	soup_server_message_unpause(wait->msg);
-	g_object_unref(wait->msg);
-	g_object_unref(wait->self);
 	g_free(wait);
+	if (result != NULL)
+		metrics_send_checked(self, request, result);
 }
 
 static void
-metrics_endpoint(SoupServerMessage *msg, gpointer user_data)
+metrics_endpoint(MsGatewayRequest *request, gpointer user_data)
 {
 	MsGatewaySecurity *self = user_data;
+	const char *method = ms_gateway_request_get_method(request);
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsGatewayConfig) config = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
-	MetricsWait *wait;
 
-	if (!ms_handler_check_method(msg, "GET, HEAD"))
+	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
+		soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
+					     "Allow",
+					     "GET, HEAD");
+		ms_gateway_request_problemf(request,
+					    SOUP_STATUS_METHOD_NOT_ALLOWED,
+					    "method_not_allowed",
+					    N_("Method not allowed"),
+					    N_("%s is not allowed here; use %s"),
+					    method,
+					    "GET, HEAD");
 		return;
+	}
 	config = ms_gateway_dup_config(self->gateway);
 	if (ms_gateway_config_get_globals(config)->metrics_allow == MS_METRICS_ALLOW_LOOPBACK &&
-	    ms_gateway_metrics_is_local_client(msg)) {
-		ms_gateway_metrics_send(self->metrics, msg);
+	    ms_gateway_metrics_is_local_client(request)) {
+		ms_gateway_metrics_send(self->metrics, request);
 		return;
 	}
-	result = authenticate_fast(self, msg, &header);
+	result = authenticate_fast(self, request, &header);
 	if (result != NULL) {
-		if (check_auth_result(self, msg, result, MS_ROLE_ADMIN))
-			ms_gateway_metrics_send(self->metrics, msg);
+		metrics_send_checked(self, request, result);
 		return;
 	}
-	wait = g_new0(MetricsWait, 1);
-	wait->self = g_object_ref(self);
-	wait->msg = g_object_ref(msg);
-	soup_server_message_pause(msg);
-	ms_authenticator_authenticate_async(self->authenticator,
-					    g_steal_pointer(&header),
-					    soup_server_message_get_remote_host(msg),
-					    NULL,
-					    on_metrics_authenticated,
-					    wait);
+	/*
+	 * suspended like a filtered request, so that a client gone meanwhile
+	 * leaves the request to on_metrics_authenticated()
+	 */
+	authenticate_in_thread(self, request, g_steal_pointer(&header), on_metrics_authenticated);
 }
 
 /* --- life cycle ------------------------------------------------------------------------ */

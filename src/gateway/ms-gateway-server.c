@@ -148,7 +148,7 @@ worker_sweep(gpointer user_data)
 		/* a TCP client's hang-up is a readable end of stream, not HUP */
 		if (!worker->stopping && ms_peer_state(socket) != MS_PEER_GONE)
 			continue;
-		if (!ms_gateway_worker_is_busy(worker->gateway_worker, remote)) {
+		if (!ms_gateway_worker_is_busy(worker->gateway_worker)) {
 			g_socket_shutdown(socket, TRUE, TRUE, NULL);
 			g_socket_close(socket, NULL);
 			g_hash_table_iter_remove(&iter);

@@ -43,7 +43,7 @@ ms_gateway_attach(MsGateway *self, SoupServer *server);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
 gboolean
-ms_gateway_worker_is_busy(MsGatewayWorker *worker, GSocketAddress *remote);
+ms_gateway_worker_is_busy(MsGatewayWorker *worker);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
@@ -101,7 +101,7 @@ ms_gateway_request_get_remote_addr(MsGatewayRequest *request);
 /* --- security (issue 5): hooks the security filter and metrics use ------------------- */
 
 /*
- * A filter that cannot decide at once (a password to hash in a thread) calls
+ * A filter (or an endpoint) that cannot decide at once (a password to hash in a thread) calls
  * ms_gateway_request_suspend() and returns %FALSE; later, in the same worker
  * thread, ms_gateway_request_resume() with @proceed %TRUE runs the remaining
  * filters and the proxy, or with %FALSE sends the answer the filter has set.

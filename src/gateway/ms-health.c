@@ -3,7 +3,6 @@
 #include "ms-gateway-private.h"
 
 #include "common/ms-i18n.h"
-#include "common/ms-response.h"
 
 /*
  * /healthz: the gateway itself answers. /readyz: every route's upstream accepts
@@ -50,20 +49,20 @@ readiness(MsGatewayConfig *config, gboolean *ready)
 }
 
 void
-ms_health_handle(MsGateway *gateway, SoupServerMessage *msg, const char *path)
+ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path)
 {
 	g_autoptr(JsonNode) body = NULL;
-	const char *method = soup_server_message_get_method(msg);
+	const char *method = ms_gateway_request_get_method(request);
 
 	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+		soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
 					     "Allow",
 					     "GET, HEAD");
-		ms_gateway_problem(msg,
-				   SOUP_STATUS_METHOD_NOT_ALLOWED,
-				   "method_not_allowed",
-				   N_("Method not allowed"),
-				   NULL);
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_METHOD_NOT_ALLOWED,
+					   "method_not_allowed",
+					   N_("Method not allowed"),
+					   NULL);
 		return;
 	}
 	if (g_strcmp0(path, "/readyz") == 0) {
@@ -71,12 +70,13 @@ ms_health_handle(MsGateway *gateway, SoupServerMessage *msg, const char *path)
 		gboolean ready = FALSE;
 
 		body = readiness(config, &ready);
-		ms_response_send_json(msg,
-				      ready ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
-				      NULL,
-				      body);
+		ms_gateway_request_respond_json(request,
+						ready ? SOUP_STATUS_OK
+						      : SOUP_STATUS_SERVICE_UNAVAILABLE,
+						NULL,
+						body);
 		return;
 	}
 	body = json_from_string("{\"status\":\"ok\"}", NULL);
-	ms_response_send_json(msg, SOUP_STATUS_OK, NULL, body);
+	ms_gateway_request_respond_json(request, SOUP_STATUS_OK, NULL, body);
 }

@@ -9,12 +9,9 @@
 
 /*
  * The proxy half of a request: write the upstream request head from the
- * client's (end-to-end headers only), then turn the upstream's response into
- * the SoupServerMessage's, streaming the body as it arrives.
+ * client's (end-to-end headers only), then relay the upstream's response to
+ * the request's front, streaming the body as it arrives.
  */
-
-/* response bytes kept for a slow client before the upstream is read again */
-#define MS_PROXY_MAX_UNWRITTEN (256 * 1024)
 
 /*
  * RFC 9110 §7.6.1 hop-by-hop fields, plus those the gateway sets itself. This
@@ -116,14 +113,14 @@ ms_proxy_write_request_line(GString *out,
  * ms_proxy_write_forwarded:
  *
  * Appends X-Forwarded-For (the client's chain, then its address) and
- * X-Forwarded-Proto for the upstream request made for @msg.
+ * X-Forwarded-Proto for the upstream request made for @request.
  */
 void
-ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out)
+ms_proxy_write_forwarded(MsGatewayRequest *request, GString *out)
 {
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *headers = request->head.headers;
 	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
-	const char *remote = soup_server_message_get_remote_host(msg);
+	const char *remote = request->head.remote_addr;
 
 	g_string_append(out, "X-Forwarded-For: ");
 	if (forwarded != NULL) {
@@ -137,18 +134,16 @@ ms_proxy_write_forwarded(SoupServerMessage *msg, GString *out)
 static void
 write_request_head(MsGatewayRequest *request, GString *out)
 {
-	SoupServerMessage *msg = request->msg;
-	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	SoupMessageHeaders *headers = request->head.headers;
 	const char *connection = soup_message_headers_get_list(headers, "Connection");
-	GUri *uri = soup_server_message_get_uri(msg);
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
 
 	ms_proxy_write_request_line(out,
-				    soup_server_message_get_method(msg),
-				    ms_route_table_upstream_path(g_uri_get_path(uri)),
-				    g_uri_get_query(uri),
+				    request->head.method,
+				    ms_route_table_upstream_path(request->head.path),
+				    request->head.query,
 				    request->route);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
@@ -159,23 +154,13 @@ write_request_head(MsGatewayRequest *request, GString *out)
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-	ms_proxy_write_forwarded(msg, out);
+	ms_proxy_write_forwarded(request, out);
 	if (request->body != NULL) {
 		g_string_append_printf(out,
 				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
 				       g_bytes_get_size(request->body));
 	}
 	g_string_append(out, "\r\n");
-}
-
-static void
-on_wrote_body_data(SoupServerMessage *msg, guint chunk_size, gpointer user_data)
-{
-	MsGatewayRequest *request = user_data;
-
-	request->unwritten -= MIN(request->unwritten, chunk_size);
-	if (request->conn != NULL && request->unwritten <= MS_PROXY_MAX_UNWRITTEN / 2)
-		ms_upstream_conn_set_reading(request->conn, TRUE);
 }
 
 static void
@@ -186,8 +171,7 @@ on_head(gpointer user_data,
 	goffset content_length)
 {
 	MsGatewayRequest *request = user_data;
-	SoupServerMessage *msg = request->msg;
-	SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+	SoupMessageHeaders *headers = request->head.response_headers;
 	const char *connection = soup_message_headers_get_list(upstream_headers, "Connection");
 	SoupMessageHeadersIter iter;
 	const char *name;
@@ -197,7 +181,6 @@ on_head(gpointer user_data,
 	if (request->tap != NULL &&
 	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
-	soup_server_message_set_status(msg, status, reason);
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_response_skipped(name) ||
@@ -205,24 +188,7 @@ on_head(gpointer user_data,
 			continue;
 		soup_message_headers_append(headers, name, value);
 	}
-	if (content_length >= 0) {
-		soup_message_headers_set_content_length(headers, content_length);
-	} else {
-		request->chunked_response = TRUE;
-		soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
-	}
-	/*
-	 * a body that may be large streams through: written chunks are dropped, and
-	 * writes are counted so a slow client holds the upstream back (flow control)
-	 */
-	if (content_length < 0 || content_length > MS_PROXY_MAX_UNWRITTEN) {
-		soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);
-		request->wrote_handler = g_signal_connect(msg,
-							  "wrote-body-data",
-							  G_CALLBACK(on_wrote_body_data),
-							  request);
-	}
-	soup_server_message_unpause(msg);
+	ms_gateway_request_respond_head(request, status, reason, content_length);
 }
 
 static void
@@ -232,27 +198,11 @@ on_body(gpointer user_data, const char *data, gsize length)
 
 	if (request->tap != NULL)
 		request->tap->body(request->tap_data, data, length);
-	soup_message_body_append(soup_server_message_get_response_body(request->msg),
-				 SOUP_MEMORY_COPY,
-				 data,
-				 length);
-	soup_server_message_unpause(request->msg);
-	request->unwritten += length;
-	/* the client is slower than the upstream: wait for it */
-	if (request->wrote_handler != 0 && request->conn != NULL &&
-	    request->unwritten > MS_PROXY_MAX_UNWRITTEN)
+	ms_gateway_request_respond_body(request, data, length);
+	/* the client is slower than the upstream: wait for it (flow control) */
+	if (request->conn != NULL &&
+	    request->front_class->get_unwritten(request->front) > MS_GATEWAY_MAX_UNWRITTEN)
 		ms_upstream_conn_set_reading(request->conn, FALSE);
-}
-
-static void
-request_release(MsGatewayRequest *request)
-{
-	SoupServerMessage *msg = request->msg;
-
-	request->conn = NULL;
-	g_clear_pointer(&request->body, g_bytes_unref);
-	soup_server_message_unpause(msg);
-	g_object_unref(msg);
 }
 
 static void
@@ -262,19 +212,8 @@ on_done(gpointer user_data)
 
 	if (request->tap != NULL)
 		request->tap->done(request->tap_data);
-	if (request->chunked_response)
-		soup_message_body_complete(soup_server_message_get_response_body(request->msg));
-	request_release(request);
-}
-
-static void
-cut_client(SoupServerMessage *msg)
-{
-	GSocket *socket = soup_server_message_get_socket(msg);
-
-	/* the status is already on the wire: only a broken connection tells the client */
-	if (socket != NULL)
-		g_socket_shutdown(socket, TRUE, TRUE, NULL);
+	request->conn = NULL;
+	ms_gateway_request_respond_end(request);
 }
 
 static gboolean
@@ -284,37 +223,36 @@ static void
 on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
 {
 	MsGatewayRequest *request = user_data;
-	SoupServerMessage *msg = request->msg;
 	guint status = failure == MS_UPSTREAM_FAILURE_TIMEOUT ? SOUP_STATUS_GATEWAY_TIMEOUT
 							      : SOUP_STATUS_BAD_GATEWAY;
 
 	request->conn = NULL;
 	/* a pooled connection the service closed while restarting: try once more */
 	if (retryable && !request->retried && !request->responded &&
-	    is_idempotent(soup_server_message_get_method(msg))) {
+	    is_idempotent(request->head.method)) {
 		request->retried = TRUE;
-		/* on failure proxy_send answers and releases itself */
+		/* on failure proxy_send answers itself */
 		proxy_send(request, TRUE);
 		return;
 	}
 	ms_gateway_log_upstream_failure(request, status, message);
 	request->upstream_failed = failure + 1;
 	if (request->responded) {
-		cut_client(msg);
+		/* the status is already on the wire: only a broken connection tells the client */
+		ms_gateway_request_cut(request);
 	} else if (status == SOUP_STATUS_GATEWAY_TIMEOUT) {
-		ms_gateway_problem(msg,
-				   status,
-				   "upstream_timeout",
-				   N_("The service did not answer in time"),
-				   NULL);
+		ms_gateway_request_problem(request,
+					   status,
+					   "upstream_timeout",
+					   N_("The service did not answer in time"),
+					   NULL);
 	} else {
-		ms_gateway_problem(msg,
-				   status,
-				   "upstream_unavailable",
-				   N_("The service is unavailable"),
-				   NULL);
+		ms_gateway_request_problem(request,
+					   status,
+					   "upstream_unavailable",
+					   N_("The service is unavailable"),
+					   NULL);
 	}
-	request_release(request);
 }
 
 static const MsUpstreamHandler proxy_handler = {
@@ -324,7 +262,7 @@ static const MsUpstreamHandler proxy_handler = {
 	.failed = on_failed,
 };
 
-/* returns FALSE when the request was answered (and released) right away */
+/* returns FALSE when the request was answered right away */
 static gboolean
 proxy_send(MsGatewayRequest *request, gboolean fresh)
 {
@@ -335,19 +273,18 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 	if (conn == NULL) {
 		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
 		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
-		ms_gateway_problem(request->msg,
-				   SOUP_STATUS_BAD_GATEWAY,
-				   "upstream_unavailable",
-				   N_("The service is unavailable"),
-				   NULL);
-		request_release(request);
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_BAD_GATEWAY,
+					   "upstream_unavailable",
+					   N_("The service is unavailable"),
+					   NULL);
 		return FALSE;
 	}
 	request->conn = conn;
 	write_request_head(request, ms_upstream_conn_get_request_buffer(conn));
 	ms_upstream_conn_start(conn,
 			       request->body,
-			       soup_server_message_get_method(request->msg) == SOUP_METHOD_HEAD,
+			       request->head.method == SOUP_METHOD_HEAD,
 			       request->route->timeout_ms,
 			       &proxy_handler,
 			       request);
@@ -357,22 +294,13 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 /**
  * ms_proxy_start:
  *
- * Pauses the message and sends it to the route's upstream; the answer, or a
- * 502/504 problem, unpauses it.
+ * Sends @request to its route's upstream; the answer, or a 502/504 problem,
+ * goes to the request's front.
  */
 void
 ms_proxy_start(MsGatewayRequest *request)
 {
-	SoupServerMessage *msg = request->msg;
-	SoupMessageBody *body = soup_server_message_get_request_body(msg);
-
 	request->upstream = request->route->upstream;
-	if (body->length > 0 ||
-	    soup_message_headers_get_encoding(soup_server_message_get_request_headers(msg)) !=
-		    SOUP_ENCODING_NONE)
-		request->body = soup_message_body_flatten(body);
-	g_object_ref(msg);
-	soup_server_message_pause(msg);
 	proxy_send(request, FALSE);
 }
 
@@ -384,25 +312,8 @@ ms_proxy_start(MsGatewayRequest *request)
 void
 ms_proxy_abort(MsGatewayRequest *request)
 {
-	SoupServerMessage *msg = request->msg;
-
 	if (request->conn == NULL)
 		return;
 	ms_upstream_conn_abandon(request->conn);
 	request->conn = NULL;
-	g_clear_pointer(&request->body, g_bytes_unref);
-	g_object_unref(msg);
-}
-
-/**
- * ms_proxy_finish:
- *
- * The message is done: drop what watched its writes.
- */
-void
-ms_proxy_finish(MsGatewayRequest *request)
-{
-	if (request->wrote_handler != 0)
-		g_signal_handler_disconnect(request->msg, request->wrote_handler);
-	request->wrote_handler = 0;
 }
