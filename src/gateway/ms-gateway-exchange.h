@@ -61,9 +61,10 @@ typedef struct {
 
 /* what a front read: valid until ms_gateway_request_finish() */
 typedef struct {
-	const char *method; /* interned: compare with SOUP_METHOD_* by pointer; nullable */
-	const char *path;   /* as sent, still percent-encoded; nullable */
-	const char *query;  /* nullable, without '?' */
+	const char
+		*method;  /* known ones interned: compare with SOUP_METHOD_* by pointer; nullable */
+	const char *path; /* as sent, still percent-encoded; nullable */
+	const char *query; /* nullable, without '?' */
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
 	SoupMessageHeaders *headers;          /* the request's; the core edits them */

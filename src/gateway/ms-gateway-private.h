@@ -11,8 +11,6 @@ typedef struct _MsAggregate MsAggregate;
 struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	MsUpstreamPool *pool;
-	guint n_requests;    /* begun and not finished */
-	gpointer soup_front; /* ms_gateway_attach() only: the SoupServer glue */
 };
 
 /* one per request, from its head to the access log entry */
@@ -45,8 +43,6 @@ struct _MsGatewayRequest {
 	GDestroyNotify tap_destroy;
 };
 
-MsGatewayWorker *
-ms_gateway_worker_new(MsGateway *self, GMainContext *context);
 gboolean
 ms_gateway_run_filters(MsGateway *self, MsGatewayRequest *request);
 void
@@ -92,11 +88,5 @@ ms_gateway_log_part_failure(MsGatewayRequest *request,
 
 void
 ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path);
-
-/* ms_gateway_attach()'s SoupServer front (ms-gateway-soup-front.c) */
-gpointer
-ms_gateway_soup_front_new(MsGatewayWorker *worker, SoupServer *server);
-void
-ms_gateway_soup_front_free(gpointer soup_front);
 
 G_END_DECLS

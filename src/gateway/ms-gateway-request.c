@@ -263,7 +263,6 @@ ms_gateway_request_begin(MsGatewayWorker *worker,
 	request->head = *head;
 	request->started = g_get_monotonic_time();
 	request->config = ms_gateway_dup_config(worker->gateway);
-	worker->n_requests++;
 
 	/* identity headers come only from the gateway's own auth, never the client */
 	soup_message_headers_remove(head->headers, "X-Microsoup-User");
@@ -467,7 +466,6 @@ ms_gateway_request_finish(MsGatewayRequest *request, gboolean client_gone)
 	}
 	ms_gateway_log_access(request, duration);
 	ms_gateway_run_finish_funcs(worker->gateway, request, duration);
-	worker->n_requests--;
 	request->finished = TRUE;
 	if (!request->suspended)
 		request_free(request);

@@ -47,7 +47,6 @@ G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
 static void
 worker_free(MsGatewayWorker *worker)
 {
-	g_clear_pointer(&worker->soup_front, ms_gateway_soup_front_free);
 	ms_upstream_pool_free(worker->pool);
 	g_free(worker);
 }
@@ -243,13 +242,14 @@ ms_gateway_serve_endpoint(MsGateway *self, MsGatewayRequest *request, const char
 }
 
 /**
- * ms_gateway_worker_new:
+ * ms_gateway_attach_front:
  * @context: the main context the worker's requests run in
  *
- * Returns: (transfer none): a worker with its own upstream pool, owned by the gateway
+ * Returns: (transfer none): the worker a front hands its requests to, with its
+ *   own upstream pool; owned by the gateway
  */
 MsGatewayWorker *
-ms_gateway_worker_new(MsGateway *self, GMainContext *context)
+ms_gateway_attach_front(MsGateway *self, GMainContext *context)
 {
 	MsGatewayWorker *worker = g_new0(MsGatewayWorker, 1);
 
@@ -258,35 +258,6 @@ ms_gateway_worker_new(MsGateway *self, GMainContext *context)
 	g_mutex_lock(&self->lock);
 	g_ptr_array_add(self->workers, worker);
 	g_mutex_unlock(&self->lock);
-	return worker;
-}
-
-/**
- * ms_gateway_attach_front:
- * @context: the worker thread's main context
- *
- * Returns: (transfer none): the worker a front hands its requests to
- */
-MsGatewayWorker *
-ms_gateway_attach_front(MsGateway *self, GMainContext *context)
-{
-	return ms_gateway_worker_new(self, context);
-}
-
-/**
- * ms_gateway_attach:
- * @server: a server whose main context is the calling thread's default one
- *
- * Serves the gateway on @server: one worker with its own upstream pool.
- *
- * Returns: (transfer none): the worker, owned by the gateway
- */
-MsGatewayWorker *
-ms_gateway_attach(MsGateway *self, SoupServer *server)
-{
-	MsGatewayWorker *worker = ms_gateway_worker_new(self, NULL);
-
-	worker->soup_front = ms_gateway_soup_front_new(worker, server);
 	return worker;
 }
 
@@ -302,11 +273,4 @@ ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
 	g_mutex_lock(&self->lock);
 	g_ptr_array_remove_fast(self->workers, worker);
 	g_mutex_unlock(&self->lock);
-}
-
-/* Returns: %TRUE while @worker has a request begun and not finished */
-gboolean
-ms_gateway_worker_is_busy(MsGatewayWorker *worker)
-{
-	return worker->n_requests > 0;
 }

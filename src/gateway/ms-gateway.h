@@ -8,8 +8,8 @@
 G_BEGIN_DECLS
 
 /*
- * The gateway: routes requests on one or more SoupServers (one per worker
- * thread) to their upstreams, answers its own errors as problem+json, writes
+ * The gateway: routes the requests its fronts read (one per worker thread,
+ * ms-gateway-front.h) to their upstreams, answers its own errors as problem+json, writes
  * one access entry per request and swaps its configuration on reload.
  */
 
@@ -38,12 +38,8 @@ void
 ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config);
 gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
-MsGatewayWorker *
-ms_gateway_attach(MsGateway *self, SoupServer *server);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
-gboolean
-ms_gateway_worker_is_busy(MsGatewayWorker *worker);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
