@@ -36,13 +36,10 @@ struct _MsRuntime {
 	GStrv listen_specs;
 	int idle_timeout;
 	MsConnectionTracker *tracker;
-	gboolean request_logging;
 	gboolean stopping;
 	gint64 stop_time;
 	guint drain_id;
 	gboolean exit_idle;
-	MsRuntimeReloadFunc reload_func;
-	gpointer reload_data;
 	guint64 requests_served;
 };
 
@@ -83,7 +80,6 @@ static void
 ms_runtime_init(MsRuntime *self)
 {
 	self->idle_timeout = MS_RUNTIME_DEFAULT_IDLE_TIMEOUT;
-	self->request_logging = TRUE;
 	self->listen_specs = g_new0(char *, 1);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 }
@@ -152,19 +148,6 @@ ms_runtime_add_listen(MsRuntime *self, const char *spec)
 	self->listen_specs = g_renew(char *, self->listen_specs, n + 2);
 	self->listen_specs[n] = g_strdup(spec);
 	self->listen_specs[n + 1] = NULL;
-}
-
-void
-ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data)
-{
-	self->reload_func = func;
-	self->reload_data = user_data;
-}
-
-void
-ms_runtime_set_request_logging(MsRuntime *self, gboolean enabled)
-{
-	self->request_logging = enabled;
 }
 
 /**
@@ -258,10 +241,9 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 
 	ms_connection_tracker_message_read(self->tracker, msg);
 	ms_request_id_ensure(msg);
-	if (self->request_logging)
-		g_object_set_qdata(G_OBJECT(msg),
-				   start_time_quark,
-				   GSIZE_TO_POINTER(g_get_monotonic_time()));
+	g_object_set_qdata(G_OBJECT(msg),
+			   start_time_quark,
+			   GSIZE_TO_POINTER(g_get_monotonic_time()));
 }
 
 static void
@@ -320,7 +302,7 @@ on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_da
 {
 	MsRuntime *self = user_data;
 
-	if (self->request_logging && g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
+	if (g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
 		self->requests_served++;
 		log_request(self, msg);
 	}
@@ -392,20 +374,10 @@ on_terminate(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* the services have nothing to reload, but a stray SIGHUP must not kill them */
 static gboolean
-on_reload(gpointer user_data)
+on_hangup(gpointer user_data)
 {
-	MsRuntime *self = user_data;
-	g_autoptr(GError) error = NULL;
-
-	if (self->reload_func == NULL)
-		return G_SOURCE_CONTINUE;
-	ms_notify_reloading();
-	if (!self->reload_func(self->reload_data, &error))
-		ms_warning("reload refused, keeping the running configuration: %s", error->message);
-	else
-		ms_message("configuration reloaded");
-	ms_notify_ready("serving");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -495,7 +467,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	self->tracker = ms_connection_tracker_new(self->idle, maybe_quit_after_stop, self);
 	signal_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, self);
 	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
-	signal_ids[2] = g_unix_signal_add(SIGHUP, on_reload, self);
+	signal_ids[2] = g_unix_signal_add(SIGHUP, on_hangup, self);
 	watchdog_id = ms_notify_watchdog_start();
 	sweep_id = g_timeout_add_seconds(MS_RUNTIME_SWEEP_SECONDS, on_sweep_timer, self);
 

@@ -9,9 +9,6 @@ G_DECLARE_FINAL_TYPE(MsRuntime, ms_runtime, MS, RUNTIME, GObject)
 
 #define MS_RUNTIME_DEFAULT_IDLE_TIMEOUT 30
 
-/* called on SIGHUP; return FALSE (with @error) to keep the old state */
-typedef gboolean (*MsRuntimeReloadFunc)(gpointer user_data, GError **error);
-
 MsRuntime *
 ms_runtime_new(const char *name);
 const char *
@@ -33,10 +30,6 @@ void
 ms_runtime_add_listen(MsRuntime *self, const char *spec);
 const char *const *
 ms_runtime_get_listen_specs(MsRuntime *self);
-void
-ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data);
-void
-ms_runtime_set_request_logging(MsRuntime *self, gboolean enabled);
 gboolean
 ms_runtime_run(MsRuntime *self, GError **error);
 guint
