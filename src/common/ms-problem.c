@@ -81,6 +81,39 @@ ms_problem_new_translated(const char *language,
 }
 
 /**
+ * ms_problem_new_for_request:
+ * @language: the client's language
+ * @title: English, marked with N_(); translated here
+ * @detail: (nullable): already translated
+ * @path: (nullable): the request path, client input
+ * @request_id: (nullable): the request's id
+ *
+ * The problem object that answers a request: title in @language, the path as
+ * `instance` and the request id.
+ *
+ * Returns: (transfer full): the problem
+ */
+JsonNode *
+ms_problem_new_for_request(const char *language,
+			   guint status,
+			   const char *type,
+			   const char *title,
+			   const char *detail,
+			   const char *path,
+			   const char *request_id)
+{
+	/* the path is client input: JSON strings must be valid UTF-8 whatever it holds */
+	g_autofree char *instance = path != NULL ? g_utf8_make_valid(path, -1) : NULL;
+
+	return ms_problem_new(status,
+			      type,
+			      ms_i18n_gettext(language, title),
+			      detail,
+			      instance,
+			      request_id);
+}
+
+/**
  * ms_problem_send:
  * @title: English, marked with N_(); translated here for the client's language
  * @detail: (nullable): already translated
@@ -94,18 +127,15 @@ ms_problem_send(SoupServerMessage *msg,
 		const char *title,
 		const char *detail)
 {
-	const char *language = ms_language_for_message(msg);
-	GUri *uri = soup_server_message_get_uri(msg);
-	/* the path is client input: JSON strings must be valid UTF-8 whatever it holds */
-	g_autofree char *instance = g_utf8_make_valid(g_uri_get_path(uri), -1);
-	g_autoptr(JsonNode) problem = NULL;
+	g_autoptr(JsonNode) problem =
+		ms_problem_new_for_request(ms_language_for_message(msg),
+					   status,
+					   type,
+					   title,
+					   detail,
+					   g_uri_get_path(soup_server_message_get_uri(msg)),
+					   ms_request_id_get(msg));
 
-	problem = ms_problem_new(status,
-				 type,
-				 ms_i18n_gettext(language, title),
-				 detail,
-				 instance,
-				 ms_request_id_get(msg));
 	ms_response_send_json(msg, status, MS_CONTENT_TYPE_PROBLEM, problem);
 }
 

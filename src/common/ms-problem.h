@@ -21,6 +21,14 @@ ms_problem_new_translated(const char *language,
 			  const char *title,
 			  const char *detail_format,
 			  const char *subject);
+JsonNode *
+ms_problem_new_for_request(const char *language,
+			   guint status,
+			   const char *type,
+			   const char *title,
+			   const char *detail,
+			   const char *path,
+			   const char *request_id);
 void
 ms_problem_send(SoupServerMessage *msg,
 		guint status,

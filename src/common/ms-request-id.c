@@ -48,19 +48,18 @@ ms_request_id_new(void)
 }
 
 /**
- * ms_request_id_ensure:
- * @msg: a request whose headers have been read
+ * ms_request_id_ensure_headers:
+ * @request: the request's headers
+ * @response: the answer's headers
  *
  * Keeps a sane incoming id or makes one, and puts it on both the request (for the
  * handler and upstream calls) and the response (for the client).
  *
- * Returns: (transfer none): the id
+ * Returns: (transfer none): the id, owned by @request
  */
 const char *
-ms_request_id_ensure(SoupServerMessage *msg)
+ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *response)
 {
-	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
-	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
 	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
 
 	if (!ms_request_id_is_sane(id)) {
@@ -70,6 +69,21 @@ ms_request_id_ensure(SoupServerMessage *msg)
 	id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
 	soup_message_headers_replace(response, MS_REQUEST_ID_HEADER, id);
 	return id;
+}
+
+/**
+ * ms_request_id_ensure:
+ * @msg: a request whose headers have been read
+ *
+ * ms_request_id_ensure_headers() on @msg's headers.
+ *
+ * Returns: (transfer none): the id
+ */
+const char *
+ms_request_id_ensure(SoupServerMessage *msg)
+{
+	return ms_request_id_ensure_headers(soup_server_message_get_request_headers(msg),
+					    soup_server_message_get_response_headers(msg));
 }
 
 /**

@@ -12,6 +12,8 @@ ms_request_id_is_sane(const char *id);
 char *
 ms_request_id_new(void);
 const char *
+ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *response);
+const char *
 ms_request_id_ensure(SoupServerMessage *msg);
 const char *
 ms_request_id_get(SoupServerMessage *msg);

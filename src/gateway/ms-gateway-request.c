@@ -184,17 +184,16 @@ ms_gateway_request_problem(MsGatewayRequest *request,
 			   const char *detail)
 {
 	const char *language = ms_gateway_request_get_language(request);
-	/* the path is client input: JSON strings must be valid UTF-8 whatever it holds */
-	g_autofree char *instance =
-		request->head.path != NULL ? g_utf8_make_valid(request->head.path, -1) : NULL;
 	g_autoptr(JsonNode) problem = NULL;
 
-	problem = ms_problem_new(status,
-				 type,
-				 ms_i18n_gettext(language, title),
-				 detail != NULL ? ms_i18n_gettext(language, detail) : NULL,
-				 instance,
-				 request->id);
+	problem = ms_problem_new_for_request(language,
+					     status,
+					     type,
+					     title,
+					     detail != NULL ? ms_i18n_gettext(language, detail)
+							    : NULL,
+					     request->head.path,
+					     request->id);
 	ms_gateway_request_respond_json(request, status, MS_CONTENT_TYPE_PROBLEM, problem);
 }
 
@@ -226,20 +225,11 @@ ms_gateway_request_problemf(MsGatewayRequest *request,
 static void
 take_request_id(MsGatewayRequest *request)
 {
-	const char *id = soup_message_headers_get_one(request->head.headers, MS_REQUEST_ID_HEADER);
+	const char *id =
+		ms_request_id_ensure_headers(request->head.headers, request->head.response_headers);
 
-	if (ms_request_id_is_sane(id)) {
-		g_strlcpy(request->id, id, sizeof request->id);
-	} else {
-		g_autofree char *made = ms_request_id_new();
-		g_strlcpy(request->id, made, sizeof request->id);
-		soup_message_headers_replace(request->head.headers,
-					     MS_REQUEST_ID_HEADER,
-					     request->id);
-	}
-	soup_message_headers_replace(request->head.response_headers,
-				     MS_REQUEST_ID_HEADER,
-				     request->id);
+	/* kept by value: filters may edit the request headers later */
+	g_strlcpy(request->id, id, sizeof request->id);
 }
 
 /**
