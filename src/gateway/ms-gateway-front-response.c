@@ -164,14 +164,17 @@ front_respond_head(gpointer front,
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
+	gboolean never_body;
 
 	/* the core's own refusals say Connection: close */
 	if (connection != NULL && soup_header_contains(connection, "close"))
 		conn->close_after = TRUE;
 	if (conn->front->stopping)
 		conn->close_after = TRUE;
-	conn->no_body = conn->head_method || status < 200 || status == SOUP_STATUS_NO_CONTENT ||
-			status == SOUP_STATUS_NOT_MODIFIED;
+	/* RFC 9110 §6.4.1: these never have a body, nor a length */
+	never_body = status < 200 || status == SOUP_STATUS_NO_CONTENT ||
+		     status == SOUP_STATUS_NOT_MODIFIED;
+	conn->no_body = conn->head_method || never_body;
 	append_status_line(conn, status, reason);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
@@ -182,8 +185,7 @@ front_respond_head(gpointer front,
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-	if (status < 200 || status == SOUP_STATUS_NO_CONTENT ||
-	    status == SOUP_STATUS_NOT_MODIFIED) {
+	if (never_body) {
 		/* RFC 9110 §8.6: no length where there is never a body */
 	} else if (content_length >= 0) {
 		/* a HEAD answer keeps the length of what GET would send */

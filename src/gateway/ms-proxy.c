@@ -49,14 +49,11 @@ is_request_skipped(const char *name)
 static gboolean
 is_response_skipped(const char *name)
 {
-	/* Date and Server are the gateway's own, like nginx's; X-Request-ID is ours */
+	/*
+	 * X-Request-ID is the gateway's; so are Date and Server, which the front
+	 * writes itself and drops from any answer's headers, like nginx
+	 */
 	switch (name[0]) {
-	case 'D':
-	case 'd':
-		return name_is(name, "Date");
-	case 'S':
-	case 's':
-		return name_is(name, "Server");
 	case 'X':
 	case 'x':
 		return name_is(name, MS_REQUEST_ID_HEADER);
