@@ -64,8 +64,10 @@ typedef struct {
 struct _MsGatewayFront {
 	MsGatewayWorker *worker;
 	GMainContext *context;
-	GHashTable *connections; /* FrontConn, each holding a reference to its GSource */
-	gint n_connections;      /* read from other threads */
+	GHashTable *connections;   /* FrontConn, each holding a reference to its GSource */
+	GPtrArray *listeners;      /* GSocket: what ms_gateway_front_listen() watches */
+	GPtrArray *accept_sources; /* GSource, one per listener */
+	gint n_connections;        /* read from other threads */
 	gboolean stopping;
 	GSourceFunc on_empty;
 	gpointer on_empty_data;
@@ -75,6 +77,10 @@ struct _MsGatewayFront {
 };
 
 extern const MsGatewayFrontClass ms_gateway_front_class;
+
+/* ms-gateway-front-listen.c */
+void
+front_listen_stop(MsGatewayFront *self);
 
 /* ms-gateway-front.c */
 void

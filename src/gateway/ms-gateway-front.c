@@ -658,6 +658,8 @@ ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 	self->worker = worker;
 	self->context = context != NULL ? g_main_context_ref(context) : NULL;
 	self->connections = g_hash_table_new_full(NULL, NULL, (GDestroyNotify)g_source_unref, NULL);
+	self->listeners = g_ptr_array_new_with_free_func(g_object_unref);
+	self->accept_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
 	return self;
 }
 
@@ -676,6 +678,7 @@ ms_gateway_front_stop(MsGatewayFront *self, GSourceFunc on_empty, gpointer data)
 	gpointer key;
 
 	self->stopping = TRUE;
+	front_listen_stop(self);
 	self->on_empty = on_empty;
 	self->on_empty_data = data;
 	g_hash_table_iter_init(&iter, self->connections);
@@ -707,6 +710,9 @@ ms_gateway_front_free(MsGatewayFront *self)
 	gpointer key;
 
 	self->on_empty = NULL;
+	front_listen_stop(self);
+	g_ptr_array_unref(self->accept_sources);
+	g_ptr_array_unref(self->listeners);
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &key, NULL))
 		g_ptr_array_add(open, key);

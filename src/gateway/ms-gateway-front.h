@@ -17,6 +17,8 @@ typedef struct _MsGatewayFront MsGatewayFront;
 MsGatewayFront *
 ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context);
 void
+ms_gateway_front_listen(MsGatewayFront *self, GSocket *listener);
+void
 ms_gateway_front_accept(MsGatewayFront *self, GSocket *client);
 void
 ms_gateway_front_stop(MsGatewayFront *self, GSourceFunc on_empty, gpointer data);

@@ -4,16 +4,12 @@
 
 #include <errno.h>
 #include <glib-unix.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/ms-log.h"
 #include "common/ms-notify.h"
 #include "ms-gateway-front.h"
-
-#define MS_WORKER_ACCEPT_BATCH 16
 
 typedef struct _Server Server;
 
@@ -24,10 +20,7 @@ typedef struct {
 	GMainContext *context;
 	GMainLoop *loop;
 	MsGatewayWorker *gateway_worker;
-	MsGatewayFront *front;     /* the main thread reads its connection count */
-	GPtrArray *accept_sources; /* GSource */
-	GPtrArray *listen_sockets; /* dups of the shared listening sockets */
-	gboolean stopping;
+	MsGatewayFront *front; /* the main thread reads its connection count */
 	GMutex ready_lock;
 	GCond ready_cond;
 	gboolean ready;
@@ -47,30 +40,6 @@ struct _Server {
 };
 
 static gboolean
-on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
-{
-	Worker *worker = user_data;
-
-	for (guint i = 0; i < MS_WORKER_ACCEPT_BATCH && !worker->stopping; i++) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GSocket) client = g_socket_accept(listener, NULL, &error);
-		GSocketFamily family;
-
-		if (client == NULL) {
-			/* another worker took it, or nothing is left */
-			if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-				ms_warning("accept failed: %s", error->message);
-			break;
-		}
-		family = g_socket_get_family(client);
-		if (family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6)
-			g_socket_set_option(client, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-		ms_gateway_front_accept(worker->front, client);
-	}
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
 on_front_empty(gpointer user_data)
 {
 	Worker *worker = user_data;
@@ -85,9 +54,6 @@ worker_stop(gpointer user_data)
 {
 	Worker *worker = user_data;
 
-	worker->stopping = TRUE;
-	for (guint i = 0; i < worker->accept_sources->len; i++)
-		g_source_destroy(g_ptr_array_index(worker->accept_sources, i));
 	ms_gateway_front_stop(worker->front, on_front_empty, worker);
 	return G_SOURCE_REMOVE;
 }
@@ -109,8 +75,7 @@ worker_setup(Worker *worker, GError **error)
 	for (guint i = 0; i < worker->server->sockets->len; i++) {
 		GSocket *shared = g_ptr_array_index(worker->server->sockets, i);
 		int fd = dup(g_socket_get_fd(shared));
-		GSocket *socket;
-		GSource *source;
+		g_autoptr(GSocket) socket = NULL;
 
 		if (fd < 0) {
 			g_set_error(error,
@@ -123,12 +88,8 @@ worker_setup(Worker *worker, GError **error)
 		socket = g_socket_new_from_fd(fd, error);
 		if (socket == NULL)
 			return FALSE;
-		g_socket_set_blocking(socket, FALSE);
-		g_ptr_array_add(worker->listen_sockets, socket);
-		source = g_socket_create_source(socket, G_IO_IN, NULL);
-		g_source_set_callback(source, (GSourceFunc)(void (*)(void))on_accept, worker, NULL);
-		g_source_attach(source, worker->context);
-		g_ptr_array_add(worker->accept_sources, source);
+		/* the front closes its duplicate; systemd's copy keeps the backlog */
+		ms_gateway_front_listen(worker->front, socket);
 	}
 	return TRUE;
 }
@@ -150,8 +111,6 @@ worker_thread(gpointer user_data)
 	worker_signal_ready(worker);
 	g_main_loop_run(worker->loop);
 
-	for (guint i = 0; i < worker->listen_sockets->len; i++)
-		g_socket_close(g_ptr_array_index(worker->listen_sockets, i), NULL);
 	/* empty unless the loop ended early: what is left ends as aborted */
 	ms_gateway_front_free(g_steal_pointer(&worker->front));
 	ms_gateway_detach(worker->server->gateway, worker->gateway_worker);
@@ -167,8 +126,6 @@ worker_free(Worker *worker)
 {
 	if (worker->thread != NULL)
 		g_thread_join(worker->thread);
-	g_ptr_array_unref(worker->accept_sources);
-	g_ptr_array_unref(worker->listen_sockets);
 	g_main_loop_unref(worker->loop);
 	g_main_context_unref(worker->context);
 	g_mutex_clear(&worker->ready_lock);
@@ -187,8 +144,6 @@ worker_start(Server *server, guint index, GError **error)
 	worker->index = index;
 	worker->context = g_main_context_new();
 	worker->loop = g_main_loop_new(worker->context, FALSE);
-	worker->accept_sources = g_ptr_array_new_with_free_func((GDestroyNotify)g_source_unref);
-	worker->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
 	worker->thread = g_thread_new(name, worker_thread, worker);

@@ -124,23 +124,7 @@ struct _MsGatewayTestFront {
 	MsGateway *gateway;
 	MsGatewayWorker *worker;
 	MsGatewayFront *front;
-	GSocket *listener;
-	GSource *accept_source;
 };
-
-static gboolean
-on_accept(GSocket *listener, GIOCondition condition, gpointer user_data)
-{
-	MsGatewayTestFront *self = user_data;
-
-	for (;;) {
-		g_autoptr(GSocket) client = g_socket_accept(listener, NULL, NULL);
-
-		if (client == NULL)
-			return G_SOURCE_CONTINUE;
-		ms_gateway_front_accept(self->front, client);
-	}
-}
 
 /* the gateway on a loopback TCP port, as clients meet it, and a session to it */
 MsGatewayTestFront *
@@ -151,28 +135,24 @@ ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session)
 	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
 	g_autoptr(GSocketAddress) bound = NULL;
+	g_autoptr(GSocket) listener = NULL;
 
 	self->gateway = gateway;
-	self->listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
-				      G_SOCKET_TYPE_STREAM,
-				      G_SOCKET_PROTOCOL_TCP,
-				      &error);
+	listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
+				G_SOCKET_TYPE_STREAM,
+				G_SOCKET_PROTOCOL_TCP,
+				&error);
 	g_assert_no_error(error);
-	g_socket_bind(self->listener, any, TRUE, &error);
+	g_socket_bind(listener, any, TRUE, &error);
 	g_assert_no_error(error);
-	g_socket_listen(self->listener, &error);
+	g_socket_listen(listener, &error);
 	g_assert_no_error(error);
-	g_socket_set_blocking(self->listener, FALSE);
-	bound = g_socket_get_local_address(self->listener, &error);
+	bound = g_socket_get_local_address(listener, &error);
 	g_assert_no_error(error);
 	self->worker = ms_gateway_attach_front(gateway, NULL);
 	self->front = ms_gateway_front_new(self->worker, NULL);
-	self->accept_source = g_socket_create_source(self->listener, G_IO_IN, NULL);
-	g_source_set_callback(self->accept_source,
-			      (GSourceFunc)(void (*)(void))on_accept,
-			      self,
-			      NULL);
-	g_source_attach(self->accept_source, NULL);
+	/* the front accepts as every worker's does, and closes the socket when freed */
+	ms_gateway_front_listen(self->front, listener);
 	*session = ms_test_session_new_tcp(
 		g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
 	return self;
@@ -182,12 +162,8 @@ void
 ms_gateway_test_front_free(MsGatewayTestFront *self, SoupSession *session)
 {
 	g_object_unref(session);
-	g_source_destroy(self->accept_source);
-	g_source_unref(self->accept_source);
 	ms_gateway_front_free(self->front);
 	ms_gateway_detach(self->gateway, self->worker);
-	g_socket_close(self->listener, NULL);
-	g_object_unref(self->listener);
 	g_free(self);
 }
 
