@@ -2,6 +2,8 @@
 
 #include "ms-http-header.h"
 
+#include <string.h>
+
 static gboolean
 name_is(const char *name, const char *expected)
 {
@@ -42,4 +44,57 @@ ms_http_header_is_hop_by_hop(const char *name)
 	default:
 		return FALSE;
 	}
+}
+
+/* ASCII case-insensitive, as field names compare (RFC 9110 §5.1) */
+static guint
+name_hash(gconstpointer key)
+{
+	guint hash = 5381;
+
+	for (const char *p = key; *p != '\0'; p++)
+		hash = hash * 33 + (guint)g_ascii_tolower(*p);
+	return hash;
+}
+
+static gboolean
+name_equal(gconstpointer a, gconstpointer b)
+{
+	return g_ascii_strcasecmp(a, b) == 0;
+}
+
+/**
+ * ms_http_connection_options_new:
+ * @connection: (nullable): a Connection field value, its lines joined
+ *
+ * The field names a Connection header lists (RFC 9110 §7.6.1), other than
+ * "close" and "keep-alive", as a set: looking one up costs the same however
+ * many a hostile client listed, so removing them stays linear in the head.
+ *
+ * Returns: (transfer full) (nullable): the set, or %NULL when it is empty
+ */
+GHashTable *
+ms_http_connection_options_new(const char *connection)
+{
+	GHashTable *set = NULL;
+	const char *p = connection;
+
+	while (p != NULL && *p != '\0') {
+		const char *comma = strchr(p, ',');
+		const char *end = comma != NULL ? comma : p + strlen(p);
+		const char *start = p;
+
+		while (start < end && (*start == ' ' || *start == '\t'))
+			start++;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end > start && !(end - start == 5 && g_ascii_strncasecmp(start, "close", 5) == 0) &&
+		    !(end - start == 10 && g_ascii_strncasecmp(start, "keep-alive", 10) == 0)) {
+			if (set == NULL)
+				set = g_hash_table_new_full(name_hash, name_equal, g_free, NULL);
+			g_hash_table_add(set, g_strndup(start, (gsize)(end - start)));
+		}
+		p = comma != NULL ? comma + 1 : NULL;
+	}
+	return set;
 }

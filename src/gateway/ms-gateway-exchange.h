@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ms-gateway.h"
+#include "ms-http-framing.h"
 
 G_BEGIN_DECLS
 
@@ -15,9 +16,17 @@ G_BEGIN_DECLS
  * A front's part, per request:
  *   head read     → ms_gateway_request_begin()
  *   bad head      → ms_gateway_request_refuse(); then close
+ *   head good     → ms_gateway_request_admit(): the core routes, checks the
+ *                   method and runs the policies (auth, rate limit, CORS,
+ *                   cache) before any body is read; it either answers, or
+ *                   calls the front's read_body() (maybe later: a password
+ *                   is checked on a thread)
+ *   read_body()   → only now "100 Continue", when the client asked for it
  *   body too big  → ms_gateway_request_reject_body() (by Content-Length, or
  *                   counting a chunked body); the answer is a 413, then close
  *   body read     → ms_gateway_request_handle()
+ *   answered with
+ *   the body unread → the front closes the connection after the answer
  *   written less  → ms_gateway_request_writable() once its unwritten bytes
  *                   fall to half of MS_GATEWAY_MAX_UNWRITTEN
  *   all written,
@@ -57,13 +66,23 @@ typedef struct {
 	 */
 	/* bytes handed to respond_body() and not yet written to the client */
 	gsize (*get_unwritten)(gpointer front);
+	/*
+	 * the request is admitted: read its body (if any), then call
+	 * ms_gateway_request_handle(); may be called from inside
+	 * ms_gateway_request_admit() or later
+	 */
+	void (*read_body)(gpointer front);
 } MsGatewayFrontClass;
 
 /* what a front read: valid until ms_gateway_request_finish() */
 typedef struct {
 	const char
 		*method;  /* known ones interned: compare with SOUP_METHOD_* by pointer; nullable */
-	const char *path; /* as sent, still percent-encoded; nullable */
+	/*
+	 * canonical (ms_http_target_normalize()): routes are matched on it and
+	 * it is what the upstream is sent; nullable
+	 */
+	const char *path;
 	const char *query; /* nullable, without '?' */
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
@@ -81,6 +100,8 @@ ms_gateway_request_get_max_body_bytes(MsGatewayRequest *request);
 void
 ms_gateway_request_reject_body(MsGatewayRequest *request);
 void
+ms_gateway_request_admit(MsGatewayRequest *request);
+void
 ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body);
 void
 ms_gateway_request_writable(MsGatewayRequest *request);
@@ -88,13 +109,13 @@ void
 ms_gateway_request_finish(MsGatewayRequest *request, gboolean client_gone);
 
 /*
- * a head the front could not take (400 bad syntax, 431 too large, 501 unknown
- * transfer coding, 505 version): answered as problem+json, logged like any
+ * a head or body the front could not take (ms-http-framing.h says why):
+ * answered as problem+json whose detail names the cause, logged like any
  * request; the front closes the connection after it. The head passed to
  * ms_gateway_request_begin() may then have %NULL method and path.
  */
 void
-ms_gateway_request_refuse(MsGatewayRequest *request, guint status);
+ms_gateway_request_refuse(MsGatewayRequest *request, MsHttpError error);
 
 MsGatewayWorker *
 ms_gateway_attach_front(MsGateway *self, GMainContext *context);

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 typedef enum {
 	FRONT_CONN_HEAD,      /* waiting for a request head (idle when nothing is buffered) */
-	FRONT_CONN_BODY,      /* the head is read and begun; its body is arriving */
+	FRONT_CONN_ADMITTING, /* the head is read and begun; the core decides whether to take it */
+	FRONT_CONN_BODY,      /* the request is admitted; its body is arriving */
 	FRONT_CONN_ANSWERING, /* the core has the request, until its answer is written */
 	FRONT_CONN_LINGERING, /* answered and shut down for writing: reading what is left */
 	FRONT_CONN_CLOSED,
@@ -42,9 +43,13 @@ typedef struct {
 	SoupMessageHeaders *headers;          /* reused */
 	SoupMessageHeaders *response_headers; /* reused */
 	char *method; /* as sent; the request gets the interned string when known */
-	char *target;
+	char *target; /* as sent */
+	char *path;   /* canonical: what routes see and the upstream gets */
+	char *query;
 	SoupHTTPVersion version;
 	gboolean close_after;
+	gboolean expect_continue; /* decided from the head as sent, before the core cleans it */
+	gboolean body_unread;     /* a body follows the head and nobody has read it */
 	MsHttpBodyKind body_kind;
 	guint64 body_length; /* Content-Length */
 	GByteArray *body;
@@ -93,6 +98,8 @@ void
 front_conn_close(FrontConn *conn, gboolean client_gone);
 void
 front_conn_wake(FrontConn *conn);
+void
+front_read_body(FrontConn *conn);
 
 /* ms-gateway-front-response.c */
 gboolean

@@ -166,6 +166,15 @@ front_respond_head(gpointer front,
 	const char *value;
 	gboolean never_body;
 
+	/* answered before it was admitted (a 401, a 404...) */
+	if (conn->state == FRONT_CONN_ADMITTING)
+		conn->state = FRONT_CONN_ANSWERING;
+	/* a body nobody read cannot be told from the next request: close after the answer */
+	if (conn->body_unread) {
+		conn->body_unread = FALSE;
+		conn->close_after = TRUE;
+		conn->linger = TRUE;
+	}
 	/* the core's own refusals say Connection: close */
 	if (connection != NULL && soup_header_contains(connection, "close"))
 		conn->close_after = TRUE;
@@ -277,10 +286,17 @@ front_get_unwritten(gpointer front)
 	return conn_unwritten(front);
 }
 
+static void
+front_read_body_func(gpointer front)
+{
+	front_read_body(front);
+}
+
 const MsGatewayFrontClass ms_gateway_front_class = {
 	.respond_head = front_respond_head,
 	.respond_body = front_respond_body,
 	.respond_end = front_respond_end,
 	.cut = front_cut,
 	.get_unwritten = front_get_unwritten,
+	.read_body = front_read_body_func,
 };

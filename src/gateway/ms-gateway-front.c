@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "ms-gateway-front-private.h"
+#include "ms-http-target.h"
 
 #include <errno.h>
 #include <string.h>
@@ -111,6 +112,9 @@ conn_wants_input(FrontConn *conn)
 	case FRONT_CONN_BODY:
 	case FRONT_CONN_LINGERING:
 		return TRUE;
+	case FRONT_CONN_ADMITTING:
+		/* the body waits in the buffer for the core's word, up to a head's worth */
+		return !conn->eof && conn_buffered(conn) < MS_HTTP_MAX_HEAD_BYTES;
 	case FRONT_CONN_ANSWERING:
 		/* pipelined requests wait in the buffer, up to one head's worth */
 		return !conn->eof && conn_buffered(conn) < MS_HTTP_MAX_HEAD_BYTES;
@@ -146,21 +150,17 @@ static void
 conn_begin(FrontConn *conn)
 {
 	const char *known = conn->method != NULL ? ms_http_method_intern(conn->method) : NULL;
-	char *query = conn->target != NULL ? strchr(conn->target, '?') : NULL;
 	MsGatewayRequestHead head = {
 		/* a method the gateway does not know stays the connection's: never interned */
 		.method = known != NULL ? known : conn->method,
-		.path = conn->target,
+		.path = conn->path,
+		.query = conn->query,
 		.remote_addr = conn->remote,
 		.http_version = conn->version,
 		.headers = conn->headers,
 		.response_headers = conn->response_headers,
 	};
 
-	if (query != NULL) {
-		*query = '\0';
-		head.query = query + 1;
-	}
 	conn->head_method = head.method == SOUP_METHOD_HEAD;
 	conn->state = FRONT_CONN_ANSWERING;
 	conn->request =
@@ -169,17 +169,15 @@ conn_begin(FrontConn *conn)
 
 /* the request cannot be read: refused, answered, then the connection closes */
 static void
-conn_refuse(FrontConn *conn, guint status)
+conn_refuse(FrontConn *conn, MsHttpError error)
 {
 	conn->close_after = TRUE;
 	conn->linger = TRUE;
+	conn->body_unread = FALSE;
 	conn->state = FRONT_CONN_ANSWERING;
 	conn_drop_input(conn);
 	g_clear_pointer(&conn->body, g_byte_array_unref);
-	if (status == SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE)
-		ms_gateway_request_reject_body(conn->request);
-	else
-		ms_gateway_request_refuse(conn->request, status);
+	ms_gateway_request_refuse(conn->request, error);
 }
 
 static void
@@ -201,7 +199,7 @@ conn_handle(FrontConn *conn)
 static void
 conn_maybe_continue(FrontConn *conn)
 {
-	if (conn_buffered(conn) == 0 && ms_http_expects_continue(conn->headers, conn->version))
+	if (conn_buffered(conn) == 0 && conn->expect_continue)
 		front_conn_write_continue(conn);
 }
 
@@ -211,12 +209,13 @@ conn_start_body(FrontConn *conn)
 {
 	guint64 max = ms_gateway_request_get_max_body_bytes(conn->request);
 
+	conn->body_unread = FALSE;
 	switch (conn->body_kind) {
 	case MS_HTTP_BODY_LENGTH:
 		if (conn->body_length == 0)
 			break;
 		if (conn->body_length > max) {
-			conn_refuse(conn, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+			conn_refuse(conn, MS_HTTP_ERROR_BODY_TOO_LARGE);
 			return TRUE;
 		}
 		conn->body = g_byte_array_sized_new(
@@ -238,6 +237,39 @@ conn_start_body(FrontConn *conn)
 	return TRUE;
 }
 
+/*
+ * the target made canonical once, here: the core routes on it and forwards
+ * it; an absolute-form target's authority must be a valid host (RFC 9112 §3.2.2)
+ */
+static MsHttpError
+take_target(FrontConn *conn)
+{
+	g_autofree char *authority = NULL;
+
+	return ms_http_target_normalize(conn->target, &conn->path, &conn->query, &authority);
+}
+
+/**
+ * front_read_body:
+ *
+ * The core admitted the request: read its body, asking for it first when the
+ * client waits for "100 Continue". From inside ms_gateway_request_admit() the
+ * processing loop goes on by itself; later (a password was checked on a
+ * thread) the connection's own dispatch takes what is buffered.
+ */
+void
+front_read_body(FrontConn *conn)
+{
+	if (conn->state != FRONT_CONN_ADMITTING)
+		return;
+	conn->state = FRONT_CONN_ANSWERING;
+	conn_start_body(conn);
+	if (conn->state == FRONT_CONN_BODY && !conn->processing) {
+		front_conn_set_events(conn, conn->events | G_IO_IN);
+		front_conn_wake(conn);
+	}
+}
+
 /* Returns: %TRUE when the request moved on, %FALSE when more input is needed */
 static gboolean
 conn_take_head(FrontConn *conn)
@@ -247,7 +279,7 @@ conn_take_head(FrontConn *conn)
 	gsize skip = ms_http_skip_empty_lines(data, length);
 	gsize head_length = 0;
 	MsHttpHeadStatus found;
-	guint status;
+	MsHttpError error;
 
 	if (skip > 0) {
 		conn_consume(conn, skip);
@@ -271,33 +303,45 @@ conn_take_head(FrontConn *conn)
 	soup_message_headers_clear(conn->response_headers);
 	g_clear_pointer(&conn->method, g_free);
 	g_clear_pointer(&conn->target, g_free);
+	g_clear_pointer(&conn->path, g_free);
+	g_clear_pointer(&conn->query, g_free);
 	conn->version = SOUP_HTTP_1_1;
 	conn->body_kind = MS_HTTP_BODY_NONE;
+	conn->expect_continue = FALSE;
+	conn->body_unread = FALSE;
 	if (found == MS_HTTP_HEAD_TOO_LARGE) {
 		conn_begin(conn);
-		conn_refuse(conn, MS_STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE);
+		conn_refuse(conn, MS_HTTP_ERROR_HEAD_TOO_LARGE);
 		return TRUE;
 	}
-	status = ms_http_head_parse(data,
-				    head_length,
-				    conn->headers,
-				    &conn->method,
-				    &conn->target,
-				    &conn->version);
+	error = ms_http_head_parse(data,
+				   head_length,
+				   conn->headers,
+				   &conn->method,
+				   &conn->target,
+				   &conn->version);
 	conn_consume(conn, head_length);
-	if (status == SOUP_STATUS_OK)
-		status = ms_http_body_framing(conn->headers,
-					      conn->version,
-					      &conn->body_kind,
-					      &conn->body_length);
+	if (error == MS_HTTP_OK)
+		error = take_target(conn);
+	if (error == MS_HTTP_OK)
+		error = ms_http_body_framing(conn->headers,
+					     conn->version,
+					     &conn->body_kind,
+					     &conn->body_length);
 	conn->close_after =
 		conn->front->stopping || ms_http_wants_close(conn->headers, conn->version);
+	conn->expect_continue = ms_http_expects_continue(conn->headers, conn->version);
 	conn_begin(conn);
-	if (status != SOUP_STATUS_OK) {
-		conn_refuse(conn, status);
+	if (error != MS_HTTP_OK) {
+		conn_refuse(conn, error);
 		return TRUE;
 	}
-	return conn_start_body(conn);
+	conn->body_unread = conn->body_kind == MS_HTTP_BODY_CHUNKED ||
+			    (conn->body_kind == MS_HTTP_BODY_LENGTH && conn->body_length > 0);
+	conn->state = FRONT_CONN_ADMITTING;
+	/* the core answers, or calls front_read_body(), maybe before this returns */
+	ms_gateway_request_admit(conn->request);
+	return TRUE;
 }
 
 /* Returns: %TRUE when the request moved on, %FALSE when more input is needed */
@@ -326,10 +370,10 @@ conn_take_body(FrontConn *conn)
 		conn_handle(conn);
 		return TRUE;
 	case MS_HTTP_CHUNKED_INVALID:
-		conn_refuse(conn, SOUP_STATUS_BAD_REQUEST);
+		conn_refuse(conn, MS_HTTP_ERROR_CHUNKED);
 		return TRUE;
 	case MS_HTTP_CHUNKED_TOO_LARGE:
-		conn_refuse(conn, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+		conn_refuse(conn, MS_HTTP_ERROR_BODY_TOO_LARGE);
 		return TRUE;
 	case MS_HTTP_CHUNKED_MORE:
 	default:
@@ -356,8 +400,12 @@ front_conn_process(FrontConn *conn)
 			moved = conn_take_body(conn);
 		else
 			break;
-		if (!moved)
+		if (!moved) {
+			/* the client shut its side while the core decided: the body is short */
+			if (conn->state == FRONT_CONN_BODY && conn->eof)
+				front_conn_close(conn, TRUE);
 			break;
+		}
 	}
 	conn->processing = FALSE;
 	g_source_unref(&conn->source);
@@ -422,6 +470,11 @@ conn_eof(FrontConn *conn)
 			return;
 		}
 		front_conn_close(conn, TRUE);
+		return;
+	case FRONT_CONN_ADMITTING:
+		/* what the client sent may be all there is: the core still answers */
+		conn->eof = TRUE;
+		front_conn_set_events(conn, conn->events & ~G_IO_IN);
 		return;
 	case FRONT_CONN_BODY:
 		front_conn_close(conn, TRUE);
@@ -497,6 +550,7 @@ static void
 conn_expire(FrontConn *conn)
 {
 	switch (conn->state) {
+	case FRONT_CONN_ADMITTING:
 	case FRONT_CONN_BODY:
 	case FRONT_CONN_ANSWERING:
 		/* a body that does not come, or an answer the client does not read */
@@ -550,6 +604,8 @@ conn_finalize(GSource *source)
 	g_free(conn->remote);
 	g_free(conn->method);
 	g_free(conn->target);
+	g_free(conn->path);
+	g_free(conn->query);
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	soup_message_headers_unref(conn->headers);
 	soup_message_headers_unref(conn->response_headers);

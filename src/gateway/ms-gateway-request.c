@@ -5,6 +5,7 @@
 #include "ms-gateway-private.h"
 
 #include "ms-aggregate.h"
+#include "ms-inbound-headers.h"
 
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
@@ -222,14 +223,25 @@ ms_gateway_request_problemf(MsGatewayRequest *request,
 
 /* --- a front's calls ------------------------------------------------------------------ */
 
+/*
+ * a sane id the client sent is kept; none, a bad one or several lines (joined
+ * with commas, which no sane id holds) get a new one. Upstream, the proxy
+ * writes this id in place of whatever the client sent.
+ */
 static void
 take_request_id(MsGatewayRequest *request)
 {
-	const char *id =
-		ms_request_id_ensure_headers(request->head.headers, request->head.response_headers);
+	const char *sent = soup_message_headers_get_list(request->head.headers, MS_REQUEST_ID_HEADER);
 
-	/* kept by value: filters may edit the request headers later */
-	g_strlcpy(request->id, id, sizeof request->id);
+	if (ms_request_id_is_sane(sent)) {
+		g_strlcpy(request->id, sent, sizeof request->id);
+	} else {
+		g_autofree char *made = ms_request_id_new();
+		g_strlcpy(request->id, made, sizeof request->id);
+	}
+	soup_message_headers_replace(request->head.response_headers,
+				     MS_REQUEST_ID_HEADER,
+				     request->id);
 }
 
 /**
@@ -254,10 +266,9 @@ ms_gateway_request_begin(MsGatewayWorker *worker,
 	request->started = g_get_monotonic_time();
 	request->config = ms_gateway_dup_config(worker->gateway);
 
-	/* identity headers come only from the gateway's own auth, never the client */
-	soup_message_headers_remove(head->headers, "X-Microsoup-User");
-	soup_message_headers_remove(head->headers, "X-Microsoup-Role");
 	take_request_id(request);
+	/* from here on, what the upstream would get: identity only from the gateway's own auth */
+	ms_inbound_headers_sanitize(head->headers);
 	if (head->path != NULL)
 		request->route = ms_gateway_config_lookup(request->config, head->path);
 	return request;
@@ -297,45 +308,97 @@ ms_gateway_request_reject_body(MsGatewayRequest *request)
 				    limit);
 }
 
+/* what a refused message is told: one detail per cause */
+typedef struct {
+	const char *type;
+	const char *title;
+	const char *detail;
+} Refusal;
+
+static Refusal
+refusal_for(MsHttpError error)
+{
+	switch (error) {
+	case MS_HTTP_ERROR_FIELD_NAME:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("a header field name is not a token, or has space before "
+				     "its colon") };
+	case MS_HTTP_ERROR_OBS_FOLD:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("a header field is folded onto the next line") };
+	case MS_HTTP_ERROR_HOST:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the Host header is missing, repeated or not a valid host") };
+	case MS_HTTP_ERROR_TARGET:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the request target is not one unambiguous path") };
+	case MS_HTTP_ERROR_CONTENT_LENGTH:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the Content-Length header is not one valid number") };
+	case MS_HTTP_ERROR_FRAMING_CONFLICT:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the request has both Transfer-Encoding and Content-Length, "
+				     "or Transfer-Encoding in HTTP/1.0") };
+	case MS_HTTP_ERROR_CHUNKED:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the chunked request body is malformed") };
+	case MS_HTTP_ERROR_HEAD_TOO_LARGE:
+		return (Refusal){ "header_too_large",
+				  N_("Request header too large"),
+				  N_("the request line and headers are too long") };
+	case MS_HTTP_ERROR_EXPECTATION:
+		return (Refusal){ "expectation_failed",
+				  N_("Expectation failed"),
+				  N_("the gateway knows no expectation but 100-continue") };
+	case MS_HTTP_ERROR_METHOD:
+		return (Refusal){ "not_implemented",
+				  N_("Not implemented"),
+				  N_("the gateway does not know the request method") };
+	case MS_HTTP_ERROR_TRANSFER_CODING:
+		return (Refusal){ "not_implemented",
+				  N_("Not implemented"),
+				  N_("the request uses a transfer coding the gateway does not know") };
+	case MS_HTTP_ERROR_VERSION:
+		return (Refusal){ "http_version",
+				  N_("HTTP version not supported"),
+				  N_("the gateway speaks HTTP/1.0 and HTTP/1.1") };
+	case MS_HTTP_ERROR_SYNTAX:
+	case MS_HTTP_ERROR_BODY_TOO_LARGE:
+	case MS_HTTP_OK:
+	default:
+		return (Refusal){ "bad_request",
+				  N_("Bad request"),
+				  N_("the request line or headers are not valid HTTP") };
+	}
+}
+
 /**
  * ms_gateway_request_refuse:
- * @status: 400, 431, 501 or 505
+ * @error: why the front could not take the request
  */
 void
-ms_gateway_request_refuse(MsGatewayRequest *request, guint status)
+ms_gateway_request_refuse(MsGatewayRequest *request, MsHttpError error)
 {
-	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
-	switch (status) {
-	case MS_STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE:
-		ms_gateway_request_problem(request,
-					   status,
-					   "header_too_large",
-					   N_("Request header too large"),
-					   N_("the request line and headers are too long"));
-		break;
-	case SOUP_STATUS_NOT_IMPLEMENTED:
-		ms_gateway_request_problem(request,
-					   status,
-					   "not_implemented",
-					   N_("Not implemented"),
-					   N_("the request uses a transfer coding the gateway "
-					      "does not know"));
-		break;
-	case SOUP_STATUS_HTTP_VERSION_NOT_SUPPORTED:
-		ms_gateway_request_problem(request,
-					   status,
-					   "http_version",
-					   N_("HTTP version not supported"),
-					   N_("the gateway speaks HTTP/1.0 and HTTP/1.1"));
-		break;
-	default:
-		ms_gateway_request_problem(request,
-					   SOUP_STATUS_BAD_REQUEST,
-					   "bad_request",
-					   N_("Bad request"),
-					   N_("the request line or headers are not valid HTTP"));
-		break;
+	Refusal refusal;
+
+	if (error == MS_HTTP_ERROR_BODY_TOO_LARGE) {
+		ms_gateway_request_reject_body(request);
+		return;
 	}
+	refusal = refusal_for(error);
+	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
+	ms_gateway_request_problem(request,
+				   ms_http_error_get_status(error),
+				   refusal.type,
+				   refusal.title,
+				   refusal.detail);
 }
 
 /* a CORS preflight is OPTIONS on any route with cors_origins: the security filter answers it */
@@ -350,18 +413,15 @@ is_cors_preflight(MsGatewayRequest *request)
 					    "Access-Control-Request-Method") != NULL;
 }
 
-/* the filters passed: on to the upstream(s), which answer */
+/* the policies passed: the front reads the body, then ms_gateway_request_handle() */
 static void
-forward(MsGatewayRequest *request)
+admitted(MsGatewayRequest *request)
 {
-	if (request->route->upstreams != NULL)
-		ms_aggregate_start(request);
-	else
-		ms_proxy_start(request);
+	request->front_class->read_body(request->front);
 }
 
 static void
-handle_routed(MsGatewayRequest *request)
+admit_routed(MsGatewayRequest *request)
 {
 	const MsRoute *route = request->route;
 
@@ -377,25 +437,25 @@ handle_routed(MsGatewayRequest *request)
 		return;
 	}
 	if (ms_gateway_run_filters(request->worker->gateway, request))
-		forward(request);
+		admitted(request);
 }
 
 /**
- * ms_gateway_request_handle:
- * @body: (nullable): the whole request body
+ * ms_gateway_request_admit:
  *
- * The request is read: answer it, now or later.
+ * The head is read and valid: route it, check its method and run the
+ * route's policies, all before the body is read (so "100 Continue" is only
+ * ever sent to a request that will be taken). Then either the request is
+ * answered, or the front's read_body() is called, now or later.
  */
 void
-ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body)
+ms_gateway_request_admit(MsGatewayRequest *request)
 {
 	MsGateway *gateway = request->worker->gateway;
 	const char *path = request->head.path;
 
-	if (body != NULL)
-		request->body = g_bytes_ref(body);
 	if (request->route != NULL) {
-		handle_routed(request);
+		admit_routed(request);
 		return;
 	}
 	if (g_strcmp0(path, "/healthz") == 0 || g_strcmp0(path, "/readyz") == 0) {
@@ -410,6 +470,23 @@ ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body)
 				    N_("Not found"),
 				    N_("there is nothing at %s"),
 				    path);
+}
+
+/**
+ * ms_gateway_request_handle:
+ * @body: (nullable): the whole request body
+ *
+ * The admitted request is read: on to the upstream(s), which answer.
+ */
+void
+ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body)
+{
+	if (body != NULL)
+		request->body = g_bytes_ref(body);
+	if (request->route->upstreams != NULL)
+		ms_aggregate_start(request);
+	else
+		ms_proxy_start(request);
 }
 
 /**
@@ -489,7 +566,7 @@ ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
 		return;
 	}
 	if (proceed && ms_gateway_run_filters(request->worker->gateway, request))
-		forward(request);
+		admitted(request);
 }
 
 /**

@@ -1,10 +1,13 @@
 #include "config.h"
 
 #include "ms-gateway-private.h"
+#include "ms-gateway-security.h"
 
 /*
- * The gateway object: the running configuration, what the security part
- * plugged in (filters, finish funcs, reload funcs, endpoints) and the workers.
+ * The gateway object: the running configuration, its security policies
+ * (created with it, so that no gateway can serve an auth route without them),
+ * the hooks they use (filters, finish funcs, reload funcs, endpoints) and the
+ * workers.
  * A request's own flow is in ms-gateway-request.c. The configuration is an
  * immutable snapshot; each request holds a reference to the one it started
  * with, so a reload never changes a request midway.
@@ -20,6 +23,7 @@ struct _MsGateway {
 	GArray *reload_funcs;  /* ReloadFunc */
 	gint n_connections;    /* atomic */
 	GHashTable *endpoints; /* path → Endpoint */
+	MsGatewaySecurity *security;
 };
 
 typedef struct {
@@ -57,6 +61,7 @@ ms_gateway_finalize(GObject *object)
 	MsGateway *self = MS_GATEWAY(object);
 
 	g_ptr_array_unref(self->workers);
+	g_clear_object(&self->security);
 	g_array_unref(self->filters);
 	g_array_unref(self->finish_funcs);
 	g_array_unref(self->reload_funcs);
@@ -86,14 +91,36 @@ ms_gateway_init(MsGateway *self)
 /**
  * ms_gateway_new:
  * @config: the first configuration
+ * @credentials: (nullable): the users and API keys; %NULL for none, so that
+ *   every route with auth refuses every request
+ *
+ * The gateway with its policies (CORS, authentication, rate limits, the
+ * cache, metrics and GET /metrics) already in place: they are not a plug-in a
+ * caller could forget.
  */
 MsGateway *
-ms_gateway_new(MsGatewayConfig *config)
+ms_gateway_new(MsGatewayConfig *config, MsCredentials *credentials)
 {
 	MsGateway *self = g_object_new(MS_TYPE_GATEWAY, NULL);
+	g_autoptr(MsCredentials) none = credentials == NULL ? ms_credentials_new() : NULL;
 
 	self->config = ms_gateway_config_ref(config);
+	self->security =
+		ms_gateway_security_new(credentials != NULL ? credentials : none,
+					ms_gateway_config_get_globals(config)->cache_max_bytes);
+	ms_gateway_security_install(self->security, self);
 	return self;
+}
+
+/**
+ * ms_gateway_get_security:
+ *
+ * Returns: (transfer none): the gateway's policies
+ */
+MsGatewaySecurity *
+ms_gateway_get_security(MsGateway *self)
+{
+	return self->security;
 }
 
 /**

@@ -30,8 +30,14 @@ typedef struct _MsGatewayWorker MsGatewayWorker;
  */
 typedef gboolean (*MsGatewayFilterFunc)(MsGatewayRequest *request, gpointer user_data);
 
+/* the policies are part of the gateway itself (ms-gateway-security.h) */
+typedef struct _MsCredentials MsCredentials;
+typedef struct _MsGatewaySecurity MsGatewaySecurity;
+
 MsGateway *
-ms_gateway_new(MsGatewayConfig *config);
+ms_gateway_new(MsGatewayConfig *config, MsCredentials *credentials);
+MsGatewaySecurity *
+ms_gateway_get_security(MsGateway *self);
 MsGatewayConfig *
 ms_gateway_dup_config(MsGateway *self);
 void

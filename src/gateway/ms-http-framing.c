@@ -157,7 +157,21 @@ host_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
  *   unknown method) or 505 (not HTTP/1.x)
  */
 guint
-ms_http_head_parse(const char *data,
+ms_http_error_get_status(MsHttpError error)
+{
+	switch (error) {
+	case MS_HTTP_OK: return 200;
+	case MS_HTTP_ERROR_HEAD_TOO_LARGE: return 431;
+	case MS_HTTP_ERROR_BODY_TOO_LARGE: return 413;
+	case MS_HTTP_ERROR_EXPECTATION: return 417;
+	case MS_HTTP_ERROR_METHOD: case MS_HTTP_ERROR_TRANSFER_CODING: return 501;
+	case MS_HTTP_ERROR_VERSION: return 505;
+	default: return 400;
+	}
+}
+
+static guint
+head_parse_status(const char *data,
 		   gsize head_length,
 		   SoupMessageHeaders *headers,
 		   char **method,
@@ -189,6 +203,19 @@ ms_http_head_parse(const char *data,
 	if (ms_http_method_intern(*method) == NULL)
 		return SOUP_STATUS_NOT_IMPLEMENTED;
 	return SOUP_STATUS_OK;
+}
+
+MsHttpError
+ms_http_head_parse(const char *data, gsize head_length, SoupMessageHeaders *headers, char **method, char **target, SoupHTTPVersion *version)
+{
+	guint s = head_parse_status(data, head_length, headers, method, target, version);
+	switch (s) {
+	case 200: return MS_HTTP_OK;
+	case 417: return MS_HTTP_ERROR_EXPECTATION;
+	case 501: return MS_HTTP_ERROR_METHOD;
+	case 505: return MS_HTTP_ERROR_VERSION;
+	default: return MS_HTTP_ERROR_SYNTAX;
+	}
 }
 
 /**
@@ -318,8 +345,8 @@ parse_transfer_encoding(const char *value)
  * Returns: %SOUP_STATUS_OK, 400 (bad or conflicting framing) or 501 (a
  *   transfer coding other than chunked)
  */
-guint
-ms_http_body_framing(SoupMessageHeaders *headers,
+static guint
+body_framing_status(SoupMessageHeaders *headers,
 		     SoupHTTPVersion version,
 		     MsHttpBodyKind *kind,
 		     guint64 *length)
@@ -345,6 +372,13 @@ ms_http_body_framing(SoupMessageHeaders *headers,
 		*kind = MS_HTTP_BODY_LENGTH;
 	}
 	return SOUP_STATUS_OK;
+}
+
+MsHttpError
+ms_http_body_framing(SoupMessageHeaders *headers, SoupHTTPVersion version, MsHttpBodyKind *kind, guint64 *length)
+{
+	guint s = body_framing_status(headers, version, kind, length);
+	return s == 200 ? MS_HTTP_OK : s == 501 ? MS_HTTP_ERROR_TRANSFER_CODING : MS_HTTP_ERROR_CONTENT_LENGTH;
 }
 
 /**

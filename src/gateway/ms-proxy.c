@@ -24,6 +24,10 @@ name_is(const char *name, const char *expected)
 	return g_ascii_strcasecmp(name, expected) == 0;
 }
 
+/*
+ * what the client sent that the gateway writes itself; the rest that must not
+ * go upstream was removed when the request began (ms-inbound-headers.c)
+ */
 static gboolean
 is_request_skipped(const char *name)
 {
@@ -33,16 +37,16 @@ is_request_skipped(const char *name)
 		return name_is(name, "Host");
 	case 'A':
 	case 'a':
-		/* credentials stay at the gateway (issue 5) */
+		/* credentials stay at the gateway */
 		return name_is(name, "Authorization");
 	case 'E':
 	case 'e':
 		return name_is(name, "Expect");
 	case 'X':
 	case 'x':
-		return name_is(name, "X-Forwarded-For") || name_is(name, "X-Forwarded-Proto");
+		return name_is(name, "X-Forwarded-For");
 	default:
-		return ms_http_header_is_hop_by_hop(name);
+		return FALSE;
 	}
 }
 
@@ -60,15 +64,6 @@ is_response_skipped(const char *name)
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}
-}
-
-/* "Connection: close, X-Foo" names X-Foo as hop-by-hop too */
-static gboolean
-is_connection_listed(SoupMessageHeaders *headers, const char *connection, const char *name)
-{
-	if (connection == NULL)
-		return FALSE;
-	return soup_message_headers_header_contains(headers, "Connection", name);
 }
 
 static gboolean
@@ -132,7 +127,6 @@ static void
 write_request_head(MsGatewayRequest *request, GString *out)
 {
 	SoupMessageHeaders *headers = request->head.headers;
-	const char *connection = soup_message_headers_get_list(headers, "Connection");
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
@@ -144,13 +138,16 @@ write_request_head(MsGatewayRequest *request, GString *out)
 				    request->route);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_request_skipped(name) || is_connection_listed(headers, connection, name))
+		if (is_request_skipped(name))
 			continue;
 		g_string_append(out, name);
 		g_string_append(out, ": ");
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
+	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
+	g_string_append(out, request->id);
+	g_string_append(out, "\r\n");
 	ms_proxy_write_forwarded(request, out);
 	if (request->body != NULL) {
 		g_string_append_printf(out,
@@ -169,7 +166,8 @@ on_head(gpointer user_data,
 {
 	MsGatewayRequest *request = user_data;
 	SoupMessageHeaders *headers = request->head.response_headers;
-	const char *connection = soup_message_headers_get_list(upstream_headers, "Connection");
+	g_autoptr(GHashTable) listed = ms_http_connection_options_new(
+		soup_message_headers_get_list(upstream_headers, "Connection"));
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
@@ -181,7 +179,7 @@ on_head(gpointer user_data,
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_response_skipped(name) ||
-		    is_connection_listed(upstream_headers, connection, name))
+		    (listed != NULL && g_hash_table_contains(listed, name)))
 			continue;
 		soup_message_headers_append(headers, name, value);
 	}

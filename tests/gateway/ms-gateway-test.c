@@ -96,12 +96,18 @@ ms_gateway_test_config_new(const char *text)
 	return config;
 }
 
-/* @users and @api_keys in the files' formats, or NULL */
-MsGatewaySecurity *
-ms_gateway_test_security_install(MsGateway *gateway, const char *users, const char *api_keys)
+/*
+ * a gateway whose policies know @users and @api_keys (in the files' formats,
+ * or NULL), and a reference to those policies in @security
+ */
+MsGateway *
+ms_gateway_test_new(MsGatewayConfig *config,
+		    const char *users,
+		    const char *api_keys,
+		    MsGatewaySecurity **security)
 {
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
-	MsGatewaySecurity *security;
+	MsGateway *gateway;
 
 	if (users != NULL)
 		g_assert_true(ms_credentials_load_users(credentials,
@@ -115,9 +121,9 @@ ms_gateway_test_security_install(MsGateway *gateway, const char *users, const ch
 							   strlen(api_keys),
 							   "keys",
 							   NULL));
-	security = ms_gateway_security_new(credentials, 1024 * 1024);
-	ms_gateway_security_install(security, gateway);
-	return security;
+	gateway = ms_gateway_new(config, credentials);
+	*security = g_object_ref(ms_gateway_get_security(gateway));
+	return gateway;
 }
 
 struct _MsGatewayTestFront {

@@ -23,8 +23,11 @@ ms_gateway_test_wait_access_entry(GPtrArray *log, const char *request_id);
 
 MsGatewayConfig *
 ms_gateway_test_config_new(const char *text);
-MsGatewaySecurity *
-ms_gateway_test_security_install(MsGateway *gateway, const char *users, const char *api_keys);
+MsGateway *
+ms_gateway_test_new(MsGatewayConfig *config,
+		    const char *users,
+		    const char *api_keys,
+		    MsGatewaySecurity **security);
 /* the gateway's own front (ms-gateway-front.h) on a loopback TCP port */
 typedef struct _MsGatewayTestFront MsGatewayTestFront;
 

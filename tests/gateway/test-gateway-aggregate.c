@@ -200,8 +200,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	text = config_text(fx);
 	config = ms_gateway_test_config_new(text);
-	fx->gateway = ms_gateway_new(config);
-	fx->security = ms_gateway_test_security_install(fx->gateway, NULL, keys);
+	fx->gateway = ms_gateway_test_new(config, NULL, keys, &fx->security);
 	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 

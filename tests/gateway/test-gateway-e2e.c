@@ -184,15 +184,19 @@ static void
 test_e2e_front(Fixture *fx, gconstpointer data)
 {
 	const char pipelined[] = "GET /api/hello?name=Ada HTTP/1.1\r\nHost: gw\r\n\r\n"
-				 "POST /api/hello HTTP/1.1\r\nHost: gw\r\n"
-				 "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+				 "DELETE /api/hello HTTP/1.1\r\nHost: gw\r\n\r\n"
 				 "HEAD /readyz HTTP/1.1\r\nHost: gw\r\n\r\n"
 				 "GET /readyz HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n";
+	/* refused before its body was read: the body cannot be told from a next request */
+	const char refused_body[] = "POST /api/hello HTTP/1.1\r\nHost: gw\r\n"
+				    "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+				    "GET /readyz HTTP/1.1\r\nHost: gw\r\n\r\n";
 	const char http10[] = "GET /readyz HTTP/1.0\r\n\r\n";
 	const char garbage[] = "NOT HTTP AT ALL\r\n\r\n";
 	g_autofree char *answers = exchange_raw(fx, pipelined, sizeof pipelined - 1);
 	g_autofree char *answer10 = exchange_raw(fx, http10, sizeof http10 - 1);
 	g_autofree char *refused = exchange_raw(fx, garbage, sizeof garbage - 1);
+	g_autofree char *unread = exchange_raw(fx, refused_body, sizeof refused_body - 1);
 
 	/* four answers in order on one connection, the last one closing it */
 	g_assert_true(g_str_has_prefix(answers, "HTTP/1.1 200 OK\r\n"));
@@ -204,6 +208,10 @@ test_e2e_front(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(count(answers, "\r\nConnection: close\r\n"), ==, 1);
 	g_assert_cmpuint(count(answers, "HTTP/1.1 405 Method Not Allowed\r\n"), ==, 1);
 	g_assert_cmpuint(count(answers, "\"status\":\"ready\""), ==, 1);
+
+	g_assert_true(g_str_has_prefix(unread, "HTTP/1.1 405 Method Not Allowed\r\n"));
+	g_assert_nonnull(strstr(unread, "\r\nConnection: close\r\n"));
+	g_assert_cmpuint(count(unread, "HTTP/1.1 "), ==, 1);
 
 	g_assert_true(g_str_has_prefix(answer10, "HTTP/1.0 200 OK\r\n"));
 	g_assert_nonnull(strstr(answer10, "\r\nConnection: close\r\n"));

@@ -56,7 +56,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	text = g_strdup_printf("[route slow]\nprefix = /api/slow\nupstream = unix:%s\n",
 			       fx->upstream->socket_path);
 	config = ms_gateway_test_config_new(text);
-	fx->gateway = ms_gateway_new(config);
+	fx->gateway = ms_gateway_new(config, NULL);
 	fx->worker = ms_gateway_attach_front(fx->gateway, NULL);
 	fx->front = ms_gateway_front_new(fx->worker, NULL);
 }

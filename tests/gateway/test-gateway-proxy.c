@@ -163,7 +163,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	write_config(fx, "");
 	config = ms_gateway_config_load_file(fx->config_path, &error);
 	g_assert_no_error(error);
-	fx->gateway = ms_gateway_new(config);
+	fx->gateway = ms_gateway_new(config, NULL);
 	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 

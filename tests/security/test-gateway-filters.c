@@ -79,12 +79,22 @@ fake_get_unwritten(gpointer front)
 	return 0;
 }
 
+/* admitted: no body to read, on to the upstream */
+static void
+fake_read_body(gpointer front)
+{
+	Exchange *ex = front;
+
+	ms_gateway_request_handle(ex->request, NULL);
+}
+
 static const MsGatewayFrontClass fake_front = {
 	.respond_head = fake_respond_head,
 	.respond_body = fake_respond_body,
 	.respond_end = fake_respond_end,
 	.cut = fake_cut,
 	.get_unwritten = fake_get_unwritten,
+	.read_body = fake_read_body,
 };
 
 static Exchange *
@@ -146,7 +156,7 @@ exchange_run(Fixture *fx,
 	if (authorization != NULL)
 		soup_message_headers_append(ex->headers, "Authorization", authorization);
 	exchange_begin(fx, ex, method, path, remote);
-	ms_gateway_request_handle(ex->request, NULL);
+	ms_gateway_request_admit(ex->request);
 	ms_test_wait_until(exchange_ended, ex, 10000);
 	if (ex->request != NULL)
 		ms_gateway_request_finish(g_steal_pointer(&ex->request), FALSE);
@@ -177,15 +187,15 @@ fixture_setup(Fixture *fx, gconstpointer data)
 		"[route cors]\nprefix = /api/cors\nupstream = unix:/nonexistent/up.sock\n"
 		"methods = GET, POST\ncors_origins = https://app.example\n");
 
-	fx->gateway = ms_gateway_new(config);
-	fx->security = ms_gateway_test_security_install(fx->gateway, users, NULL);
+	fx->gateway = ms_gateway_test_new(config, users, NULL, &fx->security);
 	fx->worker = ms_gateway_attach_front(fx->gateway, NULL);
 }
 
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	ms_gateway_detach(fx->gateway, fx->worker);
+	if (fx->gateway != NULL)
+		ms_gateway_detach(fx->gateway, fx->worker);
 	g_clear_object(&fx->gateway);
 	g_clear_object(&fx->security);
 }
@@ -272,11 +282,13 @@ test_metrics_client_gone(Fixture *fx, gconstpointer data)
 
 	soup_message_headers_append(ex->headers, "Authorization", "Basic YWRhOmFkYS1wdw==");
 	exchange_begin(fx, ex, "GET", "/metrics", "192.0.2.7");
-	ms_gateway_request_handle(ex->request, NULL);
+	ms_gateway_request_admit(ex->request);
 	ms_gateway_request_finish(g_steal_pointer(&ex->request), TRUE);
 
 	/* the hashing holds the filter: once it is freed, the callback ran */
 	g_object_add_weak_pointer(G_OBJECT(fx->security), &security);
+	ms_gateway_detach(fx->gateway, fx->worker);
+	g_clear_object(&fx->gateway);
 	g_clear_object(&fx->security);
 	ms_test_wait_until(object_gone, &security, 10000);
 	g_assert_false(ex->ended);
@@ -309,7 +321,7 @@ test_route_refused(Fixture *fx, gconstpointer data)
 	soup_message_headers_append(cors->headers, "Origin", "https://app.example");
 	soup_message_headers_append(cors->headers, "Access-Control-Request-Method", "POST");
 	exchange_begin(fx, cors, "OPTIONS", "/api/cors/x", "192.0.2.7");
-	ms_gateway_request_handle(cors->request, NULL);
+	ms_gateway_request_admit(cors->request);
 	g_assert_true(cors->ended);
 	if (cors->request != NULL)
 		ms_gateway_request_finish(g_steal_pointer(&cors->request), FALSE);
@@ -346,7 +358,7 @@ test_refused_head_counted(Fixture *fx, gconstpointer data)
 
 	bad->finish_in_end = TRUE;
 	exchange_begin(fx, bad, NULL, NULL, "192.0.2.7");
-	ms_gateway_request_refuse(bad->request, SOUP_STATUS_BAD_REQUEST);
+	ms_gateway_request_refuse(bad->request, MS_HTTP_ERROR_SYNTAX);
 	g_assert_null(bad->request);
 	g_assert_cmpuint(bad->status, ==, SOUP_STATUS_BAD_REQUEST);
 

@@ -118,8 +118,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	text = config_text(fx, data != NULL ? data : "loopback");
 	config = ms_gateway_test_config_new(text);
-	fx->gateway = ms_gateway_new(config);
-	fx->security = ms_gateway_test_security_install(fx->gateway, users, keys);
+	fx->gateway = ms_gateway_test_new(config, users, keys, &fx->security);
 	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 

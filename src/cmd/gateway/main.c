@@ -113,7 +113,7 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *config_path = NULL;
 	g_autoptr(MsCredentials) credentials = NULL;
-	g_autoptr(MsGatewaySecurity) security = NULL;
+	MsGatewaySecurity *security = NULL;
 	gboolean check_config = FALSE;
 	gboolean hash_password = FALSE;
 	gboolean new_api_key = FALSE;
@@ -195,11 +195,9 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	gateway = ms_gateway_new(config);
-	security = ms_gateway_security_new(credentials,
-					   ms_gateway_config_get_globals(config)->cache_max_bytes);
-	/* also re-reads the credentials whenever the gateway reloads its config */
-	ms_gateway_security_install(security, gateway);
+	/* its policies also re-read the credentials whenever the gateway reloads */
+	gateway = ms_gateway_new(config, credentials);
+	security = ms_gateway_get_security(gateway);
 	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
 	if (n_workers == 0)
 		n_workers = g_get_num_processors();
