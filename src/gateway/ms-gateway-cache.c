@@ -14,6 +14,7 @@ typedef struct {
 	GObject *owner; /* owned: keeps the cache alive */
 	MsResponseCache *cache;
 	char *key;
+	SoupMessageHeaders *request_headers; /* as they went upstream: for the Vary values */
 	guint route_ttl_s;
 	guint ttl_s;
 	guint status;
@@ -27,6 +28,7 @@ cache_fill_free(CacheFill *fill)
 {
 	g_object_unref(fill->owner);
 	g_free(fill->key);
+	soup_message_headers_unref(fill->request_headers);
 	g_clear_pointer(&fill->headers, soup_message_headers_unref);
 	g_clear_pointer(&fill->body, g_byte_array_unref);
 	g_free(fill);
@@ -79,6 +81,7 @@ cache_fill_done(gpointer data)
 	body = g_byte_array_free_to_bytes(g_steal_pointer(&fill->body));
 	ms_response_cache_store(fill->cache,
 				fill->key,
+				fill->request_headers,
 				fill->status,
 				fill->headers,
 				body,
@@ -131,22 +134,32 @@ ms_gateway_cache_apply(GObject *owner,
 	SoupMessageHeaders *request_headers = ms_gateway_request_get_headers(request);
 	MsMetricsRoute *metrics = ms_metrics_get_route(metrics_registry, route->name);
 	g_autofree char *key = NULL;
+	const char *language;
 	gboolean may_store = TRUE;
 	CacheFill *fill;
 
 	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
 		return TRUE;
+	/*
+	 * the language is the one negotiated from every Accept-Language line, and
+	 * the upstream is asked for exactly that one: the key and the answer it
+	 * names are selected by the same value
+	 */
+	language = ms_gateway_request_get_language(request);
+	soup_message_headers_replace(request_headers, "Accept-Language", language);
 	/* HEAD is answered from GET's entry; only GET answers are stored */
-	key = ms_response_cache_make_key(
-		"GET",
-		ms_gateway_request_get_path(request),
-		ms_gateway_request_get_query(request),
-		soup_message_headers_get_one(request_headers, "Accept-Language"),
-		route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
+	key = ms_response_cache_make_key("GET",
+					 ms_gateway_request_get_path(request),
+					 ms_gateway_request_get_query(request),
+					 language,
+					 route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
 	if (ms_response_cache_request_allows(request_headers, &may_store)) {
 		guint age_s = 0;
-		g_autoptr(MsCachedResponse) hit =
-			ms_response_cache_lookup(cache, key, g_get_monotonic_time(), &age_s);
+		g_autoptr(MsCachedResponse) hit = ms_response_cache_lookup(cache,
+									   key,
+									   request_headers,
+									   g_get_monotonic_time(),
+									   &age_s);
 		if (hit != NULL) {
 			ms_metrics_route_cache_hit(metrics);
 			send_hit(request, hit, age_s);
@@ -163,6 +176,7 @@ ms_gateway_cache_apply(GObject *owner,
 	fill->owner = g_object_ref(owner);
 	fill->cache = cache;
 	fill->key = g_steal_pointer(&key);
+	fill->request_headers = soup_message_headers_ref(request_headers);
 	fill->route_ttl_s = route->cache_ttl_s;
 	fill->limit = max_bytes;
 	ms_gateway_request_set_tap(request, &cache_fill_tap, fill, (GDestroyNotify)cache_fill_free);

@@ -10,11 +10,15 @@
 /*
  * A small shared HTTP cache for the gateway (RFC 9111, the parts we need):
  *
- * - the key is method, path, query, Accept-Language and, on authenticated
- *   routes, the user: one user's answer is never served to another;
+ * - the key is method, path, query, the negotiated language and, on
+ *   authenticated routes, the user: one user's answer is never served to
+ *   another;
+ * - an entry also holds the request's values of every field its answer's
+ *   Vary names (RFC 9111 §4.1): a request whose values differ is a miss, so
+ *   whatever selected an answer upstream selects it here too;
  * - only 200 answers to GET/HEAD are stored, for min(route ttl, s-maxage or
- *   max-age - Age); never with no-store, private, no-cache, Set-Cookie or a
- *   Vary on anything but Accept-Language;
+ *   max-age - Age); never with no-store, private, no-cache, Set-Cookie,
+ *   Vary: * or a Vary of more than MAX_VARY fields;
  * - a client's "Cache-Control: no-cache" (or Pragma) skips the lookup and
  *   "no-store" also skips the store;
  * - bounded in bytes, least recently used out first.
@@ -26,6 +30,8 @@
 
 /* what an entry costs besides its strings and body */
 #define ENTRY_OVERHEAD 128
+/* what an answer may vary on and still be stored */
+#define MAX_VARY 8
 
 struct _MsCachedResponse {
 	guint status;
@@ -41,6 +47,8 @@ typedef struct {
 	gint64 expires_us;
 	guint initial_age_s;
 	gsize size;
+	char **vary; /* name, the request's value or "" for none, name, ...; NULL-terminated */
+	guint8 *vary_absent; /* per name: the request had no such field */
 } Entry;
 
 struct _MsResponseCache {
@@ -106,6 +114,8 @@ entry_free(Entry *entry)
 {
 	g_free(entry->key);
 	ms_cached_response_unref(entry->response);
+	g_strfreev(entry->vary);
+	g_free(entry->vary_absent);
 	g_free(entry);
 }
 
@@ -214,16 +224,63 @@ vary_is_cacheable(SoupMessageHeaders *headers)
 {
 	const char *vary = soup_message_headers_get_list(headers, "Vary");
 	GSList *items;
-	gboolean cacheable = TRUE;
+	gboolean cacheable;
 
 	if (vary == NULL)
 		return TRUE;
 	items = soup_header_parse_list(vary);
-	/* accept-language is part of the key; anything else we cannot tell apart */
+	/* "*": nothing in the request tells the variants apart */
+	cacheable = g_slist_length(items) <= MAX_VARY;
 	for (GSList *l = items; l != NULL && cacheable; l = l->next)
-		cacheable = g_ascii_strcasecmp(l->data, "Accept-Language") == 0;
+		cacheable = g_strcmp0(l->data, "*") != 0;
 	soup_header_free_list(items);
 	return cacheable;
+}
+
+/* the names the answer varies on, each with the request's value ("" and absent for none) */
+static void
+entry_set_vary(Entry *entry, SoupMessageHeaders *response, SoupMessageHeaders *request)
+{
+	const char *vary = soup_message_headers_get_list(response, "Vary");
+	GSList *items;
+	GPtrArray *pairs;
+	guint i = 0;
+
+	if (vary == NULL)
+		return;
+	items = soup_header_parse_list(vary);
+	pairs = g_ptr_array_new();
+	entry->vary_absent = g_new0(guint8, g_slist_length(items) + 1);
+	for (GSList *l = items; l != NULL; l = l->next, i++) {
+		const char *value =
+			request != NULL ? soup_message_headers_get_list(request, l->data) : NULL;
+
+		g_ptr_array_add(pairs, g_strdup(l->data));
+		g_ptr_array_add(pairs, g_strdup(value != NULL ? value : ""));
+		entry->vary_absent[i] = value == NULL;
+	}
+	g_ptr_array_add(pairs, NULL);
+	soup_header_free_list(items);
+	entry->vary = (char **)g_ptr_array_free(pairs, FALSE);
+}
+
+/* RFC 9111 §4.1: the request has the same values of the fields the answer named */
+static gboolean
+entry_vary_matches(Entry *entry, SoupMessageHeaders *request)
+{
+	if (entry->vary == NULL)
+		return TRUE;
+	for (guint i = 0; entry->vary[2 * i] != NULL; i++) {
+		const char *value =
+			request != NULL ? soup_message_headers_get_list(request, entry->vary[2 * i])
+					: NULL;
+
+		if ((value == NULL) != (entry->vary_absent[i] != 0))
+			return FALSE;
+		if (value != NULL && strcmp(value, entry->vary[2 * i + 1]) != 0)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 /**
@@ -293,17 +350,23 @@ remove_entry_locked(MsResponseCache *self, Entry *entry)
 
 /**
  * ms_response_cache_lookup:
+ * @request: (nullable): the request's headers, as they would go upstream
  * @age_s: (out) (optional): the Age to send with the hit
  *
- * Returns: (transfer full) (nullable): a fresh stored answer or %NULL
+ * Returns: (transfer full) (nullable): a fresh stored answer whose Vary
+ *   fields @request matches, or %NULL
  */
 MsCachedResponse *
-ms_response_cache_lookup(MsResponseCache *self, const char *key, gint64 now_us, guint *age_s)
+ms_response_cache_lookup(MsResponseCache *self,
+			 const char *key,
+			 SoupMessageHeaders *request,
+			 gint64 now_us,
+			 guint *age_s)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
 	Entry *entry = g_hash_table_lookup(self->entries, key);
 
-	if (entry == NULL)
+	if (entry == NULL || !entry_vary_matches(entry, request))
 		return NULL;
 	if (now_us >= entry->expires_us) {
 		remove_entry_locked(self, entry);
@@ -319,13 +382,19 @@ ms_response_cache_lookup(MsResponseCache *self, const char *key, gint64 now_us, 
 
 /**
  * ms_response_cache_store:
+ * @request: (nullable): the headers of the request that was answered, as
+ *   they went upstream: the values of the fields @headers' Vary names are
+ *   kept with the entry
  * @ttl_s: from ms_response_cache_ttl_for(); 0 stores nothing
+ *
+ * One entry per key: an answer for other Vary values replaces the one before.
  *
  * Returns: %TRUE if stored (an answer larger than the whole cache is not)
  */
 gboolean
 ms_response_cache_store(MsResponseCache *self,
 			const char *key,
+			SoupMessageHeaders *request,
 			guint status,
 			SoupMessageHeaders *headers,
 			GBytes *body,
@@ -373,6 +442,7 @@ ms_response_cache_store(MsResponseCache *self,
 	entry->expires_us = now_us + (gint64)ttl_s * G_USEC_PER_SEC;
 	entry->initial_age_s = (guint)MIN(age, G_MAXUINT / 2);
 	entry->size = size;
+	entry_set_vary(entry, headers, request);
 
 	locker = g_mutex_locker_new(&self->mutex);
 	{

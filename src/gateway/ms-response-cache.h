@@ -39,10 +39,15 @@ ms_response_cache_ttl_for(guint route_ttl_s,
 			  guint status,
 			  SoupMessageHeaders *response_headers);
 MsCachedResponse *
-ms_response_cache_lookup(MsResponseCache *self, const char *key, gint64 now_us, guint *age_s);
+ms_response_cache_lookup(MsResponseCache *self,
+			 const char *key,
+			 SoupMessageHeaders *request,
+			 gint64 now_us,
+			 guint *age_s);
 gboolean
 ms_response_cache_store(MsResponseCache *self,
 			const char *key,
+			SoupMessageHeaders *request,
 			guint status,
 			SoupMessageHeaders *headers,
 			GBytes *body,

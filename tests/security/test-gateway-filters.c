@@ -370,6 +370,32 @@ test_refused_head_counted(Fixture *fx, gconstpointer data)
 		g_error("the refused head is not counted:\n%s", text);
 }
 
+/*
+ * fail closed: a gateway made with nothing but its configuration still has
+ * its policies, so an auth route refuses an anonymous client instead of
+ * proxying it (the upstream here does not even exist: a 502 would mean the
+ * request got past them)
+ */
+static void
+test_fail_closed(void)
+{
+	g_autoptr(MsGatewayConfig) config = ms_gateway_test_config_new(
+		"[route admin]\nprefix = /api/admin\nupstream = unix:/nonexistent/up.sock\n"
+		"auth = admin\n");
+	Fixture fx = { 0 };
+	g_autoptr(Exchange) ex = NULL;
+	g_autoptr(Exchange) keyed = NULL;
+
+	fx.gateway = ms_gateway_new(config, NULL);
+	fx.worker = ms_gateway_attach_front(fx.gateway, NULL);
+	ex = exchange_run(&fx, TRUE, "GET", "/api/admin/users", "192.0.2.7", NULL);
+	keyed = exchange_run(&fx, TRUE, "GET", "/api/admin/users", "192.0.2.7", "Bearer any-key");
+	g_assert_cmpuint(ex->status, ==, SOUP_STATUS_UNAUTHORIZED);
+	g_assert_cmpuint(keyed->status, ==, SOUP_STATUS_UNAUTHORIZED);
+	ms_gateway_detach(fx.gateway, fx.worker);
+	g_clear_object(&fx.gateway);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,5 +411,6 @@ main(int argc, char **argv)
 	    GINT_TO_POINTER(TRUE));
 	ADD("/gateway-filters/health", test_health, NULL);
 	ADD("/gateway-filters/refused-head-counted", test_refused_head_counted, NULL);
+	g_test_add_func("/gateway-filters/fail-closed", test_fail_closed);
 	return g_test_run();
 }

@@ -75,7 +75,10 @@ test_ttl(void)
 		{ 60, "GET", 200, "Set-Cookie", "a=b", 0 },
 		{ 60, "GET", 200, "Vary", "Accept-Language", 60 },
 		{ 60, "GET", 200, "Vary", "*", 0 },
-		{ 60, "GET", 200, "Vary", "Accept-Language, Cookie", 0 },
+		{ 60, "GET", 200, "Vary", "Accept-Language, Cookie", 60 },
+		{ 60, "GET", 200, "Vary", "X-Tenant, *", 0 },
+		{ 60, "GET", 200, "Vary", "a, b, c, d, e, f, g, h", 60 },
+		{ 60, "GET", 200, "Vary", "a, b, c, d, e, f, g, h, i", 0 },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(SoupMessageHeaders) headers =
@@ -158,11 +161,11 @@ test_store_lookup(void)
 	g_autoptr(MsCachedResponse) expired = NULL;
 	guint age = 0;
 
-	g_assert_null(ms_response_cache_lookup(cache, "k", T0, &age));
-	g_assert_true(ms_response_cache_store(cache, "k", 200, headers, body, 10, T0));
+	g_assert_null(ms_response_cache_lookup(cache, "k", NULL, T0, &age));
+	g_assert_true(ms_response_cache_store(cache, "k", NULL, 200, headers, body, 10, T0));
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 1);
 
-	hit = ms_response_cache_lookup(cache, "k", T0 + 4 * SEC, &age);
+	hit = ms_response_cache_lookup(cache, "k", NULL, T0 + 4 * SEC, &age);
 	g_assert_nonnull(hit);
 	g_assert_cmpuint(ms_cached_response_get_status(hit), ==, 200);
 	g_assert_true(g_bytes_equal(ms_cached_response_get_body(hit), body));
@@ -178,7 +181,7 @@ test_store_lookup(void)
 	g_assert_null(soup_message_headers_get_one(replay, "Connection"));
 	g_assert_null(soup_message_headers_get_one(replay, "Age"));
 
-	expired = ms_response_cache_lookup(cache, "k", T0 + 10 * SEC, NULL);
+	expired = ms_response_cache_lookup(cache, "k", NULL, T0 + 10 * SEC, NULL);
 	g_assert_null(expired);
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 0);
 	g_assert_cmpuint(ms_response_cache_get_size(cache), ==, 0);
@@ -190,7 +193,7 @@ test_ttl_zero_not_stored(void)
 	g_autoptr(MsResponseCache) cache = ms_response_cache_new(1024);
 	g_autoptr(SoupMessageHeaders) headers = headers_new(NULL);
 
-	g_assert_false(ms_response_cache_store(cache, "k", 200, headers, NULL, 0, T0));
+	g_assert_false(ms_response_cache_store(cache, "k", NULL, 200, headers, NULL, 0, T0));
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 0);
 }
 
@@ -205,13 +208,13 @@ test_replace(void)
 	g_autoptr(MsCachedResponse) hit = NULL;
 	gsize size_one;
 
-	ms_response_cache_store(cache, "k", 200, headers, one, 10, T0);
+	ms_response_cache_store(cache, "k", NULL, 200, headers, one, 10, T0);
 	size_one = ms_response_cache_get_size(cache);
-	old = ms_response_cache_lookup(cache, "k", T0, NULL);
-	ms_response_cache_store(cache, "k", 200, headers, two, 10, T0);
+	old = ms_response_cache_lookup(cache, "k", NULL, T0, NULL);
+	ms_response_cache_store(cache, "k", NULL, 200, headers, two, 10, T0);
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 1);
 	g_assert_cmpuint(ms_response_cache_get_size(cache), ==, size_one + 1);
-	hit = ms_response_cache_lookup(cache, "k", T0, NULL);
+	hit = ms_response_cache_lookup(cache, "k", NULL, T0, NULL);
 	g_assert_true(g_bytes_equal(ms_cached_response_get_body(hit), two));
 	/* a reference taken before the replace stays valid */
 	g_assert_true(g_bytes_equal(ms_cached_response_get_body(old), one));
@@ -230,25 +233,25 @@ test_lru_bytes(void)
 
 	for (guint i = 0; i < 100; i++) {
 		g_autofree char *key = g_strdup_printf("key-%u", i);
-		g_assert_true(ms_response_cache_store(cache, key, 200, headers, body, 60, T0));
+		g_assert_true(ms_response_cache_store(cache, key, NULL, 200, headers, body, 60, T0));
 		g_assert_cmpuint(ms_response_cache_get_size(cache), <=, 10 * 1024);
 		/* keep key-0 in use: it must survive as the most recently used */
 		g_clear_pointer(&first, ms_cached_response_unref);
-		first = ms_response_cache_lookup(cache, "key-0", T0, NULL);
+		first = ms_response_cache_lookup(cache, "key-0", NULL, T0, NULL);
 		g_assert_nonnull(first);
 	}
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), <, 10);
-	g_assert_null(ms_response_cache_lookup(cache, "key-1", T0, NULL));
-	g_assert_null(ms_response_cache_lookup(cache, "key-90", T0, NULL));
+	g_assert_null(ms_response_cache_lookup(cache, "key-1", NULL, T0, NULL));
+	g_assert_null(ms_response_cache_lookup(cache, "key-90", NULL, T0, NULL));
 	g_clear_pointer(&first, ms_cached_response_unref);
-	first = ms_response_cache_lookup(cache, "key-99", T0, NULL);
+	first = ms_response_cache_lookup(cache, "key-99", NULL, T0, NULL);
 	g_assert_nonnull(first);
 
 	/* bigger than the whole cache: not stored, nothing evicted */
-	g_assert_false(ms_response_cache_store(cache, "huge", 200, headers, huge, 60, T0));
-	g_assert_null(ms_response_cache_lookup(cache, "huge", T0, NULL));
+	g_assert_false(ms_response_cache_store(cache, "huge", NULL, 200, headers, huge, 60, T0));
+	g_assert_null(ms_response_cache_lookup(cache, "huge", NULL, T0, NULL));
 	g_clear_pointer(&first, ms_cached_response_unref);
-	first = ms_response_cache_lookup(cache, "key-0", T0, NULL);
+	first = ms_response_cache_lookup(cache, "key-0", NULL, T0, NULL);
 	g_assert_nonnull(first);
 
 	ms_response_cache_clear(cache);
@@ -271,15 +274,14 @@ hammer(gpointer user_data)
 	ThreadData *data = user_data;
 	for (guint i = 0; i < 2000; i++) {
 		g_autofree char *key = g_strdup_printf("k%u", (i * 7 + data->id) % 50);
-		MsCachedResponse *hit = ms_response_cache_lookup(data->cache, key, T0, NULL);
+		MsCachedResponse *hit = ms_response_cache_lookup(data->cache, key, NULL, T0, NULL);
 		if (hit != NULL) {
 			g_assert_cmpuint(g_bytes_get_size(ms_cached_response_get_body(hit)),
 					 ==,
 					 100);
 			ms_cached_response_unref(hit);
 		} else {
-			ms_response_cache_store(data->cache,
-						key,
+			ms_response_cache_store(data->cache, key, NULL,
 						200,
 						data->headers,
 						data->body,
@@ -309,11 +311,43 @@ test_threads(void)
 	g_assert_cmpuint(ms_response_cache_get_size(cache), <=, 4096);
 }
 
+/* RFC 9111 §4.1: an answer that varies on a field is only a hit for the same value */
+static void
+test_vary(void)
+{
+	g_autoptr(MsResponseCache) cache = ms_response_cache_new(64 * 1024);
+	g_autoptr(SoupMessageHeaders) headers = headers_new("Vary", "X-Tenant, Accept-Language", NULL);
+	g_autoptr(SoupMessageHeaders) tenant_a = headers_new("X-Tenant", "a", NULL);
+	g_autoptr(SoupMessageHeaders) tenant_b = headers_new("X-Tenant", "b", NULL);
+	g_autoptr(SoupMessageHeaders) no_tenant = headers_new(NULL);
+	g_autoptr(SoupMessageHeaders) empty_tenant = headers_new("X-Tenant", "", NULL);
+	g_autoptr(SoupMessageHeaders) tenant_a_th =
+		headers_new("X-Tenant", "a", "Accept-Language", "th", NULL);
+	g_autoptr(GBytes) body = g_bytes_new_static("a", 1);
+	g_autoptr(MsCachedResponse) hit = NULL;
+
+	g_assert_true(ms_response_cache_store(cache, "k", tenant_a, 200, headers, body, 60, T0));
+	hit = ms_response_cache_lookup(cache, "k", tenant_a, T0, NULL);
+	g_assert_nonnull(hit);
+	g_assert_null(ms_response_cache_lookup(cache, "k", tenant_b, T0, NULL));
+	g_assert_null(ms_response_cache_lookup(cache, "k", no_tenant, T0, NULL));
+	g_assert_null(ms_response_cache_lookup(cache, "k", tenant_a_th, T0, NULL));
+
+	/* a request without the field and one with it empty are not the same request */
+	g_assert_true(ms_response_cache_store(cache, "k", no_tenant, 200, headers, body, 60, T0));
+	g_assert_null(ms_response_cache_lookup(cache, "k", empty_tenant, T0, NULL));
+	g_assert_null(ms_response_cache_lookup(cache, "k", tenant_a, T0, NULL));
+	g_clear_pointer(&hit, ms_cached_response_unref);
+	hit = ms_response_cache_lookup(cache, "k", no_tenant, T0, NULL);
+	g_assert_nonnull(hit);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 	g_test_add_func("/response-cache/key", test_key);
+	g_test_add_func("/response-cache/vary", test_vary);
 	g_test_add_func("/response-cache/ttl", test_ttl);
 	g_test_add_func("/response-cache/ttl-minus-age", test_ttl_minus_age);
 	g_test_add_func("/response-cache/request-allows", test_request_allows);
