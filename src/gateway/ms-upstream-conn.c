@@ -3,6 +3,8 @@
 
 #include "ms-upstream-private.h"
 
+#include "ms-http-framing.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -11,8 +13,10 @@
 /*
  * One upstream connection: a GSource that owns the fd watch and the deadline, a
  * read buffer and the response framing (Content-Length, chunked, until close).
- * The head is parsed by libsoup's soup_headers_parse_response(); only the
- * chunked body framing is decoded here.
+ * An upstream's bytes are as untrusted as a client's: its head and its body
+ * framing go through the same strict, fuzzed code as requests
+ * (ms-http-framing.c), and a response that breaks it fails the exchange and
+ * closes the connection, so no byte of it can be read as the next response.
  */
 
 typedef enum {
@@ -22,15 +26,6 @@ typedef enum {
 	CONN_READING_HEAD,
 	CONN_READING_BODY,
 } ConnState;
-
-typedef enum {
-	CHUNK_SIZE,
-	CHUNK_DATA,
-	CHUNK_DATA_END,
-	CHUNK_TRAILER,
-} ChunkState;
-
-#define MS_UPSTREAM_MAX_CHUNK_LINE 1024
 
 struct _MsUpstreamConn {
 	GSource source;
@@ -60,9 +55,10 @@ struct _MsUpstreamConn {
 	gsize start; /* first unconsumed byte */
 	gsize end;   /* one past the last byte read */
 	SoupMessageHeaders *headers;
-	SoupEncoding encoding;
-	goffset remaining;
-	ChunkState chunk_state;
+	MsHttpBodyKind body_kind;
+	guint64 remaining; /* MS_HTTP_BODY_LENGTH */
+	MsHttpChunkedDecoder chunked;
+	gsize head_scanned;
 };
 
 /*
@@ -181,102 +177,50 @@ conn_deliver(MsUpstreamConn *conn, gsize length)
 	conn->start += length;
 }
 
-/* returns the length of the line at start including CRLF, 0 if incomplete, -1 if bad */
-static gssize
-conn_line(MsUpstreamConn *conn)
-{
-	const char *p = memchr(conn->buffer + conn->start, '\n', conn->end - conn->start);
-
-	if (p == NULL)
-		return conn->end - conn->start > MS_UPSTREAM_MAX_CHUNK_LINE ? -1 : 0;
-	return p - (conn->buffer + conn->start) + 1;
-}
-
-/* FALSE when the connection is gone (finished or failed) or needs more data */
-static gboolean
-conn_chunked_step(MsUpstreamConn *conn, gboolean *gone)
-{
-	gssize line = 0;
-	guint64 size = 0;
-	gsize avail = conn->end - conn->start;
-	const char *text = conn->buffer + conn->start;
-
-	switch (conn->chunk_state) {
-	case CHUNK_SIZE:
-		line = conn_line(conn);
-		if (line <= 0)
-			break;
-		/* hex size, optionally followed by ;extensions */
-		for (gssize i = 0; i < line && g_ascii_isxdigit(text[i]); i++) {
-			if (size > G_MAXUINT32)
-				break;
-			size = size * 16 + g_ascii_xdigit_value(text[i]);
-		}
-		if (!g_ascii_isxdigit(text[0]) || size > G_MAXUINT32) {
-			conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "bad chunk size");
-			*gone = TRUE;
-			return FALSE;
-		}
-		conn->start += line;
-		conn->remaining = (goffset)size;
-		conn->chunk_state = size == 0 ? CHUNK_TRAILER : CHUNK_DATA;
-		return TRUE;
-	case CHUNK_DATA:
-		if (avail == 0)
-			break;
-		conn_deliver(conn, MIN(avail, (gsize)conn->remaining));
-		conn->remaining -= MIN(avail, (gsize)conn->remaining);
-		if (conn->remaining == 0)
-			conn->chunk_state = CHUNK_DATA_END;
-		return TRUE;
-	case CHUNK_DATA_END:
-		line = conn_line(conn);
-		if (line <= 0)
-			break;
-		conn->start += line;
-		conn->chunk_state = CHUNK_SIZE;
-		return TRUE;
-	case CHUNK_TRAILER:
-		line = conn_line(conn);
-		if (line <= 0)
-			break;
-		conn->start += line;
-		/* trailers are dropped; the empty line ends the body */
-		if (line <= 2 && (line == 1 || text[0] == '\r')) {
-			conn_finish(conn);
-			*gone = TRUE;
-			return FALSE;
-		}
-		return TRUE;
-	default:
-		g_assert_not_reached();
-	}
-	if (line < 0) {
-		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "chunk line too long");
-		*gone = TRUE;
-	}
-	return FALSE;
-}
-
 /* consumes what the buffer holds of the body; returns FALSE when the conn is gone */
 static gboolean
 conn_process_body(MsUpstreamConn *conn)
 {
-	gboolean gone = FALSE;
-	gsize avail;
+	gsize avail = conn->end - conn->start;
 
-	switch (conn->encoding) {
-	case SOUP_ENCODING_CHUNKED:
-		while (conn_chunked_step(conn, &gone))
-			;
-		return !gone;
-	case SOUP_ENCODING_EOF:
-		avail = conn->end - conn->start;
+	switch (conn->body_kind) {
+	case MS_HTTP_BODY_CHUNKED:
+		while (conn->start < conn->end) {
+			const char *chunk = NULL;
+			gsize chunk_length = 0;
+			gsize consumed = 0;
+			MsHttpChunkedStatus status =
+				ms_http_chunked_decoder_next(&conn->chunked,
+							     conn->buffer + conn->start,
+							     conn->end - conn->start,
+							     &consumed,
+							     &chunk,
+							     &chunk_length);
+
+			conn->start += consumed;
+			if (chunk_length > 0) {
+				conn->handler->body(conn->user_data, chunk, chunk_length);
+				if (conn->handler == NULL)
+					return FALSE;
+			}
+			if (status == MS_HTTP_CHUNKED_DONE) {
+				conn_finish(conn);
+				return FALSE;
+			}
+			if (status != MS_HTTP_CHUNKED_MORE) {
+				conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "invalid chunked body");
+				return FALSE;
+			}
+			if (consumed == 0)
+				break;
+		}
+		return TRUE;
+	case MS_HTTP_BODY_UNTIL_CLOSE:
 		if (avail > 0)
 			conn_deliver(conn, avail);
 		return TRUE;
-	case SOUP_ENCODING_CONTENT_LENGTH:
-		avail = MIN(conn->end - conn->start, (gsize)conn->remaining);
+	case MS_HTTP_BODY_LENGTH:
+		avail = (gsize)MIN((guint64)avail, conn->remaining);
 		if (avail > 0) {
 			conn_deliver(conn, avail);
 			conn->remaining -= avail;
@@ -285,9 +229,30 @@ conn_process_body(MsUpstreamConn *conn)
 			return TRUE;
 		conn_finish(conn);
 		return FALSE;
+	case MS_HTTP_BODY_NONE:
 	default:
 		conn_finish(conn);
 		return FALSE;
+	}
+}
+
+static const char *
+framing_error_text(MsHttpError error)
+{
+	switch (error) {
+	case MS_HTTP_ERROR_CONTENT_LENGTH:
+		return "invalid response: bad Content-Length";
+	case MS_HTTP_ERROR_FRAMING_CONFLICT:
+		return "invalid response: Transfer-Encoding with Content-Length";
+	case MS_HTTP_ERROR_TRANSFER_CODING:
+		return "invalid response: a transfer coding other than chunked";
+	case MS_HTTP_ERROR_FIELD_NAME:
+	case MS_HTTP_ERROR_OBS_FOLD:
+		return "invalid response: a malformed header field";
+	case MS_HTTP_ERROR_VERSION:
+		return "invalid response: not HTTP/1.x";
+	default:
+		return "invalid response: a malformed status line or head";
 	}
 }
 
@@ -295,30 +260,45 @@ static gboolean
 conn_process_head(MsUpstreamConn *conn)
 {
 	const char *head = conn->buffer + conn->start;
-	const char *blank = memmem(head, conn->end - conn->start, "\r\n\r\n", 4);
-	gsize head_length;
+	gsize head_length = 0;
 	SoupHTTPVersion version = SOUP_HTTP_1_1;
 	guint status = 0;
 	g_autofree char *reason = NULL;
 	goffset content_length = -1;
+	guint64 length = 0;
+	MsHttpBodyKind kind = MS_HTTP_BODY_NONE;
+	MsHttpError error;
 
-	if (blank == NULL) {
-		if (conn->end - conn->start >= MS_UPSTREAM_READ_SIZE) {
-			conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "response head too large");
-			return FALSE;
-		}
+	switch (ms_http_head_find(head,
+				  conn->end - conn->start,
+				  MS_UPSTREAM_READ_SIZE,
+				  &conn->head_scanned,
+				  &head_length)) {
+	case MS_HTTP_HEAD_INCOMPLETE:
 		return TRUE;
+	case MS_HTTP_HEAD_TOO_LARGE:
+		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "response head too large");
+		return FALSE;
+	case MS_HTTP_HEAD_COMPLETE:
+	default:
+		break;
 	}
-	head_length = blank + 4 - head;
+	conn->head_scanned = 0;
 	soup_message_headers_clear(conn->headers);
-	if (!soup_headers_parse_response(head,
-					 (int)head_length,
-					 conn->headers,
-					 &version,
-					 &status,
-					 &reason) ||
-	    status < 100 || status > 999) {
-		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "malformed response head");
+	error = ms_http_response_head_parse(head,
+					    head_length,
+					    conn->headers,
+					    &version,
+					    &status,
+					    &reason);
+	/* its length, when it has one, is checked even for HEAD, 204 and 304 */
+	if (error == MS_HTTP_OK)
+		error = ms_http_response_body_framing(conn->headers, FALSE, status, &kind, &length);
+	/* 101 would switch protocols: the gateway never asks for an upgrade */
+	if (error == MS_HTTP_OK && status == SOUP_STATUS_SWITCHING_PROTOCOLS)
+		error = MS_HTTP_ERROR_SYNTAX;
+	if (error != MS_HTTP_OK) {
+		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, framing_error_text(error));
 		return FALSE;
 	}
 	conn->start += head_length;
@@ -333,23 +313,19 @@ conn_process_head(MsUpstreamConn *conn)
 				   : soup_message_headers_header_contains(conn->headers,
 									  "Connection",
 									  "keep-alive");
-	conn->encoding = soup_message_headers_get_encoding(conn->headers);
+	if (kind == MS_HTTP_BODY_LENGTH)
+		content_length = (goffset)length;
+	/* a HEAD answer keeps the length GET would have */
 	if (conn->head_request || status == SOUP_STATUS_NO_CONTENT ||
 	    status == SOUP_STATUS_NOT_MODIFIED)
-		conn->encoding = SOUP_ENCODING_NONE;
-	if (conn->encoding == SOUP_ENCODING_UNRECOGNIZED) {
-		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "unknown transfer encoding");
-		return FALSE;
-	}
-	if (conn->encoding == SOUP_ENCODING_EOF)
+		kind = MS_HTTP_BODY_NONE;
+	if (!conn->head_request && kind != MS_HTTP_BODY_LENGTH)
+		content_length = -1;
+	if (kind == MS_HTTP_BODY_UNTIL_CLOSE)
 		conn->keep_alive = FALSE;
-	if (conn->encoding == SOUP_ENCODING_CONTENT_LENGTH) {
-		conn->remaining = soup_message_headers_get_content_length(conn->headers);
-		content_length = conn->remaining;
-	}
-	if (conn->head_request)
-		content_length = soup_message_headers_get_content_length(conn->headers);
-	conn->chunk_state = CHUNK_SIZE;
+	conn->body_kind = kind;
+	conn->remaining = length;
+	ms_http_chunked_decoder_init(&conn->chunked, G_MAXUINT64);
 	conn->state = CONN_READING_BODY;
 	conn->handler->head(conn->user_data, status, reason, conn->headers, content_length);
 	if (conn->handler == NULL)
@@ -362,7 +338,7 @@ conn_read(MsUpstreamConn *conn)
 {
 	gssize n;
 
-	/* keep the unconsumed tail; room for a full head or chunk line */
+	/* keep the unconsumed tail (a head still arriving; the body's framing is all decoded) */
 	if (conn->start > 0 && conn->start == conn->end) {
 		conn->start = conn->end = 0;
 	} else if (conn->start > 0 && conn->end == MS_UPSTREAM_READ_SIZE) {
@@ -379,7 +355,7 @@ conn_read(MsUpstreamConn *conn)
 		return;
 	}
 	if (n == 0) {
-		if (conn->state == CONN_READING_BODY && conn->encoding == SOUP_ENCODING_EOF) {
+		if (conn->state == CONN_READING_BODY && conn->body_kind == MS_HTTP_BODY_UNTIL_CLOSE) {
 			conn->keep_alive = FALSE;
 			conn_finish(conn);
 			return;
@@ -551,6 +527,7 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 	conn->body = body != NULL ? g_bytes_ref(body) : NULL;
 	conn->body_offset = 0;
 	conn->got_bytes = FALSE;
+	conn->head_scanned = 0;
 	conn_arm_deadline(conn, g_get_monotonic_time() + conn->timeout_usec);
 	if (conn->state == CONN_CONNECTING) {
 		conn_set_events(conn, G_IO_OUT);
