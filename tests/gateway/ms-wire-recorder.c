@@ -478,8 +478,11 @@ ms_wire_recorder_get_requests(MsWireRecorder *self)
 {
 	GPtrArray *requests;
 
+	/* not g_ptr_array_copy(): the copy would free the records too */
 	g_mutex_lock(&self->lock);
-	requests = g_ptr_array_copy(self->records, NULL, NULL);
+	requests = g_ptr_array_sized_new(self->records->len);
+	for (guint i = 0; i < self->records->len; i++)
+		g_ptr_array_add(requests, self->records->pdata[i]);
 	g_mutex_unlock(&self->lock);
 	return requests;
 }
