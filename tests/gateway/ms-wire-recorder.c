@@ -97,9 +97,8 @@ record_new_from_head(const char *head)
 
 	record->head = g_strdup(head);
 	record->method = g_strdup(request_line[0] != NULL ? request_line[0] : "");
-	record->target = g_strdup(request_line[0] != NULL && request_line[1] != NULL
-					  ? request_line[1]
-					  : "");
+	record->target =
+		g_strdup(request_line[0] != NULL && request_line[1] != NULL ? request_line[1] : "");
 	record->names = g_ptr_array_new_with_free_func(g_free);
 	record->values = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++) {
@@ -303,9 +302,7 @@ conn_serve(MsWireRecorder *self, Conn *conn)
 		g_cond_broadcast(&self->cond);
 		g_mutex_unlock(&self->lock);
 
-		if (!send_all(conn->fd,
-			      g_bytes_get_data(answer, NULL),
-			      g_bytes_get_size(answer)) ||
+		if (!send_all(conn->fd, g_bytes_get_data(answer, NULL), g_bytes_get_size(answer)) ||
 		    close_after)
 			return FALSE;
 	}
@@ -323,10 +320,12 @@ run(gpointer user_data)
 
 		g_array_set_size(fds, 0);
 		g_array_append_val(fds, ((struct pollfd){ .fd = self->wake[0], .events = POLLIN }));
-		g_array_append_val(fds, ((struct pollfd){ .fd = self->listen_fd, .events = POLLIN }));
+		g_array_append_val(fds,
+				   ((struct pollfd){ .fd = self->listen_fd, .events = POLLIN }));
 		for (guint i = 0; i < conns->len; i++) {
 			Conn *conn = conns->pdata[i];
-			g_array_append_val(fds, ((struct pollfd){ .fd = conn->fd, .events = POLLIN }));
+			g_array_append_val(fds,
+					   ((struct pollfd){ .fd = conn->fd, .events = POLLIN }));
 		}
 		if (poll((struct pollfd *)fds->data, fds->len, -1) < 0) {
 			g_assert_cmpint(errno, ==, EINTR);
