@@ -295,6 +295,26 @@ ms_wire_conn_wait_closed(MsWireConn *self, gboolean allow_reset)
 	return n == 0;
 }
 
+/**
+ * ms_wire_conn_read_all:
+ *
+ * Reads until the server closes or resets the connection, for answers whose
+ * framing is itself what a test checks (e.g. a body cut short).
+ *
+ * Returns: (transfer full): every byte not consumed yet
+ */
+GBytes *
+ms_wire_conn_read_all(MsWireConn *self)
+{
+	GBytes *all;
+
+	while (read_more(self) > 0)
+		;
+	all = g_bytes_new(self->buffer->data, self->buffer->len);
+	consume(self, self->buffer->len, NULL);
+	return all;
+}
+
 void
 ms_wire_response_free(MsWireResponse *self)
 {

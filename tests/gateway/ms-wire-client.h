@@ -42,6 +42,8 @@ MsWireResponse *
 ms_wire_conn_read_response(MsWireConn *self, gboolean head_request);
 gboolean
 ms_wire_conn_wait_closed(MsWireConn *self, gboolean allow_reset);
+GBytes *
+ms_wire_conn_read_all(MsWireConn *self);
 
 void
 ms_wire_response_free(MsWireResponse *self);
