@@ -85,21 +85,36 @@ conn_buffered(FrontConn *conn)
 	return conn->in->len - conn->in_start;
 }
 
+/*
+ * Emptied: a buffer that grew for one large head (up to a 431) or a pipelined
+ * burst goes back to its usual size, so an idle connection does not keep the
+ * largest input it ever had; the usual size is what conn_recv() needs with a
+ * partial head of up to FRONT_READ_BYTES left over.
+ */
+static void
+conn_reset_input(FrontConn *conn)
+{
+	conn->in_start = 0;
+	if (conn->in->allocated_len <= 2 * FRONT_READ_BYTES) {
+		g_string_truncate(conn->in, 0);
+		return;
+	}
+	g_string_free(conn->in, TRUE);
+	conn->in = g_string_sized_new(FRONT_READ_BYTES);
+}
+
 static void
 conn_consume(FrontConn *conn, gsize n)
 {
 	conn->in_start += n;
-	if (conn->in_start == conn->in->len) {
-		g_string_truncate(conn->in, 0);
-		conn->in_start = 0;
-	}
+	if (conn->in_start == conn->in->len)
+		conn_reset_input(conn);
 }
 
 static void
 conn_drop_input(FrontConn *conn)
 {
-	g_string_truncate(conn->in, 0);
-	conn->in_start = 0;
+	conn_reset_input(conn);
 	conn->head_scanned = 0;
 }
 
