@@ -410,6 +410,9 @@ front_conn_answer_written(FrontConn *conn)
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	if (request != NULL)
 		ms_gateway_request_finish(request, FALSE);
+	/* the next head clears them anyway; an idle connection need not keep a large one */
+	soup_message_headers_clear(conn->headers);
+	soup_message_headers_clear(conn->response_headers);
 	if (conn->close_after || conn->front->stopping) {
 		conn_linger(conn);
 		return;
