@@ -16,6 +16,8 @@
 #define MS_ROUTE_MAX_RATE_LIMIT 1000000
 #define MS_ROUTE_MAX_CACHE_TTL  86400
 #define MS_GATEWAY_MAX_WORKERS  256
+/* far above any fd limit a kernel hands out by default; a typo, not a setting */
+#define MS_GATEWAY_MAX_CONNECTIONS (1024 * 1024)
 
 struct _MsGatewayConfig {
 	gint refcount;
@@ -38,7 +40,12 @@ static const char *const route_keys[] = { "prefix",         "upstream",   "upstr
 					  "methods",        "auth",       "timeout_ms",
 					  "max_body_bytes", "rate_limit", "cache_ttl_s",
 					  "cors_origins",   NULL };
-static const char *const gateway_keys[] = { "cache_max_bytes", "metrics_allow", "workers", NULL };
+static const char *const gateway_keys[] = { "cache_max_bytes",
+					    "metrics_allow",
+					    "workers",
+					    "max_connections",
+					    "max_connections_per_client",
+					    NULL };
 static const char *const known_methods[] = { "GET",    "HEAD",  "POST",    "PUT",
 					     "DELETE", "PATCH", "OPTIONS", NULL };
 
@@ -367,12 +374,22 @@ parse_globals(Parse *p, MsGatewayGlobals *globals)
 {
 	g_autofree char *metrics = NULL;
 	guint64 workers = 0;
+	guint64 max_connections = globals->max_connections;
+	guint64 per_client = globals->max_connections_per_client;
 
 	if (!check_keys(p, gateway_keys) ||
 	    !get_unsigned(p, "cache_max_bytes", 0, G_MAXUINT32, &globals->cache_max_bytes) ||
-	    !get_unsigned(p, "workers", 0, MS_GATEWAY_MAX_WORKERS, &workers))
+	    !get_unsigned(p, "workers", 0, MS_GATEWAY_MAX_WORKERS, &workers) ||
+	    !get_unsigned(p, "max_connections", 0, MS_GATEWAY_MAX_CONNECTIONS, &max_connections) ||
+	    !get_unsigned(p,
+			  "max_connections_per_client",
+			  0,
+			  MS_GATEWAY_MAX_CONNECTIONS,
+			  &per_client))
 		return FALSE;
 	globals->workers = (guint)workers;
+	globals->max_connections = (guint)max_connections;
+	globals->max_connections_per_client = (guint)per_client;
 	metrics = get_string(p, "metrics_allow");
 	if (metrics == NULL || g_strcmp0(metrics, "loopback") == 0)
 		globals->metrics_allow = MS_METRICS_ALLOW_LOOPBACK;
@@ -465,6 +482,7 @@ ms_gateway_config_load_data(const char *data, gsize length, const char *filename
 	self->filename = g_strdup(filename);
 	self->routes = g_ptr_array_new_with_free_func((GDestroyNotify)ms_route_free);
 	self->globals.cache_max_bytes = MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES;
+	self->globals.max_connections_per_client = MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
 
 	scan = ms_config_scan_new(data, length, filename, error);
 	if (scan == NULL)

@@ -26,6 +26,8 @@ typedef enum {
 #define MS_ROUTE_DEFAULT_MAX_BODY_BYTES    (64 * 1024)
 #define MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES (16 * 1024 * 1024)
 #define MS_GATEWAY_API_PREFIX              "/api"
+/* one address rarely needs more; a reverse proxy on this host is one address for all */
+#define MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT 256
 
 typedef enum {
 	MS_ROUTE_AUTH_NONE,
@@ -69,6 +71,9 @@ typedef struct {
 	guint64 cache_max_bytes;
 	MsMetricsAllow metrics_allow;
 	guint workers; /* 0 = one per CPU */
+	/* client connections of all workers together; 0 = from RLIMIT_NOFILE at start */
+	guint max_connections;
+	guint max_connections_per_client; /* per client IP address; 0 = no limit */
 } MsGatewayGlobals;
 
 typedef struct _MsGatewayConfig MsGatewayConfig;

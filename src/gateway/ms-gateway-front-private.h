@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ms-gateway-front.h"
+#include "ms-gateway-limits.h"
 #include "ms-http-framing.h"
 
 G_BEGIN_DECLS
@@ -72,6 +73,7 @@ struct _MsGatewayFront {
 	GHashTable *connections;   /* FrontConn, each holding a reference to its GSource */
 	GPtrArray *listeners;      /* GSocket: what ms_gateway_front_listen() watches */
 	GPtrArray *accept_sources; /* GSource, one per listener */
+	MsGatewayLimits *limits;   /* shared by the workers, or %NULL for no limits */
 	gint n_connections;        /* read from other threads */
 	gboolean stopping;
 	GSourceFunc on_empty;

@@ -21,6 +21,8 @@
 
 #define FRONT_FLUSH_BYTES        (64 * 1024)
 #define FRONT_WRITE_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
+/* an output buffer larger than this is freed once its answer is written */
+#define FRONT_OUT_KEEP_BYTES (16 * 1024)
 
 static const char *
 front_date(MsGatewayFront *front)
@@ -110,6 +112,11 @@ front_conn_write_continue(FrontConn *conn)
 void
 front_conn_reset_response(FrontConn *conn)
 {
+	/* like the input: an answer that grew the buffer does not stay in it while idle */
+	if (conn->out->len == 0 && conn->out->allocated_len > FRONT_OUT_KEEP_BYTES) {
+		g_string_free(conn->out, TRUE);
+		conn->out = g_string_sized_new(FRONT_OUT_KEEP_BYTES / 4);
+	}
 	conn->head_method = FALSE;
 	conn->no_body = FALSE;
 	conn->chunked_out = FALSE;

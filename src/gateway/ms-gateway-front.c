@@ -86,21 +86,36 @@ conn_buffered(FrontConn *conn)
 	return conn->in->len - conn->in_start;
 }
 
+/*
+ * Emptied: a buffer that grew for one large head (up to a 431) or a pipelined
+ * burst goes back to its usual size, so an idle connection does not keep the
+ * largest input it ever had; the usual size is what conn_recv() needs with a
+ * partial head of up to FRONT_READ_BYTES left over.
+ */
+static void
+conn_reset_input(FrontConn *conn)
+{
+	conn->in_start = 0;
+	if (conn->in->allocated_len <= 2 * FRONT_READ_BYTES) {
+		g_string_truncate(conn->in, 0);
+		return;
+	}
+	g_string_free(conn->in, TRUE);
+	conn->in = g_string_sized_new(FRONT_READ_BYTES);
+}
+
 static void
 conn_consume(FrontConn *conn, gsize n)
 {
 	conn->in_start += n;
-	if (conn->in_start == conn->in->len) {
-		g_string_truncate(conn->in, 0);
-		conn->in_start = 0;
-	}
+	if (conn->in_start == conn->in->len)
+		conn_reset_input(conn);
 }
 
 static void
 conn_drop_input(FrontConn *conn)
 {
-	g_string_truncate(conn->in, 0);
-	conn->in_start = 0;
+	conn_reset_input(conn);
 	conn->head_scanned = 0;
 }
 
@@ -443,6 +458,9 @@ front_conn_answer_written(FrontConn *conn)
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	if (request != NULL)
 		ms_gateway_request_finish(request, FALSE);
+	/* the next head clears them anyway; an idle connection need not keep a large one */
+	soup_message_headers_clear(conn->headers);
+	soup_message_headers_clear(conn->response_headers);
 	if (conn->close_after || conn->front->stopping) {
 		conn_linger(conn);
 		return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ms-gateway-exchange.h"
+#include "ms-gateway-limits.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,8 @@ typedef struct _MsGatewayFront MsGatewayFront;
 
 MsGatewayFront *
 ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context);
+void
+ms_gateway_front_set_limits(MsGatewayFront *self, MsGatewayLimits *limits);
 void
 ms_gateway_front_listen(MsGatewayFront *self, GSocket *listener);
 void

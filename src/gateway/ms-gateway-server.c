@@ -9,7 +9,9 @@
 
 #include "common/ms-log.h"
 #include "common/ms-notify.h"
+#include "ms-gateway-config.h"
 #include "ms-gateway-front.h"
+#include "ms-gateway-limits.h"
 
 typedef struct _Server Server;
 
@@ -30,7 +32,8 @@ typedef struct {
 struct _Server {
 	MsGateway *gateway;
 	GPtrArray *sockets;
-	GPtrArray *workers; /* Worker */
+	GPtrArray *workers;      /* Worker */
+	MsGatewayLimits *limits; /* every worker's connections */
 	GMainLoop *loop;
 	const char *config_path;
 	guint idle_timeout;
@@ -72,6 +75,7 @@ worker_setup(Worker *worker, GError **error)
 {
 	worker->gateway_worker = ms_gateway_attach_front(worker->server->gateway, worker->context);
 	worker->front = ms_gateway_front_new(worker->gateway_worker, worker->context);
+	ms_gateway_front_set_limits(worker->front, worker->server->limits);
 	for (guint i = 0; i < worker->server->sockets->len; i++) {
 		GSocket *shared = g_ptr_array_index(worker->server->sockets, i);
 		int fd = dup(g_socket_get_fd(shared));
@@ -203,6 +207,25 @@ on_terminate(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* max_connections = 0 is derived from RLIMIT_NOFILE; a larger setting is kept, but
+ * accept() may then fail with EMFILE, which only backs off */
+static void
+apply_limits(Server *server)
+{
+	g_autoptr(MsGatewayConfig) config = ms_gateway_dup_config(server->gateway);
+	const MsGatewayGlobals *globals = ms_gateway_config_get_globals(config);
+	guint fd_bound = ms_gateway_limits_default_max_connections();
+
+	if (globals->max_connections > fd_bound)
+		ms_warning("max_connections = %u, but RLIMIT_NOFILE leaves room for about %u "
+			   "client connections with their upstream ones (raise LimitNOFILE=)",
+			   globals->max_connections,
+			   fd_bound);
+	ms_gateway_limits_set(server->limits,
+			      globals->max_connections,
+			      globals->max_connections_per_client);
+}
+
 static gboolean
 on_reload(gpointer user_data)
 {
@@ -210,10 +233,12 @@ on_reload(gpointer user_data)
 	g_autoptr(GError) error = NULL;
 
 	ms_notify_reloading();
-	if (!ms_gateway_reload(server->gateway, server->config_path, &error))
+	if (!ms_gateway_reload(server->gateway, server->config_path, &error)) {
 		ms_warning("reload refused, keeping the running configuration: %s", error->message);
-	else
+	} else {
+		apply_limits(server);
 		ms_message("configuration reloaded");
+	}
 	ms_notify_ready("serving");
 	return G_SOURCE_CONTINUE;
 }
@@ -266,6 +291,8 @@ ms_gateway_server_run(MsGateway *gateway,
 	server.idle_timeout = idle_timeout;
 	server.workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
 	server.loop = g_main_loop_new(NULL, FALSE);
+	server.limits = ms_gateway_limits_new(0, 0);
+	apply_limits(&server);
 	/* before any worker serves: a signal must never find the default action */
 	source_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, &server);
 	source_ids[1] = g_unix_signal_add(SIGINT, on_terminate, &server);
@@ -281,6 +308,7 @@ ms_gateway_server_run(MsGateway *gateway,
 			stop_workers(&server);
 			g_ptr_array_unref(server.workers);
 			g_main_loop_unref(server.loop);
+			ms_gateway_limits_free(server.limits);
 			return FALSE;
 		}
 		g_ptr_array_add(server.workers, worker);
@@ -291,7 +319,10 @@ ms_gateway_server_run(MsGateway *gateway,
 				 n_workers,
 				 idle_timeout);
 	ms_notify_ready(status);
-	ms_message("microsoup-gateway %s ready, %u workers", PACKAGE_VERSION, n_workers);
+	ms_message("microsoup-gateway %s ready, %u workers, at most %u client connections",
+		   PACKAGE_VERSION,
+		   n_workers,
+		   ms_gateway_limits_get_max_connections(server.limits));
 
 	g_main_loop_run(server.loop);
 
@@ -303,6 +334,8 @@ ms_gateway_server_run(MsGateway *gateway,
 		g_source_remove(watchdog_id);
 	/* joins every worker once its connections are done */
 	g_ptr_array_unref(server.workers);
+	/* after the fronts: their sockets held the slots */
+	ms_gateway_limits_free(server.limits);
 	g_main_loop_unref(server.loop);
 	ms_message("exiting%s", server.exit_idle ? " (idle)" : "");
 	return TRUE;

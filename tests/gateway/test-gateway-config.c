@@ -145,6 +145,41 @@ test_config_errors(void)
 }
 
 static void
+test_config_connection_limits(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) defaults = load("[gateway]\nworkers = 1\n", &error);
+	g_autoptr(MsGatewayConfig) config = NULL;
+	const MsGatewayGlobals *globals;
+
+	g_assert_no_error(error);
+	globals = ms_gateway_config_get_globals(defaults);
+	/* 0: the server derives it from RLIMIT_NOFILE when it starts */
+	g_assert_cmpuint(globals->max_connections, ==, 0);
+	g_assert_cmpuint(globals->max_connections_per_client,
+			 ==,
+			 MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT);
+
+	config = load("[gateway]\nmax_connections = 4\nmax_connections_per_client = 0\n", &error);
+	g_assert_no_error(error);
+	globals = ms_gateway_config_get_globals(config);
+	g_assert_cmpuint(globals->max_connections, ==, 4);
+	g_assert_cmpuint(globals->max_connections_per_client, ==, 0);
+
+	assert_error_line("[gateway]\nworkers = 1\nmax_connections = many\n",
+			  "test.conf:3: [gateway] max_connections: expected a whole number");
+	assert_error_line("[gateway]\n\nmax_connections = -1\n",
+			  "test.conf:3: [gateway] max_connections: expected a whole number");
+	assert_error_line("[gateway]\nmax_connections = 99999999999\n",
+			  "test.conf:2: [gateway] max_connections: expected a whole number");
+	assert_error_line("[gateway]\nmax_connections_per_client = 2x\n",
+			  "test.conf:2: [gateway] max_connections_per_client: expected");
+	assert_error_line("[gateway]\nmax_connections_per_client = 1\n"
+			  "max_connections_per_client = 2\n",
+			  "test.conf:3: key max_connections_per_client set twice");
+}
+
+static void
 test_config_duplicate_prefix(void)
 {
 	assert_error_line(
@@ -221,6 +256,7 @@ main(int argc, char **argv)
 	ms_test_init(&argc, &argv);
 	g_test_add_func("/gateway/config/valid", test_config_valid);
 	g_test_add_func("/gateway/config/errors", test_config_errors);
+	g_test_add_func("/gateway/config/connection-limits", test_config_connection_limits);
 	g_test_add_func("/gateway/config/duplicate-prefix", test_config_duplicate_prefix);
 	g_test_add_func("/gateway/config/file", test_config_file);
 	g_test_add_func("/gateway/route/longest-prefix", test_route_longest_prefix);
