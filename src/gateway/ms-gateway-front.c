@@ -247,7 +247,7 @@ conn_take_head(FrontConn *conn)
 	gsize skip = ms_http_skip_empty_lines(data, length);
 	gsize head_length = 0;
 	MsHttpHeadStatus found;
-	guint status;
+	MsHttpError error;
 
 	if (skip > 0) {
 		conn_consume(conn, skip);
@@ -278,23 +278,23 @@ conn_take_head(FrontConn *conn)
 		conn_refuse(conn, MS_STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE);
 		return TRUE;
 	}
-	status = ms_http_head_parse(data,
-				    head_length,
-				    conn->headers,
-				    &conn->method,
-				    &conn->target,
-				    &conn->version);
+	error = ms_http_head_parse(data,
+				   head_length,
+				   conn->headers,
+				   &conn->method,
+				   &conn->target,
+				   &conn->version);
 	conn_consume(conn, head_length);
-	if (status == SOUP_STATUS_OK)
-		status = ms_http_body_framing(conn->headers,
-					      conn->version,
-					      &conn->body_kind,
-					      &conn->body_length);
+	if (error == MS_HTTP_OK)
+		error = ms_http_body_framing(conn->headers,
+					     conn->version,
+					     &conn->body_kind,
+					     &conn->body_length);
 	conn->close_after =
 		conn->front->stopping || ms_http_wants_close(conn->headers, conn->version);
 	conn_begin(conn);
-	if (status != SOUP_STATUS_OK) {
-		conn_refuse(conn, status);
+	if (error != MS_HTTP_OK) {
+		conn_refuse(conn, ms_http_error_get_status(error));
 		return TRUE;
 	}
 	return conn_start_body(conn);
