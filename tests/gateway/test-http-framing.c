@@ -995,6 +995,8 @@ test_chunked_invalid(void)
 	assert_decode_status("0;a\r\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
 	/* trailer fields are field lines */
 	assert_decode_status("0\r\nX : 1\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
+	assert_decode_status("0\r\n(X: 1\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
+	assert_decode_status("0\r\n\x01X: 1\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
 	assert_decode_status("0\r\n: 1\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
 	assert_decode_status("0\r\nX\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
 	assert_decode_status("0\r\nX: 1\r\n 2\r\n\r\n", 1024, MS_HTTP_CHUNKED_INVALID);
