@@ -92,7 +92,7 @@ take_request(const char *data, gsize length, gsize step)
 	if (find_head(data + skip, length - skip, step, &head_length) != MS_HTTP_HEAD_COMPLETE)
 		return 0;
 	if (ms_http_head_parse(data + skip, head_length, headers, &method, &target, &version) !=
-	    SOUP_STATUS_OK)
+	    MS_HTTP_OK)
 		return 0;
 	g_assert(method != NULL && target != NULL);
 	g_assert(ms_http_method_intern(method) != NULL);
@@ -100,7 +100,7 @@ take_request(const char *data, gsize length, gsize step)
 	g_assert(version == SOUP_HTTP_1_0 || version == SOUP_HTTP_1_1);
 	(void)ms_http_wants_close(headers, version);
 	(void)ms_http_expects_continue(headers, version);
-	if (ms_http_body_framing(headers, version, &kind, &body_length) != SOUP_STATUS_OK)
+	if (ms_http_body_framing(headers, version, &kind, &body_length) != MS_HTTP_OK)
 		return 0;
 	data += skip + head_length;
 	length -= skip + head_length;
