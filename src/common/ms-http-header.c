@@ -88,7 +88,8 @@ ms_http_connection_options_new(const char *connection)
 			start++;
 		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
 			end--;
-		if (end > start && !(end - start == 5 && g_ascii_strncasecmp(start, "close", 5) == 0) &&
+		if (end > start &&
+		    !(end - start == 5 && g_ascii_strncasecmp(start, "close", 5) == 0) &&
 		    !(end - start == 10 && g_ascii_strncasecmp(start, "keep-alive", 10) == 0)) {
 			if (set == NULL)
 				set = g_hash_table_new_full(name_hash, name_equal, g_free, NULL);

@@ -77,7 +77,7 @@ typedef struct {
 /* what a front read: valid until ms_gateway_request_finish() */
 typedef struct {
 	const char
-		*method;  /* known ones interned: compare with SOUP_METHOD_* by pointer; nullable */
+		*method; /* known ones interned: compare with SOUP_METHOD_* by pointer; nullable */
 	/*
 	 * canonical (ms_http_target_normalize()): routes are matched on it and
 	 * it is what the upstream is sent; nullable

@@ -231,7 +231,8 @@ ms_gateway_request_problemf(MsGatewayRequest *request,
 static void
 take_request_id(MsGatewayRequest *request)
 {
-	const char *sent = soup_message_headers_get_list(request->head.headers, MS_REQUEST_ID_HEADER);
+	const char *sent =
+		soup_message_headers_get_list(request->head.headers, MS_REQUEST_ID_HEADER);
 
 	if (ms_request_id_is_sane(sent)) {
 		g_strlcpy(request->id, sent, sizeof request->id);
@@ -362,9 +363,11 @@ refusal_for(MsHttpError error)
 				  N_("Not implemented"),
 				  N_("the gateway does not know the request method") };
 	case MS_HTTP_ERROR_TRANSFER_CODING:
-		return (Refusal){ "not_implemented",
-				  N_("Not implemented"),
-				  N_("the request uses a transfer coding the gateway does not know") };
+		return (Refusal){
+			"not_implemented",
+			N_("Not implemented"),
+			N_("the request uses a transfer coding the gateway does not know")
+		};
 	case MS_HTTP_ERROR_VERSION:
 		return (Refusal){ "http_version",
 				  N_("HTTP version not supported"),

@@ -13,9 +13,11 @@
  * - the key is method, path, query, the negotiated language and, on
  *   authenticated routes, the user: one user's answer is never served to
  *   another;
- * - an entry also holds the request's values of every field its answer's
- *   Vary names (RFC 9111 §4.1): a request whose values differ is a miss, so
- *   whatever selected an answer upstream selects it here too;
+ * - an answer that names fields in Vary is stored under that key plus the
+ *   request's values of those fields (RFC 9111 §4.1): each variant has an
+ *   entry of its own, and a request whose values differ is a miss, so
+ *   whatever selected an answer upstream selects it here too. Which fields a
+ *   key varies on is remembered from its last stored answer;
  * - only 200 answers to GET/HEAD are stored, for min(route ttl, s-maxage or
  *   max-age - Age); never with no-store, private, no-cache, Set-Cookie,
  *   Vary: * or a Vary of more than MAX_VARY fields;
@@ -57,6 +59,8 @@ struct _MsResponseCache {
 	gsize size;
 	GHashTable *entries; /* key → Entry */
 	GQueue lru;          /* head: most recently used */
+	/* key without variant → the names its last answer's Vary gave (char **) */
+	GHashTable *vary_names;
 };
 
 static void
@@ -128,6 +132,8 @@ ms_response_cache_new(gsize max_bytes)
 	self->max_bytes = max_bytes;
 	self->entries =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)entry_free);
+	self->vary_names =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
 	g_queue_init(&self->lru);
 	return self;
 }
@@ -138,6 +144,7 @@ ms_response_cache_free(MsResponseCache *self)
 	if (self == NULL)
 		return;
 	g_hash_table_unref(self->entries);
+	g_hash_table_unref(self->vary_names);
 	g_mutex_clear(&self->mutex);
 	g_free(self);
 }
@@ -264,6 +271,47 @@ entry_set_vary(Entry *entry, SoupMessageHeaders *response, SoupMessageHeaders *r
 	entry->vary = (char **)g_ptr_array_free(pairs, FALSE);
 }
 
+/* @key, then each of @names with the request's value or a mark for none */
+static char *
+variant_key(const char *key, char **names, SoupMessageHeaders *request)
+{
+	GString *variant;
+
+	if (names == NULL)
+		return g_strdup(key);
+	variant = g_string_new(key);
+	g_string_append_c(variant, '|');
+	for (guint i = 0; names[i] != NULL; i++) {
+		const char *value =
+			request != NULL ? soup_message_headers_get_list(request, names[i]) : NULL;
+
+		append_part(variant, names[i]);
+		if (value != NULL)
+			append_part(variant, value);
+		else
+			g_string_append_c(variant, '-');
+	}
+	return g_string_free(variant, FALSE);
+}
+
+static char **
+vary_names_of(SoupMessageHeaders *response)
+{
+	const char *vary = soup_message_headers_get_list(response, "Vary");
+	GSList *items;
+	GPtrArray *names;
+
+	if (vary == NULL)
+		return NULL;
+	items = soup_header_parse_list(vary);
+	names = g_ptr_array_new();
+	for (GSList *l = items; l != NULL; l = l->next)
+		g_ptr_array_add(names, g_ascii_strdown(l->data, -1));
+	g_ptr_array_add(names, NULL);
+	soup_header_free_list(items);
+	return (char **)g_ptr_array_free(names, FALSE);
+}
+
 /* RFC 9111 §4.1: the request has the same values of the fields the answer named */
 static gboolean
 entry_vary_matches(Entry *entry, SoupMessageHeaders *request)
@@ -364,8 +412,11 @@ ms_response_cache_lookup(MsResponseCache *self,
 			 guint *age_s)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
-	Entry *entry = g_hash_table_lookup(self->entries, key);
+	g_autofree char *variant =
+		variant_key(key, g_hash_table_lookup(self->vary_names, key), request);
+	Entry *entry = g_hash_table_lookup(self->entries, variant);
 
+	/* the names came from the last answer; this entry checks its own */
 	if (entry == NULL || !entry_vary_matches(entry, request))
 		return NULL;
 	if (now_us >= entry->expires_us) {
@@ -402,6 +453,8 @@ ms_response_cache_store(MsResponseCache *self,
 			gint64 now_us)
 {
 	g_autoptr(GMutexLocker) locker = NULL;
+	g_auto(GStrv) names = NULL;
+	g_autofree char *variant = NULL;
 	MsCachedResponse *response;
 	SoupMessageHeadersIter iter;
 	const char *name;
@@ -412,7 +465,9 @@ ms_response_cache_store(MsResponseCache *self,
 
 	if (ttl_s == 0)
 		return FALSE;
-	size = ENTRY_OVERHEAD + strlen(key) + (body != NULL ? g_bytes_get_size(body) : 0);
+	names = vary_names_of(headers);
+	variant = variant_key(key, names, request);
+	size = ENTRY_OVERHEAD + strlen(variant) + (body != NULL ? g_bytes_get_size(body) : 0);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (header_is_stored(name))
@@ -436,7 +491,7 @@ ms_response_cache_store(MsResponseCache *self,
 
 	entry = g_new0(Entry, 1);
 	entry->link.data = entry;
-	entry->key = g_strdup(key);
+	entry->key = g_steal_pointer(&variant);
 	entry->response = response;
 	entry->stored_us = now_us;
 	entry->expires_us = now_us + (gint64)ttl_s * G_USEC_PER_SEC;
@@ -446,10 +501,17 @@ ms_response_cache_store(MsResponseCache *self,
 
 	locker = g_mutex_locker_new(&self->mutex);
 	{
-		Entry *old = g_hash_table_lookup(self->entries, key);
+		Entry *old = g_hash_table_lookup(self->entries, entry->key);
 		if (old != NULL)
 			remove_entry_locked(self, old);
 	}
+	/* only a hint: when it outgrows the entries it is dropped, costing misses */
+	if (g_hash_table_size(self->vary_names) > 2 * g_hash_table_size(self->entries) + 1024)
+		g_hash_table_remove_all(self->vary_names);
+	if (names != NULL)
+		g_hash_table_replace(self->vary_names, g_strdup(key), g_steal_pointer(&names));
+	else
+		g_hash_table_remove(self->vary_names, key);
 	while (self->size + size > self->max_bytes && self->lru.tail != NULL)
 		remove_entry_locked(self, self->lru.tail->data);
 	g_hash_table_insert(self->entries, entry->key, entry);
@@ -484,5 +546,6 @@ ms_response_cache_clear(MsResponseCache *self)
 
 	g_queue_init(&self->lru);
 	g_hash_table_remove_all(self->entries);
+	g_hash_table_remove_all(self->vary_names);
 	self->size = 0;
 }

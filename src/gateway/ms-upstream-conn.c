@@ -208,7 +208,9 @@ conn_process_body(MsUpstreamConn *conn)
 				return FALSE;
 			}
 			if (status != MS_HTTP_CHUNKED_MORE) {
-				conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, "invalid chunked body");
+				conn_fail(conn,
+					  MS_UPSTREAM_FAILURE_PROTOCOL,
+					  "invalid chunked body");
 				return FALSE;
 			}
 			if (consumed == 0)
@@ -243,7 +245,7 @@ framing_error_text(MsHttpError error)
 	case MS_HTTP_ERROR_CONTENT_LENGTH:
 		return "invalid response: bad Content-Length";
 	case MS_HTTP_ERROR_FRAMING_CONFLICT:
-		return "invalid response: Transfer-Encoding with Content-Length";
+		return "invalid response: Transfer-Encoding with Content-Length, or in HTTP/1.0";
 	case MS_HTTP_ERROR_TRANSFER_CODING:
 		return "invalid response: a transfer coding other than chunked";
 	case MS_HTTP_ERROR_FIELD_NAME:
@@ -297,6 +299,10 @@ conn_process_head(MsUpstreamConn *conn)
 	/* 101 would switch protocols: the gateway never asks for an upgrade */
 	if (error == MS_HTTP_OK && status == SOUP_STATUS_SWITCHING_PROTOCOLS)
 		error = MS_HTTP_ERROR_SYNTAX;
+	/* RFC 9112 §6.1: HTTP/1.0 has no transfer codings, so such framing is faulty */
+	if (error == MS_HTTP_OK && version == SOUP_HTTP_1_0 &&
+	    soup_message_headers_get_list(conn->headers, "Transfer-Encoding") != NULL)
+		error = MS_HTTP_ERROR_FRAMING_CONFLICT;
 	if (error != MS_HTTP_OK) {
 		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, framing_error_text(error));
 		return FALSE;
@@ -355,7 +361,8 @@ conn_read(MsUpstreamConn *conn)
 		return;
 	}
 	if (n == 0) {
-		if (conn->state == CONN_READING_BODY && conn->body_kind == MS_HTTP_BODY_UNTIL_CLOSE) {
+		if (conn->state == CONN_READING_BODY &&
+		    conn->body_kind == MS_HTTP_BODY_UNTIL_CLOSE) {
 			conn->keep_alive = FALSE;
 			conn_finish(conn);
 			return;
