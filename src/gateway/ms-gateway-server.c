@@ -23,6 +23,7 @@ typedef struct {
 	GMainLoop *loop;
 	MsGatewayWorker *gateway_worker;
 	MsGatewayFront *front; /* the main thread reads its connection count */
+	GPtrArray *listeners;  /* GSocket: the worker's own duplicates of the sockets */
 	GMutex ready_lock;
 	GCond ready_cond;
 	gboolean ready;
@@ -76,10 +77,26 @@ worker_setup(Worker *worker, GError **error)
 	worker->gateway_worker = ms_gateway_attach_front(worker->server->gateway, worker->context);
 	worker->front = ms_gateway_front_new(worker->gateway_worker, worker->context);
 	ms_gateway_front_set_limits(worker->front, worker->server->limits);
-	for (guint i = 0; i < worker->server->sockets->len; i++) {
-		GSocket *shared = g_ptr_array_index(worker->server->sockets, i);
-		int fd = dup(g_socket_get_fd(shared));
-		g_autoptr(GSocket) socket = NULL;
+	/* the front closes its duplicate; systemd's copy keeps the backlog */
+	for (guint i = 0; i < worker->listeners->len; i++)
+		ms_gateway_front_listen(worker->front, g_ptr_array_index(worker->listeners, i));
+	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
+	return TRUE;
+}
+
+/*
+ * Every worker's duplicates are made before the first worker accepts: a
+ * worker that started later could otherwise find the descriptors all taken
+ * by clients (EMFILE) and fail to start at all.
+ */
+static GPtrArray *
+dup_listeners(GPtrArray *sockets, GError **error)
+{
+	g_autoptr(GPtrArray) listeners = g_ptr_array_new_with_free_func(g_object_unref);
+
+	for (guint i = 0; i < sockets->len; i++) {
+		int fd = dup(g_socket_get_fd(g_ptr_array_index(sockets, i)));
+		GSocket *socket;
 
 		if (fd < 0) {
 			g_set_error(error,
@@ -87,15 +104,16 @@ worker_setup(Worker *worker, GError **error)
 				    g_io_error_from_errno(errno),
 				    "dup: %s",
 				    g_strerror(errno));
-			return FALSE;
+			return NULL;
 		}
 		socket = g_socket_new_from_fd(fd, error);
-		if (socket == NULL)
-			return FALSE;
-		/* the front closes its duplicate; systemd's copy keeps the backlog */
-		ms_gateway_front_listen(worker->front, socket);
+		if (socket == NULL) {
+			close(fd);
+			return NULL;
+		}
+		g_ptr_array_add(listeners, socket);
 	}
-	return TRUE;
+	return g_steal_pointer(&listeners);
 }
 
 static gpointer
@@ -132,19 +150,22 @@ worker_free(Worker *worker)
 		g_thread_join(worker->thread);
 	g_main_loop_unref(worker->loop);
 	g_main_context_unref(worker->context);
+	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
 	g_mutex_clear(&worker->ready_lock);
 	g_cond_clear(&worker->ready_cond);
 	g_clear_error(&worker->error);
 	g_free(worker);
 }
 
+/* @listeners: (transfer full): from dup_listeners() */
 static Worker *
-worker_start(Server *server, guint index, GError **error)
+worker_start(Server *server, guint index, GPtrArray *listeners, GError **error)
 {
 	Worker *worker = g_new0(Worker, 1);
 	g_autofree char *name = g_strdup_printf("gateway-%u", index);
 
 	worker->server = server;
+	worker->listeners = listeners;
 	worker->index = index;
 	worker->context = g_main_context_new();
 	worker->loop = g_main_loop_new(worker->context, FALSE);
@@ -284,6 +305,8 @@ ms_gateway_server_run(MsGateway *gateway,
 	g_autofree char *status = NULL;
 	guint source_ids[4];
 	guint watchdog_id;
+	GPtrArray **listeners; /* per worker: its duplicates of @sockets */
+	gboolean started = TRUE;
 
 	server.gateway = gateway;
 	server.sockets = sockets;
@@ -300,9 +323,19 @@ ms_gateway_server_run(MsGateway *gateway,
 	source_ids[3] = g_timeout_add_seconds(1, on_idle_tick, &server);
 	for (guint i = 0; i < sockets->len; i++)
 		g_socket_set_blocking(g_ptr_array_index(sockets, i), FALSE);
+	listeners = g_new0(GPtrArray *, n_workers);
+	for (guint i = 0; i < n_workers && started; i++) {
+		listeners[i] = dup_listeners(sockets, error);
+		started = listeners[i] != NULL;
+	}
 	for (guint i = 0; i < n_workers; i++) {
-		Worker *worker = worker_start(&server, i, error);
+		Worker *worker =
+			started ? worker_start(&server, i, g_steal_pointer(&listeners[i]), error)
+				: NULL;
 		if (worker == NULL) {
+			for (guint j = i; j < n_workers; j++)
+				g_clear_pointer(&listeners[j], g_ptr_array_unref);
+			g_free(listeners);
 			for (guint j = 0; j < G_N_ELEMENTS(source_ids); j++)
 				g_source_remove(source_ids[j]);
 			stop_workers(&server);
@@ -313,6 +346,7 @@ ms_gateway_server_run(MsGateway *gateway,
 		}
 		g_ptr_array_add(server.workers, worker);
 	}
+	g_free(listeners);
 
 	watchdog_id = ms_notify_watchdog_start();
 	status = g_strdup_printf("serving with %u workers; idle timeout %u s",

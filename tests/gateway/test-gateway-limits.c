@@ -23,6 +23,8 @@
 #define EMFILE_CLIENTS 100
 /* the round trips that give the gateway's loops turns to run into EMFILE */
 #define EMFILE_TURNS 10
+/* at most this many more, each a round trip through the loop that accepts */
+#define EMFILE_MAX_EXTRA_TURNS 500
 /* one accept() warning a second at most: a few at most while the case runs */
 #define EMFILE_MAX_WARNINGS 3
 
@@ -428,6 +430,9 @@ test_emfile_no_spin(Fixture *fx, gconstpointer data)
 	 * listener would write a warning on each of its many turns meanwhile.
 	 */
 	for (guint i = 0; i < EMFILE_TURNS; i++)
+		assert_not_found(held);
+	/* on a loaded machine the warning may trail the answers: more turns, bounded */
+	for (guint i = 0; i < EMFILE_MAX_EXTRA_TURNS && count_accept_warnings(fx) == 0; i++)
 		assert_not_found(held);
 	warnings = count_accept_warnings(fx);
 	g_test_message("accept warnings: %u", warnings);
