@@ -136,16 +136,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	int status;
-
 	/* whatever a case did, the gateway is still up and stops cleanly */
-	g_subprocess_send_signal(fx->gateway->process, SIGTERM);
-	status = ms_test_process_wait(fx->gateway, 20000);
-	if (status != 0) {
-		g_autofree char *log = ms_test_process_get_log(fx->gateway);
-		g_printerr("%s", log);
-	}
-	g_assert_cmpint(status, ==, 0);
+	ms_test_process_stop_cleanly(fx->gateway);
 	g_clear_pointer(&fx->gateway, ms_test_process_free);
 	g_clear_pointer(&fx->hello, ms_test_process_free);
 	ms_test_dir_remove(fx->dir);

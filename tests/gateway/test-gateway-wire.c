@@ -69,17 +69,9 @@ fixture_setup(Fixture *fx, gconstpointer data)
 static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
-	int status;
-
 	/* whatever a case sent, the gateway is still up and stops cleanly (under
 	 * ASan this is also where its own memory errors and leaks show) */
-	g_subprocess_send_signal(fx->gateway->process, SIGTERM);
-	status = ms_test_process_wait(fx->gateway, 20000);
-	if (status != 0) {
-		g_autofree char *log = ms_test_process_get_log(fx->gateway);
-		g_printerr("%s", log);
-	}
-	g_assert_cmpint(status, ==, 0);
+	ms_test_process_stop_cleanly(fx->gateway);
 	g_clear_pointer(&fx->gateway, ms_test_process_free);
 	g_clear_pointer(&fx->calculator, ms_test_process_free);
 	g_clear_pointer(&fx->hello, ms_test_process_free);

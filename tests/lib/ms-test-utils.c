@@ -553,3 +553,23 @@ ms_test_wait_until(gboolean (*condition)(gpointer), gpointer data, guint timeout
 		g_source_remove(timer);
 	g_assert_false(expired);
 }
+
+/**
+ * ms_test_process_stop_cleanly:
+ *
+ * SIGTERM, then requires exit status 0 (under ASan also where a child's own
+ * memory errors and leaks show); the child's log is printed when it is not.
+ */
+void
+ms_test_process_stop_cleanly(MsTestProcess *self)
+{
+	int status;
+
+	g_subprocess_send_signal(self->process, SIGTERM);
+	status = ms_test_process_wait(self, 20000);
+	if (status != 0) {
+		g_autofree char *log = ms_test_process_get_log(self);
+		g_printerr("%s", log);
+	}
+	g_assert_cmpint(status, ==, 0);
+}

@@ -93,6 +93,8 @@ ms_test_process_spawn_full(const char *binary_name,
 			   const char *const *env);
 int
 ms_test_process_wait(MsTestProcess *self, guint timeout_ms);
+void
+ms_test_process_stop_cleanly(MsTestProcess *self);
 char *
 ms_test_process_get_log(MsTestProcess *self);
 void
