@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "ms-gateway-private.h"
+#include "ms-config-stage.h"
 #include "ms-gateway-security.h"
 
 /*
@@ -24,6 +25,9 @@ struct _MsGateway {
 	gint n_connections;    /* atomic */
 	GHashTable *endpoints; /* path → Endpoint */
 	MsGatewaySecurity *security;
+	char *state_dir;      /* where systemd's staged configuration sets are, or NULL */
+	char *config_state;   /* "ok" or "degraded", under lock */
+	char *config_message; /* why it is degraded, under lock */
 };
 
 typedef struct {
@@ -67,6 +71,9 @@ ms_gateway_finalize(GObject *object)
 	g_array_unref(self->reload_funcs);
 	g_hash_table_unref(self->endpoints);
 	ms_gateway_config_unref(self->config);
+	g_free(self->state_dir);
+	g_free(self->config_state);
+	g_free(self->config_message);
 	g_mutex_clear(&self->lock);
 	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
 }
@@ -153,12 +160,88 @@ ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config)
 }
 
 /**
- * ms_gateway_reload:
+ * ms_gateway_set_config_state:
+ * @state: "ok", or "degraded" when the configuration in use is not the one
+ *   the operator wrote
+ * @message: (nullable): why, naming the operator's file and line
  *
- * Parses @path and swaps it in; on any error the running configuration stays.
+ * Reported by /readyz and in systemctl status.
  */
-gboolean
-ms_gateway_reload(MsGateway *self, const char *path, GError **error)
+void
+ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message)
+{
+	g_mutex_lock(&self->lock);
+	g_free(self->config_state);
+	g_free(self->config_message);
+	self->config_state = g_strdup(state);
+	self->config_message = g_strdup(message);
+	g_mutex_unlock(&self->lock);
+}
+
+/**
+ * ms_gateway_dup_config_state:
+ * @message: (out) (transfer full) (nullable): why it is degraded
+ *
+ * Returns: (transfer full): "ok" or "degraded"
+ */
+char *
+ms_gateway_dup_config_state(MsGateway *self, char **message)
+{
+	char *state;
+
+	g_mutex_lock(&self->lock);
+	state = g_strdup(self->config_state != NULL ? self->config_state : "ok");
+	if (message != NULL)
+		*message = g_strdup(self->config_message);
+	g_mutex_unlock(&self->lock);
+	return state;
+}
+
+/**
+ * ms_gateway_set_state_dir:
+ * @state_dir: the directory ms_config_stage() stages sets into
+ *
+ * From now on every (re)load also reports whether the operator's last set
+ * was refused, and says which staged set is in use.
+ */
+void
+ms_gateway_set_state_dir(MsGateway *self, const char *state_dir)
+{
+	g_free(self->state_dir);
+	self->state_dir = g_strdup(state_dir);
+}
+
+/**
+ * ms_gateway_note_staged:
+ * @load_error: (nullable): why the staged set could not be loaded, %NULL when
+ *   it was
+ *
+ * After a (re)load from the state directory: says which set is in use, and
+ * whether it is the one the operator wrote.
+ */
+void
+ms_gateway_note_staged(MsGateway *self, const GError *load_error)
+{
+	gboolean loaded = load_error == NULL;
+	g_autofree char *refused = ms_config_stage_get_error(self->state_dir);
+	g_autofree char *serial = ms_config_stage_get_serial(self->state_dir);
+
+	if (loaded)
+		ms_config_stage_set_loaded(self->state_dir, serial);
+	if (!loaded)
+		ms_gateway_set_config_state(self, "degraded", load_error->message);
+	else if (refused != NULL)
+		ms_gateway_set_config_state(self, "degraded", refused);
+	else if (serial == NULL)
+		ms_gateway_set_config_state(self,
+					    "degraded",
+					    "no configuration was ever staged: serving none");
+	else
+		ms_gateway_set_config_state(self, "ok", NULL);
+}
+
+static gboolean
+reload_config(MsGateway *self, const char *path, GError **error)
 {
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, error);
 
@@ -172,6 +255,24 @@ ms_gateway_reload(MsGateway *self, const char *path, GError **error)
 	}
 	ms_gateway_set_config(self, config);
 	return TRUE;
+}
+
+/**
+ * ms_gateway_reload:
+ *
+ * Parses @path and swaps it in; on any error the running configuration stays.
+ */
+gboolean
+ms_gateway_reload(MsGateway *self, const char *path, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	gboolean loaded = reload_config(self, path, &local);
+
+	if (self->state_dir != NULL)
+		ms_gateway_note_staged(self, local);
+	if (!loaded)
+		g_propagate_error(error, g_steal_pointer(&local));
+	return loaded;
 }
 
 void

@@ -38,6 +38,14 @@ MsGateway *
 ms_gateway_new(MsGatewayConfig *config, MsCredentials *credentials);
 MsGatewaySecurity *
 ms_gateway_get_security(MsGateway *self);
+void
+ms_gateway_set_state_dir(MsGateway *self, const char *state_dir);
+void
+ms_gateway_note_staged(MsGateway *self, const GError *load_error);
+void
+ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message);
+char *
+ms_gateway_dup_config_state(MsGateway *self, char **message);
 MsGatewayConfig *
 ms_gateway_dup_config(MsGateway *self);
 void

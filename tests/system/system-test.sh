@@ -536,6 +536,62 @@ if [[ " ${components[*]} " == *" gateway "* ]]; then
 	check "the gateway kept running through the refused reload" \
 		[ "$(c systemctl is-active gateway.service)" = active ]
 	cp "$work/gateway.conf.orig" "$conf"
+	check "the restored config reloads" c systemctl reload gateway.service
+fi
+
+# --- the front door never goes dark: a broken gateway.conf or users file, with the
+# gateway running, stopped (as after an idle exit: the next request starts it) and
+# restarted, never closes port 8080; the operator is told which file and line, and
+# the fixed file is picked up by the next reload
+if [[ " ${components[*]} " == *" gateway "* ]]; then
+	conf="$stage$prefix/etc/microsoup/gateway.conf"
+	users="$stage$prefix/etc/microsoup/users"
+	cp "$conf" "$work/gateway.conf.good"
+	cp "$users" "$work/users.good"
+	gw() { c curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
+	status_text() { c systemctl show -p StatusText --value gateway.service; }
+	refused_entries() {
+		c journalctl -o cat MESSAGE_ID=a2a9bc68c8f84295bbb812f3fdef5890 "CONFIG_FILE=$1" | grep -c .
+	}
+	check "gateway.service stays resident (no idle exit)" \
+		[ "$(c systemctl show -p ExecMainStartTimestampMonotonic --value gateway.service)" != 0 ]
+	for broken in gateway.conf users; do
+		case $broken in
+		gateway.conf)
+			file=$conf
+			printf '[route broken]\nprefix = /api/broken\nupstream = unix:/x.sock\nbogus = 1\n' >>"$file"
+			;;
+		users) file=$users; echo 'not a users line' >>"$file" ;;
+		esac
+		path=$prefix/etc/microsoup/$broken
+		before=$(refused_entries "$path")
+		if c systemctl reload gateway.service; then
+			not_ok "broken $broken, gateway running: systemctl reload fails"
+		else
+			ok "broken $broken, gateway running: systemctl reload fails"
+		fi
+		check "broken $broken, gateway running: port 8080 still answers 200" \
+			[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+		check "broken $broken: the journal names $path and its line (MESSAGE_ID, CONFIG_LINE)" \
+			bash -c "[ $(refused_entries "$path") -gt $before ] && nsenter -t $pid1 -a -- journalctl -o export MESSAGE_ID=a2a9bc68c8f84295bbb812f3fdef5890 CONFIG_FILE=$path | grep -q '^CONFIG_LINE=[0-9]'"
+		check "broken $broken: systemctl status says degraded ($(status_text | cut -c1-60)...)" \
+			bash -c "nsenter -t $pid1 -a -- systemctl show -p StatusText --value gateway.service | grep -q '^degraded.*$broken'"
+		c systemctl stop gateway.service
+		check "broken $broken, gateway stopped: the next request starts it and gets 200" \
+			[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+		check "broken $broken: systemctl restart succeeds" c systemctl restart gateway.service
+		check "broken $broken, after the restart: 200" [ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+		check "broken $broken, after the restart: still degraded" \
+			bash -c "nsenter -t $pid1 -a -- systemctl show -p StatusText --value gateway.service | grep -q '^degraded'"
+		check "broken $broken: gateway.socket has not failed" \
+			[ "$(c systemctl is-failed gateway.socket)" != failed ]
+		cp "$work/gateway.conf.good" "$conf"
+		cp "$work/users.good" "$users"
+		check "fixed $broken: systemctl reload succeeds" c systemctl reload gateway.service
+		check "fixed $broken: no longer degraded" \
+			bash -c "! nsenter -t $pid1 -a -- systemctl show -p StatusText --value gateway.service | grep -q '^degraded'"
+		check "fixed $broken: 200" [ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
+	done
 fi
 
 exit $failed

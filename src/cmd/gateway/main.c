@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,6 +9,7 @@
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
 #include "common/ms-notify.h"
+#include "gateway/ms-config-stage.h"
 #include "gateway/ms-gateway-security.h"
 #include "gateway/ms-gateway-server.h"
 #include "gateway/ms-gateway-tools.h"
@@ -14,6 +17,9 @@
 
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>
+
+/* how long a reload waits for the gateway to run the set it staged */
+#define STAGE_WAIT_MS 10000
 
 static GPtrArray *
 listen_sockets(MsRuntime *runtime, GError **error)
@@ -64,18 +70,31 @@ typedef struct {
 	MsGateway *gateway;
 } Status;
 
-/* sd_notify STATUS= with the metrics' summary; also ages out idle rate-limit buckets */
+/*
+ * sd_notify STATUS= with the metrics' summary, after what is wrong with the
+ * configuration if anything is; also ages out idle rate-limit buckets
+ */
 static gboolean
 update_status(gpointer user_data)
 {
 	Status *status = user_data;
 	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
 	g_autofree char *summary = NULL;
+	g_autofree char *why = NULL;
+	g_autofree char *state = ms_gateway_dup_config_state(status->gateway, &why);
 
 	/* the server loop counts the fronts' connections */
 	ms_metrics_set_open_connections(metrics, ms_gateway_get_n_connections(status->gateway));
 	summary = ms_metrics_summary(metrics);
-	ms_notify_status(summary);
+	if (g_strcmp0(state, "ok") != 0) {
+		g_autofree char *degraded =
+			g_strdup_printf("degraded, serving the last good configuration: %s; %s",
+					why,
+					summary);
+		ms_notify_status(degraded);
+	} else {
+		ms_notify_status(summary);
+	}
 	ms_gateway_security_expire(status->security);
 	return G_SOURCE_CONTINUE;
 }
@@ -104,6 +123,69 @@ run_tool(gboolean hash_password, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/*
+ * --stage: run by systemd as root before every start and on every reload.
+ * With --notify-pid (the running gateway), it is told to load the set, and a
+ * good set succeeds only once the gateway runs it: `systemctl reload` tells
+ * the truth either way.
+ */
+static int
+run_stage(const char *state_dir, const MsConfigStagePaths *paths, gint notify_pid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *serial = NULL;
+	gboolean staged = ms_config_stage(paths, state_dir, &error);
+
+	if (!staged) {
+		ms_config_stage_log_refused(error);
+		g_printerr("%s\n", error->message);
+	}
+	if (notify_pid <= 0)
+		return staged ? EXIT_SUCCESS : EXIT_FAILURE;
+	/* a refused set too: the gateway then reports itself degraded */
+	serial = ms_config_stage_get_serial(state_dir);
+	if (kill((pid_t)notify_pid, SIGHUP) != 0) {
+		g_printerr("cannot tell the gateway (pid %d): %s\n", notify_pid, g_strerror(errno));
+		return EXIT_FAILURE;
+	}
+	if (staged && !ms_config_stage_wait_loaded(state_dir, serial, STAGE_WAIT_MS)) {
+		g_printerr("the gateway did not take the new configuration within %u s\n",
+			   STAGE_WAIT_MS / 1000);
+		return EXIT_FAILURE;
+	}
+	return staged ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/*
+ * With --state-dir, the set staged there; when none can be loaded the gateway
+ * still serves (no routes: /healthz, and 404 elsewhere) and says why, rather
+ * than exit and leave the port to systemd's start limit.
+ */
+static MsGateway *
+gateway_new_from_state(const char *state_dir, const char *config_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(config_path, &error);
+	g_autoptr(MsCredentials) credentials = NULL;
+	MsGateway *gateway;
+	g_autofree char *why = NULL;
+	g_autofree char *state = NULL;
+
+	if (config != NULL)
+		credentials = ms_credentials_new_from_environment(&error);
+	if (config == NULL || credentials == NULL) {
+		g_clear_pointer(&config, ms_gateway_config_unref);
+		config = ms_gateway_config_load_data("", 0, "(none)", NULL);
+	}
+	gateway = ms_gateway_new(config, credentials);
+	ms_gateway_set_state_dir(gateway, state_dir);
+	ms_gateway_note_staged(gateway, credentials != NULL ? NULL : error);
+	state = ms_gateway_dup_config_state(gateway, &why);
+	if (g_strcmp0(state, "ok") != 0)
+		ms_warning("serving the last good configuration: %s", why);
+	return gateway;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,6 +197,11 @@ main(int argc, char **argv)
 	g_autoptr(MsCredentials) credentials = NULL;
 	MsGatewaySecurity *security = NULL;
 	gboolean check_config = FALSE;
+	g_autofree char *state_dir = NULL;
+	g_autofree char *stage_dir = NULL;
+	g_autofree char *users_path = NULL;
+	g_autofree char *api_keys_path = NULL;
+	gint notify_pid = 0;
 	gboolean hash_password = FALSE;
 	gboolean new_api_key = FALSE;
 	Status status = { 0 };
@@ -135,6 +222,43 @@ main(int argc, char **argv)
 		  &check_config,
 		  "Validate the configuration, then exit 0 (valid) or 1",
 		  NULL },
+		{ "state-dir",
+		  0,
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &state_dir,
+		  "Serve the configuration set --stage put in DIR (under systemd)",
+		  "DIR" },
+		{ "stage",
+		  0,
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &stage_dir,
+		  "Check --config, --users and --api-keys; when all are good, make them the set "
+		  "DIR holds, else record why; then exit 0 (staged) or 1",
+		  "DIR" },
+		{ "users",
+		  0,
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &users_path,
+		  "With --stage: the users file (default " SYSCONFDIR "/users)",
+		  "PATH" },
+		{ "api-keys",
+		  0,
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &api_keys_path,
+		  "With --stage: the API keys file (default " SYSCONFDIR "/api-keys)",
+		  "PATH" },
+		{ "notify-pid",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &notify_pid,
+		  "With --stage: the running gateway, told to load the set (SIGHUP); waits "
+		  "until it runs it",
+		  "PID" },
 		{ "workers",
 		  0,
 		  0,
@@ -172,7 +296,26 @@ main(int argc, char **argv)
 		return run_tool(hash_password, argc, argv);
 	if (config_path == NULL)
 		config_path = g_strdup(SYSCONFDIR "/gateway.conf");
-	config = ms_gateway_config_load_file(config_path, &error);
+	if (stage_dir != NULL) {
+		MsConfigStagePaths paths = {
+			.config = config_path,
+			.users = users_path != NULL ? users_path : SYSCONFDIR "/users",
+			.api_keys = api_keys_path != NULL ? api_keys_path : SYSCONFDIR "/api-keys",
+		};
+		return run_stage(stage_dir, &paths, notify_pid);
+	}
+	if (state_dir != NULL) {
+		g_autofree char *current =
+			g_build_filename(state_dir, MS_CONFIG_STAGE_CURRENT, NULL);
+
+		/* users and API keys of the staged set, like systemd's credentials */
+		g_setenv("CREDENTIALS_DIRECTORY", current, TRUE);
+		g_free(config_path);
+		config_path = g_build_filename(current, "gateway.conf", NULL);
+		gateway = gateway_new_from_state(state_dir, config_path);
+	}
+	config = gateway == NULL ? ms_gateway_config_load_file(config_path, &error)
+				 : ms_gateway_dup_config(gateway);
 	if (check_config) {
 		if (config == NULL) {
 			g_printerr("%s\n", error->message);
@@ -188,15 +331,20 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 
-	/* users and API keys come only from systemd credentials (LoadCredential=) */
-	credentials = ms_credentials_new_from_environment(&error);
-	if (credentials == NULL) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot start: %s", error->message);
-		return EXIT_FAILURE;
+	if (gateway == NULL) {
+		/* users and API keys come only from a credentials directory */
+		credentials = ms_credentials_new_from_environment(&error);
+		if (credentials == NULL) {
+			ms_log_fields(G_LOG_LEVEL_CRITICAL,
+				      NULL,
+				      0,
+				      "cannot start: %s",
+				      error->message);
+			return EXIT_FAILURE;
+		}
+		/* its policies also re-read the credentials whenever the gateway reloads */
+		gateway = ms_gateway_new(config, credentials);
 	}
-
-	/* its policies also re-read the credentials whenever the gateway reloads */
-	gateway = ms_gateway_new(config, credentials);
 	security = ms_gateway_get_security(gateway);
 	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
 	if (n_workers == 0)
