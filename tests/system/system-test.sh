@@ -477,6 +477,48 @@ if [ -n "$gateway" ]; then
 	load_with_restarts "through the gateway" "http://127.0.0.1:8080/api/hello"
 fi
 
+# --- bursts of restarts: no service may hit its start limit ---------------------
+# Every restart counts towards a service's start limit, and a service that hits it
+# fails and takes its socket down: the endpoint stops listening until an operator
+# runs reset-failed. Each service is restarted 40 times as fast as systemctl goes
+# (one loop inside the container, so nsenter does not pace it); its socket must
+# still listen and a request that needs the service must still be answered.
+# reset-failed first: the starts of the sections above must not share this burst's
+# 10 s window, or the result would depend on how fast they ran.
+burst_request()
+{
+	local name=$1 path=/$1 auth=()
+	case $name in
+	gateway) path=/hello ;;
+	calculator) path=/calc/history auth=(-u ada:system-test-pw) ;;
+	esac
+	if [ -z "$gateway" ]; then
+		request "$name" "$path" | cut -d' ' -f1
+		return
+	fi
+	c curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' "${auth[@]}" "http://127.0.0.1:8080/api$path"
+}
+burst=40
+for name in "${components[@]}"; do
+	c systemctl reset-failed "$name.service" "$name.socket"
+	read -r restarted ms < <(c bash -c 'start=$(date +%s%N) restarted=0
+		for i in $(seq "$2"); do
+			systemctl restart "$1" 2>/dev/null && restarted=$((restarted + 1))
+		done
+		echo "$restarted $(( ($(date +%s%N) - start) / 1000000 ))"' burst "$name.service" "$burst")
+	socket_state=$(c systemctl is-active "$name.socket")
+	result=$(c systemctl show -P Result "$name.service")
+	status=$(burst_request "$name")
+	echo "# burst: $restarted/$burst x systemctl restart $name.service in $ms ms," \
+		"$name.socket $socket_state, $name.service Result=$result, then a request: $status"
+	if [ "$restarted" = "$burst" ] && [ "$socket_state" = active ] && [ "$status" = 200 ]; then
+		ok "$burst restarts of $name.service in a burst: $name.socket still listens, a request answers 200"
+	else
+		not_ok "$burst restarts of $name.service in a burst: $restarted restarted, $name.socket $socket_state, Result=$result, request $status"
+		c systemctl status --no-pager -n 5 "$name.socket" "$name.service" 2>&1 | diag
+	fi
+done
+
 # --- security (issue 5): credentials reach the gateway through LoadCredential= -------
 if [[ " ${components[*]} " == *" gateway "* ]]; then
 	gw() { c curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
