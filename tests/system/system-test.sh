@@ -256,8 +256,14 @@ if [ ${#sanitizer_env[@]} -gt 0 ]; then
 	c systemctl daemon-reload
 fi
 
-c systemctl start microsoup.target
+# as the README has it: listening now, and again after every boot
+c systemctl enable --now microsoup.target
 check "microsoup.target is active" [ "$(c systemctl is-active microsoup.target)" = active ]
+check "microsoup.target is enabled" [ "$(c systemctl is-enabled microsoup.target)" = enabled ]
+boot_deps=$(c systemctl list-dependencies --plain --no-pager multi-user.target)
+for name in "${components[@]}"; do
+	check "a boot to multi-user.target starts $name.socket" grep -qw "$name.socket" <<<"$boot_deps"
+done
 for name in "${components[@]}"; do
 	check "$name.socket is listening" [ "$(c systemctl is-active "$name.socket")" = active ]
 done
@@ -349,6 +355,9 @@ if [ -n "$gateway" ]; then
 	done
 	if grep -q 'Check that the service.s socket unit is listening' <<<"$explained"; then
 		ok "journalctl -x shows the catalog text for the upstream failure"
+		# the installed config, not a hard-coded /etc/microsoup
+		check "the catalog text names $prefix/etc/microsoup/gateway.conf" \
+			grep -qF "$prefix/etc/microsoup/gateway.conf" <<<"$explained"
 	else
 		not_ok "journalctl -x shows the catalog text for the upstream failure"
 		diag <<<"$explained"
