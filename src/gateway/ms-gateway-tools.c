@@ -112,8 +112,9 @@ ms_gateway_tools_hash_password(GInputStream *input, GOutputStream *output, GErro
  *
  * Makes a random key (32 bytes from getrandom(), base64url without padding:
  * token68, so it works as `Authorization: Bearer KEY`) and writes it once,
- * followed by the line to add to the api-keys credential. Only the key's
- * SHA-256 is ever stored.
+ * followed by the line to add to the api-keys file in the configured
+ * sysconfdir, which gateway.service loads as its api-keys credential. Only the
+ * key's SHA-256 is ever stored.
  */
 gboolean
 ms_gateway_tools_new_api_key(const char *name,
@@ -160,7 +161,8 @@ ms_gateway_tools_new_api_key(const char *name,
 	text = g_strdup_printf(
 		"# the key, shown only now: clients send \"Authorization: Bearer KEY\"\n"
 		"%s\n"
-		"# the line to add to the api-keys credential\n"
+		"# the line to add to " SYSCONFDIR "/api-keys (mode 0600), then: systemctl "
+		"reload gateway.service\n"
 		"%s:%s:%s\n",
 		key,
 		name,

@@ -271,14 +271,16 @@ main(int argc, char **argv)
 		  0,
 		  G_OPTION_ARG_NONE,
 		  &hash_password,
-		  "Read a password on stdin, print its yescrypt hash for the users credential",
+		  "Read a password on stdin, print its yescrypt hash for a NAME:ROLE:HASH "
+		  "line in " SYSCONFDIR "/users",
 		  NULL },
 		{ "new-api-key",
 		  0,
 		  0,
 		  G_OPTION_ARG_NONE,
 		  &new_api_key,
-		  "Make a random API key for NAME ROLE: print it once and the api-keys line",
+		  "Make a random API key for NAME ROLE: print it once and the line for " SYSCONFDIR
+		  "/api-keys",
 		  NULL },
 		{ NULL }
 	};
