@@ -625,6 +625,8 @@ if [[ " ${components[*]} " == *" gateway "* ]]; then
 			[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
 		check "broken $broken: the journal names $path and its line (MESSAGE_ID, CONFIG_LINE)" \
 			bash -c "[ $(refused_entries "$path") -gt $before ] && nsenter -t $pid1 -a -- journalctl -o export MESSAGE_ID=a2a9bc68c8f84295bbb812f3fdef5890 CONFIG_FILE=$path | grep -q '^CONFIG_LINE=[0-9]'"
+		check "broken $broken: journalctl -x explains it (the catalog text)" \
+			bash -c "nsenter -t $pid1 -a -- journalctl -x --no-pager MESSAGE_ID=a2a9bc68c8f84295bbb812f3fdef5890 | grep -q 'keeps answering with the last'"
 		check "broken $broken: systemctl status says degraded ($(status_text | cut -c1-60)...)" \
 			bash -c "nsenter -t $pid1 -a -- systemctl show -p StatusText --value gateway.service | grep -q '^degraded.*$broken'"
 		c systemctl stop gateway.service
