@@ -350,8 +350,9 @@ ms_credentials_new_from_directory(const char *directory, GError **error)
 /**
  * ms_credentials_new_from_environment:
  *
- * Reads $CREDENTIALS_DIRECTORY (set by systemd for LoadCredential=); without
- * it there are no users and no keys, so every authenticated route answers 401.
+ * Reads $CREDENTIALS_DIRECTORY (systemd's LoadCredential=, or the staged set
+ * the gateway runs); without it there are no users and no keys, so every
+ * authenticated route answers 401.
  */
 MsCredentials *
 ms_credentials_new_from_environment(GError **error)

@@ -24,7 +24,7 @@ typedef enum {
 	MS_CREDENTIALS_ERROR_IO,
 } MsCredentialsError;
 
-/* the credential names a unit passes with LoadCredential= */
+/* the files' names in a credentials directory (systemd's, or a staged set's) */
 #define MS_CREDENTIALS_USERS    "users"
 #define MS_CREDENTIALS_API_KEYS "api-keys"
 

@@ -528,10 +528,10 @@ for name in "${components[@]}"; do
 	fi
 done
 
-# --- security (issue 5): credentials reach the gateway through LoadCredential= -------
+# --- security: users reach the gateway through its staged configuration set -----------
 if [[ " ${components[*]} " == *" gateway "* ]]; then
 	gw() { c curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$@"; }
-	check "the gateway starts without an api-keys file (SetCredential= fallback)" \
+	check "the gateway starts without an api-keys file (none of that kind)" \
 		[ "$(gw http://127.0.0.1:8080/api/hello)" = 200 ]
 	check "an auth route answers 401 without credentials" \
 		[ "$(gw http://127.0.0.1:8080/api/calc/history)" = 401 ]
