@@ -46,6 +46,9 @@ gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
+/* the configuration's state as /readyz reports it; anything but "ok" answers 503 */
+void
+ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 
