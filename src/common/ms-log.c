@@ -80,11 +80,23 @@ format_stamp(char *out, gsize size)
 	g_snprintf(out, size, "%s.%03ld", cached, now.tv_nsec / 1000000);
 }
 
+/* " KEY=VALUE" for a field the entry has, "" otherwise: a printf argument pair */
+#define OPTIONAL_FIELD(value, key) \
+	(value) != NULL ? " " key "=" : "", (value) != NULL ? (value) : ""
+
 static void
 write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 {
 	const char *message = field_string(fields, n_fields, "MESSAGE");
 	const char *ident = field_string(fields, n_fields, "SYSLOG_IDENTIFIER");
+	/*
+	 * without the journal these fields would be lost: a request is found by its
+	 * X-Request-ID, and the gateway's by where it went. The upstream goes last: an
+	 * aggregation route's ("hello, world") has a space in it.
+	 */
+	const char *request_id = field_string(fields, n_fields, "REQUEST_ID");
+	const char *route = field_string(fields, n_fields, "ROUTE");
+	const char *upstream = field_string(fields, n_fields, "UPSTREAM");
 	const char *tag = "";
 	char stamp[16];
 	g_autofree char *line = NULL;
@@ -100,12 +112,15 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	 * stderr is unbuffered: fprintf() there costs a write() per piece (a dozen per
 	 * line). One line, one write, also keeps lines of several threads whole.
 	 */
-	line = g_strdup_printf("%s %s[%d]: %s%s\n",
+	line = g_strdup_printf("%s %s[%d]: %s%s%s%s%s%s%s%s\n",
 			       stamp,
 			       ident != NULL ? ident : ms_log_get_identifier(),
 			       (int)log_pid(),
 			       tag,
-			       message != NULL ? message : "");
+			       message != NULL ? message : "",
+			       OPTIONAL_FIELD(request_id, "id"),
+			       OPTIONAL_FIELD(route, "route"),
+			       OPTIONAL_FIELD(upstream, "upstream"));
 	length = strlen(line);
 	for (gsize done = 0; done < length;) {
 		gssize n = write(STDERR_FILENO, line + done, length - done);

@@ -151,6 +151,8 @@ on_head(gpointer user_data,
 {
 	Part *part = user_data;
 
+	/* the part's upstream answered, whatever the aggregation makes of its answer */
+	ms_gateway_worker_upstream_answered(part->aggregate->request->worker, part->route);
 	part->status = status;
 	part->problem_json = is_problem_json(headers);
 	if (content_length > MS_AGGREGATE_MAX_PART_BYTES) {
@@ -234,6 +236,7 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 		part_send(part, TRUE);
 		return;
 	}
+	ms_gateway_worker_upstream_failed(part->aggregate->request->worker, part->route, message);
 	part_fail(part,
 		  failure == MS_UPSTREAM_FAILURE_TIMEOUT   ? &problem_timed_out
 		  : failure == MS_UPSTREAM_FAILURE_CONNECT ? &problem_unavailable
@@ -257,6 +260,9 @@ on_part_deadline(gpointer user_data)
 
 	if (part->conn != NULL)
 		ms_upstream_conn_abandon(part->conn);
+	ms_gateway_worker_upstream_failed(part->aggregate->request->worker,
+					  part->route,
+					  "timed out");
 	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
 	return G_SOURCE_REMOVE;
 }
@@ -271,6 +277,7 @@ part_send(Part *part, gboolean fresh)
 
 	conn = ms_upstream_pool_acquire(request->worker->pool, part->route, fresh, &error);
 	if (conn == NULL) {
+		ms_gateway_worker_upstream_failed(request->worker, part->route, error->message);
 		part_fail(part, &problem_unavailable, MS_UPSTREAM_FAILURE_CONNECT, error->message);
 		return FALSE;
 	}

@@ -7,10 +7,12 @@
 G_BEGIN_DECLS
 
 typedef struct _MsAggregate MsAggregate;
+typedef struct _MsHealth MsHealth;
 
 struct _MsGatewayWorker {
 	MsGateway *gateway; /* not owned: the gateway outlives its workers */
 	MsUpstreamPool *pool;
+	GHashTable *records; /* upstream → MsHealthRecord (the gateway's), this thread's only */
 };
 
 /* one per request, from its head to the access log entry */
@@ -88,5 +90,14 @@ ms_gateway_log_part_failure(MsGatewayRequest *request,
 
 void
 ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path);
+MsHealth *
+ms_gateway_get_health(MsGateway *self);
+/* the outcome of an exchange with a route's upstream, for /readyz */
+void
+ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const MsRoute *route);
+void
+ms_gateway_worker_upstream_failed(MsGatewayWorker *worker,
+				  const MsRoute *route,
+				  const char *message);
 
 G_END_DECLS

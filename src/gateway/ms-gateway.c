@@ -3,6 +3,7 @@
 #include "ms-gateway-private.h"
 #include "ms-config-stage.h"
 #include "ms-gateway-security.h"
+#include "ms-health.h"
 
 /*
  * The gateway object: the running configuration, its security policies
@@ -25,9 +26,8 @@ struct _MsGateway {
 	gint n_connections;    /* atomic */
 	GHashTable *endpoints; /* path → Endpoint */
 	MsGatewaySecurity *security;
-	char *state_dir;      /* where systemd's staged configuration sets are, or NULL */
-	char *config_state;   /* "ok" or "degraded", under lock */
-	char *config_message; /* why it is degraded, under lock */
+	MsHealth *health; /* what /readyz reports; locks of its own, apart from config's */
+	char *state_dir;  /* where systemd's staged configuration sets are, or NULL */
 };
 
 typedef struct {
@@ -55,6 +55,7 @@ G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
 static void
 worker_free(MsGatewayWorker *worker)
 {
+	g_hash_table_unref(worker->records);
 	ms_upstream_pool_free(worker->pool);
 	g_free(worker);
 }
@@ -70,10 +71,10 @@ ms_gateway_finalize(GObject *object)
 	g_array_unref(self->finish_funcs);
 	g_array_unref(self->reload_funcs);
 	g_hash_table_unref(self->endpoints);
+	/* after the workers: they point at its records */
+	ms_health_free(self->health);
 	ms_gateway_config_unref(self->config);
 	g_free(self->state_dir);
-	g_free(self->config_state);
-	g_free(self->config_message);
 	g_mutex_clear(&self->lock);
 	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
 }
@@ -93,6 +94,7 @@ ms_gateway_init(MsGateway *self)
 	self->finish_funcs = g_array_new(FALSE, FALSE, sizeof(FinishFunc));
 	self->reload_funcs = g_array_new(FALSE, FALSE, sizeof(ReloadFunc));
 	self->endpoints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->health = ms_health_new();
 }
 
 /**
@@ -130,6 +132,13 @@ ms_gateway_get_security(MsGateway *self)
 	return self->security;
 }
 
+/* Returns: (transfer none): what /readyz reports from */
+MsHealth *
+ms_gateway_get_health(MsGateway *self)
+{
+	return self->health;
+}
+
 /**
  * ms_gateway_dup_config:
  *
@@ -157,44 +166,6 @@ ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config)
 	g_mutex_unlock(&self->lock);
 	/* requests in flight keep their own reference to the old one */
 	ms_gateway_config_unref(old);
-}
-
-/**
- * ms_gateway_set_config_state:
- * @state: "ok", or "degraded" when the configuration in use is not the one
- *   the operator wrote
- * @message: (nullable): why, naming the operator's file and line
- *
- * Reported by /readyz and in systemctl status.
- */
-void
-ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message)
-{
-	g_mutex_lock(&self->lock);
-	g_free(self->config_state);
-	g_free(self->config_message);
-	self->config_state = g_strdup(state);
-	self->config_message = g_strdup(message);
-	g_mutex_unlock(&self->lock);
-}
-
-/**
- * ms_gateway_dup_config_state:
- * @message: (out) (transfer full) (nullable): why it is degraded
- *
- * Returns: (transfer full): "ok" or "degraded"
- */
-char *
-ms_gateway_dup_config_state(MsGateway *self, char **message)
-{
-	char *state;
-
-	g_mutex_lock(&self->lock);
-	state = g_strdup(self->config_state != NULL ? self->config_state : "ok");
-	if (message != NULL)
-		*message = g_strdup(self->config_message);
-	g_mutex_unlock(&self->lock);
-	return state;
 }
 
 /**
@@ -383,6 +354,8 @@ ms_gateway_attach_front(MsGateway *self, GMainContext *context)
 
 	worker->gateway = self;
 	worker->pool = ms_upstream_pool_new(context);
+	/* keys are the records' own strings, which live as long as the gateway */
+	worker->records = g_hash_table_new(g_str_hash, g_str_equal);
 	g_mutex_lock(&self->lock);
 	g_ptr_array_add(self->workers, worker);
 	g_mutex_unlock(&self->lock);
@@ -401,4 +374,50 @@ ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
 	g_mutex_lock(&self->lock);
 	g_ptr_array_remove_fast(self->workers, worker);
 	g_mutex_unlock(&self->lock);
+}
+
+/*
+ * The worker's own map to the shared records: no lock on the request path, and
+ * a lookup by the upstream string, so a reload (new routes, same upstreams)
+ * keeps what was learnt
+ */
+static MsHealthRecord *
+worker_get_record(MsGatewayWorker *worker, const MsRoute *route)
+{
+	MsHealthRecord *record = g_hash_table_lookup(worker->records, route->upstream);
+
+	if (record == NULL) {
+		record = ms_health_get_record(worker->gateway->health, route->upstream);
+		g_hash_table_insert(worker->records,
+				    (gpointer)ms_health_record_get_upstream(record),
+				    record);
+	}
+	return record;
+}
+
+/**
+ * ms_gateway_worker_upstream_answered:
+ * @route: a route with an upstream of its own
+ *
+ * The upstream of @route sent a response head: /readyz says "up" for a while.
+ */
+void
+ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const MsRoute *route)
+{
+	ms_health_record_answered(worker_get_record(worker, route), g_get_monotonic_time());
+}
+
+/**
+ * ms_gateway_worker_upstream_failed:
+ * @route: a route with an upstream of its own
+ *
+ * The upstream of @route refused, timed out or broke an exchange: /readyz says
+ * "failing" with @message for a while.
+ */
+void
+ms_gateway_worker_upstream_failed(MsGatewayWorker *worker,
+				  const MsRoute *route,
+				  const char *message)
+{
+	ms_health_record_failed(worker_get_record(worker, route), g_get_monotonic_time(), message);
 }

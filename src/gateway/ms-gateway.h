@@ -42,10 +42,6 @@ void
 ms_gateway_set_state_dir(MsGateway *self, const char *state_dir);
 void
 ms_gateway_note_staged(MsGateway *self, const GError *load_error);
-void
-ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message);
-char *
-ms_gateway_dup_config_state(MsGateway *self, char **message);
 MsGatewayConfig *
 ms_gateway_dup_config(MsGateway *self);
 void
@@ -54,6 +50,11 @@ gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
+/* the configuration's state as /readyz reports it; anything but "ok" answers 503 */
+void
+ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message);
+char *
+ms_gateway_dup_config_state(MsGateway *self, char **message);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 

@@ -173,6 +173,7 @@ on_head(gpointer user_data,
 	const char *value;
 
 	request->responded = TRUE;
+	ms_gateway_worker_upstream_answered(request->worker, request->route);
 	if (request->tap != NULL &&
 	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
@@ -230,6 +231,7 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 		proxy_send(request, TRUE);
 		return;
 	}
+	ms_gateway_worker_upstream_failed(request->worker, request->route, message);
 	ms_gateway_log_upstream_failure(request, status, message);
 	request->upstream_failed = failure + 1;
 	if (request->responded) {
@@ -266,6 +268,7 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 
 	conn = ms_upstream_pool_acquire(request->worker->pool, request->route, fresh, &error);
 	if (conn == NULL) {
+		ms_gateway_worker_upstream_failed(request->worker, request->route, error->message);
 		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
 		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
 		ms_gateway_request_problem(request,

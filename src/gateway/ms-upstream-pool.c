@@ -178,31 +178,3 @@ ms_upstream_pool_release(MsUpstream *upstream, MsUpstreamConn *conn)
 	link->data = conn;
 	g_queue_push_head_link(&upstream->idle, link);
 }
-
-/**
- * ms_upstream_probe:
- *
- * Connects once and closes again, blocking for at most a second: used by
- * /readyz, never on the request path.
- *
- * Returns: %TRUE when the route's upstream accepts a connection
- */
-gboolean
-ms_upstream_probe(const MsRoute *route, GError **error)
-{
-	g_autoptr(GSocketAddress) address = route_address(route, error);
-	g_autoptr(GSocket) socket = NULL;
-
-	if (address == NULL)
-		return FALSE;
-	socket = g_socket_new(g_socket_address_get_family(address),
-			      G_SOCKET_TYPE_STREAM,
-			      G_SOCKET_PROTOCOL_DEFAULT,
-			      error);
-	if (socket == NULL)
-		return FALSE;
-	g_socket_set_timeout(socket, 1);
-	if (!g_socket_connect(socket, address, NULL, error))
-		return FALSE;
-	return g_socket_close(socket, error);
-}

@@ -51,8 +51,6 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 const MsRoute *route,
 			 gboolean fresh,
 			 GError **error);
-gboolean
-ms_upstream_probe(const MsRoute *route, GError **error);
 
 GString *
 ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn);

@@ -221,6 +221,53 @@ test_e2e_front(Fixture *fx, gconstpointer data)
 	g_assert_nonnull(strstr(refused, "\r\nConnection: close\r\n"));
 }
 
+/* the line of @process's stderr that starts with @start after the "ident[pid]: " prefix */
+static char *
+wait_log_line(MsTestProcess *process, const char *start)
+{
+	for (guint i = 0; i < 500; i++) {
+		g_autofree char *log = ms_test_process_get_log(process);
+		g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+
+		for (guint j = 0; lines[j] != NULL; j++) {
+			const char *message = strstr(lines[j], "]: ");
+
+			if (message != NULL && g_str_has_prefix(message + 3, start))
+				return g_strdup(message + 3);
+		}
+		g_usleep(10 * 1000);
+	}
+	g_assert_not_reached();
+}
+
+/* without journald, the stderr access lines of the gateway and of hello find a request by its id */
+static void
+test_e2e_stderr_request_id(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) hello =
+		ms_test_request(fx->session, "GET", "/api/hello?name=Ada", NULL, NULL);
+	const char *id = ms_test_response_get_header(hello, "X-Request-ID");
+	g_autofree char *gateway_line = NULL;
+	g_autofree char *hello_line = NULL;
+	g_autofree char *gateway_end = NULL;
+	g_autofree char *hello_end = NULL;
+
+	g_assert_cmpuint(hello->status, ==, 200);
+	g_assert_nonnull(id);
+	gateway_line = wait_log_line(fx->gateway, "GET /api/hello 200 ");
+	hello_line = wait_log_line(fx->hello, "GET /hello 200 ");
+	gateway_end =
+		g_strdup_printf(" id=%s route=hello upstream=unix:%s", id, fx->hello->socket_path);
+	hello_end = g_strdup_printf("µs id=%s", id);
+	g_test_message("gateway: %s", gateway_line);
+	g_test_message("hello: %s", hello_line);
+	if (!g_str_has_suffix(gateway_line, gateway_end) ||
+	    !g_str_has_suffix(hello_line, hello_end)) {
+		g_printerr("gateway: %s\nhello: %s\n", gateway_line, hello_line);
+		g_assert_not_reached();
+	}
+}
+
 static int
 run_check_config(const char *path, char **err)
 {
@@ -292,6 +339,12 @@ main(int argc, char **argv)
 		   "1",
 		   fixture_setup,
 		   test_e2e_front,
+		   fixture_teardown);
+	g_test_add("/gateway/e2e/stderr-request-id",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_e2e_stderr_request_id,
 		   fixture_teardown);
 	g_test_add_func("/gateway/e2e/check-config", test_e2e_check_config);
 	return g_test_run();

@@ -9,6 +9,7 @@
 #include "common/ms-log.h"
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/ms-gateway.h"
+#include "gateway/ms-health.h"
 #include "handlers/ms-greeter-handler.h"
 #include "ms-gateway-test.h"
 #include "ms-test-utils.h"
@@ -499,28 +500,264 @@ test_reload(Fixture *fx, gconstpointer data)
 	}
 }
 
+/* the /readyz entry of @route */
+static JsonObject *
+readyz_upstream(MsTestResponse *ready, const char *route)
+{
+	JsonArray *upstreams =
+		json_object_get_array_member(json_node_get_object(ready->json), "upstreams");
+
+	for (guint i = 0; i < json_array_get_length(upstreams); i++) {
+		JsonObject *upstream = json_array_get_object_element(upstreams, i);
+		if (g_strcmp0(json_object_get_string_member(upstream, "route"), route) == 0)
+			return upstream;
+	}
+	g_assert_not_reached();
+}
+
+static void
+assert_upstream_state(MsTestResponse *ready,
+		      const char *route,
+		      const char *state,
+		      const char *checked)
+{
+	JsonObject *upstream = readyz_upstream(ready, route);
+
+	g_assert_cmpstr(json_object_get_string_member(upstream, "state"), ==, state);
+	g_assert_cmpstr(json_object_get_string_member(upstream, "checked"), ==, checked);
+}
+
+/* swaps in a configuration without the fixture's missing route, plus @extra */
+static void
+use_routes(Fixture *fx, const char *extra)
+{
+	g_autofree char *text = g_strdup_printf(
+		"[route hello]\nprefix = /api/hello\nupstream = unix:%s/hello.sock\n"
+		"[route odd]\nprefix = /api/odd\nupstream = unix:%s/odd.sock\n"
+		"timeout_ms = 300\n"
+		"[route tcp]\nprefix = /api/tcp\nupstream = http://localhost:%u\n%s",
+		fx->dir,
+		fx->dir,
+		fx->odd_port,
+		extra);
+	g_autoptr(MsGatewayConfig) config = ms_gateway_test_config_new(text);
+
+	ms_gateway_set_config(fx->gateway, config);
+}
+
 static void
 test_health(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/healthz", NULL, NULL);
 	g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
 	JsonObject *object;
-	JsonArray *upstreams;
+	JsonObject *missing;
 
 	g_assert_cmpuint(msg->status, ==, 200);
-	/* the missing route is down */
+	/* the missing route's socket is not there */
 	g_assert_cmpuint(ready->status, ==, 503);
 	object = json_node_get_object(ready->json);
-	upstreams = json_object_get_array_member(object, "upstreams");
-	g_assert_cmpuint(json_array_get_length(upstreams), ==, 4);
+	g_assert_cmpstr(json_object_get_string_member(object, "status"), ==, "degraded");
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(object, "upstreams")),
+			 ==,
+			 4);
+	/* no traffic yet: the sockets are looked at, the TCP upstream is not known */
+	assert_upstream_state(ready, "hello", "activatable", "socket");
+	assert_upstream_state(ready, "odd", "activatable", "socket");
+	assert_upstream_state(ready, "missing", "missing", "socket");
+	assert_upstream_state(ready, "tcp", "unknown", "traffic");
+	missing = readyz_upstream(ready, "missing");
+	g_assert_nonnull(strstr(json_object_get_string_member(missing, "error"), "missing.sock"));
 	g_assert_cmpstr(
-		json_object_get_string_member(json_array_get_object_element(upstreams, 0), "state"),
+		json_object_get_string_member(json_object_get_object_member(object, "config"),
+					      "state"),
 		==,
-		"up");
-	g_assert_cmpstr(
-		json_object_get_string_member(json_array_get_object_element(upstreams, 2), "state"),
-		==,
-		"down");
+		"ok");
+}
+
+/*
+ * A socket that is listened on but never accepted from: what systemd holds for
+ * a stopped service. /readyz must report it without a connect, which would
+ * start the service: any connect would sit in the backlog, where accept() finds it.
+ */
+static void
+test_health_no_connect(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *path = g_strdup_printf("%s/idle.sock", fx->dir);
+	g_autoptr(GSocket) listener = ms_test_bind_unix(path);
+	g_autofree char *extra =
+		g_strdup_printf("[route idle]\nprefix = /api/idle\nupstream = unix:%s\n", path);
+	g_autoptr(GSocket) accepted = NULL;
+	g_autoptr(GError) error = NULL;
+
+	use_routes(fx, extra);
+	for (guint i = 0; i < 5; i++) {
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+
+		g_assert_cmpuint(ready->status, ==, 200);
+		g_assert_cmpstr(ms_test_response_get_string(ready, "status"), ==, "ready");
+		assert_upstream_state(ready, "idle", "activatable", "socket");
+	}
+	g_socket_set_blocking(listener, FALSE);
+	accepted = g_socket_accept(listener, NULL, &error);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+	g_assert_null(accepted);
+}
+
+/* proxied traffic speaks for an upstream: a failure makes it "failing" and the gateway 503 */
+static void
+test_health_traffic(Fixture *fx, gconstpointer data)
+{
+	use_routes(fx, "");
+	{
+		g_autoptr(MsTestResponse) hello = request_full(fx, "GET", "/api/hello", NULL, NULL);
+		g_autoptr(MsTestResponse) tcp =
+			request_full(fx, "GET", "/api/tcp/echo", NULL, NULL);
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+
+		g_assert_cmpuint(hello->status, ==, 200);
+		g_assert_cmpuint(tcp->status, ==, 201);
+		g_assert_cmpuint(ready->status, ==, 200);
+		assert_upstream_state(ready, "hello", "up", "traffic");
+		assert_upstream_state(ready, "tcp", "up", "traffic");
+		assert_upstream_state(ready, "odd", "activatable", "socket");
+	}
+	/* the route's 300 ms pass before the upstream's 2 s: a timeout */
+	{
+		g_autoptr(MsTestResponse) slow =
+			request_full(fx, "GET", "/api/odd/sleep", NULL, NULL);
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+		JsonObject *odd;
+
+		g_assert_cmpuint(slow->status, ==, 504);
+		g_assert_cmpuint(ready->status, ==, 503);
+		g_assert_cmpstr(ms_test_response_get_string(ready, "status"), ==, "degraded");
+		assert_upstream_state(ready, "odd", "failing", "traffic");
+		odd = readyz_upstream(ready, "odd");
+		g_assert_true(json_object_has_member(odd, "error"));
+		g_assert_cmpint(json_object_get_int_member(odd, "age_ms"), <, 30 * 1000);
+		assert_upstream_state(ready, "hello", "up", "traffic");
+	}
+	/* the next answer from it makes it "up" again */
+	{
+		g_autoptr(MsTestResponse) echo =
+			request_full(fx, "GET", "/api/odd/echo", NULL, NULL);
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+
+		g_assert_cmpuint(echo->status, ==, 201);
+		g_assert_cmpuint(ready->status, ==, 200);
+		assert_upstream_state(ready, "odd", "up", "traffic");
+		g_assert_false(json_object_has_member(readyz_upstream(ready, "odd"), "error"));
+	}
+}
+
+/* a refused connect through an aggregation route counts for the part's upstream */
+static void
+test_health_aggregate_part(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *path = g_strdup_printf("%s/stale.sock", fx->dir);
+	g_autofree char *extra = g_strdup_printf("[route stale]\nprefix = /api/stale\n"
+						 "upstream = unix:%s\n"
+						 "[route both]\nprefix = /api/both\n"
+						 "upstreams = hello, stale\n",
+						 path);
+	g_autoptr(MsTestResponse) both = NULL;
+	g_autoptr(MsTestResponse) ready = NULL;
+
+	/* a socket file whose listener is gone: there, but refusing */
+	g_object_unref(ms_test_bind_unix(path));
+	use_routes(fx, extra);
+	both = request_full(fx, "GET", "/api/both", NULL, NULL);
+	ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+
+	g_assert_cmpuint(both->status, ==, 200);
+	g_assert_cmpuint(ready->status, ==, 503);
+	assert_upstream_state(ready, "stale", "failing", "traffic");
+	assert_upstream_state(ready, "hello", "up", "traffic");
+}
+
+static void
+test_health_config_state(Fixture *fx, gconstpointer data)
+{
+	use_routes(fx, "");
+	ms_gateway_set_config_state(fx->gateway, "degraded", "gateway.conf:3: bad value");
+	{
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+		JsonObject *config =
+			json_object_get_object_member(ms_test_response_get_object(ready), "config");
+
+		g_assert_cmpuint(ready->status, ==, 503);
+		g_assert_cmpstr(ms_test_response_get_string(ready, "status"), ==, "degraded");
+		g_assert_cmpstr(json_object_get_string_member(config, "state"), ==, "degraded");
+		g_assert_cmpstr(json_object_get_string_member(config, "message"),
+				==,
+				"gateway.conf:3: bad value");
+	}
+	ms_gateway_set_config_state(fx->gateway, "ok", NULL);
+	{
+		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
+		JsonObject *config =
+			json_object_get_object_member(ms_test_response_get_object(ready), "config");
+
+		g_assert_cmpuint(ready->status, ==, 200);
+		g_assert_cmpstr(json_object_get_string_member(config, "state"), ==, "ok");
+		g_assert_false(json_object_has_member(config, "message"));
+	}
+}
+
+/* what an exchange says lasts MS_HEALTH_RECENT_USEC, then the socket speaks again */
+static void
+test_health_expiry(void)
+{
+	g_autoptr(MsHealth) health = ms_health_new();
+	g_autoptr(MsGatewayConfig) config = ms_gateway_test_config_new(
+		"[route web]\nprefix = /api/web\nupstream = http://192.0.2.1:80\n");
+	MsHealthRecord *record = ms_health_get_record(health, "http://192.0.2.1:80");
+	gint64 t = 1000 * G_USEC_PER_SEC;
+	const struct {
+		gint64 at;
+		const char *state;
+		gboolean ready;
+	} checks[] = {
+		{ t, "failing", FALSE },
+		{ t + MS_HEALTH_RECENT_USEC - 1, "failing", FALSE },
+		{ t + MS_HEALTH_RECENT_USEC, "unknown", TRUE },
+	};
+
+	ms_health_record_failed(record, t, "refused");
+	for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
+		gboolean ready = FALSE;
+		g_autoptr(JsonNode) node =
+			ms_health_readiness(health, config, checks[i].at, &ready);
+		JsonObject *web = json_array_get_object_element(
+			json_object_get_array_member(json_node_get_object(node), "upstreams"),
+			0);
+
+		g_assert_cmpstr(json_object_get_string_member(web, "state"), ==, checks[i].state);
+		g_assert_cmpint(ready, ==, checks[i].ready);
+	}
+	/* a success within the refresh interval of another is not stored again, a failure is */
+	ms_health_record_answered(record, t);
+	ms_health_record_answered(record, t + G_USEC_PER_SEC / 2);
+	{
+		gboolean ready = FALSE;
+		g_autoptr(JsonNode) node =
+			ms_health_readiness(health,
+					    config,
+					    t + MS_HEALTH_RECENT_USEC + G_USEC_PER_SEC / 4,
+					    &ready);
+		/* the second success was not stored: the first has expired */
+		g_assert_true(ready);
+		g_assert_cmpstr(
+			json_object_get_string_member(
+				json_array_get_object_element(
+					json_object_get_array_member(json_node_get_object(node),
+								     "upstreams"),
+					0),
+				"state"),
+			==,
+			"unknown");
+	}
 }
 
 int
@@ -546,5 +783,10 @@ main(int argc, char **argv)
 	ADD("/gateway/proxy/retry-after-broken-pooled", test_retry_after_broken_pooled);
 	ADD("/gateway/proxy/reload", test_reload);
 	ADD("/gateway/proxy/health", test_health);
+	ADD("/gateway/proxy/health-no-connect", test_health_no_connect);
+	ADD("/gateway/proxy/health-traffic", test_health_traffic);
+	ADD("/gateway/proxy/health-aggregate-part", test_health_aggregate_part);
+	ADD("/gateway/proxy/health-config-state", test_health_config_state);
+	g_test_add_func("/gateway/proxy/health-expiry", test_health_expiry);
 	return g_test_run();
 }

@@ -387,6 +387,26 @@ for entry in $(service_pids); do
 	fi
 done
 
+# /readyz starts nothing: a monitor polling it must leave every idle service stopped
+# (a connect to a service's socket would make systemd start it)
+if [ -n "$gateway" ]; then
+	c systemctl stop "${backends[@]/%/.service}"
+	codes=()
+	for i in $(seq 20); do
+		codes+=("$(c curl -s --max-time 10 -o /run/readyz-body -w '%{http_code}' http://127.0.0.1:8080/readyz)")
+	done
+	# 503 is fair: goodbye's refused request above is still recent traffic
+	answered=$(printf '%s\n' "${codes[@]}" | grep -cE '^(200|503)$')
+	body=$(c cat /run/readyz-body)
+	check "20 polls of /readyz are answered (${codes[*]})" [ "$answered" = 20 ]
+	check "/readyz reports hello's socket or traffic: $body" \
+		grep -qE '"route":"hello","upstream":"unix:/run/microsoup/hello.sock","state":"(activatable|up)"' <<<"$body"
+	for name in "${backends[@]}"; do
+		state=$(c systemctl is-active "$name.service")
+		check "$name.service is still inactive after 20 polls of /readyz ($state)" [ "$state" = inactive ]
+	done
+fi
+
 # a short idle timeout through a drop-in, as an administrator would write it
 for name in "${backends[@]}"; do
 	c mkdir -p /run/systemd/system/$name.service.d
