@@ -58,7 +58,9 @@ worker_stop(gpointer user_data)
 {
 	Worker *worker = user_data;
 
-	ms_gateway_front_stop(worker->front, on_front_empty, worker);
+	/* a worker that never started, or failed to, has nothing to stop */
+	if (worker->front != NULL)
+		ms_gateway_front_stop(worker->front, on_front_empty, worker);
 	return G_SOURCE_REMOVE;
 }
 
@@ -157,13 +159,21 @@ worker_free(Worker *worker)
 	g_free(worker);
 }
 
-/* @listeners: (transfer full): from dup_listeners() */
+/*
+ * Everything a worker needs that takes a descriptor (its duplicates of the
+ * listening sockets, its main context's wakeup) is made for every worker
+ * before the first one accepts: a worker made later could find them all
+ * taken by clients (EMFILE), and GLib aborts when it cannot make a wakeup.
+ */
 static Worker *
-worker_start(Server *server, guint index, GPtrArray *listeners, GError **error)
+worker_new(Server *server, guint index, GError **error)
 {
-	Worker *worker = g_new0(Worker, 1);
-	g_autofree char *name = g_strdup_printf("gateway-%u", index);
+	GPtrArray *listeners = dup_listeners(server->sockets, error);
+	Worker *worker;
 
+	if (listeners == NULL)
+		return NULL;
+	worker = g_new0(Worker, 1);
 	worker->server = server;
 	worker->listeners = listeners;
 	worker->index = index;
@@ -171,6 +181,15 @@ worker_start(Server *server, guint index, GPtrArray *listeners, GError **error)
 	worker->loop = g_main_loop_new(worker->context, FALSE);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
+	return worker;
+}
+
+/* starts @worker's thread and waits until it serves, or failed to */
+static gboolean
+worker_start(Worker *worker, GError **error)
+{
+	g_autofree char *name = g_strdup_printf("gateway-%u", worker->index);
+
 	worker->thread = g_thread_new(name, worker_thread, worker);
 	g_mutex_lock(&worker->ready_lock);
 	while (!worker->ready)
@@ -178,10 +197,9 @@ worker_start(Server *server, guint index, GPtrArray *listeners, GError **error)
 	g_mutex_unlock(&worker->ready_lock);
 	if (worker->error != NULL) {
 		g_propagate_error(error, g_steal_pointer(&worker->error));
-		worker_free(worker);
-		return NULL;
+		return FALSE;
 	}
-	return worker;
+	return TRUE;
 }
 
 /*
@@ -317,7 +335,6 @@ ms_gateway_server_run(MsGateway *gateway,
 	g_autofree char *status = NULL;
 	guint source_ids[4];
 	guint watchdog_id;
-	GPtrArray **listeners; /* per worker: its duplicates of @sockets */
 	gboolean started = TRUE;
 
 	server.gateway = gateway;
@@ -335,30 +352,24 @@ ms_gateway_server_run(MsGateway *gateway,
 	source_ids[3] = g_timeout_add_seconds(1, on_idle_tick, &server);
 	for (guint i = 0; i < sockets->len; i++)
 		g_socket_set_blocking(g_ptr_array_index(sockets, i), FALSE);
-	listeners = g_new0(GPtrArray *, n_workers);
 	for (guint i = 0; i < n_workers && started; i++) {
-		listeners[i] = dup_listeners(sockets, error);
-		started = listeners[i] != NULL;
+		Worker *worker = worker_new(&server, i, error);
+
+		started = worker != NULL;
+		if (worker != NULL)
+			g_ptr_array_add(server.workers, worker);
 	}
-	for (guint i = 0; i < n_workers; i++) {
-		Worker *worker =
-			started ? worker_start(&server, i, g_steal_pointer(&listeners[i]), error)
-				: NULL;
-		if (worker == NULL) {
-			for (guint j = i; j < n_workers; j++)
-				g_clear_pointer(&listeners[j], g_ptr_array_unref);
-			g_free(listeners);
-			for (guint j = 0; j < G_N_ELEMENTS(source_ids); j++)
-				g_source_remove(source_ids[j]);
-			stop_workers(&server);
-			g_ptr_array_unref(server.workers);
-			g_main_loop_unref(server.loop);
-			ms_gateway_limits_free(server.limits);
-			return FALSE;
-		}
-		g_ptr_array_add(server.workers, worker);
+	for (guint i = 0; i < server.workers->len && started; i++)
+		started = worker_start(g_ptr_array_index(server.workers, i), error);
+	if (!started) {
+		for (guint j = 0; j < G_N_ELEMENTS(source_ids); j++)
+			g_source_remove(source_ids[j]);
+		stop_workers(&server);
+		g_ptr_array_unref(server.workers);
+		g_main_loop_unref(server.loop);
+		ms_gateway_limits_free(server.limits);
+		return FALSE;
 	}
-	g_free(listeners);
 
 	watchdog_id = ms_notify_watchdog_start();
 	{
