@@ -636,6 +636,11 @@ if [[ " ${components[*]} " == *" gateway "* ]]; then
 		esac
 		path=$prefix/etc/microsoup/$broken
 		before=$(refused_entries "$path")
+		# what the operator reads, printed for the record
+		c systemctl reload gateway.service 2>&1 | sed 's/^/# $ systemctl reload gateway.service: /'
+		c systemctl status gateway.service --no-pager 2>&1 | grep -E 'Status:|Active:' | sed 's/^/# $ systemctl status gateway.service: /'
+		c curl -s http://127.0.0.1:8080/readyz | cut -c1-300 | sed 's/^/# $ curl -s localhost:8080\/readyz: /'
+		c journalctl -x --no-pager -n 1 MESSAGE_ID=a2a9bc68c8f84295bbb812f3fdef5890 | sed 's/^/# $ journalctl -x: /'
 		if c systemctl reload gateway.service; then
 			not_ok "broken $broken, gateway running: systemctl reload fails"
 		else
