@@ -514,6 +514,17 @@ ms_test_process_free(MsTestProcess *self)
 	if (self == NULL)
 		return;
 	if (self->process != NULL && g_subprocess_get_identifier(self->process) != NULL) {
+		/*
+		 * SIGTERM first: a child that exits through its drain writes its coverage
+		 * counters (tools/coverage.sh), one killed by SIGKILL does not. The grace
+		 * outlasts the services' 10 s drain; SIGKILL only for a child that hangs.
+		 */
+		gint64 deadline = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;
+
+		g_subprocess_send_signal(self->process, SIGTERM);
+		while (g_subprocess_get_identifier(self->process) != NULL &&
+		       g_get_monotonic_time() < deadline)
+			g_usleep(10000);
 		g_subprocess_force_exit(self->process);
 		g_subprocess_wait(self->process, NULL, NULL);
 	}
