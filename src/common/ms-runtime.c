@@ -374,10 +374,14 @@ on_terminate(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* the services have nothing to reload, but a stray SIGHUP must not kill them */
+/*
+ * The services have nothing to reload, but a stray SIGHUP must not kill them;
+ * logged so that an operator who expected a reload learns there is none.
+ */
 static gboolean
 on_hangup(gpointer user_data)
 {
+	ms_message("SIGHUP: nothing to reload, still serving");
 	return G_SOURCE_CONTINUE;
 }
 

@@ -1,0 +1,140 @@
+#include "config.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ms-test-utils.h"
+
+/*
+ * What every built service does around its handlers (MsRuntime), seen from
+ * outside: SIGHUP neither kills nor stops it, --listen serves without systemd
+ * and is ignored when systemd passed a socket, and bad options are refused.
+ * microsoup-hello stands for all of them.
+ */
+
+#define WAIT_MS 20000
+
+static void
+assert_hello(const char *socket_path)
+{
+	g_autoptr(SoupSession) session = ms_test_session_new(socket_path);
+	g_autoptr(MsTestResponse) r =
+		ms_test_request(session, "GET", "/hello?name=Ada", NULL, NULL);
+
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_nonnull(ms_test_response_get_string(r, "message"));
+}
+
+/* polls the log: the child writes it, nothing here is told when */
+static void
+wait_log_contains(MsTestProcess *process, const char *text)
+{
+	gint64 deadline = g_get_monotonic_time() + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+	g_autofree char *log = ms_test_process_get_log(process);
+
+	while (strstr(log, text) == NULL && g_get_monotonic_time() < deadline) {
+		g_usleep(20 * G_TIME_SPAN_MILLISECOND);
+		g_free(log);
+		log = ms_test_process_get_log(process);
+	}
+	if (strstr(log, text) == NULL)
+		g_test_message("log:\n%s", log);
+	g_assert_nonnull(strstr(log, text));
+}
+
+/* a stray SIGHUP (a reload meant for another unit, a closed terminal) is logged, not fatal */
+static void
+test_sighup_keeps_serving(void)
+{
+	g_autoptr(MsTestProcess) process =
+		ms_test_process_spawn("microsoup-hello",
+				      (const char *const[]){ "--idle-timeout=0", NULL });
+
+	assert_hello(process->socket_path);
+	g_subprocess_send_signal(process->process, SIGHUP);
+	wait_log_contains(process, "SIGHUP: nothing to reload");
+	assert_hello(process->socket_path);
+	ms_test_process_stop_cleanly(process);
+}
+
+/* without systemd: the service binds --listen=unix:PATH itself */
+static void
+test_listen_without_systemd(void)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(MsTestProcess) process = g_new0(MsTestProcess, 1);
+	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-hello", NULL);
+	g_autofree char *listen_option = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 deadline = g_get_monotonic_time() + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+	process->dir = ms_test_dir_new();
+	process->socket_path = g_build_filename(process->dir, "hello.sock", NULL);
+	process->log_path = g_build_filename(process->dir, "stderr.log", NULL);
+	listen_option = g_strconcat("--listen=unix:", process->socket_path, NULL);
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDS");
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_PID");
+	g_subprocess_launcher_unsetenv(launcher, "NOTIFY_SOCKET");
+	g_subprocess_launcher_set_stderr_file_path(launcher, process->log_path);
+	process->process = g_subprocess_launcher_spawn(launcher,
+						       &error,
+						       binary,
+						       listen_option,
+						       "--idle-timeout=0",
+						       NULL);
+	g_assert_no_error(error);
+	while (!g_file_test(process->socket_path, G_FILE_TEST_EXISTS) &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(10000);
+	assert_hello(process->socket_path);
+	ms_test_process_stop_cleanly(process);
+}
+
+/* systemd's socket wins over --listen, and the log says the option was ignored */
+static void
+test_listen_ignored_under_systemd(void)
+{
+	g_autofree char *dir = ms_test_dir_new();
+	g_autofree char *unused = g_build_filename(dir, "unused.sock", NULL);
+	g_autofree char *listen_option = g_strconcat("--listen=unix:", unused, NULL);
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn(
+		"microsoup-hello",
+		(const char *const[]){ listen_option, "--idle-timeout=0", NULL });
+	g_autofree char *log = NULL;
+
+	assert_hello(process->socket_path);
+	ms_test_process_stop_cleanly(process);
+	log = ms_test_process_get_log(process);
+	g_assert_nonnull(strstr(log, "ignoring --listen"));
+	g_assert_false(g_file_test(unused, G_FILE_TEST_EXISTS));
+	g_rmdir(dir);
+}
+
+static void
+test_negative_idle_timeout_refused(void)
+{
+	g_autoptr(MsTestProcess) process =
+		ms_test_process_spawn("microsoup-hello",
+				      (const char *const[]){ "--idle-timeout=-1", NULL });
+	g_autofree char *log = NULL;
+
+	g_assert_cmpint(ms_test_process_wait(process, WAIT_MS), ==, 1);
+	log = ms_test_process_get_log(process);
+	g_assert_nonnull(strstr(log, "--idle-timeout must be 0 or more seconds"));
+}
+
+int
+main(int argc, char **argv)
+{
+	ms_test_init(&argc, &argv);
+	g_test_add_func("/service/lifecycle/sighup-keeps-serving", test_sighup_keeps_serving);
+	g_test_add_func("/service/lifecycle/listen-without-systemd", test_listen_without_systemd);
+	g_test_add_func("/service/lifecycle/listen-ignored-under-systemd",
+			test_listen_ignored_under_systemd);
+	g_test_add_func("/service/lifecycle/negative-idle-timeout-refused",
+			test_negative_idle_timeout_refused);
+	return g_test_run();
+}
