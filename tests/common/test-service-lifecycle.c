@@ -126,6 +126,88 @@ test_negative_idle_timeout_refused(void)
 	g_assert_nonnull(strstr(log, "--idle-timeout must be 0 or more seconds"));
 }
 
+/* tcp:localhost:PORT binds the loopback address */
+static void
+test_listen_tcp(void)
+{
+	g_autoptr(GSocket) probe = g_socket_new(G_SOCKET_FAMILY_IPV4,
+						G_SOCKET_TYPE_STREAM,
+						G_SOCKET_PROTOCOL_TCP,
+						NULL);
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) bound = NULL;
+	g_autoptr(GSubprocessLauncher) launcher =
+		g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autoptr(MsTestProcess) process = g_new0(MsTestProcess, 1);
+	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-hello", NULL);
+	g_autofree char *listen_option = NULL;
+	g_autoptr(SoupSession) session = NULL;
+	g_autoptr(MsTestResponse) r = NULL;
+	g_autoptr(GError) error = NULL;
+	guint16 port;
+	gint64 deadline = g_get_monotonic_time() + WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+	/* a free port: bound, read, closed */
+	g_assert_true(g_socket_bind(probe, any, TRUE, &error));
+	bound = g_socket_get_local_address(probe, &error);
+	g_assert_no_error(error);
+	port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+	g_socket_close(probe, NULL);
+
+	process->dir = ms_test_dir_new();
+	process->socket_path = g_build_filename(process->dir, "none.sock", NULL);
+	process->log_path = g_build_filename(process->dir, "stderr.log", NULL);
+	listen_option = g_strdup_printf("--listen=tcp:localhost:%u", port);
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDS");
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_PID");
+	g_subprocess_launcher_set_stderr_file_path(launcher, process->log_path);
+	process->process = g_subprocess_launcher_spawn(launcher,
+						       &error,
+						       binary,
+						       listen_option,
+						       "--idle-timeout=0",
+						       NULL);
+	g_assert_no_error(error);
+	{
+		g_autofree char *log = ms_test_process_get_log(process);
+
+		while (strstr(log, "ready") == NULL && g_get_monotonic_time() < deadline) {
+			g_usleep(20 * G_TIME_SPAN_MILLISECOND);
+			g_free(log);
+			log = ms_test_process_get_log(process);
+		}
+	}
+	session = ms_test_session_new_tcp(port);
+	r = ms_test_request(session, "GET", "/hello?name=Ada", NULL, NULL);
+	g_assert_cmpuint(r->status, ==, 200);
+	ms_test_process_stop_cleanly(process);
+}
+
+/* a --listen that cannot be bound ends the start with the spec in the message */
+static void
+test_listen_unbindable(void)
+{
+	g_autoptr(GSubprocess) child = NULL;
+	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-hello", NULL);
+	g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
+		G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+	g_autofree char *err = NULL;
+	g_autoptr(GError) error = NULL;
+	/* a directory that does not exist: bind(2) fails */
+	const char *listen_option = "--listen=unix:/nonexistent/microsoup/hello.sock";
+
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDS");
+	g_subprocess_launcher_unsetenv(launcher, "LISTEN_PID");
+	child = g_subprocess_launcher_spawn(launcher, &error, binary, listen_option, NULL);
+	g_assert_no_error(error);
+	g_subprocess_communicate_utf8(child, NULL, NULL, NULL, &err, &error);
+	g_assert_no_error(error);
+	g_test_message("%s", err);
+	g_assert_cmpint(g_subprocess_get_exit_status(child), ==, 1);
+	g_assert_nonnull(strstr(err, listen_option));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -136,5 +218,7 @@ main(int argc, char **argv)
 			test_listen_ignored_under_systemd);
 	g_test_add_func("/service/lifecycle/negative-idle-timeout-refused",
 			test_negative_idle_timeout_refused);
+	g_test_add_func("/service/lifecycle/listen-tcp", test_listen_tcp);
+	g_test_add_func("/service/lifecycle/listen-unbindable", test_listen_unbindable);
 	return g_test_run();
 }
