@@ -18,7 +18,10 @@
 /**
  * ms_test_init:
  *
- * Sets the GIO environment before g_test_init(), as GLib's own tests do.
+ * The one start of every test binary: sets the GIO environment before
+ * g_test_init(), as GLib's own tests do, then installs the services' log writer,
+ * so a test sees the entries production writes and g_test_init()'s fatal
+ * warnings and criticals apply to them too.
  */
 void
 ms_test_init(int *argc, char ***argv)
