@@ -22,6 +22,15 @@ static gsize writer_once;
 static gboolean to_journal;
 static gboolean debug_enabled;
 
+typedef struct {
+	GLogLevelFlags level;
+	char *pattern;
+} Expected;
+
+static GMutex expected_lock;
+static GQueue expected_entries = G_QUEUE_INIT;    /* of Expected, under expected_lock */
+static gint always_fatal_seen = G_LOG_FATAL_MASK; /* atomic */
+
 static const char *
 level_priority(GLogLevelFlags level)
 {
@@ -132,22 +141,107 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	}
 }
 
+/*
+ * g_log() entries (GLib's own, a library's) come with GLIB_OLD_LOG_API: g_logv()
+ * has already matched them against g_test_expect_message(), decides their
+ * fatality from the domain's and the always-fatal masks and aborts itself.
+ */
+static gboolean
+log_is_old_api(const GLogField *fields, gsize n_fields)
+{
+	return n_fields >= 1 && g_strcmp0(fields[0].key, "GLIB_OLD_LOG_API") == 0 &&
+	       g_strcmp0(fields[0].value, "1") == 0;
+}
+
+/*
+ * The mask of g_log_set_always_fatal(): g_test_init() adds warnings and
+ * criticals, G_DEBUG=fatal-warnings|fatal-criticals adds them at start-up,
+ * anything may change it later. GLib has no getter, only the setter that returns
+ * the old mask: setting the mask last seen writes the same value back unless it
+ * changed since, so no other thread ever logs under a mask nobody set (except
+ * once, just after a change).
+ */
+static GLogLevelFlags
+always_fatal_mask(void)
+{
+	GLogLevelFlags seen = (GLogLevelFlags)g_atomic_int_get(&always_fatal_seen);
+	GLogLevelFlags mask = g_log_set_always_fatal(seen);
+
+	if (mask != seen) {
+		g_log_set_always_fatal(mask);
+		g_atomic_int_set(&always_fatal_seen, (gint)mask);
+	}
+	return mask;
+}
+
+/* GLib's _g_log_abort(), which a writer cannot call */
+static void
+log_abort(gboolean breakpoint)
+{
+	/* a g_test_trap_subprocess() child logged this on purpose: no core dump */
+	if (g_test_subprocess())
+		_exit(1);
+	if (breakpoint)
+		G_BREAKPOINT();
+	else
+		g_abort();
+}
+
+static void
+expected_free(Expected *expected)
+{
+	g_free(expected->pattern);
+	g_free(expected);
+}
+
+/* TRUE when ms_log_expect_message() asked for the entry; consumes that expectation */
+static gboolean
+log_take_expected(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
+{
+	const char *message = field_string(fields, n_fields, "MESSAGE");
+	GList *link;
+
+	g_mutex_lock(&expected_lock);
+	for (link = expected_entries.head; link != NULL; link = link->next) {
+		Expected *expected = link->data;
+
+		if ((level & expected->level) == expected->level &&
+		    g_pattern_match_simple(expected->pattern, message != NULL ? message : "")) {
+			expected_free(expected);
+			g_queue_delete_link(&expected_entries, link);
+			break;
+		}
+	}
+	g_mutex_unlock(&expected_lock);
+	return link != NULL;
+}
+
+/*
+ * Fatality as in g_log_writer_default(): an entry of a level in the always-fatal
+ * mask aborts the process once it is written, unless it came from g_log().
+ */
 static GLogWriterOutput
 ms_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
 	if (capture_func != NULL)
 		capture_func(level, fields, n_fields, capture_data);
 
+	/* as with g_test_expect_message(): an expected entry is neither written nor fatal */
+	if (!log_is_old_api(fields, n_fields) && log_take_expected(level, fields, n_fields))
+		return G_LOG_WRITER_HANDLED;
+
 	if ((level & G_LOG_LEVEL_DEBUG) && !debug_enabled)
 		return G_LOG_WRITER_HANDLED;
 
-	if (to_journal &&
-	    g_log_writer_journald(level, fields, n_fields, user_data) == G_LOG_WRITER_HANDLED)
-		return G_LOG_WRITER_HANDLED;
+	if (!log_is_old_api(fields, n_fields) && (level & always_fatal_mask()))
+		level |= G_LOG_FLAG_FATAL;
 
-	write_stderr_line(level, fields, n_fields);
-	if (level & G_LOG_LEVEL_ERROR)
-		G_BREAKPOINT();
+	if (!to_journal ||
+	    g_log_writer_journald(level, fields, n_fields, user_data) != G_LOG_WRITER_HANDLED)
+		write_stderr_line(level, fields, n_fields);
+
+	if (level & G_LOG_FLAG_FATAL)
+		log_abort(!(level & G_LOG_FLAG_RECURSION));
 	return G_LOG_WRITER_HANDLED;
 }
 
@@ -183,6 +277,51 @@ ms_log_set_capture(MsLogCaptureFunc func, gpointer user_data)
 {
 	capture_func = func;
 	capture_data = user_data;
+}
+
+/**
+ * ms_log_expect_message:
+ * @level: e.g. %G_LOG_LEVEL_WARNING
+ * @pattern: a g_pattern_match_simple() glob of the MESSAGE
+ *
+ * g_test_expect_message() for the entries of this writer, which that one does not
+ * see: the next entry of @level whose message matches is dropped, fatal or not.
+ * Unlike GLib's, expectations are met in any order: the gateway's connections and
+ * an aggregation's parts log as they finish. ms_log_assert_expected_messages()
+ * checks that all were met.
+ */
+void
+ms_log_expect_message(GLogLevelFlags level, const char *pattern)
+{
+	Expected *expected = g_new0(Expected, 1);
+
+	expected->level = level & G_LOG_LEVEL_MASK;
+	expected->pattern = g_strdup(pattern);
+	g_mutex_lock(&expected_lock);
+	g_queue_push_tail(&expected_entries, expected);
+	g_mutex_unlock(&expected_lock);
+}
+
+/**
+ * ms_log_assert_expected_messages:
+ *
+ * Fails when an entry ms_log_expect_message() asked for was not logged.
+ */
+void
+ms_log_assert_expected_messages(void)
+{
+	Expected *missing;
+
+	g_mutex_lock(&expected_lock);
+	missing = g_queue_pop_head(&expected_entries);
+	g_queue_clear_full(&expected_entries, (GDestroyNotify)expected_free);
+	g_mutex_unlock(&expected_lock);
+	if (missing != NULL) {
+		g_autofree char *pattern = g_steal_pointer(&missing->pattern);
+
+		g_free(missing);
+		g_error("did not see the expected message: %s", pattern);
+	}
 }
 
 void

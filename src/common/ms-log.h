@@ -22,6 +22,10 @@ const char *
 ms_log_get_identifier(void);
 void
 ms_log_set_capture(MsLogCaptureFunc func, gpointer user_data);
+void
+ms_log_expect_message(GLogLevelFlags level, const char *pattern);
+void
+ms_log_assert_expected_messages(void);
 
 void
 ms_log_fields_full(GLogLevelFlags level,
@@ -35,7 +39,7 @@ ms_log_fields_full(GLogLevelFlags level,
 
 /*
  * ms_log_fields: one structured entry with CODE_* filled in and extra string fields.
- * Only the message is a printf format: extra values are plain strings (DESIGN §8).
+ * Only the message is a printf format: extra values are plain strings.
  */
 #define ms_log_fields(level, extra, n_extra, ...) \
 	ms_log_fields_full((level),               \

@@ -3,23 +3,10 @@
 #include "ms-calc-test-server.h"
 
 #include "adapters/ms-sqlite-history-store.h"
-#include "common/ms-log.h"
 #include "handlers/ms-calculator-handler.h"
 #include "ms-fake-history-store.h"
 
 /* the calculator handler in-process on a real Unix socket, and what its tests assert */
-static GPtrArray *warnings; /* MESSAGE of each warning logged */
-
-static void
-capture_log(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-	if (!(level & G_LOG_LEVEL_WARNING))
-		return;
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "MESSAGE") == 0)
-			g_ptr_array_add(warnings, g_strdup(fields[i].value));
-	}
-}
 
 /**
  * ms_calc_test_fixture_setup:
@@ -131,24 +118,4 @@ ms_calc_test_items(MsTestResponse *r)
 {
 	g_assert_cmpuint(r->status, ==, 200);
 	return json_object_get_array_member(ms_test_response_get_object(r), "items");
-}
-
-/**
- * ms_calc_test_log_init:
- *
- * Installs the runtime's log writer, so warnings are logged rather than fatal, and
- * keeps the MESSAGE of every warning for ms_calc_test_get_warnings().
- */
-void
-ms_calc_test_log_init(const char *name)
-{
-	warnings = g_ptr_array_new_with_free_func(g_free);
-	ms_log_init(name);
-	ms_log_set_capture(capture_log, NULL);
-}
-
-GPtrArray *
-ms_calc_test_get_warnings(void)
-{
-	return warnings;
 }

@@ -17,10 +17,6 @@ void
 ms_calc_test_fixture_setup(MsCalcTestFixture *f, gconstpointer data);
 void
 ms_calc_test_fixture_teardown(MsCalcTestFixture *f, gconstpointer data);
-void
-ms_calc_test_log_init(const char *name);
-GPtrArray *
-ms_calc_test_get_warnings(void);
 MsTestResponse *
 ms_calc_test_post(MsCalcTestFixture *f, const char *path, const char *body);
 MsTestResponse *
@@ -41,7 +37,7 @@ ms_calc_test_problem_type(MsTestResponse *r);
 JsonArray *
 ms_calc_test_items(MsTestResponse *r);
 
-/* a test of @func with the fake store, in a main() that called ms_calc_test_log_init() */
+/* a test of @func with the fake store */
 #define MS_CALC_TEST_ADD(path, func)           \
 	g_test_add(path,                       \
 		   MsCalcTestFixture,          \

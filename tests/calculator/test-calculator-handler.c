@@ -289,8 +289,7 @@ test_thai(MsCalcTestFixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_calc_test_log_init("test-calculator-handler");
+	ms_test_init(&argc, &argv);
 	MS_CALC_TEST_ADD("/calculator-handler/binary", test_binary);
 	MS_CALC_TEST_ADD("/calculator-handler/eval", test_eval);
 	MS_CALC_TEST_ADD("/calculator-handler/calc-problems", test_calc_problems);

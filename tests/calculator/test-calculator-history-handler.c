@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "common/ms-log.h"
 #include "ms-calc-test-server.h"
 #include "ms-fake-history-store.h"
 
@@ -127,7 +128,14 @@ test_store_unavailable(MsCalcTestFixture *f, gconstpointer data)
 	g_autoptr(MsTestResponse) full = NULL;
 	g_autoptr(MsTestResponse) list = NULL;
 
-	g_ptr_array_set_size(ms_calc_test_get_warnings(), 0);
+	/* the cause is in the log for the operator, not in the answer */
+	ms_log_expect_message(
+		G_LOG_LEVEL_WARNING,
+		"history store: recording the calculation: the fake was told to fail");
+	ms_log_expect_message(G_LOG_LEVEL_WARNING, "history store: the fake was told to fail");
+	ms_log_expect_message(
+		G_LOG_LEVEL_WARNING,
+		"history store: recording the calculation: the fake was told to fail");
 	ms_fake_history_store_fail_with(MS_FAKE_HISTORY_STORE(f->store),
 					MS_HISTORY_STORE_ERROR_BUSY);
 	busy = ms_calc_test_post(f, "/calc/add", "{\"a\":1,\"b\":2}");
@@ -139,10 +147,7 @@ test_store_unavailable(MsCalcTestFixture *f, gconstpointer data)
 					MS_HISTORY_STORE_ERROR_FULL);
 	full = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"1\"}");
 	ms_calc_test_assert_problem(full, 503, "history_unavailable", "full");
-	/* the cause is in the log for the operator, not in the answer */
-	g_assert_cmpuint(ms_calc_test_get_warnings()->len, ==, 3);
-	g_assert_nonnull(strstr(g_ptr_array_index(ms_calc_test_get_warnings(), 0),
-				"the fake was told to fail"));
+	ms_log_assert_expected_messages();
 }
 
 static void
@@ -160,12 +165,12 @@ test_sqlite_locked(MsCalcTestFixture *f, gconstpointer data)
 	/* another process holds the write lock longer than the store waits */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
-	g_ptr_array_set_size(ms_calc_test_get_warnings(), 0);
+	ms_log_expect_message(G_LOG_LEVEL_WARNING,
+			      "history store: recording the calculation: *: database is locked");
 	locked = ms_calc_test_post(f, "/calc/eval", "{\"expression\":\"2*3\"}");
 	ms_calc_test_assert_problem(locked, 503, "history_unavailable", "busy");
 	g_assert_cmpstr(soup_message_headers_get_one(locked->headers, "Retry-After"), ==, "1");
-	g_assert_cmpuint(ms_calc_test_get_warnings()->len, ==, 1);
-	g_assert_nonnull(strstr(g_ptr_array_index(ms_calc_test_get_warnings(), 0), "locked"));
+	ms_log_assert_expected_messages();
 	/* WAL: the history can still be read meanwhile */
 	reading = ms_calc_test_request_as(f, "GET", "/calc/history", NULL, NULL);
 	g_assert_cmpuint(json_array_get_length(ms_calc_test_items(reading)), ==, 1);
@@ -178,8 +183,7 @@ test_sqlite_locked(MsCalcTestFixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_calc_test_log_init("test-calculator-history-handler");
+	ms_test_init(&argc, &argv);
 	MS_CALC_TEST_ADD("/calculator-history-handler/history", test_history);
 	MS_CALC_TEST_ADD("/calculator-history-handler/history-query", test_history_query);
 	MS_CALC_TEST_ADD("/calculator-history-handler/history-damaged-time",

@@ -2,6 +2,7 @@
 
 #include "core/services/ms-calculator-service.h"
 #include "ms-fake-history-store.h"
+#include "ms-test-utils.h"
 
 /* the service's rules against the in-memory fake of the history port */
 
@@ -188,7 +189,7 @@ test_clear(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/calculator-service/apply-records", test_apply_records);
 	ADD("/calculator-service/evaluate-records", test_evaluate_records);

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "core/services/ms-expression.h"
+#include "ms-test-utils.h"
 
 /* the parser and evaluator: precedence, associativity, signs, errors, limits */
 
@@ -261,7 +262,7 @@ test_thai(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/expression/precedence", test_precedence);
 	g_test_add_func("/expression/associativity", test_associativity);
 	g_test_add_func("/expression/unary", test_unary);

@@ -225,7 +225,7 @@ test_locked(Fixture *f, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/sqlite-history-store/migrate-from-zero", test_migrate_from_zero);
 	ADD("/sqlite-history-store/newer-schema", test_newer_schema);

@@ -116,6 +116,73 @@ test_log_fields(void)
 	g_assert_true(capture.saw_fields);
 }
 
+/*
+ * The writer honours the always-fatal mask as GLib's default writer does:
+ * g_test_init() puts warnings and criticals in it, so each ends a test.
+ */
+static void
+test_log_fatal_critical(void)
+{
+	if (g_test_subprocess()) {
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "a critical in a test");
+		g_warning("a warning after it");
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_failed();
+	g_test_trap_assert_stderr("*CRITICAL: a critical in a test*");
+	/* the entry is written before the process ends, and nothing after it */
+	g_test_trap_assert_stderr_unmatched("*a warning after it*");
+}
+
+static void
+test_log_fatal_warning(void)
+{
+	if (g_test_subprocess()) {
+		g_warning("a warning in a test");
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_failed();
+	g_test_trap_assert_stderr("*WARNING: a warning in a test*");
+}
+
+/* outside tests the mask holds only errors, unless G_DEBUG adds to it: nothing ends */
+static void
+test_log_not_fatal_outside_mask(void)
+{
+	if (g_test_subprocess()) {
+		g_log_set_always_fatal(G_LOG_FATAL_MASK);
+		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "a critical, not fatal");
+		ms_warning("a warning, not fatal");
+		return;
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_passed();
+	g_test_trap_assert_stderr(
+		"*CRITICAL: a critical, not fatal*WARNING: a warning, not fatal*");
+}
+
+/* an expected entry is neither written nor fatal; one that never came fails the test */
+static void
+test_log_expected(void)
+{
+	if (g_test_subprocess()) {
+		ms_log_expect_message(G_LOG_LEVEL_WARNING, "never logged");
+		ms_log_assert_expected_messages();
+		return;
+	}
+	ms_log_expect_message(G_LOG_LEVEL_WARNING, "second: *");
+	ms_log_expect_message(G_LOG_LEVEL_WARNING, "first: *");
+	ms_warning("first: %d", 1);
+	ms_warning("second: %d", 2);
+	ms_log_assert_expected_messages();
+
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_failed();
+	g_test_trap_assert_stderr("*did not see the expected message: never logged*");
+}
+
 static gboolean
 count_idle(gpointer user_data)
 {
@@ -189,6 +256,10 @@ main(int argc, char **argv)
 	g_test_add_func("/common/i18n/lookup", test_i18n_lookup);
 	g_test_add_func("/common/i18n/catalog-malformed", test_i18n_catalog_malformed);
 	g_test_add_func("/common/log/fields", test_log_fields);
+	g_test_add_func("/common/log/fatal-critical", test_log_fatal_critical);
+	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);
+	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
+	g_test_add_func("/common/log/expected", test_log_expected);
 	g_test_add_func("/common/idle-monitor/timeout", test_idle_monitor);
 	g_test_add_func("/common/listen/specs", test_listen_specs);
 	return g_test_run();

@@ -209,7 +209,11 @@ test_log_refused(Fixture *fx, gconstpointer data)
 	write_text(fx->config, GOOD_CONFIG "bogus = 1\n");
 	g_assert_false(ms_config_stage(&fx->paths, fx->state, &error));
 	ms_log_set_capture(capture, &captured);
+	ms_log_expect_message(G_LOG_LEVEL_WARNING,
+			      "configuration refused, the last good one stays in use: "
+			      "*/gateway.conf:4: [route hello] bogus: unknown key");
 	ms_config_stage_log_refused(error);
+	ms_log_assert_expected_messages();
 	ms_log_set_capture(NULL, NULL);
 	g_assert_cmpstr(captured.message_id, ==, MS_MESSAGE_ID_CONFIG_REFUSED);
 	g_assert_cmpstr(captured.file, ==, fx->config);

@@ -18,7 +18,10 @@
 /**
  * ms_test_init:
  *
- * Sets the GIO environment before g_test_init(), as GLib's own tests do.
+ * The one start of every test binary: sets the GIO environment before
+ * g_test_init(), as GLib's own tests do, then installs the services' log writer,
+ * so a test sees the entries production writes and g_test_init()'s fatal
+ * warnings and criticals apply to them too.
  */
 void
 ms_test_init(int *argc, char ***argv)
@@ -345,7 +348,7 @@ ms_test_response_get_text(MsTestResponse *self)
  * ms_test_assert_problem:
  * @type: the short problem type, e.g. "not_found"
  *
- * Asserts that @response is a problem+json document (DESIGN §1) of @status and @type.
+ * Asserts that @response is a problem+json document of @status and @type.
  */
 void
 ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)

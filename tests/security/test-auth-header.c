@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gateway/ms-auth-header.h"
+#include "ms-test-utils.h"
 
 static char *
 basic(const char *user_pass)
@@ -153,7 +154,7 @@ test_embedded_nul(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/auth-header/missing", test_missing);
 	g_test_add_func("/auth-header/basic", test_basic);
 	g_test_add_func("/auth-header/basic-utf8", test_basic_utf8_and_empty_password);

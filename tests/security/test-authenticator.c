@@ -3,6 +3,7 @@
 #include "common/ms-log.h"
 #include "gateway/ms-authenticator.h"
 #include "ms-security-test.h"
+#include "ms-test-utils.h"
 
 #define SEC G_USEC_PER_SEC
 #define T0  (1000 * SEC)
@@ -239,8 +240,7 @@ test_async(Fixture *fixture, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
-	ms_log_init("test-security-authenticator");
+	ms_test_init(&argc, &argv);
 	g_test_add("/authenticator/outcomes",
 		   Fixture,
 		   NULL,

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "gateway/ms-cors.h"
+#include "ms-test-utils.h"
 
 static const char *const origins[] = { "https://app.example", "http://localhost:3000", NULL };
 static const char *const methods[] = { "GET", "POST", NULL };
@@ -156,7 +157,7 @@ test_wildcard(Fixture *fixture, gconstpointer data)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 	ADD("/cors/disabled", test_disabled);
 	ADD("/cors/same-origin", test_same_origin);

@@ -4,6 +4,7 @@
 
 #include "gateway/ms-credentials.h"
 #include "ms-security-test.h"
+#include "ms-test-utils.h"
 
 typedef struct {
 	char *ada_hash;
@@ -258,7 +259,7 @@ test_roles(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add("/credentials/users",
 		   Fixture,
 		   NULL,

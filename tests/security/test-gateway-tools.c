@@ -2,6 +2,7 @@
 
 #include "gateway/ms-credentials.h"
 #include "ms-security-test.h"
+#include "ms-test-utils.h"
 
 static char *
 run_hash(const char *input, GError **error)
@@ -132,7 +133,7 @@ test_new_api_key_errors(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/gateway-tools/hash-password", test_hash_password);
 	g_test_add_func("/gateway-tools/hash-salted", test_hash_salted);
 	g_test_add_func("/gateway-tools/hash-password-errors", test_hash_password_errors);

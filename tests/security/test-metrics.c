@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gateway/ms-metrics.h"
+#include "ms-test-utils.h"
 
 static void
 assert_contains(const char *text, const char *line)
@@ -175,7 +176,7 @@ test_threads(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/metrics/render", test_render);
 	g_test_add_func("/metrics/label-escaping", test_label_escaping);
 	g_test_add_func("/metrics/summary", test_summary);

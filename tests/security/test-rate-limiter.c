@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "gateway/ms-rate-limiter.h"
+#include "ms-test-utils.h"
 
 #define SEC G_USEC_PER_SEC
 #define T0  (1000 * SEC)
@@ -153,7 +154,7 @@ test_threads(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/rate-limiter/burst-refill", test_burst_then_refill);
 	g_test_add_func("/rate-limiter/retry-after", test_retry_after);
 	g_test_add_func("/rate-limiter/check", test_check_does_not_consume);

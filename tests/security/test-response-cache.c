@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gateway/ms-response-cache.h"
+#include "ms-test-utils.h"
 
 #define SEC G_USEC_PER_SEC
 #define T0  (1000 * SEC)
@@ -352,7 +353,7 @@ test_vary(void)
 int
 main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	ms_test_init(&argc, &argv);
 	g_test_add_func("/response-cache/key", test_key);
 	g_test_add_func("/response-cache/vary", test_vary);
 	g_test_add_func("/response-cache/ttl", test_ttl);
