@@ -109,18 +109,13 @@ test_no_socket_is_an_error(void)
 	g_autofree char *err = NULL;
 
 	g_subprocess_launcher_unsetenv(launcher, "LISTEN_FDS");
-	/*
-	 * the service says so in a critical, which G_DEBUG=fatal-criticals would turn
-	 * into an abort: the exit status under test is the one systemd sees, without G_DEBUG
-	 */
-	g_subprocess_launcher_unsetenv(launcher, "G_DEBUG");
 	process = g_subprocess_launcher_spawnv(launcher, argv, &error);
 	g_assert_no_error(error);
 	g_subprocess_communicate_utf8(process, NULL, NULL, NULL, &err, &error);
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(process));
 	g_assert_cmpint(g_subprocess_get_exit_status(process), ==, 1);
-	g_assert_nonnull(strstr(err, "CRITICAL: cannot serve: "));
+	g_assert_nonnull(strstr(err, "WARNING: cannot serve: "));
 	g_assert_nonnull(strstr(err, "--listen"));
 }
 

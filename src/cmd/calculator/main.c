@@ -62,7 +62,7 @@ main(int argc, char **argv)
 	}
 	store = ms_sqlite_history_store_new(path, MS_SQLITE_HISTORY_BUSY_TIMEOUT_MS, &error);
 	if (store == NULL) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL,
+		ms_log_fields(G_LOG_LEVEL_WARNING,
 			      NULL,
 			      0,
 			      "cannot open the history: %s",
@@ -72,7 +72,7 @@ main(int argc, char **argv)
 	service = ms_calculator_service_new(store);
 	ms_calculator_handler_register(ms_runtime_get_server(runtime), service);
 	if (!ms_runtime_run(runtime, &error)) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;

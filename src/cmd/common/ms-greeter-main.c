@@ -29,7 +29,7 @@ ms_greeter_main(int argc, char **argv, MsGreeter *greeter, const char *summary)
 	}
 	ms_greeter_handler_register(ms_runtime_get_server(runtime), owned);
 	if (!ms_runtime_run(runtime, &error)) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;

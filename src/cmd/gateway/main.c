@@ -59,7 +59,7 @@ run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char 
 						      ms_runtime_get_idle_timeout(runtime),
 						      config_path,
 						      &error)) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
@@ -329,7 +329,7 @@ main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 	if (config == NULL) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot start: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot start: %s", error->message);
 		return EXIT_FAILURE;
 	}
 
@@ -337,7 +337,7 @@ main(int argc, char **argv)
 		/* users and API keys come only from a credentials directory */
 		credentials = ms_credentials_new_from_environment(&error);
 		if (credentials == NULL) {
-			ms_log_fields(G_LOG_LEVEL_CRITICAL,
+			ms_log_fields(G_LOG_LEVEL_WARNING,
 				      NULL,
 				      0,
 				      "cannot start: %s",

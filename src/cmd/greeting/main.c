@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	ms_greeting_service_set_part_timeout(service, (guint)part_timeout_ms);
 	ms_greeting_handler_register(ms_runtime_get_server(runtime), service);
 	if (!ms_runtime_run(runtime, &error)) {
-		ms_log_fields(G_LOG_LEVEL_CRITICAL, NULL, 0, "cannot serve: %s", error->message);
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
