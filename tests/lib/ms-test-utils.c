@@ -345,7 +345,7 @@ ms_test_response_get_text(MsTestResponse *self)
  * ms_test_assert_problem:
  * @type: the short problem type, e.g. "not_found"
  *
- * Asserts that @response is a problem+json document (DESIGN §1) of @status and @type.
+ * Asserts that @response is a problem+json document of @status and @type.
  */
 void
 ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
