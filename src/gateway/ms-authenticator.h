@@ -62,6 +62,8 @@ ms_authenticator_authenticate_async(MsAuthenticator *self,
 				    gpointer user_data);
 MsAuthResult *
 ms_authenticator_authenticate_finish(MsAuthenticator *self, GAsyncResult *result, GError **error);
+guint
+ms_authenticator_get_n_password_checks(MsAuthenticator *self);
 gboolean
 ms_auth_result_allows(const MsAuthResult *result, MsRole required);
 

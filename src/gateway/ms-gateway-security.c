@@ -491,6 +491,13 @@ ms_gateway_security_get_metrics(MsGatewaySecurity *self)
 	return self->metrics;
 }
 
+/* Returns: (transfer none): the authenticator of every request, across reloads */
+MsAuthenticator *
+ms_gateway_security_get_authenticator(MsGatewaySecurity *self)
+{
+	return self->authenticator;
+}
+
 static void
 ms_gateway_security_finalize(GObject *object)
 {

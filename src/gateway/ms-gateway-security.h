@@ -26,6 +26,8 @@ void
 ms_gateway_security_reload(MsGatewaySecurity *self, MsCredentials *credentials);
 MsMetrics *
 ms_gateway_security_get_metrics(MsGatewaySecurity *self);
+MsAuthenticator *
+ms_gateway_security_get_authenticator(MsGatewaySecurity *self);
 void
 ms_gateway_security_expire(MsGatewaySecurity *self);
 

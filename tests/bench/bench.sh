@@ -1,5 +1,5 @@
 #!/bin/bash
-# Benchmark (DESIGN §7): one backend (microsoup-hello on a Unix socket, never
+# Benchmark: one backend (microsoup-hello on a Unix socket, never
 # idling out), and in front of it the gateway, nginx and haproxy, each driven
 # by wrk with the same duration and connections; the backend is also hit
 # directly (a second hello on TCP, since wrk speaks TCP only). Prints one table:
@@ -81,7 +81,7 @@ PIDS+=($!); HELLO_PID=$!
 "$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); DIRECT_PID=$!
 
-# security (issue 5): with AUTH=1 a user in a credentials directory, as systemd's
+# security: with AUTH=1 a user in a credentials directory, as systemd's
 # LoadCredential= would pass it, and every request (to every proxy) carries it
 AUTH_HEADER=()
 ROUTE_AUTH=

@@ -42,8 +42,13 @@ fake_append(MsHistoryStore *store,
 	if (!check_failure(self, error))
 		return FALSE;
 	*id = self->next_id++;
+	/* as the SQLite adapter gives it back: -0 as 0 */
 	g_ptr_array_add(self->entries,
-			ms_history_entry_new(*id, user, expression, result, created_at));
+			ms_history_entry_new(*id,
+					     user,
+					     expression,
+					     result == 0 ? 0.0 : result,
+					     created_at));
 	return TRUE;
 }
 

@@ -196,5 +196,18 @@ main(int argc, char **argv)
 		   ms_calc_test_fixture_setup,
 		   test_sqlite_locked,
 		   ms_calc_test_fixture_teardown);
+	/* the paging the handler offers, on the store it runs on in production */
+	g_test_add("/calculator-history-handler/sqlite/history",
+		   MsCalcTestFixture,
+		   "sqlite",
+		   ms_calc_test_fixture_setup,
+		   test_history,
+		   ms_calc_test_fixture_teardown);
+	g_test_add("/calculator-history-handler/sqlite/history-damaged-time",
+		   MsCalcTestFixture,
+		   "sqlite",
+		   ms_calc_test_fixture_setup,
+		   test_history_damaged_time,
+		   ms_calc_test_fixture_teardown);
 	return g_test_run();
 }

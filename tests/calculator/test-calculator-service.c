@@ -78,7 +78,10 @@ test_evaluate_records(Fixture *f, gconstpointer data)
 						     &result,
 						     &error));
 	g_assert_cmpfloat(result, ==, 14);
+	g_assert_cmpuint(ms_fake_history_store_get_size(fake(f)), ==, 1);
 	g_assert_cmpstr(ms_fake_history_store_get_entry(fake(f), 0)->expression, ==, "2*(3+4)");
+	g_assert_cmpstr(ms_fake_history_store_get_entry(fake(f), 0)->user, ==, "ada");
+	g_assert_cmpfloat(ms_fake_history_store_get_entry(fake(f), 0)->result, ==, 14);
 }
 
 static void
@@ -165,6 +168,20 @@ test_history_pages(Fixture *f, gconstpointer data)
 		before = next;
 	}
 	g_assert_cmpuint(seen, ==, 5);
+	/* a last page that is exactly full says so: no cursor to an empty page */
+	{
+		g_autoptr(GPtrArray) all =
+			ms_calculator_service_history(f->service, "ada", 0, 5, &next, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(all->len, ==, 5);
+		g_assert_cmpint(next, ==, 0);
+	}
+	{
+		g_autoptr(GPtrArray) first =
+			ms_calculator_service_history(f->service, "ada", 0, 4, &next, &error);
+		g_assert_cmpuint(first->len, ==, 4);
+		g_assert_cmpint(next, ==, ((MsHistoryEntry *)g_ptr_array_index(first, 3))->id);
+	}
 }
 
 static void
@@ -181,6 +198,10 @@ test_clear(Fixture *f, gconstpointer data)
 	g_assert_true(ms_calculator_service_evaluate(f->service, "bob", "3", NULL, &result, NULL));
 	g_assert_true(ms_calculator_service_clear(f->service, "ada", &deleted, &error));
 	g_assert_cmpuint(deleted, ==, 2);
+	/* gone, and only ada's */
+	page = ms_calculator_service_history(f->service, "ada", 0, 20, &next, &error);
+	g_assert_cmpuint(page->len, ==, 0);
+	g_clear_pointer(&page, g_ptr_array_unref);
 	page = ms_calculator_service_history(f->service, "bob", 0, 20, &next, &error);
 	g_assert_cmpuint(page->len, ==, 1);
 	g_assert_cmpint(next, ==, 0);

@@ -204,6 +204,7 @@ test_idle_monitor(void)
 	guint fired = 0;
 	g_autoptr(MsIdleMonitor) monitor = ms_idle_monitor_new(1, count_idle, &fired);
 	g_autoptr(MsIdleMonitor) never = ms_idle_monitor_new(0, count_idle, &fired);
+	gint64 released;
 
 	/* held: never fires */
 	ms_idle_monitor_hold(monitor);
@@ -213,9 +214,16 @@ test_idle_monitor(void)
 	for (guint i = 0; i < 20; i++)
 		g_main_context_iteration(NULL, FALSE);
 	g_assert_cmpuint(fired, ==, 0);
+	/* released: fires once the whole second has passed, not at once; the one with
+	 * timeout 0 never does */
+	ms_idle_monitor_hold(never);
+	ms_idle_monitor_release(never);
 	ms_idle_monitor_release(monitor);
+	released = g_get_monotonic_time();
 	ms_test_wait_until(fired_once, &fired, 3000);
+	g_assert_cmpint(g_get_monotonic_time() - released, >=, G_USEC_PER_SEC);
 	g_assert_cmpuint(fired, ==, 1);
+	g_assert_cmpuint(ms_idle_monitor_get_active(never), ==, 0);
 }
 
 static void

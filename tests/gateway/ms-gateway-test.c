@@ -175,7 +175,8 @@ ms_gateway_test_front_free(MsGatewayTestFront *self, SoupSession *session)
 
 /*
  * answers @status with what it was asked: the request headers by lower-case
- * name, "path", "method", "query" and "body_length"
+ * name, "path", "method", "query", "body_length" and "body" (the bytes as text,
+ * null when they are not UTF-8)
  */
 void
 ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status)
@@ -183,6 +184,7 @@ ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
 	SoupMessageHeadersIter iter;
+	SoupMessageBody *body = soup_server_message_get_request_body(msg);
 	const char *name;
 	const char *value;
 	char *text;
@@ -201,7 +203,16 @@ ms_gateway_test_send_echo(SoupServerMessage *msg, const char *path, guint status
 	json_builder_set_member_name(builder, "query");
 	json_builder_add_string_value(builder, g_uri_get_query(soup_server_message_get_uri(msg)));
 	json_builder_set_member_name(builder, "body_length");
-	json_builder_add_int_value(builder, soup_server_message_get_request_body(msg)->length);
+	json_builder_add_int_value(builder, body->length);
+	json_builder_set_member_name(builder, "body");
+	if (body->length == 0) {
+		json_builder_add_string_value(builder, "");
+	} else if (g_utf8_validate_len(body->data, (gsize)body->length, NULL)) {
+		g_autofree char *copy = g_strndup(body->data, (gsize)body->length);
+		json_builder_add_string_value(builder, copy);
+	} else {
+		json_builder_add_null_value(builder);
+	}
 	json_builder_end_object(builder);
 	root = json_builder_get_root(builder);
 	text = json_to_string(root, FALSE);

@@ -9,7 +9,7 @@
 #define MS_WIRE_TIMEOUT_S 10
 /* a head longer than this is a server bug, not something to wait for */
 #define MS_WIRE_MAX_HEAD (1024 * 1024)
-/* DESIGN §1: every problem type is a URN of ours */
+/* every problem type is a URN of ours */
 #define PROBLEM_PREFIX "urn:microsoup:problem:"
 
 struct _MsWireConn {

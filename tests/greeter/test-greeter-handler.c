@@ -140,9 +140,16 @@ static void
 test_head(Fixture *f, gconstpointer data)
 {
 	g_autoptr(MsTestResponse) r = ms_test_request(f->session, "HEAD", "/hello", NULL, NULL);
+	g_autoptr(MsTestResponse) get = ms_test_request(f->session, "GET", "/hello", NULL, NULL);
+	g_autofree char *length = g_strdup_printf("%" G_GSIZE_FORMAT, g_bytes_get_size(get->body));
 
+	/* the head a GET gets, without its body */
 	g_assert_cmpuint(r->status, ==, 200);
 	g_assert_cmpuint(g_bytes_get_size(r->body), ==, 0);
+	g_assert_cmpstr(ms_test_response_get_header(r, "Content-Length"), ==, length);
+	g_assert_cmpstr(soup_message_headers_get_content_type(r->headers, NULL),
+			==,
+			"application/json");
 }
 
 int

@@ -65,6 +65,20 @@ start(Fixture *fx, guint which, const char *idle_timeout)
 					 which == GREETING ? greeting_args : greeter_args);
 }
 
+/* @which exits within 20 s, cleanly and because it was idle, not for another reason */
+static void
+assert_idle_exit(Fixture *fx, guint which, guint idle_timeout)
+{
+	int status = ms_test_process_wait(fx->processes[which], 20000);
+	g_autofree char *log = ms_test_process_get_log(fx->processes[which]);
+	g_autofree char *idle = g_strdup_printf("]: idle for %u s, exiting;", idle_timeout);
+
+	g_test_message("%s: %s", names[which], log);
+	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(log, idle));
+	g_assert_nonnull(strstr(log, " (idle)\n"));
+}
+
 static void
 assert_complete(Fixture *fx, const char *language, const char *expected)
 {
@@ -107,8 +121,8 @@ test_backends_idle_and_return(Fixture *fx, gconstpointer data)
 	start(fx, WORLD, "1");
 	start(fx, GREETING, "30");
 	assert_complete(fx, NULL, "Hello, Ada! World!");
-	g_assert_cmpint(ms_test_process_wait(fx->processes[HELLO], 20000), ==, 0);
-	g_assert_cmpint(ms_test_process_wait(fx->processes[WORLD], 20000), ==, 0);
+	assert_idle_exit(fx, HELLO, 1);
+	assert_idle_exit(fx, WORLD, 1);
 
 	start(fx, HELLO, "1");
 	start(fx, WORLD, "1");
@@ -124,7 +138,7 @@ test_greeting_idles(Fixture *fx, gconstpointer data)
 	assert_complete(fx, NULL, "Hello, Ada! World!");
 	/* its own client gone, the greeting exits though its upstream pool is open */
 	soup_session_abort(fx->client);
-	g_assert_cmpint(ms_test_process_wait(fx->processes[GREETING], 20000), ==, 0);
+	assert_idle_exit(fx, GREETING, 1);
 }
 
 static void

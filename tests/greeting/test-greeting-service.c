@@ -154,7 +154,7 @@ test_concurrent(Fixture *fx, gconstpointer data)
 	gint64 started;
 	double elapsed_ms;
 
-	/* the one timed assertion issue 4 asks for: parts run together, not in turn */
+	/* the one timed assertion: parts run together, not in turn */
 	fixture_make(fx, 200, MS_FAKE_GREETER_NO_ERROR, 200, MS_FAKE_GREETER_NO_ERROR);
 	started = g_get_monotonic_time();
 	result = greet(fx, "Ada", "en", NULL, &error);

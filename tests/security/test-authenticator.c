@@ -122,37 +122,67 @@ test_remembered(Fixture *fixture, gconstpointer data)
 	g_autoptr(MsAuthResult) before = ms_authenticator_try_fast(fixture->auth, header, "a", T0);
 	g_autoptr(MsAuthResult) checked = NULL;
 	g_autoptr(MsAuthResult) fast = NULL;
+	g_autoptr(MsAuthResult) again = NULL;
 	g_autoptr(MsAuthResult) fast_wrong = NULL;
+	g_autoptr(MsAuthResult) checked_wrong = NULL;
 	g_autoptr(MsAuthResult) expired = NULL;
+	g_autoptr(MsAuthResult) rechecked = NULL;
 	g_autoptr(MsAuthResult) after_reload = NULL;
 
 	/* the first request needs yescrypt, the next ones do not */
 	g_assert_null(before);
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 0);
 	checked = ms_authenticator_authenticate(fixture->auth, header, "a", T0);
 	g_assert_cmpint(checked->status, ==, MS_AUTH_STATUS_OK);
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 1);
 	fast = ms_authenticator_try_fast(fixture->auth, header, "a", T0 + SEC);
 	g_assert_nonnull(fast);
 	g_assert_cmpint(fast->status, ==, MS_AUTH_STATUS_OK);
 	g_assert_cmpstr(fast->user, ==, "ada");
+	g_assert_cmpint(fast->role, ==, MS_ROLE_USER);
+	/* the full check answers from memory too: still the one yescrypt run */
+	again = ms_authenticator_authenticate(fixture->auth, header, "a", T0 + 2 * SEC);
+	g_assert_cmpint(again->status, ==, MS_AUTH_STATUS_OK);
+	g_assert_cmpstr(again->user, ==, "ada");
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 1);
+
 	/* another password for the same user is not remembered as good */
 	fast_wrong = ms_authenticator_try_fast(fixture->auth, wrong_header, "a", T0 + SEC);
 	g_assert_null(fast_wrong);
+	checked_wrong = ms_authenticator_authenticate(fixture->auth, wrong_header, "a", T0 + SEC);
+	g_assert_cmpint(checked_wrong->status, ==, MS_AUTH_STATUS_WRONG);
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 2);
+
+	/* remembered for MS_AUTH_VERIFIED_TTL_S, then checked again */
 	expired = ms_authenticator_try_fast(fixture->auth,
 					    header,
 					    "a",
 					    T0 + (MS_AUTH_VERIFIED_TTL_S + 1) * SEC);
 	g_assert_null(expired);
+	rechecked = ms_authenticator_authenticate(fixture->auth,
+						  header,
+						  "a",
+						  T0 + (MS_AUTH_VERIFIED_TTL_S + 1) * SEC);
+	g_assert_cmpint(rechecked->status, ==, MS_AUTH_STATUS_OK);
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 3);
 
 	/* a reload forgets: a removed user must not stay logged in */
 	{
 		g_autoptr(MsCredentials) none = ms_credentials_new();
 		ms_authenticator_set_credentials(fixture->auth, none);
 	}
-	after_reload = ms_authenticator_try_fast(fixture->auth, header, "a", T0 + 2 * SEC);
+	after_reload = ms_authenticator_try_fast(fixture->auth,
+						 header,
+						 "a",
+						 T0 + (MS_AUTH_VERIFIED_TTL_S + 2) * SEC);
 	g_assert_null(after_reload);
 	g_clear_pointer(&after_reload, ms_auth_result_free);
-	after_reload = ms_authenticator_authenticate(fixture->auth, header, "a", T0 + 2 * SEC);
+	after_reload = ms_authenticator_authenticate(fixture->auth,
+						     header,
+						     "a",
+						     T0 + (MS_AUTH_VERIFIED_TTL_S + 2) * SEC);
 	g_assert_cmpint(after_reload->status, ==, MS_AUTH_STATUS_WRONG);
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(fixture->auth), ==, 4);
 }
 
 static void

@@ -231,17 +231,22 @@ test_identity(Fixture *fx, gconstpointer data)
 						  "admin",
 						  NULL);
 	g_autoptr(MsTestResponse) second = NULL;
+	MsAuthenticator *auth = ms_gateway_security_get_authenticator(fx->security);
 
 	/* the gateway's identity, not the forged one; the credential stays here */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(echoed(first, "user"), ==, "ada");
 	g_assert_cmpstr(echoed(first, "role"), ==, "user");
 	g_assert_null(echoed(first, "authorization"));
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(auth), ==, 1);
 
-	/* the second request is served from the remembered password: same answer */
+	/* the second request is served from the remembered password: same answer,
+	 * and no second yescrypt run */
 	second = request(fx, "GET", "/api/user/y", "Authorization", ada, NULL);
 	g_assert_cmpuint(second->status, ==, SOUP_STATUS_OK);
 	g_assert_cmpstr(echoed(second, "user"), ==, "ada");
+	g_assert_cmpstr(echoed(second, "role"), ==, "user");
+	g_assert_cmpuint(ms_authenticator_get_n_password_checks(auth), ==, 1);
 }
 
 static void

@@ -48,6 +48,10 @@ test_hash_salted(void)
 {
 	g_autofree char *a = run_hash("same\n", NULL);
 	g_autofree char *b = run_hash("same\n", NULL);
+
+	/* two hashes, both of "same", that differ: a NULL would differ too */
+	g_assert_true(g_str_has_prefix(a, "$y$"));
+	g_assert_true(g_str_has_prefix(b, "$y$"));
 	g_assert_cmpstr(a, !=, b);
 }
 

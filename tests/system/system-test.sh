@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The installed stack under a real systemd (DESIGN §6, §8): installs the build into
+# The installed stack under a real systemd: installs the build into
 # a staging tree, boots systemd in a throw-away systemd-nspawn container (volatile
 # root, private network, the host's /usr read-only, the staged prefix bound over
 # its path) and checks what a user would see: socket activation, the journal, idle
@@ -136,7 +136,7 @@ if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$st
 fi
 ok "meson install --destdir $stage"
 
-# --- security (issue 5): a users credential for the gateway, no api-keys file -------
+# --- security: a users credential for the gateway, no api-keys file ----------------
 if [[ " ${components[*]} " == *" gateway "* ]]; then
 	hash=$(echo "system-test-pw" | "$stage$libexecdir/microsoup-gateway" --hash-password)
 	mkdir -p "$stage$prefix/etc/microsoup"
@@ -423,6 +423,7 @@ world_pid=$(c systemctl show -P MainPID world.service)
 
 read -r status _ < <(request hello /hello)
 check "hello answers with a 2 s idle timeout" [ "$status" = 200 ]
+invocation=$(c systemctl show -P InvocationID hello.service)
 if wait_inactive hello.service 15; then
 	ok "hello.service exits when idle"
 else
@@ -433,6 +434,23 @@ else
 fi
 check "hello.socket still listens after the idle exit" [ "$(c systemctl is-active hello.socket)" = active ]
 check "hello's idle exit was clean (Result=success)" [ "$(c systemctl show -P Result hello.service)" = success ]
+# inactive and successful is also what a stop or a SIGTERM leaves: it was the idle timer
+main_status=$(c systemctl show -P ExecMainStatus hello.service)
+check "hello exited with status 0 by itself, not by a signal (ExecMainCode $(c systemctl show -P ExecMainCode hello.service), ExecMainStatus $main_status)" \
+	[ "$(c systemctl show -P ExecMainCode hello.service)" = 1 -a "$main_status" = 0 ]
+idle_lines=
+for i in $(seq 50); do
+	idle_lines=$(c journalctl -o cat "_SYSTEMD_INVOCATION_ID=$invocation")
+	grep -q '(idle)$' <<<"$idle_lines" && break
+	sleep 0.1
+done
+if [ -n "$invocation" ] && grep -q '^idle for 2 s, exiting' <<<"$idle_lines" &&
+	grep -q '^exiting after [0-9]* request(s) (idle)$' <<<"$idle_lines"; then
+	ok "hello's journal says it exited because it was idle for 2 s"
+else
+	not_ok "hello's journal says it exited because it was idle for 2 s (invocation $invocation)"
+	diag <<<"$idle_lines"
+fi
 read -r status _ < <(request hello /hello)
 check "the next request starts hello again" [ "$status" = 200 \
 	-a "$(c systemctl is-active hello.service)" = active ]
@@ -560,10 +578,30 @@ if [[ " ${components[*]} " == *" gateway "* ]]; then
 	status=$(gw -u ada:system-test-pw http://127.0.0.1:8080/api/calc/history)
 	check "a user of the users credential gets past authentication ($status)" \
 		[ "$status" != 401 -a "$status" != 000 ]
-	check "GET /metrics from loopback" [ "$(gw http://127.0.0.1:8080/metrics)" = 200 ]
+	# the metrics' text, not only their status: counters the requests above moved
+	metrics() { c curl -s --max-time 10 -o /run/metrics -w '%{http_code}' http://127.0.0.1:8080/metrics; }
+	sample() { c cat /run/metrics | awk -v s="$1" '$1 == s { print $2 }'; }
+	hello_ok='microsoup_gateway_requests_total{route="hello",method="GET",status="2xx"}'
+	calc_refused='microsoup_gateway_requests_total{route="calc",method="GET",status="4xx"}'
+	check "GET /metrics from loopback" [ "$(metrics)" = 200 ]
+	check "/metrics counts the two refused calc requests ($calc_refused $(sample "$calc_refused"))" \
+		[ "$(sample "$calc_refused")" -ge 2 ]
+	check "/metrics counts the wrong password ($(sample 'microsoup_gateway_auth_failures_total{reason="wrong"}'))" \
+		[ "$(sample 'microsoup_gateway_auth_failures_total{reason="wrong"}')" -ge 1 ]
+	before=$(sample "$hello_ok")
+	for i in 1 2 3; do gw http://127.0.0.1:8080/api/hello >/dev/null; done
+	# a request is counted when the worker is done with it, just after its answer
+	for i in $(seq 50); do
+		metrics >/dev/null
+		[ "$(sample "$hello_ok")" -ge $((${before:-0} + 3)) ] 2>/dev/null && break
+		sleep 0.1
+	done
+	after=$(sample "$hello_ok")
+	check "/metrics counts each of 3 more GET /api/hello: $hello_ok went from ${before:-none} to ${after:-none}" \
+		[ -n "$before" -a "$((${after:-0} - ${before:-0}))" = 3 ]
 fi
 
-# --- reload (issue 6): a changed route applies without a failed request; a broken
+# --- reload: a changed route applies without a failed request; a broken
 # config is refused and the gateway keeps serving with the old one
 if [[ " ${components[*]} " == *" gateway "* ]]; then
 	conf="$stage$prefix/etc/microsoup/gateway.conf"

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <math.h>
+
 #include "ms-history-store.h"
 
 G_DEFINE_QUARK(ms - history - store - error - quark, ms_history_store_error)
@@ -44,8 +46,10 @@ ms_history_entry_free(MsHistoryEntry *entry)
 
 /**
  * ms_history_store_append:
+ * @result: any number but NaN; -0 is stored as 0 (SQLite keeps an integral REAL
+ *   as an integer, and the client was answered "0" either way)
  * @created_at: microseconds since the epoch
- * @id: (out) (optional): the new entry's id
+ * @id: (out) (optional): the new entry's id, greater than every id before it
  *
  * Stores one calculation; when this returns %TRUE the entry is committed.
  */
@@ -61,6 +65,9 @@ ms_history_store_append(MsHistoryStore *self,
 	gint64 id_local = 0;
 
 	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), FALSE);
+	g_return_val_if_fail(user != NULL && expression != NULL, FALSE);
+	/* SQLite binds NaN as NULL and refuses it; the service never computes one */
+	g_return_val_if_fail(!isnan(result), FALSE);
 	if (!MS_HISTORY_STORE_GET_IFACE(self)
 		     ->append(self, user, expression, result, created_at, &id_local, error))
 		return FALSE;
@@ -71,11 +78,14 @@ ms_history_store_append(MsHistoryStore *self,
 
 /**
  * ms_history_store_list:
- * @before_id: only entries with a smaller id; 0 for the newest
- * @limit: at most this many entries
+ * @user: matched exactly (no case folding, no patterns)
+ * @before_id: only entries with a smaller id, whether or not an entry with
+ *   @before_id still exists; 0 for the newest
+ * @limit: at most this many entries; any #guint, so a caller may ask for one more
+ *   than a page to learn whether another page follows
  *
  * Returns: (transfer full) (element-type MsHistoryEntry): @user's entries, newest
- * first, or %NULL with @error set
+ * (highest id) first, possibly none, or %NULL with @error set
  */
 GPtrArray *
 ms_history_store_list(MsHistoryStore *self,
@@ -85,6 +95,7 @@ ms_history_store_list(MsHistoryStore *self,
 		      GError **error)
 {
 	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), NULL);
+	g_return_val_if_fail(user != NULL, NULL);
 	return MS_HISTORY_STORE_GET_IFACE(self)->list(self, user, before_id, limit, error);
 }
 
@@ -100,6 +111,7 @@ ms_history_store_clear(MsHistoryStore *self, const char *user, guint64 *n_delete
 	guint64 n_local = 0;
 
 	g_return_val_if_fail(MS_IS_HISTORY_STORE(self), FALSE);
+	g_return_val_if_fail(user != NULL, FALSE);
 	if (!MS_HISTORY_STORE_GET_IFACE(self)->clear(self, user, &n_local, error))
 		return FALSE;
 	if (n_deleted != NULL)

@@ -30,7 +30,7 @@ typedef struct {
 	gint64 id; /* increases with every entry, never reused */
 	char *user;
 	char *expression;
-	double result;
+	double result;     /* as appended, but -0 comes back as 0 */
 	gint64 created_at; /* microseconds since the epoch, UTC */
 } MsHistoryEntry;
 
