@@ -112,27 +112,28 @@ test_e2e_reload(Fixture *fx, gconstpointer data)
 	}
 	write_config(fx, "[route hello]\nprefix = nope\n");
 	g_subprocess_send_signal(fx->gateway->process, SIGHUP);
+	g_free(ms_test_process_wait_log(fx->gateway,
+					"reload refused, keeping the running configuration",
+					10000));
 	for (guint i = 0; i < 5; i++) {
 		g_autoptr(MsTestResponse) r =
 			ms_test_request(fx->session, "GET", "/api/hello", NULL, NULL);
 		g_assert_cmpuint(r->status, ==, 200);
 	}
-	/* a good file with a new route: wait until a worker serves it */
+	/* a good file with a new route: the next request after the reload is routed by it */
 	config = g_strdup_printf("[route hello]\nprefix = /api/hello\nupstream = unix:%s\n"
 				 "[route hi]\nprefix = /api/hi\nupstream = unix:%s\n",
 				 fx->hello->socket_path,
 				 fx->hello->socket_path);
 	write_config(fx, config);
 	g_subprocess_send_signal(fx->gateway->process, SIGHUP);
-	for (guint i = 0;; i++) {
+	g_free(ms_test_process_wait_log(fx->gateway, "]: configuration reloaded", 10000));
+	{
 		g_autoptr(MsTestResponse) r =
 			ms_test_request(fx->session, "GET", "/api/hi", NULL, NULL);
 		/* hello answers /hi with its own 404: the route reached it */
-		if (r->status == 404 && ms_test_response_get_string(r, "instance") != NULL &&
-		    g_strcmp0(ms_test_response_get_string(r, "instance"), "/hi") == 0)
-			break;
-		g_assert_cmpuint(i, <, 200);
-		g_usleep(10 * 1000);
+		g_assert_cmpuint(r->status, ==, 404);
+		g_assert_cmpstr(ms_test_response_get_string(r, "instance"), ==, "/hi");
 	}
 }
 
@@ -221,23 +222,14 @@ test_e2e_front(Fixture *fx, gconstpointer data)
 	g_assert_nonnull(strstr(refused, "\r\nConnection: close\r\n"));
 }
 
-/* the line of @process's stderr that starts with @start after the "ident[pid]: " prefix */
+/* the message of @process's first stderr line that starts with @start, after "ident[pid]: " */
 static char *
 wait_log_line(MsTestProcess *process, const char *start)
 {
-	for (guint i = 0; i < 500; i++) {
-		g_autofree char *log = ms_test_process_get_log(process);
-		g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+	g_autofree char *needle = g_strconcat("]: ", start, NULL);
+	g_autofree char *line = ms_test_process_wait_log(process, needle, 10000);
 
-		for (guint j = 0; lines[j] != NULL; j++) {
-			const char *message = strstr(lines[j], "]: ");
-
-			if (message != NULL && g_str_has_prefix(message + 3, start))
-				return g_strdup(message + 3);
-		}
-		g_usleep(10 * 1000);
-	}
-	g_assert_not_reached();
+	return g_strdup(strstr(line, needle) + 3);
 }
 
 /* without journald, the stderr access lines of the gateway and of hello find a request by its id */
