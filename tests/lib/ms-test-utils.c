@@ -582,6 +582,7 @@ char *
 ms_test_process_get_log(MsTestProcess *self)
 {
 	MsTestLogReader *reader = self->stderr_reader;
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	char *text = NULL;
 
 	if (reader == NULL) {
@@ -590,9 +591,13 @@ ms_test_process_get_log(MsTestProcess *self)
 		return text;
 	}
 	g_mutex_lock(&reader->lock);
-	/* a child that was reaped has closed its end: the rest is on its way */
-	while (!reader->ended && g_subprocess_get_identifier(self->process) == NULL)
-		g_cond_wait(&reader->changed, &reader->lock);
+	/*
+	 * a child that was reaped has closed its end: the rest is on its way
+	 * (unless something it started holds its stderr: then what came so far)
+	 */
+	while (!reader->ended && g_subprocess_get_identifier(self->process) == NULL &&
+	       g_cond_wait_until(&reader->changed, &reader->lock, deadline))
+		;
 	text = g_strndup(reader->text->str, reader->text->len);
 	g_mutex_unlock(&reader->lock);
 	return text;
