@@ -64,25 +64,40 @@ ms_gateway_test_log_values(GPtrArray *log, const char *field)
 	return values;
 }
 
-/* the access entry for @request_id: it is written when the response is done */
+typedef struct {
+	GPtrArray *log;
+	const char *request_id;
+	GHashTable *entry;
+} AccessWait;
+
+static gboolean
+find_access_entry(gpointer user_data)
+{
+	AccessWait *wait = user_data;
+
+	for (guint i = 0; i < wait->log->len; i++) {
+		GHashTable *entry = g_ptr_array_index(wait->log, i);
+		if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), wait->request_id) == 0 &&
+		    g_hash_table_contains(entry, "HTTP_STATUS") &&
+		    !g_hash_table_contains(entry, "MESSAGE_ID")) {
+			wait->entry = entry;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * the access entry for @request_id: it is written when the response is done,
+ * which the gateway learns in a source of the default main context
+ */
 GHashTable *
 ms_gateway_test_wait_access_entry(GPtrArray *log, const char *request_id)
 {
-	gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+	AccessWait wait = { log, request_id, NULL };
 
-	while (g_get_monotonic_time() < deadline) {
-		for (guint i = 0; i < log->len; i++) {
-			GHashTable *entry = g_ptr_array_index(log, i);
-			if (g_strcmp0(g_hash_table_lookup(entry, "REQUEST_ID"), request_id) == 0 &&
-			    g_hash_table_contains(entry, "HTTP_STATUS") &&
-			    !g_hash_table_contains(entry, "MESSAGE_ID"))
-				return entry;
-		}
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(1000);
-	}
-	g_error("no access entry for %s", request_id);
-	return NULL;
+	ms_test_wait_until(find_access_entry, &wait, 5000);
+	return wait.entry;
 }
 
 MsGatewayConfig *

@@ -15,8 +15,8 @@
 
 /*
  * Integration: aggregation routes of the gateway in-process on real sockets, in
- * front of the real hello and world handlers and of a test upstream that is
- * slow, echoes, and answers badly; driven by an async SoupSession.
+ * front of the real hello and world handlers and of a test upstream that holds
+ * requests, echoes, and answers badly; driven by an async SoupSession.
  */
 
 typedef struct {
@@ -28,30 +28,15 @@ typedef struct {
 	MsGateway *gateway;
 	MsGatewaySecurity *security;
 	SoupSession *session;
-	GPtrArray *log;      /* GHashTable per log entry: field → value */
-	GPtrArray *sleeping; /* Sleeper: late answers not given yet */
+	GPtrArray *log;     /* GHashTable per log entry: field → value */
+	GPtrArray *held;    /* SoupServerMessage: requests never answered */
+	GPtrArray *pair;    /* SoupServerMessage: requests of a pair, answered together */
+	guint pairs_served; /* pairs answered, each when its second request came in */
 } Fixture;
 
-typedef struct {
-	Fixture *fx;
-	SoupServerMessage *msg;
-	guint id;
-} Sleeper;
-
 static void
-sleeper_free(Sleeper *sleeper)
+answer_path(SoupServerMessage *msg)
 {
-	g_source_remove(sleeper->id);
-	g_object_unref(sleeper->msg);
-	g_free(sleeper);
-}
-
-static gboolean
-answer_late(gpointer user_data)
-{
-	Sleeper *sleeper = user_data;
-	SoupServerMessage *msg = sleeper->msg;
-	guint index;
 	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
 	g_autofree char *text = g_strdup_printf("{\"path\":\"%s\"}", path);
 
@@ -61,25 +46,27 @@ answer_late(gpointer user_data)
 					 SOUP_MEMORY_COPY,
 					 text,
 					 strlen(text));
-	soup_server_message_unpause(msg);
-	g_object_unref(msg);
-	if (g_ptr_array_find(sleeper->fx->sleeping, sleeper, &index))
-		g_ptr_array_steal_index_fast(sleeper->fx->sleeping, index);
-	g_free(sleeper);
-	return G_SOURCE_REMOVE;
 }
 
-/* answers after @ms unless the fixture ends first */
+/*
+ * answers a request of a pair only when the other one is in as well: the parts
+ * of an aggregation must be sent at once for either to be answered
+ */
 static void
-sleep_then_answer(Fixture *fx, SoupServerMessage *msg, guint ms)
+join_pair(Fixture *fx, SoupServerMessage *msg)
 {
-	Sleeper *sleeper = g_new0(Sleeper, 1);
-
-	sleeper->fx = fx;
-	sleeper->msg = g_object_ref(msg);
 	soup_server_message_pause(msg);
-	sleeper->id = g_timeout_add(ms, answer_late, sleeper);
-	g_ptr_array_add(fx->sleeping, sleeper);
+	g_ptr_array_add(fx->pair, g_object_ref(msg));
+	if (fx->pair->len < 2)
+		return;
+	for (guint i = 0; i < fx->pair->len; i++) {
+		SoupServerMessage *waiting = g_ptr_array_index(fx->pair, i);
+
+		answer_path(waiting);
+		soup_server_message_unpause(waiting);
+	}
+	g_ptr_array_set_size(fx->pair, 0);
+	fx->pairs_served++;
 }
 
 static void
@@ -104,9 +91,9 @@ send_big(SoupServerMessage *msg)
 }
 
 /*
- * the test upstream: /slow answers after 1 s, /nap-a and /nap-b after 200 ms,
- * /echo returns what it was asked, /text is not JSON, /oops a 503 problem,
- * /big a JSON string over the part bound
+ * the test upstream: /slow and /hold never answer, /pair-a and /pair-b answer
+ * once both are in, /echo returns what it was asked, /text is not JSON, /oops a
+ * 503 problem, /big a JSON string over the part bound
  */
 static void
 odd_handler(SoupServer *server,
@@ -118,8 +105,12 @@ odd_handler(SoupServer *server,
 	static const char oops[] = "{\"type\":\"urn:test:oops\",\"title\":\"Oops\",\"status\":503}";
 	Fixture *fx = user_data;
 
-	if (g_strcmp0(path, "/slow") == 0 || g_str_has_prefix(path, "/nap-")) {
-		sleep_then_answer(fx, msg, g_strcmp0(path, "/slow") == 0 ? 1000 : 200);
+	if (g_strcmp0(path, "/slow") == 0 || g_strcmp0(path, "/hold") == 0) {
+		/* only the gateway's timeout or the client's going ends it */
+		soup_server_message_pause(msg);
+		g_ptr_array_add(fx->held, g_object_ref(msg));
+	} else if (g_str_has_prefix(path, "/pair-")) {
+		join_pair(fx, msg);
 	} else if (g_str_has_prefix(path, "/echo")) {
 		ms_gateway_test_send_echo(msg, path, SOUP_STATUS_OK);
 	} else if (g_strcmp0(path, "/text") == 0) {
@@ -149,8 +140,9 @@ config_text(Fixture *fx)
 		"[route world]\nprefix = /api/world\nupstream = unix:%s\n\n"
 		"[route missing]\nprefix = /api/missing\nupstream = unix:%s\n\n"
 		"[route slow]\nprefix = /api/slow\nupstream = unix:%s\ntimeout_ms = 200\n\n"
-		"[route nap-a]\nprefix = /api/nap-a\nupstream = unix:%s\n\n"
-		"[route nap-b]\nprefix = /api/nap-b\nupstream = unix:%s\n\n"
+		"[route hold]\nprefix = /api/hold\nupstream = unix:%s\n\n"
+		"[route pair-a]\nprefix = /api/pair-a\nupstream = unix:%s\ntimeout_ms = 5000\n\n"
+		"[route pair-b]\nprefix = /api/pair-b\nupstream = unix:%s\ntimeout_ms = 5000\n\n"
 		"[route echo]\nprefix = /api/echo\nupstream = unix:%s\n\n"
 		"[route text]\nprefix = /api/text\nupstream = unix:%s\n\n"
 		"[route oops]\nprefix = /api/oops\nupstream = unix:%s\n\n"
@@ -160,7 +152,8 @@ config_text(Fixture *fx)
 		"[route half]\nprefix = /api/half\nupstreams = hello, missing\n\n"
 		"[route late]\nprefix = /api/late\nupstreams = hello, slow\n\n"
 		"[route none]\nprefix = /api/none\nupstreams = missing, slow\n\n"
-		"[route naps]\nprefix = /api/naps\nupstreams = nap-a, nap-b\n\n"
+		"[route pairs]\nprefix = /api/pairs\nupstreams = pair-a, pair-b\n\n"
+		"[route gone]\nprefix = /api/gone\nupstreams = hello, hold\n\n"
 		"[route echoes]\nprefix = /api/echoes\nupstreams = echo\n\n"
 		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n\n"
 		"[route secure]\nprefix = /api/secure\nupstreams = echo\nauth = user\n"
@@ -169,6 +162,7 @@ config_text(Fixture *fx)
 		fx->hello->socket_path,
 		fx->world->socket_path,
 		fx->missing,
+		odd,
 		odd,
 		odd,
 		odd,
@@ -189,7 +183,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree char *keys = g_strdup_printf("ci:user:%s\n", key);
 
 	fx->log = ms_gateway_test_log_capture();
-	fx->sleeping = g_ptr_array_new_with_free_func((GDestroyNotify)sleeper_free);
+	fx->held = g_ptr_array_new_with_free_func(g_object_unref);
+	fx->pair = g_ptr_array_new_with_free_func(g_object_unref);
 	fx->hello = ms_test_server_new();
 	ms_greeter_handler_register(fx->hello->server, hello);
 	fx->world = ms_test_server_new();
@@ -210,11 +205,13 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
 	g_object_unref(fx->security);
-	g_ptr_array_unref(fx->sleeping);
 	ms_test_server_free(fx->hello);
 	ms_test_server_free(fx->world);
 	ms_test_server_free(fx->odd);
-	/* sources of closed connections and late answers run down in the release */
+	/* their connections closed with the server */
+	g_ptr_array_unref(fx->held);
+	g_ptr_array_unref(fx->pair);
+	/* sources of closed connections run down in the release */
 	ms_gateway_test_log_release(fx->log);
 	g_free(fx->missing);
 }
@@ -503,17 +500,18 @@ on_cancelled_sent(GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-cancel_soon(gpointer user_data)
+part_held(gpointer user_data)
 {
-	g_cancellable_cancel(user_data);
-	return G_SOURCE_REMOVE;
+	Fixture *fx = user_data;
+
+	return fx->held->len > 0;
 }
 
 /* the client goes away while a part is still running: its connection is dropped */
 static void
 test_client_gone(Fixture *fx, gconstpointer data)
 {
-	g_autoptr(SoupMessage) msg = soup_message_new("GET", "http://localhost/api/late");
+	g_autoptr(SoupMessage) msg = soup_message_new("GET", "http://localhost/api/gone");
 	g_autoptr(GCancellable) cancellable = g_cancellable_new();
 	gboolean done = FALSE;
 	GHashTable *entry;
@@ -527,31 +525,33 @@ test_client_gone(Fixture *fx, gconstpointer data)
 				cancellable,
 				on_cancelled_sent,
 				&done);
-	/* hello answers at once; the slow part keeps the request open */
-	g_timeout_add(50, cancel_soon, cancellable);
+	/* the held part keeps the request open until the client goes */
+	ms_test_wait_until(part_held, fx, 5000);
+	g_cancellable_cancel(cancellable);
 	while (!done)
 		g_main_context_iteration(NULL, TRUE);
 	entry = ms_gateway_test_wait_access_entry(fx->log, "agg-gone-1");
-	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "late");
+	g_assert_cmpstr(g_hash_table_lookup(entry, "ROUTE"), ==, "gone");
 	g_assert_true(
 		g_str_has_suffix(g_hash_table_lookup(entry, "MESSAGE"), "(client went away)"));
 }
 
-/* the one timed assertion: the parts run at once, not one after the other */
+/* the parts run at once: each of the pair is answered only when the other is in */
 static void
 test_concurrent(Fixture *fx, gconstpointer data)
 {
-	gint64 started = g_get_monotonic_time();
 	g_autoptr(MsTestResponse) response =
-		ms_test_request(fx->session, "GET", "/api/naps", NULL, NULL);
-	gint64 elapsed = g_get_monotonic_time() - started;
+		ms_test_request(fx->session, "GET", "/api/pairs", NULL, NULL);
 
 	assert_aggregate_ok(response);
 	g_assert_true(is_complete(response));
-	g_assert_cmpstr(json_object_get_string_member(get_part(response, "nap-b"), "path"),
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "pair-a"), "path"),
 			==,
-			"/nap-b");
-	g_assert_cmpint(elapsed, <, 300 * 1000);
+			"/pair-a");
+	g_assert_cmpstr(json_object_get_string_member(get_part(response, "pair-b"), "path"),
+			==,
+			"/pair-b");
+	g_assert_cmpuint(fx->pairs_served, ==, 1);
 }
 
 static void

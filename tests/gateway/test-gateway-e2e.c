@@ -99,27 +99,14 @@ test_e2e_hello(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(status, ==, 0);
 }
 
-/* the line of @process's stderr that starts with @start after the "ident[pid]: " prefix */
+/* the message of @process's first stderr line that starts with @start, after "ident[pid]: " */
 static char *
 wait_log_line(MsTestProcess *process, const char *start)
 {
-	for (guint i = 0; i < 500; i++) {
-		g_autofree char *log = ms_test_process_get_log(process);
-		g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+	g_autofree char *needle = g_strconcat("]: ", start, NULL);
+	g_autofree char *line = ms_test_process_wait_log(process, needle, 10000);
 
-		for (guint j = 0; lines[j] != NULL; j++) {
-			const char *message = strstr(lines[j], "]: ");
-
-			if (message != NULL && g_str_has_prefix(message + 3, start))
-				return g_strdup(message + 3);
-		}
-		g_usleep(10 * 1000);
-	}
-	{
-		g_autofree char *log = ms_test_process_get_log(process);
-		g_printerr("no line “%s” in:\n%s", start, log);
-	}
-	g_assert_not_reached();
+	return g_strdup(strstr(line, needle) + 3);
 }
 
 static void

@@ -16,8 +16,8 @@
 
 /*
  * Integration: the gateway in-process on real sockets, in front of the real hello
- * handler on a Unix socket and of a test upstream that sleeps, echoes and
- * misbehaves; driven by an async SoupSession.
+ * handler on a Unix socket and of a test upstream that holds requests, echoes
+ * and misbehaves; driven by an async SoupSession.
  */
 
 typedef struct {
@@ -31,7 +31,7 @@ typedef struct {
 	GPtrArray *log; /* GHashTable per access entry: field → value */
 	guint close_after_response;
 	guint16 odd_port;
-	GSList *sleeping;
+	GPtrArray *held; /* SoupServerMessage: requests to /odd/hold, never answered */
 } Fixture;
 
 static SoupServer *
@@ -49,34 +49,6 @@ unix_server(Fixture *fx, const char *name)
 }
 
 static void
-on_sleeper_disconnected(SoupServerMessage *msg, gpointer user_data)
-{
-	g_object_set_data(G_OBJECT(msg), "test-disconnected", GINT_TO_POINTER(TRUE));
-}
-
-static gboolean
-answer_late(gpointer user_data)
-{
-	SoupServerMessage *msg = user_data;
-
-	/*
-	 * the gateway gave up on it long ago, and its test may be over: unpausing a
-	 * message whose connection is gone is a critical in libsoup
-	 */
-	if (g_object_get_data(G_OBJECT(msg), "test-disconnected") == NULL) {
-		soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-		soup_server_message_set_response(msg,
-						 "application/json",
-						 SOUP_MEMORY_STATIC,
-						 "{}",
-						 2);
-		soup_server_message_unpause(msg);
-	}
-	g_object_unref(msg);
-	return G_SOURCE_REMOVE;
-}
-
-static void
 on_odd_finished(SoupServerMessage *msg, gpointer user_data)
 {
 	GSocket *socket = soup_server_message_get_socket(msg);
@@ -86,7 +58,7 @@ on_odd_finished(SoupServerMessage *msg, gpointer user_data)
 		g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
-/* the test upstream: /sleep answers after 2 s, /echo returns the request headers */
+/* the test upstream: /hold never answers, /echo returns the request headers */
 static void
 odd_handler(SoupServer *server,
 	    SoupServerMessage *msg,
@@ -97,10 +69,13 @@ odd_handler(SoupServer *server,
 	Fixture *fx = user_data;
 	SoupMessageHeaders *response = soup_server_message_get_response_headers(msg);
 
-	if (g_strcmp0(path, "/odd/sleep") == 0) {
+	if (g_strcmp0(path, "/odd/hold") == 0) {
+		/*
+		 * only the gateway's timeout ends it; a late answer on a timer would
+		 * outlive the test, and unpause a message whose connection is gone
+		 */
 		soup_server_message_pause(msg);
-		g_signal_connect(msg, "disconnected", G_CALLBACK(on_sleeper_disconnected), NULL);
-		g_timeout_add(2000, answer_late, g_object_ref(msg));
+		g_ptr_array_add(fx->held, g_object_ref(msg));
 		return;
 	}
 	if (g_str_has_suffix(path, "/echo")) {
@@ -171,6 +146,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->dir = ms_test_dir_new();
 	fx->config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
 	fx->log = ms_gateway_test_log_capture();
+	fx->held = g_ptr_array_new_with_free_func(g_object_unref);
 
 	fx->hello = unix_server(fx, "hello");
 	ms_greeter_handler_register(fx->hello, hello);
@@ -194,6 +170,8 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_object_unref(fx->hello);
 	soup_server_disconnect(fx->odd);
 	g_object_unref(fx->odd);
+	/* their connections closed with the server */
+	g_ptr_array_unref(fx->held);
 	/* sources of closed connections run down in the release */
 	ms_gateway_test_log_release(fx->log);
 	ms_test_dir_remove(fx->dir);
@@ -317,20 +295,63 @@ test_missing_socket(Fixture *fx, gconstpointer data)
 	g_assert_true(warned);
 }
 
+static gboolean
+on_upstream_readable(GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+	gboolean *readable = user_data;
+
+	*readable = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_true(gpointer user_data)
+{
+	return *(gboolean *)user_data;
+}
+
+/*
+ * waits for the gateway to close its connection of the held request: one with
+ * a response still due could never be used again
+ */
+static void
+wait_held_released(Fixture *fx)
+{
+	GSocket *socket;
+	g_autoptr(GSource) source = NULL;
+	gboolean readable = FALSE;
+	char byte;
+
+	g_assert_cmpuint(fx->held->len, ==, 1);
+	socket = soup_server_message_get_socket(g_ptr_array_index(fx->held, 0));
+	g_assert_nonnull(socket);
+	source = g_socket_create_source(socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+	g_source_set_callback(source, G_SOURCE_FUNC(on_upstream_readable), &readable, NULL);
+	g_source_attach(source, NULL);
+	ms_test_wait_until(is_true, &readable, 5000);
+	g_source_destroy(source);
+	/* the end of the stream, not another request */
+	g_assert_cmpint(g_socket_receive(socket, &byte, 1, NULL, NULL), ==, 0);
+}
+
 static void
 test_timeout(Fixture *fx, gconstpointer data)
 {
 	gint64 started = g_get_monotonic_time();
 	g_autoptr(MsTestResponse) msg = NULL;
+	gint64 took;
 
 	ms_log_expect_message(
 		G_LOG_LEVEL_WARNING,
 		"upstream unix:*/odd.sock of route odd failed: timed out; answered 504");
-	msg = request_full(fx, "GET", "/api/odd/sleep", NULL, NULL);
+	msg = request_full(fx, "GET", "/api/odd/hold", NULL, NULL);
 	assert_problem(msg, 504, "upstream_timeout");
+	took = g_get_monotonic_time() - started;
 	ms_log_assert_expected_messages();
-	/* the route says 300 ms; the upstream would take 2 s */
-	g_assert_cmpint(g_get_monotonic_time() - started, <, 1900 * 1000);
+	/* the route's 300 ms, not the default 10 s: the upstream never answers */
+	g_assert_cmpint(took, >=, 300 * 1000);
+	g_assert_cmpint(took, <, MS_ROUTE_DEFAULT_TIMEOUT_MS / 2 * 1000);
+	wait_held_released(fx);
 }
 
 static void
@@ -659,13 +680,13 @@ test_health_traffic(Fixture *fx, gconstpointer data)
 		assert_upstream_state(ready, "tcp", "up", "traffic");
 		assert_upstream_state(ready, "odd", "activatable", "socket");
 	}
-	/* the route's 300 ms pass before the upstream's 2 s: a timeout */
+	/* the route's 300 ms pass, the upstream never answers: a timeout */
 	ms_log_expect_message(
 		G_LOG_LEVEL_WARNING,
 		"upstream unix:*/odd.sock of route odd failed: timed out; answered 504");
 	{
 		g_autoptr(MsTestResponse) slow =
-			request_full(fx, "GET", "/api/odd/sleep", NULL, NULL);
+			request_full(fx, "GET", "/api/odd/hold", NULL, NULL);
 		g_autoptr(MsTestResponse) ready = request_full(fx, "GET", "/readyz", NULL, NULL);
 		JsonObject *odd;
 

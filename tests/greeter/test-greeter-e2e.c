@@ -68,32 +68,49 @@ test_sigterm_finishes_request_in_flight(void)
 	g_autoptr(GSocketClient) client = g_socket_client_new();
 	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
 	g_autoptr(GSocketConnection) connection = NULL;
+	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
+	g_autoptr(MsTestResponse) probe = NULL;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *answer = NULL;
+	g_autoptr(GString) answer = g_string_new(NULL);
+	g_autofree char *stopping = NULL;
 	const char *head = "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab";
 	GOutputStream *out;
 	GInputStream *in;
-	char buffer[4096];
-	gsize got = 0;
 
 	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
 	g_assert_no_error(error);
+	/* a service that stops answering fails the test rather than hanging it */
+	g_socket_set_timeout(g_socket_connection_get_socket(connection), 10);
 	out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
 	in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
 	/* headers and half the body: the request is in flight when SIGTERM arrives */
 	g_output_stream_write_all(out, head, strlen(head), NULL, NULL, &error);
 	g_assert_no_error(error);
-	g_usleep(G_USEC_PER_SEC / 5);
+	/*
+	 * a later connection answered says the service took this one, accepted in
+	 * order: a SIGTERM before would leave it in the backlog, for the next instance
+	 */
+	probe = ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
+	g_assert_cmpuint(probe->status, ==, 200);
+	soup_session_abort(session);
 	g_subprocess_send_signal(process->process, SIGTERM);
-	g_usleep(G_USEC_PER_SEC / 5);
+	/* the rest of the body only once the service is stopping */
+	stopping = ms_test_process_wait_log(process, "]: stopping: ", 10000);
+	g_test_message("%s", stopping);
 	g_output_stream_write_all(out, "cd", 2, NULL, NULL, &error);
 	g_assert_no_error(error);
-	g_input_stream_read_all(in, buffer, sizeof buffer - 1, &got, NULL, &error);
-	g_assert_no_error(error);
-	buffer[got] = '\0';
-	g_assert_true(g_str_has_prefix(buffer, "HTTP/1.1 200"));
-	g_assert_nonnull(strstr(buffer, "Connection: close"));
-	g_assert_nonnull(strstr(buffer, "{\"message\":\"Hello, Ada!\"}"));
+	for (;;) {
+		char buffer[4096];
+		gssize n = g_input_stream_read(in, buffer, sizeof buffer, NULL, &error);
+
+		g_assert_no_error(error);
+		if (n == 0)
+			break;
+		g_string_append_len(answer, buffer, n);
+	}
+	g_assert_true(g_str_has_prefix(answer->str, "HTTP/1.1 200"));
+	g_assert_nonnull(strstr(answer->str, "Connection: close"));
+	g_assert_nonnull(strstr(answer->str, "{\"message\":\"Hello, Ada!\"}"));
 	g_assert_cmpint(ms_test_process_wait(process, 10000), ==, 0);
 }
 

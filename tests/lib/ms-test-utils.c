@@ -2,6 +2,8 @@
 
 #include "ms-test-utils.h"
 
+#include <errno.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -368,6 +370,78 @@ ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
 		g_assert_cmpstr(ms_test_response_get_string(response, "request_id"), ==, id);
 }
 
+/*
+ * A child's stderr through a pipe, read by a thread into memory: a test can
+ * wait for a line as soon as it is written, and the child never blocks on a
+ * full pipe whatever the test is doing meanwhile.
+ */
+struct _MsTestLogReader {
+	GMutex lock;
+	GCond changed;
+	GString *text;
+	gboolean ended; /* the child's end of the pipe is closed */
+	int fd;
+	GThread *thread;
+};
+
+static gpointer
+log_reader_run(gpointer user_data)
+{
+	MsTestLogReader *self = user_data;
+	char buffer[4096];
+
+	for (;;) {
+		gssize n = read(self->fd, buffer, sizeof buffer);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		g_mutex_lock(&self->lock);
+		if (n > 0)
+			g_string_append_len(self->text, buffer, n);
+		else
+			self->ended = TRUE;
+		g_cond_broadcast(&self->changed);
+		g_mutex_unlock(&self->lock);
+		/* a test waiting in the main loop looks again */
+		g_main_context_wakeup(NULL);
+		if (n <= 0)
+			return NULL;
+	}
+}
+
+/* Returns: (transfer full): the write end, for the child's stderr */
+static int
+log_reader_start(MsTestProcess *process)
+{
+	MsTestLogReader *self = g_new0(MsTestLogReader, 1);
+	g_autoptr(GError) error = NULL;
+	int fds[2];
+
+	g_unix_open_pipe(fds, FD_CLOEXEC, &error);
+	g_assert_no_error(error);
+	g_mutex_init(&self->lock);
+	g_cond_init(&self->changed);
+	self->text = g_string_new(NULL);
+	self->fd = fds[0];
+	self->thread = g_thread_new("ms-test-stderr", log_reader_run, self);
+	process->stderr_reader = self;
+	return fds[1];
+}
+
+/* after the child is gone: the rest of what it wrote, up to the end */
+static void
+log_reader_free(MsTestLogReader *self)
+{
+	if (self == NULL)
+		return;
+	g_thread_join(self->thread);
+	close(self->fd);
+	g_string_free(self->text, TRUE);
+	g_cond_clear(&self->changed);
+	g_mutex_clear(&self->lock);
+	g_free(self);
+}
+
 /**
  * ms_test_process_spawn_full:
  * @binary_name: e.g. "microsoup-hello", found in the build tree's src/cmd
@@ -377,8 +451,8 @@ ms_test_assert_problem(MsTestResponse *response, guint status, const char *type)
  * @env: (nullable): NAME=VALUE pairs added to the environment, e.g.
  *   STATE_DIRECTORY as systemd sets it
  *
- * Starts the binary as systemd would after socket activation; its stderr goes to a
- * log file read with ms_test_process_get_log().
+ * Starts the binary as systemd would after socket activation; its stderr is read
+ * with ms_test_process_get_log() and waited for with ms_test_process_wait_log().
  */
 MsTestProcess *
 ms_test_process_spawn_full(const char *binary_name,
@@ -424,7 +498,7 @@ ms_test_process_spawn_full(const char *binary_name,
 		g_subprocess_launcher_setenv(launcher, pair[0], pair[1], TRUE);
 	}
 	g_subprocess_launcher_take_fd(launcher, dup(g_socket_get_fd(socket)), 3);
-	g_subprocess_launcher_set_stderr_file_path(launcher, self->log_path);
+	g_subprocess_launcher_take_stderr_fd(launcher, log_reader_start(self));
 	self->process =
 		g_subprocess_launcher_spawnv(launcher, (const char *const *)argv->pdata, &error);
 	g_assert_no_error(error);
@@ -501,14 +575,109 @@ ms_test_process_wait(MsTestProcess *self, guint timeout_ms)
 	return g_subprocess_get_exit_status(self->process);
 }
 
+/**
+ * ms_test_process_get_log:
+ *
+ * Returns: (transfer full): what the process wrote to stderr so far; all of it
+ *   once ms_test_process_wait() has seen it end
+ */
 char *
 ms_test_process_get_log(MsTestProcess *self)
 {
+	MsTestLogReader *reader = self->stderr_reader;
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	char *text = NULL;
 
-	if (!g_file_get_contents(self->log_path, &text, NULL, NULL))
-		return g_strdup("");
+	if (reader == NULL) {
+		if (!g_file_get_contents(self->log_path, &text, NULL, NULL))
+			return g_strdup("");
+		return text;
+	}
+	g_mutex_lock(&reader->lock);
+	/*
+	 * a child that was reaped has closed its end: the rest is on its way
+	 * (unless something it started holds its stderr: then what came so far)
+	 */
+	while (!reader->ended && g_subprocess_get_identifier(self->process) == NULL &&
+	       g_cond_wait_until(&reader->changed, &reader->lock, deadline))
+		;
+	text = g_strndup(reader->text->str, reader->text->len);
+	g_mutex_unlock(&reader->lock);
 	return text;
+}
+
+typedef struct {
+	MsTestLogReader *reader;
+	const char *needle;
+	char *line;
+	gboolean ended;
+	gboolean expired;
+} LogWait;
+
+static gboolean
+log_has_line(gpointer user_data)
+{
+	LogWait *wait = user_data;
+	const char *found;
+
+	g_mutex_lock(&wait->reader->lock);
+	found = strstr(wait->reader->text->str, wait->needle);
+	if (found != NULL) {
+		const char *start = found;
+		const char *end = strchr(found, '\n');
+
+		while (start > wait->reader->text->str && start[-1] != '\n')
+			start--;
+		/* a line still being written is not there yet */
+		if (end != NULL)
+			wait->line = g_strndup(start, end - start);
+	}
+	wait->ended = wait->reader->ended;
+	g_mutex_unlock(&wait->reader->lock);
+	return wait->line != NULL || wait->ended;
+}
+
+static gboolean
+on_log_deadline(gpointer user_data)
+{
+	LogWait *wait = user_data;
+
+	wait->expired = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/**
+ * ms_test_process_wait_log:
+ * @needle: text of the line, e.g. the start of a message
+ *
+ * Iterates the main context (a server of the test keeps serving) until the
+ * process has written a whole line holding @needle to stderr; fails the test,
+ * showing what it wrote, when it ends without or after @timeout_ms.
+ *
+ * Returns: (transfer full): the first such line, without its newline
+ */
+char *
+ms_test_process_wait_log(MsTestProcess *self, const char *needle, guint timeout_ms)
+{
+	LogWait wait = { self->stderr_reader, needle, NULL, FALSE, FALSE };
+	guint timer;
+
+	g_assert_nonnull(self->stderr_reader);
+	timer = g_timeout_add(timeout_ms, on_log_deadline, &wait);
+	/* the reader thread wakes the main context up at every write */
+	while (!log_has_line(&wait) && !wait.expired)
+		g_main_context_iteration(NULL, TRUE);
+	if (!wait.expired)
+		g_source_remove(timer);
+	if (wait.line == NULL) {
+		g_autofree char *log = ms_test_process_get_log(self);
+
+		g_printerr("%s", log);
+		g_error("the process %s without writing \"%s\"",
+			wait.ended ? "ended" : "went on",
+			needle);
+	}
+	return wait.line;
 }
 
 void
@@ -531,6 +700,7 @@ ms_test_process_free(MsTestProcess *self)
 		g_subprocess_force_exit(self->process);
 		g_subprocess_wait(self->process, NULL, NULL);
 	}
+	g_clear_pointer(&self->stderr_reader, log_reader_free);
 	g_clear_object(&self->process);
 	g_unlink(self->socket_path);
 	g_unlink(self->log_path);

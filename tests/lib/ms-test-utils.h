@@ -72,12 +72,15 @@ void
 ms_test_assert_problem(MsTestResponse *response, guint status, const char *type);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestResponse, ms_test_response_free)
 
+typedef struct _MsTestLogReader MsTestLogReader;
+
 /* a built binary started the way systemd starts it: an already-bound socket as fd 3 */
 typedef struct {
 	GSubprocess *process;
 	char *dir;
 	char *socket_path;
 	char *log_path;
+	MsTestLogReader *stderr_reader; /* private; NULL when stderr went to log_path */
 } MsTestProcess;
 
 MsTestProcess *
@@ -97,6 +100,8 @@ void
 ms_test_process_stop_cleanly(MsTestProcess *self);
 char *
 ms_test_process_get_log(MsTestProcess *self);
+char *
+ms_test_process_wait_log(MsTestProcess *self, const char *needle, guint timeout_ms);
 void
 ms_test_process_free(MsTestProcess *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestProcess, ms_test_process_free)
