@@ -57,7 +57,10 @@ test_idle_exit_without_client(void)
 	g_autofree char *log = ms_test_process_get_log(process);
 
 	g_test_message("%s", log);
+	/* exited by itself, and because it was idle: not a crash, not a signal */
 	g_assert_cmpint(status, ==, 0);
+	g_assert_nonnull(strstr(log, "idle for 1 s, exiting;"));
+	g_assert_nonnull(strstr(log, "exiting after 0 request(s) (idle)"));
 }
 
 static void
