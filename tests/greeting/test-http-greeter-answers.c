@@ -15,48 +15,48 @@
 typedef struct {
 	char *dir;
 	char *socket_path;
-	GSocketService *service;
+	GSocket *listener;
+	GCancellable *stop;
+	GThread *thread;
 	const char *answer; /* the bytes written after the request head, then EOF */
 	MsHttpGreeter *greeter;
 } AnswerFixture;
 
-static gboolean
-on_run(GThreadedSocketService *service,
-       GSocketConnection *connection,
-       GObject *source_object,
-       gpointer user_data)
+/* the upstream's thread: one connection at a time, until the fixture stops it */
+static gpointer
+serve(gpointer user_data)
 {
 	AnswerFixture *fx = user_data;
-	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
-	GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
-	g_autoptr(GString) head = g_string_new(NULL);
-	char byte;
+	GSocket *connection;
 
-	/* the request has no body: its head ends the first blank line */
-	while (!g_str_has_suffix(head->str, "\r\n\r\n") &&
-	       g_input_stream_read(in, &byte, 1, NULL, NULL) == 1)
-		g_string_append_c(head, byte);
-	g_output_stream_write_all(out, fx->answer, strlen(fx->answer), NULL, NULL, NULL);
-	g_io_stream_close(G_IO_STREAM(connection), NULL, NULL);
-	return TRUE;
+	while ((connection = g_socket_accept(fx->listener, fx->stop, NULL)) != NULL) {
+		g_autoptr(GString) head = g_string_new(NULL);
+		char byte;
+
+		/* the request has no body: its head ends at the first blank line */
+		g_socket_set_blocking(connection, TRUE);
+		while (!g_str_has_suffix(head->str, "\r\n\r\n") &&
+		       g_socket_receive(connection, &byte, 1, NULL, NULL) == 1)
+			g_string_append_c(head, byte);
+		g_socket_send(connection, fx->answer, strlen(fx->answer), NULL, NULL);
+		g_socket_close(connection, NULL);
+		g_object_unref(connection);
+	}
+	return NULL;
 }
 
 static void
 fx_setup(AnswerFixture *fx, gconstpointer data)
 {
-	g_autoptr(GSocket) socket = NULL;
 	g_autofree char *upstream = NULL;
 	g_autoptr(GError) error = NULL;
 
 	fx->dir = ms_test_dir_new();
 	fx->socket_path = g_build_filename(fx->dir, "hello.sock", NULL);
-	socket = ms_test_bind_unix(fx->socket_path);
-	fx->service = g_threaded_socket_service_new(1);
-	g_assert_true(
-		g_socket_listener_add_socket(G_SOCKET_LISTENER(fx->service), socket, NULL, &error));
-	g_assert_no_error(error);
-	g_signal_connect(fx->service, "run", G_CALLBACK(on_run), fx);
-	g_socket_service_start(fx->service);
+	fx->listener = ms_test_bind_unix(fx->socket_path);
+	g_socket_set_blocking(fx->listener, TRUE);
+	fx->stop = g_cancellable_new();
+	fx->thread = g_thread_new("upstream", serve, fx);
 
 	upstream = g_strconcat("unix:", fx->socket_path, NULL);
 	fx->greeter = ms_http_greeter_new("hello", upstream, TRUE, &error);
@@ -67,9 +67,10 @@ static void
 fx_teardown(AnswerFixture *fx, gconstpointer data)
 {
 	g_clear_object(&fx->greeter);
-	g_socket_service_stop(fx->service);
-	g_socket_listener_close(G_SOCKET_LISTENER(fx->service));
-	g_clear_object(&fx->service);
+	g_cancellable_cancel(fx->stop);
+	g_thread_join(fx->thread);
+	g_clear_object(&fx->stop);
+	g_clear_object(&fx->listener);
 	ms_test_dir_remove(fx->dir);
 	g_free(fx->socket_path);
 	g_free(fx->dir);
