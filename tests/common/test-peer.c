@@ -56,11 +56,47 @@ test_gone(void)
 	g_assert_cmpint(ms_peer_state(ours), ==, MS_PEER_GONE);
 }
 
+/* TCP says nothing of a hang-up until read: the peek sees the end of the stream */
+static void
+test_tcp_gone(void)
+{
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
+	g_autoptr(GSocketAddress) address = NULL;
+	g_autoptr(GSocket) listener = NULL;
+	g_autoptr(GSocket) client = NULL;
+	g_autoptr(GSocket) ours = NULL;
+	g_autoptr(GError) error = NULL;
+
+	listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
+				G_SOCKET_TYPE_STREAM,
+				G_SOCKET_PROTOCOL_TCP,
+				&error);
+	g_assert_no_error(error);
+	g_assert_true(g_socket_bind(listener, any_port, TRUE, &error));
+	g_assert_true(g_socket_listen(listener, &error));
+	address = g_socket_get_local_address(listener, &error);
+	g_assert_no_error(error);
+	client = g_socket_new(G_SOCKET_FAMILY_IPV4,
+			      G_SOCKET_TYPE_STREAM,
+			      G_SOCKET_PROTOCOL_TCP,
+			      &error);
+	g_assert_true(g_socket_connect(client, address, NULL, &error));
+	ours = g_socket_accept(listener, NULL, &error);
+	g_assert_no_error(error);
+
+	g_assert_cmpint(ms_peer_state(ours), ==, MS_PEER_QUIET);
+	g_assert_true(g_socket_close(client, NULL));
+	g_assert_true(g_socket_condition_timed_wait(ours, G_IO_IN, 5 * G_USEC_PER_SEC, NULL, NULL));
+	g_assert_cmpint(ms_peer_state(ours), ==, MS_PEER_GONE);
+}
+
 int
 main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
 	g_test_add_func("/peer/quiet-then-sent", test_quiet_then_sent);
 	g_test_add_func("/peer/gone", test_gone);
+	g_test_add_func("/peer/tcp-gone", test_tcp_gone);
 	return g_test_run();
 }
