@@ -284,18 +284,6 @@ ms_connection_tracker_get_work_left(MsConnectionTracker *self)
 	return left;
 }
 
-/**
- * ms_connection_tracker_get_n_connections:
- *
- * Client connections open now (as of the last sweep: one that just closed may
- * still count until the next).
- */
-guint
-ms_connection_tracker_get_n_connections(MsConnectionTracker *self)
-{
-	return g_hash_table_size(self->connections);
-}
-
 guint
 ms_connection_tracker_get_n_in_flight(MsConnectionTracker *self)
 {

@@ -38,8 +38,6 @@ ms_connection_tracker_stop(MsConnectionTracker *self);
 guint
 ms_connection_tracker_get_work_left(MsConnectionTracker *self);
 guint
-ms_connection_tracker_get_n_connections(MsConnectionTracker *self);
-guint
 ms_connection_tracker_get_n_in_flight(MsConnectionTracker *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsConnectionTracker, ms_connection_tracker_free)

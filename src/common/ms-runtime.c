@@ -26,7 +26,6 @@
 
 struct _MsRuntime {
 	GObject parent_instance;
-	char *name;
 	char *identifier;
 	SoupServer *server;
 	GPtrArray *listen_sockets;   /* dups handed to libsoup; closing them stops accepting */
@@ -65,7 +64,6 @@ ms_runtime_finalize(GObject *object)
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
 	g_free(self->identifier);
-	g_free(self->name);
 	G_OBJECT_CLASS(ms_runtime_parent_class)->finalize(object);
 }
 
@@ -93,7 +91,6 @@ ms_runtime_new(const char *name)
 {
 	MsRuntime *self = g_object_new(MS_TYPE_RUNTIME, NULL);
 
-	self->name = g_strdup(name);
 	self->identifier = g_strconcat("microsoup-", name, NULL);
 	if (g_get_prgname() == NULL)
 		g_set_prgname(self->identifier);
@@ -102,12 +99,6 @@ ms_runtime_new(const char *name)
 	ms_log_init(self->identifier);
 	ms_i18n_init();
 	return self;
-}
-
-const char *
-ms_runtime_get_name(MsRuntime *self)
-{
-	return self->name;
 }
 
 SoupServer *
@@ -122,12 +113,6 @@ ms_runtime_get_idle_timeout(MsRuntime *self)
 	return (guint)self->idle_timeout;
 }
 
-void
-ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds)
-{
-	self->idle_timeout = (int)seconds;
-}
-
 /**
  * ms_runtime_get_listen_specs:
  *
@@ -140,7 +125,7 @@ ms_runtime_get_listen_specs(MsRuntime *self)
 	return (const char *const *)self->listen_specs;
 }
 
-void
+static void
 ms_runtime_add_listen(MsRuntime *self, const char *spec)
 {
 	guint n = g_strv_length(self->listen_specs);
@@ -495,27 +480,4 @@ ms_runtime_run(MsRuntime *self, GError **error)
 		   self->requests_served,
 		   self->exit_idle ? " (idle)" : "");
 	return TRUE;
-}
-
-/**
- * ms_runtime_get_n_connections:
- *
- * Client connections open now (as of the last sweep: one that just closed may
- * still count for up to a sweep interval).
- */
-guint
-ms_runtime_get_n_connections(MsRuntime *self)
-{
-	return self->tracker != NULL ? ms_connection_tracker_get_n_connections(self->tracker) : 0;
-}
-
-/**
- * ms_runtime_quit:
- *
- * Starts the same graceful stop as SIGTERM; for tests and embedding.
- */
-void
-ms_runtime_quit(MsRuntime *self)
-{
-	on_terminate(self);
 }

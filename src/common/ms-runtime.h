@@ -11,8 +11,6 @@ G_DECLARE_FINAL_TYPE(MsRuntime, ms_runtime, MS, RUNTIME, GObject)
 
 MsRuntime *
 ms_runtime_new(const char *name);
-const char *
-ms_runtime_get_name(MsRuntime *self);
 SoupServer *
 ms_runtime_get_server(MsRuntime *self);
 gboolean
@@ -24,17 +22,9 @@ ms_runtime_parse_args(MsRuntime *self,
 		      GError **error);
 guint
 ms_runtime_get_idle_timeout(MsRuntime *self);
-void
-ms_runtime_set_idle_timeout(MsRuntime *self, guint seconds);
-void
-ms_runtime_add_listen(MsRuntime *self, const char *spec);
 const char *const *
 ms_runtime_get_listen_specs(MsRuntime *self);
 gboolean
 ms_runtime_run(MsRuntime *self, GError **error);
-guint
-ms_runtime_get_n_connections(MsRuntime *self);
-void
-ms_runtime_quit(MsRuntime *self);
 
 G_END_DECLS

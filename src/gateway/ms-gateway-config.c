@@ -21,7 +21,6 @@
 
 struct _MsGatewayConfig {
 	gint refcount;
-	char *filename;
 	GPtrArray *routes; /* MsRoute, in file order */
 	MsRouteTable *table;
 	MsGatewayGlobals globals;
@@ -479,7 +478,6 @@ ms_gateway_config_load_data(const char *data, gsize length, const char *filename
 	Parse p = { 0 };
 
 	self->refcount = 1;
-	self->filename = g_strdup(filename);
 	self->routes = g_ptr_array_new_with_free_func((GDestroyNotify)ms_route_free);
 	self->globals.cache_max_bytes = MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES;
 	self->globals.max_connections_per_client = MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
@@ -535,14 +533,7 @@ ms_gateway_config_unref(MsGatewayConfig *self)
 		return;
 	g_clear_pointer(&self->table, ms_route_table_free);
 	g_ptr_array_unref(self->routes);
-	g_free(self->filename);
 	g_free(self);
-}
-
-const char *
-ms_gateway_config_get_filename(MsGatewayConfig *self)
-{
-	return self->filename;
 }
 
 const MsGatewayGlobals *

@@ -90,8 +90,6 @@ ms_gateway_config_ref(MsGatewayConfig *self);
 void
 ms_gateway_config_unref(MsGatewayConfig *self);
 
-const char *
-ms_gateway_config_get_filename(MsGatewayConfig *self);
 const MsGatewayGlobals *
 ms_gateway_config_get_globals(MsGatewayConfig *self);
 guint

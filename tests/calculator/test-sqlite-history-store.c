@@ -222,6 +222,52 @@ test_locked(Fixture *f, gconstpointer data)
 	append(store, "ada", "3", 3);
 }
 
+static void
+test_not_a_database(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsHistoryStore) store = NULL;
+	g_autofree char *garbage = g_strnfill(4096, 'x');
+
+	/* a file that is there but is no SQLite database: refused at start, with why */
+	g_assert_true(g_file_set_contents(f->path, garbage, -1, NULL));
+	store = ms_sqlite_history_store_new(f->path, 100, &error);
+	g_assert_null(store);
+	g_assert_error(error, MS_HISTORY_STORE_ERROR, MS_HISTORY_STORE_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "not a database"));
+}
+
+static void
+test_migration_fails(Fixture *f, gconstpointer data)
+{
+	sqlite3 *db = raw_open(f);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsHistoryStore) store = NULL;
+
+	/* version 0, but a name the first migration needs is taken */
+	g_assert_cmpint(
+		sqlite3_exec(db,
+			     "CREATE TABLE other (x); CREATE INDEX history_user_id ON other (x)",
+			     NULL,
+			     NULL,
+			     NULL),
+		==,
+		SQLITE_OK);
+	sqlite3_close(db);
+	store = ms_sqlite_history_store_new(f->path, 100, &error);
+	g_assert_null(store);
+	g_assert_error(error, MS_HISTORY_STORE_ERROR, MS_HISTORY_STORE_ERROR_FAILED);
+	g_assert_nonnull(strstr(error->message, "migrating the schema: "));
+
+	/* no half-migrated schema left: the next start finds what was there */
+	db = raw_open(f);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 0);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'history'"),
+			==,
+			0);
+	sqlite3_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -233,6 +279,8 @@ main(int argc, char **argv)
 	ADD("/sqlite-history-store/paging-and-isolation", test_paging_and_isolation);
 	ADD("/sqlite-history-store/ids-not-reused", test_ids_not_reused);
 	ADD("/sqlite-history-store/locked", test_locked);
+	ADD("/sqlite-history-store/not-a-database", test_not_a_database);
+	ADD("/sqlite-history-store/migration-fails", test_migration_fails);
 #undef ADD
 	return g_test_run();
 }

@@ -79,6 +79,29 @@ test_i18n_catalog_malformed(void)
 	}
 }
 
+/* a catalog whose header is cut short or of a major revision past 1: not read */
+static void
+test_i18n_catalog_bad_header(void)
+{
+	static const guint8 future[] = { 0xde, 0x12, 0x04, 0x95, 0, 0, 2, 0, 0, 0,
+					 0,    0,    0,    0,    0, 0, 0, 0, 0, 0 };
+	static const guint8 future_swapped[] = { 0x95, 0x04, 0x12, 0xde, 0, 2, 0, 0, 0, 0,
+						 0,    0,    0,    0,    0, 0, 0, 0, 0, 0 };
+	static const guint8 *inputs[] = { future, future_swapped, future };
+	static const gsize sizes[] = { sizeof future, sizeof future_swapped, 10 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		g_autoptr(GBytes) bytes = g_bytes_new_static(inputs[i], sizes[i]);
+		g_autoptr(GHashTable) table =
+			g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		g_autoptr(GError) error = NULL;
+
+		g_assert_false(ms_i18n_catalog_parse(bytes, table, &error));
+		g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+		g_assert_cmpstr(error->message, ==, "bad .mo header");
+	}
+}
+
 typedef struct {
 	guint entries;
 	gboolean saw_fields;
@@ -263,6 +286,7 @@ main(int argc, char **argv)
 	g_test_add_func("/common/language/negotiation", test_language_negotiation);
 	g_test_add_func("/common/i18n/lookup", test_i18n_lookup);
 	g_test_add_func("/common/i18n/catalog-malformed", test_i18n_catalog_malformed);
+	g_test_add_func("/common/i18n/catalog-bad-header", test_i18n_catalog_bad_header);
 	g_test_add_func("/common/log/fields", test_log_fields);
 	g_test_add_func("/common/log/fatal-critical", test_log_fatal_critical);
 	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);

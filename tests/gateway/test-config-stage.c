@@ -223,6 +223,38 @@ test_log_refused(Fixture *fx, gconstpointer data)
 	g_free(captured.message_id);
 }
 
+/* a users path that cannot be read (here a directory) is refused, not taken as none */
+static void
+test_users_unreadable(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *before = NULL;
+	g_autofree char *after = NULL;
+
+	g_assert_true(ms_config_stage(&fx->paths, fx->state, NULL));
+	before = ms_config_stage_get_serial(fx->state);
+	g_assert_cmpint(g_mkdir(fx->users, 0700), ==, 0);
+	g_assert_false(ms_config_stage(&fx->paths, fx->state, &error));
+	g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_ISDIR);
+	g_assert_nonnull(strstr(error->message, fx->users));
+	after = ms_config_stage_get_serial(fx->state);
+	g_assert_cmpstr(after, ==, before);
+}
+
+/* a good set, but nowhere to put it: the error names the directory it could not make */
+static void
+test_state_dir_missing(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *expected = g_strconcat(fx->state, G_DIR_SEPARATOR_S, NULL);
+
+	g_assert_cmpint(g_rmdir(fx->state), ==, 0);
+	g_assert_false(ms_config_stage(&fx->paths, fx->state, &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_true(g_str_has_prefix(error->message, expected));
+	g_assert_false(g_file_test(fx->state, G_FILE_TEST_EXISTS));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,5 +266,7 @@ main(int argc, char **argv)
 	ADD("/config-stage/fixed", test_fixed);
 	ADD("/config-stage/wait-loaded", test_wait_loaded);
 	ADD("/config-stage/log-refused", test_log_refused);
+	ADD("/config-stage/users-unreadable", test_users_unreadable);
+	ADD("/config-stage/state-dir-missing", test_state_dir_missing);
 	return g_test_run();
 }

@@ -621,6 +621,26 @@ test_state_dir_never_staged(void)
 	stage_clear(&stage);
 }
 
+/* --stage for a gateway that is not running: the set is staged, the reload fails */
+static void
+test_stage_gateway_gone(void)
+{
+	Stage stage = { 0 };
+	g_autofree char *err = NULL;
+	g_autofree char *staged = NULL;
+	g_autofree char *staged_conf = NULL;
+
+	stage_init(&stage);
+	write_file(stage.conf, "[gateway]\nworkers = 1\n");
+	/* past any pid_max: no such process, ever */
+	g_assert_cmpint(stage_run(&stage, G_MAXINT32, &err), ==, 1);
+	g_assert_nonnull(strstr(err, "cannot tell the gateway (pid 2147483647): "));
+	staged_conf = g_build_filename(stage.state, "current", "gateway.conf", NULL);
+	g_assert_true(g_file_get_contents(staged_conf, &staged, NULL, NULL));
+	g_assert_cmpstr(staged, ==, "[gateway]\nworkers = 1\n");
+	stage_clear(&stage);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -635,5 +655,6 @@ main(int argc, char **argv)
 	g_test_add_func("/gateway/lifecycle/open-connections-gauge", test_open_connections_gauge);
 	g_test_add_func("/gateway/lifecycle/stage-and-serve", test_stage_and_serve);
 	g_test_add_func("/gateway/lifecycle/state-dir-never-staged", test_state_dir_never_staged);
+	g_test_add_func("/gateway/lifecycle/stage-gateway-gone", test_stage_gateway_gone);
 	return g_test_run();
 }
