@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 #define MS_TYPE_HTTP_GREETER (ms_http_greeter_get_type())
 G_DECLARE_FINAL_TYPE(MsHttpGreeter, ms_http_greeter, MS, HTTP_GREETER, GObject)
 
-/* pooled connections close well before a service's 30 s idle exit (DESIGN §3) */
+/* pooled connections close well before a service's 30 s idle exit */
 #define MS_HTTP_GREETER_IDLE_TIMEOUT_S 5
 /* a greeting is a short JSON object; anything much larger is not one */
 #define MS_HTTP_GREETER_MAX_BODY_BYTES (16 * 1024)

@@ -7,7 +7,7 @@
 /*
  * The history in a local SQLite file. Every call runs synchronously on the caller's
  * (main) thread: the statements are short and the file is local, and a write is
- * answered only after it is committed (DESIGN §3). WAL mode lets readers go on while
+ * answered only after it is committed. WAL mode lets readers go on while
  * one writer commits; busy_timeout makes a locked database wait a little, then the
  * caller gets MS_HISTORY_STORE_ERROR_BUSY (a 503), never a crash.
  */

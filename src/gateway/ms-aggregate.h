@@ -5,7 +5,7 @@
 G_BEGIN_DECLS
 
 /*
- * Aggregation routes (DESIGN §1, §3 upstreams=): one GET calls every part
+ * Aggregation routes (a route with upstreams= in gateway.conf): one GET calls every part
  * route's upstream concurrently through the worker's upstream pool, each with
  * the part route's own timeout_ms, and answers
  * {"complete": bool, "parts": {"<route>": <body or problem>}}.

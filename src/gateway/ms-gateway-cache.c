@@ -3,7 +3,7 @@
 #include "ms-gateway-cache.h"
 
 /*
- * The response cache on the request path (issue 5): a hit is answered from
+ * The response cache on the request path: a hit is answered from
  * MsResponseCache before the proxy; a miss is watched through the proxy's
  * response tap and stored when the upstream's answer allows it
  * (ms_response_cache_ttl_for()). What is stored are the upstream's headers,

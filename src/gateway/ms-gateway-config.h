@@ -5,7 +5,7 @@
 G_BEGIN_DECLS
 
 /*
- * The gateway's configuration (DESIGN §3): one immutable, refcounted snapshot per
+ * The gateway's configuration (gateway.conf; data/gateway.conf documents it): one immutable, refcounted snapshot per
  * load. A reload parses a new snapshot and swaps it in; requests in flight keep a
  * reference to the one they started with. Other gateway modules (auth, rate limit,
  * cache, CORS, metrics) read their settings from MsRoute and MsGatewayGlobals.

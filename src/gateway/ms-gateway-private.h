@@ -33,7 +33,7 @@ struct _MsGatewayRequest {
 	gboolean too_large;
 	gboolean retried;
 	gboolean responded; /* the upstream's head arrived */
-	/* security (issue 5) */
+	/* the policies (ms-gateway-security.c) */
 	guint next_filter;
 	gboolean suspended;
 	gboolean aborted;

@@ -8,7 +8,7 @@
 G_BEGIN_DECLS
 
 /*
- * The gateway's security and traffic control on the request path (issue 5):
+ * The gateway's security and traffic control on the request path:
  * CORS, authentication, roles, rate limits, the response cache, metrics and
  * GET /metrics. One object shared by every worker thread.
  */

@@ -299,7 +299,7 @@ on_idle_tick(gpointer user_data)
 {
 	Server *server = user_data;
 
-	/* for the metrics' open-connections gauge (security, issue 5) */
+	/* for the metrics' open-connections gauge */
 	ms_gateway_set_n_connections(server->gateway, count_open(server));
 	if (server->idle_timeout == 0 || server->stopping)
 		return G_SOURCE_CONTINUE;

@@ -109,7 +109,7 @@ ms_gateway_request_get_config(MsGatewayRequest *request);
 const char *
 ms_gateway_request_get_remote_addr(MsGatewayRequest *request);
 
-/* --- security (issue 5): hooks the security filter and metrics use ------------------- */
+/* --- hooks the security filter and metrics use ---------------------------------------- */
 
 /*
  * A filter (or an endpoint) that cannot decide at once (a password to hash in a thread) calls

@@ -9,8 +9,8 @@ G_BEGIN_DECLS
 /*
  * A small pooled HTTP/1.1 client for the gateway's upstreams. One pool per worker
  * main context; one GSource per connection watches its fd and its deadline. No
- * SoupSession, SoupMessage, GTask or GUri per request: the naive proxy's cost
- * (DESIGN §8) was mostly those.
+ * SoupSession, SoupMessage, GTask or GUri per request: a proxy built on them
+ * measured about 6x nginx's CPU per request, most of it in those.
  */
 
 #define MS_UPSTREAM_IDLE_TIMEOUT_USEC (5 * G_USEC_PER_SEC)

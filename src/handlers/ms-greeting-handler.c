@@ -13,7 +13,7 @@
 /*
  * GET /greeting[?name=N]: the greeting service's answer as JSON. Every part appears
  * under "parts", as {"message": ...} or as the problem that kept it out; the answer is
- * 200 while any part answered, and 502 when none did (DESIGN §1, aggregation).
+ * 200 while any part answered, and 502 when none did (an aggregation).
  */
 
 typedef struct {
