@@ -9,8 +9,8 @@
 /**
  * ms_gateway_log_access:
  *
- * The one access entry per request, with the fields journalctl finds it by (REQUEST_ID, ROUTE, UPSTREAM, HTTP_STATUS,
- * DURATION_USEC...).
+ * The one access entry per request, with the fields journalctl finds it by
+ * (REQUEST_ID, ROUTE, UPSTREAM, HTTP_STATUS, DURATION_USEC...).
  */
 void
 ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
