@@ -5,10 +5,10 @@
 G_BEGIN_DECLS
 
 /*
- * The gateway's configuration (gateway.conf; data/gateway.conf documents it): one immutable, refcounted snapshot per
- * load. A reload parses a new snapshot and swaps it in; requests in flight keep a
- * reference to the one they started with. Other gateway modules (auth, rate limit,
- * cache, CORS, metrics) read their settings from MsRoute and MsGatewayGlobals.
+ * The gateway's configuration (gateway.conf; data/gateway.conf documents it): one immutable,
+ * refcounted snapshot per load. A reload parses a new snapshot and swaps it in; requests in flight
+ * keep a reference to the one they started with. Other gateway modules (auth, rate limit, cache,
+ * CORS, metrics) read their settings from MsRoute and MsGatewayGlobals.
  */
 
 #define MS_GATEWAY_CONFIG_ERROR (ms_gateway_config_error_quark())
