@@ -47,7 +47,6 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	g_autofree char *credentials_env = NULL;
 	g_autofree char *api_keys = NULL;
 	g_autofree char *config = NULL;
-	g_autofree char *config_option = NULL;
 	g_autofree char *user_digest =
 		g_compute_checksum_for_string(G_CHECKSUM_SHA256, USER_KEY, -1);
 	g_autofree char *admin_digest =
@@ -86,14 +85,10 @@ fixture_setup(Fixture *fx, gconstpointer data)
 				 rec,
 				 rec,
 				 rec);
-	write_file(fx->dir, "gateway.conf", config);
-	config_option = g_strconcat("--config=", fx->dir, "/gateway.conf", NULL);
 	credentials_env = g_strconcat("CREDENTIALS_DIRECTORY=", credentials, NULL);
-	fx->gateway = ms_test_process_spawn_full(
-		"microsoup-gateway",
-		NULL,
-		(const char *const[]){ config_option, "--idle-timeout=0", NULL },
-		(const char *const[]){ credentials_env, NULL });
+	fx->gateway = ms_test_gateway_spawn(fx->dir,
+					    config,
+					    (const char *const[]){ credentials_env, NULL });
 }
 
 static void

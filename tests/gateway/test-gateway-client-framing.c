@@ -25,9 +25,6 @@ static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *config = NULL;
-	g_autofree char *config_path = NULL;
-	g_autofree char *config_option = NULL;
-	g_autoptr(GError) error = NULL;
 
 	fx->dir = ms_test_dir_new();
 	fx->recorder = ms_wire_recorder_new();
@@ -35,13 +32,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 				 "[route rec]\nprefix = /api/rec\nupstream = unix:%s\n"
 				 "methods = GET, POST\nauth = none\n",
 				 ms_wire_recorder_get_socket_path(fx->recorder));
-	config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
-	g_file_set_contents(config_path, config, -1, &error);
-	g_assert_no_error(error);
-	config_option = g_strconcat("--config=", config_path, NULL);
-	fx->gateway = ms_test_process_spawn(
-		"microsoup-gateway",
-		(const char *const[]){ config_option, "--idle-timeout=0", NULL });
+	fx->gateway = ms_test_gateway_spawn(fx->dir, config, NULL);
 }
 
 static void

@@ -43,9 +43,6 @@ static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
 	g_autofree char *config = NULL;
-	g_autofree char *config_path = NULL;
-	g_autofree char *config_option = NULL;
-	g_autoptr(GError) error = NULL;
 
 	fx->dir = ms_test_dir_new();
 	fx->recorder = ms_wire_recorder_new();
@@ -57,15 +54,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 				 "upstream = http://127.0.0.1:%u\nauth = none\n",
 				 ms_wire_recorder_get_socket_path(fx->recorder),
 				 closed_port());
-	config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
-	g_file_set_contents(config_path, config, -1, &error);
-	g_assert_no_error(error);
-	config_option = g_strconcat("--config=", config_path, NULL);
-	fx->gateway = ms_test_process_spawn_full(
-		"microsoup-gateway",
-		NULL,
-		(const char *const[]){ config_option, "--idle-timeout=0", NULL },
-		NULL);
+	fx->gateway = ms_test_gateway_spawn(fx->dir, config, NULL);
 }
 
 static void

@@ -29,15 +29,11 @@ typedef struct {
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
-	g_autofree char *config_path = NULL;
 	g_autofree char *config = NULL;
-	g_autofree char *config_option = NULL;
 	g_autofree char *calc_socket = NULL;
 	g_autofree char *database_option = NULL;
-	g_autoptr(GError) error = NULL;
 
 	fx->dir = ms_test_dir_new();
-	config_path = g_build_filename(fx->dir, "gateway.conf", NULL);
 	calc_socket = g_build_filename(fx->dir, "calculator.sock", NULL);
 	database_option = g_strconcat("--database=", fx->dir, "/calculator.db", NULL);
 	fx->hello = ms_test_process_spawn("microsoup-hello",
@@ -58,12 +54,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 				 calc_socket,
 				 (guint)CALC_MAX_BODY,
 				 ms_wire_upstream_get_socket_path(fx->big));
-	g_file_set_contents(config_path, config, -1, &error);
-	g_assert_no_error(error);
-	config_option = g_strconcat("--config=", config_path, NULL);
-	fx->gateway = ms_test_process_spawn(
-		"microsoup-gateway",
-		(const char *const[]){ config_option, "--idle-timeout=0", NULL });
+	fx->gateway = ms_test_gateway_spawn(fx->dir, config, NULL);
 }
 
 static void

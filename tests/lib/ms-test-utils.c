@@ -757,3 +757,28 @@ ms_test_process_stop_cleanly(MsTestProcess *self)
 	}
 	g_assert_cmpint(status, ==, 0);
 }
+
+/**
+ * ms_test_gateway_spawn:
+ * @dir: where its gateway.conf is written
+ * @config: the gateway.conf text
+ * @env: (nullable): extra NAME=VALUE settings, e.g. CREDENTIALS_DIRECTORY
+ *
+ * The built microsoup-gateway with @config, handed its socket as systemd
+ * does, resident (no idle exit) for the wire tests.
+ */
+MsTestProcess *
+ms_test_gateway_spawn(const char *dir, const char *config, const char *const *env)
+{
+	g_autofree char *path = g_build_filename(dir, "gateway.conf", NULL);
+	g_autofree char *config_option = g_strconcat("--config=", path, NULL);
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, config, -1, &error);
+	g_assert_no_error(error);
+	return ms_test_process_spawn_full(
+		"microsoup-gateway",
+		NULL,
+		(const char *const[]){ config_option, "--idle-timeout=0", NULL },
+		env);
+}

@@ -94,6 +94,8 @@ ms_test_process_spawn_full(const char *binary_name,
 			   const char *socket_path,
 			   const char *const *extra_args,
 			   const char *const *env);
+MsTestProcess *
+ms_test_gateway_spawn(const char *dir, const char *config, const char *const *env);
 int
 ms_test_process_wait(MsTestProcess *self, guint timeout_ms);
 void
