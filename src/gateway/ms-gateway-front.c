@@ -259,9 +259,7 @@ conn_start_body(FrontConn *conn)
 static MsHttpError
 take_target(FrontConn *conn)
 {
-	g_autofree char *authority = NULL;
-
-	return ms_http_target_normalize(conn->target, &conn->path, &conn->query, &authority);
+	return ms_http_target_normalize(conn->target, &conn->path, &conn->query, NULL);
 }
 
 /**
