@@ -271,8 +271,7 @@ on_reload(gpointer user_data)
 	Server *server = user_data;
 	g_autoptr(GError) error = NULL;
 
-	g_autofree char *why = NULL;
-	g_autofree char *state = NULL;
+	g_autofree char *degraded = NULL;
 
 	ms_notify_reloading();
 	if (!ms_gateway_reload(server->gateway, server->config_path, &error)) {
@@ -282,15 +281,10 @@ on_reload(gpointer user_data)
 		ms_message("configuration reloaded");
 	}
 	/* a set the operator got wrong stays visible in systemctl status until it is fixed */
-	state = ms_gateway_dup_config_state(server->gateway, &why);
-	if (g_strcmp0(state, "ok") != 0) {
-		g_autofree char *status =
-			g_strdup_printf("degraded, serving the last good configuration: %s", why);
-		ms_warning("serving the last good configuration: %s", why);
-		ms_notify_ready(status);
-	} else {
-		ms_notify_ready("serving");
-	}
+	degraded = ms_gateway_dup_degraded_status(server->gateway);
+	if (degraded != NULL)
+		ms_warning("%s", degraded);
+	ms_notify_ready(degraded != NULL ? degraded : "serving");
 	return G_SOURCE_CONTINUE;
 }
 
@@ -372,20 +366,12 @@ ms_gateway_server_run(MsGateway *gateway,
 	}
 
 	watchdog_id = ms_notify_watchdog_start();
-	{
-		g_autofree char *why = NULL;
-		g_autofree char *state = ms_gateway_dup_config_state(gateway, &why);
-
-		/* started with the last good set: systemctl status says so from the start */
-		if (g_strcmp0(state, "ok") != 0)
-			status =
-				g_strdup_printf("degraded, serving the last good configuration: %s",
-						why);
-		else
-			status = g_strdup_printf("serving with %u workers; idle timeout %u s",
-						 n_workers,
-						 idle_timeout);
-	}
+	/* started with the last good set: systemctl status says so from the start */
+	status = ms_gateway_dup_degraded_status(gateway);
+	if (status == NULL)
+		status = g_strdup_printf("serving with %u workers; idle timeout %u s",
+					 n_workers,
+					 idle_timeout);
 	ms_notify_ready(status);
 	ms_message("microsoup-gateway %s ready, %u workers, at most %u client connections",
 		   PACKAGE_VERSION,

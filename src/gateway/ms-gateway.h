@@ -55,6 +55,8 @@ void
 ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message);
 char *
 ms_gateway_dup_config_state(MsGateway *self, char **message);
+char *
+ms_gateway_dup_degraded_status(MsGateway *self);
 void
 ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data);
 

@@ -333,6 +333,26 @@ ms_gateway_dup_config_state(MsGateway *self, char **message)
 	return ms_health_dup_config_state(ms_gateway_get_health(self), message);
 }
 
+/**
+ * ms_gateway_dup_degraded_status:
+ *
+ * The one wording of a degraded configuration, for systemctl status and the log.
+ *
+ * Returns: (transfer full) (nullable): "degraded, serving the last good
+ *   configuration: WHY", or %NULL when the configuration is what the operator wrote
+ */
+char *
+ms_gateway_dup_degraded_status(MsGateway *self)
+{
+	g_autofree char *why = NULL;
+	g_autofree char *state = ms_gateway_dup_config_state(self, &why);
+
+	if (g_strcmp0(state, "ok") == 0)
+		return NULL;
+	return g_strdup_printf("degraded, serving the last good configuration: %s",
+			       why != NULL ? why : state);
+}
+
 void
 ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path)
 {

@@ -80,18 +80,14 @@ update_status(gpointer user_data)
 	Status *status = user_data;
 	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
 	g_autofree char *summary = NULL;
-	g_autofree char *why = NULL;
-	g_autofree char *state = ms_gateway_dup_config_state(status->gateway, &why);
+	g_autofree char *degraded = ms_gateway_dup_degraded_status(status->gateway);
 
 	/* the server loop counts the fronts' connections */
 	ms_metrics_set_open_connections(metrics, ms_gateway_get_n_connections(status->gateway));
 	summary = ms_metrics_summary(metrics);
-	if (g_strcmp0(state, "ok") != 0) {
-		g_autofree char *degraded =
-			g_strdup_printf("degraded, serving the last good configuration: %s; %s",
-					why,
-					summary);
-		ms_notify_status(degraded);
+	if (degraded != NULL) {
+		g_autofree char *both = g_strconcat(degraded, "; ", summary, NULL);
+		ms_notify_status(both);
 	} else {
 		ms_notify_status(summary);
 	}
@@ -168,8 +164,7 @@ gateway_new_from_state(const char *state_dir, const char *config_path)
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(config_path, &error);
 	g_autoptr(MsCredentials) credentials = NULL;
 	MsGateway *gateway;
-	g_autofree char *why = NULL;
-	g_autofree char *state = NULL;
+	g_autofree char *degraded = NULL;
 
 	if (config != NULL)
 		credentials = ms_credentials_new_from_environment(&error);
@@ -180,9 +175,9 @@ gateway_new_from_state(const char *state_dir, const char *config_path)
 	gateway = ms_gateway_new(config, credentials);
 	ms_gateway_set_state_dir(gateway, state_dir);
 	ms_gateway_note_staged(gateway, credentials != NULL ? NULL : error);
-	state = ms_gateway_dup_config_state(gateway, &why);
-	if (g_strcmp0(state, "ok") != 0)
-		ms_warning("serving the last good configuration: %s", why);
+	degraded = ms_gateway_dup_degraded_status(gateway);
+	if (degraded != NULL)
+		ms_warning("%s", degraded);
 	return gateway;
 }
 
