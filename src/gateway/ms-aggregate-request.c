@@ -120,13 +120,10 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 
 	ms_proxy_write_request_line(out, "GET", path, query, part);
 	g_string_append(out, "Accept: application/json\r\n");
-	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
-	g_string_append(out, ms_gateway_request_get_id(request));
-	g_string_append(out, "\r\n");
 	append_header(out, headers, "Accept-Language");
 	/* set by the security filter only: the client's own were removed at the start */
 	append_header(out, headers, "X-Microsoup-User");
 	append_header(out, headers, "X-Microsoup-Role");
-	ms_proxy_write_forwarded(request, out);
+	ms_proxy_write_gateway_fields(request, out);
 	g_string_append(out, "\r\n");
 }

@@ -76,7 +76,7 @@ ms_proxy_write_request_line(GString *out,
 			    const char *query,
 			    const MsRoute *route);
 void
-ms_proxy_write_forwarded(MsGatewayRequest *request, GString *out);
+ms_proxy_write_gateway_fields(MsGatewayRequest *request, GString *out);
 
 void
 ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us);

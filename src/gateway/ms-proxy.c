@@ -102,19 +102,22 @@ ms_proxy_write_request_line(GString *out,
 }
 
 /**
- * ms_proxy_write_forwarded:
+ * ms_proxy_write_gateway_fields:
  *
- * Appends X-Forwarded-For (the client's chain, then its address) and
- * X-Forwarded-Proto for the upstream request made for @request.
+ * Appends what the gateway itself says of @request to an upstream request:
+ * its X-Request-ID (in place of any the client sent), X-Forwarded-For (the
+ * client's chain, then its address) and X-Forwarded-Proto.
  */
 void
-ms_proxy_write_forwarded(MsGatewayRequest *request, GString *out)
+ms_proxy_write_gateway_fields(MsGatewayRequest *request, GString *out)
 {
 	SoupMessageHeaders *headers = request->head.headers;
 	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
 	const char *remote = request->head.remote_addr;
 
-	g_string_append(out, "X-Forwarded-For: ");
+	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
+	g_string_append(out, request->id);
+	g_string_append(out, "\r\nX-Forwarded-For: ");
 	if (forwarded != NULL) {
 		g_string_append(out, forwarded);
 		g_string_append(out, ", ");
@@ -145,10 +148,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
-	g_string_append(out, request->id);
-	g_string_append(out, "\r\n");
-	ms_proxy_write_forwarded(request, out);
+	ms_proxy_write_gateway_fields(request, out);
 	if (request->body != NULL) {
 		g_string_append_printf(out,
 				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
