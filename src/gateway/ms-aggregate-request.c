@@ -2,7 +2,6 @@
 
 #include "ms-aggregate.h"
 
-#include "common/ms-request-id.h"
 #include "ms-route-table.h"
 
 /* what each part of an aggregation route is asked: path, query and headers */
