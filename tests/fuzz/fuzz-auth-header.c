@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-auth-header.h"
+#include "gateway/core/policy/ms-auth-header.h"
 
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size);

@@ -2,7 +2,7 @@
 
 #include <glib.h>
 
-#include "gateway/ms-gateway-config.h"
+#include "gateway/core/ms-gateway-config.h"
 
 /* libFuzzer entry: any bytes as gateway.conf must parse or fail cleanly */
 int

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-http-framing.h"
+#include "gateway/adapters/http1/ms-http-framing.h"
 
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size);

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-http-target.h"
+#include "gateway/core/ms-http-target.h"
 
 int
 LLVMFuzzerTestOneInput(const guint8 *data, size_t size);

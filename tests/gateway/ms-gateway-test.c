@@ -3,8 +3,8 @@
 #include <json-glib/json-glib.h>
 
 #include "common/ms-log.h"
-#include "gateway/ms-credentials.h"
-#include "gateway/ms-gateway-front.h"
+#include "gateway/core/policy/ms-credentials.h"
+#include "gateway/adapters/front/ms-gateway-front.h"
 #include "ms-gateway-test.h"
 #include "ms-test-utils.h"
 

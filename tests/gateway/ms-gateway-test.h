@@ -2,8 +2,8 @@
 
 #include <libsoup/soup.h>
 
-#include "gateway/ms-gateway-security.h"
-#include "gateway/ms-gateway.h"
+#include "gateway/service/ms-gateway-security.h"
+#include "gateway/service/ms-gateway.h"
 
 /*
  * What the gateway's in-process integration tests share: a capture of the

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "common/ms-log.h"
-#include "gateway/ms-config-stage.h"
+#include "gateway/adapters/config/ms-config-stage.h"
 #include "ms-test-utils.h"
 
 /*

@@ -2,7 +2,7 @@
 
 #include <glib.h>
 
-#include "gateway/ms-gateway-config.h"
+#include "gateway/core/ms-gateway-config.h"
 #include "ms-test-utils.h"
 
 /*

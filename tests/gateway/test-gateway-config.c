@@ -2,8 +2,8 @@
 
 #include <glib.h>
 
-#include "gateway/ms-gateway-config.h"
-#include "gateway/ms-route-table.h"
+#include "gateway/core/ms-gateway-config.h"
+#include "gateway/core/ms-route-table.h"
 #include "ms-test-utils.h"
 
 /* unit tests: the config parser and the route table, no sockets */

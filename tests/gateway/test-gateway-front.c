@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gateway/ms-gateway-front.h"
+#include "gateway/adapters/front/ms-gateway-front.h"
 #include "ms-gateway-test.h"
 #include "ms-test-utils.h"
 

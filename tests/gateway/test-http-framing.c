@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-http-framing.h"
+#include "gateway/adapters/http1/ms-http-framing.h"
 #include "ms-test-utils.h"
 
 /* unit tests: the front's HTTP/1.1 framing over bytes a client chose, no sockets */

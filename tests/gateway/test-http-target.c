@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-http-target.h"
+#include "gateway/core/ms-http-target.h"
 #include "ms-test-utils.h"
 
 /* unit tests: one canonical path per request target, and the authorities it may name */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-inbound-headers.h"
+#include "gateway/service/ms-inbound-headers.h"
 #include "ms-test-utils.h"
 
 /*

@@ -3,7 +3,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "gateway/ms-gateway-tools.h"
+#include "gateway/adapters/config/ms-gateway-tools.h"
 
 /* a yescrypt hash of @password made the way an administrator makes one */
 static inline char *

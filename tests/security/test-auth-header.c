@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-auth-header.h"
+#include "gateway/core/policy/ms-auth-header.h"
 #include "ms-test-utils.h"
 
 static char *

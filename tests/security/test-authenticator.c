@@ -1,7 +1,7 @@
 #include "config.h"
 
 #include "common/ms-log.h"
-#include "gateway/ms-authenticator.h"
+#include "gateway/core/policy/ms-authenticator.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
 

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/ms-cors.h"
+#include "gateway/core/policy/ms-cors.h"
 #include "ms-test-utils.h"
 
 static const char *const origins[] = { "https://app.example", "http://localhost:3000", NULL };

@@ -2,7 +2,7 @@
 
 #include <glib/gstdio.h>
 
-#include "gateway/ms-credentials.h"
+#include "gateway/core/policy/ms-credentials.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
 

@@ -2,8 +2,8 @@
 
 #include <libsoup/soup.h>
 
-#include "gateway/ms-gateway-exchange.h"
-#include "gateway/ms-gateway-security.h"
+#include "gateway/ports/ms-gateway-exchange.h"
+#include "gateway/service/ms-gateway-security.h"
 #include "ms-gateway-test.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"

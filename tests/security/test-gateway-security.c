@@ -5,8 +5,8 @@
 #include <libsoup/soup.h>
 
 #include "common/ms-log.h"
-#include "gateway/ms-gateway-security.h"
-#include "gateway/ms-gateway.h"
+#include "gateway/service/ms-gateway-security.h"
+#include "gateway/service/ms-gateway.h"
 #include "ms-gateway-test.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/ms-credentials.h"
+#include "gateway/core/policy/ms-credentials.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-metrics.h"
+#include "gateway/core/ms-metrics.h"
 #include "ms-test-utils.h"
 
 static void

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/ms-rate-limiter.h"
+#include "gateway/core/policy/ms-rate-limiter.h"
 #include "ms-test-utils.h"
 
 #define SEC G_USEC_PER_SEC

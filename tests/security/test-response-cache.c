@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/ms-response-cache.h"
+#include "gateway/core/policy/ms-response-cache.h"
 #include "ms-test-utils.h"
 
 #define SEC G_USEC_PER_SEC

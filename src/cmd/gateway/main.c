@@ -9,11 +9,11 @@
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
 #include "common/ms-notify.h"
-#include "gateway/ms-config-stage.h"
-#include "gateway/ms-gateway-security.h"
-#include "gateway/ms-gateway-server.h"
-#include "gateway/ms-gateway-tools.h"
-#include "gateway/ms-gateway.h"
+#include "gateway/adapters/config/ms-config-stage.h"
+#include "gateway/service/ms-gateway-security.h"
+#include "gateway/adapters/front/ms-gateway-server.h"
+#include "gateway/adapters/config/ms-gateway-tools.h"
+#include "gateway/service/ms-gateway.h"
 
 #include <gio/gunixinputstream.h>
 #include <gio/gunixoutputstream.h>

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "gateway/ports/ms-gateway-exchange.h"
+#include "gateway/adapters/front/ms-gateway-limits.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The gateway's own HTTP/1.1 server side, one per worker thread: reads
+ * requests from client connections, hands them to the core through
+ * ms-gateway-exchange.h and writes the answers. Each connection is one
+ * GSource on its socket in the worker's main context; its timeouts are that
+ * source's ready time.
+ */
+
+typedef struct _MsGatewayFront MsGatewayFront;
+
+MsGatewayFront *
+ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context);
+void
+ms_gateway_front_set_limits(MsGatewayFront *self, MsGatewayLimits *limits);
+void
+ms_gateway_front_listen(MsGatewayFront *self, GSocket *listener);
+void
+ms_gateway_front_accept(MsGatewayFront *self, GSocket *client);
+void
+ms_gateway_front_stop(MsGatewayFront *self, GSourceFunc on_empty, gpointer data);
+guint
+ms_gateway_front_get_n_connections(MsGatewayFront *self);
+void
+ms_gateway_front_free(MsGatewayFront *self);
+
+G_END_DECLS

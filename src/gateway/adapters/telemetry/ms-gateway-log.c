@@ -1,0 +1,86 @@
+#include "config.h"
+
+#include "gateway/service/ms-gateway-private.h"
+
+#include "common/ms-log.h"
+
+/* what the gateway tells clients and the journal about each request */
+
+/**
+ * ms_gateway_log_access:
+ *
+ * The one access entry per request, with the fields journalctl finds it by
+ * (REQUEST_ID, ROUTE, UPSTREAM, HTTP_STATUS, DURATION_USEC...).
+ */
+void
+ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
+{
+	const char *method = request->head.method != NULL ? request->head.method : "-";
+	const char *path = request->head.path != NULL ? request->head.path : "-";
+	char status_text[16];
+	char duration[32];
+	const MsLogField fields[] = {
+		{ "REQUEST_ID", request->id },
+		{ "HTTP_METHOD", method },
+		{ "HTTP_PATH", path },
+		{ "HTTP_STATUS", status_text },
+		{ "DURATION_USEC", duration },
+		{ "ROUTE", request->route != NULL ? request->route->name : NULL },
+		{ "UPSTREAM", request->upstream },
+		{ "REMOTE_ADDR", request->head.remote_addr },
+		{ "USER_NAME",
+		  soup_message_headers_get_one(request->head.headers, "X-Microsoup-User") },
+	};
+
+	g_snprintf(status_text, sizeof status_text, "%u", request->status);
+	g_snprintf(duration, sizeof duration, "%" G_GINT64_FORMAT, duration_us);
+	ms_log_fields(G_LOG_LEVEL_INFO,
+		      fields,
+		      G_N_ELEMENTS(fields),
+		      "%s %s %s %sµs%s",
+		      method,
+		      path,
+		      status_text,
+		      duration,
+		      request->aborted ? " (client went away)" : "");
+}
+
+/**
+ * ms_gateway_log_part_failure:
+ * @part: the route whose upstream failed: the request's own, or one part of
+ *   an aggregation route
+ *
+ * A warning with MESSAGE_ID, explained in data/microsoup.catalog.
+ */
+void
+ms_gateway_log_part_failure(MsGatewayRequest *request,
+			    const MsRoute *part,
+			    guint status,
+			    const char *message)
+{
+	char status_text[16];
+	const MsLogField fields[] = {
+		{ "MESSAGE_ID", MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID },
+		{ "REQUEST_ID", request->id },
+		{ "ROUTE", part->name },
+		{ "UPSTREAM", part->upstream },
+		{ "HTTP_STATUS", status_text },
+		{ "ERROR", message },
+	};
+
+	g_snprintf(status_text, sizeof status_text, "%u", status);
+	ms_log_fields(G_LOG_LEVEL_WARNING,
+		      fields,
+		      G_N_ELEMENTS(fields),
+		      "upstream %s of route %s failed: %s; answered %u",
+		      part->upstream,
+		      part->name,
+		      message,
+		      status);
+}
+
+void
+ms_gateway_log_upstream_failure(MsGatewayRequest *request, guint status, const char *message)
+{
+	ms_gateway_log_part_failure(request, request->route, status, message);
+}

@@ -1,0 +1,458 @@
+#include "config.h"
+
+#include "gateway/service/ms-aggregate.h"
+
+#include "common/ms-i18n.h"
+#include "common/ms-problem.h"
+#include "common/ms-response.h"
+
+/*
+ * An aggregation route's request: every part is sent at once, each on its own
+ * pooled upstream connection and with its own deadline, so the answer takes as
+ * long as the slowest part. A part's body is collected whole (bounded) and
+ * embedded as JSON; a part that fails becomes a problem object instead.
+ */
+
+typedef enum {
+	PART_PENDING,
+	PART_OK,     /* json holds the part's body */
+	PART_FAILED, /* json holds a problem object */
+} PartState;
+
+typedef struct {
+	MsAggregate *aggregate;
+	const MsRoute *route;
+	MsUpstreamConn *conn;
+	GSource *timer;
+	PartState state;
+	gboolean retried;
+	guint status;
+	gboolean problem_json; /* the upstream answered application/problem+json */
+	gboolean overflow;
+	GString *body;
+	JsonNode *json;
+} Part;
+
+struct _MsAggregate {
+	MsGatewayRequest *request;
+	char *upstreams; /* "hello, world": the access log's UPSTREAM */
+	const char *language;
+	guint pending;
+	gboolean answered;
+	guint n_parts;
+	Part parts[];
+};
+
+/* what a failed part says; the details take the part's route name */
+typedef struct {
+	guint status;
+	const char *type;
+	const char *title;  /* msgid */
+	const char *detail; /* msgid with one %s */
+} PartProblem;
+
+static const PartProblem problem_unavailable = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"unavailable",
+	N_("Part unavailable"),
+	N_("the %s service could not be reached"),
+};
+static const PartProblem problem_timed_out = {
+	SOUP_STATUS_GATEWAY_TIMEOUT,
+	"timed_out",
+	N_("Part timed out"),
+	N_("the %s service did not answer in time"),
+};
+static const PartProblem problem_bad_response = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"bad_response",
+	N_("Bad answer from a part"),
+	N_("the %s service answered something unusable"),
+};
+static const PartProblem problem_error_status = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"part_error",
+	N_("A part answered with an error"),
+	N_("the %s service answered with an error status"),
+};
+static const PartProblem problem_too_large = {
+	SOUP_STATUS_BAD_GATEWAY,
+	"part_too_large",
+	N_("Part too large"),
+	N_("the %s service answered more than 256 KiB"),
+};
+
+static gboolean
+part_send(Part *part, gboolean fresh);
+
+static JsonNode *
+part_problem_new(Part *part, const PartProblem *problem)
+{
+	return ms_problem_new_translated(part->aggregate->language,
+					 problem->status,
+					 problem->type,
+					 problem->title,
+					 problem->detail,
+					 part->route->name);
+}
+
+static void
+aggregate_answer(MsAggregate *self);
+
+static void
+part_stop_timer(Part *part)
+{
+	if (part->timer == NULL)
+		return;
+	g_source_destroy(part->timer);
+	g_clear_pointer(&part->timer, g_source_unref);
+}
+
+static void
+part_settle(Part *part, PartState state, JsonNode *json)
+{
+	MsAggregate *self = part->aggregate;
+
+	part->conn = NULL;
+	part_stop_timer(part);
+	if (part->body != NULL)
+		g_string_free(g_steal_pointer(&part->body), TRUE);
+	part->state = state;
+	part->json = json;
+	if (--self->pending == 0)
+		aggregate_answer(self);
+}
+
+static void
+part_fail(Part *part, const PartProblem *problem, MsUpstreamFailure failure, const char *message)
+{
+	MsGatewayRequest *request = part->aggregate->request;
+
+	ms_gateway_log_part_failure(request, part->route, problem->status, message);
+	if (request->upstream_failed == 0)
+		request->upstream_failed = failure + 1;
+	part_settle(part, PART_FAILED, part_problem_new(part, problem));
+}
+
+static gboolean
+is_problem_json(SoupMessageHeaders *headers)
+{
+	const char *type = soup_message_headers_get_content_type(headers, NULL);
+
+	return g_strcmp0(type, "application/problem+json") == 0;
+}
+
+static void
+on_head(gpointer user_data,
+	guint status,
+	const char *reason,
+	SoupMessageHeaders *headers,
+	goffset content_length)
+{
+	Part *part = user_data;
+
+	/* the part's upstream answered, whatever the aggregation makes of its answer */
+	ms_gateway_worker_upstream_answered(part->aggregate->request->worker, part->route);
+	part->status = status;
+	part->problem_json = is_problem_json(headers);
+	if (content_length > MS_AGGREGATE_MAX_PART_BYTES) {
+		/* the connection may be dropped here, in head, and nowhere later */
+		ms_upstream_conn_abandon(part->conn);
+		part_fail(part,
+			  &problem_too_large,
+			  MS_UPSTREAM_FAILURE_PROTOCOL,
+			  "the answer is too large to aggregate");
+		return;
+	}
+	part->body = g_string_sized_new(content_length > 0 ? (gsize)content_length : 256);
+}
+
+static void
+on_body(gpointer user_data, const char *data, gsize length)
+{
+	Part *part = user_data;
+
+	/* a chunked answer over the bound: read on, keep nothing, fail when done */
+	if (part->overflow || part->body->len + length > MS_AGGREGATE_MAX_PART_BYTES) {
+		part->overflow = TRUE;
+		return;
+	}
+	g_string_append_len(part->body, data, length);
+}
+
+static JsonNode *
+parse_json(GString *body)
+{
+	g_autoptr(JsonParser) parser = json_parser_new_immutable();
+
+	if (body->len == 0 || memchr(body->str, '\0', body->len) != NULL ||
+	    !json_parser_load_from_data(parser, body->str, (gssize)body->len, NULL))
+		return NULL;
+	return json_parser_steal_root(parser);
+}
+
+static void
+on_done(gpointer user_data)
+{
+	Part *part = user_data;
+	g_autoptr(JsonNode) json = NULL;
+
+	if (part->overflow) {
+		part_fail(part,
+			  &problem_too_large,
+			  MS_UPSTREAM_FAILURE_PROTOCOL,
+			  "the answer is too large to aggregate");
+		return;
+	}
+	json = parse_json(part->body);
+	if (SOUP_STATUS_IS_SUCCESSFUL(part->status)) {
+		if (json == NULL) {
+			part_fail(part,
+				  &problem_bad_response,
+				  MS_UPSTREAM_FAILURE_PROTOCOL,
+				  "the answer is not JSON");
+			return;
+		}
+		part_settle(part, PART_OK, g_steal_pointer(&json));
+		return;
+	}
+	/* the service's own problem says most: pass it through */
+	if (part->problem_json && json != NULL && JSON_NODE_HOLDS_OBJECT(json)) {
+		part_settle(part, PART_FAILED, g_steal_pointer(&json));
+		return;
+	}
+	part_settle(part, PART_FAILED, part_problem_new(part, &problem_error_status));
+}
+
+static void
+on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
+{
+	Part *part = user_data;
+
+	part->conn = NULL;
+	/* a pooled connection the service closed while restarting: try once more */
+	if (retryable && !part->retried) {
+		part->retried = TRUE;
+		part_send(part, TRUE);
+		return;
+	}
+	ms_gateway_worker_upstream_failed(part->aggregate->request->worker, part->route, message);
+	part_fail(part,
+		  failure == MS_UPSTREAM_FAILURE_TIMEOUT   ? &problem_timed_out
+		  : failure == MS_UPSTREAM_FAILURE_CONNECT ? &problem_unavailable
+							   : &problem_bad_response,
+		  failure,
+		  message);
+}
+
+static const MsUpstreamHandler part_handler = {
+	.head = on_head,
+	.body = on_body,
+	.done = on_done,
+	.failed = on_failed,
+};
+
+/* the whole part, not only each wait for bytes, keeps to the route's timeout */
+static gboolean
+on_part_deadline(gpointer user_data)
+{
+	Part *part = user_data;
+
+	if (part->conn != NULL)
+		ms_upstream_conn_abandon(part->conn);
+	ms_gateway_worker_upstream_failed(part->aggregate->request->worker,
+					  part->route,
+					  "timed out");
+	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
+	return G_SOURCE_REMOVE;
+}
+
+/* returns FALSE when the part failed right away */
+static gboolean
+part_send(Part *part, gboolean fresh)
+{
+	MsGatewayRequest *request = part->aggregate->request;
+	g_autoptr(GError) error = NULL;
+	MsUpstreamConn *conn;
+
+	conn = ms_upstream_pool_acquire(request->worker->pool, part->route, fresh, &error);
+	if (conn == NULL) {
+		ms_gateway_worker_upstream_failed(request->worker, part->route, error->message);
+		part_fail(part, &problem_unavailable, MS_UPSTREAM_FAILURE_CONNECT, error->message);
+		return FALSE;
+	}
+	part->conn = conn;
+	part->overflow = FALSE;
+	ms_aggregate_write_request(part->aggregate->request,
+				   part->route,
+				   ms_upstream_conn_get_request_buffer(conn));
+	ms_upstream_conn_start(conn, NULL, FALSE, part->route->timeout_ms, &part_handler, part);
+	return TRUE;
+}
+
+static JsonNode *
+parts_new(MsAggregate *self)
+{
+	g_autoptr(JsonObject) parts = json_object_new();
+	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+
+	for (guint i = 0; i < self->n_parts; i++)
+		json_object_set_member(parts,
+				       self->parts[i].route->name,
+				       json_node_ref(self->parts[i].json));
+	json_node_set_object(node, parts);
+	return node;
+}
+
+static void
+send_all_failed(MsAggregate *self)
+{
+	MsGatewayRequest *request = self->request;
+	g_autofree char *instance = g_utf8_make_valid(ms_gateway_request_get_path(request), -1);
+	g_autoptr(JsonNode) problem = NULL;
+
+	problem = ms_problem_new(
+		SOUP_STATUS_BAD_GATEWAY,
+		"aggregate_unavailable",
+		ms_i18n_gettext(self->language, N_("No part of the answer is available")),
+		ms_i18n_gettext(self->language, N_("every part failed or was too late")),
+		instance,
+		ms_gateway_request_get_id(request));
+	json_object_set_member(json_node_get_object(problem), "parts", parts_new(self));
+	ms_gateway_request_respond_json(request,
+					SOUP_STATUS_BAD_GATEWAY,
+					MS_CONTENT_TYPE_PROBLEM,
+					problem);
+}
+
+/* a complete answer is shown to the tap (the response cache) like a proxied one */
+static void
+tap_answer(MsGatewayRequest *request, GBytes *body)
+{
+	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	gsize length = 0;
+	const char *text = g_bytes_get_data(body, &length);
+
+	if (request->tap == NULL || !request->tap->head(request->tap_data, SOUP_STATUS_OK, headers))
+		return;
+	request->tap->body(request->tap_data, text, length);
+	request->tap->done(request->tap_data);
+}
+
+/*
+ * the text is made here rather than by ms_gateway_request_respond_json():
+ * the tap stores the very bytes that are sent, with their Content-Type
+ */
+static void
+send_parts(MsAggregate *self, gboolean complete)
+{
+	MsGatewayRequest *request = self->request;
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GBytes) body = NULL;
+	char *text;
+
+	json_builder_begin_object(builder);
+	json_builder_set_member_name(builder, "complete");
+	json_builder_add_boolean_value(builder, complete);
+	json_builder_set_member_name(builder, "parts");
+	json_builder_add_value(builder, parts_new(self));
+	json_builder_end_object(builder);
+	root = json_builder_get_root(builder);
+	text = json_to_string(root, FALSE);
+	body = g_bytes_new_take(text, strlen(text));
+	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
+				     "Content-Type",
+				     MS_CONTENT_TYPE_JSON);
+	if (complete)
+		tap_answer(request, body);
+	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);
+}
+
+/* the answer is the last thing done: the request (and @self) may end with it */
+static void
+aggregate_answer(MsAggregate *self)
+{
+	guint n_ok = 0;
+
+	for (guint i = 0; i < self->n_parts; i++)
+		n_ok += self->parts[i].state == PART_OK;
+	self->answered = TRUE;
+	if (n_ok == 0)
+		send_all_failed(self);
+	else
+		send_parts(self, n_ok == self->n_parts);
+}
+
+/**
+ * ms_aggregate_start:
+ *
+ * Calls every part; the last part to settle answers the request, which the
+ * front keeps waiting meanwhile.
+ */
+void
+ms_aggregate_start(MsGatewayRequest *request)
+{
+	const MsRoute *route = request->route;
+	guint n_parts = g_strv_length(route->upstreams);
+	MsAggregate *self = g_malloc0(sizeof(MsAggregate) + n_parts * sizeof(Part));
+
+	self->request = request;
+	self->n_parts = n_parts;
+	self->upstreams = g_strjoinv(", ", route->upstreams);
+	self->language = ms_gateway_request_get_language(request);
+	request->aggregate = self;
+	request->upstream = self->upstreams;
+
+	/* one extra count, so a part failing right away cannot answer before all start */
+	self->pending = n_parts + 1;
+	for (guint i = 0; i < n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		part->aggregate = self;
+		/* the configuration checked that every part is a route with an upstream */
+		part->route = ms_gateway_config_find_route(request->config, route->upstreams[i]);
+		part->timer = g_timeout_source_new(part->route->timeout_ms);
+		g_source_set_callback(part->timer, on_part_deadline, part, NULL);
+		g_source_attach(part->timer, g_main_context_get_thread_default());
+		part_send(part, FALSE);
+	}
+	if (--self->pending == 0)
+		aggregate_answer(self);
+}
+
+/**
+ * ms_aggregate_abort:
+ *
+ * The client went away: drop the parts still running.
+ */
+void
+ms_aggregate_abort(MsGatewayRequest *request)
+{
+	MsAggregate *self = request->aggregate;
+
+	if (self == NULL || self->answered)
+		return;
+	for (guint i = 0; i < self->n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		if (part->conn != NULL)
+			ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
+		part_stop_timer(part);
+	}
+	self->answered = TRUE;
+}
+
+void
+ms_aggregate_free(MsAggregate *self)
+{
+	for (guint i = 0; i < self->n_parts; i++) {
+		Part *part = &self->parts[i];
+
+		g_clear_pointer(&part->json, json_node_unref);
+		if (part->body != NULL)
+			g_string_free(part->body, TRUE);
+	}
+	g_free(self->upstreams);
+	g_free(self);
+}

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "gateway/service/ms-gateway.h"
+#include "gateway/core/ms-metrics.h"
+#include "gateway/core/policy/ms-response-cache.h"
+
+G_BEGIN_DECLS
+
+gboolean
+ms_gateway_cache_apply(GObject *owner,
+		       MsResponseCache *cache,
+		       gsize max_bytes,
+		       MsMetrics *metrics_registry,
+		       MsGatewayRequest *request,
+		       const char *user);
+
+G_END_DECLS

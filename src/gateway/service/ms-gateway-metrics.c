@@ -1,0 +1,80 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "gateway/service/ms-gateway-metrics.h"
+#include "gateway/ports/ms-upstream.h"
+
+/* the gateway's side of MsMetrics: what a finished request counts, and GET /metrics */
+
+/**
+ * ms_gateway_metrics_observe:
+ *
+ * Counts one finished (or aborted) request: by route, method, status class,
+ * duration, and the upstream failure if there was one. A head the front
+ * refused has no route, and maybe no method (%NULL): it counts under route ""
+ * and method "other", so that bad requests still show in the totals.
+ */
+void
+ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us)
+{
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	MsMetricsRoute *metrics = ms_metrics_get_route(registry, route != NULL ? route->name : "");
+	guint failure = ms_gateway_request_get_upstream_failure(request);
+
+	ms_metrics_route_observe(metrics,
+				 ms_gateway_request_get_method(request),
+				 ms_gateway_request_get_status(request),
+				 duration_us);
+	if (failure == 0)
+		return;
+	switch (failure - 1) {
+	case MS_UPSTREAM_FAILURE_CONNECT:
+		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_CONNECT);
+		break;
+	case MS_UPSTREAM_FAILURE_TIMEOUT:
+		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_TIMEOUT);
+		break;
+	case MS_UPSTREAM_FAILURE_BROKEN:
+	case MS_UPSTREAM_FAILURE_PROTOCOL:
+		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_BROKEN);
+		break;
+	default:
+		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_OTHER);
+		break;
+	}
+}
+
+/**
+ * ms_gateway_metrics_send:
+ *
+ * Answers GET /metrics: the Prometheus text of @registry, never cached.
+ */
+void
+ms_gateway_metrics_send(MsMetrics *registry, MsGatewayRequest *request)
+{
+	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	char *text = ms_metrics_render(registry);
+	g_autoptr(GBytes) body = g_bytes_new_take(text, strlen(text));
+
+	soup_message_headers_replace(headers, "Cache-Control", "no-store");
+	soup_message_headers_replace(headers, "Content-Type", MS_METRICS_CONTENT_TYPE);
+	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);
+}
+
+/*
+ * [gateway] metrics_allow = loopback: a client on this host. The front gives
+ * the client's address as text; one it cannot say (a Unix socket peer) is not
+ * taken for local.
+ */
+gboolean
+ms_gateway_metrics_is_local_client(MsGatewayRequest *request)
+{
+	const char *remote = ms_gateway_request_get_remote_addr(request);
+	g_autoptr(GInetAddress) address = NULL;
+
+	if (remote == NULL)
+		return FALSE;
+	address = g_inet_address_new_from_string(remote);
+	return address != NULL && g_inet_address_get_is_loopback(address);
+}

@@ -1,0 +1,317 @@
+#include "config.h"
+
+#include "gateway/service/ms-gateway-private.h"
+
+#include "common/ms-http-header.h"
+#include "common/ms-i18n.h"
+#include "common/ms-request-id.h"
+#include "gateway/core/ms-route-table.h"
+
+/*
+ * The proxy half of a request: write the upstream request head from the
+ * client's (end-to-end headers only), then relay the upstream's response to
+ * the request's front, streaming the body as it arrives.
+ */
+
+/*
+ * RFC 9110 §7.6.1 hop-by-hop fields, plus those the gateway sets itself. This
+ * runs for every header of every request and response: a switch on the first
+ * letter leaves one or two comparisons per header instead of a dozen.
+ */
+static gboolean
+name_is(const char *name, const char *expected)
+{
+	return g_ascii_strcasecmp(name, expected) == 0;
+}
+
+/*
+ * what the client sent that the gateway writes itself; the rest that must not
+ * go upstream was removed when the request began (ms-inbound-headers.c)
+ */
+static gboolean
+is_request_skipped(const char *name)
+{
+	switch (name[0]) {
+	case 'H':
+	case 'h':
+		return name_is(name, "Host");
+	case 'A':
+	case 'a':
+		/* credentials stay at the gateway */
+		return name_is(name, "Authorization");
+	case 'E':
+	case 'e':
+		return name_is(name, "Expect");
+	case 'X':
+	case 'x':
+		return name_is(name, "X-Forwarded-For");
+	default:
+		return FALSE;
+	}
+}
+
+static gboolean
+is_response_skipped(const char *name)
+{
+	/*
+	 * X-Request-ID is the gateway's; so are Date and Server, which the front
+	 * writes itself and drops from any answer's headers, like nginx
+	 */
+	switch (name[0]) {
+	case 'X':
+	case 'x':
+		return name_is(name, MS_REQUEST_ID_HEADER);
+	default:
+		return ms_http_header_is_hop_by_hop(name);
+	}
+}
+
+static gboolean
+is_idempotent(const char *method)
+{
+	return method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD ||
+	       method == SOUP_METHOD_PUT || method == SOUP_METHOD_DELETE ||
+	       method == SOUP_METHOD_OPTIONS;
+}
+
+/**
+ * ms_proxy_write_request_line:
+ * @path: the upstream path, without query
+ * @query: (nullable): the query, without '?'
+ * @route: the route whose upstream is asked
+ *
+ * Starts an upstream request head: the request line and Host.
+ */
+void
+ms_proxy_write_request_line(GString *out,
+			    const char *method,
+			    const char *path,
+			    const char *query,
+			    const MsRoute *route)
+{
+	g_string_append(out, method);
+	g_string_append_c(out, ' ');
+	g_string_append(out, path);
+	if (query != NULL) {
+		g_string_append_c(out, '?');
+		g_string_append(out, query);
+	}
+	g_string_append(out, " HTTP/1.1\r\nHost: ");
+	g_string_append(out, route->upstream_authority);
+	g_string_append(out, "\r\n");
+}
+
+/**
+ * ms_proxy_write_gateway_fields:
+ *
+ * Appends what the gateway itself says of @request to an upstream request:
+ * its X-Request-ID (in place of any the client sent), X-Forwarded-For (the
+ * client's chain, then its address) and X-Forwarded-Proto.
+ */
+void
+ms_proxy_write_gateway_fields(MsGatewayRequest *request, GString *out)
+{
+	SoupMessageHeaders *headers = request->head.headers;
+	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
+	const char *remote = request->head.remote_addr;
+
+	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
+	g_string_append(out, request->id);
+	g_string_append(out, "\r\nX-Forwarded-For: ");
+	if (forwarded != NULL) {
+		g_string_append(out, forwarded);
+		g_string_append(out, ", ");
+	}
+	g_string_append(out, remote != NULL ? remote : "unknown");
+	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n");
+}
+
+static void
+write_request_head(MsGatewayRequest *request, GString *out)
+{
+	SoupMessageHeaders *headers = request->head.headers;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	ms_proxy_write_request_line(out,
+				    request->head.method,
+				    ms_route_table_upstream_path(request->head.path),
+				    request->head.query,
+				    request->route);
+	soup_message_headers_iter_init(&iter, headers);
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		if (is_request_skipped(name))
+			continue;
+		g_string_append(out, name);
+		g_string_append(out, ": ");
+		g_string_append(out, value);
+		g_string_append(out, "\r\n");
+	}
+	ms_proxy_write_gateway_fields(request, out);
+	if (request->body != NULL) {
+		g_string_append_printf(out,
+				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
+				       g_bytes_get_size(request->body));
+	}
+	g_string_append(out, "\r\n");
+}
+
+static void
+on_head(gpointer user_data,
+	guint status,
+	const char *reason,
+	SoupMessageHeaders *upstream_headers,
+	goffset content_length)
+{
+	MsGatewayRequest *request = user_data;
+	SoupMessageHeaders *headers = request->head.response_headers;
+	g_autoptr(GHashTable) listed = ms_http_connection_options_new(
+		soup_message_headers_get_list(upstream_headers, "Connection"));
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	request->responded = TRUE;
+	ms_gateway_worker_upstream_answered(request->worker, request->route);
+	if (request->tap != NULL &&
+	    !request->tap->head(request->tap_data, status, upstream_headers))
+		request->tap = NULL;
+	soup_message_headers_iter_init(&iter, upstream_headers);
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		if (is_response_skipped(name) ||
+		    (listed != NULL && g_hash_table_contains(listed, name)))
+			continue;
+		soup_message_headers_append(headers, name, value);
+	}
+	ms_gateway_request_respond_head(request, status, reason, content_length);
+}
+
+static void
+on_body(gpointer user_data, const char *data, gsize length)
+{
+	MsGatewayRequest *request = user_data;
+
+	if (request->tap != NULL)
+		request->tap->body(request->tap_data, data, length);
+	ms_gateway_request_respond_body(request, data, length);
+	/* the client is slower than the upstream: wait for it (flow control) */
+	if (request->conn != NULL &&
+	    request->front_class->get_unwritten(request->front) > MS_GATEWAY_MAX_UNWRITTEN)
+		ms_upstream_conn_set_reading(request->conn, FALSE);
+}
+
+static void
+on_done(gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	if (request->tap != NULL)
+		request->tap->done(request->tap_data);
+	request->conn = NULL;
+	ms_gateway_request_respond_end(request);
+}
+
+static gboolean
+proxy_send(MsGatewayRequest *request, gboolean fresh);
+
+static void
+on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
+{
+	MsGatewayRequest *request = user_data;
+	guint status = failure == MS_UPSTREAM_FAILURE_TIMEOUT ? SOUP_STATUS_GATEWAY_TIMEOUT
+							      : SOUP_STATUS_BAD_GATEWAY;
+
+	request->conn = NULL;
+	/* a pooled connection the service closed while restarting: try once more */
+	if (retryable && !request->retried && !request->responded &&
+	    is_idempotent(request->head.method)) {
+		request->retried = TRUE;
+		/* on failure proxy_send answers itself */
+		proxy_send(request, TRUE);
+		return;
+	}
+	ms_gateway_worker_upstream_failed(request->worker, request->route, message);
+	ms_gateway_log_upstream_failure(request, status, message);
+	request->upstream_failed = failure + 1;
+	if (request->responded) {
+		/* the status is already on the wire: only a broken connection tells the client */
+		ms_gateway_request_cut(request);
+	} else if (status == SOUP_STATUS_GATEWAY_TIMEOUT) {
+		ms_gateway_request_problem(request,
+					   status,
+					   "upstream_timeout",
+					   N_("The service did not answer in time"),
+					   NULL);
+	} else {
+		ms_gateway_request_problem(request,
+					   status,
+					   "upstream_unavailable",
+					   N_("The service is unavailable"),
+					   NULL);
+	}
+}
+
+static const MsUpstreamHandler proxy_handler = {
+	.head = on_head,
+	.body = on_body,
+	.done = on_done,
+	.failed = on_failed,
+};
+
+/* returns FALSE when the request was answered right away */
+static gboolean
+proxy_send(MsGatewayRequest *request, gboolean fresh)
+{
+	g_autoptr(GError) error = NULL;
+	MsUpstreamConn *conn;
+
+	conn = ms_upstream_pool_acquire(request->worker->pool, request->route, fresh, &error);
+	if (conn == NULL) {
+		ms_gateway_worker_upstream_failed(request->worker, request->route, error->message);
+		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
+		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_BAD_GATEWAY,
+					   "upstream_unavailable",
+					   N_("The service is unavailable"),
+					   NULL);
+		return FALSE;
+	}
+	request->conn = conn;
+	write_request_head(request, ms_upstream_conn_get_request_buffer(conn));
+	ms_upstream_conn_start(conn,
+			       request->body,
+			       request->head.method == SOUP_METHOD_HEAD,
+			       request->route->timeout_ms,
+			       &proxy_handler,
+			       request);
+	return TRUE;
+}
+
+/**
+ * ms_proxy_start:
+ *
+ * Sends @request to its route's upstream; the answer, or a 502/504 problem,
+ * goes to the request's front.
+ */
+void
+ms_proxy_start(MsGatewayRequest *request)
+{
+	request->upstream = request->route->upstream;
+	proxy_send(request, FALSE);
+}
+
+/**
+ * ms_proxy_abort:
+ *
+ * The client went away: drop the upstream exchange too.
+ */
+void
+ms_proxy_abort(MsGatewayRequest *request)
+{
+	if (request->conn == NULL)
+		return;
+	ms_upstream_conn_abandon(request->conn);
+	request->conn = NULL;
+}
