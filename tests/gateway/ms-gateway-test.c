@@ -111,18 +111,11 @@ ms_gateway_test_config_new(const char *text)
 	return config;
 }
 
-/*
- * a gateway whose policies know @users and @api_keys (in the files' formats,
- * or NULL), and a reference to those policies in @security
- */
+/* a gateway whose policies know @users and @api_keys (in the files' formats, or NULL) */
 MsGateway *
-ms_gateway_test_new(MsGatewayConfig *config,
-		    const char *users,
-		    const char *api_keys,
-		    MsGatewaySecurity **security)
+ms_gateway_test_new(MsGatewayConfig *config, const char *users, const char *api_keys)
 {
 	g_autoptr(MsCredentials) credentials = ms_credentials_new();
-	MsGateway *gateway;
 
 	if (users != NULL)
 		g_assert_true(ms_credentials_load_users(credentials,
@@ -136,9 +129,7 @@ ms_gateway_test_new(MsGatewayConfig *config,
 							   strlen(api_keys),
 							   "keys",
 							   NULL));
-	gateway = ms_gateway_new(config, credentials);
-	*security = g_object_ref(ms_gateway_get_security(gateway));
-	return gateway;
+	return ms_gateway_new(config, credentials);
 }
 
 struct _MsGatewayTestFront {

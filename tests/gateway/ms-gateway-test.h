@@ -2,7 +2,6 @@
 
 #include <libsoup/soup.h>
 
-#include "gateway/service/ms-gateway-security.h"
 #include "gateway/service/ms-gateway.h"
 
 /*
@@ -24,10 +23,7 @@ ms_gateway_test_wait_access_entry(GPtrArray *log, const char *request_id);
 MsGatewayConfig *
 ms_gateway_test_config_new(const char *text);
 MsGateway *
-ms_gateway_test_new(MsGatewayConfig *config,
-		    const char *users,
-		    const char *api_keys,
-		    MsGatewaySecurity **security);
+ms_gateway_test_new(MsGatewayConfig *config, const char *users, const char *api_keys);
 /* the gateway's own front (ms-gateway-front.h) on a loopback TCP port */
 typedef struct _MsGatewayTestFront MsGatewayTestFront;
 

@@ -7,7 +7,7 @@
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/service/ms-aggregate.h"
 #include "gateway/core/policy/ms-credentials.h"
-#include "gateway/service/ms-gateway-security.h"
+#include "gateway/service/ms-aggregate-request.h"
 #include "gateway/service/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
 #include "ms-gateway-test.h"
@@ -26,7 +26,6 @@ typedef struct {
 	MsGatewayTestFront *front;
 	char *missing; /* a socket path nothing listens on */
 	MsGateway *gateway;
-	MsGatewaySecurity *security;
 	SoupSession *session;
 	GPtrArray *log;     /* GHashTable per log entry: field → value */
 	GPtrArray *held;    /* SoupServerMessage: requests never answered */
@@ -195,7 +194,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	text = config_text(fx);
 	config = ms_gateway_test_config_new(text);
-	fx->gateway = ms_gateway_test_new(config, NULL, keys, &fx->security);
+	fx->gateway = ms_gateway_test_new(config, NULL, keys);
 	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 
@@ -204,7 +203,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
-	g_object_unref(fx->security);
 	ms_test_server_free(fx->hello);
 	ms_test_server_free(fx->world);
 	ms_test_server_free(fx->odd);

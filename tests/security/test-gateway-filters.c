@@ -3,7 +3,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/ports/ms-gateway-exchange.h"
-#include "gateway/service/ms-gateway-security.h"
+#include "gateway/service/policy/ms-policy-auth.h"
 #include "ms-gateway-test.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
@@ -18,7 +18,6 @@
 
 typedef struct {
 	MsGateway *gateway;
-	MsGatewaySecurity *security;
 	MsGatewayWorker *worker;
 } Fixture;
 
@@ -187,7 +186,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 		"[route cors]\nprefix = /api/cors\nupstream = unix:/nonexistent/up.sock\n"
 		"methods = GET, POST\ncors_origins = https://app.example\n");
 
-	fx->gateway = ms_gateway_test_new(config, users, NULL, &fx->security);
+	fx->gateway = ms_gateway_test_new(config, users, NULL);
 	fx->worker = ms_gateway_attach_front(fx->gateway, NULL);
 }
 
@@ -197,7 +196,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	if (fx->gateway != NULL)
 		ms_gateway_detach(fx->gateway, fx->worker);
 	g_clear_object(&fx->gateway);
-	g_clear_object(&fx->security);
 }
 
 static void
@@ -278,19 +276,18 @@ static void
 test_metrics_client_gone(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(Exchange) ex = exchange_new();
-	gpointer security = fx->security;
+	gpointer gateway = fx->gateway;
 
 	soup_message_headers_append(ex->headers, "Authorization", "Basic YWRhOmFkYS1wdw==");
 	exchange_begin(fx, ex, "GET", "/metrics", "192.0.2.7");
 	ms_gateway_request_admit(ex->request);
 	ms_gateway_request_finish(g_steal_pointer(&ex->request), TRUE);
 
-	/* the hashing holds the filter: once it is freed, the callback ran */
-	g_object_add_weak_pointer(G_OBJECT(fx->security), &security);
+	/* the hashing holds the gateway: once it is freed, the callback ran */
+	g_object_add_weak_pointer(G_OBJECT(fx->gateway), &gateway);
 	ms_gateway_detach(fx->gateway, fx->worker);
 	g_clear_object(&fx->gateway);
-	g_clear_object(&fx->security);
-	ms_test_wait_until(object_gone, &security, 10000);
+	ms_test_wait_until(object_gone, &gateway, 10000);
 	g_assert_false(ex->ended);
 }
 

@@ -5,7 +5,6 @@
 #include <libsoup/soup.h>
 
 #include "common/ms-log.h"
-#include "gateway/service/ms-gateway-security.h"
 #include "gateway/service/ms-gateway.h"
 #include "ms-gateway-test.h"
 #include "ms-security-test.h"
@@ -26,7 +25,6 @@ typedef struct {
 	guint upstream_requests;
 	MsGatewayTestFront *front;
 	MsGateway *gateway;
-	MsGatewaySecurity *security;
 	SoupSession *session;
 	GPtrArray *log; /* GHashTable per log entry: field → value */
 } Fixture;
@@ -118,7 +116,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	text = config_text(fx, data != NULL ? data : "loopback");
 	config = ms_gateway_test_config_new(text);
-	fx->gateway = ms_gateway_test_new(config, users, keys, &fx->security);
+	fx->gateway = ms_gateway_test_new(config, users, keys);
 	fx->front = ms_gateway_test_front_new(fx->gateway, &fx->session);
 }
 
@@ -127,7 +125,6 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	ms_gateway_test_front_free(fx->front, fx->session);
 	g_object_unref(fx->gateway);
-	g_object_unref(fx->security);
 	ms_test_server_free(fx->upstream);
 	ms_gateway_test_log_release(fx->log);
 }
@@ -231,7 +228,8 @@ test_identity(Fixture *fx, gconstpointer data)
 						  "admin",
 						  NULL);
 	g_autoptr(MsTestResponse) second = NULL;
-	MsAuthenticator *auth = ms_gateway_security_get_authenticator(fx->security);
+	MsAuthenticator *auth =
+		ms_policy_state_get_authenticator(ms_gateway_get_policy_state(fx->gateway));
 
 	/* the gateway's identity, not the forged one; the credential stays here */
 	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
@@ -507,7 +505,7 @@ test_reload(Fixture *fx, gconstpointer data)
 
 	g_assert_cmpuint(before->status, ==, SOUP_STATUS_OK);
 	/* a reload that removes ada: her remembered password goes too */
-	ms_gateway_security_reload(fx->security, none);
+	ms_policy_state_reload(ms_gateway_get_policy_state(fx->gateway), none);
 	assert_unauthorized(fx, "/api/user/x", ada);
 }
 

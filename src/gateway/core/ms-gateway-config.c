@@ -334,6 +334,32 @@ parse_cors(Parse *p, MsRoute *route)
 	return TRUE;
 }
 
+static void
+add_policy_step(MsRoute *route, MsPolicyStep step)
+{
+	g_assert(route->n_policy_steps < MS_ROUTE_MAX_POLICY_STEPS);
+	route->policy_steps[route->n_policy_steps++] = step;
+}
+
+/*
+ * The route's policies, compiled once here rather than looked up on every
+ * request: the service runs exactly this list. CORS comes first, as a
+ * browser's preflight carries no credentials; the cache comes last, as its
+ * key holds the authenticated user and a hit must not skip the rate limit.
+ */
+static void
+build_policy_steps(MsRoute *route)
+{
+	if (route->cors_origins[0] != NULL)
+		add_policy_step(route, MS_POLICY_STEP_CORS);
+	if (route->auth != MS_ROUTE_AUTH_NONE)
+		add_policy_step(route, MS_POLICY_STEP_AUTH);
+	if (route->rate_limit > 0)
+		add_policy_step(route, MS_POLICY_STEP_RATE_LIMIT);
+	if (route->cache_ttl_s > 0)
+		add_policy_step(route, MS_POLICY_STEP_CACHE);
+}
+
 static MsRoute *
 parse_route(Parse *p, const char *name)
 {
@@ -365,6 +391,7 @@ parse_route(Parse *p, const char *name)
 	route->timeout_ms = (guint)timeout_ms;
 	route->rate_limit = (guint)rate_limit;
 	route->cache_ttl_s = (guint)cache_ttl;
+	build_policy_steps(route);
 	return g_steal_pointer(&route);
 }
 

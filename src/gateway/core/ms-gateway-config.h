@@ -46,6 +46,20 @@ typedef enum {
 	MS_METRICS_ALLOW_ADMIN,
 } MsMetricsAllow;
 
+/*
+ * What a routed request goes through before it is read and sent upstream, in
+ * this order, each only on a route that declares it: cors_origins, auth,
+ * rate_limit, cache_ttl_s.
+ */
+typedef enum {
+	MS_POLICY_STEP_CORS,       /* answers preflights; before the method is checked */
+	MS_POLICY_STEP_AUTH,       /* 401, 403 or 429, else the identity sent upstream */
+	MS_POLICY_STEP_RATE_LIMIT, /* 429 past the rate, per user or client address */
+	MS_POLICY_STEP_CACHE,      /* answers a hit, watches a miss to store it */
+} MsPolicyStep;
+
+#define MS_ROUTE_MAX_POLICY_STEPS 4
+
 typedef struct {
 	char *name;     /* the NAME of [route NAME] */
 	guint index;    /* position in the config: index for per-route state arrays */
@@ -65,6 +79,9 @@ typedef struct {
 	guint rate_limit;   /* requests per second per client, 0 = unlimited */
 	guint cache_ttl_s;  /* 0 = not cached */
 	GStrv cors_origins; /* empty = no CORS headers */
+	/* built from the fields above when the route is parsed */
+	MsPolicyStep policy_steps[MS_ROUTE_MAX_POLICY_STEPS];
+	guint n_policy_steps;
 } MsRoute;
 
 typedef struct {

@@ -1,8 +1,9 @@
 #include "config.h"
 
-#include "gateway/service/ms-aggregate.h"
+#include "gateway/service/ms-aggregate-request.h"
 
 #include "gateway/core/ms-route-table.h"
+#include "gateway/service/ms-upstream-head.h"
 
 /* what each part of an aggregation route is asked: path, query and headers */
 
@@ -117,12 +118,12 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 	g_autofree char *path =
 		ms_aggregate_part_path(route, part, ms_gateway_request_get_path(request));
 
-	ms_proxy_write_request_line(out, "GET", path, query, part);
+	ms_upstream_head_write_request_line(out, "GET", path, query, part);
 	g_string_append(out, "Accept: application/json\r\n");
 	append_header(out, headers, "Accept-Language");
 	/* set by the security filter only: the client's own were removed at the start */
 	append_header(out, headers, "X-Microsoup-User");
 	append_header(out, headers, "X-Microsoup-Role");
-	ms_proxy_write_gateway_fields(request, out);
+	ms_upstream_head_write_gateway_fields(request, out);
 	g_string_append(out, "\r\n");
 }

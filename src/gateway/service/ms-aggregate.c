@@ -5,6 +5,9 @@
 #include "common/ms-i18n.h"
 #include "common/ms-problem.h"
 #include "common/ms-response.h"
+#include "gateway/adapters/telemetry/ms-gateway-log.h"
+#include "gateway/service/ms-aggregate-request.h"
+#include "gateway/service/ms-gateway-worker.h"
 
 /*
  * An aggregation route's request: every part is sent at once, each on its own
@@ -275,7 +278,10 @@ part_send(Part *part, gboolean fresh)
 	g_autoptr(GError) error = NULL;
 	MsUpstreamConn *conn;
 
-	conn = ms_upstream_pool_acquire(request->worker->pool, part->route, fresh, &error);
+	conn = ms_upstream_pool_acquire(ms_gateway_worker_get_pool(request->worker),
+					part->route,
+					fresh,
+					&error);
 	if (conn == NULL) {
 		ms_gateway_worker_upstream_failed(request->worker, part->route, error->message);
 		part_fail(part, &problem_unavailable, MS_UPSTREAM_FAILURE_CONNECT, error->message);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "gateway/service/ms-gateway-private.h"
+#include "gateway/service/ms-gateway-request.h"
 
 G_BEGIN_DECLS
 
@@ -20,13 +20,5 @@ void
 ms_aggregate_abort(MsGatewayRequest *request);
 void
 ms_aggregate_free(MsAggregate *self);
-
-/* ms-aggregate-request.c: what each part is asked */
-char *
-ms_aggregate_part_path(const MsRoute *route, const MsRoute *part, const char *path);
-char *
-ms_aggregate_part_query(const MsRoute *route, const MsRoute *part, const char *query);
-void
-ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out);
 
 G_END_DECLS

@@ -5,29 +5,15 @@
 #include "gateway/service/ms-gateway-metrics.h"
 #include "gateway/ports/ms-upstream.h"
 
-/* the gateway's side of MsMetrics: what a finished request counts, and GET /metrics */
-
-/**
- * ms_gateway_metrics_observe:
- *
- * Counts one finished (or aborted) request: by route, method, status class,
- * duration, and the upstream failure if there was one. A head the front
- * refused has no route, and maybe no method (%NULL): it counts under route ""
- * and method "other", so that bad requests still show in the totals.
+/*
+ * The gateway's side of MsMetrics: the one place a request's outcome becomes
+ * counters, once it is finished (the policy steps only record on the request
+ * what they decided), and the text of GET /metrics.
  */
-void
-ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us)
-{
-	const MsRoute *route = ms_gateway_request_get_route(request);
-	MsMetricsRoute *metrics = ms_metrics_get_route(registry, route != NULL ? route->name : "");
-	guint failure = ms_gateway_request_get_upstream_failure(request);
 
-	ms_metrics_route_observe(metrics,
-				 ms_gateway_request_get_method(request),
-				 ms_gateway_request_get_status(request),
-				 duration_us);
-	if (failure == 0)
-		return;
+static void
+count_upstream_failure(MsMetricsRoute *metrics, guint failure)
+{
 	switch (failure - 1) {
 	case MS_UPSTREAM_FAILURE_CONNECT:
 		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_CONNECT);
@@ -43,6 +29,45 @@ ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint6
 		ms_metrics_route_upstream_error(metrics, MS_UPSTREAM_ERROR_OTHER);
 		break;
 	}
+}
+
+/* what the policy steps recorded */
+static void
+count_policies(MsMetrics *registry, MsMetricsRoute *metrics, const MsPolicyRecord *record)
+{
+	if (record->auth_failure != 0)
+		ms_metrics_auth_failure(registry, (MsAuthFailureKind)(record->auth_failure - 1));
+	if (record->rate_limited)
+		ms_metrics_route_rate_limited(metrics);
+	if (record->cache == MS_CACHE_OUTCOME_HIT)
+		ms_metrics_route_cache_hit(metrics);
+	else if (record->cache == MS_CACHE_OUTCOME_MISS)
+		ms_metrics_route_cache_miss(metrics);
+}
+
+/**
+ * ms_gateway_metrics_record:
+ *
+ * Counts one finished (or aborted) request: by route, method, status class,
+ * duration, the upstream failure if there was one, and what its policies
+ * decided. A head the front refused has no route, and maybe no method
+ * (%NULL): it counts under route "" and method "other", so that bad requests
+ * still show in the totals.
+ */
+void
+ms_gateway_metrics_record(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us)
+{
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	MsMetricsRoute *metrics = ms_metrics_get_route(registry, route != NULL ? route->name : "");
+	guint failure = ms_gateway_request_get_upstream_failure(request);
+
+	ms_metrics_route_observe(metrics,
+				 ms_gateway_request_get_method(request),
+				 ms_gateway_request_get_status(request),
+				 duration_us);
+	if (failure != 0)
+		count_upstream_failure(metrics, failure);
+	count_policies(registry, metrics, &request->record);
 }
 
 /**

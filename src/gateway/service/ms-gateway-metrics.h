@@ -1,12 +1,12 @@
 #pragma once
 
-#include "gateway/service/ms-gateway.h"
 #include "gateway/core/ms-metrics.h"
+#include "gateway/service/ms-gateway-request.h"
 
 G_BEGIN_DECLS
 
 void
-ms_gateway_metrics_observe(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us);
+ms_gateway_metrics_record(MsMetrics *registry, MsGatewayRequest *request, gint64 duration_us);
 void
 ms_gateway_metrics_send(MsMetrics *registry, MsGatewayRequest *request);
 gboolean

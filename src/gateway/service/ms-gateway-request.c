@@ -2,10 +2,7 @@
 
 #include <string.h>
 
-#include "gateway/service/ms-gateway-private.h"
-
-#include "gateway/service/ms-aggregate.h"
-#include "gateway/service/ms-inbound-headers.h"
+#include "gateway/service/ms-gateway-request.h"
 
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
@@ -13,13 +10,44 @@
 #include "common/ms-response.h"
 
 /*
- * One request's way through the core, whichever front read it:
- *   begin   → strip forged identity, request id, route lookup
- *   handle  → health, endpoints, 404, 405, filters, then the proxy or the
- *             aggregation
- *   finish  → one access log entry and the finish funcs (metrics)
- * Every answer leaves through the front's four calls (ms-gateway-exchange.h).
+ * The request model and its answers: what a front read and what the gateway
+ * decided about it, read through accessors, and the answers, which leave only
+ * through the front's calls. A leaf: it calls nothing else of the gateway.
  */
+
+/**
+ * ms_gateway_request_new:
+ * @config: (transfer full): the configuration the request keeps to its end
+ */
+MsGatewayRequest *
+ms_gateway_request_new(MsGatewayWorker *worker,
+		       const MsGatewayFrontClass *front_class,
+		       gpointer front,
+		       const MsGatewayRequestHead *head,
+		       MsGatewayConfig *config)
+{
+	MsGatewayRequest *request = g_new0(MsGatewayRequest, 1);
+
+	request->worker = worker;
+	request->front_class = front_class;
+	request->front = front;
+	request->head = *head;
+	request->started = g_get_monotonic_time();
+	request->config = config;
+	return request;
+}
+
+/* an aggregation's state is the flow's to free, before this */
+void
+ms_gateway_request_free(MsGatewayRequest *request)
+{
+	g_assert(request->aggregate == NULL);
+	g_clear_pointer(&request->body, g_bytes_unref);
+	if (request->tap_destroy != NULL)
+		request->tap_destroy(request->tap_data);
+	ms_gateway_config_unref(request->config);
+	g_free(request);
+}
 
 const char *
 ms_gateway_request_get_method(MsGatewayRequest *request)
@@ -72,6 +100,13 @@ ms_gateway_request_get_language(MsGatewayRequest *request)
 		request->language = ms_language_negotiate(accept);
 	}
 	return request->language;
+}
+
+const char *
+ms_gateway_request_get_user(MsGatewayRequest *request)
+{
+	/* only the authentication step sets it: ms_inbound_headers_sanitize() drops the client's */
+	return soup_message_headers_get_one(request->head.headers, "X-Microsoup-User");
 }
 
 guint
@@ -221,333 +256,50 @@ ms_gateway_request_problemf(MsGatewayRequest *request,
 	ms_gateway_request_problem(request, status, type, title, detail);
 }
 
-/* --- a front's calls ------------------------------------------------------------------ */
-
-/*
- * a sane id the client sent is kept; none, a bad one or several lines (joined
- * with commas, which no sane id holds) get a new one. Upstream, the proxy
- * writes this id in place of whatever the client sent.
- */
-static void
-take_request_id(MsGatewayRequest *request)
-{
-	const char *sent =
-		soup_message_headers_get_list(request->head.headers, MS_REQUEST_ID_HEADER);
-
-	if (ms_request_id_is_sane(sent)) {
-		g_strlcpy(request->id, sent, sizeof request->id);
-	} else {
-		g_autofree char *made = ms_request_id_new();
-		g_strlcpy(request->id, made, sizeof request->id);
-	}
-	soup_message_headers_replace(request->head.response_headers,
-				     MS_REQUEST_ID_HEADER,
-				     request->id);
-}
-
 /**
- * ms_gateway_request_begin:
- * @head: what the front read; its strings and headers stay valid until
- *   ms_gateway_request_finish()
- *
- * Returns: (transfer none): the request, freed by ms_gateway_request_finish()
- */
-MsGatewayRequest *
-ms_gateway_request_begin(MsGatewayWorker *worker,
-			 const MsGatewayFrontClass *front_class,
-			 gpointer front,
-			 const MsGatewayRequestHead *head)
-{
-	MsGatewayRequest *request = g_new0(MsGatewayRequest, 1);
-
-	request->worker = worker;
-	request->front_class = front_class;
-	request->front = front;
-	request->head = *head;
-	request->started = g_get_monotonic_time();
-	request->config = ms_gateway_dup_config(worker->gateway);
-
-	take_request_id(request);
-	/* from here on, what the upstream would get: identity only from the gateway's own auth */
-	ms_inbound_headers_sanitize(head->headers);
-	if (head->path != NULL)
-		request->route = ms_gateway_config_lookup(request->config, head->path);
-	return request;
-}
-
-/* Returns: how much body @request may have */
-guint64
-ms_gateway_request_get_max_body_bytes(MsGatewayRequest *request)
-{
-	if (request->route == NULL)
-		return MS_GATEWAY_UNROUTED_MAX_BODY_BYTES;
-	return request->route->max_body_bytes;
-}
-
-/**
- * ms_gateway_request_reject_body:
- *
- * The body is over the limit: answers 413. The front closes the connection
- * after it rather than read the rest.
+ * ms_gateway_request_refuse_method:
+ * @allow: the methods that are allowed, for the Allow header
  */
 void
-ms_gateway_request_reject_body(MsGatewayRequest *request)
+ms_gateway_request_refuse_method(MsGatewayRequest *request, const char *allow)
 {
-	char limit[32];
-
-	request->too_large = TRUE;
-	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
-	g_snprintf(limit,
-		   sizeof limit,
-		   "%" G_GUINT64_FORMAT,
-		   ms_gateway_request_get_max_body_bytes(request));
+	soup_message_headers_replace(request->head.response_headers, "Allow", allow);
 	ms_gateway_request_problemf(request,
-				    SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-				    "body_too_large",
-				    N_("Request body too large"),
-				    N_("the request body may be at most %s bytes"),
-				    limit);
+				    SOUP_STATUS_METHOD_NOT_ALLOWED,
+				    "method_not_allowed",
+				    N_("Method not allowed"),
+				    N_("%s is not allowed here; use %s"),
+				    request->head.method,
+				    allow);
 }
 
-/* what a refused message is told: one detail per cause */
-typedef struct {
-	const char *type;
-	const char *title;
-	const char *detail;
-} Refusal;
-
-static Refusal
-refusal_for(MsHttpError error)
-{
-	switch (error) {
-	case MS_HTTP_ERROR_FIELD_NAME:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("a header field name is not a token, or has space before "
-				     "its colon") };
-	case MS_HTTP_ERROR_OBS_FOLD:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("a header field is folded onto the next line") };
-	case MS_HTTP_ERROR_HOST:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the Host header is missing, repeated or not a valid host") };
-	case MS_HTTP_ERROR_TARGET:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the request target is not one unambiguous path") };
-	case MS_HTTP_ERROR_CONTENT_LENGTH:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the Content-Length header is not one valid number") };
-	case MS_HTTP_ERROR_FRAMING_CONFLICT:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the request has both Transfer-Encoding and Content-Length, "
-				     "or Transfer-Encoding in HTTP/1.0") };
-	case MS_HTTP_ERROR_CHUNKED:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the chunked request body is malformed") };
-	case MS_HTTP_ERROR_HEAD_TOO_LARGE:
-		return (Refusal){ "header_too_large",
-				  N_("Request header too large"),
-				  N_("the request line and headers are too long") };
-	case MS_HTTP_ERROR_EXPECTATION:
-		return (Refusal){ "expectation_failed",
-				  N_("Expectation failed"),
-				  N_("the gateway knows no expectation but 100-continue") };
-	case MS_HTTP_ERROR_METHOD:
-		return (Refusal){ "not_implemented",
-				  N_("Not implemented"),
-				  N_("the gateway does not know the request method") };
-	case MS_HTTP_ERROR_TRANSFER_CODING:
-		return (Refusal){
-			"not_implemented",
-			N_("Not implemented"),
-			N_("the request uses a transfer coding the gateway does not know")
-		};
-	case MS_HTTP_ERROR_VERSION:
-		return (Refusal){ "http_version",
-				  N_("HTTP version not supported"),
-				  N_("the gateway speaks HTTP/1.0 and HTTP/1.1") };
-	case MS_HTTP_ERROR_SYNTAX:
-	case MS_HTTP_ERROR_BODY_TOO_LARGE:
-	case MS_HTTP_OK:
-	default:
-		return (Refusal){ "bad_request",
-				  N_("Bad request"),
-				  N_("the request line or headers are not valid HTTP") };
-	}
-}
-
-/**
- * ms_gateway_request_refuse:
- * @error: why the front could not take the request
- */
+/* 429 with Retry-After: too many requests, or too many failed logins */
 void
-ms_gateway_request_refuse(MsGatewayRequest *request, MsHttpError error)
+ms_gateway_request_retry_later(MsGatewayRequest *request,
+			       const char *type,
+			       const char *title,
+			       guint seconds)
 {
-	Refusal refusal;
+	char value[16];
 
-	if (error == MS_HTTP_ERROR_BODY_TOO_LARGE) {
-		ms_gateway_request_reject_body(request);
-		return;
-	}
-	refusal = refusal_for(error);
-	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
-	ms_gateway_request_problem(request,
-				   ms_http_error_get_status(error),
-				   refusal.type,
-				   refusal.title,
-				   refusal.detail);
+	g_snprintf(value, sizeof(value), "%u", seconds);
+	soup_message_headers_replace(request->head.response_headers, "Retry-After", value);
+	ms_gateway_request_problemf(request,
+				    429,
+				    type,
+				    title,
+				    N_("Try again in %u seconds."),
+				    seconds);
 }
 
-/* a CORS preflight is OPTIONS on any route with cors_origins: the security filter answers it */
-static gboolean
-is_cors_preflight(MsGatewayRequest *request)
-{
-	const MsRoute *route = request->route;
-
-	return route->cors_origins != NULL && route->cors_origins[0] != NULL &&
-	       request->head.method == SOUP_METHOD_OPTIONS &&
-	       soup_message_headers_get_one(request->head.headers,
-					    "Access-Control-Request-Method") != NULL;
-}
-
-/* the policies passed: the front reads the body, then ms_gateway_request_handle() */
-static void
-admitted(MsGatewayRequest *request)
+void
+ms_gateway_request_read_body(MsGatewayRequest *request)
 {
 	request->front_class->read_body(request->front);
 }
 
-static void
-admit_routed(MsGatewayRequest *request)
-{
-	const MsRoute *route = request->route;
+/* --- a policy that waits for a thread --------------------------------------------- */
 
-	if (!ms_route_allows_method(route, request->head.method) && !is_cors_preflight(request)) {
-		soup_message_headers_replace(request->head.response_headers, "Allow", route->allow);
-		ms_gateway_request_problemf(request,
-					    SOUP_STATUS_METHOD_NOT_ALLOWED,
-					    "method_not_allowed",
-					    N_("Method not allowed"),
-					    N_("%s is not allowed here; use %s"),
-					    request->head.method,
-					    route->allow);
-		return;
-	}
-	if (ms_gateway_run_filters(request->worker->gateway, request))
-		admitted(request);
-}
-
-/**
- * ms_gateway_request_admit:
- *
- * The head is read and valid: route it, check its method and run the
- * route's policies, all before the body is read (so "100 Continue" is only
- * ever sent to a request that will be taken). Then either the request is
- * answered, or the front's read_body() is called, now or later.
- */
-void
-ms_gateway_request_admit(MsGatewayRequest *request)
-{
-	MsGateway *gateway = request->worker->gateway;
-	const char *path = request->head.path;
-
-	if (request->route != NULL) {
-		admit_routed(request);
-		return;
-	}
-	if (g_strcmp0(path, "/healthz") == 0 || g_strcmp0(path, "/readyz") == 0) {
-		ms_health_handle(request, gateway, path);
-		return;
-	}
-	if (ms_gateway_serve_endpoint(gateway, request, path))
-		return;
-	ms_gateway_request_problemf(request,
-				    SOUP_STATUS_NOT_FOUND,
-				    "not_found",
-				    N_("Not found"),
-				    N_("there is nothing at %s"),
-				    path);
-}
-
-/**
- * ms_gateway_request_handle:
- * @body: (nullable): the whole request body
- *
- * The admitted request is read: on to the upstream(s), which answer.
- */
-void
-ms_gateway_request_handle(MsGatewayRequest *request, GBytes *body)
-{
-	if (body != NULL)
-		request->body = g_bytes_ref(body);
-	if (request->route->upstreams != NULL)
-		ms_aggregate_start(request);
-	else
-		ms_proxy_start(request);
-}
-
-/**
- * ms_gateway_request_writable:
- *
- * The front wrote enough of what it held: the upstream may be read again.
- */
-void
-ms_gateway_request_writable(MsGatewayRequest *request)
-{
-	if (request->conn != NULL)
-		ms_upstream_conn_set_reading(request->conn, TRUE);
-}
-
-static void
-request_free(MsGatewayRequest *request)
-{
-	g_clear_pointer(&request->body, g_bytes_unref);
-	g_clear_pointer(&request->aggregate, ms_aggregate_free);
-	if (request->tap_destroy != NULL)
-		request->tap_destroy(request->tap_data);
-	ms_gateway_config_unref(request->config);
-	g_free(request);
-}
-
-/**
- * ms_gateway_request_finish:
- * @client_gone: %TRUE when the client went away before the answer was written
- *
- * The front is done with @request: log it and let it go. A request whose
- * filter is still deciding (suspended) is freed when the filter resumes it.
- */
-void
-ms_gateway_request_finish(MsGatewayRequest *request, gboolean client_gone)
-{
-	MsGatewayWorker *worker = request->worker;
-	/* the access log and the finish funcs see the same duration, read once */
-	gint64 duration = g_get_monotonic_time() - request->started;
-
-	if (client_gone) {
-		request->aborted = TRUE;
-		ms_proxy_abort(request);
-		ms_aggregate_abort(request);
-	}
-	ms_gateway_log_access(request, duration);
-	ms_gateway_run_finish_funcs(worker->gateway, request, duration);
-	request->finished = TRUE;
-	if (!request->suspended)
-		request_free(request);
-}
-
-/* --- filters' hooks ------------------------------------------------------------------- */
-
-/**
- * ms_gateway_request_suspend:
- *
- * Keeps @request waiting after its filter returns %FALSE.
- */
 void
 ms_gateway_request_suspend(MsGatewayRequest *request)
 {
@@ -555,27 +307,29 @@ ms_gateway_request_suspend(MsGatewayRequest *request)
 }
 
 /**
- * ms_gateway_request_resume:
- * @proceed: %TRUE to run the next filters and the proxy, %FALSE when the
- *   suspending filter has answered
+ * ms_gateway_request_wake:
+ *
+ * Ends ms_gateway_request_suspend(), before the waiting policy answers or
+ * goes on: an answer may end the request at once (a front that writes it
+ * whole).
+ *
+ * Returns: %FALSE when the front finished @request meanwhile (the client went
+ *   away); it is freed then
  */
-void
-ms_gateway_request_resume(MsGatewayRequest *request, gboolean proceed)
+gboolean
+ms_gateway_request_wake(MsGatewayRequest *request)
 {
 	request->suspended = FALSE;
-	if (request->finished) {
-		/* answered, or the client went away, meanwhile: finish() left it to us */
-		request_free(request);
-		return;
-	}
-	if (proceed && ms_gateway_run_filters(request->worker->gateway, request))
-		admitted(request);
+	if (!request->finished)
+		return TRUE;
+	ms_gateway_request_free(request);
+	return FALSE;
 }
 
 /**
  * ms_gateway_request_set_tap:
  *
- * Lets a filter see the upstream's answer as the proxy relays it; @destroy
+ * Lets a policy see the upstream's answer as the proxy relays it; @destroy
  * runs when the request ends.
  */
 void

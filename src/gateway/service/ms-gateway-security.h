@@ -1,34 +1,32 @@
 #pragma once
 
-#include "gateway/core/policy/ms-authenticator.h"
 #include "gateway/service/ms-gateway.h"
-#include "gateway/core/ms-metrics.h"
-#include "gateway/core/policy/ms-response-cache.h"
 
 G_BEGIN_DECLS
 
 /*
- * The gateway's security and traffic control on the request path:
- * CORS, authentication, roles, rate limits, the response cache, metrics and
- * GET /metrics. One object shared by every worker thread.
+ * The names src/cmd/gateway/main.c reads the policies' state by, until it
+ * calls ms_gateway_get_metrics() and ms_policy_state_expire() itself.
  */
 
-#define MS_TYPE_GATEWAY_SECURITY (ms_gateway_security_get_type())
-G_DECLARE_FINAL_TYPE(MsGatewaySecurity, ms_gateway_security, MS, GATEWAY_SECURITY, GObject)
+typedef MsPolicyState MsGatewaySecurity;
 
-#define MS_AUTH_REALM_CHALLENGE "Basic realm=\"microsoup\", charset=\"UTF-8\""
+static inline MsGatewaySecurity *
+ms_gateway_get_security(MsGateway *gateway)
+{
+	return ms_gateway_get_policy_state(gateway);
+}
 
-MsGatewaySecurity *
-ms_gateway_security_new(MsCredentials *credentials, guint64 cache_max_bytes);
-void
-ms_gateway_security_install(MsGatewaySecurity *self, MsGateway *gateway);
-void
-ms_gateway_security_reload(MsGatewaySecurity *self, MsCredentials *credentials);
-MsMetrics *
-ms_gateway_security_get_metrics(MsGatewaySecurity *self);
-MsAuthenticator *
-ms_gateway_security_get_authenticator(MsGatewaySecurity *self);
-void
-ms_gateway_security_expire(MsGatewaySecurity *self);
+static inline MsMetrics *
+ms_gateway_security_get_metrics(MsGatewaySecurity *security)
+{
+	return ms_policy_state_get_metrics(security);
+}
+
+static inline void
+ms_gateway_security_expire(MsGatewaySecurity *security)
+{
+	ms_policy_state_expire(security);
+}
 
 G_END_DECLS

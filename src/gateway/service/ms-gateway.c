@@ -1,17 +1,18 @@
 #include "config.h"
 
-#include "gateway/service/ms-gateway-private.h"
+#include "gateway/service/ms-gateway.h"
+
 #include "gateway/adapters/config/ms-config-stage.h"
-#include "gateway/service/ms-gateway-security.h"
-#include "gateway/service/ms-health.h"
+#include "gateway/ports/ms-gateway-exchange.h"
+#include "gateway/service/ms-gateway-worker.h"
 
 /*
- * The gateway object: the running configuration, its security policies
- * (created with it, so that no gateway can serve an auth route without them),
- * the hooks they use (filters, finish funcs, reload funcs, endpoints) and the
- * workers.
- * A request's own flow is in ms-gateway-request.c. The configuration is an
- * immutable snapshot; each request holds a reference to the one it started
+ * The gateway object: the running configuration, the policies' shared state
+ * (created with it, so that no gateway can serve an auth route without its
+ * authenticator), what /readyz reports and the workers.
+ * A request's own flow is in ms-gateway-flow.c; each route's policies are the
+ * steps its configuration lists (MsRoute.policy_steps). The configuration is
+ * an immutable snapshot; each request holds a reference to the one it started
  * with, so a reload never changes a request midway.
  */
 
@@ -19,46 +20,14 @@ struct _MsGateway {
 	GObject parent_instance;
 	GMutex lock; /* guards config: workers take references from their threads */
 	MsGatewayConfig *config;
-	GPtrArray *workers;    /* MsGatewayWorker */
-	GArray *filters;       /* Filter */
-	GArray *finish_funcs;  /* FinishFunc */
-	GArray *reload_funcs;  /* ReloadFunc */
-	gint n_connections;    /* atomic */
-	GHashTable *endpoints; /* path → Endpoint */
-	MsGatewaySecurity *security;
+	GPtrArray *workers; /* MsGatewayWorker */
+	gint n_connections; /* atomic */
+	MsPolicyState *policies;
 	MsHealth *health; /* what /readyz reports; locks of its own, apart from config's */
 	char *state_dir;  /* where systemd's staged configuration sets are, or NULL */
 };
 
-typedef struct {
-	MsGatewayFinishFunc func;
-	gpointer user_data;
-} FinishFunc;
-
-typedef struct {
-	MsGatewayReloadFunc func;
-	gpointer user_data;
-} ReloadFunc;
-
-typedef struct {
-	MsGatewayEndpointFunc func;
-	gpointer user_data;
-} Endpoint;
-
-typedef struct {
-	MsGatewayFilterFunc func;
-	gpointer user_data;
-} Filter;
-
 G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
-
-static void
-worker_free(MsGatewayWorker *worker)
-{
-	g_hash_table_unref(worker->records);
-	ms_upstream_pool_free(worker->pool);
-	g_free(worker);
-}
 
 static void
 ms_gateway_finalize(GObject *object)
@@ -66,11 +35,7 @@ ms_gateway_finalize(GObject *object)
 	MsGateway *self = MS_GATEWAY(object);
 
 	g_ptr_array_unref(self->workers);
-	g_clear_object(&self->security);
-	g_array_unref(self->filters);
-	g_array_unref(self->finish_funcs);
-	g_array_unref(self->reload_funcs);
-	g_hash_table_unref(self->endpoints);
+	ms_policy_state_free(self->policies);
 	/* after the workers: they point at its records */
 	ms_health_free(self->health);
 	ms_gateway_config_unref(self->config);
@@ -89,11 +54,7 @@ static void
 ms_gateway_init(MsGateway *self)
 {
 	g_mutex_init(&self->lock);
-	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
-	self->filters = g_array_new(FALSE, FALSE, sizeof(Filter));
-	self->finish_funcs = g_array_new(FALSE, FALSE, sizeof(FinishFunc));
-	self->reload_funcs = g_array_new(FALSE, FALSE, sizeof(ReloadFunc));
-	self->endpoints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)ms_gateway_worker_free);
 	self->health = ms_health_new();
 }
 
@@ -103,9 +64,9 @@ ms_gateway_init(MsGateway *self)
  * @credentials: (nullable): the users and API keys; %NULL for none, so that
  *   every route with auth refuses every request
  *
- * The gateway with its policies (CORS, authentication, rate limits, the
- * cache, metrics and GET /metrics) already in place: they are not a plug-in a
- * caller could forget.
+ * The gateway with its policies' state (the authenticator, rate limiters,
+ * the response cache, metrics) already in place: every route runs the
+ * policies its configuration declares, and no caller can leave them out.
  */
 MsGateway *
 ms_gateway_new(MsGatewayConfig *config, MsCredentials *credentials)
@@ -114,22 +75,28 @@ ms_gateway_new(MsGatewayConfig *config, MsCredentials *credentials)
 	g_autoptr(MsCredentials) none = credentials == NULL ? ms_credentials_new() : NULL;
 
 	self->config = ms_gateway_config_ref(config);
-	self->security =
-		ms_gateway_security_new(credentials != NULL ? credentials : none,
-					ms_gateway_config_get_globals(config)->cache_max_bytes);
-	ms_gateway_security_install(self->security, self);
+	self->policies =
+		ms_policy_state_new(credentials != NULL ? credentials : none,
+				    ms_gateway_config_get_globals(config)->cache_max_bytes);
 	return self;
 }
 
 /**
- * ms_gateway_get_security:
+ * ms_gateway_get_policy_state:
  *
- * Returns: (transfer none): the gateway's policies
+ * Returns: (transfer none): what the policies share across requests and reloads
  */
-MsGatewaySecurity *
-ms_gateway_get_security(MsGateway *self)
+MsPolicyState *
+ms_gateway_get_policy_state(MsGateway *self)
 {
-	return self->security;
+	return self->policies;
+}
+
+/* Returns: (transfer none): what GET /metrics and systemctl status report */
+MsMetrics *
+ms_gateway_get_metrics(MsGateway *self)
+{
+	return ms_policy_state_get_metrics(self->policies);
 }
 
 /* Returns: (transfer none): what /readyz reports from */
@@ -211,19 +178,19 @@ ms_gateway_note_staged(MsGateway *self, const GError *load_error)
 		ms_gateway_set_config_state(self, "ok", NULL);
 }
 
+/* users and API keys are re-read with the config, and a bad file refuses both */
 static gboolean
 reload_config(MsGateway *self, const char *path, GError **error)
 {
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, error);
+	g_autoptr(MsCredentials) credentials = NULL;
 
 	if (config == NULL)
 		return FALSE;
-	/* what else a reload re-reads (the security filter: its credentials) */
-	for (guint i = 0; i < self->reload_funcs->len; i++) {
-		ReloadFunc *reload = &g_array_index(self->reload_funcs, ReloadFunc, i);
-		if (!reload->func(self, config, reload->user_data, error))
-			return FALSE;
-	}
+	credentials = ms_credentials_new_from_environment(error);
+	if (credentials == NULL)
+		return FALSE;
+	ms_policy_state_reload(self->policies, credentials);
 	ms_gateway_set_config(self, config);
 	return TRUE;
 }
@@ -259,88 +226,6 @@ ms_gateway_get_n_connections(MsGateway *self)
 }
 
 /**
- * ms_gateway_add_reload_func:
- *
- * @func runs on every ms_gateway_reload() after the new configuration parsed;
- * returning %FALSE refuses the reload.
- */
-void
-ms_gateway_add_reload_func(MsGateway *self, MsGatewayReloadFunc func, gpointer user_data)
-{
-	ReloadFunc reload = { func, user_data };
-
-	g_array_append_val(self->reload_funcs, reload);
-}
-
-void
-ms_gateway_add_filter(MsGateway *self, MsGatewayFilterFunc func, gpointer user_data)
-{
-	Filter filter = { func, user_data };
-
-	g_array_append_val(self->filters, filter);
-}
-
-/**
- * ms_gateway_run_filters:
- *
- * Runs the filters @request has not passed yet.
- *
- * Returns: %FALSE when one of them answered (or suspended) the request
- */
-gboolean
-ms_gateway_run_filters(MsGateway *self, MsGatewayRequest *request)
-{
-	while (request->next_filter < self->filters->len) {
-		Filter *filter = &g_array_index(self->filters, Filter, request->next_filter++);
-		if (!filter->func(request, filter->user_data))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-void
-ms_gateway_add_finish_func(MsGateway *self, MsGatewayFinishFunc func, gpointer user_data)
-{
-	FinishFunc finish = { func, user_data };
-
-	g_array_append_val(self->finish_funcs, finish);
-}
-
-void
-ms_gateway_run_finish_funcs(MsGateway *self, MsGatewayRequest *request, gint64 duration_us)
-{
-	for (guint i = 0; i < self->finish_funcs->len; i++) {
-		FinishFunc *finish = &g_array_index(self->finish_funcs, FinishFunc, i);
-		finish->func(request, duration_us, finish->user_data);
-	}
-}
-
-void
-ms_gateway_add_endpoint(MsGateway *self,
-			const char *path,
-			MsGatewayEndpointFunc func,
-			gpointer user_data)
-{
-	Endpoint *endpoint = g_new0(Endpoint, 1);
-
-	endpoint->func = func;
-	endpoint->user_data = user_data;
-	g_hash_table_replace(self->endpoints, g_strdup(path), endpoint);
-}
-
-/* Returns: %TRUE when @path is an endpoint, which answered @request */
-gboolean
-ms_gateway_serve_endpoint(MsGateway *self, MsGatewayRequest *request, const char *path)
-{
-	Endpoint *endpoint = g_hash_table_lookup(self->endpoints, path);
-
-	if (endpoint == NULL)
-		return FALSE;
-	endpoint->func(request, endpoint->user_data);
-	return TRUE;
-}
-
-/**
  * ms_gateway_attach_front:
  * @context: the main context the worker's requests run in
  *
@@ -350,12 +235,8 @@ ms_gateway_serve_endpoint(MsGateway *self, MsGatewayRequest *request, const char
 MsGatewayWorker *
 ms_gateway_attach_front(MsGateway *self, GMainContext *context)
 {
-	MsGatewayWorker *worker = g_new0(MsGatewayWorker, 1);
+	MsGatewayWorker *worker = ms_gateway_worker_new(self, self->health, context);
 
-	worker->gateway = self;
-	worker->pool = ms_upstream_pool_new(context);
-	/* keys are the records' own strings, which live as long as the gateway */
-	worker->records = g_hash_table_new(g_str_hash, g_str_equal);
 	g_mutex_lock(&self->lock);
 	g_ptr_array_add(self->workers, worker);
 	g_mutex_unlock(&self->lock);
@@ -376,48 +257,48 @@ ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker)
 	g_mutex_unlock(&self->lock);
 }
 
-/*
- * The worker's own map to the shared records: no lock on the request path, and
- * a lookup by the upstream string, so a reload (new routes, same upstreams)
- * keeps what was learnt
+/**
+ * ms_gateway_set_config_state:
+ * @state: (nullable): "ok" (or %NULL) or "degraded"
+ * @message: (nullable): why, for the operator
+ *
+ * What /readyz reports as "config"; any state but "ok" makes it answer 503
+ * "degraded". Callable from any thread.
  */
-static MsHealthRecord *
-worker_get_record(MsGatewayWorker *worker, const MsRoute *route)
+void
+ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message)
 {
-	MsHealthRecord *record = g_hash_table_lookup(worker->records, route->upstream);
-
-	if (record == NULL) {
-		record = ms_health_get_record(worker->gateway->health, route->upstream);
-		g_hash_table_insert(worker->records,
-				    (gpointer)ms_health_record_get_upstream(record),
-				    record);
-	}
-	return record;
+	ms_health_set_config_state(self->health, state, message);
 }
 
 /**
- * ms_gateway_worker_upstream_answered:
- * @route: a route with an upstream of its own
+ * ms_gateway_dup_config_state:
+ * @message: (out) (optional) (transfer full) (nullable): why it is not "ok"
  *
- * The upstream of @route sent a response head: /readyz says "up" for a while.
+ * Returns: (transfer full): "ok", or "degraded" (systemctl status says so too)
  */
-void
-ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const MsRoute *route)
+char *
+ms_gateway_dup_config_state(MsGateway *self, char **message)
 {
-	ms_health_record_answered(worker_get_record(worker, route), g_get_monotonic_time());
+	return ms_health_dup_config_state(self->health, message);
 }
 
 /**
- * ms_gateway_worker_upstream_failed:
- * @route: a route with an upstream of its own
+ * ms_gateway_dup_degraded_status:
  *
- * The upstream of @route refused, timed out or broke an exchange: /readyz says
- * "failing" with @message for a while.
+ * The one wording of a degraded configuration, for systemctl status and the log.
+ *
+ * Returns: (transfer full) (nullable): "degraded, serving the last good
+ *   configuration: WHY", or %NULL when the configuration is what the operator wrote
  */
-void
-ms_gateway_worker_upstream_failed(MsGatewayWorker *worker,
-				  const MsRoute *route,
-				  const char *message)
+char *
+ms_gateway_dup_degraded_status(MsGateway *self)
 {
-	ms_health_record_failed(worker_get_record(worker, route), g_get_monotonic_time(), message);
+	g_autofree char *why = NULL;
+	g_autofree char *state = ms_gateway_dup_config_state(self, &why);
+
+	if (g_strcmp0(state, "ok") == 0)
+		return NULL;
+	return g_strdup_printf("degraded, serving the last good configuration: %s",
+			       why != NULL ? why : state);
 }

@@ -7,14 +7,11 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
-#include "common/ms-i18n.h"
-#include "gateway/service/ms-gateway-private.h"
-
 /*
- * /healthz: the gateway itself answers. /readyz: each route's upstream as far
- * as the gateway knows without asking it (ms-health.h says why), and the state
- * of the configuration. Nothing here blocks: a stat() per Unix socket and a
- * lock per upstream.
+ * What /readyz says (ms-gateway-endpoints.c answers it): each route's
+ * upstream as far as the gateway knows without asking it (ms-health.h says
+ * why), and the state of the configuration. Nothing here blocks: a stat() per
+ * Unix socket and a lock per upstream.
  */
 
 /*
@@ -305,86 +302,4 @@ ms_health_readiness(MsHealth *self, MsGatewayConfig *config, gint64 now_us, gboo
 	json_builder_add_string_value(builder, *ready ? "ready" : "degraded");
 	json_builder_end_object(builder);
 	return json_builder_get_root(builder);
-}
-
-/**
- * ms_gateway_set_config_state:
- * @state: (nullable): "ok" (or %NULL) or "degraded"
- * @message: (nullable): why, for the operator
- *
- * What /readyz reports as "config"; any state but "ok" makes it answer 503
- * "degraded". Callable from any thread.
- */
-void
-ms_gateway_set_config_state(MsGateway *self, const char *state, const char *message)
-{
-	ms_health_set_config_state(ms_gateway_get_health(self), state, message);
-}
-
-/**
- * ms_gateway_dup_config_state:
- * @message: (out) (optional) (transfer full) (nullable): why it is not "ok"
- *
- * Returns: (transfer full): "ok", or "degraded" (systemctl status says so too)
- */
-char *
-ms_gateway_dup_config_state(MsGateway *self, char **message)
-{
-	return ms_health_dup_config_state(ms_gateway_get_health(self), message);
-}
-
-/**
- * ms_gateway_dup_degraded_status:
- *
- * The one wording of a degraded configuration, for systemctl status and the log.
- *
- * Returns: (transfer full) (nullable): "degraded, serving the last good
- *   configuration: WHY", or %NULL when the configuration is what the operator wrote
- */
-char *
-ms_gateway_dup_degraded_status(MsGateway *self)
-{
-	g_autofree char *why = NULL;
-	g_autofree char *state = ms_gateway_dup_config_state(self, &why);
-
-	if (g_strcmp0(state, "ok") == 0)
-		return NULL;
-	return g_strdup_printf("degraded, serving the last good configuration: %s",
-			       why != NULL ? why : state);
-}
-
-void
-ms_health_handle(MsGatewayRequest *request, MsGateway *gateway, const char *path)
-{
-	g_autoptr(JsonNode) body = NULL;
-	const char *method = ms_gateway_request_get_method(request);
-
-	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD) {
-		soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
-					     "Allow",
-					     "GET, HEAD");
-		ms_gateway_request_problem(request,
-					   SOUP_STATUS_METHOD_NOT_ALLOWED,
-					   "method_not_allowed",
-					   N_("Method not allowed"),
-					   NULL);
-		return;
-	}
-	if (g_strcmp0(path, "/readyz") == 0) {
-		g_autoptr(MsGatewayConfig) config = ms_gateway_dup_config(gateway);
-		gboolean ready = FALSE;
-
-		body = ms_health_readiness(ms_gateway_get_health(gateway),
-					   config,
-					   g_get_monotonic_time(),
-					   &ready);
-		ms_gateway_request_respond_json(request,
-						ready ? SOUP_STATUS_OK
-						      : SOUP_STATUS_SERVICE_UNAVAILABLE,
-						NULL,
-						body);
-		return;
-	}
-	body = json_from_string("{\"status\":\"ok\"}", NULL);
-	ms_gateway_request_respond_json(request, SOUP_STATUS_OK, NULL, body);
 }

@@ -1,11 +1,14 @@
 #include "config.h"
 
-#include "gateway/service/ms-gateway-private.h"
+#include "gateway/service/ms-proxy.h"
 
 #include "common/ms-http-header.h"
 #include "common/ms-i18n.h"
 #include "common/ms-request-id.h"
+#include "gateway/adapters/telemetry/ms-gateway-log.h"
 #include "gateway/core/ms-route-table.h"
+#include "gateway/service/ms-gateway-worker.h"
+#include "gateway/service/ms-upstream-head.h"
 
 /*
  * The proxy half of a request: write the upstream request head from the
@@ -74,58 +77,6 @@ is_idempotent(const char *method)
 	       method == SOUP_METHOD_OPTIONS;
 }
 
-/**
- * ms_proxy_write_request_line:
- * @path: the upstream path, without query
- * @query: (nullable): the query, without '?'
- * @route: the route whose upstream is asked
- *
- * Starts an upstream request head: the request line and Host.
- */
-void
-ms_proxy_write_request_line(GString *out,
-			    const char *method,
-			    const char *path,
-			    const char *query,
-			    const MsRoute *route)
-{
-	g_string_append(out, method);
-	g_string_append_c(out, ' ');
-	g_string_append(out, path);
-	if (query != NULL) {
-		g_string_append_c(out, '?');
-		g_string_append(out, query);
-	}
-	g_string_append(out, " HTTP/1.1\r\nHost: ");
-	g_string_append(out, route->upstream_authority);
-	g_string_append(out, "\r\n");
-}
-
-/**
- * ms_proxy_write_gateway_fields:
- *
- * Appends what the gateway itself says of @request to an upstream request:
- * its X-Request-ID (in place of any the client sent), X-Forwarded-For (the
- * client's chain, then its address) and X-Forwarded-Proto.
- */
-void
-ms_proxy_write_gateway_fields(MsGatewayRequest *request, GString *out)
-{
-	SoupMessageHeaders *headers = request->head.headers;
-	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
-	const char *remote = request->head.remote_addr;
-
-	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
-	g_string_append(out, request->id);
-	g_string_append(out, "\r\nX-Forwarded-For: ");
-	if (forwarded != NULL) {
-		g_string_append(out, forwarded);
-		g_string_append(out, ", ");
-	}
-	g_string_append(out, remote != NULL ? remote : "unknown");
-	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n");
-}
-
 static void
 write_request_head(MsGatewayRequest *request, GString *out)
 {
@@ -134,11 +85,11 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	const char *name;
 	const char *value;
 
-	ms_proxy_write_request_line(out,
-				    request->head.method,
-				    ms_route_table_upstream_path(request->head.path),
-				    request->head.query,
-				    request->route);
+	ms_upstream_head_write_request_line(out,
+					    request->head.method,
+					    ms_route_table_upstream_path(request->head.path),
+					    request->head.query,
+					    request->route);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name))
@@ -148,7 +99,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 		g_string_append(out, value);
 		g_string_append(out, "\r\n");
 	}
-	ms_proxy_write_gateway_fields(request, out);
+	ms_upstream_head_write_gateway_fields(request, out);
 	if (request->body != NULL) {
 		g_string_append_printf(out,
 				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
@@ -266,7 +217,10 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 	g_autoptr(GError) error = NULL;
 	MsUpstreamConn *conn;
 
-	conn = ms_upstream_pool_acquire(request->worker->pool, request->route, fresh, &error);
+	conn = ms_upstream_pool_acquire(ms_gateway_worker_get_pool(request->worker),
+					request->route,
+					fresh,
+					&error);
 	if (conn == NULL) {
 		ms_gateway_worker_upstream_failed(request->worker, request->route, error->message);
 		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/service/ms-gateway-private.h"
+#include "gateway/adapters/telemetry/ms-gateway-log.h"
 
 #include "common/ms-log.h"
 
@@ -28,8 +28,7 @@ ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
 		{ "ROUTE", request->route != NULL ? request->route->name : NULL },
 		{ "UPSTREAM", request->upstream },
 		{ "REMOTE_ADDR", request->head.remote_addr },
-		{ "USER_NAME",
-		  soup_message_headers_get_one(request->head.headers, "X-Microsoup-User") },
+		{ "USER_NAME", ms_gateway_request_get_user(request) },
 	};
 
 	g_snprintf(status_text, sizeof status_text, "%u", request->status);

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <libsoup/soup.h>
+#include <glib.h>
 
 G_BEGIN_DECLS
 
@@ -16,13 +16,27 @@ typedef enum {
 	MS_CORS_FORBIDDEN, /* a preflight we refuse: send a 403 problem */
 } MsCorsVerdict;
 
+/* the answer's CORS header values; %NULL (or %FALSE) for a header not to set */
+typedef struct {
+	gboolean vary_origin;      /* Vary: Origin */
+	const char *allow_origin;  /* Access-Control-Allow-Origin: the request's Origin */
+	char *allow_methods;       /* Access-Control-Allow-Methods, a preflight's */
+	const char *allow_headers; /* Access-Control-Allow-Headers, a preflight's */
+	const char *max_age;       /* Access-Control-Max-Age, a preflight's */
+} MsCorsAnswer;
+
 MsCorsVerdict
 ms_cors_evaluate(const char *const *origins,
 		 const char *const *methods,
 		 const char *method,
-		 SoupMessageHeaders *request,
-		 SoupMessageHeaders *response);
+		 const char *origin,
+		 const char *request_method,
+		 MsCorsAnswer *answer);
+void
+ms_cors_answer_clear(MsCorsAnswer *answer);
 gboolean
 ms_cors_origin_is_allowed(const char *const *origins, const char *origin);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MsCorsAnswer, ms_cors_answer_clear)
 
 G_END_DECLS

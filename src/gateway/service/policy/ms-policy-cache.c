@@ -1,9 +1,12 @@
 #include "config.h"
 
-#include "gateway/service/ms-gateway-cache.h"
+#include "gateway/service/policy/ms-policy-cache.h"
+
+#include "gateway/service/ms-gateway-worker.h"
+#include "gateway/service/ms-gateway.h"
 
 /*
- * The response cache on the request path: a hit is answered from
+ * The cache step, on routes with cache_ttl_s: a hit is answered from
  * MsResponseCache before the proxy; a miss is watched through the proxy's
  * response tap and stored when the upstream's answer allows it
  * (ms_response_cache_ttl_for()). What is stored are the upstream's headers,
@@ -112,34 +115,32 @@ send_hit(MsGatewayRequest *request, MsCachedResponse *hit, guint age_s)
 }
 
 /**
- * ms_gateway_cache_apply:
- * @owner: kept alive (referenced) while an answer is being stored
- * @user: (nullable): the authenticated user; part of the key on routes with auth
+ * ms_policy_cache_run:
  *
- * Answers a GET/HEAD from @cache (X-Cache: HIT, Age), or marks it X-Cache: MISS
- * and watches the upstream's answer to store it.
+ * Answers a GET/HEAD from the cache (X-Cache: HIT, Age), or marks it X-Cache:
+ * MISS and watches the upstream's answer to store it; the key holds the
+ * authenticated user on routes with auth. The request records which.
  *
- * Returns: %FALSE when answered from the cache
+ * Returns: %MS_POLICY_ANSWERED when answered from the cache
  */
-gboolean
-ms_gateway_cache_apply(GObject *owner,
-		       MsResponseCache *cache,
-		       gsize max_bytes,
-		       MsMetrics *metrics_registry,
-		       MsGatewayRequest *request,
-		       const char *user)
+MsPolicyOutcome
+ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 {
+	/* kept alive (referenced) while an answer is being stored: it owns the cache */
+	GObject *owner = G_OBJECT(ms_gateway_worker_get_gateway(request->worker));
+	gsize max_bytes;
+	MsResponseCache *cache = ms_policy_state_get_cache(state, &max_bytes);
+	const char *user = ms_gateway_request_get_user(request);
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	const char *method = ms_gateway_request_get_method(request);
 	SoupMessageHeaders *request_headers = ms_gateway_request_get_headers(request);
-	MsMetricsRoute *metrics = ms_metrics_get_route(metrics_registry, route->name);
 	g_autofree char *key = NULL;
 	const char *language;
 	gboolean may_store = TRUE;
 	CacheFill *fill;
 
 	if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
-		return TRUE;
+		return MS_POLICY_PASS;
 	/*
 	 * the language is the one negotiated from every Accept-Language line, and
 	 * the upstream is asked for exactly that one: the key and the answer it
@@ -161,17 +162,17 @@ ms_gateway_cache_apply(GObject *owner,
 									   g_get_monotonic_time(),
 									   &age_s);
 		if (hit != NULL) {
-			ms_metrics_route_cache_hit(metrics);
+			request->record.cache = MS_CACHE_OUTCOME_HIT;
 			send_hit(request, hit, age_s);
-			return FALSE;
+			return MS_POLICY_ANSWERED;
 		}
 	}
-	ms_metrics_route_cache_miss(metrics);
+	request->record.cache = MS_CACHE_OUTCOME_MISS;
 	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
 				     "X-Cache",
 				     "MISS");
 	if (!may_store || method != SOUP_METHOD_GET)
-		return TRUE;
+		return MS_POLICY_PASS;
 	fill = g_new0(CacheFill, 1);
 	fill->owner = g_object_ref(owner);
 	fill->cache = cache;
@@ -180,5 +181,5 @@ ms_gateway_cache_apply(GObject *owner,
 	fill->route_ttl_s = route->cache_ttl_s;
 	fill->limit = max_bytes;
 	ms_gateway_request_set_tap(request, &cache_fill_tap, fill, (GDestroyNotify)cache_fill_free);
-	return TRUE;
+	return MS_POLICY_PASS;
 }

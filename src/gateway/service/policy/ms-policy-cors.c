@@ -1,0 +1,69 @@
+#include "config.h"
+
+#include "gateway/service/policy/ms-policy-cors.h"
+
+#include "common/ms-i18n.h"
+#include "gateway/core/policy/ms-cors.h"
+
+/*
+ * The CORS step, on routes with cors_origins. Decides nothing itself
+ * (ms_cors_evaluate() does): it hands over the request's Origin and
+ * Access-Control-Request-Method, writes the CORS headers of the verdict into
+ * the answer, and answers a preflight: 204 when allowed, a 403 problem when
+ * not. Any other request goes on.
+ */
+
+static void
+set_answer_headers(SoupMessageHeaders *response, const MsCorsAnswer *answer)
+{
+	if (answer->vary_origin)
+		soup_message_headers_append(response, "Vary", "Origin");
+	if (answer->allow_origin != NULL)
+		soup_message_headers_replace(response,
+					     "Access-Control-Allow-Origin",
+					     answer->allow_origin);
+	if (answer->allow_methods != NULL)
+		soup_message_headers_replace(response,
+					     "Access-Control-Allow-Methods",
+					     answer->allow_methods);
+	if (answer->allow_headers != NULL)
+		soup_message_headers_replace(response,
+					     "Access-Control-Allow-Headers",
+					     answer->allow_headers);
+	if (answer->max_age != NULL)
+		soup_message_headers_replace(response, "Access-Control-Max-Age", answer->max_age);
+}
+
+MsPolicyOutcome
+ms_policy_cors_run(MsGatewayRequest *request)
+{
+	const MsRoute *route = ms_gateway_request_get_route(request);
+	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
+	g_auto(MsCorsAnswer) answer = { 0 };
+	MsCorsVerdict verdict;
+
+	verdict = ms_cors_evaluate(
+		(const char *const *)route->cors_origins,
+		(const char *const *)route->methods,
+		ms_gateway_request_get_method(request),
+		soup_message_headers_get_one(headers, "Origin"),
+		soup_message_headers_get_one(headers, "Access-Control-Request-Method"),
+		&answer);
+	set_answer_headers(ms_gateway_request_get_response_headers(request), &answer);
+	switch (verdict) {
+	case MS_CORS_PREFLIGHT:
+		ms_gateway_request_respond(request, SOUP_STATUS_NO_CONTENT, NULL);
+		return MS_POLICY_ANSWERED;
+	case MS_CORS_FORBIDDEN:
+		ms_gateway_request_problem(request,
+					   SOUP_STATUS_FORBIDDEN,
+					   "cors_forbidden",
+					   N_("Cross-origin request not allowed"),
+					   NULL);
+		return MS_POLICY_ANSWERED;
+	case MS_CORS_NONE:
+	case MS_CORS_ALLOWED:
+	default:
+		return MS_POLICY_PASS;
+	}
+}

@@ -1,0 +1,11 @@
+#pragma once
+
+#include "gateway/service/policy/ms-policy-state.h"
+#include "gateway/service/policy/ms-policy-step.h"
+
+G_BEGIN_DECLS
+
+MsPolicyOutcome
+ms_policy_rate_limit_run(MsGatewayRequest *request, MsPolicyState *state);
+
+G_END_DECLS
