@@ -212,6 +212,61 @@ test_config_file(void)
 	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error));
 }
 
+/* the steps of route @name, as one string: "cors auth rate_limit cache" */
+static char *
+describe_policy_steps(MsGatewayConfig *config, const char *name)
+{
+	static const char *const names[] = {
+		[MS_POLICY_STEP_CORS] = "cors",
+		[MS_POLICY_STEP_AUTH] = "auth",
+		[MS_POLICY_STEP_RATE_LIMIT] = "rate_limit",
+		[MS_POLICY_STEP_CACHE] = "cache",
+	};
+	const MsRoute *route = ms_gateway_config_find_route(config, name);
+	g_autoptr(GStrvBuilder) steps = g_strv_builder_new();
+	g_auto(GStrv) list = NULL;
+
+	g_assert_nonnull(route);
+	for (guint i = 0; i < route->n_policy_steps; i++)
+		g_strv_builder_add(steps, names[route->policy_steps[i]]);
+	list = g_strv_builder_end(steps);
+	return g_strjoinv(" ", list);
+}
+
+/* each route runs the policies its fields declare, in one fixed order, and no others */
+static void
+test_route_policy_steps(void)
+{
+	g_autoptr(GError) error = NULL;
+	/* the keys in another order than the steps: the order is the gateway's */
+	g_autoptr(MsGatewayConfig) config =
+		load("[route all]\nprefix = /api/all\nupstream = unix:/run/all.sock\n"
+		     "cache_ttl_s = 30\nrate_limit = 5\nauth = admin\n"
+		     "cors_origins = https://app.example\n\n"
+		     "[route none]\nprefix = /api/none\nupstream = unix:/run/none.sock\n"
+		     "auth = none\ncors_origins =\n\n"
+		     "[route cached]\nprefix = /api/cached\nupstream = unix:/run/cached.sock\n"
+		     "cache_ttl_s = 10\n\n"
+		     "[route user]\nprefix = /api/user\nupstream = unix:/run/user.sock\n"
+		     "auth = user\nrate_limit = 1\n",
+		     &error);
+	g_autofree char *all = NULL;
+	g_autofree char *none = NULL;
+	g_autofree char *cached = NULL;
+	g_autofree char *user = NULL;
+
+	g_assert_no_error(error);
+	all = describe_policy_steps(config, "all");
+	none = describe_policy_steps(config, "none");
+	cached = describe_policy_steps(config, "cached");
+	user = describe_policy_steps(config, "user");
+	g_assert_cmpstr(all, ==, "cors auth rate_limit cache");
+	g_assert_cmpstr(none, ==, "");
+	g_assert_cmpuint(ms_gateway_config_find_route(config, "none")->n_policy_steps, ==, 0);
+	g_assert_cmpstr(cached, ==, "cache");
+	g_assert_cmpstr(user, ==, "auth rate_limit");
+}
+
 static void
 test_route_longest_prefix(void)
 {
@@ -259,6 +314,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gateway/config/connection-limits", test_config_connection_limits);
 	g_test_add_func("/gateway/config/duplicate-prefix", test_config_duplicate_prefix);
 	g_test_add_func("/gateway/config/file", test_config_file);
+	g_test_add_func("/gateway/route/policy-steps", test_route_policy_steps);
 	g_test_add_func("/gateway/route/longest-prefix", test_route_longest_prefix);
 	g_test_add_func("/gateway/route/upstream-path", test_route_upstream_path);
 	return g_test_run();

@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 
+#include "common/ms-log.h"
 #include "gateway/ports/ms-gateway-exchange.h"
 #include "gateway/service/policy/ms-policy-auth.h"
 #include "ms-gateway-test.h"
@@ -30,6 +32,7 @@ typedef struct {
 	goffset content_length;
 	GByteArray *body;
 	gboolean ended;
+	gboolean admitted; /* the front was told to read the body: past the policies */
 } Exchange;
 
 static void
@@ -84,6 +87,7 @@ fake_read_body(gpointer front)
 {
 	Exchange *ex = front;
 
+	ex->admitted = TRUE;
 	ms_gateway_request_handle(ex->request, NULL);
 }
 
@@ -393,6 +397,79 @@ test_fail_closed(void)
 	g_clear_object(&fx.gateway);
 }
 
+#define AUTH_ROUTE_CONFIG                                                            \
+	"[route admin]\nprefix = /api/admin\nupstream = unix:/nonexistent/up.sock\n" \
+	"auth = admin\n"
+
+/* an anonymous client is refused before the body; a keyed one gets past the policies */
+static void
+assert_auth_route_needs_credentials(MsGateway *gateway)
+{
+	Fixture fx = { gateway, ms_gateway_attach_front(gateway, NULL) };
+	g_autoptr(Exchange) anonymous = NULL;
+	g_autoptr(Exchange) keyed = NULL;
+
+	anonymous = exchange_run(&fx, TRUE, "GET", "/api/admin/users", "192.0.2.7", NULL);
+	ms_log_expect_message(G_LOG_LEVEL_WARNING, "upstream * of route admin failed: *");
+	keyed = exchange_run(&fx, TRUE, "GET", "/api/admin/users", "192.0.2.7", "Bearer the-key");
+	ms_log_assert_expected_messages();
+
+	g_assert_cmpuint(anonymous->status, ==, SOUP_STATUS_UNAUTHORIZED);
+	g_assert_false(anonymous->admitted);
+	g_assert_true(keyed->admitted);
+	/* the upstream does not exist: the keyed request got as far as the proxy */
+	g_assert_cmpuint(keyed->status, ==, SOUP_STATUS_BAD_GATEWAY);
+	ms_gateway_detach(gateway, fx.worker);
+}
+
+/*
+ * Whichever way a gateway came to its configuration (made with it, given it
+ * later, or reloaded from a file), an auth route is served only with
+ * credentials: there is no way of making a gateway without its policies.
+ */
+static void
+test_auth_route_any_construction(void)
+{
+	g_autofree char *digest = ms_security_test_sha256("the-key");
+	g_autofree char *keys = g_strdup_printf("ci:admin:%s\n", digest);
+	g_autoptr(MsGatewayConfig) with_auth = ms_gateway_test_config_new(AUTH_ROUTE_CONFIG);
+	g_autoptr(MsGatewayConfig) open = ms_gateway_test_config_new(
+		"[route open]\nprefix = /api/open\nupstream = unix:/nonexistent/up.sock\n");
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("gateway-filters-XXXXXX", &error);
+	g_autofree char *keys_path = g_build_filename(dir, MS_CREDENTIALS_API_KEYS, NULL);
+	g_autofree char *config_path = g_build_filename(dir, "gateway.conf", NULL);
+	MsGateway *gateway;
+
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents_full(keys_path, keys, -1, 0, 0600, &error));
+	g_assert_true(g_file_set_contents(config_path, AUTH_ROUTE_CONFIG, -1, &error));
+
+	/* made with the configuration */
+	gateway = ms_gateway_test_new(with_auth, NULL, keys);
+	assert_auth_route_needs_credentials(gateway);
+	g_object_unref(gateway);
+
+	/* given it after being made with an open one */
+	gateway = ms_gateway_test_new(open, NULL, keys);
+	ms_gateway_set_config(gateway, with_auth);
+	assert_auth_route_needs_credentials(gateway);
+	g_object_unref(gateway);
+
+	/* reloaded from a file, the keys from the credentials directory */
+	g_setenv("CREDENTIALS_DIRECTORY", dir, TRUE);
+	gateway = ms_gateway_new(open, NULL);
+	g_assert_true(ms_gateway_reload(gateway, config_path, &error));
+	g_assert_no_error(error);
+	assert_auth_route_needs_credentials(gateway);
+	g_object_unref(gateway);
+	g_unsetenv("CREDENTIALS_DIRECTORY");
+
+	g_unlink(keys_path);
+	g_unlink(config_path);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -409,5 +486,7 @@ main(int argc, char **argv)
 	ADD("/gateway-filters/health", test_health, NULL);
 	ADD("/gateway-filters/refused-head-counted", test_refused_head_counted, NULL);
 	g_test_add_func("/gateway-filters/fail-closed", test_fail_closed);
+	g_test_add_func("/gateway-filters/auth-route-any-construction",
+			test_auth_route_any_construction);
 	return g_test_run();
 }
