@@ -6,7 +6,7 @@
 
 /*
  * What the gateway's in-process integration tests share: a capture of the
- * structured log, the gateway's configuration and security filter made from
+ * structured log, the gateway's configuration and policies' credentials made from
  * text, a front server with a session, and an upstream that echoes requests.
  */
 

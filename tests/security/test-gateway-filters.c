@@ -11,7 +11,7 @@
 #include "ms-test-utils.h"
 
 /*
- * The security filter, /metrics and /healthz through the exchange seam, with
+ * The policy steps, /metrics and /healthz through the exchange seam, with
  * a front of our own: no sockets. What a real front may do and SoupServer
  * never did: finish the request inside respond_end, give the client's address
  * as text, refuse a head with no method or path, or go away while a password
@@ -295,7 +295,7 @@ test_metrics_client_gone(Fixture *fx, gconstpointer data)
 	g_assert_false(ex->ended);
 }
 
-/* a filtered route's refusals, made after a thread's hashing or at once */
+/* a route's policies refusing, after a thread's hashing or at once */
 static void
 test_route_refused(Fixture *fx, gconstpointer data)
 {

@@ -11,7 +11,7 @@
 #include "ms-test-utils.h"
 
 /*
- * Integration: the gateway with its security filter in-process on real
+ * Integration: the gateway with its policy steps in-process on real
  * sockets, in front of a test upstream on a Unix socket that counts its
  * requests and echoes the identity it was given; driven by an async
  * SoupSession. Every way to be refused, and what the upstream never sees.

@@ -106,7 +106,7 @@ append_header(GString *out, SoupMessageHeaders *headers, const char *name)
  *
  * Writes the request head for @part: a GET, whatever the client's method (a
  * HEAD needs the parts' bodies for its length), with the request id, the
- * language and the identity the security filter set, as the proxy forwards them.
+ * language and the identity the authentication step set, as the proxy forwards them.
  */
 void
 ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out)
@@ -121,7 +121,7 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 	ms_upstream_head_write_request_line(out, "GET", path, query, part);
 	g_string_append(out, "Accept: application/json\r\n");
 	append_header(out, headers, "Accept-Language");
-	/* set by the security filter only: the client's own were removed at the start */
+	/* set by the authentication step only: the client's own were removed at the start */
 	append_header(out, headers, "X-Microsoup-User");
 	append_header(out, headers, "X-Microsoup-Role");
 	ms_upstream_head_write_gateway_fields(request, out);
