@@ -8,6 +8,7 @@
 #include "gateway/service/ms-gateway-endpoints.h"
 #include "gateway/service/ms-gateway-metrics.h"
 #include "gateway/service/ms-gateway-worker.h"
+#include "gateway/service/ms-gateway.h"
 #include "gateway/service/ms-inbound-headers.h"
 #include "gateway/service/ms-proxy.h"
 #include "gateway/service/policy/ms-policy-chain.h"
