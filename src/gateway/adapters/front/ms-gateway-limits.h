@@ -31,6 +31,8 @@ ms_gateway_limits_default_max_connections(void);
 
 MsGatewayLimits *
 ms_gateway_limits_new(guint max_connections, guint max_per_client);
+MsGatewayLimits *
+ms_gateway_limits_new_within(MsGatewayLimits *outer);
 void
 ms_gateway_limits_set(MsGatewayLimits *self, guint max_connections, guint max_per_client);
 guint
