@@ -285,18 +285,11 @@ wait_count(Fixture *fx, guint expected)
 static GSocketAddress *
 listen_on_loopback(Fixture *fx)
 {
-	g_autoptr(GSocket) listener =
-		g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, NULL);
-	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new(loopback, 0);
-	g_autoptr(GError) error = NULL;
+	GSocketAddress *bound = NULL;
+	g_autoptr(GSocket) listener = ms_gateway_test_listen_loopback(&bound);
 
-	g_socket_bind(listener, any_port, TRUE, &error);
-	g_assert_no_error(error);
-	g_socket_listen(listener, &error);
-	g_assert_no_error(error);
 	ms_gateway_front_listen(fx->front, listener);
-	return g_socket_get_local_address(listener, NULL);
+	return bound;
 }
 
 static GSocket *
