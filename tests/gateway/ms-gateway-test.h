@@ -28,6 +28,8 @@ ms_gateway_test_new(MsGatewayConfig *config,
 		    const char *users,
 		    const char *api_keys,
 		    MsGatewaySecurity **security);
+GSocket *
+ms_gateway_test_listen_loopback(GSocketAddress **bound);
 /* the gateway's own front (ms-gateway-front.h) on a loopback TCP port */
 typedef struct _MsGatewayTestFront MsGatewayTestFront;
 
