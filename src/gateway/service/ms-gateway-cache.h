@@ -14,4 +14,11 @@ ms_gateway_cache_apply(GObject *owner,
 		       MsGatewayRequest *request,
 		       const char *user);
 
+void
+ms_gateway_cache_read_request(SoupMessageHeaders *headers, MsCacheRequestFacts *facts);
+void
+ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts *facts);
+const char *
+ms_gateway_cache_lookup_header(gconstpointer headers, const char *name);
+
 G_END_DECLS
