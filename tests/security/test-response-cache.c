@@ -37,6 +37,27 @@ facts_new(void)
 	return facts;
 }
 
+/* a 200 stored at T0 for a request whose fields the answer does not vary on */
+static gboolean
+store_answer(MsResponseCache *cache,
+	     const char *key,
+	     const MsCacheResponseFacts *facts,
+	     const char *const *headers,
+	     GBytes *body,
+	     guint ttl_s)
+{
+	return ms_response_cache_store(cache,
+				       key,
+				       NULL,
+				       NULL,
+				       200,
+				       facts,
+				       headers,
+				       body,
+				       ttl_s,
+				       T0);
+}
+
 static SoupMessageHeaders *
 headers_new(const char *first_name, ...)
 {
@@ -224,16 +245,7 @@ test_store_lookup(void)
 	facts.max_age_s = 100;
 	facts.age_s = 3;
 	g_assert_null(ms_response_cache_lookup(cache, "k", NULL, NULL, T0, &age));
-	g_assert_true(ms_response_cache_store(cache,
-					      "k",
-					      NULL,
-					      NULL,
-					      200,
-					      &facts,
-					      headers,
-					      body,
-					      10,
-					      T0));
+	g_assert_true(store_answer(cache, "k", &facts, headers, body, 10));
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 1);
 
 	hit = ms_response_cache_lookup(cache, "k", NULL, NULL, T0 + 4 * SEC, &age);
@@ -264,8 +276,7 @@ test_ttl_zero_not_stored(void)
 	MsCacheResponseFacts facts = facts_new();
 	static const char *const headers[] = { NULL };
 
-	g_assert_false(
-		ms_response_cache_store(cache, "k", NULL, NULL, 200, &facts, headers, NULL, 0, T0));
+	g_assert_false(store_answer(cache, "k", &facts, headers, NULL, 0));
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 0);
 }
 
@@ -280,10 +291,10 @@ test_replace(void)
 	g_autoptr(MsCachedResponse) hit = NULL;
 	gsize size_one;
 
-	ms_response_cache_store(cache, "k", NULL, NULL, 200, &facts, NULL, one, 10, T0);
+	store_answer(cache, "k", &facts, NULL, one, 10);
 	size_one = ms_response_cache_get_size(cache);
 	old = ms_response_cache_lookup(cache, "k", NULL, NULL, T0, NULL);
-	ms_response_cache_store(cache, "k", NULL, NULL, 200, &facts, NULL, two, 10, T0);
+	store_answer(cache, "k", &facts, NULL, two, 10);
 	g_assert_cmpuint(ms_response_cache_get_n_entries(cache), ==, 1);
 	g_assert_cmpuint(ms_response_cache_get_size(cache), ==, size_one + 1);
 	hit = ms_response_cache_lookup(cache, "k", NULL, NULL, T0, NULL);
@@ -306,16 +317,7 @@ test_lru_bytes(void)
 
 	for (guint i = 0; i < 100; i++) {
 		g_autofree char *key = g_strdup_printf("key-%u", i);
-		g_assert_true(ms_response_cache_store(cache,
-						      key,
-						      NULL,
-						      NULL,
-						      200,
-						      &facts,
-						      headers,
-						      body,
-						      60,
-						      T0));
+		g_assert_true(store_answer(cache, key, &facts, headers, body, 60));
 		g_assert_cmpuint(ms_response_cache_get_size(cache), <=, 10 * 1024);
 		/* keep key-0 in use: it must survive as the most recently used */
 		g_clear_pointer(&first, ms_cached_response_unref);
@@ -330,16 +332,7 @@ test_lru_bytes(void)
 	g_assert_nonnull(first);
 
 	/* bigger than the whole cache: not stored, nothing evicted */
-	g_assert_false(ms_response_cache_store(cache,
-					       "huge",
-					       NULL,
-					       NULL,
-					       200,
-					       &facts,
-					       headers,
-					       huge,
-					       60,
-					       T0));
+	g_assert_false(store_answer(cache, "huge", &facts, headers, huge, 60));
 	g_assert_null(ms_response_cache_lookup(cache, "huge", NULL, NULL, T0, NULL));
 	g_clear_pointer(&first, ms_cached_response_unref);
 	first = ms_response_cache_lookup(cache, "key-0", NULL, NULL, T0, NULL);
@@ -374,16 +367,7 @@ hammer(gpointer user_data)
 					 100);
 			ms_cached_response_unref(hit);
 		} else {
-			ms_response_cache_store(data->cache,
-						key,
-						NULL,
-						NULL,
-						200,
-						data->facts,
-						data->headers,
-						data->body,
-						60,
-						T0);
+			store_answer(data->cache, key, data->facts, data->headers, data->body, 60);
 		}
 	}
 	return NULL;
