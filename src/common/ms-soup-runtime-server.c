@@ -2,11 +2,8 @@
 
 #include "ms-soup-runtime-server.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "ms-connection-tracker.h"
+#include "ms-listen.h"
 #include "ms-log.h"
 #include "ms-request-id.h"
 
@@ -100,23 +97,9 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 static gboolean
 listen_on(MsSoupRuntimeServer *self, GSocket *socket, GError **error)
 {
-	g_autoptr(GSocket) duplicate = NULL;
-	int fd = fcntl(g_socket_get_fd(socket), F_DUPFD_CLOEXEC, 3);
+	g_autoptr(GSocket) duplicate = ms_listen_socket_dup(socket, error);
 
-	if (fd < 0) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    g_io_error_from_errno(errno),
-			    "duplicating a listening socket: %s",
-			    g_strerror(errno));
-		return FALSE;
-	}
-	duplicate = g_socket_new_from_fd(fd, error);
-	if (duplicate == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	if (!soup_server_listen_socket(self->server, duplicate, 0, error))
+	if (duplicate == NULL || !soup_server_listen_socket(self->server, duplicate, 0, error))
 		return FALSE;
 	g_ptr_array_add(self->listen_sockets, g_steal_pointer(&duplicate));
 	return TRUE;
@@ -146,8 +129,7 @@ soup_stop(MsRuntimeServer *server)
 	/*
 	 * libsoup cannot remove one listener, but it stops watching a socket whose
 	 * accept fails. It was given duplicates: closing them fails the next accept,
-	 * while the original socket (and systemd's copy of it) stays open, so
-	 * connections queued in its backlog wait for the next instance.
+	 * while the runtime's sockets keep the backlog for the next instance.
 	 */
 	for (guint i = 0; i < self->listen_sockets->len; i++)
 		g_socket_close(g_ptr_array_index(self->listen_sockets, i), NULL);

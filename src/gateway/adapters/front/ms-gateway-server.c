@@ -2,10 +2,7 @@
 
 #include "gateway/adapters/front/ms-gateway-server.h"
 
-#include <errno.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "gateway/core/ms-gateway-config.h"
 #include "gateway/adapters/front/ms-gateway-front.h"
@@ -97,22 +94,10 @@ dup_listeners(GPtrArray *sockets, GError **error)
 	g_autoptr(GPtrArray) listeners = g_ptr_array_new_with_free_func(g_object_unref);
 
 	for (guint i = 0; i < sockets->len; i++) {
-		int fd = dup(g_socket_get_fd(g_ptr_array_index(sockets, i)));
-		GSocket *socket;
+		GSocket *socket = ms_listen_socket_dup(g_ptr_array_index(sockets, i), error);
 
-		if (fd < 0) {
-			g_set_error(error,
-				    G_IO_ERROR,
-				    g_io_error_from_errno(errno),
-				    "dup: %s",
-				    g_strerror(errno));
+		if (socket == NULL)
 			return NULL;
-		}
-		socket = g_socket_new_from_fd(fd, error);
-		if (socket == NULL) {
-			close(fd);
-			return NULL;
-		}
 		g_ptr_array_add(listeners, socket);
 	}
 	return g_steal_pointer(&listeners);
@@ -251,15 +236,20 @@ server_get_work_left(MsRuntimeServer *iface)
 	return left;
 }
 
+/* @func runs in each worker's thread, with the worker */
+static void
+invoke_on_workers(Server *server, GSourceFunc func)
+{
+	for (guint i = 0; i < server->workers->len; i++) {
+		Worker *worker = g_ptr_array_index(server->workers, i);
+		g_main_context_invoke(worker->context, func, worker);
+	}
+}
+
 static void
 server_stop(MsRuntimeServer *iface)
 {
-	Server *server = (Server *)iface;
-
-	for (guint i = 0; i < server->workers->len; i++) {
-		Worker *worker = g_ptr_array_index(server->workers, i);
-		g_main_context_invoke(worker->context, worker_stop, worker);
-	}
+	invoke_on_workers((Server *)iface, worker_stop);
 }
 
 /**
@@ -334,10 +324,7 @@ server_free(MsRuntimeServer *iface)
 	 * out, or start failed) ends now. Through its context, since its loop
 	 * may not be running yet.
 	 */
-	for (guint i = 0; i < server->workers->len; i++) {
-		Worker *worker = g_ptr_array_index(server->workers, i);
-		g_main_context_invoke(worker->context, quit_worker_loop, worker);
-	}
+	invoke_on_workers(server, quit_worker_loop);
 	/* joins every worker */
 	g_ptr_array_unref(server->workers);
 	/* after the fronts: their sockets held the slots */
