@@ -265,12 +265,17 @@ on_tick(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* what READY=1 comes with: the binary's status line, else the runtime's */
 static char *
-dup_status(MsRuntime *self)
+dup_ready_status(MsRuntime *self)
 {
+	char *status = NULL;
+
 	if (self->status_func != NULL)
-		return self->status_func(self->n_connections, self->status_data);
-	return g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
+		status = self->status_func(self->n_connections, self->status_data);
+	if (status == NULL)
+		status = g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
+	return status;
 }
 
 static gboolean
@@ -312,6 +317,8 @@ on_hangup(gpointer user_data)
 	}
 	ms_notify_reloading();
 	status = self->reload_func(self->reload_data);
+	if (status == NULL)
+		status = dup_ready_status(self);
 	ms_notify_ready(status);
 	return G_SOURCE_CONTINUE;
 }
@@ -382,7 +389,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	if (self->status_func != NULL)
 		status_id = g_timeout_add_seconds(MS_RUNTIME_STATUS_SECONDS, on_status_timer, self);
 	watchdog_id = ms_notify_watchdog_start();
-	status = dup_status(self);
+	status = dup_ready_status(self);
 	ms_notify_ready(status);
 	ms_message("%s %s ready", self->identifier, PACKAGE_VERSION);
 

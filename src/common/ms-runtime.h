@@ -25,7 +25,8 @@ typedef char *(*MsRuntimeStatusFunc)(guint n_connections, gpointer user_data);
  *
  * Runs on SIGHUP, between RELOADING=1 and READY=1.
  *
- * Returns: (transfer full): the STATUS= line sent with READY=1
+ * Returns: (transfer full) (nullable): the STATUS= line sent with READY=1;
+ *   %NULL for the one it would send at start
  */
 typedef char *(*MsRuntimeReloadFunc)(gpointer user_data);
 
