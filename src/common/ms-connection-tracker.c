@@ -5,9 +5,6 @@
 #include "ms-peer.h"
 
 struct _MsConnectionTracker {
-	MsIdleMonitor *idle; /* borrowed: one hold per tracked message */
-	MsConnectionTrackerFunc on_release;
-	gpointer user_data;
 	GHashTable *connections; /* client GSockets seen (owned), until found closed */
 	GHashTable *served;      /* those of them that have answered a request */
 	GHashTable *waiting;     /* messages started, request not read yet */
@@ -19,15 +16,10 @@ static void
 on_message_finalized(gpointer user_data, GObject *where_the_message_was);
 
 MsConnectionTracker *
-ms_connection_tracker_new(MsIdleMonitor *idle,
-			  MsConnectionTrackerFunc on_release,
-			  gpointer user_data)
+ms_connection_tracker_new(void)
 {
 	MsConnectionTracker *self = g_new0(MsConnectionTracker, 1);
 
-	self->idle = idle;
-	self->on_release = on_release;
-	self->user_data = user_data;
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
 	self->served = g_hash_table_new(NULL, NULL);
 	self->waiting = g_hash_table_new(NULL, NULL);
@@ -69,19 +61,13 @@ untrack(MsConnectionTracker *self, gpointer msg)
 	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
 	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
 
-	if (!was_waiting && !was_in_flight)
-		return FALSE;
-	ms_idle_monitor_release(self->idle);
-	return TRUE;
+	return was_waiting || was_in_flight;
 }
 
 static void
 on_message_finalized(gpointer user_data, GObject *where_the_message_was)
 {
-	MsConnectionTracker *self = user_data;
-
-	if (untrack(self, where_the_message_was) && self->on_release != NULL)
-		self->on_release(self->user_data);
+	untrack(user_data, where_the_message_was);
 }
 
 static void
@@ -99,7 +85,7 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 
 	/*
 	 * libsoup has no signal for a connection's end, so the sockets are kept and
-	 * checked when the service looks idle: an open keep-alive connection keeps
+	 * counted on the runtime's ticks: an open keep-alive connection keeps
 	 * it busy even between requests.
 	 */
 	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
@@ -107,7 +93,6 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 	g_hash_table_add(self->waiting, msg);
 	/* libsoup drops a message that never got a request line without a signal */
 	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
-	ms_idle_monitor_hold(self->idle);
 }
 
 void
@@ -157,13 +142,12 @@ forget_waiting_on(MsConnectionTracker *self, GSocket *socket)
 	GHashTableIter iter;
 	gpointer msg;
 
-	/* libsoup will never end these messages: their holds are released here */
+	/* libsoup will never end these messages: they are forgotten here */
 	g_hash_table_iter_init(&iter, self->waiting);
 	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
 		if (soup_server_message_get_socket(msg) == socket) {
 			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
 			g_hash_table_iter_remove(&iter);
-			ms_idle_monitor_release(self->idle);
 		}
 	}
 }

@@ -2,25 +2,19 @@
 
 #include <libsoup/soup.h>
 
-#include "ms-idle-monitor.h"
-
 G_BEGIN_DECLS
 
 /*
  * What a SoupServer is busy with: its open connections and the messages on them.
  * libsoup 3.2 reports neither a connection's end nor the end of a message that
- * never got a request line, so they are found here; MsRuntime uses it to idle out
- * and to stop without losing a request.
+ * never got a request line, so they are found here; the SoupServer runtime
+ * server (ms-soup-runtime-server.c) counts them for the idle exit and stops
+ * without losing a request.
  */
 typedef struct _MsConnectionTracker MsConnectionTracker;
 
-/* called whenever a message stops being tracked: the time to look at work_left() */
-typedef void (*MsConnectionTrackerFunc)(gpointer user_data);
-
 MsConnectionTracker *
-ms_connection_tracker_new(MsIdleMonitor *idle,
-			  MsConnectionTrackerFunc on_release,
-			  gpointer user_data);
+ms_connection_tracker_new(void);
 void
 ms_connection_tracker_free(MsConnectionTracker *self);
 void

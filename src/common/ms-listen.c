@@ -3,9 +3,11 @@
 #include "ms-listen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #define MS_LISTEN_BACKLOG 1024
@@ -156,4 +158,32 @@ ms_listen_socket_open(const char *spec, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&socket);
+}
+
+/**
+ * ms_listen_socket_dup:
+ *
+ * A duplicate to accept on: closing it stops that accepting, while @socket
+ * (and systemd's copy of it) keeps the connections queued in the backlog.
+ *
+ * Returns: (transfer full): the duplicate, close-on-exec, or %NULL on error
+ */
+GSocket *
+ms_listen_socket_dup(GSocket *socket, GError **error)
+{
+	int fd = fcntl(g_socket_get_fd(socket), F_DUPFD_CLOEXEC, 3);
+	GSocket *duplicate;
+
+	if (fd < 0) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    g_io_error_from_errno(errno),
+			    "duplicating a listening socket: %s",
+			    g_strerror(errno));
+		return NULL;
+	}
+	duplicate = g_socket_new_from_fd(fd, error);
+	if (duplicate == NULL)
+		close(fd);
+	return duplicate;
 }

@@ -8,5 +8,7 @@ GPtrArray *
 ms_listen_sockets_from_systemd(GError **error);
 GSocket *
 ms_listen_socket_open(const char *spec, GError **error);
+GSocket *
+ms_listen_socket_dup(GSocket *socket, GError **error);
 
 G_END_DECLS

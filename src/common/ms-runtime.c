@@ -2,65 +2,60 @@
 
 #include "ms-runtime.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib-unix.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ms-connection-tracker.h"
 #include "ms-i18n.h"
-#include "ms-idle-monitor.h"
 #include "ms-listen.h"
 #include "ms-log.h"
 #include "ms-notify.h"
-#include "ms-request-id.h"
 
 /*
- * What every microsoup binary does around its handlers: take the sockets systemd
- * passed (or bind --listen ones), stop accepting on SIGTERM while in-flight
- * requests finish, exit when idle, talk to systemd (READY, STATUS, STOPPING,
- * watchdog) and log one line per request.
+ * What every microsoup binary does around its HTTP server: take the sockets
+ * systemd passed (or bind --listen ones), stop accepting on SIGTERM while
+ * in-flight requests finish, reload on SIGHUP, exit when idle, and talk to
+ * systemd (READY, STATUS, RELOADING, STOPPING, watchdog). The server itself is
+ * the binary's choice, behind MsRuntimeServer.
  */
 
 struct _MsRuntime {
 	GObject parent_instance;
 	char *identifier;
-	SoupServer *server;
-	GPtrArray *listen_sockets;   /* dups handed to libsoup; closing them stops accepting */
-	GPtrArray *original_sockets; /* what systemd passed or --listen bound */
+	MsRuntimeServer *server;
+	GPtrArray *sockets; /* what systemd passed or --listen bound: they keep the backlog */
 	GMainLoop *loop;
-	MsIdleMonitor *idle;
 	GStrv listen_specs;
 	int idle_timeout;
-	MsConnectionTracker *tracker;
+	MsRuntimeStatusFunc status_func;
+	gpointer status_data;
+	MsRuntimeReloadFunc reload_func;
+	gpointer reload_data;
+	guint n_connections; /* the server's count at the last tick */
+	gint64 idle_since;   /* when the last tick found no connection, 0 while busy */
 	gboolean stopping;
 	gint64 stop_time;
-	guint drain_id;
 	gboolean exit_idle;
-	guint64 requests_served;
 };
 
 G_DEFINE_TYPE(MsRuntime, ms_runtime, G_TYPE_OBJECT)
 
-/* how often ended connections are looked for, besides when the service is idle */
-#define MS_RUNTIME_SWEEP_SECONDS 5
+/* how often the server's connections are counted: the idle clock's resolution */
+#define MS_RUNTIME_TICK_MS 1000
+/* how often systemd gets the binary's STATUS= line */
+#define MS_RUNTIME_STATUS_SECONDS 5
 /* the longest a stop waits for clients; systemd's TimeoutStopSec= is longer */
 #define MS_RUNTIME_DRAIN_SECONDS  10
 #define MS_RUNTIME_DRAIN_CHECK_MS 20
-
-static GQuark start_time_quark;
 
 static void
 ms_runtime_finalize(GObject *object)
 {
 	MsRuntime *self = MS_RUNTIME(object);
-	g_clear_pointer(&self->listen_sockets, g_ptr_array_unref);
-	g_clear_pointer(&self->original_sockets, g_ptr_array_unref);
-	g_clear_object(&self->server);
-	g_clear_pointer(&self->idle, ms_idle_monitor_free);
-	g_clear_pointer(&self->tracker, ms_connection_tracker_free);
+
+	if (self->server != NULL)
+		self->server->free(self->server);
+	g_clear_pointer(&self->sockets, g_ptr_array_unref);
 	g_clear_pointer(&self->loop, g_main_loop_unref);
 	g_strfreev(self->listen_specs);
 	g_free(self->identifier);
@@ -71,7 +66,6 @@ static void
 ms_runtime_class_init(MsRuntimeClass *klass)
 {
 	G_OBJECT_CLASS(klass)->finalize = ms_runtime_finalize;
-	start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
 }
 
 static void
@@ -79,7 +73,6 @@ ms_runtime_init(MsRuntime *self)
 {
 	self->idle_timeout = MS_RUNTIME_DEFAULT_IDLE_TIMEOUT;
 	self->listen_specs = g_new0(char *, 1);
-	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 /**
@@ -94,35 +87,51 @@ ms_runtime_new(const char *name)
 	self->identifier = g_strconcat("microsoup-", name, NULL);
 	if (g_get_prgname() == NULL)
 		g_set_prgname(self->identifier);
-	/* the server header is our name: no libsoup version string for scanners */
-	self->server = soup_server_new("server-header", self->identifier, NULL);
 	ms_log_init(self->identifier);
 	ms_i18n_init();
 	return self;
 }
 
-SoupServer *
-ms_runtime_get_server(MsRuntime *self)
+/* microsoup-NAME: the log identifier, and what a server may call itself */
+const char *
+ms_runtime_get_identifier(MsRuntime *self)
 {
-	return self->server;
-}
-
-guint
-ms_runtime_get_idle_timeout(MsRuntime *self)
-{
-	return (guint)self->idle_timeout;
+	return self->identifier;
 }
 
 /**
- * ms_runtime_get_listen_specs:
- *
- * Returns: (transfer none): the --listen specs, for binaries that run their own
- *   server loop (the gateway's worker threads)
+ * ms_runtime_set_server:
+ * @server: (transfer full): what serves the runtime's sockets
  */
-const char *const *
-ms_runtime_get_listen_specs(MsRuntime *self)
+void
+ms_runtime_set_server(MsRuntime *self, MsRuntimeServer *server)
 {
-	return (const char *const *)self->listen_specs;
+	g_return_if_fail(self->server == NULL);
+	self->server = server;
+}
+
+/**
+ * ms_runtime_set_status_func:
+ *
+ * Without one, READY=1 says "serving; idle timeout N s" and no STATUS= follows.
+ */
+void
+ms_runtime_set_status_func(MsRuntime *self, MsRuntimeStatusFunc func, gpointer user_data)
+{
+	self->status_func = func;
+	self->status_data = user_data;
+}
+
+/**
+ * ms_runtime_set_reload_func:
+ *
+ * Without one, SIGHUP only logs that there is nothing to reload.
+ */
+void
+ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data)
+{
+	self->reload_func = func;
+	self->reload_data = user_data;
 }
 
 static void
@@ -203,142 +212,81 @@ ms_runtime_parse_args(MsRuntime *self,
 }
 
 static gboolean
-on_sweep_timer(gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	ms_connection_tracker_sweep(self->tracker);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	ms_connection_tracker_message_started(self->tracker, msg);
-}
-
-static void
-on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	ms_connection_tracker_message_read(self->tracker, msg);
-	ms_request_id_ensure(msg);
-	g_object_set_qdata(G_OBJECT(msg),
-			   start_time_quark,
-			   GSIZE_TO_POINTER(g_get_monotonic_time()));
-}
-
-static void
-log_request(MsRuntime *self, SoupServerMessage *msg)
-{
-	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
-	guint status = soup_server_message_get_status(msg);
-	g_autofree char *status_text = g_strdup_printf("%u", status);
-	g_autofree char *duration =
-		g_strdup_printf("%" G_GINT64_FORMAT, g_get_monotonic_time() - started);
-	const char *method = soup_server_message_get_method(msg);
-	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
-	const MsLogField fields[] = {
-		{ "REQUEST_ID", ms_request_id_get(msg) },
-		{ "HTTP_METHOD", method },
-		{ "HTTP_PATH", path },
-		{ "HTTP_STATUS", status_text },
-		{ "DURATION_USEC", duration },
-		{ "USER_NAME",
-		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-					       "X-Microsoup-User") },
-	};
-
-	ms_log_fields(G_LOG_LEVEL_INFO,
-		      fields,
-		      G_N_ELEMENTS(fields),
-		      "%s %s %u %sµs",
-		      method,
-		      path,
-		      status,
-		      duration);
-}
-
-static void
-maybe_quit_after_stop(gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	if (!self->stopping || self->loop == NULL)
-		return;
-	if (ms_connection_tracker_get_work_left(self->tracker) > 0 &&
-	    g_get_monotonic_time() - self->stop_time < MS_RUNTIME_DRAIN_SECONDS * G_USEC_PER_SEC)
-		return;
-	g_main_loop_quit(self->loop);
-}
-
-static gboolean
 on_drain_timer(gpointer user_data)
 {
-	maybe_quit_after_stop(user_data);
-	return G_SOURCE_CONTINUE;
-}
-
-static void
-on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
-{
 	MsRuntime *self = user_data;
 
-	if (g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
-		self->requests_served++;
-		log_request(self, msg);
-	}
-	ms_connection_tracker_message_done(self->tracker, msg, TRUE);
-	maybe_quit_after_stop(self);
+	if (self->server->get_work_left(self->server) > 0 &&
+	    g_get_monotonic_time() - self->stop_time < MS_RUNTIME_DRAIN_SECONDS * G_USEC_PER_SEC)
+		return G_SOURCE_CONTINUE;
+	g_main_loop_quit(self->loop);
+	return G_SOURCE_REMOVE;
 }
 
+/* no new connections; the loop ends once nothing is left, or after the drain bound */
 static void
-on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
-{
-	MsRuntime *self = user_data;
-
-	ms_connection_tracker_message_done(self->tracker, msg, FALSE);
-	maybe_quit_after_stop(self);
-}
-
-static void
-stop_accepting(MsRuntime *self)
+stop_and_drain(MsRuntime *self)
 {
 	self->stopping = TRUE;
 	self->stop_time = g_get_monotonic_time();
-	/*
-	 * libsoup cannot remove one listener, but it stops watching a socket whose
-	 * accept fails. It was given duplicates: closing them fails the next accept,
-	 * while the original socket (and systemd's copy of it) stays open, so
-	 * connections queued in its backlog wait for the next instance.
-	 */
-	for (guint i = 0; i < self->listen_sockets->len; i++)
-		g_socket_close(g_ptr_array_index(self->listen_sockets, i), NULL);
+	ms_notify_stopping();
+	self->server->stop(self->server);
+	/* no server reports its last connection's end: look until nothing is left */
+	g_timeout_add(MS_RUNTIME_DRAIN_CHECK_MS, on_drain_timer, self);
 }
 
+/*
+ * The one idle clock: the server's connections are counted every tick, and
+ * the binary exits once none was open for the whole timeout. The same count
+ * is what the status line gets.
+ */
 static gboolean
-on_idle_timeout(gpointer user_data)
+on_tick(gpointer user_data)
 {
 	MsRuntime *self = user_data;
-	guint open = ms_connection_tracker_sweep(self->tracker);
+	gint64 now = g_get_monotonic_time();
 
-	if (open > 0) {
-		ms_log_fields(G_LOG_LEVEL_DEBUG,
-			      NULL,
-			      0,
-			      "idle, but %u connection(s) still open",
-			      open);
+	self->n_connections = self->server->get_n_connections(self->server);
+	if (self->stopping)
+		return G_SOURCE_CONTINUE;
+	if (self->n_connections > 0) {
+		self->idle_since = 0;
 		return G_SOURCE_CONTINUE;
 	}
+	if (self->idle_since == 0)
+		self->idle_since = now;
+	if (self->idle_timeout == 0 ||
+	    now - self->idle_since < (gint64)self->idle_timeout * G_USEC_PER_SEC)
+		return G_SOURCE_CONTINUE;
 	ms_message("idle for %d s, exiting; systemd starts the service again on demand",
 		   self->idle_timeout);
 	self->exit_idle = TRUE;
-	stop_accepting(self);
-	g_main_loop_quit(self->loop);
-	return G_SOURCE_REMOVE;
+	stop_and_drain(self);
+	return G_SOURCE_CONTINUE;
+}
+
+/* what READY=1 comes with: the binary's status line, else the runtime's */
+static char *
+dup_ready_status(MsRuntime *self)
+{
+	char *status = NULL;
+
+	if (self->status_func != NULL)
+		status = self->status_func(self->n_connections, self->status_data);
+	if (status == NULL)
+		status = g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
+	return status;
+}
+
+static gboolean
+on_status_timer(gpointer user_data)
+{
+	MsRuntime *self = user_data;
+	g_autofree char *status = self->status_func(self->n_connections, self->status_data);
+
+	if (status != NULL)
+		ms_notify_status(status);
+	return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -348,65 +296,45 @@ on_terminate(gpointer user_data)
 
 	if (self->stopping)
 		return G_SOURCE_CONTINUE;
-	ms_message("stopping: no new connections, finishing %u request(s) in flight",
-		   ms_connection_tracker_get_n_in_flight(self->tracker));
-	ms_notify_stopping();
-	stop_accepting(self);
-	ms_connection_tracker_stop(self->tracker);
-	/* libsoup reports no connection's end: look again until nothing is left */
-	self->drain_id = g_timeout_add(MS_RUNTIME_DRAIN_CHECK_MS, on_drain_timer, self);
-	maybe_quit_after_stop(self);
+	ms_message("stopping: no new connections, finishing what is in flight");
+	stop_and_drain(self);
 	return G_SOURCE_CONTINUE;
 }
 
-/*
- * The services have nothing to reload, but a stray SIGHUP must not kill them;
- * logged so that an operator who expected a reload learns there is none.
- */
 static gboolean
 on_hangup(gpointer user_data)
 {
-	ms_message("SIGHUP: nothing to reload, still serving");
+	MsRuntime *self = user_data;
+	g_autofree char *status = NULL;
+
+	/*
+	 * A binary with nothing to reload must not die of a stray SIGHUP either;
+	 * logged so that an operator who expected a reload learns there is none.
+	 */
+	if (self->reload_func == NULL) {
+		ms_message("SIGHUP: nothing to reload, still serving");
+		return G_SOURCE_CONTINUE;
+	}
+	ms_notify_reloading();
+	status = self->reload_func(self->reload_data);
+	if (status == NULL)
+		status = dup_ready_status(self);
+	ms_notify_ready(status);
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-listen_on(MsRuntime *self, GSocket *socket, GError **error)
-{
-	g_autoptr(GSocket) duplicate = NULL;
-	int fd = fcntl(g_socket_get_fd(socket), F_DUPFD_CLOEXEC, 3);
-
-	if (fd < 0) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    g_io_error_from_errno(errno),
-			    "duplicating a listening socket: %s",
-			    g_strerror(errno));
-		return FALSE;
-	}
-	duplicate = g_socket_new_from_fd(fd, error);
-	if (duplicate == NULL) {
-		close(fd);
-		return FALSE;
-	}
-	if (!soup_server_listen_socket(self->server, duplicate, 0, error))
-		return FALSE;
-	g_ptr_array_add(self->listen_sockets, g_steal_pointer(&duplicate));
-	return TRUE;
-}
-
-static gboolean
-add_listeners(MsRuntime *self, GError **error)
+static GPtrArray *
+listen_sockets(MsRuntime *self, GError **error)
 {
 	g_autoptr(GPtrArray) sockets = ms_listen_sockets_from_systemd(error);
 
 	if (sockets == NULL)
-		return FALSE;
+		return NULL;
 	if (sockets->len == 0) {
 		for (guint i = 0; self->listen_specs[i] != NULL; i++) {
 			GSocket *socket = ms_listen_socket_open(self->listen_specs[i], error);
 			if (socket == NULL)
-				return FALSE;
+				return NULL;
 			g_ptr_array_add(sockets, socket);
 		}
 	} else if (self->listen_specs[0] != NULL) {
@@ -418,21 +346,16 @@ add_listeners(MsRuntime *self, GError **error)
 			    G_IO_ERROR_NOT_INITIALIZED,
 			    "no socket to listen on: start through systemd socket activation "
 			    "or pass --listen=unix:PATH or --listen=tcp:HOST:PORT");
-		return FALSE;
+		return NULL;
 	}
-	for (guint i = 0; i < sockets->len; i++) {
-		if (!listen_on(self, g_ptr_array_index(sockets, i), error))
-			return FALSE;
-	}
-	/* the originals stay open until exit: they keep the backlog alive */
-	self->original_sockets = g_steal_pointer(&sockets);
-	return TRUE;
+	return g_steal_pointer(&sockets);
 }
 
 /**
  * ms_runtime_run:
  *
- * Serves until SIGTERM/SIGINT (after in-flight requests finish) or until idle.
+ * Serves with the server ms_runtime_set_server() gave until SIGTERM/SIGINT
+ * (after in-flight requests finish) or until idle.
  *
  * Returns: %TRUE on a clean exit, %FALSE with @error when serving could not start
  */
@@ -441,43 +364,49 @@ ms_runtime_run(MsRuntime *self, GError **error)
 {
 	g_autofree char *status = NULL;
 	guint watchdog_id;
-	guint sweep_id;
+	guint tick_id;
+	guint status_id = 0;
 	guint signal_ids[3];
 
-	if (!add_listeners(self, error))
+	g_return_val_if_fail(self->server != NULL, FALSE);
+	self->sockets = listen_sockets(self, error);
+	if (self->sockets == NULL)
 		return FALSE;
-	g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), self);
-	g_signal_connect(self->server, "request-read", G_CALLBACK(on_request_read), self);
-	g_signal_connect(self->server, "request-finished", G_CALLBACK(on_request_finished), self);
-	g_signal_connect(self->server, "request-aborted", G_CALLBACK(on_request_aborted), self);
-
-	self->loop = g_main_loop_new(NULL, FALSE);
-	self->idle = ms_idle_monitor_new((guint)self->idle_timeout, on_idle_timeout, self);
-	self->tracker = ms_connection_tracker_new(self->idle, maybe_quit_after_stop, self);
+	/* before the server accepts: a signal must never find the default action */
 	signal_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, self);
 	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
 	signal_ids[2] = g_unix_signal_add(SIGHUP, on_hangup, self);
-	watchdog_id = ms_notify_watchdog_start();
-	sweep_id = g_timeout_add_seconds(MS_RUNTIME_SWEEP_SECONDS, on_sweep_timer, self);
+	if (!self->server->start(self->server, self->sockets, error)) {
+		for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
+			g_source_remove(signal_ids[i]);
+		return FALSE;
+	}
 
-	status = g_strdup_printf("serving; idle timeout %d s", self->idle_timeout);
+	self->loop = g_main_loop_new(NULL, FALSE);
+	/* a binary nobody connects to exits after the timeout */
+	self->idle_since = g_get_monotonic_time();
+	tick_id = g_timeout_add(MS_RUNTIME_TICK_MS, on_tick, self);
+	if (self->status_func != NULL)
+		status_id = g_timeout_add_seconds(MS_RUNTIME_STATUS_SECONDS, on_status_timer, self);
+	watchdog_id = ms_notify_watchdog_start();
+	status = dup_ready_status(self);
 	ms_notify_ready(status);
 	ms_message("%s %s ready", self->identifier, PACKAGE_VERSION);
 
 	g_main_loop_run(self->loop);
 
-	ms_notify_stopping();
 	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 		g_source_remove(signal_ids[i]);
 	if (watchdog_id != 0)
 		g_source_remove(watchdog_id);
-	g_source_remove(sweep_id);
-	g_clear_handle_id(&self->drain_id, g_source_remove);
-	g_signal_handlers_disconnect_by_data(self->server, self);
-	g_clear_pointer(&self->tracker, ms_connection_tracker_free);
-	soup_server_disconnect(self->server);
-	ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
-		   self->requests_served,
-		   self->exit_idle ? " (idle)" : "");
+	if (status_id != 0)
+		g_source_remove(status_id);
+	g_source_remove(tick_id);
+	if (self->server->get_n_requests != NULL)
+		ms_message("exiting after %" G_GUINT64_FORMAT " request(s)%s",
+			   self->server->get_n_requests(self->server),
+			   self->exit_idle ? " (idle)" : "");
+	else
+		ms_message("exiting%s", self->exit_idle ? " (idle)" : "");
 	return TRUE;
 }

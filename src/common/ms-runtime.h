@@ -1,6 +1,8 @@
 #pragma once
 
-#include <libsoup/soup.h>
+#include <glib-object.h>
+
+#include "ms-runtime-server.h"
 
 G_BEGIN_DECLS
 
@@ -9,10 +11,29 @@ G_DECLARE_FINAL_TYPE(MsRuntime, ms_runtime, MS, RUNTIME, GObject)
 
 #define MS_RUNTIME_DEFAULT_IDLE_TIMEOUT 30
 
+/**
+ * MsRuntimeStatusFunc:
+ * @n_connections: the server's open connections, as last counted
+ *
+ * Returns: (transfer full) (nullable): the STATUS= line for systemd, sent
+ *   every few seconds and with READY=1
+ */
+typedef char *(*MsRuntimeStatusFunc)(guint n_connections, gpointer user_data);
+
+/**
+ * MsRuntimeReloadFunc:
+ *
+ * Runs on SIGHUP, between RELOADING=1 and READY=1.
+ *
+ * Returns: (transfer full) (nullable): the STATUS= line sent with READY=1;
+ *   %NULL for the one it would send at start
+ */
+typedef char *(*MsRuntimeReloadFunc)(gpointer user_data);
+
 MsRuntime *
 ms_runtime_new(const char *name);
-SoupServer *
-ms_runtime_get_server(MsRuntime *self);
+const char *
+ms_runtime_get_identifier(MsRuntime *self);
 gboolean
 ms_runtime_parse_args(MsRuntime *self,
 		      int *argc,
@@ -20,10 +41,12 @@ ms_runtime_parse_args(MsRuntime *self,
 		      const char *summary,
 		      const GOptionEntry *extra_entries,
 		      GError **error);
-guint
-ms_runtime_get_idle_timeout(MsRuntime *self);
-const char *const *
-ms_runtime_get_listen_specs(MsRuntime *self);
+void
+ms_runtime_set_server(MsRuntime *self, MsRuntimeServer *server);
+void
+ms_runtime_set_status_func(MsRuntime *self, MsRuntimeStatusFunc func, gpointer user_data);
+void
+ms_runtime_set_reload_func(MsRuntime *self, MsRuntimeReloadFunc func, gpointer user_data);
 gboolean
 ms_runtime_run(MsRuntime *self, GError **error);
 

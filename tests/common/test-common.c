@@ -3,7 +3,6 @@
 #include <glib/gstdio.h>
 
 #include "common/ms-i18n.h"
-#include "common/ms-idle-monitor.h"
 #include "common/ms-language.h"
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
@@ -206,49 +205,6 @@ test_log_expected(void)
 	g_test_trap_assert_stderr("*did not see the expected message: never logged*");
 }
 
-static gboolean
-count_idle(gpointer user_data)
-{
-	guint *fired = user_data;
-
-	(*fired)++;
-	return G_SOURCE_REMOVE;
-}
-
-static gboolean
-fired_once(gpointer user_data)
-{
-	return *(guint *)user_data > 0;
-}
-
-static void
-test_idle_monitor(void)
-{
-	guint fired = 0;
-	g_autoptr(MsIdleMonitor) monitor = ms_idle_monitor_new(1, count_idle, &fired);
-	g_autoptr(MsIdleMonitor) never = ms_idle_monitor_new(0, count_idle, &fired);
-	gint64 released;
-
-	/* held: never fires */
-	ms_idle_monitor_hold(monitor);
-	ms_idle_monitor_hold(monitor);
-	ms_idle_monitor_release(monitor);
-	g_assert_cmpuint(ms_idle_monitor_get_active(monitor), ==, 1);
-	for (guint i = 0; i < 20; i++)
-		g_main_context_iteration(NULL, FALSE);
-	g_assert_cmpuint(fired, ==, 0);
-	/* released: fires once the whole second has passed, not at once; the one with
-	 * timeout 0 never does */
-	ms_idle_monitor_hold(never);
-	ms_idle_monitor_release(never);
-	ms_idle_monitor_release(monitor);
-	released = g_get_monotonic_time();
-	ms_test_wait_until(fired_once, &fired, 3000);
-	g_assert_cmpint(g_get_monotonic_time() - released, >=, G_USEC_PER_SEC);
-	g_assert_cmpuint(fired, ==, 1);
-	g_assert_cmpuint(ms_idle_monitor_get_active(never), ==, 0);
-}
-
 static void
 test_listen_specs(void)
 {
@@ -292,7 +248,6 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
 	g_test_add_func("/common/log/expected", test_log_expected);
-	g_test_add_func("/common/idle-monitor/timeout", test_idle_monitor);
 	g_test_add_func("/common/listen/specs", test_listen_specs);
 	return g_test_run();
 }

@@ -138,29 +138,37 @@ struct _MsGatewayTestFront {
 	MsGatewayFront *front;
 };
 
-/* the gateway on a loopback TCP port, as clients meet it, and a session to it */
-MsGatewayTestFront *
-ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session)
+/* a listening TCP socket on 127.0.0.1, on a port of the kernel's choice */
+GSocket *
+ms_gateway_test_listen_loopback(GSocketAddress **bound)
 {
-	MsGatewayTestFront *self = g_new0(MsGatewayTestFront, 1);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	g_autoptr(GSocketAddress) any = g_inet_socket_address_new(loopback, 0);
-	g_autoptr(GSocketAddress) bound = NULL;
-	g_autoptr(GSocket) listener = NULL;
+	g_autoptr(GSocket) listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
+						   G_SOCKET_TYPE_STREAM,
+						   G_SOCKET_PROTOCOL_TCP,
+						   &error);
 
-	self->gateway = gateway;
-	listener = g_socket_new(G_SOCKET_FAMILY_IPV4,
-				G_SOCKET_TYPE_STREAM,
-				G_SOCKET_PROTOCOL_TCP,
-				&error);
 	g_assert_no_error(error);
 	g_socket_bind(listener, any, TRUE, &error);
 	g_assert_no_error(error);
 	g_socket_listen(listener, &error);
 	g_assert_no_error(error);
-	bound = g_socket_get_local_address(listener, &error);
+	*bound = g_socket_get_local_address(listener, &error);
 	g_assert_no_error(error);
+	return g_steal_pointer(&listener);
+}
+
+/* the gateway on a loopback TCP port, as clients meet it, and a session to it */
+MsGatewayTestFront *
+ms_gateway_test_front_new(MsGateway *gateway, SoupSession **session)
+{
+	MsGatewayTestFront *self = g_new0(MsGatewayTestFront, 1);
+	g_autoptr(GSocketAddress) bound = NULL;
+	g_autoptr(GSocket) listener = ms_gateway_test_listen_loopback(&bound);
+
+	self->gateway = gateway;
 	self->worker = ms_gateway_attach_front(gateway, NULL);
 	self->front = ms_gateway_front_new(self->worker, NULL);
 	/* the front accepts as every worker's does, and closes the socket when freed */

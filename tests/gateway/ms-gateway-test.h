@@ -24,6 +24,8 @@ MsGatewayConfig *
 ms_gateway_test_config_new(const char *text);
 MsGateway *
 ms_gateway_test_new(MsGatewayConfig *config, const char *users, const char *api_keys);
+GSocket *
+ms_gateway_test_listen_loopback(GSocketAddress **bound);
 /* the gateway's own front (ms-gateway-front.h) on a loopback TCP port */
 typedef struct _MsGatewayTestFront MsGatewayTestFront;
 

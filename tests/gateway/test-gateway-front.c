@@ -3,13 +3,15 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/ms-log.h"
 #include "gateway/adapters/front/ms-gateway-front.h"
 #include "ms-gateway-test.h"
 #include "ms-test-utils.h"
 
 /*
  * Integration: what only the front's owner sees of it, in-process: the drain
- * on stop, its connection count, and a client that leaves mid-request. Clients
+ * on stop, its connection count (served, refused by a limit, cut mid-request),
+ * and a client that leaves mid-request. Clients
  * are the other ends of socket pairs, read without blocking while the main
  * context runs the front. (The HTTP on the wire is tests/gateway's e2e and the
  * raw-socket suites.)
@@ -21,6 +23,7 @@ typedef struct {
 	MsGateway *gateway;
 	MsGatewayWorker *worker;
 	MsGatewayFront *front;
+	MsGatewayLimits *limits; /* shared limits, when a test sets them */
 	GPtrArray *log;
 	gboolean emptied;
 } Fixture;
@@ -65,6 +68,7 @@ static void
 fixture_teardown(Fixture *fx, gconstpointer data)
 {
 	ms_gateway_front_free(fx->front);
+	ms_gateway_limits_free(fx->limits);
 	ms_gateway_detach(fx->gateway, fx->worker);
 	if (fx->held != NULL) {
 		soup_server_message_set_status(fx->held, 503, NULL);
@@ -254,6 +258,118 @@ test_front_stop_empty(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 0);
 }
 
+typedef struct {
+	Fixture *fx;
+	guint expected;
+} Count;
+
+static gboolean
+count_is(gpointer data)
+{
+	Count *count = data;
+
+	return ms_gateway_front_get_n_connections(count->fx->front) == count->expected;
+}
+
+static void
+wait_count(Fixture *fx, guint expected)
+{
+	Count count = { fx, expected };
+
+	ms_test_wait_until(count_is, &count, 5000);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, expected);
+	g_assert_cmpuint(ms_gateway_limits_get_n_open(fx->limits), ==, expected);
+}
+
+/* the front listens on a loopback TCP port, as the server's workers do */
+static GSocketAddress *
+listen_on_loopback(Fixture *fx)
+{
+	GSocketAddress *bound = NULL;
+	g_autoptr(GSocket) listener = ms_gateway_test_listen_loopback(&bound);
+
+	ms_gateway_front_listen(fx->front, listener);
+	return bound;
+}
+
+static GSocket *
+client_connect(GSocketAddress *address)
+{
+	g_autoptr(GError) error = NULL;
+	GSocket *client = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, 0, &error);
+
+	g_assert_no_error(error);
+	/* the kernel completes it from the backlog: nothing waits for the front */
+	g_socket_connect(client, address, NULL, &error);
+	g_assert_no_error(error);
+	g_socket_set_blocking(client, FALSE);
+	return client;
+}
+
+static void
+client_close(GSocket *client)
+{
+	g_socket_close(client, NULL);
+	g_object_unref(client);
+}
+
+/*
+ * The count is the connections' slots in the limits: right after a served
+ * connection, one refused by max_connections_per_client and ones cut in the
+ * middle of a head and of a body are closed.
+ */
+static void
+test_front_count(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GSocketAddress) address = NULL;
+	g_autofree char *answer = NULL;
+	g_autofree char *refusal = NULL;
+	GSocket *served;
+	GSocket *refused;
+	GSocket *cut;
+	gboolean eof = FALSE;
+
+	fx->limits = ms_gateway_limits_new(0, 1);
+	ms_gateway_front_set_limits(fx->front, fx->limits);
+	address = listen_on_loopback(fx);
+	wait_count(fx, 0);
+
+	served = client_connect(address);
+	client_send(served, "GET /api/slow/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+	answer = client_read(served, "\r\n\r\nok", &eof);
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 200 OK\r\n"));
+	wait_count(fx, 1);
+
+	/* the same address again: over its limit */
+	ms_log_expect_message(G_LOG_LEVEL_WARNING,
+			      "refused a connection from 127.0.0.1: max_connections_per_client "
+			      "reached *");
+	refused = client_connect(address);
+	refusal = client_read(refused, NULL, &eof);
+	ms_log_assert_expected_messages();
+	g_assert_true(eof);
+	g_assert_true(g_str_has_prefix(refusal, "HTTP/1.1 503 "));
+	g_assert_cmpuint(ms_gateway_limits_get_n_refused(fx->limits, MS_GATEWAY_REFUSED_PER_CLIENT),
+			 ==,
+			 1);
+	client_close(refused);
+	wait_count(fx, 1);
+	client_close(served);
+	wait_count(fx, 0);
+
+	cut = client_connect(address);
+	client_send(cut, "GET /api/slow/x HTTP/1.1\r\nHo");
+	wait_count(fx, 1);
+	client_close(cut);
+	wait_count(fx, 0);
+
+	cut = client_connect(address);
+	client_send(cut, "POST /api/slow/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 10\r\n\r\nabc");
+	wait_count(fx, 1);
+	client_close(cut);
+	wait_count(fx, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,6 +391,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_front_stop_empty,
+		   fixture_teardown);
+	g_test_add("/gateway/front/count",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_count,
 		   fixture_teardown);
 	return g_test_run();
 }

@@ -4,7 +4,7 @@
 
 #include "adapters/ms-sqlite-history-store.h"
 #include "common/ms-log.h"
-#include "common/ms-runtime.h"
+#include "common/ms-soup-runtime-server.h"
 #include "core/services/ms-calculator-service.h"
 #include "handlers/ms-calculator-handler.h"
 
@@ -70,7 +70,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	service = ms_calculator_service_new(store);
-	ms_calculator_handler_register(ms_runtime_get_server(runtime), service);
+	ms_calculator_handler_register(ms_runtime_serve_with_soup(runtime), service);
 	if (!ms_runtime_run(runtime, &error)) {
 		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "common/ms-log.h"
-#include "common/ms-runtime.h"
+#include "common/ms-soup-runtime-server.h"
 #include "handlers/ms-greeter-handler.h"
 
 /**
@@ -27,7 +27,7 @@ ms_greeter_main(int argc, char **argv, MsGreeter *greeter, const char *summary)
 		g_printerr("%s: %s\n", g_get_prgname(), error->message);
 		return EXIT_FAILURE;
 	}
-	ms_greeter_handler_register(ms_runtime_get_server(runtime), owned);
+	ms_greeter_handler_register(ms_runtime_serve_with_soup(runtime), owned);
 	if (!ms_runtime_run(runtime, &error)) {
 		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;

@@ -5,10 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
-#include "common/ms-notify.h"
 #include "gateway/adapters/config/ms-config-stage.h"
 #include "gateway/service/ms-gateway-security.h"
 #include "gateway/adapters/front/ms-gateway-server.h"
@@ -21,78 +19,55 @@
 /* how long a reload waits for the gateway to run the set it staged */
 #define STAGE_WAIT_MS 10000
 
-static GPtrArray *
-listen_sockets(MsRuntime *runtime, GError **error)
-{
-	g_autoptr(GPtrArray) sockets = ms_listen_sockets_from_systemd(error);
-	const char *const *specs = ms_runtime_get_listen_specs(runtime);
-
-	if (sockets == NULL)
-		return NULL;
-	for (guint i = 0; sockets->len == 0 && specs[i] != NULL; i++) {
-		GSocket *socket = ms_listen_socket_open(specs[i], error);
-		if (socket == NULL)
-			return NULL;
-		g_ptr_array_add(sockets, socket);
-	}
-	if (sockets->len == 0) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_NOT_INITIALIZED,
-			    "no socket to listen on: start through systemd socket activation "
-			    "or pass --listen=unix:PATH or --listen=tcp:HOST:PORT");
-		return NULL;
-	}
-	return g_steal_pointer(&sockets);
-}
-
-/* worker threads (one or more), each with its own loop, front and pools */
-static int
-run_workers(MsRuntime *runtime, MsGateway *gateway, guint n_workers, const char *config_path)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) sockets = listen_sockets(runtime, &error);
-
-	if (sockets == NULL || !ms_gateway_server_run(gateway,
-						      sockets,
-						      n_workers,
-						      ms_runtime_get_idle_timeout(runtime),
-						      config_path,
-						      &error)) {
-		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
-		return EXIT_FAILURE;
-	}
-	return EXIT_SUCCESS;
-}
-
 typedef struct {
-	MsGatewaySecurity *security;
 	MsGateway *gateway;
-} Status;
+	MsRuntimeServer *server;
+	const char *config_path;
+} Serving;
 
 /*
- * sd_notify STATUS= with the metrics' summary, after what is wrong with the
- * configuration if anything is; also ages out idle rate-limit buckets
+ * The runtime's STATUS= line: the metrics' summary, after what is wrong with
+ * the configuration if anything is. The runtime's count of the server's
+ * connections is also what /metrics says. Ages out idle rate-limit buckets too.
  */
-static gboolean
-update_status(gpointer user_data)
+static char *
+dup_status(guint n_connections, gpointer user_data)
 {
-	Status *status = user_data;
-	MsMetrics *metrics = ms_gateway_security_get_metrics(status->security);
+	Serving *serving = user_data;
+	MsGatewaySecurity *security = ms_gateway_get_security(serving->gateway);
+	MsMetrics *metrics = ms_gateway_security_get_metrics(security);
 	g_autofree char *summary = NULL;
-	g_autofree char *degraded = ms_gateway_dup_degraded_status(status->gateway);
+	g_autofree char *degraded = ms_gateway_dup_degraded_status(serving->gateway);
 
-	/* the server loop counts the fronts' connections */
-	ms_metrics_set_open_connections(metrics, ms_gateway_get_n_connections(status->gateway));
+	ms_metrics_set_open_connections(metrics, n_connections);
 	summary = ms_metrics_summary(metrics);
-	if (degraded != NULL) {
-		g_autofree char *both = g_strconcat(degraded, "; ", summary, NULL);
-		ms_notify_status(both);
+	ms_gateway_security_expire(security);
+	if (degraded != NULL)
+		return g_strconcat(degraded, "; ", summary, NULL);
+	return g_steal_pointer(&summary);
+}
+
+/* SIGHUP: the staged set (or --config) again, and its connection limits */
+static char *
+reload(gpointer user_data)
+{
+	Serving *serving = user_data;
+	g_autoptr(GError) error = NULL;
+	char *degraded;
+
+	if (!ms_gateway_reload(serving->gateway, serving->config_path, &error)) {
+		ms_warning("reload refused, keeping the running configuration: %s", error->message);
 	} else {
-		ms_notify_status(summary);
+		ms_gateway_server_apply_limits(serving->server);
+		ms_message("configuration reloaded");
 	}
-	ms_gateway_security_expire(status->security);
-	return G_SOURCE_CONTINUE;
+	/* a set the operator got wrong stays visible in systemctl status until it is fixed */
+	degraded = ms_gateway_dup_degraded_status(serving->gateway);
+	if (degraded != NULL) {
+		ms_warning("%s", degraded);
+		return degraded;
+	}
+	return g_strdup("serving");
 }
 
 /* --hash-password and --new-api-key: secrets only through stdin/stdout */
@@ -190,7 +165,6 @@ main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *config_path = NULL;
 	g_autoptr(MsCredentials) credentials = NULL;
-	MsGatewaySecurity *security = NULL;
 	gboolean check_config = FALSE;
 	g_autofree char *state_dir = NULL;
 	g_autofree char *stage_dir = NULL;
@@ -199,7 +173,7 @@ main(int argc, char **argv)
 	gint notify_pid = 0;
 	gboolean hash_password = FALSE;
 	gboolean new_api_key = FALSE;
-	Status status = { 0 };
+	Serving serving = { 0 };
 	gint workers = -1;
 	guint n_workers;
 	const GOptionEntry entries[] = {
@@ -342,13 +316,19 @@ main(int argc, char **argv)
 		/* its policies also re-read the credentials whenever the gateway reloads */
 		gateway = ms_gateway_new(config, credentials);
 	}
-	security = ms_gateway_get_security(gateway);
 	n_workers = workers >= 0 ? (guint)workers : ms_gateway_config_get_globals(config)->workers;
 	if (n_workers == 0)
 		n_workers = g_get_num_processors();
-	status.security = security;
-	status.gateway = gateway;
-	g_timeout_add_seconds(5, update_status, &status);
-	/* MsRuntime only parsed the options: the gateway serves with its own front */
-	return run_workers(runtime, gateway, n_workers, config_path);
+	/* the gateway's own front and worker threads, not SoupServer: docs/gateway-front.md */
+	serving.gateway = gateway;
+	serving.server = ms_gateway_server_new(gateway, n_workers);
+	serving.config_path = config_path;
+	ms_runtime_set_server(runtime, serving.server);
+	ms_runtime_set_status_func(runtime, dup_status, &serving);
+	ms_runtime_set_reload_func(runtime, reload, &serving);
+	if (!ms_runtime_run(runtime, &error)) {
+		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
 }

@@ -4,7 +4,7 @@
 
 #include "adapters/ms-http-greeter.h"
 #include "common/ms-log.h"
-#include "common/ms-runtime.h"
+#include "common/ms-soup-runtime-server.h"
 #include "core/services/ms-greeting-service.h"
 #include "handlers/ms-greeting-handler.h"
 
@@ -95,7 +95,7 @@ main(int argc, char **argv)
 	}
 	service = ms_greeting_service_new(hello, world);
 	ms_greeting_service_set_part_timeout(service, (guint)part_timeout_ms);
-	ms_greeting_handler_register(ms_runtime_get_server(runtime), service);
+	ms_greeting_handler_register(ms_runtime_serve_with_soup(runtime), service);
 	if (!ms_runtime_run(runtime, &error)) {
 		ms_log_fields(G_LOG_LEVEL_WARNING, NULL, 0, "cannot serve: %s", error->message);
 		return EXIT_FAILURE;

@@ -148,14 +148,13 @@ ipvfuture_is_valid(const char *p, gsize n)
 	return TRUE;
 }
 
-/* RFC 3986 §3.2.2 reg-name, not empty; ',' refused as in ipvfuture_is_valid() */
+/*
+ * Whether [p, end) holds only valid escapes (never %00) and bytes @allowed
+ * accepts: the one scan behind the reg-name and query checks
+ */
 static gboolean
-reg_name_is_valid(const char *p, gsize n)
+escaped_span_is_valid(const char *p, const char *end, gboolean (*allowed)(guchar c))
 {
-	const char *end = p + n;
-
-	if (n == 0)
-		return FALSE;
 	while (p < end) {
 		guchar c = (guchar)*p;
 
@@ -165,11 +164,25 @@ reg_name_is_valid(const char *p, gsize n)
 			p += 3;
 			continue;
 		}
-		if (c == ',' || !uri_has_class(c, URI_UNRESERVED | URI_SUB_DELIM))
+		if (!allowed(c))
 			return FALSE;
 		p++;
 	}
 	return TRUE;
+}
+
+static gboolean
+is_reg_name_char(guchar c)
+{
+	/* ',' refused as in ipvfuture_is_valid() */
+	return c != ',' && uri_has_class(c, URI_UNRESERVED | URI_SUB_DELIM);
+}
+
+/* RFC 3986 §3.2.2 reg-name, not empty */
+static gboolean
+reg_name_is_valid(const char *p, gsize n)
+{
+	return n > 0 && escaped_span_is_valid(p, p + n, is_reg_name_char);
 }
 
 /* RFC 3986 §3.2.3 port, here 0 to 5 digits of at most 65535 */
@@ -238,24 +251,17 @@ ms_http_host_is_valid(const char *host)
 	return authority_is_valid(host, strlen(host));
 }
 
+static gboolean
+is_query_char(guchar c)
+{
+	return !is_ctl_or_space(c);
+}
+
 /* RFC 3986 §3.4, as sent: only valid escapes (not %00), no space or control */
 static gboolean
 query_is_valid(const char *p, const char *end)
 {
-	while (p < end) {
-		guchar c = (guchar)*p;
-
-		if (c == '%') {
-			if (escape_value(p, end) <= 0)
-				return FALSE;
-			p += 3;
-			continue;
-		}
-		if (is_ctl_or_space(c))
-			return FALSE;
-		p++;
-	}
-	return TRUE;
+	return escaped_span_is_valid(p, end, is_query_char);
 }
 
 /* a segment made of "." or ".." */

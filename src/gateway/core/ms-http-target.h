@@ -1,6 +1,6 @@
 #pragma once
 
-#include "gateway/adapters/http1/ms-http-framing.h"
+#include "gateway/core/ms-http-error.h"
 
 G_BEGIN_DECLS
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "gateway/service/ms-gateway.h"
-#include "gateway/adapters/http1/ms-http-framing.h"
+#include "gateway/core/ms-http-error.h"
 
 G_BEGIN_DECLS
 

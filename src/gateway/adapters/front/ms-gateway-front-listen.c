@@ -2,9 +2,8 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-#include "gateway/adapters/front/ms-gateway-front-private.h"
+#include "gateway/adapters/front/ms-gateway-front-listen.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -14,10 +13,14 @@
 
 #include "common/ms-log.h"
 #include "common/ms-request-id.h"
+#include "gateway/adapters/front/ms-gateway-front-conn.h"
 
 /*
  * Accepting for a front: every worker's front (and the in-process tests'
  * front) watches the listening sockets it is given and takes what arrives.
+ * Below the front, above its connections: what is accepted goes up through
+ * the callback the front gave, and the only front file called from here is
+ * ms-gateway-front-conn.c, for the peer's address.
  * Several workers accept on duplicates of the same socket, so an accept that
  * finds nothing is normal: another worker was quicker.
  *
@@ -39,17 +42,20 @@
 /* what a refused client is told to wait before it tries again */
 #define FRONT_REFUSED_RETRY_AFTER_S 1
 
-typedef struct {
+struct _MsGatewayFrontListener {
 	GSource source;
-	MsGatewayFront *front;
 	GSocket *socket;
 	int fd;
 	gpointer tag;
+	MsGatewayLimits *limits;
+	MsGatewayFrontAcceptedFunc accepted;
+	gpointer accepted_data;
+	gboolean stopped;
 	gboolean watching; /* the socket is polled */
 	gboolean waiting;  /* for a slot: a release sets the ready time */
 	gint64 resume_at;  /* the end of an accept() back-off, monotonic µs; -1 for none */
 	gint64 backoff;    /* the next back-off, doubled while accept() keeps failing */
-} ListenSource;
+};
 
 /* one warning per interval for each kind, process-wide, with how many were left out */
 typedef struct {
@@ -83,7 +89,7 @@ warning_allowed(WarningLimit *limit, guint *suppressed)
 }
 
 static void
-listen_watch(ListenSource *listen, gboolean watch)
+listen_watch(MsGatewayFrontListener *listen, gboolean watch)
 {
 	if (listen->watching == watch)
 		return;
@@ -93,9 +99,9 @@ listen_watch(ListenSource *listen, gboolean watch)
 
 /* at max_connections: the backlog keeps what comes until a slot is released */
 static gboolean
-listen_wait_for_slot(ListenSource *listen)
+listen_wait_for_slot(MsGatewayFrontListener *listen)
 {
-	MsGatewayLimits *limits = listen->front->limits;
+	MsGatewayLimits *limits = listen->limits;
 	guint suppressed = 0;
 
 	listen_watch(listen, FALSE);
@@ -111,7 +117,7 @@ listen_wait_for_slot(ListenSource *listen)
 }
 
 static void
-listen_back_off(ListenSource *listen, int error)
+listen_back_off(MsGatewayFrontListener *listen, int error)
 {
 	guint suppressed = 0;
 
@@ -125,31 +131,6 @@ listen_back_off(ListenSource *listen, int error)
 			   listen->backoff / G_TIME_SPAN_MILLISECOND,
 			   suppressed);
 	listen->backoff = MIN(listen->backoff * 2, FRONT_ACCEPT_BACKOFF_MAX_USEC);
-}
-
-/* Returns: (nullable): the peer's IP address as text, IPv4-mapped IPv6 as IPv4 */
-static char *
-peer_address(int fd)
-{
-	struct sockaddr_storage peer;
-	socklen_t length = sizeof peer;
-	char text[INET6_ADDRSTRLEN];
-
-	if (getpeername(fd, (struct sockaddr *)&peer, &length) != 0)
-		return NULL;
-	if (peer.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
-		return g_strdup(inet_ntop(AF_INET, &in->sin_addr, text, sizeof text));
-	}
-	if (peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			return g_strdup(
-				inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], text, sizeof text));
-		return g_strdup(inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text));
-	}
-	/* a Unix socket peer has no address: local, and maybe a proxy for many */
-	return NULL;
 }
 
 /*
@@ -194,25 +175,21 @@ refuse_per_client(int fd, const char *client)
 			   suppressed);
 }
 
-/* the slot goes with the socket: released when the connection's socket is freed */
+/* the slot and the address go to the front with the socket: one count per connection */
 static void
-take_connection(ListenSource *listen, int fd, MsGatewayLimitsSlot *slot)
+take_connection(MsGatewayFrontListener *listen, int fd, MsGatewayLimitsSlot *slot)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) client = NULL;
+	g_autofree char *address = ms_gateway_front_conn_peer_address(fd);
 	GSocketFamily family;
 
-	if (slot != NULL) {
-		g_autofree char *address = peer_address(fd);
-
-		if (address != NULL && !ms_gateway_limits_slot_set_client(slot, address)) {
-			refuse_per_client(fd, address);
-			close(fd);
-			ms_gateway_limits_count_refused(listen->front->limits,
-							MS_GATEWAY_REFUSED_PER_CLIENT);
-			ms_gateway_limits_slot_release(slot);
-			return;
-		}
+	if (address != NULL && !ms_gateway_limits_slot_set_client(slot, address)) {
+		refuse_per_client(fd, address);
+		close(fd);
+		ms_gateway_limits_count_refused(listen->limits, MS_GATEWAY_REFUSED_PER_CLIENT);
+		ms_gateway_limits_slot_release(slot);
+		return;
 	}
 	client = g_socket_new_from_fd(fd, &error);
 	if (client == NULL) {
@@ -221,35 +198,25 @@ take_connection(ListenSource *listen, int fd, MsGatewayLimitsSlot *slot)
 		ms_gateway_limits_slot_release(slot);
 		return;
 	}
-	if (slot != NULL)
-		g_object_set_data_full(G_OBJECT(client),
-				       "ms-gateway-limits-slot",
-				       slot,
-				       (GDestroyNotify)ms_gateway_limits_slot_release);
 	family = g_socket_get_family(client);
 	if (family == G_SOCKET_FAMILY_IPV4 || family == G_SOCKET_FAMILY_IPV6)
 		g_socket_set_option(client, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-	ms_gateway_front_accept(listen->front, client);
+	listen->accepted(client, g_steal_pointer(&address), slot, listen->accepted_data);
 }
 
 static void
-accept_some(ListenSource *listen)
+accept_some(MsGatewayFrontListener *listen)
 {
-	MsGatewayFront *self = listen->front;
-
-	for (guint i = 0; i < FRONT_ACCEPT_BATCH && !self->stopping; i++) {
-		MsGatewayLimitsSlot *slot = NULL;
+	for (guint i = 0; i < FRONT_ACCEPT_BATCH && !listen->stopped; i++) {
+		MsGatewayLimitsSlot *slot = ms_gateway_limits_try_reserve(listen->limits);
 		int fd;
 
-		if (self->limits != NULL) {
-			slot = ms_gateway_limits_try_reserve(self->limits);
-			if (slot == NULL) {
-				if (listen_wait_for_slot(listen))
-					return;
-				/* released meanwhile: go on */
-				listen_watch(listen, TRUE);
-				continue;
-			}
+		if (slot == NULL) {
+			if (listen_wait_for_slot(listen))
+				return;
+			/* released meanwhile: go on */
+			listen_watch(listen, TRUE);
+			continue;
 		}
 		do
 			fd = accept4(listen->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -290,7 +257,7 @@ accept_some(ListenSource *listen)
 static gboolean
 listen_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
-	ListenSource *listen = (ListenSource *)source;
+	MsGatewayFrontListener *listen = (MsGatewayFrontListener *)source;
 	gint64 armed = g_source_get_ready_time(source);
 	gboolean ready = listen->watching &&
 			 (g_source_query_unix_fd(source, listen->tag) & (G_IO_IN | G_IO_ERR));
@@ -316,7 +283,7 @@ listen_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 static void
 listen_finalize(GSource *source)
 {
-	ListenSource *listen = (ListenSource *)source;
+	MsGatewayFrontListener *listen = (MsGatewayFrontListener *)source;
 
 	g_object_unref(listen->socket);
 }
@@ -327,55 +294,57 @@ static GSourceFuncs listen_funcs = {
 };
 
 /**
- * ms_gateway_front_set_limits:
- * @limits: (nullable): shared by every worker's front; outlives them
- *
- * Bounds the connections that ms_gateway_front_listen() accepts; without
- * limits, it accepts whatever comes.
- */
-void
-ms_gateway_front_set_limits(MsGatewayFront *self, MsGatewayLimits *limits)
-{
-	g_return_if_fail(self->accept_sources->len == 0);
-	self->limits = limits;
-}
-
-/**
- * ms_gateway_front_listen:
- * @listener: a listening socket; the front keeps a reference and closes it
+ * ms_gateway_front_listener_new:
+ * @socket: a listening socket; the listener keeps a reference and closes it
  *   when freed
+ * @limits: what every accepted connection takes a slot of; outlives the listener
+ * @accepted: gets each accepted connection: its socket (a reference to take),
+ *   the peer's address and the slot (both transfer full)
  *
- * Accepts the connections that arrive on @listener until the front stops.
+ * Accepts the connections that arrive on @socket, from @context, until
+ * ms_gateway_front_listener_stop().
  */
-void
-ms_gateway_front_listen(MsGatewayFront *self, GSocket *listener)
+MsGatewayFrontListener *
+ms_gateway_front_listener_new(GSocket *socket,
+			      GMainContext *context,
+			      MsGatewayLimits *limits,
+			      MsGatewayFrontAcceptedFunc accepted,
+			      gpointer accepted_data)
 {
-	ListenSource *listen = (ListenSource *)g_source_new(&listen_funcs, sizeof(ListenSource));
+	MsGatewayFrontListener *listen =
+		(MsGatewayFrontListener *)g_source_new(&listen_funcs,
+						       sizeof(MsGatewayFrontListener));
 
-	g_socket_set_blocking(listener, FALSE);
-	g_ptr_array_add(self->listeners, g_object_ref(listener));
-	listen->front = self;
-	listen->socket = g_object_ref(listener);
-	listen->fd = g_socket_get_fd(listener);
+	g_socket_set_blocking(socket, FALSE);
+	listen->socket = g_object_ref(socket);
+	listen->fd = g_socket_get_fd(socket);
+	listen->limits = limits;
+	listen->accepted = accepted;
+	listen->accepted_data = accepted_data;
 	listen->watching = TRUE;
 	listen->resume_at = -1;
 	listen->backoff = FRONT_ACCEPT_BACKOFF_MIN_USEC;
 	listen->tag = g_source_add_unix_fd(&listen->source, listen->fd, G_IO_IN);
 	g_source_set_static_name(&listen->source, "microsoup front listener");
-	g_source_attach(&listen->source, self->context);
-	g_ptr_array_add(self->accept_sources, listen);
+	g_source_attach(&listen->source, context);
+	return listen;
 }
 
 /* no new connections from here on */
 void
-front_listen_stop(MsGatewayFront *self)
+ms_gateway_front_listener_stop(MsGatewayFrontListener *listen)
 {
-	for (guint i = 0; i < self->accept_sources->len; i++) {
-		GSource *source = g_ptr_array_index(self->accept_sources, i);
+	listen->stopped = TRUE;
+	/* before it can go: a release in another worker may be about to wake it */
+	ms_gateway_limits_unwait(listen->limits, &listen->source);
+	g_source_destroy(&listen->source);
+}
 
-		/* before it can go: a release in another worker may be about to wake it */
-		if (self->limits != NULL)
-			ms_gateway_limits_unwait(self->limits, source);
-		g_source_destroy(source);
-	}
+/* stopped or not: a listener that still runs is stopped first */
+void
+ms_gateway_front_listener_free(MsGatewayFrontListener *listen)
+{
+	if (!listen->stopped)
+		ms_gateway_front_listener_stop(listen);
+	g_source_unref(&listen->source);
 }

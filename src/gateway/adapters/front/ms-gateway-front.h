@@ -11,6 +11,12 @@ G_BEGIN_DECLS
  * ms-gateway-exchange.h and writes the answers. Each connection is one
  * GSource on its socket in the worker's main context; its timeouts are that
  * source's ready time.
+ *
+ * Its files call in one direction only: ms-gateway-front.c (the front: its
+ * listeners, connections and drain) → ms-gateway-front-listen.c (accepting
+ * within the limits) → ms-gateway-front-conn.c (one connection's requests and
+ * answers) → ms-gateway-front-output.c (an answer's bytes). What goes up is a
+ * callback the upper file gave.
  */
 
 typedef struct _MsGatewayFront MsGatewayFront;

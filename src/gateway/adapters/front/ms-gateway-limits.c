@@ -13,16 +13,22 @@
  * A release lowers the count, then looks for waiters. Both are sequentially
  * consistent atomics, so at least one of the two sees the other: a slot freed
  * between a listener's failed reservation and its registration is not missed.
+ *
+ * Limits within others (ms_gateway_limits_new_within()) are one front's
+ * share: a slot taken from them is taken from every limits up the chain, so
+ * each level's n_open is the count of its connections, and the only one. Only
+ * the outermost limits bound anything, count clients and keep waiters.
  */
 
 /* what a configured or derived limit is held to: beyond any real fd limit */
 #define LIMITS_MAX_CONNECTIONS (1024 * 1024)
 
 struct _MsGatewayLimits {
-	gint max_connections; /* atomic */
-	gint max_per_client;  /* atomic; 0 = no limit */
-	gint n_open;          /* atomic: slots held */
-	gint n_waiters;       /* atomic mirror of waiters->len, read without the lock */
+	MsGatewayLimits *parent; /* nullable: the limits these count against too */
+	gint max_connections;    /* atomic */
+	gint max_per_client;     /* atomic; 0 = no limit */
+	gint n_open;             /* atomic: slots held */
+	gint n_waiters;          /* atomic mirror of waiters->len, read without the lock */
 	GMutex lock;
 	GHashTable *clients; /* address -> GUINT_TO_POINTER(slots held), under lock */
 	GPtrArray *waiters;  /* GSource, not referenced: each unwaits before it goes */
@@ -55,6 +61,15 @@ ms_gateway_limits_default_max_connections(void)
 	return (guint)MIN((limit.rlim_cur - MS_GATEWAY_FD_RESERVE) / 2, LIMITS_MAX_CONNECTIONS);
 }
 
+/* where clients are counted and listeners wait */
+static MsGatewayLimits *
+limits_outermost(MsGatewayLimits *self)
+{
+	while (self->parent != NULL)
+		self = self->parent;
+	return self;
+}
+
 /**
  * ms_gateway_limits_new:
  * @max_connections: 0 for ms_gateway_limits_default_max_connections()
@@ -69,6 +84,22 @@ ms_gateway_limits_new(guint max_connections, guint max_per_client)
 	self->clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	self->waiters = g_ptr_array_new();
 	ms_gateway_limits_set(self, max_connections, max_per_client);
+	return self;
+}
+
+/**
+ * ms_gateway_limits_new_within:
+ * @outer: (nullable): limits shared with other fronts; they outlive the new ones
+ *
+ * Limits of one front, with no bound of their own: they count the front's
+ * connections, which @outer bounds together with everyone else's.
+ */
+MsGatewayLimits *
+ms_gateway_limits_new_within(MsGatewayLimits *outer)
+{
+	MsGatewayLimits *self = ms_gateway_limits_new(LIMITS_MAX_CONNECTIONS, 0);
+
+	self->parent = outer;
 	return self;
 }
 
@@ -100,10 +131,15 @@ ms_gateway_limits_set(MsGatewayLimits *self, guint max_connections, guint max_pe
 	limits_wake_waiters(self);
 }
 
+/* the tightest bound up the chain */
 guint
 ms_gateway_limits_get_max_connections(MsGatewayLimits *self)
 {
-	return (guint)g_atomic_int_get(&self->max_connections);
+	guint max = G_MAXUINT;
+
+	for (; self != NULL; self = self->parent)
+		max = MIN(max, (guint)g_atomic_int_get(&self->max_connections));
+	return max;
 }
 
 guint
@@ -116,14 +152,14 @@ guint64
 ms_gateway_limits_get_n_refused(MsGatewayLimits *self, MsGatewayRefusedReason reason)
 {
 	g_return_val_if_fail(reason < MS_GATEWAY_REFUSED_N_REASONS, 0);
-	return __atomic_load_n(&self->refused[reason], __ATOMIC_RELAXED);
+	return __atomic_load_n(&limits_outermost(self)->refused[reason], __ATOMIC_RELAXED);
 }
 
 void
 ms_gateway_limits_count_refused(MsGatewayLimits *self, MsGatewayRefusedReason reason)
 {
 	g_return_if_fail(reason < MS_GATEWAY_REFUSED_N_REASONS);
-	__atomic_add_fetch(&self->refused[reason], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&limits_outermost(self)->refused[reason], 1, __ATOMIC_RELAXED);
 }
 
 /* every slot is released first: the fronts are freed before the limits */
@@ -146,16 +182,37 @@ ms_gateway_limits_free(MsGatewayLimits *self)
  *
  * Returns: (transfer full) (nullable): the slot, or %NULL at max_connections
  */
-MsGatewayLimitsSlot *
-ms_gateway_limits_try_reserve(MsGatewayLimits *self)
+static gboolean
+limits_take(MsGatewayLimits *self)
 {
-	MsGatewayLimitsSlot *slot;
 	gint n = g_atomic_int_get(&self->n_open);
 
 	do {
 		if (n >= g_atomic_int_get(&self->max_connections))
-			return NULL;
+			return FALSE;
 	} while (!g_atomic_int_compare_and_exchange_full(&self->n_open, n, n + 1, &n));
+	return TRUE;
+}
+
+static void
+limits_give_back(MsGatewayLimits *self)
+{
+	g_atomic_int_add(&self->n_open, -1);
+	limits_wake_waiters(self);
+}
+
+MsGatewayLimitsSlot *
+ms_gateway_limits_try_reserve(MsGatewayLimits *self)
+{
+	MsGatewayLimitsSlot *slot;
+
+	for (MsGatewayLimits *level = self; level != NULL; level = level->parent) {
+		if (limits_take(level))
+			continue;
+		for (MsGatewayLimits *taken = self; taken != level; taken = taken->parent)
+			limits_give_back(taken);
+		return NULL;
+	}
 	slot = g_new0(MsGatewayLimitsSlot, 1);
 	slot->limits = self;
 	return slot;
@@ -173,7 +230,7 @@ ms_gateway_limits_try_reserve(MsGatewayLimits *self)
 gboolean
 ms_gateway_limits_slot_set_client(MsGatewayLimitsSlot *slot, const char *client)
 {
-	MsGatewayLimits *self = slot->limits;
+	MsGatewayLimits *self = limits_outermost(slot->limits);
 	guint max = (guint)g_atomic_int_get(&self->max_per_client);
 	gpointer value = NULL;
 	guint held;
@@ -203,7 +260,7 @@ ms_gateway_limits_slot_release(MsGatewayLimitsSlot *slot)
 
 	if (slot == NULL)
 		return;
-	self = slot->limits;
+	self = limits_outermost(slot->limits);
 	if (slot->client != NULL) {
 		guint held;
 
@@ -219,8 +276,8 @@ ms_gateway_limits_slot_release(MsGatewayLimitsSlot *slot)
 		g_mutex_unlock(&self->lock);
 		g_free(slot->client);
 	}
-	g_atomic_int_add(&self->n_open, -1);
-	limits_wake_waiters(self);
+	for (MsGatewayLimits *level = slot->limits; level != NULL; level = level->parent)
+		limits_give_back(level);
 	g_free(slot);
 }
 
@@ -235,6 +292,7 @@ ms_gateway_limits_slot_release(MsGatewayLimitsSlot *slot)
 gboolean
 ms_gateway_limits_wait(MsGatewayLimits *self, GSource *waiter)
 {
+	self = limits_outermost(self);
 	g_mutex_lock(&self->lock);
 	if (!g_ptr_array_find(self->waiters, waiter, NULL))
 		g_ptr_array_add(self->waiters, waiter);
@@ -250,6 +308,7 @@ ms_gateway_limits_wait(MsGatewayLimits *self, GSource *waiter)
 void
 ms_gateway_limits_unwait(MsGatewayLimits *self, GSource *waiter)
 {
+	self = limits_outermost(self);
 	g_mutex_lock(&self->lock);
 	g_ptr_array_remove_fast(self->waiters, waiter);
 	g_atomic_int_set(&self->n_waiters, (gint)self->waiters->len);

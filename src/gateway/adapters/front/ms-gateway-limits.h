@@ -11,6 +11,10 @@ G_BEGIN_DECLS
  * accept() until its socket is freed; a listener that finds no free slot stops
  * watching its socket, leaving new connections in the kernel's backlog, and is
  * woken when a slot is released, by whichever worker releases it.
+ *
+ * Each front holds limits of its own within the shared ones
+ * (ms_gateway_limits_new_within()): its slots are its count of connections,
+ * the only one; the shared limits count every front's.
  */
 
 /* file descriptors kept apart from client connections: listeners, logs, config,
@@ -31,6 +35,8 @@ ms_gateway_limits_default_max_connections(void);
 
 MsGatewayLimits *
 ms_gateway_limits_new(guint max_connections, guint max_per_client);
+MsGatewayLimits *
+ms_gateway_limits_new_within(MsGatewayLimits *outer);
 void
 ms_gateway_limits_set(MsGatewayLimits *self, guint max_connections, guint max_per_client);
 guint

@@ -2,13 +2,8 @@
 
 #include "gateway/adapters/front/ms-gateway-server.h"
 
-#include <errno.h>
-#include <glib-unix.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include "common/ms-listen.h"
 #include "common/ms-log.h"
-#include "common/ms-notify.h"
 #include "gateway/core/ms-gateway-config.h"
 #include "gateway/adapters/front/ms-gateway-front.h"
 #include "gateway/adapters/front/ms-gateway-limits.h"
@@ -22,7 +17,8 @@ typedef struct {
 	GMainContext *context;
 	GMainLoop *loop;
 	MsGatewayWorker *gateway_worker;
-	MsGatewayFront *front; /* the main thread reads its connection count */
+	MsGatewayFront *front; /* the main thread counts its connections, under front_lock */
+	GMutex front_lock;     /* the worker frees its front while the main thread counts */
 	GPtrArray *listeners;  /* GSocket: the worker's own duplicates of the sockets */
 	GMutex ready_lock;
 	GCond ready_cond;
@@ -31,16 +27,12 @@ typedef struct {
 } Worker;
 
 struct _Server {
+	MsRuntimeServer iface;
 	MsGateway *gateway;
-	GPtrArray *sockets;
-	GPtrArray *workers;      /* Worker */
+	GPtrArray *sockets; /* the runtime's, while start() runs */
+	GPtrArray *workers; /* Worker */
+	guint n_workers;
 	MsGatewayLimits *limits; /* every worker's connections */
-	GMainLoop *loop;
-	const char *config_path;
-	guint idle_timeout;
-	guint idle_seconds;
-	gboolean stopping;
-	gboolean exit_idle;
 };
 
 static gboolean
@@ -76,12 +68,17 @@ worker_signal_ready(Worker *worker)
 static gboolean
 worker_setup(Worker *worker, GError **error)
 {
+	MsGatewayFront *front;
+
 	worker->gateway_worker = ms_gateway_attach_front(worker->server->gateway, worker->context);
-	worker->front = ms_gateway_front_new(worker->gateway_worker, worker->context);
-	ms_gateway_front_set_limits(worker->front, worker->server->limits);
+	front = ms_gateway_front_new(worker->gateway_worker, worker->context);
+	ms_gateway_front_set_limits(front, worker->server->limits);
 	/* the front closes its duplicate; systemd's copy keeps the backlog */
 	for (guint i = 0; i < worker->listeners->len; i++)
-		ms_gateway_front_listen(worker->front, g_ptr_array_index(worker->listeners, i));
+		ms_gateway_front_listen(front, g_ptr_array_index(worker->listeners, i));
+	g_mutex_lock(&worker->front_lock);
+	worker->front = front;
+	g_mutex_unlock(&worker->front_lock);
 	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
 	return TRUE;
 }
@@ -97,22 +94,10 @@ dup_listeners(GPtrArray *sockets, GError **error)
 	g_autoptr(GPtrArray) listeners = g_ptr_array_new_with_free_func(g_object_unref);
 
 	for (guint i = 0; i < sockets->len; i++) {
-		int fd = dup(g_socket_get_fd(g_ptr_array_index(sockets, i)));
-		GSocket *socket;
+		GSocket *socket = ms_listen_socket_dup(g_ptr_array_index(sockets, i), error);
 
-		if (fd < 0) {
-			g_set_error(error,
-				    G_IO_ERROR,
-				    g_io_error_from_errno(errno),
-				    "dup: %s",
-				    g_strerror(errno));
+		if (socket == NULL)
 			return NULL;
-		}
-		socket = g_socket_new_from_fd(fd, error);
-		if (socket == NULL) {
-			close(fd);
-			return NULL;
-		}
 		g_ptr_array_add(listeners, socket);
 	}
 	return g_steal_pointer(&listeners);
@@ -122,6 +107,7 @@ static gpointer
 worker_thread(gpointer user_data)
 {
 	Worker *worker = user_data;
+	MsGatewayFront *front;
 
 	g_main_context_push_thread_default(worker->context);
 	if (!worker_setup(worker, &worker->error)) {
@@ -135,8 +121,11 @@ worker_thread(gpointer user_data)
 	worker_signal_ready(worker);
 	g_main_loop_run(worker->loop);
 
-	/* empty unless the loop ended early: what is left ends as aborted */
-	ms_gateway_front_free(g_steal_pointer(&worker->front));
+	g_mutex_lock(&worker->front_lock);
+	front = g_steal_pointer(&worker->front);
+	g_mutex_unlock(&worker->front_lock);
+	/* empty unless the drain timed out: what is left ends as aborted */
+	ms_gateway_front_free(front);
 	ms_gateway_detach(worker->server->gateway, worker->gateway_worker);
 	/* let closed connections' sources run down in this context */
 	while (g_main_context_iteration(worker->context, FALSE))
@@ -155,6 +144,7 @@ worker_free(Worker *worker)
 	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
 	g_mutex_clear(&worker->ready_lock);
 	g_cond_clear(&worker->ready_cond);
+	g_mutex_clear(&worker->front_lock);
 	g_clear_error(&worker->error);
 	g_free(worker);
 }
@@ -181,6 +171,7 @@ worker_new(Server *server, guint index, GError **error)
 	worker->loop = g_main_loop_new(worker->context, FALSE);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
+	g_mutex_init(&worker->front_lock);
 	return worker;
 }
 
@@ -202,55 +193,77 @@ worker_start(Worker *worker, GError **error)
 	return TRUE;
 }
 
-/*
- * A worker frees its front only after on_terminate(), after which the main
- * loop runs no more ticks: the fronts outlive every call of this.
- */
-static guint
-count_open(Server *server)
+/* the worker's open connections; -1 once it has ended, or if it never started */
+static gint
+worker_count_open(Worker *worker)
 {
-	guint open = 0;
+	gint open = -1;
 
-	for (guint i = 0; i < server->workers->len; i++) {
-		Worker *worker = g_ptr_array_index(server->workers, i);
-		MsGatewayFront *front = g_atomic_pointer_get(&worker->front);
-
-		if (front != NULL)
-			open += ms_gateway_front_get_n_connections(front);
-	}
+	g_mutex_lock(&worker->front_lock);
+	if (worker->front != NULL)
+		open = (gint)ms_gateway_front_get_n_connections(worker->front);
+	g_mutex_unlock(&worker->front_lock);
 	return open;
 }
 
+static guint
+server_get_n_connections(MsRuntimeServer *iface)
+{
+	Server *server = (Server *)iface;
+	guint open = 0;
+
+	for (guint i = 0; i < server->workers->len; i++)
+		open += MAX(worker_count_open(g_ptr_array_index(server->workers, i)), 0);
+	return open;
+}
+
+/*
+ * A stopping worker ends once its front has answered everything: until then
+ * it counts as work left even when its last connection is closing.
+ */
+static guint
+server_get_work_left(MsRuntimeServer *iface)
+{
+	Server *server = (Server *)iface;
+	guint left = 0;
+
+	for (guint i = 0; i < server->workers->len; i++) {
+		gint open = worker_count_open(g_ptr_array_index(server->workers, i));
+
+		if (open >= 0)
+			left += MAX(open, 1);
+	}
+	return left;
+}
+
+/* @func runs in each worker's thread, with the worker */
 static void
-stop_workers(Server *server)
+invoke_on_workers(Server *server, GSourceFunc func)
 {
 	for (guint i = 0; i < server->workers->len; i++) {
 		Worker *worker = g_ptr_array_index(server->workers, i);
-		g_main_context_invoke(worker->context, worker_stop, worker);
+		g_main_context_invoke(worker->context, func, worker);
 	}
 }
 
-static gboolean
-on_terminate(gpointer user_data)
+static void
+server_stop(MsRuntimeServer *iface)
 {
-	Server *server = user_data;
-
-	if (server->stopping)
-		return G_SOURCE_CONTINUE;
-	server->stopping = TRUE;
-	ms_message("stopping: no new connections, finishing what is in flight");
-	ms_notify_stopping();
-	stop_workers(server);
-	/* the workers end their loops; joining them happens after ours */
-	g_main_loop_quit(server->loop);
-	return G_SOURCE_CONTINUE;
+	invoke_on_workers((Server *)iface, worker_stop);
 }
 
-/* max_connections = 0 is derived from RLIMIT_NOFILE; a larger setting is kept, but
- * accept() may then fail with EMFILE, which only backs off */
-static void
-apply_limits(Server *server)
+/**
+ * ms_gateway_server_apply_limits:
+ *
+ * Takes max_connections and max_connections_per_client from the gateway's
+ * configuration: at start, and after each reload. max_connections = 0 is
+ * derived from RLIMIT_NOFILE; a larger setting is kept, but accept() may then
+ * fail with EMFILE, which only backs off.
+ */
+void
+ms_gateway_server_apply_limits(MsRuntimeServer *iface)
 {
+	Server *server = (Server *)iface;
 	g_autoptr(MsGatewayConfig) config = ms_gateway_dup_config(server->gateway);
 	const MsGatewayGlobals *globals = ms_gateway_config_get_globals(config);
 	guint fd_bound = ms_gateway_limits_default_max_connections();
@@ -266,131 +279,79 @@ apply_limits(Server *server)
 }
 
 static gboolean
-on_reload(gpointer user_data)
+server_start(MsRuntimeServer *iface, GPtrArray *sockets, GError **error)
 {
-	Server *server = user_data;
-	g_autoptr(GError) error = NULL;
-
-	g_autofree char *degraded = NULL;
-
-	ms_notify_reloading();
-	if (!ms_gateway_reload(server->gateway, server->config_path, &error)) {
-		ms_warning("reload refused, keeping the running configuration: %s", error->message);
-	} else {
-		apply_limits(server);
-		ms_message("configuration reloaded");
-	}
-	/* a set the operator got wrong stays visible in systemctl status until it is fixed */
-	degraded = ms_gateway_dup_degraded_status(server->gateway);
-	if (degraded != NULL)
-		ms_warning("%s", degraded);
-	ms_notify_ready(degraded != NULL ? degraded : "serving");
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-on_idle_tick(gpointer user_data)
-{
-	Server *server = user_data;
-
-	/* for the metrics' open-connections gauge */
-	ms_gateway_set_n_connections(server->gateway, count_open(server));
-	if (server->idle_timeout == 0 || server->stopping)
-		return G_SOURCE_CONTINUE;
-	if (count_open(server) > 0) {
-		server->idle_seconds = 0;
-		return G_SOURCE_CONTINUE;
-	}
-	if (++server->idle_seconds < server->idle_timeout)
-		return G_SOURCE_CONTINUE;
-	ms_message("idle for %u s, exiting; systemd starts the service again on demand",
-		   server->idle_timeout);
-	server->exit_idle = TRUE;
-	on_terminate(server);
-	return G_SOURCE_REMOVE;
-}
-
-/**
- * ms_gateway_server_run:
- * @sockets: (element-type GSocket): listening sockets, shared by every worker
- *
- * Serves until SIGTERM/SIGINT (after in-flight requests finish) or until idle;
- * SIGHUP reloads the configuration from @config_path.
- */
-gboolean
-ms_gateway_server_run(MsGateway *gateway,
-		      GPtrArray *sockets,
-		      guint n_workers,
-		      guint idle_timeout,
-		      const char *config_path,
-		      GError **error)
-{
-	Server server = { 0 };
-	g_autofree char *status = NULL;
-	guint source_ids[4];
-	guint watchdog_id;
+	Server *server = (Server *)iface;
 	gboolean started = TRUE;
 
-	server.gateway = gateway;
-	server.sockets = sockets;
-	server.config_path = config_path;
-	server.idle_timeout = idle_timeout;
-	server.workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
-	server.loop = g_main_loop_new(NULL, FALSE);
-	server.limits = ms_gateway_limits_new(0, 0);
-	apply_limits(&server);
-	/* before any worker serves: a signal must never find the default action */
-	source_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, &server);
-	source_ids[1] = g_unix_signal_add(SIGINT, on_terminate, &server);
-	source_ids[2] = g_unix_signal_add(SIGHUP, on_reload, &server);
-	source_ids[3] = g_timeout_add_seconds(1, on_idle_tick, &server);
+	server->sockets = sockets;
+	ms_gateway_server_apply_limits(iface);
 	for (guint i = 0; i < sockets->len; i++)
 		g_socket_set_blocking(g_ptr_array_index(sockets, i), FALSE);
-	for (guint i = 0; i < n_workers && started; i++) {
-		Worker *worker = worker_new(&server, i, error);
+	for (guint i = 0; i < server->n_workers && started; i++) {
+		Worker *worker = worker_new(server, i, error);
 
 		started = worker != NULL;
 		if (worker != NULL)
-			g_ptr_array_add(server.workers, worker);
+			g_ptr_array_add(server->workers, worker);
 	}
-	for (guint i = 0; i < server.workers->len && started; i++)
-		started = worker_start(g_ptr_array_index(server.workers, i), error);
-	if (!started) {
-		for (guint j = 0; j < G_N_ELEMENTS(source_ids); j++)
-			g_source_remove(source_ids[j]);
-		stop_workers(&server);
-		g_ptr_array_unref(server.workers);
-		g_main_loop_unref(server.loop);
-		ms_gateway_limits_free(server.limits);
-		return FALSE;
-	}
+	for (guint i = 0; i < server->workers->len && started; i++)
+		started = worker_start(g_ptr_array_index(server->workers, i), error);
+	server->sockets = NULL;
+	if (started)
+		ms_message("serving with %u workers, at most %u client connections",
+			   server->n_workers,
+			   ms_gateway_limits_get_max_connections(server->limits));
+	return started;
+}
 
-	watchdog_id = ms_notify_watchdog_start();
-	/* started with the last good set: systemctl status says so from the start */
-	status = ms_gateway_dup_degraded_status(gateway);
-	if (status == NULL)
-		status = g_strdup_printf("serving with %u workers; idle timeout %u s",
-					 n_workers,
-					 idle_timeout);
-	ms_notify_ready(status);
-	ms_message("microsoup-gateway %s ready, %u workers, at most %u client connections",
-		   PACKAGE_VERSION,
-		   n_workers,
-		   ms_gateway_limits_get_max_connections(server.limits));
+static gboolean
+quit_worker_loop(gpointer user_data)
+{
+	Worker *worker = user_data;
 
-	g_main_loop_run(server.loop);
+	g_main_loop_quit(worker->loop);
+	return G_SOURCE_REMOVE;
+}
 
-	for (guint i = 0; i < G_N_ELEMENTS(source_ids); i++) {
-		if (i != 3 || !server.exit_idle)
-			g_source_remove(source_ids[i]);
-	}
-	if (watchdog_id != 0)
-		g_source_remove(watchdog_id);
-	/* joins every worker once its connections are done */
-	g_ptr_array_unref(server.workers);
+static void
+server_free(MsRuntimeServer *iface)
+{
+	Server *server = (Server *)iface;
+
+	/*
+	 * Drained workers have ended already; one that has not (the drain timed
+	 * out, or start failed) ends now. Through its context, since its loop
+	 * may not be running yet.
+	 */
+	invoke_on_workers(server, quit_worker_loop);
+	/* joins every worker */
+	g_ptr_array_unref(server->workers);
 	/* after the fronts: their sockets held the slots */
-	ms_gateway_limits_free(server.limits);
-	g_main_loop_unref(server.loop);
-	ms_message("exiting%s", server.exit_idle ? " (idle)" : "");
-	return TRUE;
+	ms_gateway_limits_free(server->limits);
+	g_object_unref(server->gateway);
+	g_free(server);
+}
+
+/**
+ * ms_gateway_server_new:
+ * @n_workers: threads, one or more
+ *
+ * Returns: (transfer full): the gateway's server, for ms_runtime_set_server()
+ */
+MsRuntimeServer *
+ms_gateway_server_new(MsGateway *gateway, guint n_workers)
+{
+	Server *server = g_new0(Server, 1);
+
+	server->iface.start = server_start;
+	server->iface.stop = server_stop;
+	server->iface.get_n_connections = server_get_n_connections;
+	server->iface.get_work_left = server_get_work_left;
+	server->iface.free = server_free;
+	server->gateway = g_object_ref(gateway);
+	server->n_workers = MAX(n_workers, 1);
+	server->workers = g_ptr_array_new_with_free_func((GDestroyNotify)worker_free);
+	server->limits = ms_gateway_limits_new(0, 0);
+	return &server->iface;
 }

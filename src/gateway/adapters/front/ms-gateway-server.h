@@ -1,22 +1,21 @@
 #pragma once
 
+#include "common/ms-runtime-server.h"
 #include "gateway/service/ms-gateway.h"
 
 G_BEGIN_DECLS
 
 /*
- * The gateway's server loop: N worker threads (one or more), each with its own
- * GMainContext, front (ms-gateway-front.h) and upstream pools, all accepting on
- * the same listening sockets. The main thread only handles signals, reloads,
- * readiness, the watchdog and idle exit.
+ * The gateway's server for MsRuntime: N worker threads (one or more), each
+ * with its own GMainContext, front (ms-gateway-front.h) and upstream pools,
+ * all accepting on the same listening sockets, within the connection limits
+ * of the gateway's configuration. Signals, systemd and the idle exit are the
+ * runtime's, on the main thread.
  */
 
-gboolean
-ms_gateway_server_run(MsGateway *gateway,
-		      GPtrArray *sockets,
-		      guint n_workers,
-		      guint idle_timeout,
-		      const char *config_path,
-		      GError **error);
+MsRuntimeServer *
+ms_gateway_server_new(MsGateway *gateway, guint n_workers);
+void
+ms_gateway_server_apply_limits(MsRuntimeServer *server);
 
 G_END_DECLS

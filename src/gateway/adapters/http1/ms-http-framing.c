@@ -78,42 +78,6 @@ ms_http_head_find(const char *data, gsize length, gsize limit, gsize *scanned, g
 	return length >= limit ? MS_HTTP_HEAD_TOO_LARGE : MS_HTTP_HEAD_INCOMPLETE;
 }
 
-/**
- * ms_http_error_get_status:
- *
- * Returns: the status a refusal for @error is answered with, or
- *   %SOUP_STATUS_OK for %MS_HTTP_OK
- */
-guint
-ms_http_error_get_status(MsHttpError error)
-{
-	switch (error) {
-	case MS_HTTP_OK:
-		return SOUP_STATUS_OK;
-	case MS_HTTP_ERROR_HEAD_TOO_LARGE:
-		return 431; /* libsoup has no name for it */
-	case MS_HTTP_ERROR_BODY_TOO_LARGE:
-		return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
-	case MS_HTTP_ERROR_EXPECTATION:
-		return SOUP_STATUS_EXPECTATION_FAILED;
-	case MS_HTTP_ERROR_METHOD:
-	case MS_HTTP_ERROR_TRANSFER_CODING:
-		return SOUP_STATUS_NOT_IMPLEMENTED;
-	case MS_HTTP_ERROR_VERSION:
-		return SOUP_STATUS_HTTP_VERSION_NOT_SUPPORTED;
-	case MS_HTTP_ERROR_SYNTAX:
-	case MS_HTTP_ERROR_FIELD_NAME:
-	case MS_HTTP_ERROR_OBS_FOLD:
-	case MS_HTTP_ERROR_HOST:
-	case MS_HTTP_ERROR_TARGET:
-	case MS_HTTP_ERROR_CONTENT_LENGTH:
-	case MS_HTTP_ERROR_FRAMING_CONFLICT:
-	case MS_HTTP_ERROR_CHUNKED:
-	default:
-		return SOUP_STATUS_BAD_REQUEST;
-	}
-}
-
 /*
  * What each byte may be, as one table so that the scanners below cost a load
  * per byte (they run over every head the gateway sees).

@@ -3,8 +3,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "common/ms-log.h"
-
 #include "gateway/core/policy/ms-authenticator.h"
 #include "gateway/core/policy/ms-rate-limiter.h"
 
@@ -100,16 +98,28 @@ record_failure(MsAuthenticator *self, const char *client_address, gint64 now_us)
 {
 	ms_rate_limiter_consume(self->failures, client_address, now_us, NULL);
 	if (!ms_rate_limiter_check(self->failures, client_address, now_us, NULL)) {
-		MsLogField fields[] = {
-			{ "MESSAGE_ID", MS_MESSAGE_ID_AUTH_THROTTLED },
-			{ "REMOTE_ADDR", client_address },
-		};
-		ms_log_fields(G_LOG_LEVEL_MESSAGE,
-			      fields,
-			      G_N_ELEMENTS(fields),
-			      "Client %s blocked after %u failed authentication attempts",
-			      client_address,
-			      (guint)MS_AUTH_FAILURE_BURST);
+		/* ms-runtime.c gives the log and the program one identifier */
+		const char *identifier = g_get_prgname();
+
+		/* ms_log_fields()'s fields, with GLib alone: core links no common library */
+		g_log_structured(G_LOG_DOMAIN,
+				 G_LOG_LEVEL_MESSAGE,
+				 "MESSAGE_ID",
+				 MS_MESSAGE_ID_AUTH_THROTTLED,
+				 "REMOTE_ADDR",
+				 client_address,
+				 "SYSLOG_IDENTIFIER",
+				 identifier != NULL ? identifier : "microsoup",
+				 "CODE_FILE",
+				 __FILE__,
+				 "CODE_LINE",
+				 G_STRINGIFY(__LINE__),
+				 "CODE_FUNC",
+				 G_STRFUNC,
+				 "MESSAGE",
+				 "Client %s blocked after %u failed authentication attempts",
+				 client_address,
+				 (guint)MS_AUTH_FAILURE_BURST);
 	}
 }
 

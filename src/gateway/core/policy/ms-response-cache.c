@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "gateway/core/policy/ms-response-cache.h"
@@ -14,7 +13,7 @@
  *   authenticated routes, the user: one user's answer is never served to
  *   another;
  * - an answer that names fields in Vary is stored under that key plus the
- *   request's values of those fields (RFC 9111 §4.1): each variant has an
+ *   request's values of those fields (RFC 9111 section 4.1): each variant has an
  *   entry of its own, and a request whose values differ is a miss, so
  *   whatever selected an answer upstream selects it here too. Which fields a
  *   key varies on is remembered from its last stored answer;
@@ -25,6 +24,11 @@
  *   "no-store" also skips the store;
  * - bounded in bytes, least recently used out first.
  *
+ * It decides on plain values: the caller parses the HTTP fields (Cache-Control,
+ * Pragma, Vary, Age) into MsCacheRequestFacts and MsCacheResponseFacts, hands
+ * the answer's fields as name/value pairs and reads the request's fields through
+ * an MsHeaderLookupFunc, so the store needs no HTTP library.
+ *
  * Thread-safety: every call takes one GMutex; an MsCachedResponse is immutable
  * and atomically reference counted, so a hit can be sent from any thread after
  * the lock is dropped. One cache shared by all workers, or one per worker, both work.
@@ -34,11 +38,13 @@
 #define ENTRY_OVERHEAD 128
 /* what an answer may vary on and still be stored */
 #define MAX_VARY 8
+/* the only status stored: RFC 9110 section 15.3.1 */
+#define HTTP_STATUS_OK 200
 
 struct _MsCachedResponse {
 	guint status;
 	GBytes *body;
-	GPtrArray *headers; /* name, value, name, value, ... */
+	char **header_pairs; /* name, value, name, value, ..., NULL */
 };
 
 typedef struct {
@@ -67,7 +73,7 @@ static void
 cached_response_clear(MsCachedResponse *response)
 {
 	g_bytes_unref(response->body);
-	g_ptr_array_unref(response->headers);
+	g_strfreev(response->header_pairs);
 }
 
 MsCachedResponse *
@@ -100,17 +106,17 @@ ms_cached_response_get_body(MsCachedResponse *response)
 }
 
 /**
- * ms_cached_response_apply_headers:
+ * ms_cached_response_get_header_pairs:
  *
- * Appends the stored end-to-end headers; the caller adds Age and X-Cache.
+ * The stored end-to-end header fields, in the upstream's order; the caller adds
+ * Age and X-Cache.
+ *
+ * Returns: (transfer none): name, value, name, value, ..., %NULL
  */
-void
-ms_cached_response_apply_headers(MsCachedResponse *response, SoupMessageHeaders *headers)
+const char *const *
+ms_cached_response_get_header_pairs(MsCachedResponse *response)
 {
-	for (guint i = 0; i + 1 < response->headers->len; i += 2)
-		soup_message_headers_append(headers,
-					    g_ptr_array_index(response->headers, i),
-					    g_ptr_array_index(response->headers, i + 1));
+	return (const char *const *)response->header_pairs;
 }
 
 static void
@@ -183,12 +189,25 @@ ms_response_cache_make_key(const char *method,
 	return g_string_free(key, FALSE);
 }
 
-static GHashTable *
-parse_cache_control(SoupMessageHeaders *headers)
+/**
+ * ms_cache_response_facts_init:
+ *
+ * No directive, no number, no Set-Cookie, no Vary: an answer that says nothing.
+ */
+void
+ms_cache_response_facts_init(MsCacheResponseFacts *facts)
 {
-	const char *value = soup_message_headers_get_list(headers, "Cache-Control");
+	*facts = (MsCacheResponseFacts){
+		.s_maxage_s = -1,
+		.max_age_s = -1,
+		.age_s = -1,
+	};
+}
 
-	return value != NULL ? soup_header_parse_param_list(value) : NULL;
+void
+ms_cache_response_facts_clear(MsCacheResponseFacts *facts)
+{
+	g_clear_pointer(&facts->vary_names, g_strfreev);
 }
 
 /**
@@ -198,82 +217,58 @@ parse_cache_control(SoupMessageHeaders *headers)
  * Returns: %TRUE when a cached answer may be used for this request
  */
 gboolean
-ms_response_cache_request_allows(SoupMessageHeaders *request_headers, gboolean *may_store)
+ms_response_cache_request_allows(const MsCacheRequestFacts *request, gboolean *may_store)
 {
-	g_autoptr(GHashTable) cc = parse_cache_control(request_headers);
-	const char *pragma = soup_message_headers_get_list(request_headers, "Pragma");
-	gboolean no_store = cc != NULL && g_hash_table_contains(cc, "no-store");
-	gboolean no_cache = cc != NULL && g_hash_table_contains(cc, "no-cache");
+	*may_store = !request->no_store;
+	return !request->no_cache && !request->no_store;
+}
 
-	if (pragma != NULL && soup_header_contains(pragma, "no-cache"))
-		no_cache = TRUE;
-	*may_store = !no_store;
-	return !no_cache && !no_store;
+static const char *
+request_value(MsHeaderLookupFunc request_lookup, gconstpointer request_headers, const char *name)
+{
+	return request_lookup != NULL ? request_lookup(request_headers, name) : NULL;
 }
 
 static gboolean
-parse_seconds(const char *str, guint64 *out)
+vary_is_cacheable(char **names)
 {
-	char *end = NULL;
-	guint64 value;
-
-	if (str == NULL || !g_ascii_isdigit(*str))
-		return FALSE;
-	value = g_ascii_strtoull(str, &end, 10);
-	if (*end != '\0')
-		return FALSE;
-	*out = value;
-	return TRUE;
-}
-
-static gboolean
-vary_is_cacheable(SoupMessageHeaders *headers)
-{
-	const char *vary = soup_message_headers_get_list(headers, "Vary");
-	GSList *items;
-	gboolean cacheable;
-
-	if (vary == NULL)
+	if (names == NULL)
 		return TRUE;
-	items = soup_header_parse_list(vary);
+	if (g_strv_length(names) > MAX_VARY)
+		return FALSE;
 	/* "*": nothing in the request tells the variants apart */
-	cacheable = g_slist_length(items) <= MAX_VARY;
-	for (GSList *l = items; l != NULL && cacheable; l = l->next)
-		cacheable = g_strcmp0(l->data, "*") != 0;
-	soup_header_free_list(items);
-	return cacheable;
+	return !g_strv_contains((const char *const *)names, "*");
 }
 
 /* the names the answer varies on, each with the request's value ("" and absent for none) */
 static void
-entry_set_vary(Entry *entry, SoupMessageHeaders *response, SoupMessageHeaders *request)
+entry_set_vary(Entry *entry,
+	       char **names,
+	       MsHeaderLookupFunc request_lookup,
+	       gconstpointer request_headers)
 {
-	const char *vary = soup_message_headers_get_list(response, "Vary");
-	GSList *items;
-	GPtrArray *pairs;
-	guint i = 0;
+	guint n_names;
 
-	if (vary == NULL)
+	if (names == NULL)
 		return;
-	items = soup_header_parse_list(vary);
-	pairs = g_ptr_array_new();
-	entry->vary_absent = g_new0(guint8, g_slist_length(items) + 1);
-	for (GSList *l = items; l != NULL; l = l->next, i++) {
-		const char *value =
-			request != NULL ? soup_message_headers_get_list(request, l->data) : NULL;
+	n_names = g_strv_length(names);
+	entry->vary = g_new0(char *, 2 * n_names + 1);
+	entry->vary_absent = g_new0(guint8, n_names + 1);
+	for (guint i = 0; i < n_names; i++) {
+		const char *value = request_value(request_lookup, request_headers, names[i]);
 
-		g_ptr_array_add(pairs, g_strdup(l->data));
-		g_ptr_array_add(pairs, g_strdup(value != NULL ? value : ""));
+		entry->vary[2 * i] = g_strdup(names[i]);
+		entry->vary[2 * i + 1] = g_strdup(value != NULL ? value : "");
 		entry->vary_absent[i] = value == NULL;
 	}
-	g_ptr_array_add(pairs, NULL);
-	soup_header_free_list(items);
-	entry->vary = (char **)g_ptr_array_free(pairs, FALSE);
 }
 
 /* @key, then each of @names with the request's value or a mark for none */
 static char *
-variant_key(const char *key, char **names, SoupMessageHeaders *request)
+variant_key(const char *key,
+	    char **names,
+	    MsHeaderLookupFunc request_lookup,
+	    gconstpointer request_headers)
 {
 	GString *variant;
 
@@ -282,8 +277,7 @@ variant_key(const char *key, char **names, SoupMessageHeaders *request)
 	variant = g_string_new(key);
 	g_string_append_c(variant, '|');
 	for (guint i = 0; names[i] != NULL; i++) {
-		const char *value =
-			request != NULL ? soup_message_headers_get_list(request, names[i]) : NULL;
+		const char *value = request_value(request_lookup, request_headers, names[i]);
 
 		append_part(variant, names[i]);
 		if (value != NULL)
@@ -294,34 +288,15 @@ variant_key(const char *key, char **names, SoupMessageHeaders *request)
 	return g_string_free(variant, FALSE);
 }
 
-static char **
-vary_names_of(SoupMessageHeaders *response)
-{
-	const char *vary = soup_message_headers_get_list(response, "Vary");
-	GSList *items;
-	GPtrArray *names;
-
-	if (vary == NULL)
-		return NULL;
-	items = soup_header_parse_list(vary);
-	names = g_ptr_array_new();
-	for (GSList *l = items; l != NULL; l = l->next)
-		g_ptr_array_add(names, g_ascii_strdown(l->data, -1));
-	g_ptr_array_add(names, NULL);
-	soup_header_free_list(items);
-	return (char **)g_ptr_array_free(names, FALSE);
-}
-
-/* RFC 9111 §4.1: the request has the same values of the fields the answer named */
+/* RFC 9111 section 4.1: the request has the same values of the fields the answer named */
 static gboolean
-entry_vary_matches(Entry *entry, SoupMessageHeaders *request)
+entry_vary_matches(Entry *entry, MsHeaderLookupFunc request_lookup, gconstpointer request_headers)
 {
 	if (entry->vary == NULL)
 		return TRUE;
 	for (guint i = 0; entry->vary[2 * i] != NULL; i++) {
 		const char *value =
-			request != NULL ? soup_message_headers_get_list(request, entry->vary[2 * i])
-					: NULL;
+			request_value(request_lookup, request_headers, entry->vary[2 * i]);
 
 		if ((value == NULL) != (entry->vary_absent[i] != 0))
 			return FALSE;
@@ -334,6 +309,7 @@ entry_vary_matches(Entry *entry, SoupMessageHeaders *request)
 /**
  * ms_response_cache_ttl_for:
  * @route_ttl_s: the route's cache_ttl_s; 0 disables caching
+ * @response: what the upstream's answer said
  *
  * Returns: how long the upstream's answer may be kept, 0 for not at all
  */
@@ -341,39 +317,41 @@ guint
 ms_response_cache_ttl_for(guint route_ttl_s,
 			  const char *method,
 			  guint status,
-			  SoupMessageHeaders *response_headers)
+			  const MsCacheResponseFacts *response)
 {
-	g_autoptr(GHashTable) cc = NULL;
-	guint64 ttl = route_ttl_s;
-	guint64 max_age;
-	guint64 age = 0;
+	gint64 ttl = route_ttl_s;
+	gint64 max_age;
 
-	if (route_ttl_s == 0 || status != SOUP_STATUS_OK)
+	if (route_ttl_s == 0 || status != HTTP_STATUS_OK)
 		return 0;
 	if (g_strcmp0(method, "GET") != 0 && g_strcmp0(method, "HEAD") != 0)
 		return 0;
-	if (soup_message_headers_get_one(response_headers, "Set-Cookie") != NULL ||
-	    !vary_is_cacheable(response_headers))
+	if (response->has_set_cookie || !vary_is_cacheable(response->vary_names))
 		return 0;
-	cc = parse_cache_control(response_headers);
-	if (cc != NULL) {
-		if (g_hash_table_contains(cc, "no-store") || g_hash_table_contains(cc, "private") ||
-		    g_hash_table_contains(cc, "no-cache"))
-			return 0;
-		/* we are a shared cache: s-maxage wins over max-age */
-		if (parse_seconds(g_hash_table_lookup(cc, "s-maxage"), &max_age) ||
-		    parse_seconds(g_hash_table_lookup(cc, "max-age"), &max_age)) {
-			parse_seconds(soup_message_headers_get_one(response_headers, "Age"), &age);
-			max_age = max_age > age ? max_age - age : 0;
-			ttl = MIN(ttl, max_age);
-		}
+	if (response->no_store || response->private || response->no_cache)
+		return 0;
+	/* we are a shared cache: s-maxage wins over max-age */
+	max_age = response->s_maxage_s >= 0 ? response->s_maxage_s : response->max_age_s;
+	if (max_age >= 0) {
+		gint64 age = MAX(response->age_s, 0);
+
+		max_age = max_age > age ? max_age - age : 0;
+		ttl = MIN(ttl, max_age);
 	}
 	return (guint)ttl;
 }
 
-/* per-hop or per-request: never replayed from the cache */
-static gboolean
-header_is_stored(const char *name)
+/**
+ * ms_response_cache_header_is_stored:
+ * @name: a header field name, any case
+ *
+ * Per-hop or per-request fields are never replayed from the cache: the store
+ * leaves them out of what it keeps.
+ *
+ * Returns: %TRUE when an answer's field of this name is kept with it
+ */
+gboolean
+ms_response_cache_header_is_stored(const char *name)
 {
 	/* the cache's own: Age is computed, the rest belong to one answer */
 	static const char *const skip[] = {
@@ -398,26 +376,31 @@ remove_entry_locked(MsResponseCache *self, Entry *entry)
 
 /**
  * ms_response_cache_lookup:
- * @request: (nullable): the request's headers, as they would go upstream
+ * @request_lookup: (nullable): reads @request_headers' fields; %NULL for a
+ *   request without any
+ * @request_headers: the request's headers, as they would go upstream
  * @age_s: (out) (optional): the Age to send with the hit
  *
  * Returns: (transfer full) (nullable): a fresh stored answer whose Vary
- *   fields @request matches, or %NULL
+ *   fields the request matches, or %NULL
  */
 MsCachedResponse *
 ms_response_cache_lookup(MsResponseCache *self,
 			 const char *key,
-			 SoupMessageHeaders *request,
+			 MsHeaderLookupFunc request_lookup,
+			 gconstpointer request_headers,
 			 gint64 now_us,
 			 guint *age_s)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->mutex);
-	g_autofree char *variant =
-		variant_key(key, g_hash_table_lookup(self->vary_names, key), request);
+	g_autofree char *variant = variant_key(key,
+					       g_hash_table_lookup(self->vary_names, key),
+					       request_lookup,
+					       request_headers);
 	Entry *entry = g_hash_table_lookup(self->entries, variant);
 
 	/* the names came from the last answer; this entry checks its own */
-	if (entry == NULL || !entry_vary_matches(entry, request))
+	if (entry == NULL || !entry_vary_matches(entry, request_lookup, request_headers))
 		return NULL;
 	if (now_us >= entry->expires_us) {
 		remove_entry_locked(self, entry);
@@ -433,9 +416,14 @@ ms_response_cache_lookup(MsResponseCache *self,
 
 /**
  * ms_response_cache_store:
- * @request: (nullable): the headers of the request that was answered, as
- *   they went upstream: the values of the fields @headers' Vary names are
- *   kept with the entry
+ * @request_lookup: (nullable): reads @request_headers' fields; %NULL for a
+ *   request without any
+ * @request_headers: the headers of the request that was answered, as they went
+ *   upstream: the values of the fields @response's Vary names are kept with the
+ *   entry
+ * @response: what the answer said; its Vary names and Age are used
+ * @header_pairs: (nullable): the answer's fields, name, value, ..., %NULL; those
+ *   ms_response_cache_header_is_stored() refuses are left out
  * @ttl_s: from ms_response_cache_ttl_for(); 0 stores nothing
  *
  * One entry per key: an answer for other Vary values replaces the one before.
@@ -445,9 +433,11 @@ ms_response_cache_lookup(MsResponseCache *self,
 gboolean
 ms_response_cache_store(MsResponseCache *self,
 			const char *key,
-			SoupMessageHeaders *request,
+			MsHeaderLookupFunc request_lookup,
+			gconstpointer request_headers,
 			guint status,
-			SoupMessageHeaders *headers,
+			const MsCacheResponseFacts *response,
+			const char *const *header_pairs,
 			GBytes *body,
 			guint ttl_s,
 			gint64 now_us)
@@ -455,49 +445,46 @@ ms_response_cache_store(MsResponseCache *self,
 	g_autoptr(GMutexLocker) locker = NULL;
 	g_auto(GStrv) names = NULL;
 	g_autofree char *variant = NULL;
-	MsCachedResponse *response;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
-	guint64 age = 0;
+	MsCachedResponse *cached;
+	GPtrArray *stored;
 	Entry *entry;
 	gsize size;
 
 	if (ttl_s == 0)
 		return FALSE;
-	names = vary_names_of(headers);
-	variant = variant_key(key, names, request);
+	names = g_strdupv(response->vary_names);
+	variant = variant_key(key, names, request_lookup, request_headers);
 	size = ENTRY_OVERHEAD + strlen(variant) + (body != NULL ? g_bytes_get_size(body) : 0);
-	soup_message_headers_iter_init(&iter, headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (header_is_stored(name))
-			size += strlen(name) + strlen(value) + 2 * sizeof(gpointer);
+	for (guint i = 0; header_pairs != NULL && header_pairs[i] != NULL; i += 2) {
+		if (ms_response_cache_header_is_stored(header_pairs[i]))
+			size += strlen(header_pairs[i]) + strlen(header_pairs[i + 1]) +
+				2 * sizeof(gpointer);
 	}
 	if (size > self->max_bytes)
 		return FALSE;
 
-	response = g_atomic_rc_box_new0(MsCachedResponse);
-	response->status = status;
-	response->body = body != NULL ? g_bytes_ref(body) : g_bytes_new(NULL, 0);
-	response->headers = g_ptr_array_new_with_free_func(g_free);
-	soup_message_headers_iter_init(&iter, headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (!header_is_stored(name))
+	stored = g_ptr_array_new();
+	for (guint i = 0; header_pairs != NULL && header_pairs[i] != NULL; i += 2) {
+		if (!ms_response_cache_header_is_stored(header_pairs[i]))
 			continue;
-		g_ptr_array_add(response->headers, g_strdup(name));
-		g_ptr_array_add(response->headers, g_strdup(value));
+		g_ptr_array_add(stored, g_strdup(header_pairs[i]));
+		g_ptr_array_add(stored, g_strdup(header_pairs[i + 1]));
 	}
-	parse_seconds(soup_message_headers_get_one(headers, "Age"), &age);
+	g_ptr_array_add(stored, NULL);
+	cached = g_atomic_rc_box_new0(MsCachedResponse);
+	cached->status = status;
+	cached->body = body != NULL ? g_bytes_ref(body) : g_bytes_new(NULL, 0);
+	cached->header_pairs = (char **)g_ptr_array_free(stored, FALSE);
 
 	entry = g_new0(Entry, 1);
 	entry->link.data = entry;
 	entry->key = g_steal_pointer(&variant);
-	entry->response = response;
+	entry->response = cached;
 	entry->stored_us = now_us;
 	entry->expires_us = now_us + (gint64)ttl_s * G_USEC_PER_SEC;
-	entry->initial_age_s = (guint)MIN(age, G_MAXUINT / 2);
+	entry->initial_age_s = (guint)CLAMP(response->age_s, 0, G_MAXUINT / 2);
 	entry->size = size;
-	entry_set_vary(entry, headers, request);
+	entry_set_vary(entry, names, request_lookup, request_headers);
 
 	locker = g_mutex_locker_new(&self->mutex);
 	{

@@ -1,8 +1,40 @@
 #pragma once
 
-#include <libsoup/soup.h>
+#include <glib.h>
+
+#include "gateway/core/ms-header-lookup.h"
 
 G_BEGIN_DECLS
+
+/* what a request's Cache-Control and Pragma ask of a cache (RFC 9111 section 5.2.1) */
+typedef struct {
+	gboolean no_cache; /* also Pragma: no-cache */
+	gboolean no_store;
+} MsCacheRequestFacts;
+
+/*
+ * What an upstream's answer says about its storing (RFC 9111 section 5.2.2), read
+ * from its header fields by whoever parses them. A number that is absent or not
+ * delta-seconds (RFC 9111 section 1.2.2) is -1.
+ */
+typedef struct {
+	gboolean no_store;
+	gboolean private; /* with or without field names */
+	gboolean no_cache;
+	gint64 s_maxage_s;
+	gint64 max_age_s;
+	gint64 age_s; /* the Age field */
+	gboolean has_set_cookie;
+	/* the Vary field's names, lower-case, "*" as is; NULL without a Vary field */
+	char **vary_names;
+} MsCacheResponseFacts;
+
+void
+ms_cache_response_facts_init(MsCacheResponseFacts *facts);
+void
+ms_cache_response_facts_clear(MsCacheResponseFacts *facts);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MsCacheResponseFacts, ms_cache_response_facts_clear)
 
 typedef struct _MsCachedResponse MsCachedResponse;
 
@@ -14,8 +46,8 @@ guint
 ms_cached_response_get_status(MsCachedResponse *response);
 GBytes *
 ms_cached_response_get_body(MsCachedResponse *response);
-void
-ms_cached_response_apply_headers(MsCachedResponse *response, SoupMessageHeaders *headers);
+const char *const *
+ms_cached_response_get_header_pairs(MsCachedResponse *response);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsCachedResponse, ms_cached_response_unref)
 
@@ -32,24 +64,29 @@ ms_response_cache_make_key(const char *method,
 			   const char *accept_language,
 			   const char *user);
 gboolean
-ms_response_cache_request_allows(SoupMessageHeaders *request_headers, gboolean *may_store);
+ms_response_cache_request_allows(const MsCacheRequestFacts *request, gboolean *may_store);
 guint
 ms_response_cache_ttl_for(guint route_ttl_s,
 			  const char *method,
 			  guint status,
-			  SoupMessageHeaders *response_headers);
+			  const MsCacheResponseFacts *response);
+gboolean
+ms_response_cache_header_is_stored(const char *name);
 MsCachedResponse *
 ms_response_cache_lookup(MsResponseCache *self,
 			 const char *key,
-			 SoupMessageHeaders *request,
+			 MsHeaderLookupFunc request_lookup,
+			 gconstpointer request_headers,
 			 gint64 now_us,
 			 guint *age_s);
 gboolean
 ms_response_cache_store(MsResponseCache *self,
 			const char *key,
-			SoupMessageHeaders *request,
+			MsHeaderLookupFunc request_lookup,
+			gconstpointer request_headers,
 			guint status,
-			SoupMessageHeaders *headers,
+			const MsCacheResponseFacts *response,
+			const char *const *header_pairs,
 			GBytes *body,
 			guint ttl_s,
 			gint64 now_us);

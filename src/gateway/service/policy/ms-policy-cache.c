@@ -11,6 +11,10 @@
  * response tap and stored when the upstream's answer allows it
  * (ms_response_cache_ttl_for()). What is stored are the upstream's headers,
  * never the gateway's own (X-Request-ID, CORS, Age, X-Cache).
+ *
+ * The HTTP grammar is here, with libsoup's parsers: Cache-Control, Pragma and
+ * Vary become MsCacheRequestFacts and MsCacheResponseFacts, and the store in
+ * core decides on those.
  */
 
 typedef struct {
@@ -21,10 +25,110 @@ typedef struct {
 	guint route_ttl_s;
 	guint ttl_s;
 	guint status;
-	SoupMessageHeaders *headers;
+	MsCacheResponseFacts facts;
+	GPtrArray *header_pairs; /* name, value, ...: what the store would keep */
 	GByteArray *body;
 	gsize limit;
 } CacheFill;
+
+/* delta-seconds (RFC 9111 section 1.2.2): digits only, else -1, as for none */
+static gint64
+parse_delta_seconds(const char *str)
+{
+	char *end = NULL;
+	guint64 value;
+
+	if (str == NULL || !g_ascii_isdigit(*str))
+		return -1;
+	value = g_ascii_strtoull(str, &end, 10);
+	if (*end != '\0')
+		return -1;
+	return (gint64)MIN(value, (guint64)G_MAXINT64);
+}
+
+/* the directives by name, any case; %NULL without the field */
+static GHashTable *
+parse_cache_control(SoupMessageHeaders *headers)
+{
+	const char *value = soup_message_headers_get_list(headers, "Cache-Control");
+
+	return value != NULL ? soup_header_parse_param_list(value) : NULL;
+}
+
+static gboolean
+has_directive(GHashTable *directives, const char *name)
+{
+	return directives != NULL && g_hash_table_contains(directives, name);
+}
+
+/**
+ * ms_gateway_cache_read_request:
+ * @facts: (out caller-allocates): what the request's Cache-Control and Pragma ask
+ */
+void
+ms_gateway_cache_read_request(SoupMessageHeaders *headers, MsCacheRequestFacts *facts)
+{
+	g_autoptr(GHashTable) directives = parse_cache_control(headers);
+	const char *pragma = soup_message_headers_get_list(headers, "Pragma");
+
+	facts->no_store = has_directive(directives, "no-store");
+	/* the HTTP/1.0 spelling of the same request (RFC 9111 section 5.4) */
+	facts->no_cache = has_directive(directives, "no-cache") ||
+			  (pragma != NULL && soup_header_contains(pragma, "no-cache"));
+}
+
+/* the names in a Vary field, lower-case: the store compares them as they are */
+static char **
+parse_vary(const char *vary)
+{
+	GSList *items = soup_header_parse_list(vary);
+	GPtrArray *names = g_ptr_array_new();
+
+	for (GSList *l = items; l != NULL; l = l->next)
+		g_ptr_array_add(names, g_ascii_strdown(l->data, -1));
+	g_ptr_array_add(names, NULL);
+	soup_header_free_list(items);
+	return (char **)g_ptr_array_free(names, FALSE);
+}
+
+/**
+ * ms_gateway_cache_read_response:
+ * @facts: (out caller-allocates): what the answer says about its storing; free
+ *   with ms_cache_response_facts_clear()
+ */
+void
+ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts *facts)
+{
+	g_autoptr(GHashTable) directives = parse_cache_control(headers);
+	const char *vary = soup_message_headers_get_list(headers, "Vary");
+
+	ms_cache_response_facts_init(facts);
+	facts->no_store = has_directive(directives, "no-store");
+	facts->private = has_directive(directives, "private");
+	facts->no_cache = has_directive(directives, "no-cache");
+	if (directives != NULL) {
+		facts->s_maxage_s =
+			parse_delta_seconds(g_hash_table_lookup(directives, "s-maxage"));
+		facts->max_age_s = parse_delta_seconds(g_hash_table_lookup(directives, "max-age"));
+	}
+	facts->age_s = parse_delta_seconds(soup_message_headers_get_one(headers, "Age"));
+	facts->has_set_cookie = soup_message_headers_get_one(headers, "Set-Cookie") != NULL;
+	if (vary != NULL)
+		facts->vary_names = parse_vary(vary);
+}
+
+/**
+ * ms_gateway_cache_lookup_header:
+ * @headers: a #SoupMessageHeaders
+ *
+ * The #MsHeaderLookupFunc of the store over libsoup's headers.
+ */
+const char *
+ms_gateway_cache_lookup_header(gconstpointer headers, const char *name)
+{
+	/* get_list joins a repeated field's lines, as Vary values compare (RFC 9111 section 4.1) */
+	return soup_message_headers_get_list((SoupMessageHeaders *)headers, name);
+}
 
 static void
 cache_fill_free(CacheFill *fill)
@@ -32,7 +136,8 @@ cache_fill_free(CacheFill *fill)
 	g_object_unref(fill->owner);
 	g_free(fill->key);
 	soup_message_headers_unref(fill->request_headers);
-	g_clear_pointer(&fill->headers, soup_message_headers_unref);
+	ms_cache_response_facts_clear(&fill->facts);
+	g_clear_pointer(&fill->header_pairs, g_ptr_array_unref);
 	g_clear_pointer(&fill->body, g_byte_array_unref);
 	g_free(fill);
 }
@@ -45,15 +150,24 @@ cache_fill_head(gpointer data, guint status, SoupMessageHeaders *upstream_header
 	const char *name;
 	const char *value;
 
-	fill->ttl_s = ms_response_cache_ttl_for(fill->route_ttl_s, "GET", status, upstream_headers);
+	/* only a 200 is ever stored: another's fields are not worth parsing */
+	if (status != SOUP_STATUS_OK)
+		return FALSE;
+	ms_gateway_cache_read_response(upstream_headers, &fill->facts);
+	fill->ttl_s = ms_response_cache_ttl_for(fill->route_ttl_s, "GET", status, &fill->facts);
 	if (fill->ttl_s == 0)
 		return FALSE;
 	fill->status = status;
 	/* a copy: the upstream's headers object is reused for the next response */
-	fill->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	fill->header_pairs = g_ptr_array_new_with_free_func(g_free);
 	soup_message_headers_iter_init(&iter, upstream_headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value))
-		soup_message_headers_append(fill->headers, name, value);
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		if (!ms_response_cache_header_is_stored(name))
+			continue;
+		g_ptr_array_add(fill->header_pairs, g_strdup(name));
+		g_ptr_array_add(fill->header_pairs, g_strdup(value));
+	}
+	g_ptr_array_add(fill->header_pairs, NULL);
 	fill->body = g_byte_array_new();
 	return TRUE;
 }
@@ -79,14 +193,16 @@ cache_fill_done(gpointer data)
 	CacheFill *fill = data;
 	g_autoptr(GBytes) body = NULL;
 
-	if (fill->body == NULL || fill->headers == NULL)
+	if (fill->body == NULL || fill->header_pairs == NULL)
 		return;
 	body = g_byte_array_free_to_bytes(g_steal_pointer(&fill->body));
 	ms_response_cache_store(fill->cache,
 				fill->key,
+				ms_gateway_cache_lookup_header,
 				fill->request_headers,
 				fill->status,
-				fill->headers,
+				&fill->facts,
+				(const char *const *)fill->header_pairs->pdata,
 				body,
 				fill->ttl_s,
 				g_get_monotonic_time());
@@ -103,10 +219,12 @@ static void
 send_hit(MsGatewayRequest *request, MsCachedResponse *hit, guint age_s)
 {
 	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	const char *const *pairs = ms_cached_response_get_header_pairs(hit);
 	char age[16];
 
+	for (guint i = 0; pairs[i] != NULL; i += 2)
+		soup_message_headers_append(headers, pairs[i], pairs[i + 1]);
 	g_snprintf(age, sizeof(age), "%u", age_s);
-	ms_cached_response_apply_headers(hit, headers);
 	soup_message_headers_replace(headers, "Age", age);
 	soup_message_headers_replace(headers, "X-Cache", "HIT");
 	ms_gateway_request_respond(request,
@@ -136,6 +254,7 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 	SoupMessageHeaders *request_headers = ms_gateway_request_get_headers(request);
 	g_autofree char *key = NULL;
 	const char *language;
+	MsCacheRequestFacts request_facts;
 	gboolean may_store = TRUE;
 	CacheFill *fill;
 
@@ -154,13 +273,16 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 					 ms_gateway_request_get_query(request),
 					 language,
 					 route->auth != MS_ROUTE_AUTH_NONE ? user : NULL);
-	if (ms_response_cache_request_allows(request_headers, &may_store)) {
+	ms_gateway_cache_read_request(request_headers, &request_facts);
+	if (ms_response_cache_request_allows(&request_facts, &may_store)) {
 		guint age_s = 0;
-		g_autoptr(MsCachedResponse) hit = ms_response_cache_lookup(cache,
-									   key,
-									   request_headers,
-									   g_get_monotonic_time(),
-									   &age_s);
+		g_autoptr(MsCachedResponse) hit =
+			ms_response_cache_lookup(cache,
+						 key,
+						 ms_gateway_cache_lookup_header,
+						 request_headers,
+						 g_get_monotonic_time(),
+						 &age_s);
 		if (hit != NULL) {
 			request->record.cache = MS_CACHE_OUTCOME_HIT;
 			send_hit(request, hit, age_s);
@@ -180,6 +302,7 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 	fill->request_headers = soup_message_headers_ref(request_headers);
 	fill->route_ttl_s = route->cache_ttl_s;
 	fill->limit = max_bytes;
+	ms_cache_response_facts_init(&fill->facts);
 	ms_gateway_request_set_tap(request, &cache_fill_tap, fill, (GDestroyNotify)cache_fill_free);
 	return MS_POLICY_PASS;
 }

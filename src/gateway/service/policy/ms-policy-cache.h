@@ -8,4 +8,11 @@ G_BEGIN_DECLS
 MsPolicyOutcome
 ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state);
 
+void
+ms_gateway_cache_read_request(SoupMessageHeaders *headers, MsCacheRequestFacts *facts);
+void
+ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts *facts);
+const char *
+ms_gateway_cache_lookup_header(gconstpointer headers, const char *name);
+
 G_END_DECLS

@@ -1,0 +1,226 @@
+#include "config.h"
+
+#include "ms-soup-runtime-server.h"
+
+#include "ms-connection-tracker.h"
+#include "ms-listen.h"
+#include "ms-log.h"
+#include "ms-request-id.h"
+
+/*
+ * The services' server: a SoupServer with one log line per request and a
+ * connection tracker, since libsoup reports neither a connection's end nor
+ * when it is idle.
+ */
+
+typedef struct {
+	MsRuntimeServer iface;
+	SoupServer *server;
+	GPtrArray *listen_sockets; /* dups handed to libsoup; closing them stops accepting */
+	MsConnectionTracker *tracker;
+	guint64 requests_served;
+} MsSoupRuntimeServer;
+
+static GQuark start_time_quark;
+
+static void
+on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsSoupRuntimeServer *self = user_data;
+
+	ms_connection_tracker_message_started(self->tracker, msg);
+}
+
+static void
+on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsSoupRuntimeServer *self = user_data;
+
+	ms_connection_tracker_message_read(self->tracker, msg);
+	ms_request_id_ensure(msg);
+	g_object_set_qdata(G_OBJECT(msg),
+			   start_time_quark,
+			   GSIZE_TO_POINTER(g_get_monotonic_time()));
+}
+
+static void
+log_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
+{
+	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
+	guint status = soup_server_message_get_status(msg);
+	g_autofree char *status_text = g_strdup_printf("%u", status);
+	g_autofree char *duration =
+		g_strdup_printf("%" G_GINT64_FORMAT, g_get_monotonic_time() - started);
+	const char *method = soup_server_message_get_method(msg);
+	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
+	const MsLogField fields[] = {
+		{ "REQUEST_ID", ms_request_id_get(msg) },
+		{ "HTTP_METHOD", method },
+		{ "HTTP_PATH", path },
+		{ "HTTP_STATUS", status_text },
+		{ "DURATION_USEC", duration },
+		{ "USER_NAME",
+		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					       "X-Microsoup-User") },
+	};
+
+	ms_log_fields(G_LOG_LEVEL_INFO,
+		      fields,
+		      G_N_ELEMENTS(fields),
+		      "%s %s %u %sµs",
+		      method,
+		      path,
+		      status,
+		      duration);
+}
+
+static void
+on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsSoupRuntimeServer *self = user_data;
+
+	if (g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
+		self->requests_served++;
+		log_request(self, msg);
+	}
+	ms_connection_tracker_message_done(self->tracker, msg, TRUE);
+}
+
+static void
+on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+	MsSoupRuntimeServer *self = user_data;
+
+	ms_connection_tracker_message_done(self->tracker, msg, FALSE);
+}
+
+static gboolean
+listen_on(MsSoupRuntimeServer *self, GSocket *socket, GError **error)
+{
+	g_autoptr(GSocket) duplicate = ms_listen_socket_dup(socket, error);
+
+	if (duplicate == NULL || !soup_server_listen_socket(self->server, duplicate, 0, error))
+		return FALSE;
+	g_ptr_array_add(self->listen_sockets, g_steal_pointer(&duplicate));
+	return TRUE;
+}
+
+static gboolean
+soup_start(MsRuntimeServer *server, GPtrArray *sockets, GError **error)
+{
+	MsSoupRuntimeServer *self = (MsSoupRuntimeServer *)server;
+
+	for (guint i = 0; i < sockets->len; i++) {
+		if (!listen_on(self, g_ptr_array_index(sockets, i), error))
+			return FALSE;
+	}
+	g_signal_connect(self->server, "request-started", G_CALLBACK(on_request_started), self);
+	g_signal_connect(self->server, "request-read", G_CALLBACK(on_request_read), self);
+	g_signal_connect(self->server, "request-finished", G_CALLBACK(on_request_finished), self);
+	g_signal_connect(self->server, "request-aborted", G_CALLBACK(on_request_aborted), self);
+	return TRUE;
+}
+
+static void
+soup_stop(MsRuntimeServer *server)
+{
+	MsSoupRuntimeServer *self = (MsSoupRuntimeServer *)server;
+
+	/*
+	 * libsoup cannot remove one listener, but it stops watching a socket whose
+	 * accept fails. It was given duplicates: closing them fails the next accept,
+	 * while the runtime's sockets keep the backlog for the next instance.
+	 */
+	for (guint i = 0; i < self->listen_sockets->len; i++)
+		g_socket_close(g_ptr_array_index(self->listen_sockets, i), NULL);
+	ms_connection_tracker_stop(self->tracker);
+}
+
+static guint
+soup_get_n_connections(MsRuntimeServer *server)
+{
+	MsSoupRuntimeServer *self = (MsSoupRuntimeServer *)server;
+
+	/* a connection's end is only found by looking */
+	return ms_connection_tracker_sweep(self->tracker);
+}
+
+static guint
+soup_get_work_left(MsRuntimeServer *server)
+{
+	MsSoupRuntimeServer *self = (MsSoupRuntimeServer *)server;
+
+	return ms_connection_tracker_get_work_left(self->tracker);
+}
+
+static guint64
+soup_get_n_requests(MsRuntimeServer *server)
+{
+	return ((MsSoupRuntimeServer *)server)->requests_served;
+}
+
+static void
+soup_free(MsRuntimeServer *server)
+{
+	MsSoupRuntimeServer *self = (MsSoupRuntimeServer *)server;
+
+	g_signal_handlers_disconnect_by_data(self->server, self);
+	g_clear_pointer(&self->tracker, ms_connection_tracker_free);
+	soup_server_disconnect(self->server);
+	g_object_unref(self->server);
+	g_ptr_array_unref(self->listen_sockets);
+	g_free(self);
+}
+
+/**
+ * ms_soup_runtime_server_new:
+ * @server_header: what the Server: header says
+ *
+ * Returns: (transfer full): a SoupServer for ms_runtime_set_server()
+ */
+MsRuntimeServer *
+ms_soup_runtime_server_new(const char *server_header)
+{
+	MsSoupRuntimeServer *self = g_new0(MsSoupRuntimeServer, 1);
+
+	if (start_time_quark == 0)
+		start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
+	self->iface.start = soup_start;
+	self->iface.stop = soup_stop;
+	self->iface.get_n_connections = soup_get_n_connections;
+	self->iface.get_work_left = soup_get_work_left;
+	self->iface.get_n_requests = soup_get_n_requests;
+	self->iface.free = soup_free;
+	self->server = soup_server_new("server-header", server_header, NULL);
+	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
+	self->tracker = ms_connection_tracker_new();
+	return &self->iface;
+}
+
+/**
+ * ms_soup_runtime_server_get_soup_server:
+ *
+ * Returns: (transfer none): where the handlers go
+ */
+SoupServer *
+ms_soup_runtime_server_get_soup_server(MsRuntimeServer *server)
+{
+	return ((MsSoupRuntimeServer *)server)->server;
+}
+
+/**
+ * ms_runtime_serve_with_soup:
+ *
+ * Gives @runtime a SoupServer that calls itself by the runtime's name: no
+ * libsoup version string for scanners.
+ *
+ * Returns: (transfer none): the SoupServer, for the binary's handlers
+ */
+SoupServer *
+ms_runtime_serve_with_soup(MsRuntime *runtime)
+{
+	MsRuntimeServer *server = ms_soup_runtime_server_new(ms_runtime_get_identifier(runtime));
+
+	ms_runtime_set_server(runtime, server);
+	return ms_soup_runtime_server_get_soup_server(server);
+}

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ms-runtime.h"
+
+G_BEGIN_DECLS
+
+MsRuntimeServer *
+ms_soup_runtime_server_new(const char *server_header);
+SoupServer *
+ms_soup_runtime_server_get_soup_server(MsRuntimeServer *server);
+SoupServer *
+ms_runtime_serve_with_soup(MsRuntime *runtime);
+
+G_END_DECLS

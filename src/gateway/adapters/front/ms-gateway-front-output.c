@@ -1,0 +1,224 @@
+#include "config.h"
+
+#include "gateway/adapters/front/ms-gateway-front-output.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/ms-http-header.h"
+#include "common/ms-response.h"
+
+/*
+ * Answers become HTTP/1.1 in one buffer per connection, written with as few
+ * send() calls as the connection asks for (ms-gateway-front-conn.c decides
+ * when). Calls nothing of the front's: the files above it call down into it.
+ */
+
+/* the usual size of an output buffer; one that grew past four times that is
+ * freed once its answer is written */
+#define OUTPUT_USUAL_BYTES (4 * 1024)
+#define OUTPUT_KEEP_BYTES  (4 * OUTPUT_USUAL_BYTES)
+
+void
+ms_gateway_front_output_init(MsGatewayFrontOutput *self)
+{
+	self->buffer = g_string_sized_new(OUTPUT_USUAL_BYTES);
+	self->start = 0;
+}
+
+void
+ms_gateway_front_output_clear(MsGatewayFrontOutput *self)
+{
+	if (self->buffer != NULL)
+		g_string_free(self->buffer, TRUE);
+	self->buffer = NULL;
+	self->start = 0;
+}
+
+/* bytes appended and not yet taken by the socket */
+gsize
+ms_gateway_front_output_get_unwritten(const MsGatewayFrontOutput *self)
+{
+	return self->buffer->len - self->start;
+}
+
+/* the client waits for a go-ahead before it sends the body (Expect: 100-continue) */
+void
+ms_gateway_front_output_append_continue(MsGatewayFrontOutput *self)
+{
+	g_string_append(self->buffer, "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+/* one formatted Date a second per worker thread, as nginx caches its time */
+static const char *
+current_date(void)
+{
+	static __thread gint64 cached_second = -1;
+	static __thread char cached[64];
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (now != cached_second) {
+		g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(now);
+		g_autofree char *text = soup_date_time_to_string(dt, SOUP_DATE_HTTP);
+
+		g_strlcpy(cached, text, sizeof cached);
+		cached_second = now;
+	}
+	return cached;
+}
+
+static void
+append_status_line(GString *out, SoupHTTPVersion version, guint status, const char *reason)
+{
+	char code[16];
+
+	if (reason == NULL || strpbrk(reason, "\r\n") != NULL)
+		reason = ms_response_status_phrase(status);
+	if (reason == NULL)
+		reason = soup_status_get_phrase(status);
+	g_snprintf(code, sizeof code, " %u ", status);
+	g_string_append(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1");
+	g_string_append(out, code);
+	g_string_append(out, reason);
+	g_string_append(out, "\r\nDate: ");
+	g_string_append(out, current_date());
+	g_string_append(out, "\r\nServer: microsoup-gateway\r\n");
+}
+
+/* what the front writes itself: the framing, the connection, Date and Server */
+static gboolean
+is_front_header(const char *name)
+{
+	switch (name[0]) {
+	case 'D':
+	case 'd':
+		return g_ascii_strcasecmp(name, "Date") == 0;
+	case 'S':
+	case 's':
+		return g_ascii_strcasecmp(name, "Server") == 0;
+	default:
+		return ms_http_header_is_hop_by_hop(name);
+	}
+}
+
+void
+ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayFrontHead *head)
+{
+	GString *out = self->buffer;
+	SoupMessageHeadersIter iter;
+	const char *name;
+	const char *value;
+
+	append_status_line(out, head->version, head->status, head->reason);
+	soup_message_headers_iter_init(&iter, head->headers);
+	while (soup_message_headers_iter_next(&iter, &name, &value)) {
+		if (is_front_header(name))
+			continue;
+		g_string_append(out, name);
+		g_string_append(out, ": ");
+		g_string_append(out, value);
+		g_string_append(out, "\r\n");
+	}
+	switch (head->framing) {
+	case MS_GATEWAY_FRONT_FRAMING_LENGTH:
+		g_string_append_printf(out,
+				       "Content-Length: %" G_GOFFSET_FORMAT "\r\n",
+				       head->content_length);
+		break;
+	case MS_GATEWAY_FRONT_FRAMING_CHUNKED:
+		g_string_append(out, "Transfer-Encoding: chunked\r\n");
+		break;
+	case MS_GATEWAY_FRONT_FRAMING_NONE:
+	default:
+		break;
+	}
+	switch (head->connection) {
+	case MS_GATEWAY_FRONT_CONNECTION_CLOSE:
+		g_string_append(out, "Connection: close\r\n");
+		break;
+	case MS_GATEWAY_FRONT_CONNECTION_KEEP_ALIVE:
+		g_string_append(out, "Connection: keep-alive\r\n");
+		break;
+	case MS_GATEWAY_FRONT_CONNECTION_DEFAULT:
+	default:
+		break;
+	}
+	g_string_append(out, "\r\n");
+}
+
+/* @length > 0: a chunk of size 0 would end a chunked body */
+void
+ms_gateway_front_output_append_body(MsGatewayFrontOutput *self,
+				    const char *data,
+				    gsize length,
+				    gboolean chunked)
+{
+	char size[32];
+
+	g_return_if_fail(length > 0);
+	if (chunked) {
+		g_snprintf(size, sizeof size, "%" G_GSIZE_MODIFIER "x\r\n", length);
+		g_string_append(self->buffer, size);
+	}
+	g_string_append_len(self->buffer, data, (gssize)length);
+	if (chunked)
+		g_string_append(self->buffer, "\r\n");
+}
+
+void
+ms_gateway_front_output_append_last_chunk(MsGatewayFrontOutput *self)
+{
+	g_string_append(self->buffer, "0\r\n\r\n");
+}
+
+/**
+ * ms_gateway_front_output_flush:
+ * @fd: the client's non-blocking socket
+ *
+ * Writes what the buffer holds, or as much as the socket takes.
+ */
+MsGatewayFrontFlush
+ms_gateway_front_output_flush(MsGatewayFrontOutput *self, int fd)
+{
+	while (self->start < self->buffer->len) {
+		gssize n = send(fd,
+				self->buffer->str + self->start,
+				self->buffer->len - self->start,
+				MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return MS_GATEWAY_FRONT_FLUSH_FAILED;
+			/* what is written is not kept */
+			if (self->start >= MS_GATEWAY_FRONT_FLUSH_BYTES) {
+				g_string_erase(self->buffer, 0, (gssize)self->start);
+				self->start = 0;
+			}
+			return MS_GATEWAY_FRONT_FLUSH_PENDING;
+		}
+		self->start += (gsize)n;
+	}
+	ms_gateway_front_output_discard(self);
+	return MS_GATEWAY_FRONT_FLUSH_DONE;
+}
+
+/* written, or for a client that is gone: nothing is left to write */
+void
+ms_gateway_front_output_discard(MsGatewayFrontOutput *self)
+{
+	g_string_truncate(self->buffer, 0);
+	self->start = 0;
+}
+
+/* an answer that grew the buffer does not stay in it while the connection is idle */
+void
+ms_gateway_front_output_shrink(MsGatewayFrontOutput *self)
+{
+	if (self->buffer->len == 0 && self->buffer->allocated_len > OUTPUT_KEEP_BYTES) {
+		g_string_free(self->buffer, TRUE);
+		self->buffer = g_string_sized_new(OUTPUT_USUAL_BYTES);
+	}
+}

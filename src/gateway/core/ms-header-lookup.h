@@ -1,0 +1,20 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * MsHeaderLookupFunc:
+ * @headers: a message's header fields, held however the caller holds them
+ * @name: a field name, any case
+ *
+ * How core reads a field of a message it does not hold: the service's messages
+ * are libsoup's, which core does not link.
+ *
+ * Returns: (nullable): the field's value, its lines joined with ", " (RFC 9110
+ *   section 5.3), or %NULL when the message has no such field
+ */
+typedef const char *(*MsHeaderLookupFunc)(gconstpointer headers, const char *name);
+
+G_END_DECLS
