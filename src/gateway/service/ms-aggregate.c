@@ -5,7 +5,7 @@
 #include "common/ms-i18n.h"
 #include "common/ms-problem.h"
 #include "common/ms-response.h"
-#include "gateway/adapters/telemetry/ms-gateway-log.h"
+#include "gateway/ports/ms-access-log.h"
 #include "gateway/service/ms-aggregate-request.h"
 #include "gateway/service/ms-gateway-worker.h"
 

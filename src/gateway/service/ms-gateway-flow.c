@@ -3,7 +3,7 @@
 #include "gateway/service/ms-gateway-request.h"
 
 #include "common/ms-i18n.h"
-#include "gateway/adapters/telemetry/ms-gateway-log.h"
+#include "gateway/ports/ms-access-log.h"
 #include "gateway/service/ms-aggregate.h"
 #include "gateway/service/ms-gateway-endpoints.h"
 #include "gateway/service/ms-gateway-metrics.h"

@@ -5,8 +5,8 @@
 #include "common/ms-http-header.h"
 #include "common/ms-i18n.h"
 #include "common/ms-request-id.h"
-#include "gateway/adapters/telemetry/ms-gateway-log.h"
 #include "gateway/core/ms-route-table.h"
+#include "gateway/ports/ms-access-log.h"
 #include "gateway/service/ms-gateway-worker.h"
 #include "gateway/service/ms-upstream-head.h"
 

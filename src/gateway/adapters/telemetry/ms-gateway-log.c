@@ -1,8 +1,9 @@
 #include "config.h"
 
-#include "gateway/adapters/telemetry/ms-gateway-log.h"
+#include "gateway/ports/ms-access-log.h"
 
 #include "common/ms-log.h"
+#include "gateway/service/ms-gateway-request.h"
 
 /* what the gateway tells clients and the journal about each request */
 
