@@ -20,11 +20,25 @@
  *             (which checks the method too), all before the body is read
  *   handle  → the proxy or the aggregation
  *   finish  → one access log entry and the request's metrics
- * The only file that decides what comes next; what it calls calls back only
- * into the request model (ms-gateway-request.c).
+ * Every call of the exchange port (ms-gateway-exchange.h) is here. The only
+ * file that decides what comes next; what it calls calls back only into the
+ * request model (ms-gateway-request.c).
  */
 
 /* --- a front's calls ------------------------------------------------------------------ */
+
+/**
+ * ms_gateway_attach_front:
+ * @context: the main context the worker's requests run in
+ *
+ * Returns: (transfer none): the worker a front hands its requests to, with its
+ *   own upstream pool; owned by the gateway
+ */
+MsGatewayWorker *
+ms_gateway_attach_front(MsGateway *self, GMainContext *context)
+{
+	return ms_gateway_add_worker(self, context);
+}
 
 /*
  * a sane id the client sent is kept; none, a bad one or several lines (joined

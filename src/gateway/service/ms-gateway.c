@@ -3,7 +3,6 @@
 #include "gateway/service/ms-gateway.h"
 
 #include "gateway/adapters/config/ms-config-stage.h"
-#include "gateway/ports/ms-gateway-exchange.h"
 #include "gateway/service/ms-gateway-worker.h"
 
 /*
@@ -226,14 +225,14 @@ ms_gateway_get_n_connections(MsGateway *self)
 }
 
 /**
- * ms_gateway_attach_front:
+ * ms_gateway_add_worker:
  * @context: the main context the worker's requests run in
  *
- * Returns: (transfer none): the worker a front hands its requests to, with its
- *   own upstream pool; owned by the gateway
+ * Returns: (transfer none): a worker with its own upstream pool, owned by
+ *   the gateway until ms_gateway_detach()
  */
 MsGatewayWorker *
-ms_gateway_attach_front(MsGateway *self, GMainContext *context)
+ms_gateway_add_worker(MsGateway *self, GMainContext *context)
 {
 	MsGatewayWorker *worker = ms_gateway_worker_new(self, self->health, context);
 

@@ -43,6 +43,8 @@ void
 ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config);
 gboolean
 ms_gateway_reload(MsGateway *self, const char *path, GError **error);
+MsGatewayWorker *
+ms_gateway_add_worker(MsGateway *self, GMainContext *context);
 void
 ms_gateway_detach(MsGateway *self, MsGatewayWorker *worker);
 /* the configuration's state as /readyz reports it; anything but "ok" answers 503 */
