@@ -2,9 +2,9 @@
 
 #include "gateway/core/ms-config-scan.h"
 
-#include "gateway/core/ms-gateway-config.h"
-
 #define MS_CONFIG_MAX_LINE 4096
+
+G_DEFINE_QUARK(ms - gateway - config - error - quark, ms_gateway_config_error)
 
 struct _MsConfigScan {
 	char *filename;

@@ -10,6 +10,21 @@ G_BEGIN_DECLS
  * line syntax, refuses duplicates and later answers "which line holds this key".
  */
 
+/* what is wrong with a gateway.conf: the scanner finds the first of them */
+#define MS_GATEWAY_CONFIG_ERROR (ms_gateway_config_error_quark())
+
+typedef enum {
+	MS_GATEWAY_CONFIG_ERROR_SYNTAX,
+	MS_GATEWAY_CONFIG_ERROR_UNKNOWN_GROUP,
+	MS_GATEWAY_CONFIG_ERROR_UNKNOWN_KEY,
+	MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+	MS_GATEWAY_CONFIG_ERROR_MISSING_KEY,
+	MS_GATEWAY_CONFIG_ERROR_DUPLICATE,
+} MsGatewayConfigError;
+
+GQuark
+ms_gateway_config_error_quark(void);
+
 typedef struct _MsConfigScan MsConfigScan;
 
 MsConfigScan *

@@ -2,9 +2,6 @@
 
 #include "gateway/core/ms-gateway-config.h"
 
-#include "gateway/core/ms-config-scan.h"
-#include "gateway/core/ms-route-table.h"
-
 /*
  * Parsing and validating gateway.conf. Every error names the file and the line:
  * GKeyFile does the value parsing, MsConfigScan knows where each key was written.
@@ -32,8 +29,6 @@ typedef struct {
 	const char *group;
 	GError **error;
 } Parse;
-
-G_DEFINE_QUARK(ms - gateway - config - error - quark, ms_gateway_config_error)
 
 static const char *const route_keys[] = { "prefix",         "upstream",   "upstreams",
 					  "methods",        "auth",       "timeout_ms",
@@ -603,28 +598,4 @@ const MsRoute *
 ms_gateway_config_lookup(MsGatewayConfig *self, const char *path)
 {
 	return ms_route_table_lookup(self->table, path);
-}
-
-gboolean
-ms_route_allows_method(const MsRoute *route, const char *method)
-{
-	for (guint i = 0; route->methods[i] != NULL; i++) {
-		if (strcmp(route->methods[i], method) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
-const char *
-ms_route_auth_to_string(MsRouteAuth auth)
-{
-	switch (auth) {
-	case MS_ROUTE_AUTH_USER:
-		return "user";
-	case MS_ROUTE_AUTH_ADMIN:
-		return "admin";
-	case MS_ROUTE_AUTH_NONE:
-	default:
-		return "none";
-	}
 }

@@ -2,6 +2,8 @@
 
 #include "gateway/core/ms-route-table.h"
 
+#include <string.h>
+
 struct _MsRouteTable {
 	GPtrArray *by_length; /* MsRoute, longest prefix first; not owned */
 };
@@ -87,4 +89,28 @@ ms_route_table_upstream_path(const char *path)
 	if (g_str_has_prefix(path, MS_GATEWAY_API_PREFIX "/"))
 		return path + strlen(MS_GATEWAY_API_PREFIX);
 	return path;
+}
+
+gboolean
+ms_route_allows_method(const MsRoute *route, const char *method)
+{
+	for (guint i = 0; route->methods[i] != NULL; i++) {
+		if (strcmp(route->methods[i], method) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+const char *
+ms_route_auth_to_string(MsRouteAuth auth)
+{
+	switch (auth) {
+	case MS_ROUTE_AUTH_USER:
+		return "user";
+	case MS_ROUTE_AUTH_ADMIN:
+		return "admin";
+	case MS_ROUTE_AUTH_NONE:
+	default:
+		return "none";
+	}
 }

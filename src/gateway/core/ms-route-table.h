@@ -1,10 +1,68 @@
 #pragma once
 
-#include "gateway/core/ms-gateway-config.h"
+#include <glib.h>
 
 G_BEGIN_DECLS
 
-/* longest-prefix routing over an immutable set of routes */
+/* a route of the configuration, and longest-prefix routing over an immutable set of them */
+
+/* every route's prefix is below it */
+#define MS_GATEWAY_API_PREFIX "/api"
+
+typedef enum {
+	MS_ROUTE_AUTH_NONE,
+	MS_ROUTE_AUTH_USER,
+	MS_ROUTE_AUTH_ADMIN,
+} MsRouteAuth;
+
+typedef enum {
+	MS_UPSTREAM_KIND_NONE, /* an aggregation route: see MsRoute.upstreams */
+	MS_UPSTREAM_KIND_UNIX,
+	MS_UPSTREAM_KIND_HTTP,
+} MsUpstreamKind;
+
+/*
+ * What a routed request goes through before it is read and sent upstream, in
+ * this order, each only on a route that declares it: cors_origins, auth,
+ * rate_limit, cache_ttl_s.
+ */
+typedef enum {
+	MS_POLICY_STEP_CORS,       /* answers preflights; before the method is checked */
+	MS_POLICY_STEP_AUTH,       /* 401, 403 or 429, else the identity sent upstream */
+	MS_POLICY_STEP_RATE_LIMIT, /* 429 past the rate, per user or client address */
+	MS_POLICY_STEP_CACHE,      /* answers a hit, watches a miss to store it */
+} MsPolicyStep;
+
+#define MS_ROUTE_MAX_POLICY_STEPS 4
+
+typedef struct {
+	char *name;     /* the NAME of [route NAME] */
+	guint index;    /* position in the config: index for per-route state arrays */
+	char *prefix;   /* "/api/hello": matches itself and "/api/hello/..." */
+	char *upstream; /* as written, "unix:/run/..." or "http://host:port"; or NULL */
+	MsUpstreamKind upstream_kind;
+	char *upstream_path; /* unix socket path */
+	char *upstream_host; /* http host (numeric or name) */
+	guint16 upstream_port;
+	char *upstream_authority; /* the Host header sent upstream */
+	GStrv upstreams;          /* aggregation: names of other routes, or NULL */
+	GStrv methods;            /* upper case */
+	char *allow;              /* methods joined for the Allow header */
+	MsRouteAuth auth;
+	guint timeout_ms;
+	guint64 max_body_bytes;
+	guint rate_limit;   /* requests per second per client, 0 = unlimited */
+	guint cache_ttl_s;  /* 0 = not cached */
+	GStrv cors_origins; /* empty = no CORS headers */
+	/* built from the fields above when the route is parsed */
+	MsPolicyStep policy_steps[MS_ROUTE_MAX_POLICY_STEPS];
+	guint n_policy_steps;
+} MsRoute;
+
+gboolean
+ms_route_allows_method(const MsRoute *route, const char *method);
+const char *
+ms_route_auth_to_string(MsRouteAuth auth);
 
 typedef struct _MsRouteTable MsRouteTable;
 
