@@ -41,6 +41,26 @@ send_greeting(SoupServerMessage *msg, const char *message)
 	ms_response_send_json(msg, SOUP_STATUS_OK, NULL, body);
 }
 
+/* @message, or the problem @error is, when @message is %NULL */
+static void
+send_answer(SoupServerMessage *msg, const char *message, const GError *error)
+{
+	if (message != NULL)
+		send_greeting(msg, message);
+	else if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME))
+		ms_problem_send(msg,
+				SOUP_STATUS_BAD_REQUEST,
+				"invalid_name",
+				N_("Invalid name"),
+				error->message);
+	else
+		ms_problem_send(msg,
+				SOUP_STATUS_BAD_GATEWAY,
+				"greeter_failed",
+				N_("The greeting could not be made"),
+				error->message);
+}
+
 static void
 on_greeted(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -49,20 +69,7 @@ on_greeted(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autofree char *message = NULL;
 
 	message = ms_greeter_greet_finish(MS_GREETER(source), result, &error);
-	if (message != NULL)
-		send_greeting(call->msg, message);
-	else if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME))
-		ms_problem_send(call->msg,
-				SOUP_STATUS_BAD_REQUEST,
-				"invalid_name",
-				N_("Invalid name"),
-				error->message);
-	else
-		ms_problem_send(call->msg,
-				SOUP_STATUS_BAD_GATEWAY,
-				"greeter_failed",
-				N_("The greeting could not be made"),
-				error->message);
+	send_answer(call->msg, message, error);
 	soup_server_message_unpause(call->msg);
 }
 
@@ -85,6 +92,22 @@ greeter_handler(SoupServer *server,
 	if (query != NULL)
 		name = g_hash_table_lookup(query, "name");
 
+	/*
+	 * A near greeter's answer is there at once: answered in this callback, the
+	 * message is neither paused nor resumed, and its answer waits for no main loop
+	 * turn (a GTask completes in the next one).
+	 */
+	if (ms_greeter_answers_at_once(greeter)) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *message = ms_greeter_greet(greeter,
+							    name,
+							    ms_language_for_message(msg),
+							    ms_request_id_get(msg),
+							    &error);
+
+		send_answer(msg, message, error);
+		return;
+	}
 	call = g_new0(GreetCall, 1);
 	call->msg = g_object_ref(msg);
 	soup_server_message_pause(msg);
