@@ -87,6 +87,33 @@ test_thai(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(ms_test_response_get_string(problem, "title"), ==, "ไม่อนุญาตให้ใช้เมธอดนี้");
 }
 
+/* a nameless answer's JSON is made once per phrase: each language keeps its own */
+static void
+test_nameless_repeated(Fixture *f, gconstpointer data)
+{
+	const char *thai[] = { "Accept-Language", "th", NULL };
+	const char *english[] = { "Accept-Language", "en", NULL };
+
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(MsTestResponse) en =
+			ms_test_request(f->session, "GET", "/hello", english, NULL);
+		g_autoptr(MsTestResponse) th =
+			ms_test_request(f->session, "GET", "/hello", thai, NULL);
+		g_autoptr(MsTestResponse) named =
+			ms_test_request(f->session, "GET", "/hello?name=Ada", thai, NULL);
+		g_autoptr(MsTestResponse) world =
+			ms_test_request(f->session, "GET", "/world", thai, NULL);
+
+		g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "Hello!");
+		g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี!");
+		g_assert_cmpstr(ms_test_response_get_string(named, "message"), ==, "สวัสดี, Ada!");
+		g_assert_cmpstr(ms_test_response_get_string(world, "message"), ==, "ชาวโลก!");
+		g_assert_cmpstr(ms_test_response_get_header(th, "Content-Type"),
+				==,
+				"application/json; charset=utf-8");
+	}
+}
+
 static void
 test_errors(Fixture *f, gconstpointer data)
 {
@@ -203,6 +230,7 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 	ADD("/greeter-handler/hello", test_hello);
 	ADD("/greeter-handler/thai", test_thai);
+	ADD("/greeter-handler/nameless-repeated", test_nameless_repeated);
 	ADD("/greeter-handler/errors", test_errors);
 	ADD("/greeter-handler/request-id", test_request_id);
 	ADD("/greeter-handler/head", test_head);
