@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
  */
 
 #define MS_LOG_MAX_FIELDS 32
+#define MS_LOG_STAMP_SIZE 13 /* "HH:MM:SS.mmm" */
 
 static char *log_identifier;
 static MsLogCaptureFunc capture_func;
@@ -57,27 +59,35 @@ field_string(const GLogField *fields, gsize n_fields, const char *key)
 	return NULL;
 }
 
-/* glibc no longer caches getpid(): one syscall per line saved; no binary forks */
-static pid_t
-log_pid(void)
+/*
+ * glibc no longer caches getpid(): one syscall per line saved; no binary forks.
+ * Kept as text, as the line wants it.
+ */
+static const char *
+log_pid_text(void)
 {
-	static pid_t pid;
+	static char text[16];
+	static gsize once;
 
-	if (pid == 0)
-		pid = getpid();
-	return pid;
+	if (g_once_init_enter(&once)) {
+		g_snprintf(text, sizeof text, "%d", (int)getpid());
+		g_once_init_leave(&once, 1);
+	}
+	return text;
 }
 
 /*
  * hour:minute:second.millis, local time. A gateway writes a line per request:
- * localtime_r() once a second is far cheaper than a GDateTime per line.
+ * localtime_r() once a second is far cheaper than a GDateTime per line, and the
+ * millis are three digits put in by hand rather than a printf() per line.
  */
 static void
-format_stamp(char *out, gsize size)
+format_stamp(char out[MS_LOG_STAMP_SIZE])
 {
 	static __thread time_t cached_second = -1;
-	static __thread char cached[10];
+	static __thread char cached[9];
 	struct timespec now;
+	long millis;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (now.tv_sec != cached_second) {
@@ -86,50 +96,106 @@ format_stamp(char *out, gsize size)
 		strftime(cached, sizeof cached, "%H:%M:%S", &tm);
 		cached_second = now.tv_sec;
 	}
-	g_snprintf(out, size, "%s.%03ld", cached, now.tv_nsec / 1000000);
+	millis = now.tv_nsec / 1000000;
+	memcpy(out, cached, 8);
+	out[8] = '.';
+	out[9] = (char)('0' + millis / 100);
+	out[10] = (char)('0' + millis / 10 % 10);
+	out[11] = (char)('0' + millis % 10);
+	out[12] = '\0';
 }
 
-/* " KEY=VALUE" for a field the entry has, "" otherwise: a printf argument pair */
+/* " KEY=VALUE" for a field the entry has, "" otherwise: two pieces of the line */
 #define OPTIONAL_FIELD(value, key) \
 	(value) != NULL ? " " key "=" : "", (value) != NULL ? (value) : ""
+
+/*
+ * printf into @stack when the text fits, else into a new string in *@heap: an
+ * entry per request would otherwise pay a malloc, and vasprintf()'s realloc, for
+ * each of its formatted strings.
+ *
+ * Returns: the text, in @stack or *@heap
+ */
+static const char *
+format_into(char *stack, gsize size, char **heap, const char *format, va_list args)
+{
+	va_list again;
+	gint length;
+
+	va_copy(again, args);
+	length = g_vsnprintf(stack, size, format, args);
+	if (length >= 0 && (gsize)length < size) {
+		va_end(again);
+		return stack;
+	}
+	*heap = g_strdup_vprintf(format, again);
+	va_end(again);
+	return *heap;
+}
 
 static void
 write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 {
-	const char *message = field_string(fields, n_fields, "MESSAGE");
-	const char *ident = field_string(fields, n_fields, "SYSLOG_IDENTIFIER");
+	const char *message = NULL;
+	const char *ident = NULL;
 	/*
 	 * without the journal these fields would be lost: a request is found by its
 	 * X-Request-ID, and the gateway's by where it went. The upstream goes last: an
 	 * aggregation route's ("hello, world") has a space in it.
 	 */
-	const char *request_id = field_string(fields, n_fields, "REQUEST_ID");
-	const char *route = field_string(fields, n_fields, "ROUTE");
-	const char *upstream = field_string(fields, n_fields, "UPSTREAM");
+	const char *request_id = NULL;
+	const char *route = NULL;
+	const char *upstream = NULL;
 	const char *tag = "";
-	char stamp[16];
+	char stamp[MS_LOG_STAMP_SIZE];
 	g_autofree char *line = NULL;
 	gsize length;
+
+	/* one pass over the fields, not one per field wanted */
+	for (gsize i = 0; i < n_fields; i++) {
+		const char *key = fields[i].key;
+		const char **wanted = NULL;
+
+		if (fields[i].length >= 0)
+			continue;
+		if (strcmp(key, "MESSAGE") == 0)
+			wanted = &message;
+		else if (strcmp(key, "SYSLOG_IDENTIFIER") == 0)
+			wanted = &ident;
+		else if (strcmp(key, "REQUEST_ID") == 0)
+			wanted = &request_id;
+		else if (strcmp(key, "ROUTE") == 0)
+			wanted = &route;
+		else if (strcmp(key, "UPSTREAM") == 0)
+			wanted = &upstream;
+		if (wanted != NULL && *wanted == NULL)
+			*wanted = fields[i].value;
+	}
 
 	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
 		tag = "CRITICAL: ";
 	else if (level & G_LOG_LEVEL_WARNING)
 		tag = "WARNING: ";
 
-	format_stamp(stamp, sizeof stamp);
+	format_stamp(stamp);
 	/*
 	 * stderr is unbuffered: fprintf() there costs a write() per piece (a dozen per
-	 * line). One line, one write, also keeps lines of several threads whole.
+	 * line). One line, one write, also keeps lines of several threads whole. Its
+	 * pieces are all text already: concatenated, not printf()ed.
 	 */
-	line = g_strdup_printf("%s %s[%d]: %s%s%s%s%s%s%s%s\n",
-			       stamp,
-			       ident != NULL ? ident : ms_log_get_identifier(),
-			       (int)log_pid(),
-			       tag,
-			       message != NULL ? message : "",
-			       OPTIONAL_FIELD(request_id, "id"),
-			       OPTIONAL_FIELD(route, "route"),
-			       OPTIONAL_FIELD(upstream, "upstream"));
+	line = g_strconcat(stamp,
+			   " ",
+			   ident != NULL ? ident : ms_log_get_identifier(),
+			   "[",
+			   log_pid_text(),
+			   "]: ",
+			   tag,
+			   message != NULL ? message : "",
+			   OPTIONAL_FIELD(request_id, "id"),
+			   OPTIONAL_FIELD(route, "route"),
+			   OPTIONAL_FIELD(upstream, "upstream"),
+			   "\n",
+			   NULL);
 	length = strlen(line);
 	for (gsize done = 0; done < length;) {
 		gssize n = write(STDERR_FILENO, line + done, length - done);
@@ -337,10 +403,19 @@ ms_log_fields_full(GLogLevelFlags level,
 	GLogField fields[MS_LOG_MAX_FIELDS];
 	gsize n = 0;
 	va_list args;
-	g_autofree char *message = NULL;
+	char stack[256];
+	g_autofree char *heap = NULL;
+	const char *message;
 
 	va_start(args, format);
-	message = g_strdup_vprintf(format, args);
+	/* a message made by the caller is taken as it is: no printf() to copy it */
+	if (strcmp(format, "%s") == 0) {
+		message = va_arg(args, const char *);
+		/* what glibc's printf() writes for it */
+		if (message == NULL)
+			message = "(null)";
+	} else
+		message = format_into(stack, sizeof stack, &heap, format, args);
 	va_end(args);
 
 	fields[n++] = (GLogField){ "MESSAGE", message, -1 };
@@ -355,4 +430,27 @@ ms_log_fields_full(GLogLevelFlags level,
 		fields[n++] = (GLogField){ extra[i].key, extra[i].value, -1 };
 	}
 	g_log_structured_array(level, fields, n);
+}
+
+/**
+ * ms_log_format_uint:
+ * @value: e.g. a status or a duration
+ * @buffer: where the text goes
+ *
+ * @value in decimal, for a log field. GLib formats integers only through
+ * printf(), which costs a request's log line more than the rest of it together.
+ *
+ * Returns: (transfer none): the text, inside @buffer
+ */
+const char *
+ms_log_format_uint(guint64 value, char buffer[MS_LOG_UINT_SIZE])
+{
+	char *p = buffer + MS_LOG_UINT_SIZE - 1;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + value % 10);
+		value /= 10;
+	} while (value != 0);
+	return p;
 }

@@ -27,6 +27,11 @@ ms_log_expect_message(GLogLevelFlags level, const char *pattern);
 void
 ms_log_assert_expected_messages(void);
 
+/* room for any guint64 in decimal, and its NUL */
+#define MS_LOG_UINT_SIZE 21
+const char *
+ms_log_format_uint(guint64 value, char buffer[MS_LOG_UINT_SIZE]);
+
 void
 ms_log_fields_full(GLogLevelFlags level,
 		   const char *file,

@@ -46,3 +46,42 @@ ms_response_send_json(SoupServerMessage *msg,
 					 text,
 					 length);
 }
+
+/**
+ * ms_response_json_bytes:
+ *
+ * Returns: (transfer full): @body as ms_response_send_json() sends it, for
+ *   ms_response_send_json_bytes()
+ */
+GBytes *
+ms_response_json_bytes(JsonNode *body)
+{
+	char *text = json_to_string(body, FALSE);
+
+	return g_bytes_new_take(text, strlen(text));
+}
+
+/**
+ * ms_response_send_json_bytes:
+ * @content_type: (nullable): %NULL for plain JSON
+ * @body: a document from ms_response_json_bytes()
+ *
+ * ms_response_send_json() for a document serialized once and sent many times;
+ * libsoup keeps a reference to @body rather than a copy.
+ */
+void
+ms_response_send_json_bytes(SoupServerMessage *msg,
+			    guint status,
+			    const char *content_type,
+			    GBytes *body)
+{
+	SoupMessageBody *response = soup_server_message_get_response_body(msg);
+
+	soup_server_message_set_status(msg, status, ms_response_status_phrase(status));
+	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
+					      content_type != NULL ? content_type
+								   : MS_CONTENT_TYPE_JSON,
+					      NULL);
+	soup_message_body_truncate(response);
+	soup_message_body_append_bytes(response, body);
+}

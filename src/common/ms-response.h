@@ -15,5 +15,12 @@ ms_response_send_json(SoupServerMessage *msg,
 		      guint status,
 		      const char *content_type,
 		      JsonNode *body);
+GBytes *
+ms_response_json_bytes(JsonNode *body);
+void
+ms_response_send_json_bytes(SoupServerMessage *msg,
+			    guint status,
+			    const char *content_type,
+			    GBytes *body);
 
 G_END_DECLS

@@ -47,10 +47,13 @@ static void
 log_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
 {
 	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
-	guint status = soup_server_message_get_status(msg);
-	g_autofree char *status_text = g_strdup_printf("%u", status);
-	g_autofree char *duration =
-		g_strdup_printf("%" G_GINT64_FORMAT, g_get_monotonic_time() - started);
+	char status_buffer[MS_LOG_UINT_SIZE];
+	char duration_buffer[MS_LOG_UINT_SIZE];
+	/* text made without printf(): this runs for every request */
+	const char *status_text =
+		ms_log_format_uint(soup_server_message_get_status(msg), status_buffer);
+	const char *duration =
+		ms_log_format_uint((guint64)(g_get_monotonic_time() - started), duration_buffer);
 	const char *method = soup_server_message_get_method(msg);
 	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
 	const MsLogField fields[] = {
@@ -63,15 +66,10 @@ log_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
 		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 					       "X-Microsoup-User") },
 	};
+	g_autofree char *message =
+		g_strconcat(method, " ", path, " ", status_text, " ", duration, "µs", NULL);
 
-	ms_log_fields(G_LOG_LEVEL_INFO,
-		      fields,
-		      G_N_ELEMENTS(fields),
-		      "%s %s %u %sµs",
-		      method,
-		      path,
-		      status,
-		      duration);
+	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }
 
 static void

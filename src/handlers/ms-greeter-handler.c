@@ -14,21 +14,53 @@
  * {"message": "..."}. hello, world and goodbye are served by this same code.
  */
 
+/*
+ * What one registration serves: a greeter, and the JSON of its nameless answers.
+ * Reference counted: a far greeter's call outlives a server that goes away.
+ */
+typedef struct {
+	MsGreeter *greeter;
+	GHashTable *nameless_bodies; /* message → GBytes */
+} GreeterRoute;
+
+/*
+ * Without a name, a greeter says one phrase per language: that JSON is made once
+ * and then shared. The bound keeps a greeter that says many things from growing
+ * the table; what does not fit is serialized each time.
+ */
+#define MS_GREETER_NAMELESS_BODIES_MAX 32
+
 typedef struct {
 	SoupServerMessage *msg;
+	GreeterRoute *route;
+	gboolean named;
 } GreetCall;
+
+static void
+greeter_route_clear(GreeterRoute *route)
+{
+	g_object_unref(route->greeter);
+	g_hash_table_unref(route->nameless_bodies);
+}
+
+static void
+greeter_route_release(GreeterRoute *route)
+{
+	g_rc_box_release_full(route, (GDestroyNotify)greeter_route_clear);
+}
 
 static void
 greet_call_free(GreetCall *call)
 {
 	g_object_unref(call->msg);
+	greeter_route_release(call->route);
 	g_free(call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GreetCall, greet_call_free)
 
-static void
-send_greeting(SoupServerMessage *msg, const char *message)
+static GBytes *
+greeting_json(const char *message)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 	g_autoptr(JsonNode) body = NULL;
@@ -38,7 +70,47 @@ send_greeting(SoupServerMessage *msg, const char *message)
 	json_builder_add_string_value(builder, message);
 	json_builder_end_object(builder);
 	body = json_builder_get_root(builder);
-	ms_response_send_json(msg, SOUP_STATUS_OK, NULL, body);
+	return ms_response_json_bytes(body);
+}
+
+static void
+send_greeting(GreeterRoute *route, SoupServerMessage *msg, const char *message, gboolean named)
+{
+	GBytes *made = named ? NULL : g_hash_table_lookup(route->nameless_bodies, message);
+	g_autoptr(GBytes) body = NULL;
+
+	if (made != NULL) {
+		ms_response_send_json_bytes(msg, SOUP_STATUS_OK, NULL, made);
+		return;
+	}
+	body = greeting_json(message);
+	if (!named && g_hash_table_size(route->nameless_bodies) < MS_GREETER_NAMELESS_BODIES_MAX)
+		g_hash_table_insert(route->nameless_bodies, g_strdup(message), g_bytes_ref(body));
+	ms_response_send_json_bytes(msg, SOUP_STATUS_OK, NULL, body);
+}
+
+/* @message, or the problem @error is, when @message is %NULL */
+static void
+send_answer(GreeterRoute *route,
+	    SoupServerMessage *msg,
+	    const char *message,
+	    gboolean named,
+	    const GError *error)
+{
+	if (message != NULL)
+		send_greeting(route, msg, message, named);
+	else if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME))
+		ms_problem_send(msg,
+				SOUP_STATUS_BAD_REQUEST,
+				"invalid_name",
+				N_("Invalid name"),
+				error->message);
+	else
+		ms_problem_send(msg,
+				SOUP_STATUS_BAD_GATEWAY,
+				"greeter_failed",
+				N_("The greeting could not be made"),
+				error->message);
 }
 
 static void
@@ -49,20 +121,7 @@ on_greeted(GObject *source, GAsyncResult *result, gpointer user_data)
 	g_autofree char *message = NULL;
 
 	message = ms_greeter_greet_finish(MS_GREETER(source), result, &error);
-	if (message != NULL)
-		send_greeting(call->msg, message);
-	else if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME))
-		ms_problem_send(call->msg,
-				SOUP_STATUS_BAD_REQUEST,
-				"invalid_name",
-				N_("Invalid name"),
-				error->message);
-	else
-		ms_problem_send(call->msg,
-				SOUP_STATUS_BAD_GATEWAY,
-				"greeter_failed",
-				N_("The greeting could not be made"),
-				error->message);
+	send_answer(call->route, call->msg, message, call->named, error);
 	soup_server_message_unpause(call->msg);
 }
 
@@ -73,7 +132,8 @@ greeter_handler(SoupServer *server,
 		GHashTable *query,
 		gpointer user_data)
 {
-	MsGreeter *greeter = MS_GREETER(user_data);
+	GreeterRoute *route = user_data;
+	MsGreeter *greeter = route->greeter;
 	const char *name = NULL;
 	GreetCall *call;
 
@@ -85,8 +145,26 @@ greeter_handler(SoupServer *server,
 	if (query != NULL)
 		name = g_hash_table_lookup(query, "name");
 
+	/*
+	 * A near greeter's answer is there at once: answered in this callback, the
+	 * message is neither paused nor resumed, and its answer waits for no main loop
+	 * turn (a GTask completes in the next one).
+	 */
+	if (ms_greeter_answers_at_once(greeter)) {
+		g_autoptr(GError) error = NULL;
+		g_autofree char *message = ms_greeter_greet(greeter,
+							    name,
+							    ms_language_for_message(msg),
+							    ms_request_id_get(msg),
+							    &error);
+
+		send_answer(route, msg, message, name != NULL, error);
+		return;
+	}
 	call = g_new0(GreetCall, 1);
 	call->msg = g_object_ref(msg);
+	call->route = g_rc_box_acquire(route);
+	call->named = name != NULL;
 	soup_server_message_pause(msg);
 	ms_greeter_greet_async(greeter,
 			       name,
@@ -106,11 +184,17 @@ void
 ms_greeter_handler_register(SoupServer *server, MsGreeter *greeter)
 {
 	g_autofree char *path = g_strconcat("/", ms_greeter_get_name(greeter), NULL);
+	GreeterRoute *route = g_rc_box_new0(GreeterRoute);
 
+	route->greeter = g_object_ref(greeter);
+	route->nameless_bodies = g_hash_table_new_full(g_str_hash,
+						       g_str_equal,
+						       g_free,
+						       (GDestroyNotify)g_bytes_unref);
 	soup_server_add_handler(server,
 				path,
 				greeter_handler,
-				g_object_ref(greeter),
-				g_object_unref);
+				route,
+				(GDestroyNotify)greeter_route_release);
 	ms_handler_register_not_found(server);
 }

@@ -2,10 +2,11 @@
 # Benchmark: one backend (microsoup-hello on a Unix socket, never
 # idling out), and in front of it the gateway, nginx and haproxy, each driven
 # by wrk with the same duration and connections; the backend is also hit
-# directly (a second hello on TCP, since wrk speaks TCP only). Prints one table:
-# requests/s, p50/p99 latency, CPU-µs per request of the proxy's processes
-# (utime+stime from /proc over the run / requests) and the gateway's ratios to
-# nginx. Never part of `meson test`: absolute numbers on a shared machine are
+# directly (a second hello on TCP, since wrk speaks TCP only), and so is a bare
+# SoupServer (tests/bench/bare-hello.c) sending the same bytes, the floor the
+# runtime is measured against. Prints one table: requests/s, p50/p99 latency,
+# CPU-µs per request of the proxy's processes (utime+stime from /proc over the run
+# / requests), hello's ratios to the bare server and the gateway's to nginx. Never part of `meson test`: absolute numbers on a shared machine are
 # noise, the ratios from one run are what count.
 #
 #   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
@@ -22,10 +23,11 @@ WORKERS=${WORKERS:-}
 AUTH=${AUTH:-0}
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
+BARE=$BUILD/tests/bench/bare-hello
 NGINX=${NGINX:-/usr/sbin/nginx}
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 
-for tool in wrk "$NGINX" "$HAPROXY" "$HELLO" "$GATEWAY"; do
+for tool in wrk "$NGINX" "$HAPROXY" "$HELLO" "$GATEWAY" "$BARE"; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 done
 
@@ -71,6 +73,7 @@ cpu_ticks() {
 }
 
 P_DIRECT=$(free_port)
+P_BARE=$(free_port)
 P_GATEWAY=$(free_port)
 P_NGINX=$(free_port)
 P_HAPROXY=$(free_port)
@@ -80,6 +83,8 @@ SOCK=$T/hello.sock
 PIDS+=($!); HELLO_PID=$!
 "$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); DIRECT_PID=$!
+"$BARE" "$P_BARE" &
+PIDS+=($!); BARE_PID=$!
 
 # security: with AUTH=1 a user in a credentials directory, as systemd's
 # LoadCredential= would pass it, and every request (to every proxy) carries it
@@ -156,6 +161,7 @@ CONF
 PIDS+=($!); HAPROXY_PID=$!
 
 wait_http "http://127.0.0.1:$P_DIRECT/hello"
+wait_http "http://127.0.0.1:$P_BARE/hello"
 wait_http "http://127.0.0.1:$P_GATEWAY/api/hello"
 wait_http "http://127.0.0.1:$P_NGINX/api/hello"
 wait_http "http://127.0.0.1:$P_HAPROXY/api/hello"
@@ -192,6 +198,7 @@ run() {
 }
 
 run direct "http://127.0.0.1:$P_DIRECT/hello" "$DIRECT_PID"
+run bare "http://127.0.0.1:$P_BARE/hello" "$BARE_PID"
 run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
 run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
 run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
@@ -199,10 +206,14 @@ run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
 printf '%-10s %10s %10s %10s %14s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req'
-for name in direct gateway nginx haproxy; do
+for name in direct bare gateway nginx haproxy; do
 	printf '%-10s %10s %10s %10s %14s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${CPU[$name]}"
 done
-echo "(direct: microsoup-hello itself over TCP, its own CPU)"
+echo "(direct: microsoup-hello itself over TCP, its own CPU; bare: a SoupServer alone, the same bytes)"
+awk -v dr="${RPS[direct]}" -v br="${RPS[bare]}" -v dc="${CPU[direct]}" -v bc="${CPU[bare]}" 'BEGIN {
+	rr = dr / br; cr = dc / bc
+	printf "hello / bare: req/s %.2fx, CPU per request %.2fx (target <= 1.10: %s)\n",
+		rr, cr, (cr <= 1.1 ? "met" : "NOT met") }'
 awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc="${CPU[nginx]}" 'BEGIN {
 	rr = gr / nr; cr = gc / nc
 	printf "gateway / nginx: req/s %.2fx (target >= 0.90: %s), CPU per request %.2fx (target <= 2.00: %s)\n",

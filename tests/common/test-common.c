@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
@@ -138,6 +139,67 @@ test_log_fields(void)
 	g_assert_true(capture.saw_fields);
 }
 
+/* what the writer puts on stderr (fd 2) for one entry, when not under journald */
+static char *
+stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message)
+{
+	g_autofree char *path = NULL;
+	g_autoptr(GError) error = NULL;
+	int saved = dup(STDERR_FILENO);
+	int fd = g_file_open_tmp("ms-log-XXXXXX", &path, &error);
+	char *line = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
+	ms_log_fields(G_LOG_LEVEL_MESSAGE, fields, n_fields, "%s", message);
+	g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+	close(saved);
+	close(fd);
+	g_assert_true(g_file_get_contents(path, &line, NULL, &error));
+	g_assert_no_error(error);
+	g_unlink(path);
+	return line;
+}
+
+/* the line: local time to the millisecond, identifier[pid], message, then the ids */
+static void
+test_log_stderr_line(void)
+{
+	const MsLogField request[] = { { "REQUEST_ID", "abc" },
+				       { "HTTP_STATUS", "200" },
+				       { "UPSTREAM", "unix:/a b" },
+				       { "ROUTE", "hello" },
+				       { "USER_NAME", NULL } };
+	g_autofree char *pattern = g_strdup_printf(
+		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} microsoup-test\\[%d\\]: ",
+		(int)getpid());
+	g_autofree char *full = stderr_line_of(request, G_N_ELEMENTS(request), "GET /x 200 7µs");
+	g_autofree char *plain = stderr_line_of(NULL, 0, "ready");
+	g_autofree char *null = stderr_line_of(NULL, 0, NULL);
+
+	g_test_message("%s", full);
+	g_assert_true(g_regex_match_simple(pattern, full, 0, 0));
+	g_assert_true(
+		g_str_has_suffix(full, ": GET /x 200 7µs id=abc route=hello upstream=unix:/a b\n"));
+	g_assert_true(g_regex_match_simple(pattern, plain, 0, 0));
+	g_assert_true(g_str_has_suffix(plain, "]: ready\n"));
+	/* "%s" of NULL says what printf() says */
+	g_assert_true(g_str_has_suffix(null, "]: (null)\n"));
+}
+
+static void
+test_log_format_uint(void)
+{
+	const guint64 values[] = { 0, 7, 10, 200, 1234567, G_MAXUINT64 };
+
+	for (guint i = 0; i < G_N_ELEMENTS(values); i++) {
+		char buffer[MS_LOG_UINT_SIZE];
+		g_autofree char *expected = g_strdup_printf("%" G_GUINT64_FORMAT, values[i]);
+
+		g_assert_cmpstr(ms_log_format_uint(values[i], buffer), ==, expected);
+	}
+}
+
 /*
  * The writer honours the always-fatal mask as GLib's default writer does:
  * g_test_init() puts warnings and criticals in it, so each ends a test.
@@ -244,6 +306,8 @@ main(int argc, char **argv)
 	g_test_add_func("/common/i18n/catalog-malformed", test_i18n_catalog_malformed);
 	g_test_add_func("/common/i18n/catalog-bad-header", test_i18n_catalog_bad_header);
 	g_test_add_func("/common/log/fields", test_log_fields);
+	g_test_add_func("/common/log/stderr-line", test_log_stderr_line);
+	g_test_add_func("/common/log/format-uint", test_log_format_uint);
 	g_test_add_func("/common/log/fatal-critical", test_log_fatal_critical);
 	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);

@@ -3,6 +3,7 @@
 #include "common/ms-request-id.h"
 #include "core/services/ms-phrase-greeter.h"
 #include "handlers/ms-greeter-handler.h"
+#include "ms-fake-greeter.h"
 #include "ms-test-utils.h"
 
 /*
@@ -86,6 +87,33 @@ test_thai(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(ms_test_response_get_string(problem, "title"), ==, "ไม่อนุญาตให้ใช้เมธอดนี้");
 }
 
+/* a nameless answer's JSON is made once per phrase: each language keeps its own */
+static void
+test_nameless_repeated(Fixture *f, gconstpointer data)
+{
+	const char *thai[] = { "Accept-Language", "th", NULL };
+	const char *english[] = { "Accept-Language", "en", NULL };
+
+	for (guint i = 0; i < 3; i++) {
+		g_autoptr(MsTestResponse) en =
+			ms_test_request(f->session, "GET", "/hello", english, NULL);
+		g_autoptr(MsTestResponse) th =
+			ms_test_request(f->session, "GET", "/hello", thai, NULL);
+		g_autoptr(MsTestResponse) named =
+			ms_test_request(f->session, "GET", "/hello?name=Ada", thai, NULL);
+		g_autoptr(MsTestResponse) world =
+			ms_test_request(f->session, "GET", "/world", thai, NULL);
+
+		g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "Hello!");
+		g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี!");
+		g_assert_cmpstr(ms_test_response_get_string(named, "message"), ==, "สวัสดี, Ada!");
+		g_assert_cmpstr(ms_test_response_get_string(world, "message"), ==, "ชาวโลก!");
+		g_assert_cmpstr(ms_test_response_get_header(th, "Content-Type"),
+				==,
+				"application/json; charset=utf-8");
+	}
+}
+
 static void
 test_errors(Fixture *f, gconstpointer data)
 {
@@ -152,6 +180,49 @@ test_head(Fixture *f, gconstpointer data)
 			"application/json");
 }
 
+/*
+ * A far greeter answers later: the handler pauses the message and answers from
+ * the greeter's callback, with the same answers and problems as a near one's.
+ */
+static void
+test_far_greeter(void)
+{
+	g_autoptr(MsFakeGreeter) far =
+		ms_fake_greeter_new(ms_goodbye_service_new(), 1, MS_FAKE_GREETER_NO_ERROR);
+	g_autoptr(MsFakeGreeter) failing =
+		ms_fake_greeter_new(ms_hello_service_new(), 1, MS_GREETER_ERROR_UNAVAILABLE);
+	MsTestServer *server = ms_test_server_new();
+	g_autoptr(SoupSession) session = NULL;
+	const char *thai[] = { "Accept-Language", "th", NULL };
+
+	g_assert_false(ms_greeter_answers_at_once(MS_GREETER(far)));
+	g_signal_connect(server->server, "request-read", G_CALLBACK(on_request_read), NULL);
+	ms_greeter_handler_register(server->server, MS_GREETER(far));
+	ms_greeter_handler_register(server->server, MS_GREETER(failing));
+	session = ms_test_session_new(server->socket_path);
+	{
+		g_autoptr(MsTestResponse) named =
+			ms_test_request(session, "GET", "/goodbye?name=Ada", thai, NULL);
+		g_autoptr(MsTestResponse) invalid =
+			ms_test_request(session, "GET", "/goodbye?name=%0A", NULL, NULL);
+		g_autoptr(MsTestResponse) failed =
+			ms_test_request(session, "GET", "/hello", NULL, NULL);
+
+		g_assert_cmpuint(named->status, ==, 200);
+		g_assert_cmpstr(soup_message_headers_get_content_type(named->headers, NULL),
+				==,
+				"application/json");
+		g_assert_cmpstr(ms_test_response_get_string(named, "message"), ==, "ลาก่อน, Ada!");
+		assert_problem(invalid, 400, "invalid_name");
+		g_assert_cmpstr(ms_fake_greeter_get_last_request_id(far),
+				==,
+				ms_test_response_get_header(invalid, "X-Request-ID"));
+		assert_problem(failed, 502, "greeter_failed");
+	}
+	g_clear_object(&session);
+	ms_test_server_free(server);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -159,9 +230,11 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 	ADD("/greeter-handler/hello", test_hello);
 	ADD("/greeter-handler/thai", test_thai);
+	ADD("/greeter-handler/nameless-repeated", test_nameless_repeated);
 	ADD("/greeter-handler/errors", test_errors);
 	ADD("/greeter-handler/request-id", test_request_id);
 	ADD("/greeter-handler/head", test_head);
 #undef ADD
+	g_test_add_func("/greeter-handler/far-greeter", test_far_greeter);
 	return g_test_run();
 }

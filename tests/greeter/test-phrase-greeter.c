@@ -18,14 +18,26 @@ on_greeted(GObject *source, GAsyncResult *result, gpointer user_data)
 	out->done = TRUE;
 }
 
+/* the async answer, checked to be the one ms_greeter_greet() gives at once */
 static char *
 greet(MsGreeter *greeter, const char *name, const char *language, GError **error)
 {
 	GreetResult out = { 0 };
+	g_autoptr(GError) at_once_error = NULL;
+	g_autofree char *at_once = NULL;
 
 	ms_greeter_greet_async(greeter, name, language, "test-request", NULL, on_greeted, &out);
 	while (!out.done)
 		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(ms_greeter_answers_at_once(greeter));
+	at_once = ms_greeter_greet(greeter, name, language, "test-request", &at_once_error);
+	g_assert_cmpstr(at_once, ==, out.message);
+	if (out.error != NULL) {
+		g_assert_error(at_once_error, out.error->domain, out.error->code);
+		g_assert_cmpstr(at_once_error->message, ==, out.error->message);
+	} else {
+		g_assert_no_error(at_once_error);
+	}
 	if (out.error != NULL)
 		g_propagate_error(error, out.error);
 	return out.message;

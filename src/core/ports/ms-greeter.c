@@ -118,3 +118,35 @@ ms_greeter_greet_finish(MsGreeter *self, GAsyncResult *result, GError **error)
 	g_return_val_if_fail(MS_IS_GREETER(self), NULL);
 	return MS_GREETER_GET_IFACE(self)->greet_finish(self, result, error);
 }
+
+/**
+ * ms_greeter_answers_at_once:
+ *
+ * Returns: whether ms_greeter_greet() may be called: a near greeter that has its
+ *   answer without waiting for anything
+ */
+gboolean
+ms_greeter_answers_at_once(MsGreeter *self)
+{
+	g_return_val_if_fail(MS_IS_GREETER(self), FALSE);
+	return MS_GREETER_GET_IFACE(self)->greet != NULL;
+}
+
+/**
+ * ms_greeter_greet:
+ *
+ * What ms_greeter_greet_async() would answer, returned at once; only for a
+ * greeter that ms_greeter_answers_at_once().
+ *
+ * Returns: (transfer full): the greeting message, or %NULL with @error set
+ */
+char *
+ms_greeter_greet(MsGreeter *self,
+		 const char *name,
+		 const char *language,
+		 const char *request_id,
+		 GError **error)
+{
+	g_return_val_if_fail(ms_greeter_answers_at_once(self), NULL);
+	return MS_GREETER_GET_IFACE(self)->greet(self, name, language, request_id, error);
+}

@@ -6,7 +6,9 @@ G_BEGIN_DECLS
 
 /*
  * The greeter port: something that greets, near (a service in this process) or far
- * (an HTTP adapter calling another service). Asynchronous, because far ones are.
+ * (an HTTP adapter calling another service). Asynchronous, because far ones are;
+ * a near one may also answer at once, which spares an HTTP handler pausing its
+ * message for an answer that is already there.
  */
 #define MS_TYPE_GREETER (ms_greeter_get_type())
 G_DECLARE_INTERFACE(MsGreeter, ms_greeter, MS, GREETER, GObject)
@@ -36,6 +38,12 @@ struct _MsGreeterInterface {
 			    gpointer user_data);
 	/* (optional): by default, the GTask that greet_async made with @self as source */
 	char *(*greet_finish)(MsGreeter *self, GAsyncResult *result, GError **error);
+	/* (optional): the same answer as greet_async, at once; near greeters only */
+	char *(*greet)(MsGreeter *self,
+		       const char *name,
+		       const char *language,
+		       const char *request_id,
+		       GError **error);
 };
 
 GQuark
@@ -56,5 +64,13 @@ ms_greeter_greet_async(MsGreeter *self,
 		       gpointer user_data);
 char *
 ms_greeter_greet_finish(MsGreeter *self, GAsyncResult *result, GError **error);
+gboolean
+ms_greeter_answers_at_once(MsGreeter *self);
+char *
+ms_greeter_greet(MsGreeter *self,
+		 const char *name,
+		 const char *language,
+		 const char *request_id,
+		 GError **error);
 
 G_END_DECLS

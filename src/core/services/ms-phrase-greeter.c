@@ -47,6 +47,18 @@ phrase_render(MsPhraseGreeter *self, const char *name, const char *language)
 #pragma GCC diagnostic pop
 }
 
+static char *
+ms_phrase_greeter_greet(MsGreeter *greeter,
+			const char *name,
+			const char *language,
+			const char *request_id,
+			GError **error)
+{
+	if (name != NULL && !ms_greeter_validate_name(name, error))
+		return NULL;
+	return phrase_render(MS_PHRASE_GREETER(greeter), name, language);
+}
+
 static void
 ms_phrase_greeter_greet_async(MsGreeter *greeter,
 			      const char *name,
@@ -56,16 +68,16 @@ ms_phrase_greeter_greet_async(MsGreeter *greeter,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data)
 {
-	MsPhraseGreeter *self = MS_PHRASE_GREETER(greeter);
-	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	g_autoptr(GTask) task = g_task_new(greeter, cancellable, callback, user_data);
 	g_autoptr(GError) error = NULL;
+	char *message;
 
 	g_task_set_source_tag(task, ms_phrase_greeter_greet_async);
-	if (name != NULL && !ms_greeter_validate_name(name, &error)) {
+	message = ms_phrase_greeter_greet(greeter, name, language, request_id, &error);
+	if (message == NULL)
 		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_task_return_pointer(task, phrase_render(self, name, language), g_free);
+	else
+		g_task_return_pointer(task, message, g_free);
 }
 
 static void
@@ -74,6 +86,7 @@ ms_phrase_greeter_iface_init(MsGreeterInterface *iface)
 	iface->get_name = ms_phrase_greeter_get_name;
 	iface->accepts_name = ms_phrase_greeter_accepts_name;
 	iface->greet_async = ms_phrase_greeter_greet_async;
+	iface->greet = ms_phrase_greeter_greet;
 }
 
 static void

@@ -1,0 +1,53 @@
+#include <stdlib.h>
+
+#include <libsoup/soup.h>
+
+/*
+ * The bench's floor: a SoupServer with nothing of microsoup's runtime, answering
+ * GET /hello with the bytes microsoup-hello sends, so that the difference between
+ * the two rows is what the runtime, the handler and the service cost.
+ *
+ *   bare-hello PORT   (listens on 127.0.0.1:PORT until killed)
+ */
+
+static void
+hello_handler(SoupServer *server,
+	      SoupServerMessage *msg,
+	      const char *path,
+	      GHashTable *query,
+	      gpointer user_data)
+{
+	static const char body[] = "{\"message\":\"Hello!\"}";
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json; charset=utf-8",
+					 SOUP_MEMORY_STATIC,
+					 body,
+					 sizeof body - 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(SoupServer) server = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autoptr(GSocketAddress) address = NULL;
+
+	if (argc != 2) {
+		g_printerr("usage: %s PORT\n", argv[0]);
+		return EXIT_FAILURE;
+	}
+	address = g_inet_socket_address_new(loopback, (guint16)atoi(argv[1]));
+	server = soup_server_new("server-header", "bare-hello", NULL);
+	soup_server_add_handler(server, "/hello", hello_handler, NULL, NULL);
+	if (!soup_server_listen(server, address, 0, &error)) {
+		g_printerr("%s: %s\n", argv[0], error->message);
+		return EXIT_FAILURE;
+	}
+	loop = g_main_loop_new(NULL, FALSE);
+	g_main_loop_run(loop);
+	return EXIT_SUCCESS;
+}
