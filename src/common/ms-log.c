@@ -158,16 +158,29 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 
 		if (fields[i].length >= 0)
 			continue;
-		if (strcmp(key, "MESSAGE") == 0)
-			wanted = &message;
-		else if (strcmp(key, "SYSLOG_IDENTIFIER") == 0)
-			wanted = &ident;
-		else if (strcmp(key, "REQUEST_ID") == 0)
-			wanted = &request_id;
-		else if (strcmp(key, "ROUTE") == 0)
-			wanted = &route;
-		else if (strcmp(key, "UPSTREAM") == 0)
-			wanted = &upstream;
+		/* by the first letter first: most fields are none of these */
+		switch (key[0]) {
+		case 'M':
+			if (strcmp(key, "MESSAGE") == 0)
+				wanted = &message;
+			break;
+		case 'S':
+			if (strcmp(key, "SYSLOG_IDENTIFIER") == 0)
+				wanted = &ident;
+			break;
+		case 'R':
+			if (strcmp(key, "REQUEST_ID") == 0)
+				wanted = &request_id;
+			else if (strcmp(key, "ROUTE") == 0)
+				wanted = &route;
+			break;
+		case 'U':
+			if (strcmp(key, "UPSTREAM") == 0)
+				wanted = &upstream;
+			break;
+		default:
+			break;
+		}
 		if (wanted != NULL && *wanted == NULL)
 			*wanted = fields[i].value;
 	}

@@ -78,10 +78,13 @@ ms_response_send_json_bytes(SoupServerMessage *msg,
 	SoupMessageBody *response = soup_server_message_get_response_body(msg);
 
 	soup_server_message_set_status(msg, status, ms_response_status_phrase(status));
-	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
-					      content_type != NULL ? content_type
-								   : MS_CONTENT_TYPE_JSON,
-					      NULL);
+	/*
+	 * the type is whole already: set_content_type() would take it apart and put
+	 * it together again, on every request
+	 */
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Content-Type",
+				     content_type != NULL ? content_type : MS_CONTENT_TYPE_JSON);
 	soup_message_body_truncate(response);
 	soup_message_body_append_bytes(response, body);
 }
