@@ -60,8 +60,20 @@ log_request(SoupServerMessage *msg, gint64 started)
 		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 					       "X-Microsoup-User") },
 	};
-	g_autofree char *message =
-		g_strconcat(method, " ", path, " ", status_text, " ", duration, "µs", NULL);
+	char stack[256];
+	g_autofree char *heap = NULL;
+	const char *message = ms_log_concat(stack,
+					    sizeof stack,
+					    &heap,
+					    method,
+					    " ",
+					    path,
+					    " ",
+					    status_text,
+					    " ",
+					    duration,
+					    "µs",
+					    NULL);
 
 	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }
