@@ -8,9 +8,14 @@ struct _MsConnectionTracker {
 	GHashTable *connections; /* client GSockets seen (owned), until found closed */
 	GHashTable *served;      /* those of them that have answered a request */
 	GHashTable *waiting;     /* messages started, request not read yet */
-	GHashTable *in_flight;   /* messages read, response not finished */
+	GHashTable *in_flight;   /* messages read, response not finished → InFlight */
 	gboolean stopping;
 };
+
+/* a message's own record: kept here, where it is looked up anyway, not as qdata */
+typedef struct {
+	gint64 read_at; /* g_get_monotonic_time() */
+} InFlight;
 
 static void
 on_message_finalized(gpointer user_data, GObject *where_the_message_was);
@@ -23,7 +28,7 @@ ms_connection_tracker_new(void)
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
 	self->served = g_hash_table_new(NULL, NULL);
 	self->waiting = g_hash_table_new(NULL, NULL);
-	self->in_flight = g_hash_table_new(NULL, NULL);
+	self->in_flight = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	return self;
 }
 
@@ -95,11 +100,20 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
 }
 
+/**
+ * ms_connection_tracker_message_read:
+ *
+ * @msg's request is in: from now on it is in flight, and its duration runs.
+ */
 void
 ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg)
 {
-	if (g_hash_table_remove(self->waiting, msg))
-		g_hash_table_add(self->in_flight, msg);
+	if (g_hash_table_remove(self->waiting, msg)) {
+		InFlight *record = g_new(InFlight, 1);
+
+		record->read_at = g_get_monotonic_time();
+		g_hash_table_insert(self->in_flight, msg, record);
+	}
 	if (self->stopping)
 		mark_connection_close(msg);
 }
@@ -107,19 +121,28 @@ ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage 
 /**
  * ms_connection_tracker_message_done:
  * @answered: %TRUE when the response was sent, %FALSE when the request was aborted
+ * @read_at: (out) (optional): when @msg's request was read, if it was
+ *
+ * Returns: whether @msg's request had been read
  */
-void
+gboolean
 ms_connection_tracker_message_done(MsConnectionTracker *self,
 				   SoupServerMessage *msg,
-				   gboolean answered)
+				   gboolean answered,
+				   gint64 *read_at)
 {
 	GSocket *socket = soup_server_message_get_socket(msg);
+	g_autofree InFlight *record = NULL;
 
 	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
 	/* a message already forgotten with its dead connection holds nothing */
-	if (untrack(self, msg))
+	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record) ||
+	    g_hash_table_remove(self->waiting, msg))
 		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+	if (record != NULL && read_at != NULL)
+		*read_at = record->read_at;
+	return record != NULL;
 }
 
 static gboolean

@@ -21,10 +21,11 @@ void
 ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessage *msg);
 void
 ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg);
-void
+gboolean
 ms_connection_tracker_message_done(MsConnectionTracker *self,
 				   SoupServerMessage *msg,
-				   gboolean answered);
+				   gboolean answered,
+				   gint64 *read_at);
 guint
 ms_connection_tracker_sweep(MsConnectionTracker *self);
 void

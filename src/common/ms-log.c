@@ -148,7 +148,9 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	const char *upstream = NULL;
 	const char *tag = "";
 	char stamp[MS_LOG_STAMP_SIZE];
-	g_autofree char *line = NULL;
+	char stack[512];
+	g_autofree char *heap = NULL;
+	const char *line;
 	gsize length;
 
 	/* one pass over the fields, not one per field wanted */
@@ -158,16 +160,29 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 
 		if (fields[i].length >= 0)
 			continue;
-		if (strcmp(key, "MESSAGE") == 0)
-			wanted = &message;
-		else if (strcmp(key, "SYSLOG_IDENTIFIER") == 0)
-			wanted = &ident;
-		else if (strcmp(key, "REQUEST_ID") == 0)
-			wanted = &request_id;
-		else if (strcmp(key, "ROUTE") == 0)
-			wanted = &route;
-		else if (strcmp(key, "UPSTREAM") == 0)
-			wanted = &upstream;
+		/* by the first letter first: most fields are none of these */
+		switch (key[0]) {
+		case 'M':
+			if (strcmp(key, "MESSAGE") == 0)
+				wanted = &message;
+			break;
+		case 'S':
+			if (strcmp(key, "SYSLOG_IDENTIFIER") == 0)
+				wanted = &ident;
+			break;
+		case 'R':
+			if (strcmp(key, "REQUEST_ID") == 0)
+				wanted = &request_id;
+			else if (strcmp(key, "ROUTE") == 0)
+				wanted = &route;
+			break;
+		case 'U':
+			if (strcmp(key, "UPSTREAM") == 0)
+				wanted = &upstream;
+			break;
+		default:
+			break;
+		}
 		if (wanted != NULL && *wanted == NULL)
 			*wanted = fields[i].value;
 	}
@@ -183,19 +198,22 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	 * line). One line, one write, also keeps lines of several threads whole. Its
 	 * pieces are all text already: concatenated, not printf()ed.
 	 */
-	line = g_strconcat(stamp,
-			   " ",
-			   ident != NULL ? ident : ms_log_get_identifier(),
-			   "[",
-			   log_pid_text(),
-			   "]: ",
-			   tag,
-			   message != NULL ? message : "",
-			   OPTIONAL_FIELD(request_id, "id"),
-			   OPTIONAL_FIELD(route, "route"),
-			   OPTIONAL_FIELD(upstream, "upstream"),
-			   "\n",
-			   NULL);
+	line = ms_log_concat(stack,
+			     sizeof stack,
+			     &heap,
+			     stamp,
+			     " ",
+			     ident != NULL ? ident : ms_log_get_identifier(),
+			     "[",
+			     log_pid_text(),
+			     "]: ",
+			     tag,
+			     message != NULL ? message : "",
+			     OPTIONAL_FIELD(request_id, "id"),
+			     OPTIONAL_FIELD(route, "route"),
+			     OPTIONAL_FIELD(upstream, "upstream"),
+			     "\n",
+			     NULL);
 	length = strlen(line);
 	for (gsize done = 0; done < length;) {
 		gssize n = write(STDERR_FILENO, line + done, length - done);
@@ -453,4 +471,49 @@ ms_log_format_uint(guint64 value, char buffer[MS_LOG_UINT_SIZE])
 		value /= 10;
 	} while (value != 0);
 	return p;
+}
+
+/**
+ * ms_log_concat:
+ * @buffer: where the text goes when it fits, e.g. on the stack
+ * @size: @buffer's size
+ * @heap: (out): the text when it does not fit, for the caller to free
+ * @first: the first piece, then the others, then %NULL
+ *
+ * g_strconcat() without its malloc() and its second walk over the pieces when
+ * the text fits in @buffer: a request's log line is made of a dozen pieces.
+ *
+ * Returns: (transfer none): the text, in @buffer or *@heap
+ */
+const char *
+ms_log_concat(char *buffer, gsize size, char **heap, const char *first, ...)
+{
+	va_list args;
+	const char *piece;
+	gsize length = 0;
+	GString *text;
+
+	va_start(args, first);
+	for (piece = first; piece != NULL; piece = va_arg(args, const char *)) {
+		gsize n = strlen(piece);
+
+		if (n >= size - length)
+			break;
+		memcpy(buffer + length, piece, n);
+		length += n;
+	}
+	va_end(args);
+	if (piece == NULL) {
+		buffer[length] = '\0';
+		return buffer;
+	}
+	text = g_string_new_len(buffer, (gssize)length);
+	va_start(args, first);
+	for (const char *skip = first; skip != piece; skip = va_arg(args, const char *))
+		;
+	for (; piece != NULL; piece = va_arg(args, const char *))
+		g_string_append(text, piece);
+	va_end(args);
+	*heap = g_string_free(text, FALSE);
+	return *heap;
 }

@@ -32,6 +32,9 @@ ms_log_assert_expected_messages(void);
 const char *
 ms_log_format_uint(guint64 value, char buffer[MS_LOG_UINT_SIZE]);
 
+const char *
+ms_log_concat(char *buffer, gsize size, char **heap, const char *first, ...) G_GNUC_NULL_TERMINATED;
+
 void
 ms_log_fields_full(GLogLevelFlags level,
 		   const char *file,

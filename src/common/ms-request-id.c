@@ -47,6 +47,27 @@ ms_request_id_new(void)
 	return id;
 }
 
+/*
+ * Keeps a sane incoming id on @request or puts a new one there.
+ *
+ * Returns: (transfer none): the id, owned by @request or by *@made
+ */
+static const char *
+keep_or_make(SoupMessageHeaders *request, char **made)
+{
+	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
+
+	if (ms_request_id_is_sane(id))
+		return id;
+	*made = ms_request_id_new();
+	/* an absent header is appended: replacing it would first look for it again */
+	if (id == NULL)
+		soup_message_headers_append(request, MS_REQUEST_ID_HEADER, *made);
+	else
+		soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, *made);
+	return *made;
+}
+
 /**
  * ms_request_id_ensure_headers:
  * @request: the request's headers
@@ -60,15 +81,29 @@ ms_request_id_new(void)
 const char *
 ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *response)
 {
-	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
+	g_autofree char *made = NULL;
+	const char *id = keep_or_make(request, &made);
 
-	if (!ms_request_id_is_sane(id)) {
-		g_autofree char *made = ms_request_id_new();
-		soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, made);
-	}
-	id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
 	soup_message_headers_replace(response, MS_REQUEST_ID_HEADER, id);
-	return id;
+	return made != NULL ? soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER) : id;
+}
+
+/**
+ * ms_request_id_assign:
+ * @msg: a request whose headers have just been read, with no answer begun
+ *
+ * ms_request_id_ensure() for a response that has no id yet, as at libsoup's
+ * request-read: the id is appended to it without looking for one to replace.
+ */
+void
+ms_request_id_assign(SoupServerMessage *msg)
+{
+	g_autofree char *made = NULL;
+	const char *id = keep_or_make(soup_server_message_get_request_headers(msg), &made);
+
+	soup_message_headers_append(soup_server_message_get_response_headers(msg),
+				    MS_REQUEST_ID_HEADER,
+				    id);
 }
 
 /**

@@ -15,6 +15,8 @@ const char *
 ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *response);
 const char *
 ms_request_id_ensure(SoupServerMessage *msg);
+void
+ms_request_id_assign(SoupServerMessage *msg);
 const char *
 ms_request_id_get(SoupServerMessage *msg);
 

@@ -21,8 +21,6 @@ typedef struct {
 	guint64 requests_served;
 } MsSoupRuntimeServer;
 
-static GQuark start_time_quark;
-
 static void
 on_request_started(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
@@ -37,16 +35,12 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 	MsSoupRuntimeServer *self = user_data;
 
 	ms_connection_tracker_message_read(self->tracker, msg);
-	ms_request_id_ensure(msg);
-	g_object_set_qdata(G_OBJECT(msg),
-			   start_time_quark,
-			   GSIZE_TO_POINTER(g_get_monotonic_time()));
+	ms_request_id_assign(msg);
 }
 
 static void
-log_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
+log_request(SoupServerMessage *msg, gint64 started)
 {
-	gint64 started = GPOINTER_TO_SIZE(g_object_get_qdata(G_OBJECT(msg), start_time_quark));
 	char status_buffer[MS_LOG_UINT_SIZE];
 	char duration_buffer[MS_LOG_UINT_SIZE];
 	/* text made without printf(): this runs for every request */
@@ -66,8 +60,20 @@ log_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
 		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 					       "X-Microsoup-User") },
 	};
-	g_autofree char *message =
-		g_strconcat(method, " ", path, " ", status_text, " ", duration, "µs", NULL);
+	char stack[256];
+	g_autofree char *heap = NULL;
+	const char *message = ms_log_concat(stack,
+					    sizeof stack,
+					    &heap,
+					    method,
+					    " ",
+					    path,
+					    " ",
+					    status_text,
+					    " ",
+					    duration,
+					    "µs",
+					    NULL);
 
 	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }
@@ -76,12 +82,12 @@ static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
 	MsSoupRuntimeServer *self = user_data;
+	gint64 started;
 
-	if (g_object_get_qdata(G_OBJECT(msg), start_time_quark) != NULL) {
+	if (ms_connection_tracker_message_done(self->tracker, msg, TRUE, &started)) {
 		self->requests_served++;
-		log_request(self, msg);
+		log_request(msg, started);
 	}
-	ms_connection_tracker_message_done(self->tracker, msg, TRUE);
 }
 
 static void
@@ -89,7 +95,7 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg, gpointer user_dat
 {
 	MsSoupRuntimeServer *self = user_data;
 
-	ms_connection_tracker_message_done(self->tracker, msg, FALSE);
+	ms_connection_tracker_message_done(self->tracker, msg, FALSE, NULL);
 }
 
 static gboolean
@@ -181,8 +187,6 @@ ms_soup_runtime_server_new(const char *server_header)
 {
 	MsSoupRuntimeServer *self = g_new0(MsSoupRuntimeServer, 1);
 
-	if (start_time_quark == 0)
-		start_time_quark = g_quark_from_static_string("ms-runtime-start-time");
 	self->iface.start = soup_start;
 	self->iface.stop = soup_stop;
 	self->iface.get_n_connections = soup_get_n_connections;

@@ -21,6 +21,13 @@
 typedef struct {
 	MsGreeter *greeter;
 	GHashTable *nameless_bodies; /* message → GBytes */
+	/*
+	 * what the greeter says of itself, fixed for its life: asked once here rather
+	 * than through the interface on every request
+	 */
+	const char *name;
+	const char *allowed_query_key; /* "name", or NULL when names make no difference */
+	gboolean answers_at_once;
 } GreeterRoute;
 
 /*
@@ -137,10 +144,10 @@ greeter_handler(SoupServer *server,
 	const char *name = NULL;
 	GreetCall *call;
 
-	if (!ms_handler_check_path(msg, path, ms_greeter_get_name(greeter)) ||
+	if (!ms_handler_check_path(msg, path, route->name) ||
 	    !ms_handler_check_method(msg, "GET, HEAD"))
 		return;
-	if (!ms_handler_check_query(msg, query, ms_greeter_accepts_name(greeter) ? "name" : NULL))
+	if (!ms_handler_check_query(msg, query, route->allowed_query_key))
 		return;
 	if (query != NULL)
 		name = g_hash_table_lookup(query, "name");
@@ -150,7 +157,7 @@ greeter_handler(SoupServer *server,
 	 * message is neither paused nor resumed, and its answer waits for no main loop
 	 * turn (a GTask completes in the next one).
 	 */
-	if (ms_greeter_answers_at_once(greeter)) {
+	if (route->answers_at_once) {
 		g_autoptr(GError) error = NULL;
 		g_autofree char *message = ms_greeter_greet(greeter,
 							    name,
@@ -187,6 +194,9 @@ ms_greeter_handler_register(SoupServer *server, MsGreeter *greeter)
 	GreeterRoute *route = g_rc_box_new0(GreeterRoute);
 
 	route->greeter = g_object_ref(greeter);
+	route->name = ms_greeter_get_name(greeter);
+	route->allowed_query_key = ms_greeter_accepts_name(greeter) ? "name" : NULL;
+	route->answers_at_once = ms_greeter_answers_at_once(greeter);
 	route->nameless_bodies = g_hash_table_new_full(g_str_hash,
 						       g_str_equal,
 						       g_free,

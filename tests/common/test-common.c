@@ -204,6 +204,42 @@ test_log_format_uint(void)
  * The writer honours the always-fatal mask as GLib's default writer does:
  * g_test_init() puts warnings and criticals in it, so each ends a test.
  */
+/* the pieces joined in the buffer when they fit, else on the heap, whole either way */
+static void
+test_log_concat(void)
+{
+	char buffer[8];
+	char *heap = NULL;
+	const char *text;
+
+	text = ms_log_concat(buffer, sizeof buffer, &heap, "ab", "", "cd", NULL);
+	g_assert_cmpstr(text, ==, "abcd");
+	g_assert_true(text == buffer);
+	g_assert_null(heap);
+
+	/* seven characters and the NUL fill the buffer exactly */
+	text = ms_log_concat(buffer, sizeof buffer, &heap, "abc", "defg", NULL);
+	g_assert_cmpstr(text, ==, "abcdefg");
+	g_assert_true(text == buffer);
+	g_assert_null(heap);
+
+	/* eight leave no room for the NUL */
+	text = ms_log_concat(buffer, sizeof buffer, &heap, "abcd", "efgh", NULL);
+	g_assert_cmpstr(text, ==, "abcdefgh");
+	g_assert_true(text == heap);
+	g_clear_pointer(&heap, g_free);
+
+	text = ms_log_concat(buffer, sizeof buffer, &heap, "abc", "defgh", "ij", NULL);
+	g_assert_cmpstr(text, ==, "abcdefghij");
+	g_assert_true(text == heap);
+	g_clear_pointer(&heap, g_free);
+
+	text = ms_log_concat(buffer, sizeof buffer, &heap, "a", "bcdefghijk", NULL);
+	g_assert_cmpstr(text, ==, "abcdefghijk");
+	g_assert_true(text == heap);
+	g_clear_pointer(&heap, g_free);
+}
+
 static void
 test_log_fatal_critical(void)
 {
@@ -308,6 +344,7 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/fields", test_log_fields);
 	g_test_add_func("/common/log/stderr-line", test_log_stderr_line);
 	g_test_add_func("/common/log/format-uint", test_log_format_uint);
+	g_test_add_func("/common/log/concat", test_log_concat);
 	g_test_add_func("/common/log/fatal-critical", test_log_fatal_critical);
 	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);

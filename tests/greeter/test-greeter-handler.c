@@ -20,7 +20,26 @@ typedef struct {
 static void
 on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	ms_request_id_ensure(msg);
+	ms_request_id_assign(msg);
+}
+
+/* answers with the id the request carries, which upstream calls pass on */
+static void
+echo_request_id(SoupServer *server,
+		SoupServerMessage *msg,
+		const char *path,
+		GHashTable *query,
+		gpointer user_data)
+{
+	const char *id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						      "X-Request-ID");
+
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "text/plain",
+					 SOUP_MEMORY_COPY,
+					 id != NULL ? id : "",
+					 id != NULL ? strlen(id) : 0);
 }
 
 static void
@@ -33,6 +52,7 @@ fixture_set_up(Fixture *f, gconstpointer data)
 	g_signal_connect(f->server->server, "request-read", G_CALLBACK(on_request_read), NULL);
 	ms_greeter_handler_register(f->server->server, hello);
 	ms_greeter_handler_register(f->server->server, world);
+	soup_server_add_handler(f->server->server, "/echo-id", echo_request_id, NULL, NULL);
 	f->session = ms_test_session_new(f->server->socket_path);
 }
 
@@ -162,6 +182,18 @@ test_request_id(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(ms_test_response_get_string(kept, "request_id"), ==, "client-id.42");
 	g_assert_cmpstr(ms_test_response_get_header(replaced, "X-Request-ID"), !=, "has space");
 	g_assert_true(ms_request_id_is_sane(ms_test_response_get_header(replaced, "X-Request-ID")));
+
+	/* the request carries the id the client gets back, whether kept or made */
+	for (guint i = 0; i < 3; i++) {
+		const char *const *headers = i == 0 ? NULL : i == 1 ? sane : insane;
+		g_autoptr(MsTestResponse) r =
+			ms_test_request(f->session, "GET", "/echo-id", headers, NULL);
+		g_autofree char *echoed =
+			g_strndup(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body));
+
+		g_assert_true(ms_request_id_is_sane(echoed));
+		g_assert_cmpstr(echoed, ==, ms_test_response_get_header(r, "X-Request-ID"));
+	}
 }
 
 static void

@@ -147,6 +147,11 @@ ms_greeter_greet(MsGreeter *self,
 		 const char *request_id,
 		 GError **error)
 {
-	g_return_val_if_fail(ms_greeter_answers_at_once(self), NULL);
-	return MS_GREETER_GET_IFACE(self)->greet(self, name, language, request_id, error);
+	MsGreeterInterface *iface;
+
+	g_return_val_if_fail(MS_IS_GREETER(self), NULL);
+	/* the interface looked up once: this runs for every request */
+	iface = MS_GREETER_GET_IFACE(self);
+	g_return_val_if_fail(iface->greet != NULL, NULL);
+	return iface->greet(self, name, language, request_id, error);
 }

@@ -27,6 +27,10 @@ typedef enum {
 struct _MsGreeterInterface {
 	GTypeInterface parent_iface;
 
+	/*
+	 * The name, whether names are accepted and whether greet is there are fixed for
+	 * a greeter's life: an HTTP handler asks once, when it is registered.
+	 */
 	const char *(*get_name)(MsGreeter *self);
 	gboolean (*accepts_name)(MsGreeter *self);
 	void (*greet_async)(MsGreeter *self,
