@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "gateway/adapters/front/ms-gateway-front-events.h"
 #include "gateway/adapters/front/ms-gateway-front-output.h"
 #include "gateway/adapters/http1/ms-http-framing.h"
 #include "gateway/core/ms-http-target.h"
@@ -15,15 +16,14 @@
 /*
  * One client connection: its requests' heads and bodies, keep-alive,
  * timeouts, the drain, and the answers the core gives through
- * MsGatewayFrontClass. Each connection is one GSource (can-recurse: no
- * block/unblock, so no wakeup write per dispatch) on its socket; recv() goes
- * to the fd directly and the answers' bytes go through
- * ms-gateway-front-output.c, the only front file this one calls.
+ * MsGatewayFrontClass. Each connection is a watch in its worker's events
+ * (ms-gateway-front-events.c: one epoll set and one GSource for all of a
+ * worker's connections); recv() goes to the fd directly and the answers'
+ * bytes go through ms-gateway-front-output.c.
  *
- * Timeouts are the source's ready time, moved lazily: a later deadline is
- * left for the armed one to find when it fires (g_source_set_ready_time()
- * wakes the context up, so it is not called per request); only an earlier
- * one is armed at once.
+ * Timeouts are the watch's armed deadline, moved lazily: a later deadline is
+ * left for the armed one to find when it fires, so that steady keep-alive
+ * traffic arms nothing per request; only an earlier one is armed at once.
  *
  * A head that never completes is closed quietly after 30 s (no request began,
  * nothing to log); a body that does not arrive in 30 s from the request's first
@@ -52,12 +52,12 @@ typedef enum {
 } ConnState;
 
 struct _MsGatewayFrontConn {
-	GSource source;
+	MsGatewayFrontWatch watch; /* first: the events hand it back */
+	grefcount ref_count;
 	const MsGatewayFrontConnHost *host;
 	GSocket *socket;
 	MsGatewayLimitsSlot *slot; /* released with the socket: the connection count */
 	int fd;
-	gpointer tag;
 	GIOCondition events;
 	ConnState state;
 	char *remote;        /* the peer's address as text, %NULL for a Unix socket peer */
@@ -108,13 +108,20 @@ conn_process(MsGatewayFrontConn *conn);
 
 /* --- deadlines and events -------------------------------------------------------------- */
 
+static MsGatewayFrontConn *
+conn_ref(MsGatewayFrontConn *conn)
+{
+	g_ref_count_inc(&conn->ref_count);
+	return conn;
+}
+
 static void
 conn_arm(MsGatewayFrontConn *conn)
 {
-	gint64 armed = g_source_get_ready_time(&conn->source);
+	gint64 armed = ms_gateway_front_watch_get_armed(&conn->watch);
 
 	if (conn->deadline != -1 && (armed == -1 || conn->deadline < armed))
-		g_source_set_ready_time(&conn->source, conn->deadline);
+		ms_gateway_front_watch_arm(&conn->watch, conn->deadline);
 }
 
 static void
@@ -140,7 +147,7 @@ conn_set_events(MsGatewayFrontConn *conn, GIOCondition events)
 	if (conn->events == events || conn->state == CONN_CLOSED)
 		return;
 	conn->events = events;
-	g_source_modify_unix_fd(&conn->source, conn->tag, events);
+	ms_gateway_front_watch_set_condition(&conn->watch, events);
 }
 
 /* work for the connection's own dispatch: never from inside a core callback */
@@ -148,7 +155,7 @@ static void
 conn_wake(MsGatewayFrontConn *conn)
 {
 	conn->woken = TRUE;
-	g_source_set_ready_time(&conn->source, 0);
+	ms_gateway_front_watch_wake(&conn->watch);
 }
 
 /* --- output -------------------------------------------------------------------------- */
@@ -542,7 +549,7 @@ conn_process(MsGatewayFrontConn *conn)
 	if (conn->processing)
 		return;
 	conn->processing = TRUE;
-	g_source_ref(&conn->source);
+	conn_ref(conn);
 	for (;;) {
 		gboolean moved;
 
@@ -560,7 +567,7 @@ conn_process(MsGatewayFrontConn *conn)
 		}
 	}
 	conn->processing = FALSE;
-	g_source_unref(&conn->source);
+	ms_gateway_front_conn_unref(conn);
 }
 
 /* answered and shut down for writing: what the client still sends is read and dropped */
@@ -611,7 +618,7 @@ conn_answer_written(MsGatewayFrontConn *conn)
 		conn_wake(conn);
 }
 
-/* --- the connection's source ------------------------------------------------------------ */
+/* --- the connection's events ------------------------------------------------------------ */
 
 static void
 conn_eof(MsGatewayFrontConn *conn)
@@ -717,25 +724,23 @@ conn_expire(MsGatewayFrontConn *conn)
 	}
 }
 
-static gboolean
-conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+static void
+conn_dispatch(MsGatewayFrontWatch *watch, GIOCondition revents)
 {
-	MsGatewayFrontConn *conn = (MsGatewayFrontConn *)source;
-	GIOCondition revents = g_source_query_unix_fd(source, conn->tag);
-	gint64 armed = g_source_get_ready_time(source);
+	MsGatewayFrontConn *conn = (MsGatewayFrontConn *)watch;
+	gint64 now = ms_gateway_front_events_get_time(conn->host->events);
 
 	if (conn->state == CONN_CLOSED)
-		return G_SOURCE_REMOVE;
-	if (armed != -1 && armed <= g_source_get_time(source)) {
-		if (conn->deadline != -1 && conn->deadline <= g_source_get_time(source)) {
-			conn_expire(conn);
-			return G_SOURCE_REMOVE;
-		}
-		g_source_set_ready_time(source, conn->deadline);
+		return;
+	if (conn->deadline != -1 && conn->deadline <= now) {
+		conn_expire(conn);
+		return;
 	}
+	/* a deadline that was pushed back while the armed one waited */
+	conn_arm(conn);
 	if (conn->broken) {
 		ms_gateway_front_conn_close(conn, TRUE);
-		return G_SOURCE_REMOVE;
+		return;
 	}
 	if (revents & G_IO_OUT)
 		conn_write_ready(conn);
@@ -745,14 +750,12 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 		conn->woken = FALSE;
 		conn_process(conn);
 	}
-	return conn->state == CONN_CLOSED ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
 static void
-conn_finalize(GSource *source)
+conn_free(MsGatewayFrontConn *conn)
 {
-	MsGatewayFrontConn *conn = (MsGatewayFrontConn *)source;
-
+	ms_gateway_front_watch_remove(&conn->watch);
 	g_socket_close(conn->socket, NULL);
 	g_object_unref(conn->socket);
 	/* counted out only now that its descriptor is */
@@ -767,11 +770,25 @@ conn_finalize(GSource *source)
 	soup_message_headers_unref(conn->response_headers);
 	g_string_free(conn->in, TRUE);
 	ms_gateway_front_output_clear(&conn->out);
+	g_free(conn);
 }
 
-static GSourceFuncs conn_funcs = {
+static void
+conn_watch_ref(MsGatewayFrontWatch *watch)
+{
+	conn_ref((MsGatewayFrontConn *)watch);
+}
+
+static void
+conn_watch_unref(MsGatewayFrontWatch *watch)
+{
+	ms_gateway_front_conn_unref((MsGatewayFrontConn *)watch);
+}
+
+static const MsGatewayFrontWatchFuncs conn_watch_funcs = {
 	.dispatch = conn_dispatch,
-	.finalize = conn_finalize,
+	.ref = conn_watch_ref,
+	.unref = conn_watch_unref,
 };
 
 /* --- the core's answers (MsGatewayFrontClass) ------------------------------------------ */
@@ -945,7 +962,7 @@ ms_gateway_front_conn_close(MsGatewayFrontConn *conn, gboolean client_gone)
 	conn->state = CONN_CLOSED;
 	if (request != NULL)
 		ms_gateway_request_finish(request, client_gone);
-	g_source_destroy(&conn->source);
+	ms_gateway_front_watch_remove(&conn->watch);
 	/* the host's reference may be the last one */
 	conn->host->closed(conn, conn->host->data);
 }
@@ -989,7 +1006,7 @@ ms_gateway_front_conn_peer_address(int fd)
  * @slot: (transfer full): what counts the connection; released when its
  *   socket is closed
  *
- * Serves HTTP/1.1 on @client from @host's main context.
+ * Serves HTTP/1.1 on @client from @host's events.
  */
 MsGatewayFrontConn *
 ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
@@ -997,9 +1014,9 @@ ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
 			  char *remote,
 			  MsGatewayLimitsSlot *slot)
 {
-	MsGatewayFrontConn *conn =
-		(MsGatewayFrontConn *)g_source_new(&conn_funcs, sizeof(MsGatewayFrontConn));
+	MsGatewayFrontConn *conn = g_new0(MsGatewayFrontConn, 1);
 
+	g_ref_count_init(&conn->ref_count);
 	conn->host = host;
 	conn->socket = g_object_ref(client);
 	conn->slot = slot;
@@ -1016,11 +1033,16 @@ ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
 	conn->timing = TRUE;
 	conn->deadline = g_get_monotonic_time() + CONN_READ_TIMEOUT_USEC;
 	g_socket_set_blocking(client, FALSE);
-	g_source_set_ready_time(&conn->source, conn->deadline);
-	g_source_set_can_recurse(&conn->source, TRUE);
-	g_source_set_static_name(&conn->source, "microsoup front connection");
-	conn->tag = g_source_add_unix_fd(&conn->source, conn->fd, conn->events);
-	g_source_attach(&conn->source, host->context);
+	if (!ms_gateway_front_watch_add(&conn->watch,
+					host->events,
+					conn->fd,
+					conn->events,
+					&conn_watch_funcs)) {
+		/* closed from its first dispatch, as its owner expects of a connection */
+		conn->broken = TRUE;
+		conn_wake(conn);
+	}
+	conn_arm(conn);
 	return conn;
 }
 
@@ -1042,5 +1064,6 @@ ms_gateway_front_conn_is_idle(MsGatewayFrontConn *conn)
 void
 ms_gateway_front_conn_unref(MsGatewayFrontConn *conn)
 {
-	g_source_unref(&conn->source);
+	if (g_ref_count_dec(&conn->ref_count))
+		conn_free(conn);
 }

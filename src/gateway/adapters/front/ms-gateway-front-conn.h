@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/ports/ms-gateway-exchange.h"
+#include "gateway/adapters/front/ms-gateway-front-events.h"
 #include "gateway/adapters/front/ms-gateway-limits.h"
 
 G_BEGIN_DECLS
@@ -18,7 +19,7 @@ typedef struct _MsGatewayFrontConn MsGatewayFrontConn;
 /* what a connection's owner gives it; outlives the connection */
 typedef struct {
 	MsGatewayWorker *worker;
-	GMainContext *context;
+	MsGatewayFrontEvents *events; /* the worker's: its connections are watches in it */
 	/* the connection is closed: the owner drops its reference (maybe the last) */
 	void (*closed)(MsGatewayFrontConn *conn, gpointer data);
 	gpointer data;

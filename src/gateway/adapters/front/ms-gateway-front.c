@@ -20,9 +20,10 @@
 
 struct _MsGatewayFront {
 	MsGatewayFrontConnHost host; /* what every connection is given */
-	GHashTable *connections;     /* MsGatewayFrontConn, each holding a reference */
-	GPtrArray *listeners;        /* MsGatewayFrontListener */
-	MsGatewayLimits *limits;     /* this front's: counts its connections */
+	GMainContext *context;
+	GHashTable *connections; /* MsGatewayFrontConn, each holding a reference */
+	GPtrArray *listeners;    /* MsGatewayFrontListener */
+	MsGatewayLimits *limits; /* this front's: counts its connections */
 	gboolean stopping;
 	GSourceFunc on_empty;
 	gpointer on_empty_data;
@@ -71,7 +72,8 @@ ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 	MsGatewayFront *self = g_new0(MsGatewayFront, 1);
 
 	self->host.worker = worker;
-	self->host.context = context != NULL ? g_main_context_ref(context) : NULL;
+	self->host.events = ms_gateway_front_events_new(context);
+	self->context = context != NULL ? g_main_context_ref(context) : NULL;
 	self->host.closed = front_conn_closed;
 	self->host.data = self;
 	self->connections = g_hash_table_new_full(NULL,
@@ -113,7 +115,7 @@ ms_gateway_front_listen(MsGatewayFront *self, GSocket *listener)
 {
 	g_ptr_array_add(self->listeners,
 			ms_gateway_front_listener_new(listener,
-						      self->host.context,
+						      self->context,
 						      self->limits,
 						      front_accepted,
 						      self));
@@ -192,6 +194,19 @@ ms_gateway_front_get_n_connections(MsGatewayFront *self)
 	return ms_gateway_limits_get_n_open(self->limits);
 }
 
+/**
+ * ms_gateway_front_get_n_dispatches:
+ *
+ * For tests: how many times one of the front's connections was dispatched,
+ * for input, output, a deadline or work of its own. Idle connections add
+ * nothing to it.
+ */
+guint64
+ms_gateway_front_get_n_dispatches(MsGatewayFront *self)
+{
+	return ms_gateway_front_events_get_n_dispatches(self->host.events);
+}
+
 /* closes whatever is still open: requests in flight end as aborted */
 void
 ms_gateway_front_free(MsGatewayFront *self)
@@ -204,8 +219,9 @@ ms_gateway_front_free(MsGatewayFront *self)
 	for (guint i = 0; i < open->len; i++)
 		ms_gateway_front_conn_close(g_ptr_array_index(open, i), TRUE);
 	g_hash_table_unref(self->connections);
+	ms_gateway_front_events_free(self->host.events);
 	ms_gateway_limits_free(self->limits);
-	if (self->host.context != NULL)
-		g_main_context_unref(self->host.context);
+	if (self->context != NULL)
+		g_main_context_unref(self->context);
 	g_free(self);
 }

@@ -8,9 +8,9 @@ G_BEGIN_DECLS
 /*
  * The gateway's own HTTP/1.1 server side, one per worker thread: reads
  * requests from client connections, hands them to the core through
- * ms-gateway-exchange.h and writes the answers. Each connection is one
- * GSource on its socket in the worker's main context; its timeouts are that
- * source's ready time.
+ * ms-gateway-exchange.h and writes the answers. A worker's connections are
+ * watched by one GSource over an epoll set (ms-gateway-front-events.c), which
+ * also keeps their timeouts: an idle connection costs no wakeup anything.
  *
  * Its files call in one direction only: ms-gateway-front.c (the front: its
  * listeners, connections and drain) → ms-gateway-front-listen.c (accepting
@@ -33,6 +33,8 @@ void
 ms_gateway_front_stop(MsGatewayFront *self, GSourceFunc on_empty, gpointer data);
 guint
 ms_gateway_front_get_n_connections(MsGatewayFront *self);
+guint64
+ms_gateway_front_get_n_dispatches(MsGatewayFront *self);
 void
 ms_gateway_front_free(MsGatewayFront *self);
 

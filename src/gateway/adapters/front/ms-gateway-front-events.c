@@ -1,0 +1,387 @@
+#include "config.h"
+
+#include "gateway/adapters/front/ms-gateway-front-events.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "common/ms-log.h"
+
+/*
+ * GLib's main context polls each of its sources' descriptors on every
+ * wakeup: with one source per connection, each idle keep-alive connection
+ * cost every request a pollfd, a check and a prepare. Here the context polls
+ * one descriptor, an epoll set, and the events dispatch only the connections
+ * it reports, whose deadline is due or which were woken.
+ *
+ * The epoll set is level-triggered, like poll() before it: a connection may
+ * stop reading with bytes left in the socket (a pipelining client past a
+ * head's worth, a short read taken as all there was) and be told again on the
+ * next wakeup. Edge-triggered would save nothing on the hot path (interest
+ * changes only when an answer waits for the socket) and would have every
+ * connection read to EAGAIN or remember by itself what it left unread.
+ *
+ * Deadlines are a GSequence sorted by time, so arming one and finding the due
+ * ones cost O(log n), and the connections arm lazily (a later deadline waits
+ * for the armed one to fire): steady keep-alive traffic arms nothing per
+ * request. The source's prepare() and check() read the earliest deadline
+ * instead of a ready time, because g_source_set_ready_time() writes the
+ * context's wakeup descriptor each time it is moved.
+ *
+ * The source can recurse: a source that cannot is blocked around each
+ * dispatch, and unblocking it re-adds its descriptor and wakes the context up,
+ * a write and a read per dispatch.
+ */
+
+/* ready connections taken per wakeup; more stay readable for the next one */
+#define EVENTS_BATCH 256
+
+struct _MsGatewayFrontEvents {
+	GSource source;
+	int epoll_fd;
+	gpointer tag;
+	GSequence *deadlines; /* MsGatewayFrontWatch, by armed time */
+	GQueue due;           /* MsGatewayFrontWatch, each holding a reference */
+	guint64 n_dispatches;
+};
+
+static guint32
+epoll_from_condition(GIOCondition condition)
+{
+	guint32 events = 0;
+
+	if (condition & G_IO_IN)
+		events |= EPOLLIN;
+	if (condition & G_IO_OUT)
+		events |= EPOLLOUT;
+	if (condition & G_IO_PRI)
+		events |= EPOLLPRI;
+	return events;
+}
+
+static GIOCondition
+condition_from_epoll(guint32 events)
+{
+	GIOCondition condition = 0;
+
+	if (events & EPOLLIN)
+		condition |= G_IO_IN;
+	if (events & EPOLLOUT)
+		condition |= G_IO_OUT;
+	if (events & EPOLLPRI)
+		condition |= G_IO_PRI;
+	if (events & EPOLLHUP)
+		condition |= G_IO_HUP;
+	if (events & EPOLLERR)
+		condition |= G_IO_ERR;
+	return condition;
+}
+
+static gint
+watch_compare_armed(gconstpointer a, gconstpointer b, gpointer data)
+{
+	const MsGatewayFrontWatch *first = a;
+	const MsGatewayFrontWatch *second = b;
+
+	return first->armed < second->armed ? -1 : first->armed > second->armed;
+}
+
+/* -1 when nothing is armed */
+static gint64
+events_first_deadline(MsGatewayFrontEvents *self)
+{
+	GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
+
+	if (g_sequence_iter_is_end(first))
+		return -1;
+	return ((MsGatewayFrontWatch *)g_sequence_get(first))->armed;
+}
+
+/* the watch is dispatched once from the next dispatch, however many reasons it has */
+static void
+events_queue(MsGatewayFrontEvents *self, MsGatewayFrontWatch *watch)
+{
+	if (watch->queued)
+		return;
+	watch->queued = TRUE;
+	watch->funcs->ref(watch);
+	g_queue_push_tail_link(&self->due, &watch->due);
+}
+
+static void
+events_take_ready(MsGatewayFrontEvents *self)
+{
+	struct epoll_event ready[EVENTS_BATCH];
+	int n;
+
+	do
+		n = epoll_wait(self->epoll_fd, ready, EVENTS_BATCH, 0);
+	while (n < 0 && errno == EINTR);
+	for (int i = 0; i < n; i++) {
+		MsGatewayFrontWatch *watch = ready[i].data.ptr;
+
+		watch->revents |= condition_from_epoll(ready[i].events);
+		events_queue(self, watch);
+	}
+}
+
+static void
+events_take_expired(MsGatewayFrontEvents *self, gint64 now)
+{
+	for (;;) {
+		GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
+		MsGatewayFrontWatch *watch;
+
+		if (g_sequence_iter_is_end(first))
+			return;
+		watch = g_sequence_get(first);
+		if (watch->armed > now)
+			return;
+		g_sequence_remove(first);
+		watch->timer = NULL;
+		watch->armed = -1;
+		events_queue(self, watch);
+	}
+}
+
+static gboolean
+events_prepare(GSource *source, gint *timeout)
+{
+	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	gint64 first = events_first_deadline(self);
+	gint64 now;
+
+	*timeout = -1;
+	if (self->due.length > 0) {
+		*timeout = 0;
+		return TRUE;
+	}
+	if (first == -1)
+		return FALSE;
+	now = g_source_get_time(source);
+	if (first <= now) {
+		*timeout = 0;
+		return TRUE;
+	}
+	/* rounded up: a poll that ends a little early would only wake the loop twice */
+	*timeout = (gint)MIN((first - now + 999) / 1000, G_MAXINT);
+	return FALSE;
+}
+
+static gboolean
+events_check(GSource *source)
+{
+	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	gint64 first;
+
+	if (self->due.length > 0 || (g_source_query_unix_fd(source, self->tag) & G_IO_IN))
+		return TRUE;
+	first = events_first_deadline(self);
+	return first != -1 && first <= g_source_get_time(source);
+}
+
+static gboolean
+events_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	GQueue due;
+	GList *link;
+
+	if (g_source_query_unix_fd(source, self->tag) & G_IO_IN)
+		events_take_ready(self);
+	events_take_expired(self, g_source_get_time(source));
+	/* only what is due now: what these dispatches wake waits for the next wakeup */
+	due = self->due;
+	g_queue_init(&self->due);
+	while ((link = g_queue_pop_head_link(&due)) != NULL) {
+		MsGatewayFrontWatch *watch = link->data;
+		GIOCondition revents = watch->revents;
+
+		watch->revents = 0;
+		watch->queued = FALSE;
+		/* removed while it waited: only the queue's reference is left to drop */
+		if (watch->events != NULL) {
+			self->n_dispatches++;
+			watch->funcs->dispatch(watch, revents);
+		}
+		watch->funcs->unref(watch);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+events_finalize(GSource *source)
+{
+	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+
+	g_sequence_free(self->deadlines);
+	close(self->epoll_fd);
+}
+
+static GSourceFuncs events_funcs = {
+	.prepare = events_prepare,
+	.check = events_check,
+	.dispatch = events_dispatch,
+	.finalize = events_finalize,
+};
+
+/**
+ * ms_gateway_front_events_new:
+ * @context: (nullable): where the connections are served; %NULL for the
+ *   global default one
+ *
+ * Like GMainContext's own wakeup descriptor, the epoll set is something a
+ * worker cannot run without: failing to make one (no descriptors, no memory,
+ * before any client is taken) aborts, as GLib does.
+ */
+MsGatewayFrontEvents *
+ms_gateway_front_events_new(GMainContext *context)
+{
+	MsGatewayFrontEvents *self =
+		(MsGatewayFrontEvents *)g_source_new(&events_funcs, sizeof(MsGatewayFrontEvents));
+
+	self->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (self->epoll_fd < 0)
+		g_error("cannot create an epoll set for the gateway's connections: %s",
+			g_strerror(errno));
+	self->deadlines = g_sequence_new(NULL);
+	g_queue_init(&self->due);
+	self->tag = g_source_add_unix_fd(&self->source, self->epoll_fd, G_IO_IN);
+	g_source_set_can_recurse(&self->source, TRUE);
+	g_source_set_static_name(&self->source, "microsoup front connections");
+	g_source_attach(&self->source, context);
+	return self;
+}
+
+/* every watch is removed already; the dispatches still due are dropped */
+void
+ms_gateway_front_events_free(MsGatewayFrontEvents *self)
+{
+	GList *link;
+
+	g_source_destroy(&self->source);
+	while ((link = g_queue_pop_head_link(&self->due)) != NULL) {
+		MsGatewayFrontWatch *watch = link->data;
+
+		watch->queued = FALSE;
+		watch->funcs->unref(watch);
+	}
+	g_source_unref(&self->source);
+}
+
+/* the monotonic time of this main context iteration, in µs */
+gint64
+ms_gateway_front_events_get_time(MsGatewayFrontEvents *self)
+{
+	return g_source_get_time(&self->source);
+}
+
+/* how many times a connection was dispatched: what tests count */
+guint64
+ms_gateway_front_events_get_n_dispatches(MsGatewayFrontEvents *self)
+{
+	return self->n_dispatches;
+}
+
+/**
+ * ms_gateway_front_watch_add:
+ * @watch: embedded in its owner, which outlives it
+ * @fd: a non-blocking socket, removed from the set before it is closed
+ * @funcs: calls the owner back; static
+ *
+ * Polls @fd for @condition from @events' context. When the epoll set does
+ * not take @fd (no memory, max_user_watches), @watch can still be armed and
+ * woken, which is how its owner can close it.
+ *
+ * Returns: %FALSE when @fd is not polled
+ */
+gboolean
+ms_gateway_front_watch_add(MsGatewayFrontWatch *watch,
+			   MsGatewayFrontEvents *events,
+			   int fd,
+			   GIOCondition condition,
+			   const MsGatewayFrontWatchFuncs *funcs)
+{
+	struct epoll_event event = { .events = epoll_from_condition(condition), .data.ptr = watch };
+
+	memset(watch, 0, sizeof *watch);
+	watch->events = events;
+	watch->funcs = funcs;
+	watch->fd = fd;
+	watch->condition = condition;
+	watch->armed = -1;
+	watch->due.data = watch;
+	if (epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+		ms_warning("cannot poll a client connection: %s", g_strerror(errno));
+		watch->fd = -1;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* what @watch is polled for from now on; HUP and ERR are reported whatever it is */
+void
+ms_gateway_front_watch_set_condition(MsGatewayFrontWatch *watch, GIOCondition condition)
+{
+	struct epoll_event event = { .events = epoll_from_condition(condition), .data.ptr = watch };
+
+	if (watch->events == NULL || watch->condition == condition)
+		return;
+	watch->condition = condition;
+	if (watch->fd >= 0 && epoll_ctl(watch->events->epoll_fd, EPOLL_CTL_MOD, watch->fd, &event))
+		ms_warning("cannot change what a client connection is polled for: %s",
+			   g_strerror(errno));
+}
+
+/**
+ * ms_gateway_front_watch_arm:
+ * @when: monotonic µs; -1 for no deadline
+ *
+ * Dispatches @watch (with no revents) once @when has passed, in place of
+ * what was armed before.
+ */
+void
+ms_gateway_front_watch_arm(MsGatewayFrontWatch *watch, gint64 when)
+{
+	if (watch->events == NULL || watch->armed == when)
+		return;
+	g_clear_pointer(&watch->timer, g_sequence_remove);
+	watch->armed = when;
+	if (when != -1)
+		watch->timer = g_sequence_insert_sorted(watch->events->deadlines,
+							watch,
+							watch_compare_armed,
+							NULL);
+}
+
+/* the deadline dispatch that is due, -1 for none */
+gint64
+ms_gateway_front_watch_get_armed(const MsGatewayFrontWatch *watch)
+{
+	return watch->armed;
+}
+
+/* dispatches @watch from the events' next dispatch, never from within the caller */
+void
+ms_gateway_front_watch_wake(MsGatewayFrontWatch *watch)
+{
+	if (watch->events != NULL)
+		events_queue(watch->events, watch);
+}
+
+/* before its socket is closed: no dispatch comes after this */
+void
+ms_gateway_front_watch_remove(MsGatewayFrontWatch *watch)
+{
+	MsGatewayFrontEvents *events = watch->events;
+
+	if (events == NULL)
+		return;
+	g_clear_pointer(&watch->timer, g_sequence_remove);
+	watch->armed = -1;
+	if (watch->fd >= 0)
+		epoll_ctl(events->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
+	watch->events = NULL;
+}
