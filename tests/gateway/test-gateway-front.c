@@ -11,7 +11,8 @@
 /*
  * Integration: what only the front's owner sees of it, in-process: the drain
  * on stop, its connection count (served, refused by a limit, cut mid-request),
- * and a client that leaves mid-request. Clients
+ * a client that leaves mid-request, and idle connections that cost the
+ * requests of others nothing. Clients
  * are the other ends of socket pairs, read without blocking while the main
  * context runs the front. (The HTTP on the wire is tests/gateway's e2e and the
  * raw-socket suites.)
@@ -370,6 +371,118 @@ test_front_count(Fixture *fx, gconstpointer data)
 	wait_count(fx, 0);
 }
 
+/* for the idle test: what one main context iteration polled and dispatched */
+typedef struct {
+	GArray *fds; /* GPollFD, grown to what the context asks for */
+	guint most_fds;
+} Iterations;
+
+/* g_main_context_iteration(), with its poll set counted */
+static void
+iterate_counting_fds(Iterations *iterations)
+{
+	GMainContext *context = g_main_context_default();
+	gint max_priority = 0;
+	gint timeout = 0;
+	gint n;
+
+	g_assert_true(g_main_context_acquire(context));
+	g_main_context_prepare(context, &max_priority);
+	while ((n = g_main_context_query(context,
+					 max_priority,
+					 &timeout,
+					 (GPollFD *)iterations->fds->data,
+					 (gint)iterations->fds->len)) > (gint)iterations->fds->len)
+		g_array_set_size(iterations->fds, (guint)n);
+	/* bounded: the test's own deadline is counted in iterations */
+	g_poll((GPollFD *)iterations->fds->data, (guint)n, timeout < 0 ? 100 : MIN(timeout, 100));
+	g_main_context_check(context, max_priority, (GPollFD *)iterations->fds->data, n);
+	g_main_context_dispatch(context);
+	g_main_context_release(context);
+	iterations->most_fds = MAX(iterations->most_fds, (guint)n);
+}
+
+/* one request on @client, the main context run by hand until its answer is read */
+static void
+request_counting_fds(GSocket *client, Iterations *iterations)
+{
+	g_autoptr(GString) got = g_string_new(NULL);
+
+	client_send(client, "GET /api/slow/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+	for (guint i = 0; i < 500 && strstr(got->str, "\r\n\r\nok") == NULL; i++) {
+		char buffer[4096];
+		gssize n;
+
+		iterate_counting_fds(iterations);
+		while ((n = g_socket_receive(client, buffer, sizeof buffer, NULL, NULL)) > 0)
+			g_string_append_len(got, buffer, n);
+	}
+	g_assert_true(g_str_has_prefix(got->str, "HTTP/1.1 200 OK\r\n"));
+	g_assert_true(g_str_has_suffix(got->str, "\r\n\r\nok"));
+}
+
+#define IDLE_CONNECTIONS 200
+#define BUSY_REQUESTS    20
+
+/*
+ * Idle keep-alive connections are not polled for others' requests: with
+ * IDLE_CONNECTIONS of them open, the requests of one more connection make the
+ * main context poll as many descriptors and dispatch connections as often as
+ * without them. Not timed: both are counted.
+ */
+static void
+test_front_idle_not_polled(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func((GDestroyNotify)client_close);
+	g_autoptr(GSocket) busy = client_new(fx);
+	Iterations alone = { g_array_new(FALSE, TRUE, sizeof(GPollFD)), 0 };
+	Iterations among_idle = { g_array_new(FALSE, TRUE, sizeof(GPollFD)), 0 };
+	guint64 dispatches_alone;
+	guint64 dispatches_among_idle;
+	guint64 before;
+
+	/* warm: the upstream connection is open and pooled */
+	request_counting_fds(busy, &alone);
+	alone.most_fds = 0;
+	before = ms_gateway_front_get_n_dispatches(fx->front);
+	for (guint i = 0; i < BUSY_REQUESTS; i++)
+		request_counting_fds(busy, &alone);
+	dispatches_alone = ms_gateway_front_get_n_dispatches(fx->front) - before;
+
+	/* each idle connection has had its request answered, as a browser's would */
+	for (guint i = 0; i < IDLE_CONNECTIONS; i++) {
+		GSocket *client = client_new(fx);
+		g_autofree char *answer = NULL;
+
+		client_send(client, "GET /api/slow/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+		answer = client_read(client, "\r\n\r\nok", NULL);
+		g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 200 OK\r\n"));
+		g_ptr_array_add(idle, client);
+	}
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, IDLE_CONNECTIONS + 1);
+
+	before = ms_gateway_front_get_n_dispatches(fx->front);
+	for (guint i = 0; i < BUSY_REQUESTS; i++)
+		request_counting_fds(busy, &among_idle);
+	dispatches_among_idle = ms_gateway_front_get_n_dispatches(fx->front) - before;
+
+	g_test_message("polled descriptors: %u alone, %u among %u idle connections; "
+		       "connection dispatches for %u requests: %" G_GUINT64_FORMAT
+		       " alone, %" G_GUINT64_FORMAT " among them",
+		       alone.most_fds,
+		       among_idle.most_fds,
+		       IDLE_CONNECTIONS,
+		       BUSY_REQUESTS,
+		       dispatches_alone,
+		       dispatches_among_idle);
+	/* a few descriptors of the upstream's may come and go; one per idle connection may not */
+	g_assert_cmpuint(among_idle.most_fds, <=, alone.most_fds + 4);
+	g_assert_cmpuint(dispatches_among_idle, <=, dispatches_alone + BUSY_REQUESTS / 4);
+	g_assert_cmpuint(dispatches_among_idle, <=, 4 * BUSY_REQUESTS);
+	g_array_unref(alone.fds);
+	g_array_unref(among_idle.fds);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -397,6 +510,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_front_count,
+		   fixture_teardown);
+	g_test_add("/gateway/front/idle-not-polled",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_idle_not_polled,
 		   fixture_teardown);
 	return g_test_run();
 }
