@@ -34,7 +34,6 @@
  * past half of MS_GATEWAY_MAX_UNWRITTEN the core is told when it may send more.
  */
 
-#define CONN_READ_BYTES         16384
 #define CONN_READ_TIMEOUT_USEC  (30 * G_USEC_PER_SEC)
 #define CONN_IDLE_TIMEOUT_USEC  (60 * G_USEC_PER_SEC)
 #define CONN_WRITE_TIMEOUT_USEC (60 * G_USEC_PER_SEC)
@@ -69,7 +68,11 @@ struct _MsGatewayFrontConn {
 	gboolean linger;     /* unread input may follow: shut down before closing */
 	gboolean draining;   /* the front stops: every answer from now on is the last */
 
-	/* input: bytes before in_start are taken */
+	/*
+	 * input: bytes before in_start are taken. While a read is processed it is
+	 * the worker's read buffer; what is left after it waits in a buffer of
+	 * the connection's own, sized to it; %NULL when nothing waits.
+	 */
 	GString *in;
 	gsize in_start;
 	gsize head_scanned;
@@ -217,7 +220,7 @@ conn_write_continue(MsGatewayFrontConn *conn)
 static void
 conn_reset_response(MsGatewayFrontConn *conn)
 {
-	ms_gateway_front_output_shrink(&conn->out);
+	ms_gateway_front_output_release(&conn->out);
 	conn->head_method = FALSE;
 	conn->no_body = FALSE;
 	conn->chunked_out = FALSE;
@@ -230,30 +233,35 @@ conn_reset_response(MsGatewayFrontConn *conn)
 static gsize
 conn_buffered(MsGatewayFrontConn *conn)
 {
-	return conn->in->len - conn->in_start;
+	return conn->in != NULL ? conn->in->len - conn->in_start : 0;
 }
 
-/*
- * Emptied: a buffer that grew for one large head (up to a 431) or a pipelined
- * burst goes back to its usual size, so an idle connection does not keep the
- * largest input it ever had; the usual size is what conn_recv() needs with a
- * partial head of up to CONN_READ_BYTES left over.
- */
+/* what is buffered and not taken; "" when nothing is */
+static const char *
+conn_input(MsGatewayFrontConn *conn)
+{
+	return conn->in != NULL ? conn->in->str + conn->in_start : "";
+}
+
+/* nothing is left: a buffer of the connection's own is freed, the worker's is kept */
 static void
 conn_reset_input(MsGatewayFrontConn *conn)
 {
 	conn->in_start = 0;
-	if (conn->in->allocated_len <= 2 * CONN_READ_BYTES) {
+	if (conn->in == NULL)
+		return;
+	if (conn->in == conn->host->read_buffer) {
 		g_string_truncate(conn->in, 0);
 		return;
 	}
-	g_string_free(conn->in, TRUE);
-	conn->in = g_string_sized_new(CONN_READ_BYTES);
+	g_string_free(g_steal_pointer(&conn->in), TRUE);
 }
 
 static void
 conn_consume(MsGatewayFrontConn *conn, gsize n)
 {
+	if (n == 0)
+		return;
 	conn->in_start += n;
 	if (conn->in_start == conn->in->len)
 		conn_reset_input(conn);
@@ -286,24 +294,56 @@ conn_wants_input(MsGatewayFrontConn *conn)
 	}
 }
 
-/* Returns: bytes read, 0 at the end of the stream, -1 with errno set */
+/**
+ * conn_recv:
+ *
+ * Reads into the worker's read buffer: a request that arrives whole is
+ * taken from there and the connection never holds a buffer of its own. When
+ * bytes wait from an earlier read (a partial head or body, pipelined
+ * requests), the new ones join them in the connection's buffer.
+ *
+ * Returns: bytes read, 0 at the end of the stream, -1 with errno set
+ */
 static gssize
 conn_recv(MsGatewayFrontConn *conn)
 {
-	gsize old;
+	GString *read_buffer = conn->host->read_buffer;
 	gssize n;
 
+	g_string_set_size(read_buffer, MS_GATEWAY_FRONT_READ_BYTES);
+	do
+		n = recv(conn->fd, read_buffer->str, MS_GATEWAY_FRONT_READ_BYTES, 0);
+	while (n < 0 && errno == EINTR);
+	g_string_truncate(read_buffer, n > 0 ? (gsize)n : 0);
+	if (n <= 0)
+		return n;
+	if (conn_buffered(conn) == 0) {
+		conn->in = read_buffer;
+		conn->in_start = 0;
+		return n;
+	}
 	if (conn->in_start > 0) {
 		g_string_erase(conn->in, 0, (gssize)conn->in_start);
 		conn->in_start = 0;
 	}
-	old = conn->in->len;
-	g_string_set_size(conn->in, old + CONN_READ_BYTES);
-	do
-		n = recv(conn->fd, conn->in->str + old, CONN_READ_BYTES, 0);
-	while (n < 0 && errno == EINTR);
-	g_string_set_size(conn->in, old + (n > 0 ? (gsize)n : 0));
+	g_string_append_len(conn->in, read_buffer->str, n);
+	g_string_truncate(read_buffer, 0);
 	return n;
+}
+
+/* the read is processed: what is left of it waits in a buffer of the connection's own */
+static void
+conn_keep_input(MsGatewayFrontConn *conn)
+{
+	GString *read_buffer = conn->host->read_buffer;
+
+	if (conn->in != read_buffer)
+		return;
+	conn->in = conn_buffered(conn) > 0 ? g_string_new_len(read_buffer->str + conn->in_start,
+							      (gssize)conn_buffered(conn))
+					   : NULL;
+	conn->in_start = 0;
+	g_string_truncate(read_buffer, 0);
 }
 
 /* --- requests -------------------------------------------------------------------------- */
@@ -434,7 +474,7 @@ conn_read_body(MsGatewayFrontConn *conn)
 static gboolean
 conn_take_head(MsGatewayFrontConn *conn)
 {
-	const char *data = conn->in->str + conn->in_start;
+	const char *data = conn_input(conn);
 	gsize length = conn_buffered(conn);
 	gsize skip = ms_http_skip_empty_lines(data, length);
 	gsize head_length = 0;
@@ -507,7 +547,7 @@ conn_take_head(MsGatewayFrontConn *conn)
 static gboolean
 conn_take_body(MsGatewayFrontConn *conn)
 {
-	const char *data = conn->in->str + conn->in_start;
+	const char *data = conn_input(conn);
 	gsize length = conn_buffered(conn);
 	gsize consumed = 0;
 
@@ -674,10 +714,11 @@ conn_read_ready(MsGatewayFrontConn *conn, GIOCondition revents)
 			conn_drop_input(conn);
 		else
 			conn_process(conn);
+		conn_keep_input(conn);
 		if (conn->state == CONN_CLOSED)
 			return;
 		/* a short read took all there was */
-		if (n < CONN_READ_BYTES)
+		if (n < MS_GATEWAY_FRONT_READ_BYTES)
 			break;
 	}
 	if (conn->state == CONN_CLOSED)
@@ -768,7 +809,8 @@ conn_free(MsGatewayFrontConn *conn)
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	soup_message_headers_unref(conn->headers);
 	soup_message_headers_unref(conn->response_headers);
-	g_string_free(conn->in, TRUE);
+	/* closed: nothing of the input is left */
+	g_assert(conn->in == NULL);
 	ms_gateway_front_output_clear(&conn->out);
 	g_free(conn);
 }
@@ -963,6 +1005,9 @@ ms_gateway_front_conn_close(MsGatewayFrontConn *conn, gboolean client_gone)
 	if (request != NULL)
 		ms_gateway_request_finish(request, client_gone);
 	ms_gateway_front_watch_remove(&conn->watch);
+	/* what was read is of no use now, and the worker's read buffer is not this connection's */
+	conn_drop_input(conn);
+	conn_keep_input(conn);
 	/* the host's reference may be the last one */
 	conn->host->closed(conn, conn->host->data);
 }
@@ -1022,8 +1067,7 @@ ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
 	conn->slot = slot;
 	conn->fd = g_socket_get_fd(client);
 	conn->remote = remote;
-	conn->in = g_string_sized_new(CONN_READ_BYTES);
-	ms_gateway_front_output_init(&conn->out);
+	ms_gateway_front_output_init(&conn->out, host->output_spares);
 	conn->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
 	conn->response_headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	conn->version = SOUP_HTTP_1_1;

@@ -16,10 +16,15 @@ G_BEGIN_DECLS
 
 typedef struct _MsGatewayFrontConn MsGatewayFrontConn;
 
+/* what one recv() asks for: the size of a worker's read buffer */
+#define MS_GATEWAY_FRONT_READ_BYTES 16384
+
 /* what a connection's owner gives it; outlives the connection */
 typedef struct {
 	MsGatewayWorker *worker;
 	MsGatewayFrontEvents *events; /* the worker's: its connections are watches in it */
+	GString *read_buffer;         /* what a connection reads into, then keeps only what waits */
+	GPtrArray *output_spares;     /* ms_gateway_front_output_spares_new() */
 	/* the connection is closed: the owner drops its reference (maybe the last) */
 	void (*closed)(MsGatewayFrontConn *conn, gpointer data);
 	gpointer data;

@@ -19,12 +19,33 @@
  * freed once its answer is written */
 #define OUTPUT_USUAL_BYTES (4 * 1024)
 #define OUTPUT_KEEP_BYTES  (4 * OUTPUT_USUAL_BYTES)
+/*
+ * spare buffers a worker keeps for its answers in flight: beyond them a
+ * buffer is allocated and freed with its answer, which costs a malloc() and
+ * a free(), not what an idle connection holds
+ */
+#define OUTPUT_SPARES 64
 
-void
-ms_gateway_front_output_init(MsGatewayFrontOutput *self)
+static void
+string_free(gpointer string)
 {
-	self->buffer = g_string_sized_new(OUTPUT_USUAL_BYTES);
+	g_string_free(string, TRUE);
+}
+
+/* Returns: (transfer full): a worker's spare buffers, for its connections' outputs */
+GPtrArray *
+ms_gateway_front_output_spares_new(void)
+{
+	return g_ptr_array_new_full(OUTPUT_SPARES, string_free);
+}
+
+/* @spares: outlives the output */
+void
+ms_gateway_front_output_init(MsGatewayFrontOutput *self, GPtrArray *spares)
+{
+	self->buffer = NULL;
 	self->start = 0;
+	self->spares = spares;
 }
 
 void
@@ -40,14 +61,27 @@ ms_gateway_front_output_clear(MsGatewayFrontOutput *self)
 gsize
 ms_gateway_front_output_get_unwritten(const MsGatewayFrontOutput *self)
 {
-	return self->buffer->len - self->start;
+	return self->buffer != NULL ? self->buffer->len - self->start : 0;
+}
+
+/* where an answer's bytes go: a spare buffer, taken when the answer begins */
+static GString *
+output_take_buffer(MsGatewayFrontOutput *self)
+{
+	if (self->buffer != NULL)
+		return self->buffer;
+	if (self->spares->len > 0)
+		self->buffer = g_ptr_array_steal_index_fast(self->spares, self->spares->len - 1);
+	else
+		self->buffer = g_string_sized_new(OUTPUT_USUAL_BYTES);
+	return self->buffer;
 }
 
 /* the client waits for a go-ahead before it sends the body (Expect: 100-continue) */
 void
 ms_gateway_front_output_append_continue(MsGatewayFrontOutput *self)
 {
-	g_string_append(self->buffer, "HTTP/1.1 100 Continue\r\n\r\n");
+	g_string_append(output_take_buffer(self), "HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 /* one formatted Date a second per worker thread, as nginx caches its time */
@@ -105,7 +139,7 @@ is_front_header(const char *name)
 void
 ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayFrontHead *head)
 {
-	GString *out = self->buffer;
+	GString *out = output_take_buffer(self);
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
@@ -154,22 +188,23 @@ ms_gateway_front_output_append_body(MsGatewayFrontOutput *self,
 				    gsize length,
 				    gboolean chunked)
 {
+	GString *out = output_take_buffer(self);
 	char size[32];
 
 	g_return_if_fail(length > 0);
 	if (chunked) {
 		g_snprintf(size, sizeof size, "%" G_GSIZE_MODIFIER "x\r\n", length);
-		g_string_append(self->buffer, size);
+		g_string_append(out, size);
 	}
-	g_string_append_len(self->buffer, data, (gssize)length);
+	g_string_append_len(out, data, (gssize)length);
 	if (chunked)
-		g_string_append(self->buffer, "\r\n");
+		g_string_append(out, "\r\n");
 }
 
 void
 ms_gateway_front_output_append_last_chunk(MsGatewayFrontOutput *self)
 {
-	g_string_append(self->buffer, "0\r\n\r\n");
+	g_string_append(output_take_buffer(self), "0\r\n\r\n");
 }
 
 /**
@@ -181,6 +216,8 @@ ms_gateway_front_output_append_last_chunk(MsGatewayFrontOutput *self)
 MsGatewayFrontFlush
 ms_gateway_front_output_flush(MsGatewayFrontOutput *self, int fd)
 {
+	if (self->buffer == NULL)
+		return MS_GATEWAY_FRONT_FLUSH_DONE;
 	while (self->start < self->buffer->len) {
 		gssize n = send(fd,
 				self->buffer->str + self->start,
@@ -209,16 +246,27 @@ ms_gateway_front_output_flush(MsGatewayFrontOutput *self, int fd)
 void
 ms_gateway_front_output_discard(MsGatewayFrontOutput *self)
 {
-	g_string_truncate(self->buffer, 0);
+	if (self->buffer != NULL)
+		g_string_truncate(self->buffer, 0);
 	self->start = 0;
 }
 
-/* an answer that grew the buffer does not stay in it while the connection is idle */
+/*
+ * The answer is written: its buffer goes back to the spares, unless it grew
+ * for a large answer or enough are spare already.
+ */
 void
-ms_gateway_front_output_shrink(MsGatewayFrontOutput *self)
+ms_gateway_front_output_release(MsGatewayFrontOutput *self)
 {
-	if (self->buffer->len == 0 && self->buffer->allocated_len > OUTPUT_KEEP_BYTES) {
-		g_string_free(self->buffer, TRUE);
-		self->buffer = g_string_sized_new(OUTPUT_USUAL_BYTES);
-	}
+	GString *buffer = self->buffer;
+
+	if (buffer == NULL || ms_gateway_front_output_get_unwritten(self) > 0)
+		return;
+	self->buffer = NULL;
+	self->start = 0;
+	g_string_truncate(buffer, 0);
+	if (buffer->allocated_len > OUTPUT_KEEP_BYTES || self->spares->len >= OUTPUT_SPARES)
+		g_string_free(buffer, TRUE);
+	else
+		g_ptr_array_add(self->spares, buffer);
 }

@@ -12,10 +12,15 @@ G_BEGIN_DECLS
  * for the socket; this file only formats and send()s.
  */
 
-/* bytes before @start are written; the connection embeds one */
+/*
+ * bytes before @start are written; the connection embeds one. Its buffer is
+ * taken from the worker's spares when an answer begins and given back once
+ * the answer is written, so that an idle connection holds none.
+ */
 typedef struct {
-	GString *buffer;
+	GString *buffer; /* %NULL while there is no answer */
 	gsize start;
+	GPtrArray *spares; /* GString: the worker's, shared by its connections */
 } MsGatewayFrontOutput;
 
 /* how an answer's body is delimited on the wire */
@@ -52,8 +57,10 @@ typedef enum {
 /* the output buffer is written at least this often while an answer grows */
 #define MS_GATEWAY_FRONT_FLUSH_BYTES (64 * 1024)
 
+GPtrArray *
+ms_gateway_front_output_spares_new(void);
 void
-ms_gateway_front_output_init(MsGatewayFrontOutput *self);
+ms_gateway_front_output_init(MsGatewayFrontOutput *self, GPtrArray *spares);
 void
 ms_gateway_front_output_clear(MsGatewayFrontOutput *self);
 gsize
@@ -74,6 +81,6 @@ ms_gateway_front_output_flush(MsGatewayFrontOutput *self, int fd);
 void
 ms_gateway_front_output_discard(MsGatewayFrontOutput *self);
 void
-ms_gateway_front_output_shrink(MsGatewayFrontOutput *self);
+ms_gateway_front_output_release(MsGatewayFrontOutput *self);
 
 G_END_DECLS

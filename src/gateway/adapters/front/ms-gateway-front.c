@@ -3,7 +3,9 @@
 #include "gateway/adapters/front/ms-gateway-front.h"
 
 #include "gateway/adapters/front/ms-gateway-front-conn.h"
+#include "gateway/adapters/front/ms-gateway-front-events.h"
 #include "gateway/adapters/front/ms-gateway-front-listen.h"
+#include "gateway/adapters/front/ms-gateway-front-output.h"
 
 /*
  * The top of the front: ms-gateway-front.c → ms-gateway-front-listen.c →
@@ -73,6 +75,8 @@ ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 
 	self->host.worker = worker;
 	self->host.events = ms_gateway_front_events_new(context);
+	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
+	self->host.output_spares = ms_gateway_front_output_spares_new();
 	self->context = context != NULL ? g_main_context_ref(context) : NULL;
 	self->host.closed = front_conn_closed;
 	self->host.data = self;
@@ -219,7 +223,10 @@ ms_gateway_front_free(MsGatewayFront *self)
 	for (guint i = 0; i < open->len; i++)
 		ms_gateway_front_conn_close(g_ptr_array_index(open, i), TRUE);
 	g_hash_table_unref(self->connections);
+	/* the connections' last references may be the events' */
 	ms_gateway_front_events_free(self->host.events);
+	g_string_free(self->host.read_buffer, TRUE);
+	g_ptr_array_unref(self->host.output_spares);
 	ms_gateway_limits_free(self->limits);
 	if (self->context != NULL)
 		g_main_context_unref(self->context);
