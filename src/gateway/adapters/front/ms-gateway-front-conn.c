@@ -79,8 +79,8 @@ struct _MsGatewayFrontConn {
 
 	/* the request being read or answered */
 	MsGatewayRequest *request;
-	SoupMessageHeaders *headers;          /* reused */
-	SoupMessageHeaders *response_headers; /* reused */
+	SoupMessageHeaders *headers;          /* the worker's spares: %NULL between requests */
+	SoupMessageHeaders *response_headers; /* the worker's spares: %NULL between requests */
 	char *method; /* as sent; the request gets the interned string when known */
 	char *target; /* as sent */
 	char *path;   /* canonical: what routes see and the upstream gets */
@@ -348,6 +348,58 @@ conn_keep_input(MsGatewayFrontConn *conn)
 
 /* --- requests -------------------------------------------------------------------------- */
 
+/* header tables a worker keeps for its requests in flight; beyond them they are made and freed */
+#define CONN_HEADER_SPARES 64
+
+static SoupMessageHeaders *
+headers_take(GPtrArray *spares, SoupMessageHeadersType type)
+{
+	if (spares->len > 0)
+		return g_ptr_array_steal_index_fast(spares, spares->len - 1);
+	return soup_message_headers_new(type);
+}
+
+static void
+headers_give_back(GPtrArray *spares, SoupMessageHeaders *headers)
+{
+	if (headers == NULL)
+		return;
+	soup_message_headers_clear(headers);
+	if (spares->len < CONN_HEADER_SPARES)
+		g_ptr_array_add(spares, headers);
+	else
+		soup_message_headers_unref(headers);
+}
+
+/* a request's head is read: its tables are the worker's spares, cleared */
+static void
+conn_take_headers(MsGatewayFrontConn *conn)
+{
+	if (conn->headers == NULL)
+		conn->headers = headers_take(conn->host->request_header_spares,
+					     SOUP_MESSAGE_HEADERS_REQUEST);
+	else
+		soup_message_headers_clear(conn->headers);
+	if (conn->response_headers == NULL)
+		conn->response_headers = headers_take(conn->host->response_header_spares,
+						      SOUP_MESSAGE_HEADERS_RESPONSE);
+	else
+		soup_message_headers_clear(conn->response_headers);
+}
+
+/* the request is over: what it read goes, so that an idle connection holds none of it */
+static void
+conn_forget_request(MsGatewayFrontConn *conn)
+{
+	headers_give_back(conn->host->request_header_spares, g_steal_pointer(&conn->headers));
+	headers_give_back(conn->host->response_header_spares,
+			  g_steal_pointer(&conn->response_headers));
+	g_clear_pointer(&conn->method, g_free);
+	g_clear_pointer(&conn->target, g_free);
+	g_clear_pointer(&conn->path, g_free);
+	g_clear_pointer(&conn->query, g_free);
+}
+
 static void
 conn_begin(MsGatewayFrontConn *conn)
 {
@@ -499,8 +551,7 @@ conn_take_head(MsGatewayFrontConn *conn)
 		return FALSE;
 	}
 	conn->head_scanned = 0;
-	soup_message_headers_clear(conn->headers);
-	soup_message_headers_clear(conn->response_headers);
+	conn_take_headers(conn);
 	g_clear_pointer(&conn->method, g_free);
 	g_clear_pointer(&conn->target, g_free);
 	g_clear_pointer(&conn->path, g_free);
@@ -642,9 +693,7 @@ conn_answer_written(MsGatewayFrontConn *conn)
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	if (request != NULL)
 		ms_gateway_request_finish(request, FALSE);
-	/* the next head clears them anyway; an idle connection need not keep a large one */
-	soup_message_headers_clear(conn->headers);
-	soup_message_headers_clear(conn->response_headers);
+	conn_forget_request(conn);
 	if (conn->close_after || conn->draining) {
 		conn_linger(conn);
 		return;
@@ -807,8 +856,9 @@ conn_free(MsGatewayFrontConn *conn)
 	g_free(conn->path);
 	g_free(conn->query);
 	g_clear_pointer(&conn->body, g_byte_array_unref);
-	soup_message_headers_unref(conn->headers);
-	soup_message_headers_unref(conn->response_headers);
+	/* not to the spares: the front that owns them may be going */
+	g_clear_pointer(&conn->headers, soup_message_headers_unref);
+	g_clear_pointer(&conn->response_headers, soup_message_headers_unref);
 	/* closed: nothing of the input is left */
 	g_assert(conn->in == NULL);
 	ms_gateway_front_output_clear(&conn->out);
@@ -1068,8 +1118,6 @@ ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
 	conn->fd = g_socket_get_fd(client);
 	conn->remote = remote;
 	ms_gateway_front_output_init(&conn->out, host->output_spares);
-	conn->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
-	conn->response_headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	conn->version = SOUP_HTTP_1_1;
 	conn->state = CONN_HEAD;
 	conn->events = G_IO_IN;

@@ -77,6 +77,10 @@ ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 	self->host.events = ms_gateway_front_events_new(context);
 	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
 	self->host.output_spares = ms_gateway_front_output_spares_new();
+	self->host.request_header_spares =
+		g_ptr_array_new_with_free_func((GDestroyNotify)soup_message_headers_unref);
+	self->host.response_header_spares =
+		g_ptr_array_new_with_free_func((GDestroyNotify)soup_message_headers_unref);
 	self->context = context != NULL ? g_main_context_ref(context) : NULL;
 	self->host.closed = front_conn_closed;
 	self->host.data = self;
@@ -227,6 +231,8 @@ ms_gateway_front_free(MsGatewayFront *self)
 	ms_gateway_front_events_free(self->host.events);
 	g_string_free(self->host.read_buffer, TRUE);
 	g_ptr_array_unref(self->host.output_spares);
+	g_ptr_array_unref(self->host.request_header_spares);
+	g_ptr_array_unref(self->host.response_header_spares);
 	ms_gateway_limits_free(self->limits);
 	if (self->context != NULL)
 		g_main_context_unref(self->context);
