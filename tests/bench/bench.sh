@@ -12,7 +12,9 @@
 #   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
 #                                           WORKERS= (gateway --workers, default: CPUs)
 #                                           AUTH=1 (the gateway's route has auth = user;
-#                                           every client sends Basic credentials))
+#                                           every client sends Basic credentials)
+#                                           IDLE="0 1000 10000" (then the idle scenario too,
+#                                           see its section at the end))
 set -euo pipefail
 
 BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
@@ -21,6 +23,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-}
 AUTH=${AUTH:-0}
+IDLE=${IDLE:-}
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 BARE=$BUILD/tests/bench/bare-hello
@@ -30,6 +33,21 @@ HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 for tool in wrk "$NGINX" "$HAPROXY" "$HELLO" "$GATEWAY" "$BARE"; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 done
+
+# idle connections: the proxies and the helper each hold that many descriptors
+ulimit -n "$(ulimit -Hn)"
+IDLE_MOST=0
+for n in $IDLE; do [ "$n" -gt "$IDLE_MOST" ] && IDLE_MOST=$n; done
+GATEWAY_LIMITS=
+if [ -n "$IDLE" ]; then
+	# every idle client is 127.0.0.1, and RLIMIT_NOFILE here may derive fewer than
+	# the idle connections (units/gateway.service's LimitNOFILE=65536 derives 32736)
+	GATEWAY_LIMITS="max_connections = $((IDLE_MOST + CONNECTIONS + 256))
+max_connections_per_client = 0"
+fi
+
+# haproxy wants two descriptors per connection it may take, idle or not
+HAPROXY_MAXCONN=$(( (IDLE_MOST + 4096) < ($(ulimit -n) - 256) / 2 ? IDLE_MOST + 4096 : ($(ulimit -n) - 256) / 2 ))
 
 T=$(mktemp -d /tmp/microsoup-bench.XXXXXX)
 PIDS=()
@@ -101,6 +119,7 @@ fi
 cat > "$T/gateway.conf" <<CONF
 [gateway]
 workers = ${WORKERS:-0}
+$GATEWAY_LIMITS
 
 [route hello]
 prefix = /api/hello
@@ -119,9 +138,10 @@ NGINX_USER=""
 cat > "$T/nginx/nginx.conf" <<CONF
 $NGINX_USER
 worker_processes auto;
+worker_rlimit_nofile $(ulimit -n);
 pid $T/nginx/nginx.pid;
 error_log $T/nginx/error.log;
-events { worker_connections 1024; }
+events { worker_connections $((IDLE_MOST + 1024)); }
 http {
 	access_log $T/nginx/access.log;
 	client_body_temp_path $T/nginx;
@@ -143,11 +163,11 @@ PIDS+=($!); NGINX_PID=$!
 
 cat > "$T/haproxy.cfg" <<CONF
 global
-	maxconn 4096
+	maxconn $HAPROXY_MAXCONN
 defaults
 	mode http
 	timeout connect 5s
-	timeout client 30s
+	timeout client 120s
 	timeout server 30s
 	http-reuse always
 frontend front
@@ -218,3 +238,76 @@ awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc=
 	rr = gr / nr; cr = gc / nc
 	printf "gateway / nginx: req/s %.2fx (target >= 0.90: %s), CPU per request %.2fx (target <= 2.00: %s)\n",
 		rr, (rr >= 0.9 ? "met" : "NOT met"), cr, (cr <= 2.0 ? "met" : "NOT met") }'
+
+# --- idle keep-alive connections (IDLE="0 1000 10000") ---------------------------------
+# For each proxy and each count: tests/bench/idle-clients.py opens that many keep-alive
+# connections, has one request answered on each and leaves them idle while wrk runs the
+# same load as above; the proxy's RSS is read before they open and once they are idle.
+# Ratios are to the same proxy's row with 0 idle, from this run.
+[ -n "$IDLE" ] || exit 0
+
+IDLE_CLIENTS=$(dirname "$(realpath "$0")")/idle-clients.py
+declare -A HELD RSS_PER
+
+rss_kib() {
+	local total=0
+	for pid in $(tree_pids "$1"); do
+		total=$((total + $(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
+	done
+	echo "$total"
+}
+
+idle_run() {
+	local name=$1 port=$2 url=$3 pid=$4 n=$5 before after helper
+	before=$(rss_kib "$pid")
+	after=$before
+	if [ "$n" -gt 0 ]; then
+		rm -f "$T/idle.ctl" "$T/idle.out"
+		mkfifo "$T/idle.ctl"
+		"$IDLE_CLIENTS" 127.0.0.1 "$port" /api/hello "$n" <"$T/idle.ctl" >"$T/idle.out" &
+		helper=$!
+		# the helper's standard input, held open until its connections may close
+		exec 3>"$T/idle.ctl"
+		until grep -q '^ready' "$T/idle.out" 2>/dev/null; do
+			kill -0 "$helper" 2>/dev/null || { echo "bench: idle-clients failed" >&2; exit 1; }
+			sleep 0.2
+		done
+		after=$(rss_kib "$pid")
+	fi
+	run "$name/$n" "$url" "$pid"
+	HELD[$name/$n]=$n
+	if [ "$n" -gt 0 ]; then
+		exec 3>&-
+		wait "$helper"
+		# those the proxy closed while wrk ran do not count as held
+		HELD[$name/$n]=$((n - $(awk '/^closed/ { print $2 }' "$T/idle.out")))
+		RSS_PER[$name/$n]=$(awk -v b="$before" -v a="$after" -v n="$n" \
+			'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
+	fi
+}
+
+for n in $IDLE; do
+	idle_run gateway "$P_GATEWAY" "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID" "$n"
+	idle_run nginx "$P_NGINX" "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID" "$n"
+	# past its maxconn, haproxy would leave the helper's connections in the backlog
+	if [ $((n + CONNECTIONS)) -le "$HAPROXY_MAXCONN" ]; then
+		idle_run haproxy "$P_HAPROXY" "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID" "$n"
+	fi
+done
+
+FIRST=${IDLE%% *}
+echo
+echo "idle keep-alive connections held open while wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s runs; ratios to the same proxy with $FIRST idle"
+printf '%-10s %7s %7s %10s %8s %10s %8s %14s\n' proxy idle held 'req/s' ratio 'CPU-us/req' ratio 'RSS B/idle'
+for name in gateway nginx haproxy; do
+	for n in $IDLE; do
+		[ -n "${RPS[$name/$n]:-}" ] || { printf '%-10s %7d  (skipped: over maxconn %s, RLIMIT_NOFILE %s)\n' \
+			"$name" "$n" "$HAPROXY_MAXCONN" "$(ulimit -n)"; continue; }
+		awk -v name="$name" -v n="$n" -v held="${HELD[$name/$n]}" \
+			-v r="${RPS[$name/$n]}" -v r0="${RPS[$name/$FIRST]}" \
+			-v c="${CPU[$name/$n]}" -v c0="${CPU[$name/$FIRST]}" -v m="${RSS_PER[$name/$n]:--}" \
+			'BEGIN { printf "%-10s %7d %7d %10d %7.2fx %10.1f %7.2fx %14s\n",
+				name, n, held, r, r / r0, c, c / c0, m }'
+	done
+done
+echo "(held: idle connections still open when wrk ended; RSS B/idle: the proxy's RSS with them open minus before they opened, per connection)"

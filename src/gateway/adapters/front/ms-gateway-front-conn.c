@@ -310,6 +310,8 @@ conn_recv(MsGatewayFrontConn *conn)
 	GString *read_buffer = conn->host->read_buffer;
 	gssize n;
 
+	if (conn_buffered(conn) == 0)
+		conn_reset_input(conn);
 	g_string_set_size(read_buffer, MS_GATEWAY_FRONT_READ_BYTES);
 	do
 		n = recv(conn->fd, read_buffer->str, MS_GATEWAY_FRONT_READ_BYTES, 0);
