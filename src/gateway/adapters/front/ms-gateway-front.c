@@ -9,10 +9,14 @@
 
 /*
  * The top of the front: ms-gateway-front.c → ms-gateway-front-listen.c →
- * ms-gateway-front-conn.c → ms-gateway-front-output.c, each file calling only
- * the ones after it. This one owns a worker's listeners and connections and
- * drains them on stop; the listeners hand it what they accept, and its
- * connections tell it when they close, through the callbacks it gives them.
+ * ms-gateway-front-conn.c → ms-gateway-front-events.c and
+ * ms-gateway-front-output.c, each file calling only the ones after it. This
+ * one owns a worker's listeners and connections and drains them on stop; the
+ * listeners hand it what they accept, and its connections tell it when they
+ * close, through the callbacks it gives them. It also owns what the
+ * connections share so that idle ones hold little: the events that watch
+ * them, the read buffer, and the spare output buffers and header tables that
+ * a request takes and gives back.
  *
  * The connections are counted once, by the slots they hold in the front's
  * own limits (within the gateway's shared ones, when it has them): a slot is

@@ -15,8 +15,9 @@ G_BEGIN_DECLS
  * Its files call in one direction only: ms-gateway-front.c (the front: its
  * listeners, connections and drain) → ms-gateway-front-listen.c (accepting
  * within the limits) → ms-gateway-front-conn.c (one connection's requests and
- * answers) → ms-gateway-front-output.c (an answer's bytes). What goes up is a
- * callback the upper file gave.
+ * answers) → ms-gateway-front-events.c (readiness, deadlines and wake-ups of
+ * a worker's connections) and ms-gateway-front-output.c (an answer's bytes).
+ * What goes up is a callback the upper file gave.
  */
 
 typedef struct _MsGatewayFront MsGatewayFront;
