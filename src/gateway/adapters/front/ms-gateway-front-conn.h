@@ -10,8 +10,9 @@ G_BEGIN_DECLS
  * One client connection of the front (ms-gateway-front.c → ms-gateway-front-listen.c →
  * ms-gateway-front-conn.c → ms-gateway-front-events.c, ms-gateway-front-output.c): it is
  * watched by its worker's events, reads requests, hands them to the core through
- * ms-gateway-exchange.h and has their answers written by ms-gateway-front-output.c. It calls nothing above it: its owner learns of its close
- * through the MsGatewayFrontConnHost it was created with.
+ * ms-gateway-exchange.h and has their answers written by ms-gateway-front-output.c. It calls
+ * nothing above it: its owner learns of its close through the MsGatewayFrontConnHost it was created
+ * with.
  */
 
 typedef struct _MsGatewayFrontConn MsGatewayFrontConn;

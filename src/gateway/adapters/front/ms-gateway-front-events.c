@@ -47,36 +47,42 @@ struct _MsGatewayFrontEvents {
 	guint64 n_dispatches;
 };
 
+/* GLib's conditions and epoll's events: the same poll() bits, under other names */
+static const struct {
+	GIOCondition condition;
+	guint32 epoll;
+} condition_bits[] = {
+	{ G_IO_IN, EPOLLIN },   { G_IO_OUT, EPOLLOUT }, { G_IO_PRI, EPOLLPRI },
+	{ G_IO_HUP, EPOLLHUP }, { G_IO_ERR, EPOLLERR },
+};
+
+/* @to_epoll: GLib's condition to epoll's events, else epoll's events to GLib's condition */
+static guint32
+convert_poll_bits(guint32 bits, gboolean to_epoll)
+{
+	guint32 converted = 0;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(condition_bits); i++) {
+		guint32 from = to_epoll ? condition_bits[i].condition : condition_bits[i].epoll;
+
+		if (bits & from)
+			converted |=
+				to_epoll ? condition_bits[i].epoll : condition_bits[i].condition;
+	}
+	return converted;
+}
+
+/* HUP and ERR are reported whether asked for or not */
 static guint32
 epoll_from_condition(GIOCondition condition)
 {
-	guint32 events = 0;
-
-	if (condition & G_IO_IN)
-		events |= EPOLLIN;
-	if (condition & G_IO_OUT)
-		events |= EPOLLOUT;
-	if (condition & G_IO_PRI)
-		events |= EPOLLPRI;
-	return events;
+	return convert_poll_bits(condition, TRUE);
 }
 
 static GIOCondition
 condition_from_epoll(guint32 events)
 {
-	GIOCondition condition = 0;
-
-	if (events & EPOLLIN)
-		condition |= G_IO_IN;
-	if (events & EPOLLOUT)
-		condition |= G_IO_OUT;
-	if (events & EPOLLPRI)
-		condition |= G_IO_PRI;
-	if (events & EPOLLHUP)
-		condition |= G_IO_HUP;
-	if (events & EPOLLERR)
-		condition |= G_IO_ERR;
-	return condition;
+	return (GIOCondition)convert_poll_bits(events, FALSE);
 }
 
 static gint
