@@ -43,7 +43,10 @@ struct _MsGatewayFrontEvents {
 	int epoll_fd;
 	gpointer tag;
 	GSequence *deadlines; /* MsGatewayFrontWatch, by armed time */
-	GQueue due;           /* MsGatewayFrontWatch, each holding a reference */
+	/* the first of them, -1 for none: prepare() and check() read it every iteration */
+	gint64 first_deadline;
+	gint64 now; /* of the dispatch under way */
+	GQueue due; /* MsGatewayFrontWatch, each holding a reference */
 	guint64 n_dispatches;
 };
 
@@ -94,15 +97,15 @@ watch_compare_armed(gconstpointer a, gconstpointer b, gpointer data)
 	return first->armed < second->armed ? -1 : first->armed > second->armed;
 }
 
-/* -1 when nothing is armed */
-static gint64
-events_first_deadline(MsGatewayFrontEvents *self)
+/* after the first deadline was taken out or moved: found again, in O(log n) */
+static void
+events_update_first_deadline(MsGatewayFrontEvents *self)
 {
 	GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
 
-	if (g_sequence_iter_is_end(first))
-		return -1;
-	return ((MsGatewayFrontWatch *)g_sequence_get(first))->armed;
+	self->first_deadline = g_sequence_iter_is_end(first)
+				       ? -1
+				       : ((MsGatewayFrontWatch *)g_sequence_get(first))->armed;
 }
 
 /* the watch is dispatched once from the next dispatch, however many reasons it has */
@@ -136,27 +139,30 @@ events_take_ready(MsGatewayFrontEvents *self)
 static void
 events_take_expired(MsGatewayFrontEvents *self, gint64 now)
 {
+	if (self->first_deadline == -1 || self->first_deadline > now)
+		return;
 	for (;;) {
 		GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
 		MsGatewayFrontWatch *watch;
 
 		if (g_sequence_iter_is_end(first))
-			return;
+			break;
 		watch = g_sequence_get(first);
 		if (watch->armed > now)
-			return;
+			break;
 		g_sequence_remove(first);
 		watch->timer = NULL;
 		watch->armed = -1;
 		events_queue(self, watch);
 	}
+	events_update_first_deadline(self);
 }
 
 static gboolean
 events_prepare(GSource *source, gint *timeout)
 {
 	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
-	gint64 first = events_first_deadline(self);
+	gint64 first = self->first_deadline;
 	gint64 now;
 
 	*timeout = -1;
@@ -184,7 +190,7 @@ events_check(GSource *source)
 
 	if (self->due.length > 0 || (g_source_query_unix_fd(source, self->tag) & G_IO_IN))
 		return TRUE;
-	first = events_first_deadline(self);
+	first = self->first_deadline;
 	return first != -1 && first <= g_source_get_time(source);
 }
 
@@ -197,7 +203,8 @@ events_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 
 	if (g_source_query_unix_fd(source, self->tag) & G_IO_IN)
 		events_take_ready(self);
-	events_take_expired(self, g_source_get_time(source));
+	self->now = g_source_get_time(source);
+	events_take_expired(self, self->now);
 	/* only what is due now: what these dispatches wake waits for the next wakeup */
 	due = self->due;
 	g_queue_init(&self->due);
@@ -253,6 +260,7 @@ ms_gateway_front_events_new(GMainContext *context)
 		g_error("cannot create an epoll set for the gateway's connections: %s",
 			g_strerror(errno));
 	self->deadlines = g_sequence_new(NULL);
+	self->first_deadline = -1;
 	g_queue_init(&self->due);
 	self->tag = g_source_add_unix_fd(&self->source, self->epoll_fd, G_IO_IN);
 	g_source_set_can_recurse(&self->source, TRUE);
@@ -277,11 +285,11 @@ ms_gateway_front_events_free(MsGatewayFrontEvents *self)
 	g_source_unref(&self->source);
 }
 
-/* the monotonic time of this main context iteration, in µs */
+/* the monotonic time of this main context iteration, in µs: only from a watch's dispatch */
 gint64
 ms_gateway_front_events_get_time(MsGatewayFrontEvents *self)
 {
-	return g_source_get_time(&self->source);
+	return self->now;
 }
 
 /* how many times a connection was dispatched: what tests count */
@@ -351,15 +359,23 @@ ms_gateway_front_watch_set_condition(MsGatewayFrontWatch *watch, GIOCondition co
 void
 ms_gateway_front_watch_arm(MsGatewayFrontWatch *watch, gint64 when)
 {
-	if (watch->events == NULL || watch->armed == when)
+	MsGatewayFrontEvents *events = watch->events;
+	gboolean was_first;
+
+	if (events == NULL || watch->armed == when)
 		return;
+	was_first = watch->armed != -1 && watch->armed == events->first_deadline;
 	g_clear_pointer(&watch->timer, g_sequence_remove);
 	watch->armed = when;
 	if (when != -1)
-		watch->timer = g_sequence_insert_sorted(watch->events->deadlines,
+		watch->timer = g_sequence_insert_sorted(events->deadlines,
 							watch,
 							watch_compare_armed,
 							NULL);
+	if (was_first)
+		events_update_first_deadline(events);
+	else if (when != -1 && (events->first_deadline == -1 || when < events->first_deadline))
+		events->first_deadline = when;
 }
 
 /* the deadline dispatch that is due, -1 for none */
@@ -385,8 +401,7 @@ ms_gateway_front_watch_remove(MsGatewayFrontWatch *watch)
 
 	if (events == NULL)
 		return;
-	g_clear_pointer(&watch->timer, g_sequence_remove);
-	watch->armed = -1;
+	ms_gateway_front_watch_arm(watch, -1);
 	if (watch->fd >= 0)
 		epoll_ctl(events->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
 	watch->events = NULL;
