@@ -3,8 +3,9 @@
 
     idle-clients.py HOST PORT PATH N
 
-Opens N connections, sends one GET on each and reads its whole answer (a
-hundred at a time, as a crowd of browsers would), prints "ready N" and then
+Opens N connections, sends one GET on each and reads its whole answer (ten at
+a time: a larger burst would have the proxy open as many upstream connections,
+whose memory would count as the idle ones'), prints "ready N" and then
 leaves them idle until its standard input closes. Then it prints how many the
 server had closed meanwhile ("closed K") and resets them all, so that no
 TIME_WAIT is left behind to run the next scenario out of local ports.
@@ -14,7 +15,7 @@ import socket
 import struct
 import sys
 
-WINDOW = 100
+WINDOW = 10
 
 
 def read_answer(sock):
