@@ -1,9 +1,15 @@
 #pragma once
 
-#include "gateway/service/ms-gateway.h"
+#include <libsoup/soup.h>
+
 #include "gateway/core/ms-http-error.h"
 
 G_BEGIN_DECLS
+
+/* the service's types, named here too: the port does not include the service */
+typedef struct _MsGateway MsGateway;
+typedef struct _MsGatewayRequest MsGatewayRequest;
+typedef struct _MsGatewayWorker MsGatewayWorker;
 
 /*
  * The seam between a front (the code that reads HTTP requests from clients
