@@ -2,20 +2,17 @@
 
 #include "ms-connection-tracker.h"
 
+#include <string.h>
+
 #include "ms-peer.h"
 
 struct _MsConnectionTracker {
 	GHashTable *connections; /* client GSockets seen (owned), until found closed */
 	GHashTable *served;      /* those of them that have answered a request */
 	GHashTable *waiting;     /* messages started, request not read yet */
-	GHashTable *in_flight;   /* messages read, response not finished → InFlight */
+	GHashTable *in_flight;   /* messages read, response not finished → MsTrackedRequest */
 	gboolean stopping;
 };
-
-/* a message's own record: kept here, where it is looked up anyway, not as qdata */
-typedef struct {
-	gint64 read_at; /* g_get_monotonic_time() */
-} InFlight;
 
 static void
 on_message_finalized(gpointer user_data, GObject *where_the_message_was);
@@ -102,16 +99,28 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 
 /**
  * ms_connection_tracker_message_read:
+ * @request_id: @msg's sane id (ms_request_id_is_sane())
  *
  * @msg's request is in: from now on it is in flight, and its duration runs.
  */
 void
-ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg)
+ms_connection_tracker_message_read(MsConnectionTracker *self,
+				   SoupServerMessage *msg,
+				   const char *request_id)
 {
+	/*
+	 * The record is kept here, where the message is looked up anyway, not as
+	 * qdata; the id is copied so that the log line need not look for it in the
+	 * headers again.
+	 */
 	if (g_hash_table_remove(self->waiting, msg)) {
-		InFlight *record = g_new(InFlight, 1);
+		MsTrackedRequest *record = g_new(MsTrackedRequest, 1);
+		/* not g_strlcpy(), which copies byte by byte */
+		gsize length = strnlen(request_id, MS_REQUEST_ID_MAX_LENGTH);
 
 		record->read_at = g_get_monotonic_time();
+		memcpy(record->request_id, request_id, length);
+		record->request_id[length] = '\0';
 		g_hash_table_insert(self->in_flight, msg, record);
 	}
 	if (self->stopping)
@@ -121,18 +130,16 @@ ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage 
 /**
  * ms_connection_tracker_message_done:
  * @answered: %TRUE when the response was sent, %FALSE when the request was aborted
- * @read_at: (out) (optional): when @msg's request was read, if it was
  *
- * Returns: whether @msg's request had been read
+ * Returns: (transfer full) (nullable): @msg's record if its request had been read
  */
-gboolean
+MsTrackedRequest *
 ms_connection_tracker_message_done(MsConnectionTracker *self,
 				   SoupServerMessage *msg,
-				   gboolean answered,
-				   gint64 *read_at)
+				   gboolean answered)
 {
 	GSocket *socket = soup_server_message_get_socket(msg);
-	g_autofree InFlight *record = NULL;
+	MsTrackedRequest *record = NULL;
 
 	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
@@ -140,9 +147,7 @@ ms_connection_tracker_message_done(MsConnectionTracker *self,
 	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record) ||
 	    g_hash_table_remove(self->waiting, msg))
 		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-	if (record != NULL && read_at != NULL)
-		*read_at = record->read_at;
-	return record != NULL;
+	return record;
 }
 
 static gboolean

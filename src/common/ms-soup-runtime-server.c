@@ -55,15 +55,15 @@ static void
 on_request_read(SoupServer *server, SoupServerMessage *msg)
 {
 	MsSoupRuntimeServer *self = owner_of(server);
+	char made[MS_REQUEST_ID_MADE_SIZE];
 
 	if (self == NULL)
 		return;
-	ms_connection_tracker_message_read(self->tracker, msg);
-	ms_request_id_assign(msg);
+	ms_connection_tracker_message_read(self->tracker, msg, ms_request_id_assign(msg, made));
 }
 
 static void
-log_request(SoupServerMessage *msg, gint64 started)
+log_request(SoupServerMessage *msg, const MsTrackedRequest *request)
 {
 	char status_buffer[MS_LOG_UINT_SIZE];
 	char duration_buffer[MS_LOG_UINT_SIZE];
@@ -71,11 +71,12 @@ log_request(SoupServerMessage *msg, gint64 started)
 	const char *status_text =
 		ms_log_format_uint(soup_server_message_get_status(msg), status_buffer);
 	const char *duration =
-		ms_log_format_uint((guint64)(g_get_monotonic_time() - started), duration_buffer);
+		ms_log_format_uint((guint64)(g_get_monotonic_time() - request->read_at),
+				   duration_buffer);
 	const char *method = soup_server_message_get_method(msg);
 	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
 	const MsLogField fields[] = {
-		{ "REQUEST_ID", ms_request_id_get(msg) },
+		{ "REQUEST_ID", request->request_id },
 		{ "HTTP_METHOD", method },
 		{ "HTTP_PATH", path },
 		{ "HTTP_STATUS", status_text },
@@ -106,12 +107,14 @@ static void
 on_request_finished(SoupServer *server, SoupServerMessage *msg)
 {
 	MsSoupRuntimeServer *self = owner_of(server);
-	gint64 started;
+	g_autofree MsTrackedRequest *request = NULL;
 
-	if (self != NULL &&
-	    ms_connection_tracker_message_done(self->tracker, msg, TRUE, &started)) {
+	if (self == NULL)
+		return;
+	request = ms_connection_tracker_message_done(self->tracker, msg, TRUE);
+	if (request != NULL) {
 		self->requests_served++;
-		log_request(msg, started);
+		log_request(msg, request);
 	}
 }
 
@@ -121,7 +124,7 @@ on_request_aborted(SoupServer *server, SoupServerMessage *msg)
 	MsSoupRuntimeServer *self = owner_of(server);
 
 	if (self != NULL)
-		ms_connection_tracker_message_done(self->tracker, msg, FALSE, NULL);
+		g_free(ms_connection_tracker_message_done(self->tracker, msg, FALSE));
 }
 
 static void
