@@ -9,13 +9,15 @@
 struct _MsConnectionTracker {
 	GHashTable *connections; /* client GSockets seen (owned), until found closed */
 	GHashTable *served;      /* those of them that have answered a request */
-	GHashTable *waiting;     /* messages started, request not read yet */
-	GHashTable *in_flight;   /* messages read, response not finished → MsTrackedRequest */
+	/*
+	 * The messages are held (owned keys): libsoup drops a message that never got
+	 * a request line without a signal, and such a message is found here by its
+	 * closed connection. A reference costs less per request than a weak one.
+	 */
+	GHashTable *waiting;   /* messages started, request not read yet */
+	GHashTable *in_flight; /* messages read, response not finished → MsTrackedRequest */
 	gboolean stopping;
 };
-
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was);
 
 MsConnectionTracker *
 ms_connection_tracker_new(void)
@@ -24,52 +26,26 @@ ms_connection_tracker_new(void)
 
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
 	self->served = g_hash_table_new(NULL, NULL);
-	self->waiting = g_hash_table_new(NULL, NULL);
-	self->in_flight = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	self->waiting = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	self->in_flight = g_hash_table_new_full(NULL, NULL, g_object_unref, g_free);
 	return self;
 }
 
 /**
  * ms_connection_tracker_free:
  *
- * Forgets every message (their weak references go) and connection.
+ * Forgets every message and connection.
  */
 void
 ms_connection_tracker_free(MsConnectionTracker *self)
 {
-	GHashTable *tables[2];
-
 	if (self == NULL)
 		return;
-	tables[0] = self->waiting;
-	tables[1] = self->in_flight;
-	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		GHashTableIter iter;
-		gpointer msg;
-
-		g_hash_table_iter_init(&iter, tables[i]);
-		while (g_hash_table_iter_next(&iter, &msg, NULL))
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-		g_hash_table_unref(tables[i]);
-	}
+	g_hash_table_unref(self->waiting);
+	g_hash_table_unref(self->in_flight);
 	g_hash_table_unref(self->served);
 	g_hash_table_unref(self->connections);
 	g_free(self);
-}
-
-static gboolean
-untrack(MsConnectionTracker *self, gpointer msg)
-{
-	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
-	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
-
-	return was_waiting || was_in_flight;
-}
-
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was)
-{
-	untrack(user_data, where_the_message_was);
 }
 
 static void
@@ -92,9 +68,7 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 	 */
 	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->connections, g_object_ref(socket));
-	g_hash_table_add(self->waiting, msg);
-	/* libsoup drops a message that never got a request line without a signal */
-	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
+	g_hash_table_add(self->waiting, g_object_ref(msg));
 }
 
 /**
@@ -113,7 +87,7 @@ ms_connection_tracker_message_read(MsConnectionTracker *self,
 	 * qdata; the id is copied so that the log line need not look for it in the
 	 * headers again.
 	 */
-	if (g_hash_table_remove(self->waiting, msg)) {
+	if (g_hash_table_steal(self->waiting, msg)) {
 		MsTrackedRequest *record = g_new(MsTrackedRequest, 1);
 		/* not g_strlcpy(), which copies byte by byte */
 		gsize length = strnlen(request_id, MS_REQUEST_ID_MAX_LENGTH);
@@ -144,9 +118,10 @@ ms_connection_tracker_message_done(MsConnectionTracker *self,
 	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
 	/* a message already forgotten with its dead connection holds nothing */
-	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record) ||
-	    g_hash_table_remove(self->waiting, msg))
-		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record))
+		g_object_unref(msg);
+	else
+		g_hash_table_remove(self->waiting, msg);
 	return record;
 }
 
@@ -164,19 +139,17 @@ connection_is_busy(MsConnectionTracker *self, GSocket *socket)
 	return FALSE;
 }
 
+/* libsoup will never end these messages of @table: they are forgotten here */
 static void
-forget_waiting_on(MsConnectionTracker *self, GSocket *socket)
+forget_messages_on(GHashTable *table, GSocket *socket)
 {
 	GHashTableIter iter;
 	gpointer msg;
 
-	/* libsoup will never end these messages: they are forgotten here */
-	g_hash_table_iter_init(&iter, self->waiting);
+	g_hash_table_iter_init(&iter, table);
 	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) == socket) {
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+		if (soup_server_message_get_socket(msg) == socket)
 			g_hash_table_iter_remove(&iter);
-		}
 	}
 }
 
@@ -200,11 +173,14 @@ ms_connection_tracker_sweep(MsConnectionTracker *self)
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
 		if (g_socket_is_closed(socket)) {
+			/* what libsoup dropped with the connection, or took from it */
+			forget_messages_on(self->waiting, socket);
+			forget_messages_on(self->in_flight, socket);
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		} else if (ms_peer_state(socket) == MS_PEER_GONE &&
 			   !connection_is_busy(self, socket)) {
-			forget_waiting_on(self, socket);
+			forget_messages_on(self->waiting, socket);
 			g_socket_close(socket, NULL);
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
