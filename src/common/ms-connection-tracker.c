@@ -2,23 +2,22 @@
 
 #include "ms-connection-tracker.h"
 
+#include <string.h>
+
 #include "ms-peer.h"
 
 struct _MsConnectionTracker {
 	GHashTable *connections; /* client GSockets seen (owned), until found closed */
 	GHashTable *served;      /* those of them that have answered a request */
-	GHashTable *waiting;     /* messages started, request not read yet */
-	GHashTable *in_flight;   /* messages read, response not finished → InFlight */
+	/*
+	 * The messages are held (owned keys): libsoup drops a message that never got
+	 * a request line without a signal, and such a message is found here by its
+	 * closed connection. A reference costs less per request than a weak one.
+	 */
+	GHashTable *waiting;   /* messages started, request not read yet */
+	GHashTable *in_flight; /* messages read, response not finished → MsTrackedRequest */
 	gboolean stopping;
 };
-
-/* a message's own record: kept here, where it is looked up anyway, not as qdata */
-typedef struct {
-	gint64 read_at; /* g_get_monotonic_time() */
-} InFlight;
-
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was);
 
 MsConnectionTracker *
 ms_connection_tracker_new(void)
@@ -27,52 +26,26 @@ ms_connection_tracker_new(void)
 
 	self->connections = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
 	self->served = g_hash_table_new(NULL, NULL);
-	self->waiting = g_hash_table_new(NULL, NULL);
-	self->in_flight = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	self->waiting = g_hash_table_new_full(NULL, NULL, g_object_unref, NULL);
+	self->in_flight = g_hash_table_new_full(NULL, NULL, g_object_unref, g_free);
 	return self;
 }
 
 /**
  * ms_connection_tracker_free:
  *
- * Forgets every message (their weak references go) and connection.
+ * Forgets every message and connection.
  */
 void
 ms_connection_tracker_free(MsConnectionTracker *self)
 {
-	GHashTable *tables[2];
-
 	if (self == NULL)
 		return;
-	tables[0] = self->waiting;
-	tables[1] = self->in_flight;
-	for (guint i = 0; i < G_N_ELEMENTS(tables); i++) {
-		GHashTableIter iter;
-		gpointer msg;
-
-		g_hash_table_iter_init(&iter, tables[i]);
-		while (g_hash_table_iter_next(&iter, &msg, NULL))
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-		g_hash_table_unref(tables[i]);
-	}
+	g_hash_table_unref(self->waiting);
+	g_hash_table_unref(self->in_flight);
 	g_hash_table_unref(self->served);
 	g_hash_table_unref(self->connections);
 	g_free(self);
-}
-
-static gboolean
-untrack(MsConnectionTracker *self, gpointer msg)
-{
-	gboolean was_waiting = g_hash_table_remove(self->waiting, msg);
-	gboolean was_in_flight = g_hash_table_remove(self->in_flight, msg);
-
-	return was_waiting || was_in_flight;
-}
-
-static void
-on_message_finalized(gpointer user_data, GObject *where_the_message_was)
-{
-	untrack(user_data, where_the_message_was);
 }
 
 static void
@@ -95,23 +68,33 @@ ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessa
 	 */
 	if (socket != NULL && !g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->connections, g_object_ref(socket));
-	g_hash_table_add(self->waiting, msg);
-	/* libsoup drops a message that never got a request line without a signal */
-	g_object_weak_ref(G_OBJECT(msg), on_message_finalized, self);
+	g_hash_table_add(self->waiting, g_object_ref(msg));
 }
 
 /**
  * ms_connection_tracker_message_read:
+ * @request_id: @msg's sane id (ms_request_id_is_sane())
  *
  * @msg's request is in: from now on it is in flight, and its duration runs.
  */
 void
-ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg)
+ms_connection_tracker_message_read(MsConnectionTracker *self,
+				   SoupServerMessage *msg,
+				   const char *request_id)
 {
-	if (g_hash_table_remove(self->waiting, msg)) {
-		InFlight *record = g_new(InFlight, 1);
+	/*
+	 * The record is kept here, where the message is looked up anyway, not as
+	 * qdata; the id is copied so that the log line need not look for it in the
+	 * headers again.
+	 */
+	if (g_hash_table_steal(self->waiting, msg)) {
+		MsTrackedRequest *record = g_new(MsTrackedRequest, 1);
+		/* not g_strlcpy(), which copies byte by byte */
+		gsize length = strnlen(request_id, MS_REQUEST_ID_MAX_LENGTH);
 
 		record->read_at = g_get_monotonic_time();
+		memcpy(record->request_id, request_id, length);
+		record->request_id[length] = '\0';
 		g_hash_table_insert(self->in_flight, msg, record);
 	}
 	if (self->stopping)
@@ -121,28 +104,25 @@ ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage 
 /**
  * ms_connection_tracker_message_done:
  * @answered: %TRUE when the response was sent, %FALSE when the request was aborted
- * @read_at: (out) (optional): when @msg's request was read, if it was
  *
- * Returns: whether @msg's request had been read
+ * Returns: (transfer full) (nullable): @msg's record if its request had been read
  */
-gboolean
+MsTrackedRequest *
 ms_connection_tracker_message_done(MsConnectionTracker *self,
 				   SoupServerMessage *msg,
-				   gboolean answered,
-				   gint64 *read_at)
+				   gboolean answered)
 {
 	GSocket *socket = soup_server_message_get_socket(msg);
-	g_autofree InFlight *record = NULL;
+	MsTrackedRequest *record = NULL;
 
 	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
 	/* a message already forgotten with its dead connection holds nothing */
-	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record) ||
-	    g_hash_table_remove(self->waiting, msg))
-		g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
-	if (record != NULL && read_at != NULL)
-		*read_at = record->read_at;
-	return record != NULL;
+	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record))
+		g_object_unref(msg);
+	else
+		g_hash_table_remove(self->waiting, msg);
+	return record;
 }
 
 static gboolean
@@ -159,19 +139,17 @@ connection_is_busy(MsConnectionTracker *self, GSocket *socket)
 	return FALSE;
 }
 
+/* libsoup will never end these messages of @table: they are forgotten here */
 static void
-forget_waiting_on(MsConnectionTracker *self, GSocket *socket)
+forget_messages_on(GHashTable *table, GSocket *socket)
 {
 	GHashTableIter iter;
 	gpointer msg;
 
-	/* libsoup will never end these messages: they are forgotten here */
-	g_hash_table_iter_init(&iter, self->waiting);
+	g_hash_table_iter_init(&iter, table);
 	while (g_hash_table_iter_next(&iter, &msg, NULL)) {
-		if (soup_server_message_get_socket(msg) == socket) {
-			g_object_weak_unref(G_OBJECT(msg), on_message_finalized, self);
+		if (soup_server_message_get_socket(msg) == socket)
 			g_hash_table_iter_remove(&iter);
-		}
 	}
 }
 
@@ -195,11 +173,14 @@ ms_connection_tracker_sweep(MsConnectionTracker *self)
 	g_hash_table_iter_init(&iter, self->connections);
 	while (g_hash_table_iter_next(&iter, &socket, NULL)) {
 		if (g_socket_is_closed(socket)) {
+			/* what libsoup dropped with the connection, or took from it */
+			forget_messages_on(self->waiting, socket);
+			forget_messages_on(self->in_flight, socket);
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);
 		} else if (ms_peer_state(socket) == MS_PEER_GONE &&
 			   !connection_is_busy(self, socket)) {
-			forget_waiting_on(self, socket);
+			forget_messages_on(self->waiting, socket);
 			g_socket_close(socket, NULL);
 			g_hash_table_remove(self->served, socket);
 			g_hash_table_iter_remove(&iter);

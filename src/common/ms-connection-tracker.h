@@ -2,6 +2,8 @@
 
 #include <libsoup/soup.h>
 
+#include "ms-request-id.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -13,6 +15,12 @@ G_BEGIN_DECLS
  */
 typedef struct _MsConnectionTracker MsConnectionTracker;
 
+/* a message whose request was read: what its log line needs, kept from then */
+typedef struct {
+	gint64 read_at; /* g_get_monotonic_time() */
+	char request_id[MS_REQUEST_ID_MAX_LENGTH + 1];
+} MsTrackedRequest;
+
 MsConnectionTracker *
 ms_connection_tracker_new(void);
 void
@@ -20,12 +28,13 @@ ms_connection_tracker_free(MsConnectionTracker *self);
 void
 ms_connection_tracker_message_started(MsConnectionTracker *self, SoupServerMessage *msg);
 void
-ms_connection_tracker_message_read(MsConnectionTracker *self, SoupServerMessage *msg);
-gboolean
+ms_connection_tracker_message_read(MsConnectionTracker *self,
+				   SoupServerMessage *msg,
+				   const char *request_id);
+MsTrackedRequest *
 ms_connection_tracker_message_done(MsConnectionTracker *self,
 				   SoupServerMessage *msg,
-				   gboolean answered,
-				   gint64 *read_at);
+				   gboolean answered);
 guint
 ms_connection_tracker_sweep(MsConnectionTracker *self);
 void

@@ -26,15 +26,15 @@ ms_request_id_is_sane(const char *id)
 }
 
 /**
- * ms_request_id_new:
+ * ms_request_id_make:
+ * @id: (out caller-allocates): where the id is written
  *
- * Returns: a new random id: 128 bits as 32 lowercase hex digits.
+ * Writes a new random id: 128 bits as 32 lowercase hex digits.
  */
-char *
-ms_request_id_new(void)
+void
+ms_request_id_make(char id[MS_REQUEST_ID_MADE_SIZE])
 {
 	static const char hex[] = "0123456789abcdef";
-	char *id = g_malloc(33);
 
 	for (guint i = 0; i < 4; i++) {
 		guint32 r = g_random_int();
@@ -43,29 +43,43 @@ ms_request_id_new(void)
 			r >>= 4;
 		}
 	}
-	id[32] = '\0';
+	id[MS_REQUEST_ID_MADE_SIZE - 1] = '\0';
+}
+
+/**
+ * ms_request_id_new:
+ *
+ * Returns: a new random id, as ms_request_id_make() writes it
+ */
+char *
+ms_request_id_new(void)
+{
+	char *id = g_malloc(MS_REQUEST_ID_MADE_SIZE);
+
+	ms_request_id_make(id);
 	return id;
 }
 
 /*
- * Keeps a sane incoming id on @request or puts a new one there.
+ * Keeps a sane incoming id on @request or puts a new one there, made in @made:
+ * on the stack, as this runs for every request.
  *
- * Returns: (transfer none): the id, owned by @request or by *@made
+ * Returns: (transfer none): the id, owned by @request or in @made
  */
 static const char *
-keep_or_make(SoupMessageHeaders *request, char **made)
+keep_or_make(SoupMessageHeaders *request, char made[MS_REQUEST_ID_MADE_SIZE])
 {
 	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
 
 	if (ms_request_id_is_sane(id))
 		return id;
-	*made = ms_request_id_new();
+	ms_request_id_make(made);
 	/* an absent header is appended: replacing it would first look for it again */
 	if (id == NULL)
-		soup_message_headers_append(request, MS_REQUEST_ID_HEADER, *made);
+		soup_message_headers_append(request, MS_REQUEST_ID_HEADER, made);
 	else
-		soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, *made);
-	return *made;
+		soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, made);
+	return made;
 }
 
 /**
@@ -81,29 +95,32 @@ keep_or_make(SoupMessageHeaders *request, char **made)
 const char *
 ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *response)
 {
-	g_autofree char *made = NULL;
-	const char *id = keep_or_make(request, &made);
+	char made[MS_REQUEST_ID_MADE_SIZE];
+	const char *id = keep_or_make(request, made);
 
 	soup_message_headers_replace(response, MS_REQUEST_ID_HEADER, id);
-	return made != NULL ? soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER) : id;
+	return id == made ? soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER) : id;
 }
 
 /**
  * ms_request_id_assign:
  * @msg: a request whose headers have just been read, with no answer begun
+ * @made: (out caller-allocates): where a new id is written
  *
  * ms_request_id_ensure() for a response that has no id yet, as at libsoup's
  * request-read: the id is appended to it without looking for one to replace.
+ *
+ * Returns: (transfer none): the id, owned by @msg's request or in @made
  */
-void
-ms_request_id_assign(SoupServerMessage *msg)
+const char *
+ms_request_id_assign(SoupServerMessage *msg, char made[MS_REQUEST_ID_MADE_SIZE])
 {
-	g_autofree char *made = NULL;
-	const char *id = keep_or_make(soup_server_message_get_request_headers(msg), &made);
+	const char *id = keep_or_make(soup_server_message_get_request_headers(msg), made);
 
 	soup_message_headers_append(soup_server_message_get_response_headers(msg),
 				    MS_REQUEST_ID_HEADER,
 				    id);
+	return id;
 }
 
 /**

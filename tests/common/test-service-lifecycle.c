@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "common/ms-request-id.h"
 #include "ms-test-utils.h"
 
 /*
@@ -56,6 +57,33 @@ test_sighup_keeps_serving(void)
 	g_subprocess_send_signal(process->process, SIGHUP);
 	wait_log_contains(process, "SIGHUP: nothing to reload");
 	assert_hello(process->socket_path);
+	ms_test_process_stop_cleanly(process);
+}
+
+/* the access line carries the id the client got back, whether made or kept */
+static void
+test_access_line_request_id(void)
+{
+	g_autoptr(MsTestProcess) process =
+		ms_test_process_spawn("microsoup-hello",
+				      (const char *const[]){ "--idle-timeout=0", NULL });
+	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
+	g_autoptr(MsTestResponse) made = ms_test_request(session, "GET", "/hello", NULL, NULL);
+	g_autoptr(MsTestResponse) kept =
+		ms_test_request(session,
+				"GET",
+				"/hello",
+				(const char *const[]){ "X-Request-ID", "kept-by-hello.1", NULL },
+				NULL);
+	const char *made_id = ms_test_response_get_header(made, "X-Request-ID");
+	g_autofree char *made_end = NULL;
+
+	g_assert_cmpuint(made->status, ==, 200);
+	g_assert_true(ms_request_id_is_sane(made_id));
+	g_assert_cmpstr(ms_test_response_get_header(kept, "X-Request-ID"), ==, "kept-by-hello.1");
+	made_end = g_strdup_printf("µs id=%s\n", made_id);
+	wait_log_contains(process, made_end);
+	wait_log_contains(process, "µs id=kept-by-hello.1\n");
 	ms_test_process_stop_cleanly(process);
 }
 
@@ -218,6 +246,7 @@ main(int argc, char **argv)
 			test_listen_ignored_under_systemd);
 	g_test_add_func("/service/lifecycle/negative-idle-timeout-refused",
 			test_negative_idle_timeout_refused);
+	g_test_add_func("/service/lifecycle/access-line-request-id", test_access_line_request_id);
 	g_test_add_func("/service/lifecycle/listen-tcp", test_listen_tcp);
 	g_test_add_func("/service/lifecycle/listen-unbindable", test_listen_unbindable);
 	return g_test_run();

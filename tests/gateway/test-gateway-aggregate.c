@@ -7,7 +7,7 @@
 #include "core/services/ms-phrase-greeter.h"
 #include "gateway/service/ms-aggregate.h"
 #include "gateway/core/policy/ms-credentials.h"
-#include "gateway/service/ms-aggregate-request.h"
+#include "gateway/core/ms-aggregate-plan.h"
 #include "gateway/service/ms-gateway.h"
 #include "handlers/ms-greeter-handler.h"
 #include "ms-gateway-test.h"

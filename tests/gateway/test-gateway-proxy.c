@@ -8,6 +8,7 @@
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "core/services/ms-phrase-greeter.h"
+#include "gateway/ports/ms-access-log.h"
 #include "gateway/service/ms-gateway.h"
 #include "gateway/service/ms-health.h"
 #include "handlers/ms-greeter-handler.h"

@@ -63,6 +63,46 @@ test_idle_exit_without_client(void)
 	g_assert_nonnull(strstr(log, "exiting after 0 request(s) (idle)"));
 }
 
+/*
+ * A client that hangs up in the middle of a request leaves libsoup a message
+ * it drops without finishing it: the service must still see itself idle and
+ * exit, not wait for that message forever.
+ */
+static void
+test_idle_exit_after_abandoned_request(gconstpointer data)
+{
+	const char *sent = data;
+	const char *args[] = { "--idle-timeout=1", NULL };
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
+	g_autoptr(GSocketConnection) connection = NULL;
+	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
+	g_autoptr(MsTestResponse) probe = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *log = NULL;
+
+	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_assert_no_error(error);
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
+				  sent,
+				  strlen(sent),
+				  NULL,
+				  NULL,
+				  &error);
+	g_assert_no_error(error);
+	/* a later connection answered says the service read what this one sent */
+	probe = ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
+	g_assert_cmpuint(probe->status, ==, 200);
+	soup_session_abort(session);
+	g_io_stream_close(G_IO_STREAM(connection), NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(ms_test_process_wait(process, 10000), ==, 0);
+	log = ms_test_process_get_log(process);
+	g_test_message("%s", log);
+	g_assert_nonnull(strstr(log, "exiting after 1 request(s) (idle)"));
+}
+
 static void
 test_sigterm_finishes_request_in_flight(void)
 {
@@ -166,6 +206,12 @@ main(int argc, char **argv)
 		g_test_add_data_func(path, &services[i], test_activated);
 	}
 	g_test_add_func("/e2e/idle-exit-without-client", test_idle_exit_without_client);
+	g_test_add_data_func("/e2e/idle-exit-after-abandoned-request/line",
+			     "GET /hel",
+			     test_idle_exit_after_abandoned_request);
+	g_test_add_data_func("/e2e/idle-exit-after-abandoned-request/body",
+			     "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab",
+			     test_idle_exit_after_abandoned_request);
 	g_test_add_func("/e2e/sigterm-finishes-request-in-flight",
 			test_sigterm_finishes_request_in_flight);
 	g_test_add_func("/e2e/no-socket-is-an-error", test_no_socket_is_an_error);

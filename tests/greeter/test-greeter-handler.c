@@ -20,7 +20,9 @@ typedef struct {
 static void
 on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-	ms_request_id_assign(msg);
+	char made[MS_REQUEST_ID_MADE_SIZE];
+
+	ms_request_id_assign(msg, made);
 }
 
 /* answers with the id the request carries, which upstream calls pass on */

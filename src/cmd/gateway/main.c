@@ -8,7 +8,7 @@
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
 #include "gateway/adapters/config/ms-config-stage.h"
-#include "gateway/service/ms-gateway-security.h"
+#include "gateway/service/policy/ms-policy-state.h"
 #include "gateway/adapters/front/ms-gateway-server.h"
 #include "gateway/adapters/config/ms-gateway-tools.h"
 #include "gateway/service/ms-gateway.h"
@@ -23,6 +23,7 @@ typedef struct {
 	MsGateway *gateway;
 	MsRuntimeServer *server;
 	const char *config_path;
+	const char *state_dir; /* NULL without --state-dir */
 } Serving;
 
 /*
@@ -34,14 +35,13 @@ static char *
 dup_status(guint n_connections, gpointer user_data)
 {
 	Serving *serving = user_data;
-	MsGatewaySecurity *security = ms_gateway_get_security(serving->gateway);
-	MsMetrics *metrics = ms_gateway_security_get_metrics(security);
+	MsMetrics *metrics = ms_gateway_get_metrics(serving->gateway);
 	g_autofree char *summary = NULL;
 	g_autofree char *degraded = ms_gateway_dup_degraded_status(serving->gateway);
 
 	ms_metrics_set_open_connections(metrics, n_connections);
 	summary = ms_metrics_summary(metrics);
-	ms_gateway_security_expire(security);
+	ms_policy_state_expire(ms_gateway_get_policy_state(serving->gateway));
 	if (degraded != NULL)
 		return g_strconcat(degraded, "; ", summary, NULL);
 	return g_steal_pointer(&summary);
@@ -53,9 +53,12 @@ reload(gpointer user_data)
 {
 	Serving *serving = user_data;
 	g_autoptr(GError) error = NULL;
+	gboolean reloaded = ms_gateway_reload(serving->gateway, serving->config_path, &error);
 	char *degraded;
 
-	if (!ms_gateway_reload(serving->gateway, serving->config_path, &error)) {
+	if (serving->state_dir != NULL)
+		ms_config_stage_report(serving->state_dir, serving->gateway, error);
+	if (!reloaded) {
 		ms_warning("reload refused, keeping the running configuration: %s", error->message);
 	} else {
 		ms_gateway_server_apply_limits(serving->server);
@@ -148,8 +151,7 @@ gateway_new_from_state(const char *state_dir, const char *config_path)
 		config = ms_gateway_config_load_data("", 0, "(none)", NULL);
 	}
 	gateway = ms_gateway_new(config, credentials);
-	ms_gateway_set_state_dir(gateway, state_dir);
-	ms_gateway_note_staged(gateway, credentials != NULL ? NULL : error);
+	ms_config_stage_report(state_dir, gateway, credentials != NULL ? NULL : error);
 	degraded = ms_gateway_dup_degraded_status(gateway);
 	if (degraded != NULL)
 		ms_warning("%s", degraded);
@@ -323,6 +325,7 @@ main(int argc, char **argv)
 	serving.gateway = gateway;
 	serving.server = ms_gateway_server_new(gateway, n_workers);
 	serving.config_path = config_path;
+	serving.state_dir = state_dir;
 	ms_runtime_set_server(runtime, serving.server);
 	ms_runtime_set_status_func(runtime, dup_status, &serving);
 	ms_runtime_set_reload_func(runtime, reload, &serving);

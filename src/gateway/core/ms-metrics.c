@@ -176,19 +176,8 @@ ms_metrics_auth_failure(MsMetrics *self, MsAuthFailureKind kind)
 	inc(&self->auth_failures[kind]);
 }
 
-void
-ms_metrics_connection_opened(MsMetrics *self)
-{
-	atomic_fetch_add_explicit(&self->open_connections, 1, memory_order_relaxed);
-}
-
-void
-ms_metrics_connection_closed(MsMetrics *self)
-{
-	atomic_fetch_sub_explicit(&self->open_connections, 1, memory_order_relaxed);
-}
-
-/* for a server that counts its connections itself (MsRuntime does) */
+/* the gauge: the server counts its connections (ms-gateway-limits.c), MsRuntime reads
+ * the count and the gateway passes it on here */
 void
 ms_metrics_set_open_connections(MsMetrics *self, guint n)
 {

@@ -50,10 +50,6 @@ ms_metrics_route_rate_limited(MsMetricsRoute *route);
 void
 ms_metrics_auth_failure(MsMetrics *self, MsAuthFailureKind kind);
 void
-ms_metrics_connection_opened(MsMetrics *self);
-void
-ms_metrics_connection_closed(MsMetrics *self);
-void
 ms_metrics_set_open_connections(MsMetrics *self, guint n);
 
 char *

@@ -11,6 +11,9 @@ G_BEGIN_DECLS
  * this seam.
  */
 
+/* the journald catalog entry for an upstream failure (data/microsoup.catalog) */
+#define MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID "0b88bb6f159c4945bb886a30c54524eb"
+
 /* ms-gateway.h names it too; the port does not include the service */
 typedef struct _MsGatewayRequest MsGatewayRequest;
 

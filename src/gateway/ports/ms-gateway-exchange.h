@@ -1,15 +1,21 @@
 #pragma once
 
-#include "gateway/service/ms-gateway.h"
+#include <libsoup/soup.h>
+
 #include "gateway/core/ms-http-error.h"
 
 G_BEGIN_DECLS
 
+/* the service's types, named here too: the port does not include the service */
+typedef struct _MsGateway MsGateway;
+typedef struct _MsGatewayRequest MsGatewayRequest;
+typedef struct _MsGatewayWorker MsGatewayWorker;
+
 /*
  * The seam between a front (the code that reads HTTP requests from clients
- * and writes the answers) and the gateway core (routing, filters, proxy,
- * aggregation, access log). The core never touches the client connection; a
- * front never decides anything about a request. Every answer, the core's own
+ * and writes the answers) and the gateway service (routing, policies, proxy,
+ * aggregation, access log). The service never touches the client connection; a
+ * front never decides anything about a request. Every answer, the service's own
  * problems as much as a proxied upstream's, reaches the client through the
  * four calls of MsGatewayFrontClass.
  *
@@ -87,7 +93,7 @@ typedef struct {
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
 	SoupMessageHeaders *headers;          /* the request's; the core edits them */
-	SoupMessageHeaders *response_headers; /* empty; filters and the proxy fill them */
+	SoupMessageHeaders *response_headers; /* empty; policy steps and the proxy fill them */
 } MsGatewayRequestHead;
 
 MsGatewayRequest *

@@ -4,11 +4,7 @@
 
 G_BEGIN_DECLS
 
-/* what each part of an aggregation route is asked */
-char *
-ms_aggregate_part_path(const MsRoute *route, const MsRoute *part, const char *path);
-char *
-ms_aggregate_part_query(const MsRoute *route, const MsRoute *part, const char *query);
+/* a part's request head: ms-aggregate-plan.h decides its path and query */
 void
 ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out);
 

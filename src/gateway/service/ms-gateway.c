@@ -2,7 +2,6 @@
 
 #include "gateway/service/ms-gateway.h"
 
-#include "gateway/adapters/config/ms-config-stage.h"
 #include "gateway/service/ms-gateway-worker.h"
 
 /*
@@ -20,10 +19,8 @@ struct _MsGateway {
 	GMutex lock; /* guards config: workers take references from their threads */
 	MsGatewayConfig *config;
 	GPtrArray *workers; /* MsGatewayWorker */
-	gint n_connections; /* atomic */
 	MsPolicyState *policies;
 	MsHealth *health; /* what /readyz reports; locks of its own, apart from config's */
-	char *state_dir;  /* where systemd's staged configuration sets are, or NULL */
 };
 
 G_DEFINE_TYPE(MsGateway, ms_gateway, G_TYPE_OBJECT)
@@ -38,7 +35,6 @@ ms_gateway_finalize(GObject *object)
 	/* after the workers: they point at its records */
 	ms_health_free(self->health);
 	ms_gateway_config_unref(self->config);
-	g_free(self->state_dir);
 	g_mutex_clear(&self->lock);
 	G_OBJECT_CLASS(ms_gateway_parent_class)->finalize(object);
 }
@@ -135,51 +131,13 @@ ms_gateway_set_config(MsGateway *self, MsGatewayConfig *config)
 }
 
 /**
- * ms_gateway_set_state_dir:
- * @state_dir: the directory ms_config_stage() stages sets into
+ * ms_gateway_reload:
  *
- * From now on every (re)load also reports whether the operator's last set
- * was refused, and says which staged set is in use.
+ * Parses @path and re-reads the users and API keys, and swaps both in; on any
+ * error (a bad file refuses both) the running configuration stays.
  */
-void
-ms_gateway_set_state_dir(MsGateway *self, const char *state_dir)
-{
-	g_free(self->state_dir);
-	self->state_dir = g_strdup(state_dir);
-}
-
-/**
- * ms_gateway_note_staged:
- * @load_error: (nullable): why the staged set could not be loaded, %NULL when
- *   it was
- *
- * After a (re)load from the state directory: says which set is in use, and
- * whether it is the one the operator wrote.
- */
-void
-ms_gateway_note_staged(MsGateway *self, const GError *load_error)
-{
-	gboolean loaded = load_error == NULL;
-	g_autofree char *refused = ms_config_stage_get_error(self->state_dir);
-	g_autofree char *serial = ms_config_stage_get_serial(self->state_dir);
-
-	if (loaded)
-		ms_config_stage_set_loaded(self->state_dir, serial);
-	if (!loaded)
-		ms_gateway_set_config_state(self, "degraded", load_error->message);
-	else if (refused != NULL)
-		ms_gateway_set_config_state(self, "degraded", refused);
-	else if (serial == NULL)
-		ms_gateway_set_config_state(self,
-					    "degraded",
-					    "no configuration was ever staged: serving none");
-	else
-		ms_gateway_set_config_state(self, "ok", NULL);
-}
-
-/* users and API keys are re-read with the config, and a bad file refuses both */
-static gboolean
-reload_config(MsGateway *self, const char *path, GError **error)
+gboolean
+ms_gateway_reload(MsGateway *self, const char *path, GError **error)
 {
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, error);
 	g_autoptr(MsCredentials) credentials = NULL;
@@ -192,36 +150,6 @@ reload_config(MsGateway *self, const char *path, GError **error)
 	ms_policy_state_reload(self->policies, credentials);
 	ms_gateway_set_config(self, config);
 	return TRUE;
-}
-
-/**
- * ms_gateway_reload:
- *
- * Parses @path and swaps it in; on any error the running configuration stays.
- */
-gboolean
-ms_gateway_reload(MsGateway *self, const char *path, GError **error)
-{
-	g_autoptr(GError) local = NULL;
-	gboolean loaded = reload_config(self, path, &local);
-
-	if (self->state_dir != NULL)
-		ms_gateway_note_staged(self, local);
-	if (!loaded)
-		g_propagate_error(error, g_steal_pointer(&local));
-	return loaded;
-}
-
-void
-ms_gateway_set_n_connections(MsGateway *self, guint n)
-{
-	g_atomic_int_set(&self->n_connections, (gint)n);
-}
-
-guint
-ms_gateway_get_n_connections(MsGateway *self)
-{
-	return (guint)g_atomic_int_get(&self->n_connections);
 }
 
 /**

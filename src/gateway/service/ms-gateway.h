@@ -19,9 +19,6 @@ G_BEGIN_DECLS
 #define MS_TYPE_GATEWAY (ms_gateway_get_type())
 G_DECLARE_FINAL_TYPE(MsGateway, ms_gateway, MS, GATEWAY, GObject)
 
-/* the journald catalog entry for an upstream failure (data/microsoup.catalog) */
-#define MS_GATEWAY_UPSTREAM_FAILED_MESSAGE_ID "0b88bb6f159c4945bb886a30c54524eb"
-
 typedef struct _MsGatewayRequest MsGatewayRequest;
 typedef struct _MsGatewayWorker MsGatewayWorker;
 
@@ -33,10 +30,6 @@ MsMetrics *
 ms_gateway_get_metrics(MsGateway *self);
 MsHealth *
 ms_gateway_get_health(MsGateway *self);
-void
-ms_gateway_set_state_dir(MsGateway *self, const char *state_dir);
-void
-ms_gateway_note_staged(MsGateway *self, const GError *load_error);
 MsGatewayConfig *
 ms_gateway_dup_config(MsGateway *self);
 void
@@ -54,11 +47,5 @@ char *
 ms_gateway_dup_config_state(MsGateway *self, char **message);
 char *
 ms_gateway_dup_degraded_status(MsGateway *self);
-
-/* client connections open now, as counted by the server loop (--workers > 1) */
-void
-ms_gateway_set_n_connections(MsGateway *self, guint n);
-guint
-ms_gateway_get_n_connections(MsGateway *self);
 
 G_END_DECLS

@@ -360,3 +360,33 @@ ms_config_stage_log_refused(const GError *error)
 		      "configuration refused, the last good one stays in use: %s",
 		      error->message);
 }
+
+/**
+ * ms_config_stage_report:
+ * @load_error: (nullable): why the staged set could not be loaded, %NULL when
+ *   it was
+ *
+ * After a (re)load from @state_dir: marks the set @gateway now runs as
+ * loaded (what --stage --notify-pid waits for), and sets @gateway's
+ * configuration state: "ok" only when it runs the set the operator staged last.
+ */
+void
+ms_config_stage_report(const char *state_dir, MsGateway *gateway, const GError *load_error)
+{
+	g_autofree char *refused = ms_config_stage_get_error(state_dir);
+	g_autofree char *serial = ms_config_stage_get_serial(state_dir);
+
+	if (load_error != NULL) {
+		ms_gateway_set_config_state(gateway, "degraded", load_error->message);
+		return;
+	}
+	ms_config_stage_set_loaded(state_dir, serial);
+	if (refused != NULL)
+		ms_gateway_set_config_state(gateway, "degraded", refused);
+	else if (serial == NULL)
+		ms_gateway_set_config_state(gateway,
+					    "degraded",
+					    "no configuration was ever staged: serving none");
+	else
+		ms_gateway_set_config_state(gateway, "ok", NULL);
+}

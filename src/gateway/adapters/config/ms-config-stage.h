@@ -2,6 +2,8 @@
 
 #include <glib.h>
 
+#include "gateway/service/ms-gateway.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -34,5 +36,7 @@ gboolean
 ms_config_stage_wait_loaded(const char *state_dir, const char *serial, guint timeout_ms);
 void
 ms_config_stage_log_refused(const GError *error);
+void
+ms_config_stage_report(const char *state_dir, MsGateway *gateway, const GError *load_error);
 
 G_END_DECLS

@@ -35,8 +35,9 @@ struct _Server {
 	MsGatewayLimits *limits; /* every worker's connections */
 };
 
+/* a worker's front is empty after a stop, or the drain gave up on it */
 static gboolean
-on_front_empty(gpointer user_data)
+quit_worker_loop(gpointer user_data)
 {
 	Worker *worker = user_data;
 
@@ -52,7 +53,7 @@ worker_stop(gpointer user_data)
 
 	/* a worker that never started, or failed to, has nothing to stop */
 	if (worker->front != NULL)
-		ms_gateway_front_stop(worker->front, on_front_empty, worker);
+		ms_gateway_front_stop(worker->front, quit_worker_loop, worker);
 	return G_SOURCE_REMOVE;
 }
 
@@ -303,15 +304,6 @@ server_start(MsRuntimeServer *iface, GPtrArray *sockets, GError **error)
 			   server->n_workers,
 			   ms_gateway_limits_get_max_connections(server->limits));
 	return started;
-}
-
-static gboolean
-quit_worker_loop(gpointer user_data)
-{
-	Worker *worker = user_data;
-
-	g_main_loop_quit(worker->loop);
-	return G_SOURCE_REMOVE;
 }
 
 static void

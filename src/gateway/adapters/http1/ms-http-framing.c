@@ -136,6 +136,15 @@ line_end(const char *p, const char *end)
 	return NULL;
 }
 
+/* the end of a line of field-value characters from @p: after it, or %NULL */
+static const char *
+field_text_end(const char *p, const char *end)
+{
+	while (p < end && has_class(*p, CLASS_FIELD))
+		p++;
+	return line_end(p, end);
+}
+
 /*
  * RFC 9112 §3: method SP request-target SP HTTP-version, one SP each, where
  * libsoup would take any run of SP and HTAB: a line that two parsers split
@@ -189,12 +198,8 @@ scan_status_line(const char **line, const char *end)
 		return MS_HTTP_ERROR_SYNTAX;
 	code = (guint)(p[9] - '0') * 100 + (guint)(p[10] - '0') * 10 + (guint)(p[11] - '0');
 	p += 12;
-	if (p < end && *p == ' ') {
-		p++;
-		while (p < end && has_class(*p, CLASS_FIELD))
-			p++;
-	}
-	next = line_end(p, end);
+	/* the reason phrase, which says nothing */
+	next = p < end && *p == ' ' ? field_text_end(p + 1, end) : line_end(p, end);
 	if (next == NULL)
 		return MS_HTTP_ERROR_SYNTAX;
 	if ((*line)[5] != '1' || (*line)[7] > '1')
@@ -227,10 +232,7 @@ scan_field_lines(const char *p, const char *end, const char **blank)
 		while (p < end && has_class(*p, CLASS_TCHAR))
 			p++;
 		if (p < end && *p == ':' && p != name) {
-			p++;
-			while (p < end && has_class(*p, CLASS_FIELD))
-				p++;
-			next = line_end(p, end);
+			next = field_text_end(p + 1, end);
 			if (next == NULL)
 				return MS_HTTP_ERROR_SYNTAX;
 			p = next;

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-#include "gateway/adapters/upstream/ms-upstream-private.h"
+#include "gateway/adapters/upstream/ms-upstream-conn.h"
 
 #include "gateway/adapters/http1/ms-http-framing.h"
 
@@ -29,11 +29,12 @@ typedef enum {
 
 struct _MsUpstreamConn {
 	GSource source;
-	MsUpstream *upstream;
+	const MsUpstreamConnKeeper *keeper;
+	gpointer keeper_data;
 	GSocket *socket;
 	int fd;
 	gpointer fd_tag;
-	GList link; /* in upstream->idle */
+	GList link; /* in the keeper's idle queue */
 	ConnState state;
 	GIOCondition events;
 	gint64 deadline; /* when the current wait times out */
@@ -103,13 +104,7 @@ ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn)
 void
 ms_upstream_conn_close(MsUpstreamConn *conn)
 {
-	MsUpstream *upstream = conn->upstream;
-
-	if (conn->link.data != NULL) {
-		g_queue_unlink(&upstream->idle, &conn->link);
-		conn->link.data = NULL;
-	}
-	g_hash_table_remove(upstream->pool->conns, conn);
+	conn->keeper->closing(conn->keeper_data, conn);
 	g_source_destroy(&conn->source);
 	g_source_unref(&conn->source);
 }
@@ -163,7 +158,7 @@ conn_finish(MsUpstreamConn *conn)
 		conn->got_bytes = FALSE;
 		conn_set_events(conn, G_IO_IN);
 		conn_arm_deadline(conn, g_get_monotonic_time() + MS_UPSTREAM_IDLE_TIMEOUT_USEC);
-		ms_upstream_pool_release(conn->upstream, conn);
+		conn->keeper->reusable(conn->keeper_data, conn);
 	} else {
 		ms_upstream_conn_close(conn);
 	}
@@ -485,7 +480,11 @@ static GSourceFuncs conn_source_funcs = {
 };
 
 MsUpstreamConn *
-ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
+ms_upstream_conn_new(GSocket *socket,
+		     gboolean connecting,
+		     GMainContext *context,
+		     const MsUpstreamConnKeeper *keeper,
+		     gpointer keeper_data)
 {
 	GSource *source = g_source_new(&conn_source_funcs, sizeof(MsUpstreamConn));
 	MsUpstreamConn *conn = (MsUpstreamConn *)source;
@@ -497,7 +496,8 @@ ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
 	 * dispatch never runs a nested loop, so it need not be blocked.
 	 */
 	g_source_set_can_recurse(source, TRUE);
-	conn->upstream = upstream;
+	conn->keeper = keeper;
+	conn->keeper_data = keeper_data;
 	conn->socket = g_object_ref(socket);
 	conn->fd = g_socket_get_fd(socket);
 	conn->state = connecting ? CONN_CONNECTING : CONN_WRITING;
@@ -505,7 +505,7 @@ ms_upstream_conn_new(MsUpstream *upstream, GSocket *socket, gboolean connecting)
 	conn->buffer = g_malloc(MS_UPSTREAM_READ_SIZE);
 	conn->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	conn->fd_tag = g_source_add_unix_fd(source, conn->fd, 0);
-	g_source_attach(source, upstream->pool->context);
+	g_source_attach(source, context);
 	return conn;
 }
 

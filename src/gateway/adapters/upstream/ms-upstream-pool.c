@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/adapters/upstream/ms-upstream-private.h"
+#include "gateway/adapters/upstream/ms-upstream-conn.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <netinet/in.h>
@@ -12,6 +12,21 @@
  * MS_UPSTREAM_IDLE_TIMEOUT_USEC, so pooled connections never keep a
  * socket-activated service from its own (longer) idle exit.
  */
+
+#define MS_UPSTREAM_MAX_IDLE 256
+
+typedef struct {
+	char *key; /* the route's upstream string */
+	GSocketAddress *address;
+	GQueue idle; /* MsUpstreamConn, most recently used first */
+	MsUpstreamPool *pool;
+} MsUpstream;
+
+struct _MsUpstreamPool {
+	GMainContext *context;
+	GHashTable *upstreams; /* key → MsUpstream */
+	GHashTable *conns;     /* every open MsUpstreamConn, for teardown */
+};
 
 static void
 ms_upstream_free(MsUpstream *upstream)
@@ -130,6 +145,39 @@ open_socket(GSocketAddress *address, gboolean *connecting, GError **error)
 	return g_steal_pointer(&socket);
 }
 
+/* a connection that finished a response cleanly: kept idle, unless enough are */
+static void
+upstream_conn_reusable(gpointer keeper, MsUpstreamConn *conn)
+{
+	MsUpstream *upstream = keeper;
+	GList *link = ms_upstream_conn_get_link(conn);
+
+	if (upstream->idle.length >= MS_UPSTREAM_MAX_IDLE) {
+		ms_upstream_conn_close(conn);
+		return;
+	}
+	link->data = conn;
+	g_queue_push_head_link(&upstream->idle, link);
+}
+
+static void
+upstream_conn_closing(gpointer keeper, MsUpstreamConn *conn)
+{
+	MsUpstream *upstream = keeper;
+	GList *link = ms_upstream_conn_get_link(conn);
+
+	if (link->data != NULL) {
+		g_queue_unlink(&upstream->idle, link);
+		link->data = NULL;
+	}
+	g_hash_table_remove(upstream->pool->conns, conn);
+}
+
+static const MsUpstreamConnKeeper upstream_keeper = {
+	.reusable = upstream_conn_reusable,
+	.closing = upstream_conn_closing,
+};
+
 /**
  * ms_upstream_pool_acquire:
  * @fresh: skip pooled connections (a retry after a broken one)
@@ -159,22 +207,8 @@ ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fr
 		g_prefix_error(error, "%s: ", route->upstream);
 		return NULL;
 	}
-	conn = ms_upstream_conn_new(upstream, socket, connecting);
+	conn = ms_upstream_conn_new(socket, connecting, self->context, &upstream_keeper, upstream);
 	g_object_unref(socket);
 	g_hash_table_add(self->conns, conn);
 	return conn;
-}
-
-/* internal: a connection that finished a response cleanly */
-void
-ms_upstream_pool_release(MsUpstream *upstream, MsUpstreamConn *conn)
-{
-	GList *link = ms_upstream_conn_get_link(conn);
-
-	if (upstream->idle.length >= MS_UPSTREAM_MAX_IDLE) {
-		ms_upstream_conn_close(conn);
-		return;
-	}
-	link->data = conn;
-	g_queue_push_head_link(&upstream->idle, link);
 }
