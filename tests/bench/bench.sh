@@ -246,7 +246,7 @@ awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc=
 # Ratios are to the same proxy's row with 0 idle, from this run.
 [ -n "$IDLE" ] || exit 0
 
-IDLE_CLIENTS=$(dirname "$(realpath "$0")")/idle-clients.py
+source "$(dirname "$(realpath "$0")")/idle-lib.sh"
 declare -A HELD RSS_PER
 
 rss_kib() {
@@ -258,20 +258,11 @@ rss_kib() {
 }
 
 idle_run() {
-	local name=$1 port=$2 url=$3 pid=$4 n=$5 before after helper
+	local name=$1 port=$2 url=$3 pid=$4 n=$5 before after
 	before=$(rss_kib "$pid")
 	after=$before
 	if [ "$n" -gt 0 ]; then
-		rm -f "$T/idle.ctl" "$T/idle.out"
-		mkfifo "$T/idle.ctl"
-		"$IDLE_CLIENTS" 127.0.0.1 "$port" /api/hello "$n" <"$T/idle.ctl" >"$T/idle.out" &
-		helper=$!
-		# the helper's standard input, held open until its connections may close
-		exec 3>"$T/idle.ctl"
-		until grep -q '^ready' "$T/idle.out" 2>/dev/null; do
-			kill -0 "$helper" 2>/dev/null || { echo "bench: idle-clients failed" >&2; exit 1; }
-			sleep 0.2
-		done
+		idle_open "$port" /api/hello "$n"
 		after=$(rss_kib "$pid")
 		# the gateway's upstream connections that their requests opened leave its pool
 		# after 5 s idle: what is measured is the idle client connections alone
@@ -280,10 +271,8 @@ idle_run() {
 	run "$name/$n" "$url" "$pid"
 	HELD[$name/$n]=$n
 	if [ "$n" -gt 0 ]; then
-		exec 3>&-
-		wait "$helper"
 		# those the proxy closed while wrk ran do not count as held
-		HELD[$name/$n]=$((n - $(awk '/^closed/ { print $2 }' "$T/idle.out")))
+		HELD[$name/$n]=$((n - $(idle_close)))
 		RSS_PER[$name/$n]=$(awk -v b="$before" -v a="$after" -v n="$n" \
 			'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
 	fi

@@ -93,7 +93,7 @@ measure bare "$P_BARE" "$BUILD/tests/bench/bare-hello" "$P_BARE"
 [ -n "$IDLE" ] || exit 0
 
 ulimit -n "$(ulimit -Hn)"
-IDLE_CLIENTS=$(dirname "$(realpath "$0")")/idle-clients.py
+source "$(dirname "$(realpath "$0")")/idle-lib.sh"
 IDLE_MOST=0
 for n in $IDLE; do [ "$n" -gt "$IDLE_MOST" ] && IDLE_MOST=$n; done
 "$BUILD/src/cmd/microsoup-hello" --listen="unix:$T/hello.sock" --idle-timeout=0 2>/dev/null &
@@ -116,23 +116,14 @@ for n in $IDLE; do
 	start_callgrind "gateway-idle$n" "$P_GATEWAY" "$BUILD/src/cmd/microsoup-gateway" \
 		--config="$T/gateway.conf" --listen="tcp:127.0.0.1:$P_GATEWAY" --idle-timeout=0
 	if [ "$n" -gt 0 ]; then
-		rm -f "$T/idle.ctl" "$T/idle.out"
-		mkfifo "$T/idle.ctl"
-		"$IDLE_CLIENTS" 127.0.0.1 "$P_GATEWAY" "$REQUEST_PATH" "$n" <"$T/idle.ctl" >"$T/idle.out" &
-		helper=$!
-		exec 3>"$T/idle.ctl"
-		until grep -q '^ready' "$T/idle.out" 2>/dev/null; do
-			kill -0 "$helper" 2>/dev/null || { echo "callgrind: idle-clients failed" >&2; exit 1; }
-			sleep 0.2
-		done
+		idle_open "$P_GATEWAY" "$REQUEST_PATH" "$n"
 		# the upstream connections their requests opened leave the pool after 5 s idle
 		sleep 6
 	fi
 	count_instructions "gateway-idle$n" "$P_GATEWAY" "$CALLGRIND_PID"
 	GATEWAY_IR[$n]=$PER_REQUEST
 	if [ "$n" -gt 0 ]; then
-		exec 3>&-
-		wait "$helper"
+		idle_close >/dev/null
 	fi
 	kill "$CALLGRIND_PID"
 done
