@@ -272,7 +272,8 @@ idle_run() {
 	HELD[$name/$n]=$n
 	if [ "$n" -gt 0 ]; then
 		# those the proxy closed while wrk ran do not count as held
-		HELD[$name/$n]=$((n - $(idle_close)))
+		idle_close
+		HELD[$name/$n]=$((n - IDLE_CLOSED))
 		RSS_PER[$name/$n]=$(awk -v b="$before" -v a="$after" -v n="$n" \
 			'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
 	fi

@@ -123,7 +123,7 @@ for n in $IDLE; do
 	count_instructions "gateway-idle$n" "$P_GATEWAY" "$CALLGRIND_PID"
 	GATEWAY_IR[$n]=$PER_REQUEST
 	if [ "$n" -gt 0 ]; then
-		idle_close >/dev/null
+		idle_close
 	fi
 	kill "$CALLGRIND_PID"
 done

@@ -18,9 +18,10 @@ idle_open() {
 	done
 }
 
-# closes them; prints how many the server had closed before
+# closes them; sets IDLE_CLOSED to how many the server had closed before (not in a
+# subshell: this shell's descriptor 3 is what keeps them open)
 idle_close() {
 	exec 3>&-
 	wait "$IDLE_HELPER"
-	awk '/^closed/ { print $2 }' "$T/idle.out"
+	IDLE_CLOSED=$(awk '/^closed/ { print $2 }' "$T/idle.out")
 }
