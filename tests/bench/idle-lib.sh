@@ -23,5 +23,6 @@ idle_open() {
 idle_close() {
 	exec 3>&-
 	wait "$IDLE_HELPER"
+	# shellcheck disable=SC2034 # read by the sourcing script
 	IDLE_CLOSED=$(awk '/^closed/ { print $2 }' "$T/idle.out")
 }
