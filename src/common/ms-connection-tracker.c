@@ -272,6 +272,17 @@ ms_connection_tracker_get_work_left(MsConnectionTracker *self)
 	return left;
 }
 
+/**
+ * ms_connection_tracker_lookup:
+ *
+ * Returns: (transfer none) (nullable): @msg's record while its request is in flight
+ */
+const MsTrackedRequest *
+ms_connection_tracker_lookup(MsConnectionTracker *self, SoupServerMessage *msg)
+{
+	return g_hash_table_lookup(self->in_flight, msg);
+}
+
 guint
 ms_connection_tracker_get_n_in_flight(MsConnectionTracker *self)
 {

@@ -5,8 +5,8 @@
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
 #include "common/ms-problem.h"
-#include "common/ms-request-id.h"
 #include "common/ms-response.h"
+#include "common/ms-soup-runtime-server.h"
 #include "handlers/ms-handler-util.h"
 
 /*
@@ -159,11 +159,12 @@ greeter_handler(SoupServer *server,
 	 */
 	if (route->answers_at_once) {
 		g_autoptr(GError) error = NULL;
-		g_autofree char *message = ms_greeter_greet(greeter,
-							    name,
-							    ms_language_for_message(msg),
-							    ms_request_id_get(msg),
-							    &error);
+		g_autofree char *message =
+			ms_greeter_greet(greeter,
+					 name,
+					 ms_language_for_message(msg),
+					 ms_soup_server_get_request_id(server, msg),
+					 &error);
 
 		send_answer(route, msg, message, name != NULL, error);
 		return;
@@ -176,7 +177,7 @@ greeter_handler(SoupServer *server,
 	ms_greeter_greet_async(greeter,
 			       name,
 			       ms_language_for_message(msg),
-			       ms_request_id_get(msg),
+			       ms_soup_server_get_request_id(server, msg),
 			       NULL,
 			       on_greeted,
 			       call);

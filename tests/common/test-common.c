@@ -8,6 +8,7 @@
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-request-id.h"
+#include "common/ms-soup-runtime-server.h"
 #include "ms-test-utils.h"
 
 static void
@@ -332,6 +333,66 @@ test_listen_specs(void)
 	g_rmdir(dir);
 }
 
+/* answers with the id a handler gets, and 500 when the request carries another */
+static void
+echo_served_id(SoupServer *server,
+	       SoupServerMessage *msg,
+	       const char *path,
+	       GHashTable *query,
+	       gpointer user_data)
+{
+	const char *id = ms_soup_server_get_request_id(server, msg);
+	const char *carried =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					     MS_REQUEST_ID_HEADER);
+
+	if (id == NULL || (carried != NULL && strcmp(carried, id) != 0)) {
+		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		return;
+	}
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_COPY, id, strlen(id));
+}
+
+/* the runtime's server hands its handlers the id the client gets back */
+static void
+test_soup_server_request_id(void)
+{
+	g_autofree char *dir = ms_test_dir_new();
+	g_autofree char *path = g_build_filename(dir, "s.sock", NULL);
+	g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func(g_object_unref);
+	MsRuntimeServer *server = ms_soup_runtime_server_new("test");
+	g_autoptr(SoupSession) session = NULL;
+	const char *const sane[] = { MS_REQUEST_ID_HEADER, "client-id.7", NULL };
+	const char *const insane[] = { MS_REQUEST_ID_HEADER, "has space", NULL };
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(sockets, ms_test_bind_unix(path));
+	soup_server_add_handler(ms_soup_runtime_server_get_soup_server(server),
+				"/id",
+				echo_served_id,
+				NULL,
+				NULL);
+	g_assert_true(server->start(server, sockets, &error));
+	g_assert_no_error(error);
+	session = ms_test_session_new(path);
+	for (guint i = 0; i < 3; i++) {
+		const char *const *headers = i == 0 ? NULL : i == 1 ? sane : insane;
+		g_autoptr(MsTestResponse) r = ms_test_request(session, "GET", "/id", headers, NULL);
+		g_autofree char *served =
+			g_strndup(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body));
+
+		g_assert_cmpuint(r->status, ==, SOUP_STATUS_OK);
+		g_assert_true(ms_request_id_is_sane(served));
+		g_assert_cmpstr(served, ==, ms_test_response_get_header(r, MS_REQUEST_ID_HEADER));
+		if (i == 1)
+			g_assert_cmpstr(served, ==, "client-id.7");
+	}
+	g_clear_object(&session);
+	server->free(server);
+	ms_test_dir_remove(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,5 +411,6 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
 	g_test_add_func("/common/log/expected", test_log_expected);
 	g_test_add_func("/common/listen/specs", test_listen_specs);
+	g_test_add_func("/common/soup-server/request-id", test_soup_server_request_id);
 	return g_test_run();
 }
