@@ -115,7 +115,9 @@ ms_connection_tracker_message_done(MsConnectionTracker *self,
 	GSocket *socket = soup_server_message_get_socket(msg);
 	MsTrackedRequest *record = NULL;
 
-	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
+	/* a keep-alive connection has been served before: one lookup, no insertion */
+	if (answered && socket != NULL && !g_hash_table_contains(self->served, socket) &&
+	    g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
 	/* a message already forgotten with its dead connection holds nothing */
 	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record))
