@@ -140,9 +140,12 @@ test_log_fields(void)
 	g_assert_true(capture.saw_fields);
 }
 
-/* what the writer puts on stderr (fd 2) for one entry, when not under journald */
+/*
+ * what the writer puts on stderr (fd 2) for one entry, when not under journald;
+ * with @ident, an entry another identifier logged through GLib
+ */
 static char *
-stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message)
+stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message, const char *ident)
 {
 	g_autofree char *path = NULL;
 	g_autoptr(GError) error = NULL;
@@ -152,7 +155,16 @@ stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message)
 
 	g_assert_no_error(error);
 	g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
-	ms_log_fields(G_LOG_LEVEL_MESSAGE, fields, n_fields, "%s", message);
+	if (ident != NULL)
+		g_log_structured(G_LOG_DOMAIN,
+				 G_LOG_LEVEL_MESSAGE,
+				 "SYSLOG_IDENTIFIER",
+				 ident,
+				 "MESSAGE",
+				 "%s",
+				 message);
+	else
+		ms_log_fields(G_LOG_LEVEL_MESSAGE, fields, n_fields, "%s", message);
 	g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
 	close(saved);
 	close(fd);
@@ -174,9 +186,14 @@ test_log_stderr_line(void)
 	g_autofree char *pattern = g_strdup_printf(
 		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} microsoup-test\\[%d\\]: ",
 		(int)getpid());
-	g_autofree char *full = stderr_line_of(request, G_N_ELEMENTS(request), "GET /x 200 7µs");
-	g_autofree char *plain = stderr_line_of(NULL, 0, "ready");
-	g_autofree char *null = stderr_line_of(NULL, 0, NULL);
+	g_autofree char *foreign_pattern = g_strdup_printf(
+		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} other-ident\\[%d\\]: foreign\n$",
+		(int)getpid());
+	g_autofree char *full =
+		stderr_line_of(request, G_N_ELEMENTS(request), "GET /x 200 7µs", NULL);
+	g_autofree char *plain = stderr_line_of(NULL, 0, "ready", NULL);
+	g_autofree char *null = stderr_line_of(NULL, 0, NULL, NULL);
+	g_autofree char *foreign = stderr_line_of(NULL, 0, "foreign", "other-ident");
 
 	g_test_message("%s", full);
 	g_assert_true(g_regex_match_simple(pattern, full, 0, 0));
@@ -186,6 +203,8 @@ test_log_stderr_line(void)
 	g_assert_true(g_str_has_suffix(plain, "]: ready\n"));
 	/* "%s" of NULL says what printf() says */
 	g_assert_true(g_str_has_suffix(null, "]: (null)\n"));
+	/* an entry of another identifier says it, not this process's */
+	g_assert_true(g_regex_match_simple(foreign_pattern, foreign, 0, 0));
 }
 
 static void
