@@ -18,6 +18,7 @@ HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 T=$(mktemp -d /tmp/microsoup-callgrind-gateway.XXXXXX)
 OUT=${KEEP:-$T}
+mkdir -p "$OUT"
 PIDS=()
 cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -69,10 +70,16 @@ valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.gateway" \
 GATEWAY_PID=$!
 PIDS+=("$GATEWAY_PID")
 
+up=0
 for _ in $(seq 400); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/hello" && break
+	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/hello" && { up=1; break; }
 	sleep 0.1
 done
+if [ "$up" = 0 ]; then
+	echo "callgrind-gateway: the gateway never answered:" >&2
+	cat "$T/gateway.log" >&2
+	exit 1
+fi
 drive "$PORT" "$WARMUP"
 callgrind_control -z "$GATEWAY_PID" >/dev/null 2>&1
 drive "$PORT" "$REQUESTS"

@@ -58,12 +58,19 @@ is_response_skipped(const char *name)
 {
 	/*
 	 * X-Request-ID is the gateway's; so are Date and Server, which the front
-	 * writes itself and drops from any answer's headers, like nginx
+	 * writes itself and drops from any answer's headers, like nginx: not
+	 * copied only for the front to pass them over
 	 */
 	switch (name[0]) {
 	case 'X':
 	case 'x':
 		return name_is(name, MS_REQUEST_ID_HEADER);
+	case 'D':
+	case 'd':
+		return name_is(name, "Date");
+	case 'S':
+	case 's':
+		return name_is(name, "Server");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}
