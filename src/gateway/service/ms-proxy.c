@@ -101,18 +101,15 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name))
 			continue;
-		g_string_append(out, name);
-		g_string_append(out, ": ");
-		g_string_append(out, value);
-		g_string_append(out, "\r\n");
+		ms_upstream_head_put(out, name);
+		ms_upstream_head_put(out, ": ");
+		ms_upstream_head_put(out, value);
+		ms_upstream_head_put(out, "\r\n");
 	}
 	ms_upstream_head_write_gateway_fields(request, out);
-	if (request->body != NULL) {
-		g_string_append_printf(out,
-				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
-				       g_bytes_get_size(request->body));
-	}
-	g_string_append(out, "\r\n");
+	if (request->body != NULL)
+		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
+	ms_upstream_head_put(out, "\r\n");
 }
 
 static void
