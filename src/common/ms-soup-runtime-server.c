@@ -87,18 +87,14 @@ log_request(SoupServerMessage *msg, const MsTrackedRequest *request)
 	};
 	char stack[256];
 	g_autofree char *heap = NULL;
-	const char *message = ms_log_concat(stack,
-					    sizeof stack,
-					    &heap,
-					    method,
-					    " ",
-					    path,
-					    " ",
-					    status_text,
-					    " ",
-					    duration,
-					    "µs",
-					    NULL);
+	const char *message = ms_log_access_message(stack,
+						    sizeof stack,
+						    &heap,
+						    method,
+						    path,
+						    status_text,
+						    duration,
+						    NULL);
 
 	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }

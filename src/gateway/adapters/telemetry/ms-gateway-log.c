@@ -41,19 +41,15 @@ ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
 	 * ms_log_fields() takes as it is; a printf() of the message and of each
 	 * number cost more than the rest of the line together
 	 */
-	const char *message = ms_log_concat(message_buffer,
-					    sizeof message_buffer,
-					    &message_heap,
-					    method,
-					    " ",
-					    path,
-					    " ",
-					    status_text,
-					    " ",
-					    duration,
-					    "µs",
-					    request->aborted ? " (client went away)" : "",
-					    NULL);
+	const char *message =
+		ms_log_access_message(message_buffer,
+				      sizeof message_buffer,
+				      &message_heap,
+				      method,
+				      path,
+				      status_text,
+				      duration,
+				      request->aborted ? " (client went away)" : NULL);
 
 	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }
