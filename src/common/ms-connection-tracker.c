@@ -115,7 +115,9 @@ ms_connection_tracker_message_done(MsConnectionTracker *self,
 	GSocket *socket = soup_server_message_get_socket(msg);
 	MsTrackedRequest *record = NULL;
 
-	if (answered && socket != NULL && g_hash_table_contains(self->connections, socket))
+	/* a keep-alive connection has been served before: one lookup, no insertion */
+	if (answered && socket != NULL && !g_hash_table_contains(self->served, socket) &&
+	    g_hash_table_contains(self->connections, socket))
 		g_hash_table_add(self->served, socket);
 	/* a message already forgotten with its dead connection holds nothing */
 	if (g_hash_table_steal_extended(self->in_flight, msg, NULL, (gpointer *)&record))
@@ -270,6 +272,17 @@ ms_connection_tracker_get_work_left(MsConnectionTracker *self)
 			left++;
 	}
 	return left;
+}
+
+/**
+ * ms_connection_tracker_lookup:
+ *
+ * Returns: (transfer none) (nullable): @msg's record while its request is in flight
+ */
+const MsTrackedRequest *
+ms_connection_tracker_lookup(MsConnectionTracker *self, SoupServerMessage *msg)
+{
+	return g_hash_table_lookup(self->in_flight, msg);
 }
 
 guint

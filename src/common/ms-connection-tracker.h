@@ -41,6 +41,8 @@ void
 ms_connection_tracker_stop(MsConnectionTracker *self);
 guint
 ms_connection_tracker_get_work_left(MsConnectionTracker *self);
+const MsTrackedRequest *
+ms_connection_tracker_lookup(MsConnectionTracker *self, SoupServerMessage *msg);
 guint
 ms_connection_tracker_get_n_in_flight(MsConnectionTracker *self);
 

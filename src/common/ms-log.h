@@ -34,6 +34,15 @@ ms_log_format_uint(guint64 value, char buffer[MS_LOG_UINT_SIZE]);
 
 const char *
 ms_log_concat(char *buffer, gsize size, char **heap, const char *first, ...) G_GNUC_NULL_TERMINATED;
+const char *
+ms_log_access_message(char *buffer,
+		      gsize size,
+		      char **heap,
+		      const char *method,
+		      const char *path,
+		      const char *status,
+		      const char *duration_us,
+		      const char *suffix);
 
 void
 ms_log_fields_full(GLogLevelFlags level,

@@ -107,16 +107,27 @@ ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *re
  * @msg: a request whose headers have just been read, with no answer begun
  * @made: (out caller-allocates): where a new id is written
  *
- * ms_request_id_ensure() for a response that has no id yet, as at libsoup's
- * request-read: the id is appended to it without looking for one to replace.
+ * Gives @msg its id, as at libsoup's request-read: a sane incoming one or a new
+ * one, appended to the response (which has none yet) without looking for one to
+ * replace. Handlers read it with ms_request_id_get() and pass it on upstream. A
+ * made id is not copied to the request, which then has none: that copy would cost
+ * every request a header array; an insane incoming id is replaced there, so the
+ * request never carries an id other than @msg's.
  *
  * Returns: (transfer none): the id, owned by @msg's request or in @made
  */
 const char *
 ms_request_id_assign(SoupServerMessage *msg, char made[MS_REQUEST_ID_MADE_SIZE])
 {
-	const char *id = keep_or_make(soup_server_message_get_request_headers(msg), made);
+	SoupMessageHeaders *request = soup_server_message_get_request_headers(msg);
+	const char *id = soup_message_headers_get_one(request, MS_REQUEST_ID_HEADER);
 
+	if (!ms_request_id_is_sane(id)) {
+		ms_request_id_make(made);
+		if (id != NULL)
+			soup_message_headers_replace(request, MS_REQUEST_ID_HEADER, made);
+		id = made;
+	}
 	soup_message_headers_append(soup_server_message_get_response_headers(msg),
 				    MS_REQUEST_ID_HEADER,
 				    id);

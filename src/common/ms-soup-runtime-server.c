@@ -87,18 +87,14 @@ log_request(SoupServerMessage *msg, const MsTrackedRequest *request)
 	};
 	char stack[256];
 	g_autofree char *heap = NULL;
-	const char *message = ms_log_concat(stack,
-					    sizeof stack,
-					    &heap,
-					    method,
-					    " ",
-					    path,
-					    " ",
-					    status_text,
-					    " ",
-					    duration,
-					    "µs",
-					    NULL);
+	const char *message = ms_log_access_message(stack,
+						    sizeof stack,
+						    &heap,
+						    method,
+						    path,
+						    status_text,
+						    duration,
+						    NULL);
 
 	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
 }
@@ -250,6 +246,27 @@ SoupServer *
 ms_soup_runtime_server_get_soup_server(MsRuntimeServer *server)
 {
 	return ((MsSoupRuntimeServer *)server)->server;
+}
+
+/**
+ * ms_soup_server_get_request_id:
+ * @server: the server that runs @msg's handler
+ * @msg: a message whose request was read
+ *
+ * ms_request_id_get() for a handler: on a runtime's server the id is taken from
+ * what it tracks of @msg, not looked for again among the response's headers.
+ *
+ * Returns: (transfer none) (nullable): @msg's id
+ */
+const char *
+ms_soup_server_get_request_id(SoupServer *server, SoupServerMessage *msg)
+{
+	MsSoupRuntimeServer *self =
+		G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+	const MsTrackedRequest *request =
+		self != NULL ? ms_connection_tracker_lookup(self->tracker, msg) : NULL;
+
+	return request != NULL ? request->request_id : ms_request_id_get(msg);
 }
 
 /**

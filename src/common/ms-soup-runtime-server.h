@@ -12,5 +12,7 @@ SoupServer *
 ms_soup_runtime_server_get_soup_server(MsRuntimeServer *server);
 SoupServer *
 ms_runtime_serve_with_soup(MsRuntime *runtime);
+const char *
+ms_soup_server_get_request_id(SoupServer *server, SoupServerMessage *msg);
 
 G_END_DECLS

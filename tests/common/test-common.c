@@ -8,6 +8,7 @@
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
 #include "common/ms-request-id.h"
+#include "common/ms-soup-runtime-server.h"
 #include "ms-test-utils.h"
 
 static void
@@ -139,9 +140,12 @@ test_log_fields(void)
 	g_assert_true(capture.saw_fields);
 }
 
-/* what the writer puts on stderr (fd 2) for one entry, when not under journald */
+/*
+ * what the writer puts on stderr (fd 2) for one entry, when not under journald;
+ * with @ident, an entry another identifier logged through GLib
+ */
 static char *
-stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message)
+stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message, const char *ident)
 {
 	g_autofree char *path = NULL;
 	g_autoptr(GError) error = NULL;
@@ -151,7 +155,16 @@ stderr_line_of(const MsLogField *fields, gsize n_fields, const char *message)
 
 	g_assert_no_error(error);
 	g_assert_cmpint(dup2(fd, STDERR_FILENO), ==, STDERR_FILENO);
-	ms_log_fields(G_LOG_LEVEL_MESSAGE, fields, n_fields, "%s", message);
+	if (ident != NULL)
+		g_log_structured(G_LOG_DOMAIN,
+				 G_LOG_LEVEL_MESSAGE,
+				 "SYSLOG_IDENTIFIER",
+				 ident,
+				 "MESSAGE",
+				 "%s",
+				 message);
+	else
+		ms_log_fields(G_LOG_LEVEL_MESSAGE, fields, n_fields, "%s", message);
 	g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
 	close(saved);
 	close(fd);
@@ -173,9 +186,14 @@ test_log_stderr_line(void)
 	g_autofree char *pattern = g_strdup_printf(
 		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} microsoup-test\\[%d\\]: ",
 		(int)getpid());
-	g_autofree char *full = stderr_line_of(request, G_N_ELEMENTS(request), "GET /x 200 7µs");
-	g_autofree char *plain = stderr_line_of(NULL, 0, "ready");
-	g_autofree char *null = stderr_line_of(NULL, 0, NULL);
+	g_autofree char *foreign_pattern = g_strdup_printf(
+		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} other-ident\\[%d\\]: foreign\n$",
+		(int)getpid());
+	g_autofree char *full =
+		stderr_line_of(request, G_N_ELEMENTS(request), "GET /x 200 7µs", NULL);
+	g_autofree char *plain = stderr_line_of(NULL, 0, "ready", NULL);
+	g_autofree char *null = stderr_line_of(NULL, 0, NULL, NULL);
+	g_autofree char *foreign = stderr_line_of(NULL, 0, "foreign", "other-ident");
 
 	g_test_message("%s", full);
 	g_assert_true(g_regex_match_simple(pattern, full, 0, 0));
@@ -185,6 +203,8 @@ test_log_stderr_line(void)
 	g_assert_true(g_str_has_suffix(plain, "]: ready\n"));
 	/* "%s" of NULL says what printf() says */
 	g_assert_true(g_str_has_suffix(null, "]: (null)\n"));
+	/* an entry of another identifier says it, not this process's */
+	g_assert_true(g_regex_match_simple(foreign_pattern, foreign, 0, 0));
 }
 
 static void
@@ -332,6 +352,66 @@ test_listen_specs(void)
 	g_rmdir(dir);
 }
 
+/* answers with the id a handler gets, and 500 when the request carries another */
+static void
+echo_served_id(SoupServer *server,
+	       SoupServerMessage *msg,
+	       const char *path,
+	       GHashTable *query,
+	       gpointer user_data)
+{
+	const char *id = ms_soup_server_get_request_id(server, msg);
+	const char *carried =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					     MS_REQUEST_ID_HEADER);
+
+	if (id == NULL || (carried != NULL && strcmp(carried, id) != 0)) {
+		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		return;
+	}
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_COPY, id, strlen(id));
+}
+
+/* the runtime's server hands its handlers the id the client gets back */
+static void
+test_soup_server_request_id(void)
+{
+	g_autofree char *dir = ms_test_dir_new();
+	g_autofree char *path = g_build_filename(dir, "s.sock", NULL);
+	g_autoptr(GPtrArray) sockets = g_ptr_array_new_with_free_func(g_object_unref);
+	MsRuntimeServer *server = ms_soup_runtime_server_new("test");
+	g_autoptr(SoupSession) session = NULL;
+	const char *const sane[] = { MS_REQUEST_ID_HEADER, "client-id.7", NULL };
+	const char *const insane[] = { MS_REQUEST_ID_HEADER, "has space", NULL };
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(sockets, ms_test_bind_unix(path));
+	soup_server_add_handler(ms_soup_runtime_server_get_soup_server(server),
+				"/id",
+				echo_served_id,
+				NULL,
+				NULL);
+	g_assert_true(server->start(server, sockets, &error));
+	g_assert_no_error(error);
+	session = ms_test_session_new(path);
+	for (guint i = 0; i < 3; i++) {
+		const char *const *headers = i == 0 ? NULL : i == 1 ? sane : insane;
+		g_autoptr(MsTestResponse) r = ms_test_request(session, "GET", "/id", headers, NULL);
+		g_autofree char *served =
+			g_strndup(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body));
+
+		g_assert_cmpuint(r->status, ==, SOUP_STATUS_OK);
+		g_assert_true(ms_request_id_is_sane(served));
+		g_assert_cmpstr(served, ==, ms_test_response_get_header(r, MS_REQUEST_ID_HEADER));
+		if (i == 1)
+			g_assert_cmpstr(served, ==, "client-id.7");
+	}
+	g_clear_object(&session);
+	server->free(server);
+	ms_test_dir_remove(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -350,5 +430,6 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
 	g_test_add_func("/common/log/expected", test_log_expected);
 	g_test_add_func("/common/listen/specs", test_listen_specs);
+	g_test_add_func("/common/soup-server/request-id", test_soup_server_request_id);
 	return g_test_run();
 }

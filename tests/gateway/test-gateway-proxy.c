@@ -198,6 +198,18 @@ assert_problem(MsTestResponse *response, guint status, const char *type)
 	ms_test_assert_problem(response, status, type);
 }
 
+/* the access line's text: "METHOD PATH STATUS", then the duration its field holds */
+static void
+assert_access_message(GHashTable *entry, const char *request)
+{
+	g_autofree char *expected =
+		g_strdup_printf("%s %sµs",
+				request,
+				(char *)g_hash_table_lookup(entry, "DURATION_USEC"));
+
+	g_assert_cmpstr(g_hash_table_lookup(entry, "MESSAGE"), ==, expected);
+}
+
 static void
 test_pass_through(Fixture *fx, gconstpointer data)
 {
@@ -225,6 +237,7 @@ test_pass_through(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(g_hash_table_lookup(entry, "REMOTE_ADDR"), ==, "127.0.0.1");
 	g_assert_nonnull(g_hash_table_lookup(entry, "DURATION_USEC"));
 	g_assert_null(g_hash_table_lookup(entry, "USER_NAME"));
+	assert_access_message(entry, "GET /api/hello 200");
 }
 
 static void
@@ -237,7 +250,39 @@ test_request_id_made(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(msg->status, ==, 200);
 	g_assert_nonnull(id);
 	g_assert_cmpuint(strlen(id), ==, 32);
+	for (const char *p = id; *p != '\0'; p++)
+		g_assert_true(g_ascii_isdigit(*p) || (*p >= 'a' && *p <= 'f'));
 	ms_gateway_test_wait_access_entry(fx->log, id);
+}
+
+/* ids made one after the other differ: each is fresh randomness, not a repeat */
+static void
+test_request_ids_differ(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+	for (guint i = 0; i < 100; i++) {
+		g_autoptr(MsTestResponse) msg = request_full(fx, "GET", "/api/hello", NULL, NULL);
+		const char *id = soup_message_headers_get_one(msg->headers, "X-Request-ID");
+
+		g_assert_cmpuint(strlen(id), ==, 32);
+		g_assert_true(g_hash_table_add(seen, g_strdup(id)));
+	}
+}
+
+/* a line longer than the log's stack buffer is whole all the same */
+static void
+test_access_message_long(Fixture *fx, gconstpointer data)
+{
+	const char *const headers[] = { "X-Request-ID", "test-id-long", NULL };
+	g_autofree char *tail = g_strnfill(400, 'a');
+	g_autofree char *path = g_strconcat("/api/hello/", tail, NULL);
+	g_autoptr(MsTestResponse) msg = request_full(fx, "GET", path, headers, NULL);
+	GHashTable *entry = ms_gateway_test_wait_access_entry(fx->log, "test-id-long");
+	g_autofree char *request = g_strdup_printf("GET %s %u", path, msg->status);
+
+	g_assert_cmpstr(g_hash_table_lookup(entry, "HTTP_PATH"), ==, path);
+	assert_access_message(entry, request);
 }
 
 static void
@@ -835,6 +880,8 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/gateway/proxy/pass-through", test_pass_through);
 	ADD("/gateway/proxy/request-id-made", test_request_id_made);
+	ADD("/gateway/proxy/request-ids-differ", test_request_ids_differ);
+	ADD("/gateway/proxy/access-message-long", test_access_message_long);
 	ADD("/gateway/proxy/not-found", test_not_found);
 	ADD("/gateway/proxy/not-found-thai", test_not_found_thai);
 	ADD("/gateway/proxy/method-not-allowed", test_method_not_allowed);

@@ -25,7 +25,10 @@ on_request_read(SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 	ms_request_id_assign(msg, made);
 }
 
-/* answers with the id the request carries, which upstream calls pass on */
+/*
+ * answers with the id handlers pass on upstream; 500 when the request carries
+ * another one
+ */
 static void
 echo_request_id(SoupServer *server,
 		SoupServerMessage *msg,
@@ -33,9 +36,15 @@ echo_request_id(SoupServer *server,
 		GHashTable *query,
 		gpointer user_data)
 {
-	const char *id = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-						      "X-Request-ID");
+	const char *id = ms_request_id_get(msg);
+	const char *carried =
+		soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+					     "X-Request-ID");
 
+	if (carried != NULL && g_strcmp0(carried, id) != 0) {
+		soup_server_message_set_status(msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, NULL);
+		return;
+	}
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_server_message_set_response(msg,
 					 "text/plain",
@@ -185,7 +194,10 @@ test_request_id(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(ms_test_response_get_header(replaced, "X-Request-ID"), !=, "has space");
 	g_assert_true(ms_request_id_is_sane(ms_test_response_get_header(replaced, "X-Request-ID")));
 
-	/* the request carries the id the client gets back, whether kept or made */
+	/*
+	 * handlers get the id the client gets back, whether kept or made, and the
+	 * request carries no other
+	 */
 	for (guint i = 0; i < 3; i++) {
 		const char *const *headers = i == 0 ? NULL : i == 1 ? sane : insane;
 		g_autoptr(MsTestResponse) r =
@@ -193,6 +205,7 @@ test_request_id(Fixture *f, gconstpointer data)
 		g_autofree char *echoed =
 			g_strndup(g_bytes_get_data(r->body, NULL), g_bytes_get_size(r->body));
 
+		g_assert_cmpuint(r->status, ==, SOUP_STATUS_OK);
 		g_assert_true(ms_request_id_is_sane(echoed));
 		g_assert_cmpstr(echoed, ==, ms_test_response_get_header(r, "X-Request-ID"));
 	}

@@ -58,12 +58,19 @@ is_response_skipped(const char *name)
 {
 	/*
 	 * X-Request-ID is the gateway's; so are Date and Server, which the front
-	 * writes itself and drops from any answer's headers, like nginx
+	 * writes itself and drops from any answer's headers, like nginx: not
+	 * copied only for the front to pass them over
 	 */
 	switch (name[0]) {
 	case 'X':
 	case 'x':
 		return name_is(name, MS_REQUEST_ID_HEADER);
+	case 'D':
+	case 'd':
+		return name_is(name, "Date");
+	case 'S':
+	case 's':
+		return name_is(name, "Server");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}
@@ -94,18 +101,15 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name))
 			continue;
-		g_string_append(out, name);
-		g_string_append(out, ": ");
-		g_string_append(out, value);
-		g_string_append(out, "\r\n");
+		ms_upstream_head_put(out, name);
+		ms_upstream_head_put(out, ": ");
+		ms_upstream_head_put(out, value);
+		ms_upstream_head_put(out, "\r\n");
 	}
 	ms_upstream_head_write_gateway_fields(request, out);
-	if (request->body != NULL) {
-		g_string_append_printf(out,
-				       "Content-Length: %" G_GSIZE_FORMAT "\r\n",
-				       g_bytes_get_size(request->body));
-	}
-	g_string_append(out, "\r\n");
+	if (request->body != NULL)
+		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
+	ms_upstream_head_put(out, "\r\n");
 }
 
 static void

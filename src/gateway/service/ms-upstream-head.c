@@ -2,6 +2,7 @@
 
 #include "gateway/service/ms-upstream-head.h"
 
+#include "common/ms-log.h"
 #include "common/ms-request-id.h"
 
 /*
@@ -25,16 +26,16 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *query,
 				    const MsRoute *route)
 {
-	g_string_append(out, method);
-	g_string_append_c(out, ' ');
-	g_string_append(out, path);
+	ms_upstream_head_put(out, method);
+	ms_upstream_head_put(out, " ");
+	ms_upstream_head_put(out, path);
 	if (query != NULL) {
-		g_string_append_c(out, '?');
-		g_string_append(out, query);
+		ms_upstream_head_put(out, "?");
+		ms_upstream_head_put(out, query);
 	}
-	g_string_append(out, " HTTP/1.1\r\nHost: ");
-	g_string_append(out, route->upstream_authority);
-	g_string_append(out, "\r\n");
+	ms_upstream_head_put(out, " HTTP/1.1\r\nHost: ");
+	ms_upstream_head_put(out, route->upstream_authority);
+	ms_upstream_head_put(out, "\r\n");
 }
 
 /**
@@ -51,13 +52,29 @@ ms_upstream_head_write_gateway_fields(MsGatewayRequest *request, GString *out)
 	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
 	const char *remote = request->head.remote_addr;
 
-	g_string_append(out, MS_REQUEST_ID_HEADER ": ");
-	g_string_append(out, request->id);
-	g_string_append(out, "\r\nX-Forwarded-For: ");
+	ms_upstream_head_put(out, MS_REQUEST_ID_HEADER ": ");
+	ms_upstream_head_put(out, request->id);
+	ms_upstream_head_put(out, "\r\nX-Forwarded-For: ");
 	if (forwarded != NULL) {
-		g_string_append(out, forwarded);
-		g_string_append(out, ", ");
+		ms_upstream_head_put(out, forwarded);
+		ms_upstream_head_put(out, ", ");
 	}
-	g_string_append(out, remote != NULL ? remote : "unknown");
-	g_string_append(out, "\r\nX-Forwarded-Proto: http\r\n");
+	ms_upstream_head_put(out, remote != NULL ? remote : "unknown");
+	ms_upstream_head_put(out, "\r\nX-Forwarded-Proto: http\r\n");
+}
+
+/**
+ * ms_upstream_head_write_content_length:
+ * @length: the body's size
+ *
+ * Appends the Content-Length field of a request body.
+ */
+void
+ms_upstream_head_write_content_length(GString *out, guint64 length)
+{
+	char buffer[MS_LOG_UINT_SIZE];
+
+	ms_upstream_head_put(out, "Content-Length: ");
+	ms_upstream_head_put(out, ms_log_format_uint(length, buffer));
+	ms_upstream_head_put(out, "\r\n");
 }

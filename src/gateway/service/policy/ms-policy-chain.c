@@ -35,9 +35,10 @@ run_step(MsGatewayRequest *request, MsPolicyStep step)
 	case MS_POLICY_STEP_CACHE:
 		return ms_policy_cache_run(request, state);
 	case MS_POLICY_STEP_CORS:
-	default:
 		return ms_policy_cors_run(request);
 	}
+	/* every step is a case above (-Wswitch says when one is missing) */
+	g_assert_not_reached();
 }
 
 /* the steps @request has not passed yet, then the body */
