@@ -8,12 +8,20 @@
 #
 #   tests/bench/callgrind-gateway.sh [BUILD_DIR]   (env: WARMUP=300 REQUESTS=2000
 #                                                   KEEP= (a directory for the
-#                                                   callgrind.out files))
+#                                                   callgrind.out files)
+#                                                   IDLE="0 1000 10000" (a run per
+#                                                   count, with that many idle
+#                                                   keep-alive connections open))
+#
+# With IDLE, tests/bench/idle-clients.py holds the connections open, each with one
+# request answered, while the requests are counted on one more connection: idle
+# connections that cost nothing leave the count flat.
 set -euo pipefail
 
 BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
 WARMUP=${WARMUP:-300}
 REQUESTS=${REQUESTS:-2000}
+IDLE=${IDLE:-0}
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 T=$(mktemp -d /tmp/microsoup-callgrind-gateway.XXXXXX)
@@ -54,37 +62,79 @@ PORT=$(free_port)
 "$HELLO" --listen="unix:$SOCK" --idle-timeout=0 2>/dev/null &
 PIDS+=($!)
 
+IDLE_MOST=0
+for n in $IDLE; do [ "$n" -gt "$IDLE_MOST" ] && IDLE_MOST=$n; done
+GATEWAY_LIMITS=
+if [ "$IDLE_MOST" -gt 0 ]; then
+	# the idle clients and the helper each hold that many descriptors
+	ulimit -n "$(ulimit -Hn)"
+	# every idle client is 127.0.0.1, and RLIMIT_NOFILE here may derive fewer
+	GATEWAY_LIMITS="max_connections = $((IDLE_MOST + 256))
+max_connections_per_client = 0"
+fi
+source "$(dirname "$(realpath "$0")")/idle-lib.sh"
+
 cat >"$T/gateway.conf" <<CONF
 [gateway]
 workers = 1
+$GATEWAY_LIMITS
 
 [route hello]
 prefix = /api/hello
 upstream = unix:$SOCK
 CONF
 
-# the access log goes to a file, as in bench.sh: a line per request is part of the cost
-valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.gateway" \
-	"$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$PORT" --workers=1 \
-	--idle-timeout=0 2>"$T/gateway.log" &
-GATEWAY_PID=$!
-PIDS+=("$GATEWAY_PID")
+# NAME: the gateway under callgrind until it answers; sets GATEWAY_PID
+start_gateway() {
+	local up=0
+	# the access log goes to a file, as in bench.sh: a line per request is part of the cost
+	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$1" \
+		"$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$PORT" --workers=1 \
+		--idle-timeout=0 2>"$T/gateway.log" &
+	GATEWAY_PID=$!
+	PIDS+=("$GATEWAY_PID")
+	for _ in $(seq 400); do
+		curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/hello" && { up=1; break; }
+		sleep 0.1
+	done
+	if [ "$up" = 0 ]; then
+		echo "callgrind-gateway: the gateway never answered:" >&2
+		cat "$T/gateway.log" >&2
+		exit 1
+	fi
+}
 
-up=0
-for _ in $(seq 400); do
-	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/hello" && { up=1; break; }
-	sleep 0.1
+declare -A PER_REQUEST
+for n in $IDLE; do
+	name=gateway
+	[ "$IDLE" != 0 ] && name=gateway-idle$n
+	PORT=$(free_port)
+	start_gateway "$name"
+	if [ "$n" -gt 0 ]; then
+		idle_open "$PORT" /api/hello "$n"
+		# the upstream connections their requests opened leave the pool after 5 s idle
+		sleep 6
+	fi
+	drive "$PORT" "$WARMUP"
+	callgrind_control -z "$GATEWAY_PID" >/dev/null 2>&1
+	drive "$PORT" "$REQUESTS"
+	callgrind_control -d "$GATEWAY_PID" >/dev/null 2>&1
+	# the dump after the zeroing is the last file written
+	file=$(ls -t "$OUT/callgrind.out.$name"* | head -1)
+	total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+	PER_REQUEST[$n]=$((total / REQUESTS))
+	echo "$name ${PER_REQUEST[$n]} instructions/request ($file)"
+	if [ "$n" -gt 0 ]; then
+		idle_close
+	fi
+	kill "$GATEWAY_PID"
+	wait "$GATEWAY_PID" 2>/dev/null || true
 done
-if [ "$up" = 0 ]; then
-	echo "callgrind-gateway: the gateway never answered:" >&2
-	cat "$T/gateway.log" >&2
-	exit 1
+if [ "$IDLE" != 0 ]; then
+	FIRST=${IDLE%% *}
+	for n in $IDLE; do
+		awk -v n="$n" -v ir="${PER_REQUEST[$n]}" -v ir0="${PER_REQUEST[$FIRST]}" -v first="$FIRST" \
+			'BEGIN { printf "gateway with %d idle connections: %d instructions/request, %.3fx of %d idle\n",
+				n, ir, ir / ir0, first }'
+	done
 fi
-drive "$PORT" "$WARMUP"
-callgrind_control -z "$GATEWAY_PID" >/dev/null 2>&1
-drive "$PORT" "$REQUESTS"
-callgrind_control -d "$GATEWAY_PID" >/dev/null 2>&1
-# the dump after the zeroing is the last file written
-file=$(ls -t "$OUT/callgrind.out.gateway"* | head -1)
-total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-echo "gateway $((total / REQUESTS)) instructions/request ($file)"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by tests/bench/bench.sh and callgrind.sh: idle keep-alive connections held open
+# Sourced by tests/bench/bench.sh and callgrind-gateway.sh: idle keep-alive connections held open
 # by tests/bench/idle-clients.py. Needs $T, a scratch directory.
 
 IDLE_CLIENTS=$(dirname "${BASH_SOURCE[0]}")/idle-clients.py
