@@ -285,6 +285,16 @@ ms_gateway_front_events_free(MsGatewayFrontEvents *self)
 	g_source_unref(&self->source);
 }
 
+/* Returns: (transfer none) (nullable): where the events are dispatched, %NULL for the global
+ * default */
+GMainContext *
+ms_gateway_front_events_get_context(MsGatewayFrontEvents *self)
+{
+	GMainContext *context = g_source_get_context(&self->source);
+
+	return context == g_main_context_default() ? NULL : context;
+}
+
 /* the monotonic time of this main context iteration, in µs: only from a watch's dispatch */
 gint64
 ms_gateway_front_events_get_time(MsGatewayFrontEvents *self)

@@ -48,6 +48,8 @@ MsGatewayFrontEvents *
 ms_gateway_front_events_new(GMainContext *context);
 void
 ms_gateway_front_events_free(MsGatewayFrontEvents *self);
+GMainContext *
+ms_gateway_front_events_get_context(MsGatewayFrontEvents *self);
 gint64
 ms_gateway_front_events_get_time(MsGatewayFrontEvents *self);
 guint64

@@ -72,13 +72,19 @@ front_accepted(GSocket *client, char *remote, MsGatewayLimitsSlot *slot, gpointe
 	front_take(data, client, remote, slot);
 }
 
+/**
+ * ms_gateway_front_new_with_events:
+ * @events: (transfer full): where the connections are watched, made beforehand
+ *   (a worker makes it before any worker accepts: it takes a descriptor)
+ */
 MsGatewayFront *
-ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
+ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayFrontEvents *events)
 {
 	MsGatewayFront *self = g_new0(MsGatewayFront, 1);
+	GMainContext *context = ms_gateway_front_events_get_context(events);
 
 	self->host.worker = worker;
-	self->host.events = ms_gateway_front_events_new(context);
+	self->host.events = events;
 	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
 	self->host.output_spares = ms_gateway_front_output_spares_new();
 	self->host.request_header_spares =
@@ -96,6 +102,12 @@ ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 		g_ptr_array_new_with_free_func((GDestroyNotify)ms_gateway_front_listener_free);
 	self->limits = ms_gateway_limits_new_within(NULL);
 	return self;
+}
+
+MsGatewayFront *
+ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
+{
+	return ms_gateway_front_new_with_events(worker, ms_gateway_front_events_new(context));
 }
 
 /**

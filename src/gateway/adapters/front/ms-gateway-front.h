@@ -1,6 +1,7 @@
 #pragma once
 
 #include "gateway/ports/ms-gateway-exchange.h"
+#include "gateway/adapters/front/ms-gateway-front-events.h"
 #include "gateway/adapters/front/ms-gateway-limits.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,8 @@ typedef struct _MsGatewayFront MsGatewayFront;
 
 MsGatewayFront *
 ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context);
+MsGatewayFront *
+ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayFrontEvents *events);
 void
 ms_gateway_front_set_limits(MsGatewayFront *self, MsGatewayLimits *limits);
 void

@@ -16,6 +16,7 @@ typedef struct {
 	GThread *thread;
 	GMainContext *context;
 	GMainLoop *loop;
+	MsGatewayFrontEvents *events; /* until the front takes it */
 	MsGatewayWorker *gateway_worker;
 	MsGatewayFront *front; /* the main thread counts its connections, under front_lock */
 	GMutex front_lock;     /* the worker frees its front while the main thread counts */
@@ -72,7 +73,8 @@ worker_setup(Worker *worker, GError **error)
 	MsGatewayFront *front;
 
 	worker->gateway_worker = ms_gateway_attach_front(worker->server->gateway, worker->context);
-	front = ms_gateway_front_new(worker->gateway_worker, worker->context);
+	front = ms_gateway_front_new_with_events(worker->gateway_worker,
+						 g_steal_pointer(&worker->events));
 	ms_gateway_front_set_limits(front, worker->server->limits);
 	/* the front closes its duplicate; systemd's copy keeps the backlog */
 	for (guint i = 0; i < worker->listeners->len; i++)
@@ -141,6 +143,7 @@ worker_free(Worker *worker)
 	if (worker->thread != NULL)
 		g_thread_join(worker->thread);
 	g_main_loop_unref(worker->loop);
+	g_clear_pointer(&worker->events, ms_gateway_front_events_free);
 	g_main_context_unref(worker->context);
 	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
 	g_mutex_clear(&worker->ready_lock);
@@ -152,9 +155,10 @@ worker_free(Worker *worker)
 
 /*
  * Everything a worker needs that takes a descriptor (its duplicates of the
- * listening sockets, its main context's wakeup) is made for every worker
- * before the first one accepts: a worker made later could find them all
- * taken by clients (EMFILE), and GLib aborts when it cannot make a wakeup.
+ * listening sockets, its main context's wakeup, its front's epoll set) is
+ * made for every worker before the first one accepts: a worker made later
+ * could find them all taken by clients (EMFILE), and GLib aborts when it
+ * cannot make a wakeup, as the front's events do without an epoll set.
  */
 static Worker *
 worker_new(Server *server, guint index, GError **error)
@@ -170,6 +174,7 @@ worker_new(Server *server, guint index, GError **error)
 	worker->index = index;
 	worker->context = g_main_context_new();
 	worker->loop = g_main_loop_new(worker->context, FALSE);
+	worker->events = ms_gateway_front_events_new(worker->context);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
 	g_mutex_init(&worker->front_lock);
