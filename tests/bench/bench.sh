@@ -39,9 +39,10 @@ ulimit -n "$(ulimit -Hn)"
 IDLE_MOST=0
 for n in $IDLE; do [ "$n" -gt "$IDLE_MOST" ] && IDLE_MOST=$n; done
 GATEWAY_LIMITS=
-if [ -n "$IDLE" ]; then
-	# every idle client is 127.0.0.1, and RLIMIT_NOFILE here may derive fewer than
-	# the idle connections (units/gateway.service's LimitNOFILE=65536 derives 32736)
+if [ -n "$IDLE" ] || [ "$CONNECTIONS" -gt 256 ]; then
+	# every client here is 127.0.0.1 (the default per-client limit is 256, and nginx
+	# and haproxy have none), and RLIMIT_NOFILE here may derive fewer than the idle
+	# connections (units/gateway.service's LimitNOFILE=65536 derives 32736)
 	GATEWAY_LIMITS="max_connections = $((IDLE_MOST + CONNECTIONS + 256))
 max_connections_per_client = 0"
 fi
