@@ -6,6 +6,7 @@
 #include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/adapters/front/ms-gateway-front-listen.h"
 #include "gateway/adapters/front/ms-gateway-front-output.h"
+#include "gateway/service/ms-gateway-worker.h"
 
 /*
  * The top of the front: ms-gateway-front.c → ms-gateway-front-listen.c →
@@ -85,6 +86,8 @@ ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayEvents *event
 
 	self->host.worker = worker;
 	self->host.events = events;
+	/* one epoll set for the worker's client and upstream connections alike */
+	ms_upstream_pool_set_events(ms_gateway_worker_get_pool(worker), events);
 	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
 	self->host.output_spares = ms_gateway_front_output_spares_new();
 	self->host.request_header_spares =
@@ -221,9 +224,9 @@ ms_gateway_front_get_n_connections(MsGatewayFront *self)
 /**
  * ms_gateway_front_get_n_dispatches:
  *
- * For tests: how many times one of the front's connections was dispatched,
- * for input, output, a deadline or work of its own. Idle connections add
- * nothing to it.
+ * For tests: how many times one of the worker's connections (a client's or
+ * an upstream one of its pool) was dispatched, for input, output, a deadline
+ * or work of its own. Idle connections add nothing to it.
  */
 guint64
 ms_gateway_front_get_n_dispatches(MsGatewayFront *self)
@@ -243,6 +246,9 @@ ms_gateway_front_free(MsGatewayFront *self)
 	for (guint i = 0; i < open->len; i++)
 		ms_gateway_front_conn_close(g_ptr_array_index(open, i), TRUE);
 	g_hash_table_unref(self->connections);
+	/* the pool's connections are in the events too: closed first, the pool watches its own next
+	 */
+	ms_upstream_pool_set_events(ms_gateway_worker_get_pool(self->host.worker), NULL);
 	/* the connections' last references may be the events' */
 	ms_gateway_events_free(self->host.events);
 	g_string_free(self->host.read_buffer, TRUE);
