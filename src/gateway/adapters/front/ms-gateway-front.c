@@ -246,8 +246,7 @@ ms_gateway_front_free(MsGatewayFront *self)
 	for (guint i = 0; i < open->len; i++)
 		ms_gateway_front_conn_close(g_ptr_array_index(open, i), TRUE);
 	g_hash_table_unref(self->connections);
-	/* the pool's connections are in the events too: closed first, the pool watches its own next
-	 */
+	/* the pool's connections are in the events too: closed first */
 	ms_upstream_pool_set_events(ms_gateway_worker_get_pool(self->host.worker), NULL);
 	/* the connections' last references may be the events' */
 	ms_gateway_events_free(self->host.events);
