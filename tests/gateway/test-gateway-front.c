@@ -7,12 +7,13 @@
 #include "gateway/adapters/front/ms-gateway-front.h"
 #include "ms-gateway-test.h"
 #include "ms-test-utils.h"
+#include "ms-wire-upstream.h"
 
 /*
  * Integration: what only the front's owner sees of it, in-process: the drain
  * on stop, its connection count (served, refused by a limit, cut mid-request),
- * a client that leaves mid-request, and idle connections that cost the
- * requests of others nothing. Clients
+ * a client that leaves mid-request, and idle connections, client or pooled
+ * upstream ones, that cost the requests of others nothing. Clients
  * are the other ends of socket pairs, read without blocking while the main
  * context runs the front. (The HTTP on the wire is tests/gateway's e2e and the
  * raw-socket suites.)
@@ -20,6 +21,8 @@
 
 typedef struct {
 	MsTestServer *upstream;
+	/* an upstream on a thread of its own, whose sockets are not in the test's main context */
+	MsWireUpstream *apart;
 	SoupServerMessage *held; /* an upstream request kept waiting */
 	MsGateway *gateway;
 	MsGatewayWorker *worker;
@@ -57,8 +60,11 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->log = ms_gateway_test_log_capture();
 	fx->upstream = ms_test_server_new();
 	soup_server_add_handler(fx->upstream->server, NULL, upstream_handler, fx, NULL);
-	text = g_strdup_printf("[route slow]\nprefix = /api/slow\nupstream = unix:%s\n",
-			       fx->upstream->socket_path);
+	fx->apart = ms_wire_upstream_new(2);
+	text = g_strdup_printf("[route slow]\nprefix = /api/slow\nupstream = unix:%s\n"
+			       "[route apart]\nprefix = /api/big\nupstream = unix:%s\n",
+			       fx->upstream->socket_path,
+			       ms_wire_upstream_get_socket_path(fx->apart));
 	config = ms_gateway_test_config_new(text);
 	fx->gateway = ms_gateway_new(config, NULL);
 	fx->worker = ms_gateway_attach_front(fx->gateway, NULL);
@@ -78,6 +84,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	}
 	g_object_unref(fx->gateway);
 	ms_test_server_free(fx->upstream);
+	ms_wire_upstream_free(fx->apart);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
 	ms_gateway_test_log_release(fx->log);
@@ -402,14 +409,18 @@ iterate_counting_fds(Iterations *iterations)
 	iterations->most_fds = MAX(iterations->most_fds, (guint)n);
 }
 
-/* one request on @client, the main context run by hand until its answer is read */
+/* one request for @path on @client, the main context run by hand until the answer's @end is read */
 static void
-request_counting_fds(GSocket *client, Iterations *iterations)
+request_path_counting_fds(GSocket *client,
+			  const char *path,
+			  const char *end,
+			  Iterations *iterations)
 {
 	g_autoptr(GString) got = g_string_new(NULL);
+	g_autofree char *request = g_strdup_printf("GET %s HTTP/1.1\r\nHost: gw\r\n\r\n", path);
 
-	client_send(client, "GET /api/slow/x HTTP/1.1\r\nHost: gw\r\n\r\n");
-	for (guint i = 0; i < 500 && strstr(got->str, "\r\n\r\nok") == NULL; i++) {
+	client_send(client, request);
+	for (guint i = 0; i < 500 && !g_str_has_suffix(got->str, end); i++) {
 		char buffer[4096];
 		gssize n;
 
@@ -418,7 +429,13 @@ request_counting_fds(GSocket *client, Iterations *iterations)
 			g_string_append_len(got, buffer, n);
 	}
 	g_assert_true(g_str_has_prefix(got->str, "HTTP/1.1 200 OK\r\n"));
-	g_assert_true(g_str_has_suffix(got->str, "\r\n\r\nok"));
+	g_assert_true(g_str_has_suffix(got->str, end));
+}
+
+static void
+request_counting_fds(GSocket *client, Iterations *iterations)
+{
+	request_path_counting_fds(client, "/api/slow/x", "\r\n\r\nok", iterations);
 }
 
 #define IDLE_CONNECTIONS 200
@@ -483,6 +500,108 @@ test_front_idle_not_polled(Fixture *fx, gconstpointer data)
 	g_array_unref(among_idle.fds);
 }
 
+/* as many as connect at once: the upstream listens with GSocket's default backlog, 10 */
+#define POOLED_CONNECTIONS 10
+
+/* what the upstream apart answers: a 2-byte body, its last byte */
+#define APART_END "\r\n\r\n\x00\x83"
+
+static guint
+count_open_fds(void)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/fd", 0, NULL);
+	guint n = 0;
+
+	g_assert_nonnull(dir);
+	while (g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+static gboolean
+front_has_one(gpointer data)
+{
+	Fixture *fx = data;
+
+	return ms_gateway_front_get_n_connections(fx->front) == 1;
+}
+
+/*
+ * Idle pooled upstream connections are not polled for others' requests
+ * either: after a burst leaves POOLED_CONNECTIONS of them in the pool (and
+ * its clients are gone), one connection's requests make the main context poll
+ * as many descriptors and dispatch connections as often as before the burst.
+ * The upstream serves from its own thread, so that its end of each
+ * connection is not in this main context. Not timed: both are counted.
+ */
+static void
+test_front_idle_upstream_not_polled(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(GPtrArray) burst = g_ptr_array_new_with_free_func((GDestroyNotify)client_close);
+	g_autoptr(GSocket) busy = client_new(fx);
+	Iterations alone = { g_array_new(FALSE, TRUE, sizeof(GPollFD)), 0 };
+	Iterations among_pooled = { g_array_new(FALSE, TRUE, sizeof(GPollFD)), 0 };
+	guint64 dispatches_alone;
+	guint64 dispatches_among_pooled;
+	guint64 before;
+	guint fds_before_burst;
+
+	/* warm: the upstream connection is open and pooled */
+	request_path_counting_fds(busy, "/api/big/x", APART_END, &alone);
+	alone.most_fds = 0;
+	before = ms_gateway_front_get_n_dispatches(fx->front);
+	for (guint i = 0; i < BUSY_REQUESTS; i++)
+		request_path_counting_fds(busy, "/api/big/x", APART_END, &alone);
+	dispatches_alone = ms_gateway_front_get_n_dispatches(fx->front) - before;
+
+	/*
+	 * The burst: every request is in its socket before the main context
+	 * runs, so the front reads them all in one wakeup and each takes an
+	 * upstream connection of its own; then the clients go.
+	 */
+	fds_before_burst = count_open_fds();
+	for (guint i = 0; i < POOLED_CONNECTIONS; i++) {
+		GSocket *client = client_new(fx);
+
+		client_send(client, "GET /api/big/x HTTP/1.1\r\nHost: gw\r\n\r\n");
+		g_ptr_array_add(burst, client);
+	}
+	for (guint i = 0; i < POOLED_CONNECTIONS; i++) {
+		g_autofree char *answer = client_read(g_ptr_array_index(burst, i), APART_END, NULL);
+
+		g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 200 OK\r\n"));
+	}
+	g_ptr_array_set_size(burst, 0);
+	ms_test_wait_until(front_has_one, fx, 5000);
+	g_assert_cmpuint(ms_gateway_front_get_n_connections(fx->front), ==, 1);
+	/* the pooled connections, both their ends, are what is left open of the burst */
+	g_assert_cmpuint(count_open_fds(), >=, fds_before_burst + POOLED_CONNECTIONS);
+
+	before = ms_gateway_front_get_n_dispatches(fx->front);
+	for (guint i = 0; i < BUSY_REQUESTS; i++)
+		request_path_counting_fds(busy, "/api/big/x", APART_END, &among_pooled);
+	dispatches_among_pooled = ms_gateway_front_get_n_dispatches(fx->front) - before;
+
+	g_test_message("polled descriptors: %u alone, %u among %u pooled upstream connections; "
+		       "connection dispatches for %u requests: %" G_GUINT64_FORMAT
+		       " alone, %" G_GUINT64_FORMAT " among them",
+		       alone.most_fds,
+		       among_pooled.most_fds,
+		       POOLED_CONNECTIONS,
+		       BUSY_REQUESTS,
+		       dispatches_alone,
+		       dispatches_among_pooled);
+	g_assert_cmpuint(among_pooled.most_fds, <=, alone.most_fds + 4);
+	/*
+	 * A request is a few dispatches (the client's, the upstream's head and
+	 * body, which the thread apart may send in one piece or two), whatever
+	 * the pool holds; one per pooled connection would be POOLED_CONNECTIONS.
+	 */
+	g_assert_cmpuint(dispatches_among_pooled, <=, 4 * BUSY_REQUESTS);
+	g_array_unref(alone.fds);
+	g_array_unref(among_pooled.fds);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -510,6 +629,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_front_count,
+		   fixture_teardown);
+	g_test_add("/gateway/front/idle-upstream-not-polled",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_front_idle_upstream_not_polled,
 		   fixture_teardown);
 	g_test_add("/gateway/front/idle-not-polled",
 		   Fixture,

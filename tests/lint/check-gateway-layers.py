@@ -11,14 +11,16 @@ import re
 import sys
 
 # layer → the layers its files may include: dependencies point inward, and one adapter
-# uses no other but the HTTP/1.1 parser; first match wins
+# uses no other but the HTTP/1.1 parser and the events; first match wins
 RULES = [
     ("core", ["core"]),
     ("ports", ["core", "ports"]),
     ("service", ["core", "ports", "service"]),
     ("adapters/http1", ["core", "adapters/http1"]),
-    ("adapters/front", ["core", "ports", "service", "adapters/front", "adapters/http1"]),
-    ("adapters/upstream", ["core", "ports", "service", "adapters/upstream", "adapters/http1"]),
+    # a worker's epoll events: the client and the upstream connections share one set
+    ("adapters/events", ["adapters/events"]),
+    ("adapters/front", ["core", "ports", "service", "adapters/front", "adapters/http1", "adapters/events"]),
+    ("adapters/upstream", ["core", "ports", "service", "adapters/upstream", "adapters/http1", "adapters/events"]),
     ("adapters/telemetry", ["core", "ports", "service", "adapters/telemetry"]),
     ("adapters/config", ["core", "ports", "service", "adapters/config"]),
 ]

@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 
 /*
  * A small pooled HTTP/1.1 client for the gateway's upstreams. One pool per worker
- * main context; one GSource per connection watches its fd and its deadline. No
+ * main context; its connections are watched, fd and deadline, in the worker's
+ * events with the client connections (adapters/events/ms-gateway-events.c). No
  * SoupSession, SoupMessage, GTask or GUri per request: a proxy built on them
  * measured about 6x nginx's CPU per request, most of it in those.
  */
@@ -46,6 +47,10 @@ MsUpstreamPool *
 ms_upstream_pool_new(GMainContext *context);
 void
 ms_upstream_pool_free(MsUpstreamPool *self);
+/* the worker's connection events (adapters/events), opaque here */
+struct _MsGatewayEvents;
+void
+ms_upstream_pool_set_events(MsUpstreamPool *self, struct _MsGatewayEvents *events);
 MsUpstreamConn *
 ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 const MsRoute *route,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "gateway/adapters/front/ms-gateway-front-events.h"
+#include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/adapters/front/ms-gateway-front-output.h"
 #include "gateway/adapters/http1/ms-http-framing.h"
 #include "gateway/core/ms-http-target.h"
@@ -17,7 +17,7 @@
  * One client connection: its requests' heads and bodies, keep-alive,
  * timeouts, the drain, and the answers the core gives through
  * MsGatewayFrontClass. Each connection is a watch in its worker's events
- * (ms-gateway-front-events.c: one epoll set and one GSource for all of a
+ * (adapters/events/ms-gateway-events.c: one epoll set and one GSource for all of a
  * worker's connections); recv() goes to the fd directly and the answers'
  * bytes go through ms-gateway-front-output.c.
  *
@@ -51,7 +51,7 @@ typedef enum {
 } ConnState;
 
 struct _MsGatewayFrontConn {
-	MsGatewayFrontWatch watch; /* first: the events hand it back */
+	MsGatewayWatch watch; /* first: the events hand it back */
 	grefcount ref_count;
 	const MsGatewayFrontConnHost *host;
 	GSocket *socket;
@@ -121,10 +121,10 @@ conn_ref(MsGatewayFrontConn *conn)
 static void
 conn_arm(MsGatewayFrontConn *conn)
 {
-	gint64 armed = ms_gateway_front_watch_get_armed(&conn->watch);
+	gint64 armed = ms_gateway_watch_get_armed(&conn->watch);
 
 	if (conn->deadline != -1 && (armed == -1 || conn->deadline < armed))
-		ms_gateway_front_watch_arm(&conn->watch, conn->deadline);
+		ms_gateway_watch_arm(&conn->watch, conn->deadline);
 }
 
 static void
@@ -150,7 +150,7 @@ conn_set_events(MsGatewayFrontConn *conn, GIOCondition events)
 	if (conn->events == events || conn->state == CONN_CLOSED)
 		return;
 	conn->events = events;
-	ms_gateway_front_watch_set_condition(&conn->watch, events);
+	ms_gateway_watch_set_condition(&conn->watch, events);
 }
 
 /* work for the connection's own dispatch: never from inside a core callback */
@@ -158,7 +158,7 @@ static void
 conn_wake(MsGatewayFrontConn *conn)
 {
 	conn->woken = TRUE;
-	ms_gateway_front_watch_wake(&conn->watch);
+	ms_gateway_watch_wake(&conn->watch);
 }
 
 /* --- output -------------------------------------------------------------------------- */
@@ -817,10 +817,10 @@ conn_expire(MsGatewayFrontConn *conn)
 }
 
 static void
-conn_dispatch(MsGatewayFrontWatch *watch, GIOCondition revents)
+conn_dispatch(MsGatewayWatch *watch, GIOCondition revents)
 {
 	MsGatewayFrontConn *conn = (MsGatewayFrontConn *)watch;
-	gint64 now = ms_gateway_front_events_get_time(conn->host->events);
+	gint64 now = ms_gateway_events_get_time(conn->host->events);
 
 	if (conn->state == CONN_CLOSED)
 		return;
@@ -847,7 +847,7 @@ conn_dispatch(MsGatewayFrontWatch *watch, GIOCondition revents)
 static void
 conn_free(MsGatewayFrontConn *conn)
 {
-	ms_gateway_front_watch_remove(&conn->watch);
+	ms_gateway_watch_remove(&conn->watch);
 	g_socket_close(conn->socket, NULL);
 	g_object_unref(conn->socket);
 	/* counted out only now that its descriptor is */
@@ -868,18 +868,18 @@ conn_free(MsGatewayFrontConn *conn)
 }
 
 static void
-conn_watch_ref(MsGatewayFrontWatch *watch)
+conn_watch_ref(MsGatewayWatch *watch)
 {
 	conn_ref((MsGatewayFrontConn *)watch);
 }
 
 static void
-conn_watch_unref(MsGatewayFrontWatch *watch)
+conn_watch_unref(MsGatewayWatch *watch)
 {
 	ms_gateway_front_conn_unref((MsGatewayFrontConn *)watch);
 }
 
-static const MsGatewayFrontWatchFuncs conn_watch_funcs = {
+static const MsGatewayWatchFuncs conn_watch_funcs = {
 	.dispatch = conn_dispatch,
 	.ref = conn_watch_ref,
 	.unref = conn_watch_unref,
@@ -1056,7 +1056,7 @@ ms_gateway_front_conn_close(MsGatewayFrontConn *conn, gboolean client_gone)
 	conn->state = CONN_CLOSED;
 	if (request != NULL)
 		ms_gateway_request_finish(request, client_gone);
-	ms_gateway_front_watch_remove(&conn->watch);
+	ms_gateway_watch_remove(&conn->watch);
 	/* what was read is of no use now, and the worker's read buffer is not this connection's */
 	conn_drop_input(conn);
 	conn_keep_input(conn);
@@ -1127,11 +1127,11 @@ ms_gateway_front_conn_new(const MsGatewayFrontConnHost *host,
 	conn->timing = TRUE;
 	conn->deadline = g_get_monotonic_time() + CONN_READ_TIMEOUT_USEC;
 	g_socket_set_blocking(client, FALSE);
-	if (!ms_gateway_front_watch_add(&conn->watch,
-					host->events,
-					conn->fd,
-					conn->events,
-					&conn_watch_funcs)) {
+	if (!ms_gateway_watch_add(&conn->watch,
+				  host->events,
+				  conn->fd,
+				  conn->events,
+				  &conn_watch_funcs)) {
 		/* closed from its first dispatch, as its owner expects of a connection */
 		conn->broken = TRUE;
 		conn_wake(conn);

@@ -1,14 +1,14 @@
 #pragma once
 
 #include "gateway/ports/ms-gateway-exchange.h"
-#include "gateway/adapters/front/ms-gateway-front-events.h"
+#include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/adapters/front/ms-gateway-limits.h"
 
 G_BEGIN_DECLS
 
 /*
  * One client connection of the front (ms-gateway-front.c → ms-gateway-front-listen.c →
- * ms-gateway-front-conn.c → ms-gateway-front-events.c, ms-gateway-front-output.c): it is
+ * ms-gateway-front-conn.c → adapters/events/ms-gateway-events.c, ms-gateway-front-output.c): it is
  * watched by its worker's events, reads requests, hands them to the core through
  * ms-gateway-exchange.h and has their answers written by ms-gateway-front-output.c. It calls
  * nothing above it: its owner learns of its close through the MsGatewayFrontConnHost it was created
@@ -23,9 +23,9 @@ typedef struct _MsGatewayFrontConn MsGatewayFrontConn;
 /* what a connection's owner gives it; outlives the connection */
 typedef struct {
 	MsGatewayWorker *worker;
-	MsGatewayFrontEvents *events; /* the worker's: its connections are watches in it */
-	GString *read_buffer;         /* what a connection reads into, then keeps only what waits */
-	GPtrArray *output_spares;     /* ms_gateway_front_output_spares_new() */
+	MsGatewayEvents *events;  /* the worker's: its connections are watches in it */
+	GString *read_buffer;     /* what a connection reads into, then keeps only what waits */
+	GPtrArray *output_spares; /* ms_gateway_front_output_spares_new() */
 	/* SoupMessageHeaders, each freed with soup_message_headers_unref() */
 	GPtrArray *request_header_spares;
 	GPtrArray *response_header_spares;

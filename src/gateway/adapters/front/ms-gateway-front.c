@@ -3,13 +3,14 @@
 #include "gateway/adapters/front/ms-gateway-front.h"
 
 #include "gateway/adapters/front/ms-gateway-front-conn.h"
-#include "gateway/adapters/front/ms-gateway-front-events.h"
+#include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/adapters/front/ms-gateway-front-listen.h"
 #include "gateway/adapters/front/ms-gateway-front-output.h"
+#include "gateway/service/ms-gateway-worker.h"
 
 /*
  * The top of the front: ms-gateway-front.c → ms-gateway-front-listen.c →
- * ms-gateway-front-conn.c → ms-gateway-front-events.c and
+ * ms-gateway-front-conn.c → adapters/events/ms-gateway-events.c and
  * ms-gateway-front-output.c, each file calling only the ones after it. This
  * one owns a worker's listeners and connections and drains them on stop; the
  * listeners hand it what they accept, and its connections tell it when they
@@ -78,13 +79,15 @@ front_accepted(GSocket *client, char *remote, MsGatewayLimitsSlot *slot, gpointe
  *   (a worker makes it before any worker accepts: it takes a descriptor)
  */
 MsGatewayFront *
-ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayFrontEvents *events)
+ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayEvents *events)
 {
 	MsGatewayFront *self = g_new0(MsGatewayFront, 1);
-	GMainContext *context = ms_gateway_front_events_get_context(events);
+	GMainContext *context = ms_gateway_events_get_context(events);
 
 	self->host.worker = worker;
 	self->host.events = events;
+	/* one epoll set for the worker's client and upstream connections alike */
+	ms_upstream_pool_set_events(ms_gateway_worker_get_pool(worker), events);
 	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
 	self->host.output_spares = ms_gateway_front_output_spares_new();
 	self->host.request_header_spares =
@@ -107,7 +110,7 @@ ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayFrontEvents *
 MsGatewayFront *
 ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context)
 {
-	return ms_gateway_front_new_with_events(worker, ms_gateway_front_events_new(context));
+	return ms_gateway_front_new_with_events(worker, ms_gateway_events_new(context));
 }
 
 /**
@@ -221,14 +224,14 @@ ms_gateway_front_get_n_connections(MsGatewayFront *self)
 /**
  * ms_gateway_front_get_n_dispatches:
  *
- * For tests: how many times one of the front's connections was dispatched,
- * for input, output, a deadline or work of its own. Idle connections add
- * nothing to it.
+ * For tests: how many times one of the worker's connections (a client's or
+ * an upstream one of its pool) was dispatched, for input, output, a deadline
+ * or work of its own. Idle connections add nothing to it.
  */
 guint64
 ms_gateway_front_get_n_dispatches(MsGatewayFront *self)
 {
-	return ms_gateway_front_events_get_n_dispatches(self->host.events);
+	return ms_gateway_events_get_n_dispatches(self->host.events);
 }
 
 /* closes whatever is still open: requests in flight end as aborted */
@@ -243,8 +246,10 @@ ms_gateway_front_free(MsGatewayFront *self)
 	for (guint i = 0; i < open->len; i++)
 		ms_gateway_front_conn_close(g_ptr_array_index(open, i), TRUE);
 	g_hash_table_unref(self->connections);
+	/* the pool's connections are in the events too: closed first */
+	ms_upstream_pool_set_events(ms_gateway_worker_get_pool(self->host.worker), NULL);
 	/* the connections' last references may be the events' */
-	ms_gateway_front_events_free(self->host.events);
+	ms_gateway_events_free(self->host.events);
 	g_string_free(self->host.read_buffer, TRUE);
 	g_ptr_array_unref(self->host.output_spares);
 	g_ptr_array_unref(self->host.request_header_spares);

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "gateway/ports/ms-gateway-exchange.h"
-#include "gateway/adapters/front/ms-gateway-front-events.h"
+#include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/adapters/front/ms-gateway-limits.h"
 
 G_BEGIN_DECLS
@@ -10,13 +10,13 @@ G_BEGIN_DECLS
  * The gateway's own HTTP/1.1 server side, one per worker thread: reads
  * requests from client connections, hands them to the core through
  * ms-gateway-exchange.h and writes the answers. A worker's connections are
- * watched by one GSource over an epoll set (ms-gateway-front-events.c), which
+ * watched by one GSource over an epoll set (adapters/events/ms-gateway-events.c), which
  * also keeps their timeouts: an idle connection costs no wakeup anything.
  *
  * Its files call in one direction only: ms-gateway-front.c (the front: its
  * listeners, connections and drain) → ms-gateway-front-listen.c (accepting
  * within the limits) → ms-gateway-front-conn.c (one connection's requests and
- * answers) → ms-gateway-front-events.c (readiness, deadlines and wake-ups of
+ * answers) → adapters/events/ms-gateway-events.c (readiness, deadlines and wake-ups of
  * a worker's connections) and ms-gateway-front-output.c (an answer's bytes).
  * What goes up is a callback the upper file gave.
  */
@@ -26,7 +26,7 @@ typedef struct _MsGatewayFront MsGatewayFront;
 MsGatewayFront *
 ms_gateway_front_new(MsGatewayWorker *worker, GMainContext *context);
 MsGatewayFront *
-ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayFrontEvents *events);
+ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayEvents *events);
 void
 ms_gateway_front_set_limits(MsGatewayFront *self, MsGatewayLimits *limits);
 void

@@ -16,7 +16,7 @@ typedef struct {
 	GThread *thread;
 	GMainContext *context;
 	GMainLoop *loop;
-	MsGatewayFrontEvents *events; /* until the front takes it */
+	MsGatewayEvents *events; /* until the front takes it */
 	MsGatewayWorker *gateway_worker;
 	MsGatewayFront *front; /* the main thread counts its connections, under front_lock */
 	GMutex front_lock;     /* the worker frees its front while the main thread counts */
@@ -143,7 +143,7 @@ worker_free(Worker *worker)
 	if (worker->thread != NULL)
 		g_thread_join(worker->thread);
 	g_main_loop_unref(worker->loop);
-	g_clear_pointer(&worker->events, ms_gateway_front_events_free);
+	g_clear_pointer(&worker->events, ms_gateway_events_free);
 	g_main_context_unref(worker->context);
 	g_clear_pointer(&worker->listeners, g_ptr_array_unref);
 	g_mutex_clear(&worker->ready_lock);
@@ -174,7 +174,7 @@ worker_new(Server *server, guint index, GError **error)
 	worker->index = index;
 	worker->context = g_main_context_new();
 	worker->loop = g_main_loop_new(worker->context, FALSE);
-	worker->events = ms_gateway_front_events_new(worker->context);
+	worker->events = ms_gateway_events_new(worker->context);
 	g_mutex_init(&worker->ready_lock);
 	g_cond_init(&worker->ready_cond);
 	g_mutex_init(&worker->front_lock);

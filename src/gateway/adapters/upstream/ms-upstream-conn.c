@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 /*
- * One upstream connection: a GSource that owns the fd watch and the deadline, a
- * read buffer and the response framing (Content-Length, chunked, until close).
+ * One upstream connection: a watch in its worker's events (the epoll set and
+ * the deadlines its client connections are in, ms-gateway-events.c), a read
+ * buffer and the response framing (Content-Length, chunked, until close). An
+ * idle pooled connection is then neither polled nor dispatched for the
+ * requests of others, as a GSource of its own was on every wakeup.
  * An upstream's bytes are as untrusted as a client's: its head and its body
  * framing go through the same strict, fuzzed code as requests
  * (ms-http-framing.c), and a response that breaks it fails the exchange and
@@ -28,15 +31,15 @@ typedef enum {
 } ConnState;
 
 struct _MsUpstreamConn {
-	GSource source;
+	MsGatewayWatch watch;
+	gint ref_count; /* the keeper's until closed, and the events' while a dispatch is due */
+	gboolean closed;
 	const MsUpstreamConnKeeper *keeper;
 	gpointer keeper_data;
 	GSocket *socket;
 	int fd;
-	gpointer fd_tag;
 	GList link; /* in the keeper's idle queue */
 	ConnState state;
-	GIOCondition events;
 	gint64 deadline; /* when the current wait times out */
 	guint served;
 	/* the exchange */
@@ -62,30 +65,40 @@ struct _MsUpstreamConn {
 	gsize head_scanned;
 };
 
-/*
- * Changing a GSource's fd events or ready time writes to the main context's
- * wakeup eventfd every time, even from its own thread: done per request, that
- * was several syscalls each. So the events change only when they differ, and
- * the one ready time is moved only when it would fire too late; firing early
- * is checked against the real deadline in dispatch.
- */
+/* an epoll_ctl() only when the condition differs (ms_gateway_watch_set_condition() checks) */
 static void
 conn_set_events(MsUpstreamConn *conn, GIOCondition events)
 {
-	if (conn->events == events)
-		return;
-	conn->events = events;
-	g_source_modify_unix_fd(&conn->source, conn->fd_tag, events);
+	ms_gateway_watch_set_condition(&conn->watch, events);
 }
 
+/*
+ * Arming moves the watch in the events' sorted deadlines: the armed deadline
+ * moves only when it would fire too late, and one that fires early is checked
+ * against the real deadline in dispatch, so steady traffic arms nothing per
+ * request.
+ */
 static void
 conn_arm_deadline(MsUpstreamConn *conn, gint64 deadline)
 {
-	gint64 armed = g_source_get_ready_time(&conn->source);
+	gint64 armed = ms_gateway_watch_get_armed(&conn->watch);
 
 	conn->deadline = deadline;
 	if (armed < 0 || armed > deadline)
-		g_source_set_ready_time(&conn->source, deadline);
+		ms_gateway_watch_arm(&conn->watch, deadline);
+}
+
+static void
+conn_unref(MsUpstreamConn *conn)
+{
+	if (--conn->ref_count > 0)
+		return;
+	g_object_unref(conn->socket);
+	g_string_free(conn->request, TRUE);
+	g_clear_pointer(&conn->body, g_bytes_unref);
+	soup_message_headers_unref(conn->headers);
+	g_free(conn->buffer);
+	g_free(conn);
 }
 
 GList *
@@ -101,25 +114,16 @@ ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn)
 	return conn->request;
 }
 
+/* the socket is closed now; the memory goes with the last reference (a dispatch due) */
 void
 ms_upstream_conn_close(MsUpstreamConn *conn)
 {
+	g_return_if_fail(!conn->closed);
+	conn->closed = TRUE;
 	conn->keeper->closing(conn->keeper_data, conn);
-	g_source_destroy(&conn->source);
-	g_source_unref(&conn->source);
-}
-
-static void
-conn_finalize(GSource *source)
-{
-	MsUpstreamConn *conn = (MsUpstreamConn *)source;
-
+	ms_gateway_watch_remove(&conn->watch);
 	g_socket_close(conn->socket, NULL);
-	g_object_unref(conn->socket);
-	g_string_free(conn->request, TRUE);
-	g_clear_pointer(&conn->body, g_bytes_unref);
-	soup_message_headers_unref(conn->headers);
-	g_free(conn->buffer);
+	conn_unref(conn);
 }
 
 static void
@@ -435,24 +439,9 @@ conn_connected(MsUpstreamConn *conn)
 	conn_write(conn);
 }
 
-static gboolean
-conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+static void
+conn_ready(MsUpstreamConn *conn)
 {
-	MsUpstreamConn *conn = (MsUpstreamConn *)source;
-	GIOCondition events = g_source_query_unix_fd(source, conn->fd_tag);
-
-	if (events == 0) {
-		/* woken by the ready time: early when the deadline moved on since */
-		if (g_source_get_time(source) < conn->deadline) {
-			g_source_set_ready_time(source, conn->deadline);
-			return G_SOURCE_CONTINUE;
-		}
-		if (conn->state == CONN_IDLE)
-			ms_upstream_conn_close(conn);
-		else
-			conn_fail(conn, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
-		return G_SOURCE_CONTINUE;
-	}
 	switch (conn->state) {
 	case CONN_IDLE:
 		/* an idle upstream only ever sends EOF: it closed its end */
@@ -471,31 +460,68 @@ conn_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 	default:
 		g_assert_not_reached();
 	}
-	return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs conn_source_funcs = {
-	.dispatch = conn_dispatch,
-	.finalize = conn_finalize,
+static void
+conn_watch_dispatch(MsGatewayWatch *watch, GIOCondition revents)
+{
+	MsUpstreamConn *conn = (MsUpstreamConn *)watch;
+	gint64 now = ms_gateway_events_get_time(watch->events);
+
+	if (revents != 0) {
+		conn_ready(conn);
+		if (conn->closed)
+			return;
+	}
+	/* still armed: the deadline did not come, the socket did */
+	if (ms_gateway_watch_get_armed(watch) != -1)
+		return;
+	/* the armed deadline came: early when the real one moved on since */
+	if (now < conn->deadline) {
+		if (conn->deadline != G_MAXINT64)
+			ms_gateway_watch_arm(watch, conn->deadline);
+		return;
+	}
+	if (conn->state == CONN_IDLE)
+		ms_upstream_conn_close(conn);
+	else
+		conn_fail(conn, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
+}
+
+static void
+conn_watch_ref(MsGatewayWatch *watch)
+{
+	((MsUpstreamConn *)watch)->ref_count++;
+}
+
+static void
+conn_watch_unref(MsGatewayWatch *watch)
+{
+	conn_unref((MsUpstreamConn *)watch);
+}
+
+static const MsGatewayWatchFuncs conn_watch_funcs = {
+	.dispatch = conn_watch_dispatch,
+	.ref = conn_watch_ref,
+	.unref = conn_watch_unref,
 };
 
+/**
+ * ms_upstream_conn_new:
+ * @events: the worker's, which outlive the connection
+ *
+ * Returns: (transfer none): the connection, the keeper's until it is closed
+ */
 MsUpstreamConn *
 ms_upstream_conn_new(GSocket *socket,
 		     gboolean connecting,
-		     GMainContext *context,
+		     MsGatewayEvents *events,
 		     const MsUpstreamConnKeeper *keeper,
 		     gpointer keeper_data)
 {
-	GSource *source = g_source_new(&conn_source_funcs, sizeof(MsUpstreamConn));
-	MsUpstreamConn *conn = (MsUpstreamConn *)source;
+	MsUpstreamConn *conn = g_new0(MsUpstreamConn, 1);
 
-	g_source_set_name(source, "microsoup upstream connection");
-	/*
-	 * GLib blocks a dispatching source by taking its fds out of the poll set and
-	 * putting them back after, and each put-back writes the wakeup eventfd. This
-	 * dispatch never runs a nested loop, so it need not be blocked.
-	 */
-	g_source_set_can_recurse(source, TRUE);
+	conn->ref_count = 1;
 	conn->keeper = keeper;
 	conn->keeper_data = keeper_data;
 	conn->socket = g_object_ref(socket);
@@ -504,8 +530,12 @@ ms_upstream_conn_new(GSocket *socket,
 	conn->request = g_string_sized_new(1024);
 	conn->buffer = g_malloc(MS_UPSTREAM_READ_SIZE);
 	conn->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
-	conn->fd_tag = g_source_add_unix_fd(source, conn->fd, 0);
-	g_source_attach(source, context);
+	/*
+	 * Not polled (and never dispatched for its socket) until an exchange
+	 * starts. One the epoll set does not take can still time out: its
+	 * exchange fails then, as one whose upstream never answers.
+	 */
+	ms_gateway_watch_add(&conn->watch, events, conn->fd, 0, &conn_watch_funcs);
 	return conn;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "gateway/adapters/events/ms-gateway-events.h"
 #include "gateway/ports/ms-upstream.h"
 
 G_BEGIN_DECLS
@@ -23,7 +24,7 @@ typedef struct {
 MsUpstreamConn *
 ms_upstream_conn_new(GSocket *socket,
 		     gboolean connecting,
-		     GMainContext *context,
+		     MsGatewayEvents *events,
 		     const MsUpstreamConnKeeper *keeper,
 		     gpointer keeper_data);
 void

@@ -24,8 +24,10 @@ typedef struct {
 
 struct _MsUpstreamPool {
 	GMainContext *context;
-	GHashTable *upstreams; /* key → MsUpstream */
-	GHashTable *conns;     /* every open MsUpstreamConn, for teardown */
+	MsGatewayEvents *events; /* where the connections are watched: a front's, or own_events */
+	MsGatewayEvents *own_events; /* made on first use when no front gave its own */
+	GHashTable *upstreams;       /* key → MsUpstream */
+	GHashTable *conns;           /* every open MsUpstreamConn, for teardown */
 };
 
 static void
@@ -51,8 +53,8 @@ ms_upstream_pool_new(GMainContext *context)
 	return self;
 }
 
-void
-ms_upstream_pool_free(MsUpstreamPool *self)
+static void
+pool_close_all(MsUpstreamPool *self)
 {
 	GHashTableIter iter;
 	gpointer conn;
@@ -63,10 +65,46 @@ ms_upstream_pool_free(MsUpstreamPool *self)
 		g_hash_table_iter_next(&iter, &conn, NULL);
 		ms_upstream_conn_close(conn);
 	}
+}
+
+void
+ms_upstream_pool_free(MsUpstreamPool *self)
+{
+	pool_close_all(self);
+	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	g_hash_table_unref(self->conns);
 	g_hash_table_unref(self->upstreams);
 	g_main_context_unref(self->context);
 	g_free(self);
+}
+
+/**
+ * ms_upstream_pool_set_events:
+ * @events: (nullable): the events of the worker's client connections, which
+ *   the pool's connections then share; %NULL before they are freed
+ *
+ * With one epoll set for both sides, a wakeup polls one descriptor, and an
+ * idle pooled connection costs the requests of others nothing. The pool's
+ * connections are closed first: only when no exchange is under way (a front
+ * made or freed).
+ */
+void
+ms_upstream_pool_set_events(MsUpstreamPool *self, struct _MsGatewayEvents *events)
+{
+	pool_close_all(self);
+	g_clear_pointer(&self->own_events, ms_gateway_events_free);
+	self->events = events;
+}
+
+/* a pool used with no front (tests, the service alone) watches its connections itself */
+static MsGatewayEvents *
+pool_get_events(MsUpstreamPool *self)
+{
+	if (self->events == NULL) {
+		self->own_events = ms_gateway_events_new(self->context);
+		self->events = self->own_events;
+	}
+	return self->events;
 }
 
 static GSocketAddress *
@@ -207,7 +245,11 @@ ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fr
 		g_prefix_error(error, "%s: ", route->upstream);
 		return NULL;
 	}
-	conn = ms_upstream_conn_new(socket, connecting, self->context, &upstream_keeper, upstream);
+	conn = ms_upstream_conn_new(socket,
+				    connecting,
+				    pool_get_events(self),
+				    &upstream_keeper,
+				    upstream);
 	g_object_unref(socket);
 	g_hash_table_add(self->conns, conn);
 	return conn;

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "gateway/adapters/front/ms-gateway-front-events.h"
+#include "gateway/adapters/events/ms-gateway-events.h"
 
 #include <errno.h>
 #include <string.h>
@@ -38,15 +38,15 @@
 /* ready connections taken per wakeup; more stay readable for the next one */
 #define EVENTS_BATCH 256
 
-struct _MsGatewayFrontEvents {
+struct _MsGatewayEvents {
 	GSource source;
 	int epoll_fd;
 	gpointer tag;
-	GSequence *deadlines; /* MsGatewayFrontWatch, by armed time */
+	GSequence *deadlines; /* MsGatewayWatch, by armed time */
 	/* the first of them, -1 for none: prepare() and check() read it every iteration */
 	gint64 first_deadline;
 	gint64 now; /* of the dispatch under way */
-	GQueue due; /* MsGatewayFrontWatch, each holding a reference */
+	GQueue due; /* MsGatewayWatch, each holding a reference */
 	guint64 n_dispatches;
 };
 
@@ -91,26 +91,26 @@ condition_from_epoll(guint32 events)
 static gint
 watch_compare_armed(gconstpointer a, gconstpointer b, gpointer data)
 {
-	const MsGatewayFrontWatch *first = a;
-	const MsGatewayFrontWatch *second = b;
+	const MsGatewayWatch *first = a;
+	const MsGatewayWatch *second = b;
 
 	return first->armed < second->armed ? -1 : first->armed > second->armed;
 }
 
 /* after the first deadline was taken out or moved: found again, in O(log n) */
 static void
-events_update_first_deadline(MsGatewayFrontEvents *self)
+events_update_first_deadline(MsGatewayEvents *self)
 {
 	GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
 
 	self->first_deadline = g_sequence_iter_is_end(first)
 				       ? -1
-				       : ((MsGatewayFrontWatch *)g_sequence_get(first))->armed;
+				       : ((MsGatewayWatch *)g_sequence_get(first))->armed;
 }
 
 /* the watch is dispatched once from the next dispatch, however many reasons it has */
 static void
-events_queue(MsGatewayFrontEvents *self, MsGatewayFrontWatch *watch)
+events_queue(MsGatewayEvents *self, MsGatewayWatch *watch)
 {
 	if (watch->queued)
 		return;
@@ -120,7 +120,7 @@ events_queue(MsGatewayFrontEvents *self, MsGatewayFrontWatch *watch)
 }
 
 static void
-events_take_ready(MsGatewayFrontEvents *self)
+events_take_ready(MsGatewayEvents *self)
 {
 	struct epoll_event ready[EVENTS_BATCH];
 	int n;
@@ -129,7 +129,7 @@ events_take_ready(MsGatewayFrontEvents *self)
 		n = epoll_wait(self->epoll_fd, ready, EVENTS_BATCH, 0);
 	while (n < 0 && errno == EINTR);
 	for (int i = 0; i < n; i++) {
-		MsGatewayFrontWatch *watch = ready[i].data.ptr;
+		MsGatewayWatch *watch = ready[i].data.ptr;
 
 		watch->revents |= condition_from_epoll(ready[i].events);
 		events_queue(self, watch);
@@ -137,13 +137,13 @@ events_take_ready(MsGatewayFrontEvents *self)
 }
 
 static void
-events_take_expired(MsGatewayFrontEvents *self, gint64 now)
+events_take_expired(MsGatewayEvents *self, gint64 now)
 {
 	if (self->first_deadline == -1 || self->first_deadline > now)
 		return;
 	for (;;) {
 		GSequenceIter *first = g_sequence_get_begin_iter(self->deadlines);
-		MsGatewayFrontWatch *watch;
+		MsGatewayWatch *watch;
 
 		if (g_sequence_iter_is_end(first))
 			break;
@@ -161,7 +161,7 @@ events_take_expired(MsGatewayFrontEvents *self, gint64 now)
 static gboolean
 events_prepare(GSource *source, gint *timeout)
 {
-	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	MsGatewayEvents *self = (MsGatewayEvents *)source;
 	gint64 first = self->first_deadline;
 	gint64 now;
 
@@ -185,7 +185,7 @@ events_prepare(GSource *source, gint *timeout)
 static gboolean
 events_check(GSource *source)
 {
-	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	MsGatewayEvents *self = (MsGatewayEvents *)source;
 	gint64 first;
 
 	if (self->due.length > 0 || (g_source_query_unix_fd(source, self->tag) & G_IO_IN))
@@ -197,7 +197,7 @@ events_check(GSource *source)
 static gboolean
 events_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 {
-	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	MsGatewayEvents *self = (MsGatewayEvents *)source;
 	GQueue due;
 	GList *link;
 
@@ -209,7 +209,7 @@ events_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 	due = self->due;
 	g_queue_init(&self->due);
 	while ((link = g_queue_pop_head_link(&due)) != NULL) {
-		MsGatewayFrontWatch *watch = link->data;
+		MsGatewayWatch *watch = link->data;
 		GIOCondition revents = watch->revents;
 
 		watch->revents = 0;
@@ -227,7 +227,7 @@ events_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
 static void
 events_finalize(GSource *source)
 {
-	MsGatewayFrontEvents *self = (MsGatewayFrontEvents *)source;
+	MsGatewayEvents *self = (MsGatewayEvents *)source;
 
 	g_sequence_free(self->deadlines);
 	close(self->epoll_fd);
@@ -241,7 +241,7 @@ static GSourceFuncs events_funcs = {
 };
 
 /**
- * ms_gateway_front_events_new:
+ * ms_gateway_events_new:
  * @context: (nullable): where the connections are served; %NULL for the
  *   global default one
  *
@@ -249,11 +249,11 @@ static GSourceFuncs events_funcs = {
  * worker cannot run without: failing to make one (no descriptors, no memory,
  * before any client is taken) aborts, as GLib does.
  */
-MsGatewayFrontEvents *
-ms_gateway_front_events_new(GMainContext *context)
+MsGatewayEvents *
+ms_gateway_events_new(GMainContext *context)
 {
-	MsGatewayFrontEvents *self =
-		(MsGatewayFrontEvents *)g_source_new(&events_funcs, sizeof(MsGatewayFrontEvents));
+	MsGatewayEvents *self =
+		(MsGatewayEvents *)g_source_new(&events_funcs, sizeof(MsGatewayEvents));
 
 	self->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (self->epoll_fd < 0)
@@ -264,20 +264,20 @@ ms_gateway_front_events_new(GMainContext *context)
 	g_queue_init(&self->due);
 	self->tag = g_source_add_unix_fd(&self->source, self->epoll_fd, G_IO_IN);
 	g_source_set_can_recurse(&self->source, TRUE);
-	g_source_set_static_name(&self->source, "microsoup front connections");
+	g_source_set_static_name(&self->source, "microsoup connections");
 	g_source_attach(&self->source, context);
 	return self;
 }
 
 /* every watch is removed already; the dispatches still due are dropped */
 void
-ms_gateway_front_events_free(MsGatewayFrontEvents *self)
+ms_gateway_events_free(MsGatewayEvents *self)
 {
 	GList *link;
 
 	g_source_destroy(&self->source);
 	while ((link = g_queue_pop_head_link(&self->due)) != NULL) {
-		MsGatewayFrontWatch *watch = link->data;
+		MsGatewayWatch *watch = link->data;
 
 		watch->queued = FALSE;
 		watch->funcs->unref(watch);
@@ -288,7 +288,7 @@ ms_gateway_front_events_free(MsGatewayFrontEvents *self)
 /* Returns: (transfer none) (nullable): where the events are dispatched, %NULL for the global
  * default */
 GMainContext *
-ms_gateway_front_events_get_context(MsGatewayFrontEvents *self)
+ms_gateway_events_get_context(MsGatewayEvents *self)
 {
 	GMainContext *context = g_source_get_context(&self->source);
 
@@ -297,20 +297,20 @@ ms_gateway_front_events_get_context(MsGatewayFrontEvents *self)
 
 /* the monotonic time of this main context iteration, in µs: only from a watch's dispatch */
 gint64
-ms_gateway_front_events_get_time(MsGatewayFrontEvents *self)
+ms_gateway_events_get_time(MsGatewayEvents *self)
 {
 	return self->now;
 }
 
 /* how many times a connection was dispatched: what tests count */
 guint64
-ms_gateway_front_events_get_n_dispatches(MsGatewayFrontEvents *self)
+ms_gateway_events_get_n_dispatches(MsGatewayEvents *self)
 {
 	return self->n_dispatches;
 }
 
 /**
- * ms_gateway_front_watch_add:
+ * ms_gateway_watch_add:
  * @watch: embedded in its owner, which outlives it
  * @fd: a non-blocking socket, removed from the set before it is closed
  * @funcs: calls the owner back; static
@@ -322,11 +322,11 @@ ms_gateway_front_events_get_n_dispatches(MsGatewayFrontEvents *self)
  * Returns: %FALSE when @fd is not polled
  */
 gboolean
-ms_gateway_front_watch_add(MsGatewayFrontWatch *watch,
-			   MsGatewayFrontEvents *events,
-			   int fd,
-			   GIOCondition condition,
-			   const MsGatewayFrontWatchFuncs *funcs)
+ms_gateway_watch_add(MsGatewayWatch *watch,
+		     MsGatewayEvents *events,
+		     int fd,
+		     GIOCondition condition,
+		     const MsGatewayWatchFuncs *funcs)
 {
 	struct epoll_event event = { .events = epoll_from_condition(condition), .data.ptr = watch };
 
@@ -338,7 +338,7 @@ ms_gateway_front_watch_add(MsGatewayFrontWatch *watch,
 	watch->armed = -1;
 	watch->due.data = watch;
 	if (epoll_ctl(events->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-		ms_warning("cannot poll a client connection: %s", g_strerror(errno));
+		ms_warning("cannot poll a connection: %s", g_strerror(errno));
 		watch->fd = -1;
 		return FALSE;
 	}
@@ -347,7 +347,7 @@ ms_gateway_front_watch_add(MsGatewayFrontWatch *watch,
 
 /* what @watch is polled for from now on; HUP and ERR are reported whatever it is */
 void
-ms_gateway_front_watch_set_condition(MsGatewayFrontWatch *watch, GIOCondition condition)
+ms_gateway_watch_set_condition(MsGatewayWatch *watch, GIOCondition condition)
 {
 	struct epoll_event event = { .events = epoll_from_condition(condition), .data.ptr = watch };
 
@@ -355,21 +355,20 @@ ms_gateway_front_watch_set_condition(MsGatewayFrontWatch *watch, GIOCondition co
 		return;
 	watch->condition = condition;
 	if (watch->fd >= 0 && epoll_ctl(watch->events->epoll_fd, EPOLL_CTL_MOD, watch->fd, &event))
-		ms_warning("cannot change what a client connection is polled for: %s",
-			   g_strerror(errno));
+		ms_warning("cannot change what a connection is polled for: %s", g_strerror(errno));
 }
 
 /**
- * ms_gateway_front_watch_arm:
+ * ms_gateway_watch_arm:
  * @when: monotonic µs; -1 for no deadline
  *
  * Dispatches @watch (with no revents) once @when has passed, in place of
  * what was armed before.
  */
 void
-ms_gateway_front_watch_arm(MsGatewayFrontWatch *watch, gint64 when)
+ms_gateway_watch_arm(MsGatewayWatch *watch, gint64 when)
 {
-	MsGatewayFrontEvents *events = watch->events;
+	MsGatewayEvents *events = watch->events;
 	gboolean was_first;
 
 	if (events == NULL || watch->armed == when)
@@ -390,14 +389,14 @@ ms_gateway_front_watch_arm(MsGatewayFrontWatch *watch, gint64 when)
 
 /* the deadline dispatch that is due, -1 for none */
 gint64
-ms_gateway_front_watch_get_armed(const MsGatewayFrontWatch *watch)
+ms_gateway_watch_get_armed(const MsGatewayWatch *watch)
 {
 	return watch->armed;
 }
 
 /* dispatches @watch from the events' next dispatch, never from within the caller */
 void
-ms_gateway_front_watch_wake(MsGatewayFrontWatch *watch)
+ms_gateway_watch_wake(MsGatewayWatch *watch)
 {
 	if (watch->events != NULL)
 		events_queue(watch->events, watch);
@@ -405,13 +404,13 @@ ms_gateway_front_watch_wake(MsGatewayFrontWatch *watch)
 
 /* before its socket is closed: no dispatch comes after this */
 void
-ms_gateway_front_watch_remove(MsGatewayFrontWatch *watch)
+ms_gateway_watch_remove(MsGatewayWatch *watch)
 {
-	MsGatewayFrontEvents *events = watch->events;
+	MsGatewayEvents *events = watch->events;
 
 	if (events == NULL)
 		return;
-	ms_gateway_front_watch_arm(watch, -1);
+	ms_gateway_watch_arm(watch, -1);
 	if (watch->fd >= 0)
 		epoll_ctl(events->epoll_fd, EPOLL_CTL_DEL, watch->fd, NULL);
 	watch->events = NULL;
