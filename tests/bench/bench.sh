@@ -59,9 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 
 wait_http() {
 	for _ in $(seq 100); do

@@ -39,23 +39,7 @@ for tool in valgrind callgrind_control callgrind_annotate "$HELLO" "$GATEWAY"; d
 	command -v "$tool" >/dev/null || { echo "callgrind-gateway: $tool is missing" >&2; exit 1; }
 done
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# GET /api/hello N times on one keep-alive connection
-drive() {
-	python3 - "$1" "$2" <<'PY'
-import http.client, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-c = http.client.HTTPConnection("127.0.0.1", port)
-for _ in range(n):
-    c.request("GET", "/api/hello")
-    r = c.getresponse()
-    r.read()
-    assert r.status == 200, r.status
-PY
-}
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 
 SOCK=$T/hello.sock
 PORT=$(free_port)
@@ -115,15 +99,8 @@ for n in $IDLE; do
 		# the upstream connections their requests opened leave the pool after 5 s idle
 		sleep 6
 	fi
-	drive "$PORT" "$WARMUP"
-	callgrind_control -z "$GATEWAY_PID" >/dev/null 2>&1
-	drive "$PORT" "$REQUESTS"
-	callgrind_control -d "$GATEWAY_PID" >/dev/null 2>&1
-	# the dump after the zeroing is the last file written
-	file=$(ls -t "$OUT/callgrind.out.$name"* | head -1)
-	total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-	PER_REQUEST[$n]=$((total / REQUESTS))
-	echo "$name ${PER_REQUEST[$n]} instructions/request ($file)"
+	PER_REQUEST[$n]=$(callgrind_per_request "$name" "$GATEWAY_PID" "$PORT" /api/hello)
+	echo "$name ${PER_REQUEST[$n]} instructions/request"
 	if [ "$n" -gt 0 ]; then
 		idle_close
 	fi

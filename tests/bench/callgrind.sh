@@ -21,23 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# GET /hello N times on one keep-alive connection
-drive() {
-	python3 - "$1" "$2" <<'PY'
-import http.client, sys
-port, n = int(sys.argv[1]), int(sys.argv[2])
-c = http.client.HTTPConnection("127.0.0.1", port)
-for _ in range(n):
-    c.request("GET", "/hello")
-    r = c.getresponse()
-    r.read()
-    assert r.status == 200, r.status
-PY
-}
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 
 measure() {
 	local name=$1 port=$2 pid
@@ -50,16 +34,9 @@ measure() {
 		curl -sf -o /dev/null "http://127.0.0.1:$port/hello" && break
 		sleep 0.1
 	done
-	drive "$port" "$WARMUP"
-	callgrind_control -z "$pid" >/dev/null 2>&1
-	drive "$port" "$REQUESTS"
-	callgrind_control -d "$pid" >/dev/null 2>&1
-	# the dump after the zeroing is the last file written
-	local file
-	file=$(ls -t "$OUT/callgrind.out.$name"* | head -1)
-	local total
-	total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-	echo "$name $((total / REQUESTS)) instructions/request ($file)"
+	local per_request
+	per_request=$(callgrind_per_request "$name" "$pid" "$port" /hello)
+	echo "$name $per_request instructions/request"
 	kill "$pid"
 }
 
