@@ -73,10 +73,10 @@ test_ipv6_upstream(void)
 	g_assert_no_error(error);
 	route = ms_gateway_config_find_route(config, "a");
 	g_assert_nonnull(route);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_HTTP);
-	g_assert_cmpstr(route->upstream_host, ==, "::1");
-	g_assert_cmpuint(route->upstream_port, ==, 8080);
-	g_assert_cmpstr(route->upstream_authority, ==, "[::1]:8080");
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->servers[0].host, ==, "::1");
+	g_assert_cmpuint(route->servers[0].port, ==, 8080);
+	g_assert_cmpstr(route->servers[0].authority, ==, "[::1]:8080");
 }
 
 static void

@@ -69,8 +69,8 @@ test_config_valid(void)
 
 	route = ms_gateway_config_find_route(config, "hello");
 	g_assert_nonnull(route);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_UNIX);
-	g_assert_cmpstr(route->upstream_path, ==, "/run/microsoup/hello.sock");
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_UNIX);
+	g_assert_cmpstr(route->servers[0].path, ==, "/run/microsoup/hello.sock");
 	g_assert_cmpstr(route->allow, ==, "GET, HEAD");
 	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_NONE);
 	g_assert_cmpuint(route->timeout_ms, ==, MS_ROUTE_DEFAULT_TIMEOUT_MS);
@@ -79,9 +79,9 @@ test_config_valid(void)
 	g_assert_cmpuint(g_strv_length(route->cors_origins), ==, 0);
 
 	route = ms_gateway_config_find_route(config, "calc");
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_HTTP);
-	g_assert_cmpstr(route->upstream_host, ==, "127.0.0.1");
-	g_assert_cmpuint(route->upstream_port, ==, 9000);
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->servers[0].host, ==, "127.0.0.1");
+	g_assert_cmpuint(route->servers[0].port, ==, 9000);
 	g_assert_cmpstr(route->allow, ==, "GET, POST");
 	g_assert_true(ms_route_allows_method(route, "POST"));
 	g_assert_false(ms_route_allows_method(route, "DELETE"));
@@ -95,7 +95,7 @@ test_config_valid(void)
 
 	route = ms_gateway_config_find_route(config, "both");
 	g_assert_null(route->upstream);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_NONE);
+	g_assert_cmpint(route->n_servers, ==, 0);
 	g_assert_cmpuint(g_strv_length(route->upstreams), ==, 2);
 	g_assert_cmpstr(ms_route_auth_to_string(MS_ROUTE_AUTH_ADMIN), ==, "admin");
 }
@@ -208,7 +208,7 @@ test_config_file(void)
 	g_assert_nonnull(calc);
 	g_assert_cmpstr(calc->name, ==, "calc");
 	g_assert_cmpint(calc->auth, ==, MS_ROUTE_AUTH_USER);
-	g_assert_cmpstr(calc->upstream_path, ==, "/run/microsoup/calculator.sock");
+	g_assert_cmpstr(calc->servers[0].path, ==, "/run/microsoup/calculator.sock");
 	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error));
 }
 

@@ -71,7 +71,11 @@ serve_health(MsGatewayRequest *request)
 static void
 send_metrics(MsGatewayRequest *request)
 {
-	ms_gateway_metrics_send(ms_gateway_get_metrics(gateway_of(request)), request);
+	MsGateway *gateway = gateway_of(request);
+
+	ms_gateway_metrics_send(ms_gateway_get_metrics(gateway),
+				ms_gateway_get_health(gateway),
+				request);
 }
 
 static void

@@ -96,7 +96,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 					    request->head.method,
 					    ms_route_table_upstream_path(request->head.path),
 					    request->head.query,
-					    request->route);
+					    request->route->servers[request->server].authority);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name))
@@ -110,6 +110,19 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	if (request->body != NULL)
 		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
 	ms_upstream_head_put(out, "\r\n");
+}
+
+static MsUpstreamPool *
+pool_of(MsGatewayRequest *request)
+{
+	return ms_gateway_worker_get_pool(request->worker);
+}
+
+/* once per server chosen: the balancing and the server's health learn the outcome */
+static void
+proxy_settle(MsGatewayRequest *request, MsUpstreamOutcome outcome)
+{
+	ms_upstream_pool_settle(pool_of(request), request->route, request->server, outcome);
 }
 
 static void
@@ -128,7 +141,8 @@ on_head(gpointer user_data,
 	const char *value;
 
 	request->responded = TRUE;
-	ms_gateway_worker_upstream_answered(request->worker, request->route);
+	ms_gateway_worker_upstream_answered(request->worker, request->upstream);
+	proxy_settle(request, MS_UPSTREAM_OUTCOME_ANSWERED);
 	if (request->tap != NULL &&
 	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
@@ -168,7 +182,36 @@ on_done(gpointer user_data)
 }
 
 static gboolean
-proxy_send(MsGatewayRequest *request, gboolean fresh);
+proxy_send(MsGatewayRequest *request, gint exclude, gboolean fresh);
+
+/* Returns: %TRUE when the request went again, to the same server or another */
+static gboolean
+proxy_retry(MsGatewayRequest *request, MsUpstreamFailure failure, gboolean stale)
+{
+	MsUpstreamAttempt attempt = {
+		.n_servers = request->route->n_servers,
+		.responded = request->responded,
+		.nothing_sent = failure == MS_UPSTREAM_FAILURE_CONNECT,
+		.stale = stale,
+		.idempotent = is_idempotent(request->head.method),
+		.retried = request->retried,
+	};
+
+	switch (ms_upstream_retry_decide(&attempt)) {
+	case MS_UPSTREAM_RETRY_SAME:
+		/* a pooled connection the service closed while restarting */
+		request->retried = TRUE;
+		proxy_send(request, -1, TRUE);
+		return TRUE;
+	case MS_UPSTREAM_RETRY_OTHER:
+		request->retried = TRUE;
+		proxy_send(request, request->server, FALSE);
+		return TRUE;
+	case MS_UPSTREAM_RETRY_NONE:
+	default:
+		return FALSE;
+	}
+}
 
 static void
 on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
@@ -178,15 +221,16 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 							      : SOUP_STATUS_BAD_GATEWAY;
 
 	request->conn = NULL;
-	/* a pooled connection the service closed while restarting: try once more */
-	if (retryable && !request->retried && !request->responded &&
-	    is_idempotent(request->head.method)) {
-		request->retried = TRUE;
-		/* on failure proxy_send answers itself */
-		proxy_send(request, TRUE);
+	if (!request->responded)
+		proxy_settle(request, ms_upstream_failure_outcome(failure));
+	/* a stale pooled connection says nothing of the server: only a real failure is shown */
+	if (!retryable)
+		ms_gateway_worker_upstream_failed(request->worker, request->upstream, message);
+	/* on failure proxy_send answers itself */
+	if (proxy_retry(request, failure, retryable))
 		return;
-	}
-	ms_gateway_worker_upstream_failed(request->worker, request->route, message);
+	if (retryable)
+		ms_gateway_worker_upstream_failed(request->worker, request->upstream, message);
 	ms_gateway_log_upstream_failure(request, status, message);
 	request->upstream_failed = failure + 1;
 	if (request->responded) {
@@ -214,26 +258,43 @@ static const MsUpstreamHandler proxy_handler = {
 	.failed = on_failed,
 };
 
+static gboolean
+proxy_connect(MsGatewayRequest *request, gboolean fresh);
+
+/* the first lookup of the server's name ended: connect, or fail with its error */
+static void
+on_ready(gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	request->waiting = FALSE;
+	proxy_connect(request, FALSE);
+}
+
 /* returns FALSE when the request was answered right away */
 static gboolean
-proxy_send(MsGatewayRequest *request, gboolean fresh)
+proxy_connect(MsGatewayRequest *request, gboolean fresh)
 {
 	g_autoptr(GError) error = NULL;
 	MsUpstreamConn *conn;
 
-	conn = ms_upstream_pool_acquire(ms_gateway_worker_get_pool(request->worker),
+	conn = ms_upstream_pool_acquire(pool_of(request),
 					request->route,
+					request->server,
 					fresh,
 					&error);
+	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
+		request->waiting = TRUE;
+		ms_upstream_pool_wait(pool_of(request),
+				      request->route,
+				      request->server,
+				      on_ready,
+				      request);
+		return TRUE;
+	}
 	if (conn == NULL) {
-		ms_gateway_worker_upstream_failed(request->worker, request->route, error->message);
-		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
-		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
-		ms_gateway_request_problem(request,
-					   SOUP_STATUS_BAD_GATEWAY,
-					   "upstream_unavailable",
-					   N_("The service is unavailable"),
-					   NULL);
+		/* refused at once (a Unix socket that is not there): as a failed connect */
+		on_failed(request, MS_UPSTREAM_FAILURE_CONNECT, FALSE, error->message);
 		return FALSE;
 	}
 	request->conn = conn;
@@ -247,6 +308,17 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 	return TRUE;
 }
 
+/* @exclude: the server that just failed, or -1 */
+static gboolean
+proxy_send(MsGatewayRequest *request, gint exclude, gboolean fresh)
+{
+	request->server = ms_upstream_pool_choose(pool_of(request), request->route, exclude);
+	if (request->server < 0)
+		request->server = 0;
+	request->upstream = request->route->servers[request->server].text;
+	return proxy_connect(request, fresh);
+}
+
 /**
  * ms_proxy_start:
  *
@@ -256,8 +328,7 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 void
 ms_proxy_start(MsGatewayRequest *request)
 {
-	request->upstream = request->route->upstream;
-	proxy_send(request, FALSE);
+	proxy_send(request, -1, FALSE);
 }
 
 /**
@@ -268,8 +339,15 @@ ms_proxy_start(MsGatewayRequest *request)
 void
 ms_proxy_abort(MsGatewayRequest *request)
 {
-	if (request->conn == NULL)
+	if (request->waiting) {
+		request->waiting = FALSE;
+		ms_upstream_pool_cancel_wait(pool_of(request), request);
+	} else if (request->conn != NULL) {
+		ms_upstream_conn_abandon(request->conn);
+		request->conn = NULL;
+	} else {
 		return;
-	ms_upstream_conn_abandon(request->conn);
-	request->conn = NULL;
+	}
+	if (!request->responded)
+		proxy_settle(request, MS_UPSTREAM_OUTCOME_ABANDONED);
 }

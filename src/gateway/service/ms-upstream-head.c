@@ -24,7 +24,7 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *method,
 				    const char *path,
 				    const char *query,
-				    const MsRoute *route)
+				    const char *authority)
 {
 	ms_upstream_head_put(out, method);
 	ms_upstream_head_put(out, " ");
@@ -34,7 +34,7 @@ ms_upstream_head_write_request_line(GString *out,
 		ms_upstream_head_put(out, query);
 	}
 	ms_upstream_head_put(out, " HTTP/1.1\r\nHost: ");
-	ms_upstream_head_put(out, route->upstream_authority);
+	ms_upstream_head_put(out, authority);
 	ms_upstream_head_put(out, "\r\n");
 }
 

@@ -32,7 +32,7 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *method,
 				    const char *path,
 				    const char *query,
-				    const MsRoute *route);
+				    const char *authority);
 void
 ms_upstream_head_write_gateway_fields(MsGatewayRequest *request, GString *out);
 void
