@@ -432,9 +432,6 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 	gboolean connecting = FALSE;
 	MsUpstreamConn *conn;
 
-	/* a name is looked up again each interval, in the background */
-	if (upstream->resolve != NULL)
-		ms_upstream_resolve_refresh(upstream->resolve, g_get_monotonic_time());
 	if (!fresh && upstream->idle.head != NULL) {
 		GList *link = upstream->idle.head;
 		conn = link->data;

@@ -10,12 +10,47 @@ struct _MsUpstreamResolve {
 	MsUpstreamResolveFunc func;
 	gpointer user_data;
 	GCancellable *cancellable; /* of the running lookup, NULL when none runs */
-	gint64 next_lookup;        /* monotonic µs; 0: now */
+	GSource *timer;            /* until the next lookup, while none runs */
 	gboolean answered;         /* a lookup has ended, well or not */
 	GPtrArray *addresses;      /* GSocketAddress of the last good lookup, or NULL */
 	guint next_address;
 	char *error; /* why the last lookup failed, while it left no address */
 };
+
+static void
+on_lookup(GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* never blocks: the answer comes to the worker's main context */
+static void
+resolve_lookup(MsUpstreamResolve *self)
+{
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+
+	self->cancellable = g_cancellable_new();
+	/* the answer is dispatched in the thread-default context of this call */
+	g_main_context_push_thread_default(self->context);
+	g_resolver_lookup_by_name_async(resolver, self->host, self->cancellable, on_lookup, self);
+	g_main_context_pop_thread_default(self->context);
+}
+
+static gboolean
+on_timer(gpointer user_data)
+{
+	MsUpstreamResolve *self = user_data;
+
+	g_clear_pointer(&self->timer, g_source_unref);
+	resolve_lookup(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* the next lookup in @delay_usec, whether or not requests come meanwhile */
+static void
+resolve_schedule(MsUpstreamResolve *self, gint64 delay_usec)
+{
+	self->timer = g_timeout_source_new((guint)(delay_usec / 1000));
+	g_source_set_callback(self->timer, on_timer, self, NULL);
+	g_source_attach(self->timer, self->context);
+}
 
 MsUpstreamResolve *
 ms_upstream_resolve_new(const char *host,
@@ -33,6 +68,7 @@ ms_upstream_resolve_new(const char *host,
 	self->context = g_main_context_ref(context);
 	self->func = func;
 	self->user_data = user_data;
+	resolve_lookup(self);
 	return self;
 }
 
@@ -41,6 +77,10 @@ ms_upstream_resolve_free(MsUpstreamResolve *self)
 {
 	if (self == NULL)
 		return;
+	if (self->timer != NULL) {
+		g_source_destroy(self->timer);
+		g_source_unref(self->timer);
+	}
 	/* the lookup's callback sees the cancellation and touches nothing */
 	if (self->cancellable != NULL) {
 		g_cancellable_cancel(self->cancellable);
@@ -93,8 +133,9 @@ on_lookup(GObject *source, GAsyncResult *result, gpointer user_data)
 		/* the last good addresses stay; with none, the next request asks again soon */
 		g_free(self->error);
 		self->error = g_strdup(error->message);
-		if (self->addresses == NULL)
-			self->next_lookup = g_get_monotonic_time() + MS_UPSTREAM_RESOLVE_RETRY_USEC;
+		resolve_schedule(self,
+				 self->addresses == NULL ? MS_UPSTREAM_RESOLVE_RETRY_USEC
+							 : self->interval_usec);
 		self->func(self->user_data, first, FALSE);
 		return;
 	}
@@ -109,30 +150,8 @@ on_lookup(GObject *source, GAsyncResult *result, gpointer user_data)
 		self->addresses = g_steal_pointer(&addresses);
 		self->next_address = 0;
 	}
+	resolve_schedule(self, self->interval_usec);
 	self->func(self->user_data, first, changed);
-}
-
-/**
- * ms_upstream_resolve_refresh:
- * @now_us: the monotonic time
- *
- * Starts a lookup when none ran yet or the last is an interval old, unless one
- * runs. Never blocks: the answer comes to the worker's main context.
- */
-void
-ms_upstream_resolve_refresh(MsUpstreamResolve *self, gint64 now_us)
-{
-	g_autoptr(GResolver) resolver = NULL;
-
-	if (self->cancellable != NULL || now_us < self->next_lookup)
-		return;
-	self->next_lookup = now_us + self->interval_usec;
-	self->cancellable = g_cancellable_new();
-	resolver = g_resolver_get_default();
-	/* the answer is dispatched in the thread-default context of this call */
-	g_main_context_push_thread_default(self->context);
-	g_resolver_lookup_by_name_async(resolver, self->host, self->cancellable, on_lookup, self);
-	g_main_context_pop_thread_default(self->context);
 }
 
 /* Returns: %TRUE once a lookup has ended, well or not */

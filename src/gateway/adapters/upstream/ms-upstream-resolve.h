@@ -6,10 +6,12 @@ G_BEGIN_DECLS
 
 /*
  * The addresses of an upstream named by host name, as a cluster needs them:
- * looked up asynchronously (GResolver, never blocking the worker), every
- * address kept and used in turn, looked up again every interval so a DNS
- * change (a Kubernetes Service, a moved replica) is followed without a reload.
- * A failed lookup keeps the last good addresses.
+ * looked up asynchronously (GResolver, never blocking the worker) from the
+ * moment the worker first needs the name, every address kept and used in turn,
+ * looked up again every interval on a timer, traffic or not, so a DNS change
+ * (a Kubernetes Service, a moved replica) is followed by every worker within
+ * the interval and without a reload. A failed lookup keeps the last good
+ * addresses.
  */
 
 /* a failed lookup that left no address at all is tried again this soon */
@@ -32,8 +34,6 @@ ms_upstream_resolve_new(const char *host,
 			gpointer user_data);
 void
 ms_upstream_resolve_free(MsUpstreamResolve *self);
-void
-ms_upstream_resolve_refresh(MsUpstreamResolve *self, gint64 now_us);
 gboolean
 ms_upstream_resolve_is_answered(MsUpstreamResolve *self);
 GSocketAddress *
