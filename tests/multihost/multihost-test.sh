@@ -149,9 +149,10 @@ prefix = /api/moving
 upstream = http://hello-moving:8081
 timeout_ms = 3000
 EOT
-in_gw "$gateway_bin" --config="$work/gateway.conf" --listen=tcp:127.0.0.1:8080 \
+ip netns exec "$gw" "$gateway_bin" --config="$work/gateway.conf" --listen=tcp:127.0.0.1:8080 \
 	--idle-timeout=0 >/dev/null 2>"$work/gateway.log" </dev/null &
-pids+=($!)
+gateway=$!
+pids+=("$gateway")
 
 base=http://127.0.0.1:8080
 for _ in $(seq 100); do
@@ -159,7 +160,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-echo "1..9"
+echo "1..10"
 check "the gateway answers in its namespace" in_gw curl -sf -o /dev/null "$base/healthz"
 
 # a server's exchanges from /metrics: requests minus failures, i.e. those it answered
@@ -261,7 +262,13 @@ get_many /api/moving 20 >"$work/moving-after"
 after=$(served "$rb" 8081)
 check "the name change is followed without a reload (20 GETs after a's server is gone: $(grep -c '^404$' "$work/moving-after") answered by b, which logged $((after - before)))" \
 	eval '[ "$moved" = 1 ] && all_404 "$work/moving-after" 20 && [ $((after - before)) = 20 ]'
-check "the gateway is still running" kill -0 "${pids[4]}"
+check "the gateway is still running" kill -0 "$gateway"
+
+# with its lookups' timers and kept-alive connections still open (under ASan: no leak)
+kill -TERM "$gateway"
+wait "$gateway"
+status=$?
+check "the gateway stops cleanly on SIGTERM (exit status $status)" [ "$status" = 0 ]
 
 if [ "$failed" -gt 0 ]; then
 	echo "# gateway log:"
