@@ -415,6 +415,9 @@ build_policy_steps(MsRoute *route)
 		add_policy_step(route, MS_POLICY_STEP_CACHE);
 }
 
+/* every route of every load has its own, so a cache by index can tell a reload */
+static guint route_serial;
+
 static MsRoute *
 parse_route(Parse *p, const char *name)
 {
@@ -424,6 +427,7 @@ parse_route(Parse *p, const char *name)
 	guint64 cache_ttl = 0;
 
 	route->name = g_strdup(name);
+	route->serial = (guint)g_atomic_int_add(&route_serial, 1) + 1;
 	route->max_body_bytes = MS_ROUTE_DEFAULT_MAX_BODY_BYTES;
 	if (!is_name(name)) {
 		parse_fail(p,

@@ -47,6 +47,7 @@ typedef enum {
 typedef struct {
 	char *name;   /* the NAME of [route NAME] */
 	guint index;  /* position in the config: index for per-route state arrays */
+	guint serial; /* this route of this load, in the process: checks such a state */
 	char *prefix; /* "/api/hello": matches itself and "/api/hello/..." */
 	/*
 	 * the upstream key as written ("unix:/run/...", "http://host:port" or a

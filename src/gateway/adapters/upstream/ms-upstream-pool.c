@@ -32,12 +32,19 @@ typedef struct {
 	gpointer user_data;
 } Waiter;
 
-/* a route with replicas: its balancer, by the route's name and its servers */
+/* a route's servers in this pool, by the route's name and its upstream list */
 typedef struct {
 	char *route;
 	char *upstream;
-	MsUpstreamBalancer *balancer;
+	MsUpstream **servers;         /* the pool's, one per server of the route */
+	MsUpstreamBalancer *balancer; /* with replicas only */
 } MsUpstreamGroup;
+
+/* where a route of the running configuration finds its group: no hashing per request */
+typedef struct {
+	guint serial; /* the route's, 0 for none yet */
+	MsUpstreamGroup *group;
+} GroupSlot;
 
 struct _MsUpstreamPool {
 	GMainContext *context;
@@ -46,6 +53,7 @@ struct _MsUpstreamPool {
 	MsGatewayEvents *own_events; /* made on first use when no front gave its own */
 	GHashTable *upstreams;       /* server text → MsUpstream */
 	GHashTable *groups;          /* MsUpstreamGroup → itself */
+	GArray *slots;               /* GroupSlot, by route index */
 	GHashTable *conns;           /* every open MsUpstreamConn → its addresses' generation */
 };
 
@@ -80,6 +88,7 @@ static void
 group_free(MsUpstreamGroup *group)
 {
 	ms_upstream_balancer_free(group->balancer);
+	g_free(group->servers);
 	g_free(group->route);
 	g_free(group->upstream);
 	g_free(group);
@@ -104,6 +113,7 @@ ms_upstream_pool_new(GMainContext *context, MsUpstreamHealthTable *health)
 						(GDestroyNotify)ms_upstream_free);
 	self->groups =
 		g_hash_table_new_full(group_hash, group_equal, (GDestroyNotify)group_free, NULL);
+	self->slots = g_array_new(FALSE, TRUE, sizeof(GroupSlot));
 	self->conns = g_hash_table_new(NULL, NULL);
 	return self;
 }
@@ -128,6 +138,7 @@ ms_upstream_pool_free(MsUpstreamPool *self)
 	pool_close_all(self);
 	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	g_hash_table_unref(self->conns);
+	g_array_unref(self->slots);
 	g_hash_table_unref(self->groups);
 	g_hash_table_unref(self->upstreams);
 	g_main_context_unref(self->context);
@@ -228,24 +239,54 @@ pool_get_upstream(MsUpstreamPool *self, const MsRoute *route, const MsUpstreamSe
 }
 
 static MsUpstreamGroup *
+group_new(MsUpstreamPool *self, const MsRoute *route)
+{
+	MsUpstreamGroup *group = g_new0(MsUpstreamGroup, 1);
+
+	group->route = g_strdup(route->name);
+	group->upstream = g_strdup(route->upstream);
+	group->servers = g_new(MsUpstream *, route->n_servers);
+	for (guint i = 0; i < route->n_servers; i++)
+		group->servers[i] = pool_get_upstream(self, route, &route->servers[i]);
+	if (route->n_servers > 1) {
+		g_autofree MsUpstreamHealth **health = g_new(MsUpstreamHealth *, route->n_servers);
+
+		for (guint i = 0; i < route->n_servers; i++)
+			health[i] = ms_upstream_health_table_get(self->health,
+								 route->name,
+								 route->servers[i].text);
+		group->balancer = ms_upstream_balancer_new(route->n_servers, health);
+	}
+	return group;
+}
+
+/*
+ * The route's group: found by its index, and by its name and list when the
+ * slot holds another load's route, so a reload that keeps a route keeps its
+ * balancer (and the exchanges picked before it settle where they were picked).
+ */
+static MsUpstreamGroup *
 pool_get_group(MsUpstreamPool *self, const MsRoute *route)
 {
 	MsUpstreamGroup key = { .route = route->name, .upstream = route->upstream };
-	MsUpstreamGroup *group = g_hash_table_lookup(self->groups, &key);
-	g_autofree MsUpstreamHealth **health = NULL;
+	MsUpstreamGroup *group;
+	GroupSlot *slot;
 
-	if (group != NULL)
-		return group;
-	health = g_new(MsUpstreamHealth *, route->n_servers);
-	for (guint i = 0; i < route->n_servers; i++)
-		health[i] = ms_upstream_health_table_get(self->health,
-							 route->name,
-							 route->servers[i].text);
-	group = g_new0(MsUpstreamGroup, 1);
-	group->route = g_strdup(route->name);
-	group->upstream = g_strdup(route->upstream);
-	group->balancer = ms_upstream_balancer_new(route->n_servers, health);
-	g_hash_table_add(self->groups, group);
+	if (route->index < self->slots->len) {
+		slot = &g_array_index(self->slots, GroupSlot, route->index);
+		if (slot->serial == route->serial)
+			return slot->group;
+	}
+	group = g_hash_table_lookup(self->groups, &key);
+	if (group == NULL) {
+		group = group_new(self, route);
+		g_hash_table_add(self->groups, group);
+	}
+	if (route->index >= self->slots->len)
+		g_array_set_size(self->slots, route->index + 1);
+	slot = &g_array_index(self->slots, GroupSlot, route->index);
+	slot->serial = route->serial;
+	slot->group = group;
 	return group;
 }
 
@@ -303,7 +344,7 @@ ms_upstream_pool_wait(MsUpstreamPool *self,
 		      MsUpstreamReadyFunc ready,
 		      gpointer user_data)
 {
-	MsUpstream *upstream = pool_get_upstream(self, route, &route->servers[server]);
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
 	Waiter *waiter = g_new0(Waiter, 1);
 
 	waiter->ready = ready;
@@ -426,7 +467,7 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 gboolean fresh,
 			 GError **error)
 {
-	MsUpstream *upstream = pool_get_upstream(self, route, &route->servers[server]);
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
 	g_autoptr(GSocketAddress) address = NULL;
 	GSocket *socket;
 	gboolean connecting = FALSE;
