@@ -87,3 +87,21 @@ backend hello
 	server hello $3
 CONF
 }
+
+# NAME PORT PATH COMMAND...: COMMAND under callgrind (its out files $OUT/callgrind.out.NAME*,
+# its stderr $T/NAME.log), once it answers GET PATH; prints its instructions per
+# request (callgrind_per_request), then stops it
+callgrind_command() {
+	local name=$1 port=$2 path=$3 pid
+	shift 3
+	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$name" "$@" \
+		2>"$T/$name.log" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 400); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port$path" && break
+		sleep 0.1
+	done
+	callgrind_per_request "$name" "$pid" "$port" "$path"
+	kill "$pid"
+}

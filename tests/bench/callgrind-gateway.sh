@@ -152,24 +152,9 @@ daemon off;
 worker_processes 1;"
 	HAPROXY_PORT=$(free_port)
 	haproxy_cfg "$T/haproxy.cfg" "$HAPROXY_PORT" "$SOCK" "nbthread 1"
-	# NAME PORT COMMAND...: the proxy under callgrind; prints its instructions per request
-	count_proxy() {
-		local name=$1 port=$2 pid
-		shift 2
-		valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$name" "$@" \
-			2>"$T/$name.log" &
-		pid=$!
-		PIDS+=("$pid")
-		for _ in $(seq 400); do
-			curl -sf -o /dev/null "http://127.0.0.1:$port/api/hello" && break
-			sleep 0.1
-		done
-		callgrind_per_request "$name" "$pid" "$port" /api/hello
-		kill "$pid"
-	}
-	NGINX_PER_REQUEST=$(count_proxy nginx "$NGINX_PORT" "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf")
+	NGINX_PER_REQUEST=$(callgrind_command nginx "$NGINX_PORT" /api/hello "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf")
 	echo "nginx $NGINX_PER_REQUEST instructions/request"
-	HAPROXY_PER_REQUEST=$(count_proxy haproxy "$HAPROXY_PORT" "$HAPROXY" -f "$T/haproxy.cfg" -db)
+	HAPROXY_PER_REQUEST=$(callgrind_command haproxy "$HAPROXY_PORT" /api/hello "$HAPROXY" -f "$T/haproxy.cfg" -db)
 	echo "haproxy $HAPROXY_PER_REQUEST instructions/request"
 	awk -v g="${PER_REQUEST[${IDLE%% *}]}" -v n="$NGINX_PER_REQUEST" -v h="$HAPROXY_PER_REQUEST" 'BEGIN {
 		printf "gateway / nginx: %.2fx instructions per request (target <= 1.00); gateway / haproxy: %.2fx\n",
