@@ -8,7 +8,7 @@
 # CPU-µs per request of the proxy's processes (utime+stime from /proc over the run
 # / requests), hello's ratios to the bare server and the gateway's to nginx. Two more
 # rows put two hello replicas (two Unix sockets) behind one route, the gateway's
-# (upstream = unix:A, unix:B) and nginx's (an upstream block with both), so the
+# (upstream = unix:A, unix:B) and nginx's (an upstream block with both, least_conn), so the
 # balancing's cost shows next to the single-upstream figures. Never part of `meson test`: absolute numbers on a shared machine are
 # noise, the ratios from one run are what count.
 #
@@ -144,62 +144,17 @@ sed "s|^upstream = unix:$SOCK\$|upstream = unix:$SOCK, unix:$SOCK2|" "$T/gateway
 	2>"$T/gateway-2.log" &
 PIDS+=($!); GATEWAY2_PID=$!
 
-mkdir -p "$T/nginx"
-# as root, nginx's workers would run as nobody and could not open the socket
-NGINX_USER=""
-[ "$(id -u)" = 0 ] && NGINX_USER="user root;"
-cat > "$T/nginx/nginx.conf" <<CONF
-$NGINX_USER
-worker_processes auto;
-worker_rlimit_nofile $(ulimit -n);
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections $((IDLE_MOST + 1024)); }
-http {
-	access_log $T/nginx/access.log;
-	client_body_temp_path $T/nginx;
-	proxy_temp_path $T/nginx;
-	upstream hello { server unix:$SOCK; keepalive 64; }
-	upstream hello2 { least_conn; server unix:$SOCK; server unix:$SOCK2; keepalive 64; }
-	server {
-		listen 127.0.0.1:$P_NGINX2;
-		location /api/ {
-			proxy_pass http://hello2/;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_set_header X-Forwarded-For \$remote_addr;
-		}
-	}
-	server {
-		listen 127.0.0.1:$P_NGINX;
-		location /api/ {
-			proxy_pass http://hello/;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_set_header X-Forwarded-For \$remote_addr;
-		}
-	}
-}
-CONF
+# nginx counts its upstream connections against worker_connections too: one per
+# client connection at worst, besides the idle ones
+nginx_conf "$T/nginx" "$P_NGINX" "$SOCK" $((IDLE_MOST + 2 * CONNECTIONS + 1024)) "worker_processes auto;"
 "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null &
 PIDS+=($!); NGINX_PID=$!
+# and an nginx of its own with both replicas (least_conn)
+nginx_conf "$T/nginx2" "$P_NGINX2" "$SOCK $SOCK2" $((2 * CONNECTIONS + 1024)) "worker_processes auto;"
+"$NGINX" -p "$T/nginx2" -c "$T/nginx2/nginx.conf" -g 'daemon off;' 2>/dev/null &
+PIDS+=($!); NGINX2_PID=$!
 
-cat > "$T/haproxy.cfg" <<CONF
-global
-	maxconn $HAPROXY_MAXCONN
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 120s
-	timeout server 30s
-	http-reuse always
-frontend front
-	bind 127.0.0.1:$P_HAPROXY
-	default_backend hello
-backend hello
-	http-request replace-path /api(/.*) \1
-	server hello $SOCK
-CONF
+haproxy_cfg "$T/haproxy.cfg" "$P_HAPROXY" "$SOCK" "maxconn $HAPROXY_MAXCONN"
 "$HAPROXY" -f "$T/haproxy.cfg" -db 2>/dev/null &
 PIDS+=($!); HAPROXY_PID=$!
 
@@ -248,7 +203,7 @@ run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
 run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
 run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
 run gateway-x2 "http://127.0.0.1:$P_GATEWAY2/api/hello" "$GATEWAY2_PID"
-run nginx-x2 "http://127.0.0.1:$P_NGINX2/api/hello" "$NGINX_PID"
+run nginx-x2 "http://127.0.0.1:$P_NGINX2/api/hello" "$NGINX2_PID"
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
