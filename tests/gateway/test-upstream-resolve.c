@@ -3,6 +3,7 @@
 #include <gio/gio.h>
 
 #include "gateway/adapters/upstream/ms-upstream-resolve.h"
+#include "ms-test-resolver.h"
 
 /*
  * unit tests: how an upstream's host name is looked up, with a resolver of the
@@ -11,103 +12,18 @@
  * keeps the last good addresses, and nothing is called after the free.
  */
 
-/* ---- a resolver that answers what the test says --------------------------- */
-
-#define TEST_TYPE_RESOLVER (test_resolver_get_type())
-G_DECLARE_FINAL_TYPE(TestResolver, test_resolver, TEST, RESOLVER, GResolver)
-
-struct _TestResolver {
-	GResolver parent;
-	GStrv answer; /* the addresses of the next lookups; NULL: they fail */
-	guint lookups;
-};
-
-G_DEFINE_TYPE(TestResolver, test_resolver, G_TYPE_RESOLVER)
-
-static GList *
-answer_addresses(TestResolver *self, GError **error)
-{
-	GList *addresses = NULL;
-
-	if (self->answer == NULL) {
-		g_set_error(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE, "no DNS");
-		return NULL;
-	}
-	for (guint i = 0; self->answer[i] != NULL; i++)
-		addresses =
-			g_list_append(addresses, g_inet_address_new_from_string(self->answer[i]));
-	return addresses;
-}
+#define NAME "hello.example"
 
 static void
-lookup_by_name_async(GResolver *resolver,
-		     const char *hostname,
-		     GCancellable *cancellable,
-		     GAsyncReadyCallback callback,
-		     gpointer user_data)
+set_answer(MsTestResolver *resolver, const char *const *addresses)
 {
-	TestResolver *self = TEST_RESOLVER(resolver);
-	g_autoptr(GTask) task = g_task_new(resolver, cancellable, callback, user_data);
-	GError *error = NULL;
-	GList *addresses;
-
-	self->lookups++;
-	g_assert_cmpstr(hostname, ==, "hello.example");
-	addresses = answer_addresses(self, &error);
-	/* a GTask returned before this function returns answers from the main loop */
-	if (addresses == NULL)
-		g_task_return_error(task, error);
-	else
-		g_task_return_pointer(task, addresses, (GDestroyNotify)g_resolver_free_addresses);
-}
-
-static GList *
-lookup_by_name_finish(GResolver *resolver, GAsyncResult *result, GError **error)
-{
-	return g_task_propagate_pointer(G_TASK(result), error);
-}
-
-static GList *
-lookup_by_name(GResolver *resolver, const char *hostname, GCancellable *cancellable, GError **error)
-{
-	g_assert_not_reached();
-	return NULL;
-}
-
-static void
-test_resolver_finalize(GObject *object)
-{
-	g_strfreev(TEST_RESOLVER(object)->answer);
-	G_OBJECT_CLASS(test_resolver_parent_class)->finalize(object);
-}
-
-static void
-test_resolver_class_init(TestResolverClass *klass)
-{
-	GResolverClass *resolver_class = G_RESOLVER_CLASS(klass);
-
-	G_OBJECT_CLASS(klass)->finalize = test_resolver_finalize;
-	resolver_class->lookup_by_name = lookup_by_name;
-	resolver_class->lookup_by_name_async = lookup_by_name_async;
-	resolver_class->lookup_by_name_finish = lookup_by_name_finish;
-}
-
-static void
-test_resolver_init(TestResolver *self)
-{
-}
-
-static void
-set_answer(TestResolver *resolver, const char *const *addresses)
-{
-	g_strfreev(resolver->answer);
-	resolver->answer = g_strdupv((GStrv)addresses);
+	ms_test_resolver_set(resolver, NAME, addresses);
 }
 
 /* ---- the tests ------------------------------------------------------------ */
 
 typedef struct {
-	TestResolver *resolver;
+	MsTestResolver *resolver;
 	MsUpstreamResolve *resolve;
 	guint calls;
 	gboolean first;
@@ -127,26 +43,21 @@ on_resolved(gpointer user_data, gboolean first, gboolean changed)
 static void
 fixture_set_up(Fixture *f, gconstpointer data)
 {
-	f->resolver = g_object_new(TEST_TYPE_RESOLVER, NULL);
-	g_resolver_set_default(G_RESOLVER(f->resolver));
+	f->resolver = ms_test_resolver_new();
 }
 
 static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
 	g_clear_pointer(&f->resolve, ms_upstream_resolve_free);
-	g_object_unref(f->resolver);
+	ms_test_resolver_release(f->resolver);
 }
 
 static void
 start(Fixture *f)
 {
-	f->resolve = ms_upstream_resolve_new("hello.example",
-					     8080,
-					     1,
-					     g_main_context_default(),
-					     on_resolved,
-					     f);
+	f->resolve =
+		ms_upstream_resolve_new(NAME, 8080, 1, g_main_context_default(), on_resolved, f);
 }
 
 /* runs the main loop until the resolve called back @calls times in all */
@@ -225,7 +136,7 @@ test_followed_and_kept(Fixture *f, gconstpointer data)
 	g_assert_false(f->changed);
 	assert_next(f, "10.0.0.9");
 	assert_next(f, "10.0.0.9");
-	g_assert_cmpuint(f->resolver->lookups, ==, 4);
+	g_assert_cmpuint(ms_test_resolver_get_lookups(f->resolver, NAME), ==, 4);
 }
 
 /* a name never resolved: no address, the lookup's error, and another lookup soon */
@@ -241,7 +152,7 @@ test_never_resolved(Fixture *f, gconstpointer data)
 	address = ms_upstream_resolve_next_address(f->resolve, &error);
 	g_assert_null(address);
 	g_assert_error(error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND);
-	g_assert_cmpstr(error->message, ==, "no DNS");
+	g_assert_cmpstr(error->message, ==, "no DNS for " NAME);
 	set_answer(f->resolver, (const char *const[]){ "10.0.0.1", NULL });
 	wait_calls(f, 2);
 	g_assert_false(f->first);
@@ -257,7 +168,7 @@ test_free_while_looking_up(Fixture *f, gconstpointer data)
 	g_clear_pointer(&f->resolve, ms_upstream_resolve_free);
 	while (g_main_context_iteration(NULL, FALSE))
 		;
-	g_assert_cmpuint(f->resolver->lookups, ==, 1);
+	g_assert_cmpuint(ms_test_resolver_get_lookups(f->resolver, NAME), ==, 1);
 	g_assert_cmpuint(f->calls, ==, 0);
 }
 

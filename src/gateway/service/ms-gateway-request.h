@@ -51,7 +51,8 @@ struct _MsGatewayRequest {
 	const char *upstream; /* for the log: the route's server that was called */
 	gint server;          /* in route->servers: the one the exchange goes to */
 	MsUpstreamConn *conn;
-	gboolean waiting; /* for the first lookup of the server's host name */
+	gboolean waiting;    /* for the first lookup of the server's host name */
+	GSource *wait_timer; /* bounds that wait by the route's timeout */
 	GBytes *body;
 	gint64 started;
 	gboolean too_large;

@@ -261,14 +261,37 @@ static const MsUpstreamHandler proxy_handler = {
 static gboolean
 proxy_connect(MsGatewayRequest *request, gboolean fresh);
 
-/* the first lookup of the server's name ended: connect, or fail with its error */
+/* the wait for the first lookup of the server's name is over, one way or the other */
+static void
+proxy_stop_waiting(MsGatewayRequest *request)
+{
+	request->waiting = FALSE;
+	if (request->wait_timer != NULL) {
+		g_source_destroy(request->wait_timer);
+		g_clear_pointer(&request->wait_timer, g_source_unref);
+	}
+}
+
+/* the lookup ended: connect, or fail with its error */
 static void
 on_ready(gpointer user_data)
 {
 	MsGatewayRequest *request = user_data;
 
-	request->waiting = FALSE;
+	proxy_stop_waiting(request);
 	proxy_connect(request, FALSE);
+}
+
+/* the lookup takes longer than the route's timeout: as an upstream that never answers */
+static gboolean
+on_wait_timeout(gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	ms_upstream_pool_cancel_wait(pool_of(request), request);
+	proxy_stop_waiting(request);
+	on_failed(request, MS_UPSTREAM_FAILURE_TIMEOUT, FALSE, "timed out looking the name up");
+	return G_SOURCE_REMOVE;
 }
 
 /* returns FALSE when the request was answered right away */
@@ -284,7 +307,11 @@ proxy_connect(MsGatewayRequest *request, gboolean fresh)
 					fresh,
 					&error);
 	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
+		/* once per name and worker, before its first answer: not the common path */
 		request->waiting = TRUE;
+		request->wait_timer = g_timeout_source_new(request->route->timeout_ms);
+		g_source_set_callback(request->wait_timer, on_wait_timeout, request, NULL);
+		g_source_attach(request->wait_timer, g_main_context_get_thread_default());
 		ms_upstream_pool_wait(pool_of(request),
 				      request->route,
 				      request->server,
@@ -340,8 +367,8 @@ void
 ms_proxy_abort(MsGatewayRequest *request)
 {
 	if (request->waiting) {
-		request->waiting = FALSE;
 		ms_upstream_pool_cancel_wait(pool_of(request), request);
+		proxy_stop_waiting(request);
 	} else if (request->conn != NULL) {
 		ms_upstream_conn_abandon(request->conn);
 		request->conn = NULL;
