@@ -7,6 +7,26 @@
 
 /* unit tests: the fields a proxy must not forward, by name and by Connection */
 
+/* one field name in any case; nothing else, not even what swapping a bit makes of a dash */
+static void
+test_name_is(void)
+{
+	g_assert_true(ms_http_header_name_is("Content-Length", "Content-Length"));
+	g_assert_true(ms_http_header_name_is("content-length", "Content-Length"));
+	g_assert_true(ms_http_header_name_is("CONTENT-LENGTH", "Content-Length"));
+	g_assert_true(ms_http_header_name_is("cOnTeNt-LeNgTh", "Content-Length"));
+	g_assert_true(ms_http_header_name_is("TE", "TE"));
+	g_assert_false(ms_http_header_name_is("Content-Lengt", "Content-Length"));
+	g_assert_false(ms_http_header_name_is("Content-Lengths", "Content-Length"));
+	g_assert_false(ms_http_header_name_is("", "TE"));
+	g_assert_false(ms_http_header_name_is("TE", ""));
+	/* CR is a dash with its 0x20 bit swapped; '@' and '`' differ only in it too */
+	g_assert_false(ms_http_header_name_is("Content\rLength", "Content-Length"));
+	g_assert_false(ms_http_header_name_is("X\rY", "X-Y"));
+	g_assert_false(ms_http_header_name_is("Content_Length", "Content-Length"));
+	g_assert_false(ms_http_header_name_is("Content-Lengt\xc8", "Content-Length"));
+}
+
 static void
 test_hop_by_hop(void)
 {
@@ -49,6 +69,7 @@ int
 main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
+	g_test_add_func("/http-header/name-is", test_name_is);
 	g_test_add_func("/http-header/hop-by-hop", test_hop_by_hop);
 	g_test_add_func("/http-header/connection-options", test_connection_options);
 	return g_test_run();

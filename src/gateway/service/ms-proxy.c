@@ -21,11 +21,6 @@
  * runs for every header of every request and response: a switch on the first
  * letter leaves one or two comparisons per header instead of a dozen.
  */
-static gboolean
-name_is(const char *name, const char *expected)
-{
-	return g_ascii_strcasecmp(name, expected) == 0;
-}
 
 /*
  * what the client sent that the gateway writes itself; the rest that must not
@@ -37,17 +32,17 @@ is_request_skipped(const char *name)
 	switch (name[0]) {
 	case 'H':
 	case 'h':
-		return name_is(name, "Host");
+		return ms_http_header_name_is(name, "Host");
 	case 'A':
 	case 'a':
 		/* credentials stay at the gateway */
-		return name_is(name, "Authorization");
+		return ms_http_header_name_is(name, "Authorization");
 	case 'E':
 	case 'e':
-		return name_is(name, "Expect");
+		return ms_http_header_name_is(name, "Expect");
 	case 'X':
 	case 'x':
-		return name_is(name, "X-Forwarded-For");
+		return ms_http_header_name_is(name, "X-Forwarded-For");
 	default:
 		return FALSE;
 	}
@@ -64,13 +59,13 @@ is_response_skipped(const char *name)
 	switch (name[0]) {
 	case 'X':
 	case 'x':
-		return name_is(name, MS_REQUEST_ID_HEADER);
+		return ms_http_header_name_is(name, MS_REQUEST_ID_HEADER);
 	case 'D':
 	case 'd':
-		return name_is(name, "Date");
+		return ms_http_header_name_is(name, "Date");
 	case 'S':
 	case 's':
-		return name_is(name, "Server");
+		return ms_http_header_name_is(name, "Server");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}
