@@ -11,20 +11,33 @@
 static void
 test_name_is(void)
 {
-	g_assert_true(ms_http_header_name_is("Content-Length", "Content-Length"));
-	g_assert_true(ms_http_header_name_is("content-length", "Content-Length"));
-	g_assert_true(ms_http_header_name_is("CONTENT-LENGTH", "Content-Length"));
-	g_assert_true(ms_http_header_name_is("cOnTeNt-LeNgTh", "Content-Length"));
-	g_assert_true(ms_http_header_name_is("TE", "TE"));
-	g_assert_false(ms_http_header_name_is("Content-Lengt", "Content-Length"));
-	g_assert_false(ms_http_header_name_is("Content-Lengths", "Content-Length"));
-	g_assert_false(ms_http_header_name_is("", "TE"));
-	g_assert_false(ms_http_header_name_is("TE", ""));
-	/* CR is a dash with its 0x20 bit swapped; '@' and '`' differ only in it too */
-	g_assert_false(ms_http_header_name_is("Content\rLength", "Content-Length"));
-	g_assert_false(ms_http_header_name_is("X\rY", "X-Y"));
-	g_assert_false(ms_http_header_name_is("Content_Length", "Content-Length"));
-	g_assert_false(ms_http_header_name_is("Content-Lengt\xc8", "Content-Length"));
+	const struct {
+		const char *name;
+		const char *expected;
+		gboolean same;
+	} cases[] = {
+		{ "Content-Length", "Content-Length", TRUE },
+		{ "content-length", "Content-Length", TRUE },
+		{ "CONTENT-LENGTH", "Content-Length", TRUE },
+		{ "cOnTeNt-LeNgTh", "Content-Length", TRUE },
+		{ "TE", "TE", TRUE },
+		{ "Content-Lengt", "Content-Length", FALSE },
+		{ "Content-Lengths", "Content-Length", FALSE },
+		{ "", "TE", FALSE },
+		{ "TE", "", FALSE },
+		/* CR is a dash with its 0x20 bit swapped, as '@' is '`' */
+		{ "Content\rLength", "Content-Length", FALSE },
+		{ "X\rY", "X-Y", FALSE },
+		{ "Content_Length", "Content-Length", FALSE },
+		{ "Content-Lengt\xc8", "Content-Length", FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s", cases[i].name);
+		g_assert_cmpint(ms_http_header_name_is(cases[i].name, cases[i].expected),
+				==,
+				cases[i].same);
+	}
 }
 
 static void
