@@ -27,7 +27,11 @@ typedef enum {
 } MsUpstreamFailure;
 
 typedef struct {
-	/* @headers belong to the connection and are valid during the call only */
+	/*
+	 * @headers belong to the connection and are valid during the call only;
+	 * they hold the upstream's fields but Date, Server and X-Request-ID,
+	 * which the gateway writes itself
+	 */
 	void (*head)(gpointer user_data,
 		     guint status,
 		     const char *reason,

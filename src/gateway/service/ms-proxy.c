@@ -49,29 +49,6 @@ is_request_skipped(const char *name)
 }
 
 static gboolean
-is_response_skipped(const char *name)
-{
-	/*
-	 * X-Request-ID is the gateway's; so are Date and Server, which the front
-	 * writes itself and drops from any answer's headers, like nginx: not
-	 * copied only for the front to pass them over
-	 */
-	switch (name[0]) {
-	case 'X':
-	case 'x':
-		return ms_http_header_name_is(name, MS_REQUEST_ID_HEADER);
-	case 'D':
-	case 'd':
-		return ms_http_header_name_is(name, "Date");
-	case 'S':
-	case 's':
-		return ms_http_header_name_is(name, "Server");
-	default:
-		return ms_http_header_is_hop_by_hop(name);
-	}
-}
-
-static gboolean
 is_idempotent(const char *method)
 {
 	return method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD ||
@@ -129,7 +106,9 @@ on_head(gpointer user_data,
 		request->tap = NULL;
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_response_skipped(name) ||
+		/* the upstream's Date, Server and X-Request-ID were not even stored
+		 * (MsUpstreamHandler) */
+		if (ms_http_header_is_hop_by_hop(name) ||
 		    (listed != NULL && g_hash_table_contains(listed, name)))
 			continue;
 		soup_message_headers_append(headers, name, value);
