@@ -112,10 +112,17 @@ test_thai(Fixture *f, gconstpointer data)
 	g_autoptr(MsTestResponse) en = ms_test_request(f->session, "GET", "/world", english, NULL);
 	g_autoptr(MsTestResponse) problem =
 		ms_test_request(f->session, "DELETE", "/world", thai, NULL);
+	g_autoptr(MsTestResponse) invalid =
+		ms_test_request(f->session, "GET", "/hello?name=", thai, NULL);
 
 	g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี, Ada!");
 	g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "World!");
 	g_assert_cmpstr(ms_test_response_get_string(problem, "title"), ==, "ไม่อนุญาตให้ใช้เมธอดนี้");
+	/* the whole problem is the client's language: the detail the service wrote too */
+	g_assert_cmpstr(ms_test_response_get_string(invalid, "title"), ==, "ชื่อไม่ถูกต้อง");
+	g_assert_cmpstr(ms_test_response_get_string(invalid, "detail"),
+			==,
+			"ชื่อต้องยาว 1 ถึง 64 ตัวอักษร");
 }
 
 /* a nameless answer's JSON is made once per phrase: each language keeps its own */

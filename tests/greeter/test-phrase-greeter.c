@@ -89,7 +89,7 @@ test_names(void)
 	good[G_N_ELEMENTS(good) - 1] = thai->str;
 	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
 		g_autoptr(GError) error = NULL;
-		g_assert_true(ms_greeter_validate_name(good[i], &error));
+		g_assert_true(ms_greeter_validate_name(good[i], "en", &error));
 		g_assert_no_error(error);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -97,7 +97,7 @@ test_names(void)
 		g_autoptr(MsGreeter) hello = ms_hello_service_new();
 		g_autofree char *message = NULL;
 
-		g_assert_false(ms_greeter_validate_name(bad[i], &error));
+		g_assert_false(ms_greeter_validate_name(bad[i], "en", &error));
 		g_assert_error(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME);
 		g_clear_error(&error);
 		message = greet(hello, bad[i], "en", &error);

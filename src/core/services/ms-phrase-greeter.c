@@ -54,7 +54,7 @@ ms_phrase_greeter_greet(MsGreeter *greeter,
 			const char *request_id,
 			GError **error)
 {
-	if (name != NULL && !ms_greeter_validate_name(name, error))
+	if (name != NULL && !ms_greeter_validate_name(name, language, error))
 		return NULL;
 	return phrase_render(MS_PHRASE_GREETER(greeter), name, language);
 }
