@@ -48,10 +48,11 @@ microsoup_install_packages "${MICROSOUP_PACKAGES[@]}"
 [ -f "$build/build.ninja" ] || meson setup "$build"
 meson compile -C "$build"
 
+# every component of components.txt, in its order (meson built them all)
 components=()
-for name in hello world goodbye greeting calculator gateway; do
-	[ -x "$build/src/cmd/microsoup-$name" ] && components+=("$name")
-done
+while read -r name; do
+	components+=("$name")
+done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' components.txt)
 backends=()
 for name in "${components[@]}"; do
 	[ "$name" = gateway ] || backends+=("$name")
