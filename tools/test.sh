@@ -22,7 +22,7 @@ step "AddressSanitizer + UBSan build and test"
 [ -f build-asan/build.ninja ] ||
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-asan
-meson test -C build-asan --print-errorlogs --no-suite system
+meson test -C build-asan --print-errorlogs --no-suite system --no-suite scaffold
 
 step "valgrind on the unit and integration suites"
 meson test -C build --setup valgrind --print-errorlogs --suite unit --suite integration
