@@ -1,0 +1,10 @@
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+const char *
+ms_dirs_get_sysconfdir(void);
+
+G_END_DECLS
