@@ -261,6 +261,8 @@ test_far_greeter(void)
 			ms_test_request(session, "GET", "/goodbye?name=%0A", NULL, NULL);
 		g_autoptr(MsTestResponse) failed =
 			ms_test_request(session, "GET", "/hello", NULL, NULL);
+		g_autoptr(MsTestResponse) failed_th =
+			ms_test_request(session, "GET", "/hello", thai, NULL);
 
 		g_assert_cmpuint(named->status, ==, 200);
 		g_assert_cmpstr(soup_message_headers_get_content_type(named->headers, NULL),
@@ -272,6 +274,13 @@ test_far_greeter(void)
 				==,
 				ms_test_response_get_header(invalid, "X-Request-ID"));
 		assert_problem(failed, 502, "greeter_failed");
+		g_assert_cmpstr(ms_test_response_get_string(failed, "detail"),
+				==,
+				"the hello service could not be reached");
+		/* what went wrong, in the client's language too */
+		g_assert_cmpstr(ms_test_response_get_string(failed_th, "detail"),
+				==,
+				"ติดต่อบริการ hello ไม่ได้");
 	}
 	g_clear_object(&session);
 	ms_test_server_free(server);
