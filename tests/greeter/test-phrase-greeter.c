@@ -116,6 +116,8 @@ test_identity(void)
 	g_assert_true(ms_greeter_accepts_name(hello));
 	g_assert_cmpstr(ms_greeter_get_name(world), ==, "world");
 	g_assert_false(ms_greeter_accepts_name(world));
+	/* the error domain's name, as g_error_matches() reports it in a failing test */
+	g_assert_cmpstr(g_quark_to_string(MS_GREETER_ERROR), ==, "ms-greeter-error-quark");
 }
 
 int

@@ -4,7 +4,10 @@
 
 #include "common/ms-i18n.h"
 
-G_DEFINE_QUARK(ms - greeter - error - quark, ms_greeter_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-greeter-error-quark, ms_greeter_error)
+/* clang-format on */
 G_DEFINE_INTERFACE(MsGreeter, ms_greeter, G_TYPE_OBJECT)
 
 /* greeters answer through a GTask whose source is the greeter, so one finish serves all */

@@ -21,7 +21,10 @@
  * input reaches a deep stack.
  */
 
-G_DEFINE_QUARK(ms - calc - error - quark, ms_calc_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-calc-error-quark, ms_calc_error)
+/* clang-format on */
 
 typedef struct {
 	const char *text;

@@ -4,7 +4,10 @@
 
 #define MS_CONFIG_MAX_LINE 4096
 
-G_DEFINE_QUARK(ms - gateway - config - error - quark, ms_gateway_config_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-gateway-config-error-quark, ms_gateway_config_error)
+/* clang-format on */
 
 struct _MsConfigScan {
 	char *filename;
