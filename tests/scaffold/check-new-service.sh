@@ -45,7 +45,7 @@ step()
 
 cd "$copy" || exit 1
 step "tools/new-service.sh $name" tools/new-service.sh "$name"
-step "meson setup" meson setup build
+step "meson setup -Dwerror=true" meson setup build -Dwerror=true
 step "meson compile (the new service and its tests)" \
 	meson compile -C build "microsoup-$name" "test-$name-service" "test-$name-handler" \
 	"test-$name-e2e" microsoup-th.mo
