@@ -39,6 +39,15 @@ ERROR_TEXT = {
 CLIENT_FACING = ("src/core/", "src/handlers/")
 
 
+def literal_end(text, start):
+    """Just past the string or character literal that starts at start."""
+    quote = text[start]
+    i = start + 1
+    while i < len(text) and text[i] != quote:
+        i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
 def strip_comments(text):
     """Comments become spaces (line numbers stay); strings stay as they are."""
     out = []
@@ -46,11 +55,9 @@ def strip_comments(text):
     while i < len(text):
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < len(text) and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
+            j = literal_end(text, i)
+            out.append(text[i:j])
+            i = j
         elif text.startswith("/*", i):
             j = text.find("*/", i + 2)
             j = len(text) if j < 0 else j + 2
@@ -76,10 +83,7 @@ def call_arguments(text, start):
     while i < len(text):
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < len(text) and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = literal_end(text, i)
             continue
         if c in "([{":
             depth += 1
