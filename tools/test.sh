@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's second command: install what is missing, build, run the whole suite,
 # then again under AddressSanitizer/UBSan and the fast suites under valgrind.
 #   tools/test.sh            everything (what CI runs)

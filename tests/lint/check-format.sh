@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Every C file follows .clang-format (fwupd-like: Linux braces, tabs, 100 columns).
 # Fix with: git ls-files '*.c' '*.h' | xargs clang-format -i
 set -uo pipefail
