@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "ms-log.h"
+#include "ms-log-batch.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -159,7 +159,6 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	g_autofree char *heap = NULL;
 	const char *line;
 	gboolean own; /* an entry of this process's identifier, with the prefix made for it */
-	gsize length;
 
 	/* one pass over the fields, not one per field wanted */
 	for (gsize i = 0; i < n_fields; i++) {
@@ -226,15 +225,11 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 			     OPTIONAL_FIELD(upstream, "upstream"),
 			     "\n",
 			     NULL);
-	length = strlen(line);
-	for (gsize done = 0; done < length;) {
-		gssize n = write(STDERR_FILENO, line + done, length - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (gsize)n;
-	}
+	/* a warning or worse is written at once; the rest once the loop's turn ends */
+	ms_log_batch_write(line,
+			   strlen(line),
+			   (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+				     G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL)) != 0);
 }
 
 /*

@@ -131,52 +131,13 @@ CONF
 	2>"$T/gateway.log" &
 PIDS+=($!); GATEWAY_PID=$!
 
-mkdir -p "$T/nginx"
-# as root, nginx's workers would run as nobody and could not open the socket
-NGINX_USER=""
-[ "$(id -u)" = 0 ] && NGINX_USER="user root;"
-cat > "$T/nginx/nginx.conf" <<CONF
-$NGINX_USER
-worker_processes auto;
-worker_rlimit_nofile $(ulimit -n);
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections $((IDLE_MOST + 1024)); }
-http {
-	access_log $T/nginx/access.log;
-	client_body_temp_path $T/nginx;
-	proxy_temp_path $T/nginx;
-	upstream hello { server unix:$SOCK; keepalive 64; }
-	server {
-		listen 127.0.0.1:$P_NGINX;
-		location /api/ {
-			proxy_pass http://hello/;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_set_header X-Forwarded-For \$remote_addr;
-		}
-	}
-}
-CONF
+# nginx counts its upstream connections against worker_connections too: one per
+# client connection at worst, besides the idle ones
+nginx_conf "$T/nginx" "$P_NGINX" "$SOCK" $((IDLE_MOST + 2 * CONNECTIONS + 1024)) "worker_processes auto;"
 "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null &
 PIDS+=($!); NGINX_PID=$!
 
-cat > "$T/haproxy.cfg" <<CONF
-global
-	maxconn $HAPROXY_MAXCONN
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 120s
-	timeout server 30s
-	http-reuse always
-frontend front
-	bind 127.0.0.1:$P_HAPROXY
-	default_backend hello
-backend hello
-	http-request replace-path /api(/.*) \1
-	server hello $SOCK
-CONF
+haproxy_cfg "$T/haproxy.cfg" "$P_HAPROXY" "$SOCK" "maxconn $HAPROXY_MAXCONN"
 "$HAPROXY" -f "$T/haproxy.cfg" -db 2>/dev/null &
 PIDS+=($!); HAPROXY_PID=$!
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../lib/ms-test-soup-headers.h"
 #include "gateway/adapters/http1/ms-http-framing.h"
 
 int
@@ -92,6 +93,13 @@ take_response(const char *data, gsize length, gsize step, gboolean head_request)
 	g_assert(reason != NULL && strpbrk(reason, "\r\n") == NULL);
 	g_assert(status >= 100 && status <= 599);
 	g_assert(version == SOUP_HTTP_1_0 || version == SOUP_HTTP_1_1);
+	/* what the gateway reads of a head it accepts, libsoup reads the same */
+	g_assert(ms_test_response_head_as_libsoup(data,
+						  head_length,
+						  headers,
+						  version,
+						  status,
+						  reason));
 	if (ms_http_response_body_framing(headers, head_request, status, &kind, &body_length) !=
 	    MS_HTTP_OK)
 		return 0;

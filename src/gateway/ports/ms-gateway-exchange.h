@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-http-error.h"
+#include "gateway/core/policy/ms-auth-memo.h"
 
 G_BEGIN_DECLS
 
@@ -95,6 +96,11 @@ typedef struct {
 	SoupHTTPVersion http_version;
 	SoupMessageHeaders *headers;          /* the request's; the core edits them */
 	SoupMessageHeaders *response_headers; /* empty; policy steps and the proxy fill them */
+	/*
+	 * the connection's, across its requests: the auth step keeps there what
+	 * it let through; %NULL for a front without connections that last
+	 */
+	MsAuthMemo *auth_memo;
 } MsGatewayRequestHead;
 
 MsGatewayRequest *
