@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Installs the Debian 12 packages microsoup needs to build, run and test, if missing.
 # Sourced by run-dev.sh and test.sh; uses sudo when not root.
 set -euo pipefail

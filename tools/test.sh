@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's second command: install what is missing, build, run the whole suite,
 # then again under AddressSanitizer/UBSan and the fast suites under valgrind.
 #   tools/test.sh            everything (what CI runs)
@@ -22,7 +23,7 @@ step "AddressSanitizer + UBSan build and test"
 [ -f build-asan/build.ninja ] ||
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-asan
-meson test -C build-asan --print-errorlogs --no-suite system
+meson test -C build-asan --print-errorlogs --no-suite system --no-suite scaffold
 
 step "valgrind on the unit and integration suites"
 meson test -C build --setup valgrind --print-errorlogs --suite unit --suite integration
