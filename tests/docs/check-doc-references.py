@@ -9,7 +9,8 @@ src/gateway/README.md:
 - a repository path written out (src/..., tests/..., `README.md`) exists; a
   path with a placeholder (NAME, <name>, {a,b}) is a pattern and is skipped, a
   glob (units/*.conf.in) must match something;
-- every `meson test` command names suites and tests that exist.
+- every `meson test` command names suites and tests that exist, and never both
+  (meson would run only the tests that are named and in the suite: usually none).
 A file or test an exercise has the reader create is declared in the document
 with <!-- new: PATH ... --> or <!-- new-tests: NAME ... --> (tests or suites)
 and is not checked.
@@ -131,6 +132,7 @@ def check_meson_tests(doc, text, test_names, suites, new_tests):
         except ValueError:
             words = args.split()
         i = 0
+        has_suite = has_name = False
         while i < len(words):
             w = words[i]
             value = None
@@ -143,15 +145,20 @@ def check_meson_tests(doc, text, test_names, suites, new_tests):
             else:
                 i += 1
             if w in ("--suite", "--no-suite"):
+                has_suite |= w == "--suite"
                 if value in new_tests:
                     continue
                 ok = value in suites or value.split(":", 1)[-1] in suites
                 report(ok, "%s: meson test suite %s exists" % (doc, value))
             elif value is None and not w.startswith("-") and w not in ("build",):
+                has_name = True
                 name = w.split(":", 1)[-1] if ":" in w else w
                 if name in new_tests:
                     continue
                 report(name in test_names, "%s: meson test %s exists" % (doc, name))
+        if has_suite and has_name:
+            # meson runs the tests that are both named and in the suite: usually none
+            report(False, "%s: `meson test%s` names tests and a --suite" % (doc, args.rstrip()))
 
 
 def check_doc(doc, test_names, suites):
