@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Every reference the documentation makes must resolve inside this repository.
 
-In docs/ (the guide in every language, docs/architecture.md and the notes) and
-src/gateway/README.md:
+In README.md, docs/ (the guide in every language, docs/architecture.md and the
+notes) and src/gateway/README.md:
 - a relative Markdown link names a file that exists, and its #anchor a heading
   of that file;
 - a repository path written out (src/..., tests/..., `README.md`) exists; a
@@ -32,7 +32,7 @@ import unicodedata
 
 SOURCE_ROOT, BUILD_ROOT = sys.argv[1], sys.argv[2]
 
-DOC_GLOBS = ["docs/**/*.md", "src/gateway/README.md"]
+DOC_GLOBS = ["README.md", "docs/**/*.md", "src/gateway/README.md"]
 # what a written-out repository path starts with
 TOP_DIRS = ("src", "tests", "tools", "units", "docs", "data", "po", "debian", ".ci")
 TOP_FILES = ("README.md", "meson.build", "meson_options.txt", "COPYING", ".clang-format",
