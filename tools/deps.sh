@@ -10,7 +10,7 @@ MICROSOUP_PACKAGES=(
 	libsqlite3-dev libcrypt-dev
 	systemd systemd-container curl
 )
-MICROSOUP_TEST_PACKAGES=(clang clang-format libclang-rt-14-dev valgrind python3 gcovr)
+MICROSOUP_TEST_PACKAGES=(clang clang-format libclang-rt-14-dev valgrind python3 gcovr man-db)
 
 microsoup_install_packages() {
 	local missing=() pkg

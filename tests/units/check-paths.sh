@@ -85,6 +85,10 @@ help=$("$gateway" --help 2>&1)
 contains "microsoup-gateway --help" "$help" "$sysconfdir/users"
 hard_coded "microsoup-gateway --help" "$help"
 
+man=$(find "$stage$prefix" -path '*/man/man[0-9]/*' -type f -exec cat {} +)
+contains "the installed manual pages" "$man" "$sysconfdir/gateway.conf"
+contains "the installed manual pages" "$man" "$libexecdir/microsoup-gateway"
+
 # everything installed, binaries too (their strings are what they print)
 everything=$(grep -raoH '[[:print:]]*/etc/microsoup[[:print:]]*' "$stage" | sed "s|^$stage||")
 hard_coded "every installed file" "$everything"
