@@ -13,10 +13,10 @@
 # usage: container-test.sh SOURCE_ROOT BUILD_ROOT
 #
 # Podman as Debian 12 ships it (4.3), rootful, in a state of its own under
-# BUILD_ROOT/tests/container, kept as a cache for the next run (the debootstrap
-# base as a tarball, podman's layers; its run and tmp directories too, since
-# podman refuses a store whose paths changed); every container, the network and
-# the volume are removed at the end.
+# BUILD_ROOT/tests/container (or MICROSOUP_CONTAINER_CACHE), kept as a cache for
+# the next run (the debootstrap base as a tarball, podman's layers; its run and
+# tmp directories too, since podman refuses a store whose paths changed); every
+# container, the network and the volume are removed at the end.
 # What it needs on a host where podman is not otherwise set up:
 #   - runtime = "runc" (the engine's own choice when crun is not installed);
 #   - cgroup_manager = "cgroupfs" and events_logger = "file": systemd is not
@@ -31,55 +31,25 @@
 # Skips (77) when not root or without podman, runc or debootstrap, unless
 # MICROSOUP_REQUIRE_SYSTEM=1 (CI), as the system suite does.
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 
 source_root=$1
 build_root=$2
 started=$(date +%s.%N)
-
-skip()
-{
-	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
-		echo "Bail out! cannot run, and MICROSOUP_REQUIRE_SYSTEM=1: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 77
-}
 
 [ "$(id -u)" = 0 ] || skip "needs root for rootful podman"
 for tool in podman runc debootstrap curl; do
 	command -v $tool >/dev/null || skip "$tool is not installed (tools/deps.sh: MICROSOUP_CONTAINER_PACKAGES)"
 done
 
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
-check()
-{
-	local what=$1
-	shift
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
-diag()
-{
-	sed 's/^/# /'
-}
 seconds_since()
 {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
 
-cache=$build_root/tests/container
+# MICROSOUP_CONTAINER_CACHE: a directory that outlives the build tree (a CI
+# machine's), so that a clean clone skips debootstrap and reuses podman's layers
+cache=${MICROSOUP_CONTAINER_CACHE:-$build_root/tests/container}
 work=$(mktemp -d "${TMPDIR:-/tmp}/microsoup-container.XXXXXX")
 mkdir -p "$cache" "$work/cni"
 tag=test
@@ -115,6 +85,11 @@ cleanup()
 		pm rm -f -t 0 "microsoup-test-$$-$name" >/dev/null 2>&1
 	done
 	pm network rm -f "$net" >/dev/null 2>&1
+	# the dnsname plugin's dnsmasq for the network, should it outlive it: it
+	# would keep the network's gateway address from the next run's network
+	dnsname=/run/containers/cni/dnsname/$net
+	[ -s "$dnsname/pidfile" ] && kill "$(cat "$dnsname/pidfile")" 2>/dev/null
+	rm -rf "$dnsname"
 	pm volume rm -f "$volume" >/dev/null 2>&1
 	echo "1..$n"
 	echo "# container suite took $(seconds_since "$started") s"

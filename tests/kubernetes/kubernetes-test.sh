@@ -15,6 +15,7 @@
 #
 # Skips (77) without kubectl or npm, unless MICROSOUP_REQUIRE_SYSTEM=1 (CI).
 set -u
+. "$(dirname "$0")/../lib/tap.sh"
 
 source_root=$1
 build_root=$2
@@ -22,36 +23,9 @@ gateway=$3
 here=$source_root/tests/kubernetes
 started=$(date +%s.%N)
 
-skip()
-{
-	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
-		echo "Bail out! cannot run, and MICROSOUP_REQUIRE_SYSTEM=1: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 77
-}
 for tool in kubectl node npm; do
 	command -v $tool >/dev/null || skip "$tool is not installed (tools/deps.sh: MICROSOUP_KUBERNETES_PACKAGES)"
 done
-
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
-diag()
-{
-	sed 's/^/# /'
-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/microsoup-kubernetes.XXXXXX")
 trap 'echo "1..$n"; echo "# kubernetes suite took $(awk -v a="$started" -v b="$(date +%s.%N)" "BEGIN { printf \"%.1f\", b - a }") s"; rm -rf "$work"' EXIT
