@@ -5,8 +5,10 @@
 #   1. kubectl kustomize renders it;
 #   2. every object against the Kubernetes API's schema (validate.mjs schema);
 #   3. no field the API does not know, at any depth (validate.mjs fields);
-#   4. microsoup-gateway --check-config accepts the ConfigMap's gateway.conf;
-#   5. every upstream in it is http://SERVICE:PORT of a Service of the manifests.
+#   4. every pod non-root, read-only, without capabilities, with requests, probes
+#      and an image the Containerfile builds (validate.mjs policy);
+#   5. microsoup-gateway --check-config accepts the ConfigMap's gateway.conf;
+#   6. every upstream in it is http://SERVICE:PORT of a Service of the manifests.
 # Then each check is shown to fail once, on a copy of the manifests broken for it.
 # The npm packages validate.mjs uses (package.json pins them, package-lock.json
 # their integrity) are installed under BUILD_ROOT/tests/kubernetes, not committed.
@@ -44,7 +46,7 @@ fi
 cp "$here/validate.mjs" "$node_dir/"
 ok "npm ci: $(cd "$node_dir" && npm ls --depth=0 2>/dev/null | grep -Eo '[a-z-]+@[0-9.]+' | tr '\n' ' ')"
 
-# runs the five checks on the manifests in DIR; prints why the first failing one
+# runs the six checks on the manifests in DIR; prints why the first failing one
 # failed and returns its number, 0 when all pass
 checks()
 {
@@ -56,16 +58,19 @@ checks()
 		{ cat "$out/schema.log"; return 2; }
 	node "$node_dir/validate.mjs" fields "$out/rendered.yaml" >"$out/fields.log" 2>&1 ||
 		{ cat "$out/fields.log"; return 3; }
+	node "$node_dir/validate.mjs" policy "$out/rendered.yaml" \
+		"$source_root/deploy/container/Containerfile" >"$out/policy.log" 2>&1 ||
+		{ cat "$out/policy.log"; return 4; }
 	node "$node_dir/validate.mjs" gateway-conf "$out/rendered.yaml" "$out/gateway.conf" >/dev/null &&
 		"$gateway" --check-config --config="$out/gateway.conf" >"$out/check-config.log" 2>&1 ||
-		{ cat "$out/check-config.log"; return 4; }
+		{ cat "$out/check-config.log"; return 5; }
 	node "$node_dir/validate.mjs" upstreams "$out/rendered.yaml" "$out/gateway.conf" >"$out/upstreams.log" 2>&1 ||
-		{ cat "$out/upstreams.log"; return 5; }
+		{ cat "$out/upstreams.log"; return 6; }
 	return 0
 }
 
 names=("" "kubectl kustomize" "schema (kubernetes-models)" "unknown fields (kubernetes-types + tsc)"
-	"microsoup-gateway --check-config" "upstreams are Services")
+	"pod policy" "microsoup-gateway --check-config" "upstreams are Services")
 
 # --- the manifests as they are ---------------------------------------------------
 good=$work/good
@@ -75,6 +80,7 @@ if [ $result = 0 ]; then
 	ok "kubectl kustomize deploy/kubernetes: $(grep -c '^kind:' "$good/rendered.yaml") objects ($(grep '^kind:' "$good/rendered.yaml" | sort | uniq -c | awk '{ printf "%s%s %s", sep, $1, $3; sep = ", " }'))"
 	ok "schema: $(grep -c '^schema ok' "$good/schema.log") objects valid"
 	ok "fields: $(grep -c '^fields ok' "$good/fields.log") objects without an unknown field"
+	ok "policy: $(grep -c '^policy ok' "$good/policy.log") workloads non-root, read-only, no capability, requests, probes, built images"
 	ok "--check-config on the ConfigMap's gateway.conf: $(cat "$good/check-config.log")"
 	ok "upstreams: $(grep -c '^upstream ok' "$good/upstreams.log") match a Service and its port"
 	diag <"$good/upstreams.log"
@@ -111,13 +117,17 @@ break_once 2 "a port that is not a number" hello.yaml \
 	's/containerPort: 8080/containerPort: eighty/' "containerPort must be integer"
 break_once 3 "a misspelt field (readOnlyRootFileSystem)" gateway.yaml \
 	's/readOnlyRootFilesystem:/readOnlyRootFileSystem:/' "readOnlyRootFileSystem\"' does not exist in type 'SecurityContext'"
-break_once 4 "an unknown key in gateway.conf" gateway.conf \
+break_once 4 "a container that may escalate privileges" calculator.yaml \
+	's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' "allowPrivilegeEscalation is not false"
+break_once 4 "an image no target of the Containerfile builds" world.yaml \
+	's/image: microsoup-world/image: microsoup-wrold/' "image microsoup-wrold is not microsoup-TARGET"
+break_once 5 "an unknown key in gateway.conf" gateway.conf \
 	's/^timeout_ms = 5000$/timeout_ms = 5000\nretries = 3/' "retries"
-break_once 5 "an upstream with no Service" gateway.conf \
+break_once 6 "an upstream with no Service" gateway.conf \
 	's|^upstream = http://world:8080$|upstream = http://wrold:8080|' "no Service named wrold"
-break_once 5 "an upstream on a port its Service lacks" gateway.conf \
+break_once 6 "an upstream on a port its Service lacks" gateway.conf \
 	's|^upstream = http://hello:8080$|upstream = http://hello:9090|' "has no port 9090"
-break_once 5 "a unix: upstream" gateway.conf \
+break_once 6 "a unix: upstream" gateway.conf \
 	's|^upstream = http://goodbye:8080$|upstream = unix:/run/microsoup/goodbye.sock|' "not http://SERVICE:PORT"
 
 exit $failed

@@ -9,6 +9,11 @@
 //   fields      no field the API does not know: each object becomes a TypeScript
 //               literal of its kubernetes-types type, and tsc rejects an unknown
 //               property at any depth (a schema's additionalProperties: false)
+//   policy      every pod as the README promises (the restricted Pod Security
+//               profile and more): non-root, seccomp RuntimeDefault, read-only root,
+//               no privilege escalation, ALL capabilities dropped, resource requests,
+//               liveness and readiness probes, and an image that is a target of the
+//               Containerfile ARG (microsoup-TARGET)
 //   gateway-conf  writes the gateway ConfigMap's gateway.conf to ARG
 //   upstreams   every http:// upstream in that gateway.conf (ARG) names a Service
 //               of the manifests and one of its ports; no unix: upstream
@@ -117,6 +122,41 @@ function checkFields() {
 		console.log(`fields ok: ${label(object)}`);
 }
 
+function checkPolicy() {
+	const targets = [...readFileSync(arg, "utf8").matchAll(/^FROM scratch AS (\S+)$/gm)].map((m) => m[1]);
+	const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind));
+	if (workloads.length === 0)
+		fail("no Deployment or StatefulSet");
+	for (const workload of workloads) {
+		const pod = workload.spec.template.spec;
+		const problems = [];
+		if (pod.securityContext?.runAsNonRoot !== true)
+			problems.push("securityContext.runAsNonRoot is not true");
+		if (pod.securityContext?.seccompProfile?.type !== "RuntimeDefault")
+			problems.push("securityContext.seccompProfile.type is not RuntimeDefault");
+		for (const container of pod.containers) {
+			const where = `container ${container.name}`;
+			const context = container.securityContext ?? {};
+			if (context.readOnlyRootFilesystem !== true)
+				problems.push(`${where}: readOnlyRootFilesystem is not true`);
+			if (context.allowPrivilegeEscalation !== false)
+				problems.push(`${where}: allowPrivilegeEscalation is not false`);
+			if (!(context.capabilities?.drop ?? []).includes("ALL"))
+				problems.push(`${where}: capabilities.drop lacks ALL`);
+			if (!container.resources?.requests?.cpu || !container.resources?.requests?.memory)
+				problems.push(`${where}: no cpu and memory requests`);
+			if (!container.livenessProbe || !container.readinessProbe)
+				problems.push(`${where}: no liveness or no readiness probe`);
+			const image = /^microsoup-([a-z]+)(:[\w.-]+)?$/.exec(container.image);
+			if (!image || !targets.includes(image[1]))
+				problems.push(`${where}: image ${container.image} is not microsoup-TARGET for a target of ${arg} (${targets.join(", ")})`);
+		}
+		if (problems.length > 0)
+			fail(`${label(workload)}: ${problems.join("; ")}`);
+		console.log(`policy ok: ${label(workload)}`);
+	}
+}
+
 function gatewayConfigMap() {
 	const maps = objects.filter((o) => o.kind === "ConfigMap" && o.data?.["gateway.conf"] !== undefined);
 	if (maps.length !== 1)
@@ -159,6 +199,9 @@ case "schema":
 case "fields":
 	checkFields();
 	break;
+case "policy":
+	checkPolicy();
+	break;
 case "gateway-conf":
 	writeFileSync(arg, gatewayConfigMap().data["gateway.conf"]);
 	console.log(`ConfigMap/${gatewayConfigMap().metadata.name}: gateway.conf written to ${arg}`);
@@ -167,5 +210,5 @@ case "upstreams":
 	checkUpstreams();
 	break;
 default:
-	fail(`usage: validate.mjs schema|fields|gateway-conf|upstreams RENDERED.yaml [FILE]`);
+	fail(`usage: validate.mjs schema|fields|policy|gateway-conf|upstreams RENDERED.yaml [FILE]`);
 }
