@@ -43,5 +43,9 @@ ms_problem_sendf(SoupServerMessage *msg,
 		 const char *title,
 		 const char *detail_format,
 		 ...) G_GNUC_PRINTF(5, 6);
+void
+ms_problem_send_not_found(SoupServerMessage *msg, const char *path);
+void
+ms_problem_send_method_not_allowed(SoupServerMessage *msg, const char *allowed);
 
 G_END_DECLS
