@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-log.h"
@@ -419,6 +420,7 @@ ms_log_assert_expected_messages(void)
 
 void
 ms_log_fields_full(GLogLevelFlags level,
+		   const char *domain,
 		   const char *file,
 		   const char *line,
 		   const char *func,
@@ -451,6 +453,9 @@ ms_log_fields_full(GLogLevelFlags level,
 	fields[n++] = (GLogField){ "CODE_FILE", file, -1 };
 	fields[n++] = (GLogField){ "CODE_LINE", line, -1 };
 	fields[n++] = (GLogField){ "CODE_FUNC", func, -1 };
+	/* as g_log_structured() has it: which library said it */
+	if (domain != NULL)
+		fields[n++] = (GLogField){ "GLIB_DOMAIN", domain, -1 };
 	for (gsize i = 0; i < n_extra && n < MS_LOG_MAX_FIELDS; i++) {
 		if (extra[i].value == NULL)
 			continue;

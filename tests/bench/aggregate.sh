@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # An aggregation route against its parts: microsoup-hello and microsoup-world on
 # Unix sockets behind the gateway, each route driven by wrk on one connection
 # (latency, not throughput: one request at a time), then the aggregation route

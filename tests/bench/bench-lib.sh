@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Sourced by tests/bench/bench.sh, callgrind.sh and callgrind-gateway.sh: what they share.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmark: one backend (microsoup-hello on a Unix socket, never
 # idling out), and in front of it the gateway, nginx and haproxy, each driven
 # by wrk with the same duration and connections; the backend is also hit

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Instructions per proxied request of the gateway under callgrind: microsoup-hello
 # on a Unix socket behind one plain route, one worker, one keep-alive connection,
 # a warm-up, then the counters are zeroed, N requests are made and the counters

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Instructions per request of microsoup-hello and of the bare SoupServer under
 # callgrind: one keep-alive connection, a warm-up, then the counters are zeroed,
 # N requests are made and the counters dumped. Deterministic where wall-clock

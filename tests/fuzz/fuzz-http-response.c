@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -84,8 +85,13 @@ take_response(const char *data, gsize length, gsize step, gboolean head_request)
 	    MS_HTTP_HEAD_COMPLETE)
 		return 0;
 	g_assert(head_length <= length && data[head_length - 1] == '\n');
-	if (ms_http_response_head_parse(data, head_length, headers, &version, &status, &reason) !=
-	    MS_HTTP_OK) {
+	if (ms_http_response_head_parse(data,
+					head_length,
+					NULL,
+					headers,
+					&version,
+					&status,
+					&reason) != MS_HTTP_OK) {
 		g_assert(reason == NULL);
 		return 0;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -592,6 +593,7 @@ parse_response(const char *text, Response *response)
 	response->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	return ms_http_response_head_parse(text,
 					   head_length,
+					   NULL,
 					   response->headers,
 					   &response->version,
 					   &response->status,

@@ -24,15 +24,7 @@ components=("$@")
 started=$(date +%s.%N)
 deadline=$(($(date +%s) + ${MICROSOUP_SYSTEM_TIMEOUT:-280}))
 
-skip()
-{
-	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
-		echo "Bail out! cannot run, and MICROSOUP_REQUIRE_SYSTEM=1: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 77
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to boot systemd in systemd-nspawn"
 for tool in systemd-nspawn nsenter curl; do
@@ -46,34 +38,6 @@ case $unitdir/ in
 "$prefix"/*) ;;
 *) skip "unit dir $unitdir is not under the prefix $prefix" ;;
 esac
-
-# ---------------------------------------------------------------------------------
-# TAP helpers
-
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
-check()
-{
-	local what=$1
-	shift
-	# stdout is TAP: what the command prints goes elsewhere
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
-diag()
-{
-	sed 's/^/# /'
-}
 
 # ---------------------------------------------------------------------------------
 # the container

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -37,7 +38,11 @@ ms_upstream_failure_outcome(MsUpstreamFailure failure)
 }
 
 typedef struct {
-	/* @headers belong to the connection and are valid during the call only */
+	/*
+	 * @headers belong to the connection and are valid during the call only;
+	 * they hold the upstream's fields but Date, Server and X-Request-ID,
+	 * which the gateway writes itself
+	 */
 	void (*head)(gpointer user_data,
 		     guint status,
 		     const char *reason,

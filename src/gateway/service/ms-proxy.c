@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-proxy.h"
@@ -21,11 +22,6 @@
  * runs for every header of every request and response: a switch on the first
  * letter leaves one or two comparisons per header instead of a dozen.
  */
-static gboolean
-name_is(const char *name, const char *expected)
-{
-	return g_ascii_strcasecmp(name, expected) == 0;
-}
 
 /*
  * what the client sent that the gateway writes itself; the rest that must not
@@ -37,42 +33,19 @@ is_request_skipped(const char *name)
 	switch (name[0]) {
 	case 'H':
 	case 'h':
-		return name_is(name, "Host");
+		return ms_http_header_name_is(name, "Host");
 	case 'A':
 	case 'a':
 		/* credentials stay at the gateway */
-		return name_is(name, "Authorization");
+		return ms_http_header_name_is(name, "Authorization");
 	case 'E':
 	case 'e':
-		return name_is(name, "Expect");
+		return ms_http_header_name_is(name, "Expect");
 	case 'X':
 	case 'x':
-		return name_is(name, "X-Forwarded-For");
+		return ms_http_header_name_is(name, "X-Forwarded-For");
 	default:
 		return FALSE;
-	}
-}
-
-static gboolean
-is_response_skipped(const char *name)
-{
-	/*
-	 * X-Request-ID is the gateway's; so are Date and Server, which the front
-	 * writes itself and drops from any answer's headers, like nginx: not
-	 * copied only for the front to pass them over
-	 */
-	switch (name[0]) {
-	case 'X':
-	case 'x':
-		return name_is(name, MS_REQUEST_ID_HEADER);
-	case 'D':
-	case 'd':
-		return name_is(name, "Date");
-	case 'S':
-	case 's':
-		return name_is(name, "Server");
-	default:
-		return ms_http_header_is_hop_by_hop(name);
 	}
 }
 
@@ -148,7 +121,9 @@ on_head(gpointer user_data,
 		request->tap = NULL;
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_response_skipped(name) ||
+		/* the upstream's Date, Server and X-Request-ID were not even stored
+		 * (MsUpstreamHandler) */
+		if (ms_http_header_is_hop_by_hop(name) ||
 		    (listed != NULL && g_hash_table_contains(listed, name)))
 			continue;
 		soup_message_headers_append(headers, name, value);

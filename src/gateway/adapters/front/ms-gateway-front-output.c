@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/front/ms-gateway-front-output.h"
@@ -134,10 +135,10 @@ is_front_header(const char *name)
 	switch (name[0]) {
 	case 'D':
 	case 'd':
-		return g_ascii_strcasecmp(name, "Date") == 0;
+		return ms_http_header_name_is(name, "Date");
 	case 'S':
 	case 's':
-		return g_ascii_strcasecmp(name, "Server") == 0;
+		return ms_http_header_name_is(name, "Server");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/http1/ms-http-framing.h"
@@ -317,7 +318,7 @@ append_field(SoupMessageHeaders *headers,
  * token, and a value is looked at only when the head has obs-text.
  */
 static void
-append_field_lines(const HeadScan *scan, SoupMessageHeaders *headers)
+append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHeaders *headers)
 {
 	gsize length = (gsize)(scan->blank - scan->fields);
 	char stack[2048];
@@ -341,7 +342,12 @@ append_field_lines(const HeadScan *scan, SoupMessageHeaders *headers)
 			value++;
 		*colon = '\0';
 		*value_end = '\0';
-		append_field(headers, line, value, (gsize)(value_end - value), scan->obs_text);
+		if (keep == NULL || keep(line))
+			append_field(headers,
+				     line,
+				     value,
+				     (gsize)(value_end - value),
+				     scan->obs_text);
 		line = lf + 1;
 	}
 }
@@ -413,7 +419,7 @@ ms_http_head_parse(const char *data,
 	*method = g_strndup(data, (gsize)(target_start - 1 - data));
 	*target = g_strndup(target_start, (gsize)(version_start - 1 - target_start));
 	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
-	append_field_lines(&scan, headers);
+	append_field_lines(&scan, NULL, headers);
 	if (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
 		return MS_HTTP_ERROR_EXPECTATION;
 	clean_connection_fields(headers, *version);
@@ -427,8 +433,9 @@ ms_http_head_parse(const char *data,
 /**
  * ms_http_response_head_parse:
  * @data: a head as found by ms_http_head_find()
+ * @keep: (nullable): which fields to store; %NULL for all
  * @headers: a %SOUP_MESSAGE_HEADERS_RESPONSE, cleared by the caller; filled
- *   with the header fields
+ *   with the header fields @keep wants
  * @version: (out): the version, HTTP/1.1 when unknown
  * @status: (out): the status code, 100 to 599; 0 when unknown
  * @reason: (out) (transfer full): the reason phrase, maybe empty; %NULL when
@@ -444,6 +451,7 @@ ms_http_head_parse(const char *data,
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
+			    MsHttpFieldFilter keep,
 			    SoupMessageHeaders *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
@@ -471,7 +479,7 @@ ms_http_response_head_parse(const char *data,
 					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
 		reason_end--;
 	*reason = g_strndup(reason_start, (gsize)(reason_end - reason_start));
-	append_field_lines(&scan, headers);
+	append_field_lines(&scan, keep, headers);
 	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;
 }
