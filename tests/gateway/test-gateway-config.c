@@ -233,18 +233,21 @@ test_config_file(void)
 	for (guint i = 0; i < ms_gateway_config_get_n_routes(config); i++) {
 		const MsRoute *route = ms_gateway_config_get_route(config, i);
 		g_autofree char *name = NULL;
+		const char *socket_path;
 
 		if (route->upstreams != NULL)
 			continue; /* an aggregation of other routes */
-		g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_UNIX);
-		g_assert_true(g_str_has_prefix(route->upstream_path, "/run/microsoup/"));
-		g_assert_true(g_str_has_suffix(route->upstream_path, ".sock"));
-		name = g_strndup(route->upstream_path + strlen("/run/microsoup/"),
-				 strlen(route->upstream_path) - strlen("/run/microsoup/.sock"));
+		g_assert_cmpuint(route->n_servers, ==, 1);
+		g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_UNIX);
+		socket_path = route->servers[0].path;
+		g_assert_true(g_str_has_prefix(socket_path, "/run/microsoup/"));
+		g_assert_true(g_str_has_suffix(socket_path, ".sock"));
+		name = g_strndup(socket_path + strlen("/run/microsoup/"),
+				 strlen(socket_path) - strlen("/run/microsoup/.sock"));
 		if (!g_ptr_array_find_with_equal_func(backends, name, g_str_equal, NULL))
 			g_error("route %s goes to %s, which is no component in components.txt",
 				route->name,
-				route->upstream_path);
+				socket_path);
 		g_hash_table_add(routed, g_steal_pointer(&name));
 	}
 	for (guint i = 0; i < backends->len; i++) {
