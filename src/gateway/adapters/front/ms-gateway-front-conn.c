@@ -352,8 +352,12 @@ conn_keep_input(MsGatewayFrontConn *conn)
 
 /* --- requests -------------------------------------------------------------------------- */
 
-/* header tables a worker keeps for its requests in flight; beyond them they are made and freed */
-#define CONN_HEADER_SPARES 64
+/*
+ * header tables a worker keeps for its requests in flight; beyond them they are
+ * made and freed per request. As many as a busy worker has requests at once
+ * (a thousand clients on two workers): an emptied table is a few hundred bytes.
+ */
+#define CONN_HEADER_SPARES 1024
 
 static SoupMessageHeaders *
 headers_take(GPtrArray *spares, SoupMessageHeadersType type)

@@ -16,7 +16,11 @@
  * (longer) idle exit.
  */
 
-#define MS_UPSTREAM_MAX_IDLE 256
+/*
+ * idle connections kept per server and worker: as many as a busy worker has
+ * requests upstream at once, or a burst ends in closing and reconnecting
+ */
+#define MS_UPSTREAM_MAX_IDLE 1024
 
 typedef struct {
 	char *key;                  /* the server's text */
