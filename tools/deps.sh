@@ -10,6 +10,9 @@ MICROSOUP_PACKAGES=(
 	systemd systemd-container curl
 )
 MICROSOUP_TEST_PACKAGES=(clang clang-format libclang-rt-14-dev valgrind python3 gcovr)
+# the package suite: dpkg-buildpackage (debhelper, with its installsysusers sequence),
+# lintian, and mmdebstrap for the minimal Debian root it installs the package in
+MICROSOUP_PACKAGE_TEST_PACKAGES=(git dpkg-dev debhelper lintian mmdebstrap)
 
 microsoup_install_packages() {
 	local missing=() pkg

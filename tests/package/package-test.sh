@@ -251,7 +251,7 @@ left=$(leftovers)
 check "after purge no microsoup file and no unit file or link is left${left:+: $(echo $left)}" [ -z "$left" ]
 check "after purge group microsoup is gone" c sh -c '! getent group microsoup'
 check "after purge there is no user microsoup" c sh -c '! getent passwd microsoup'
-known=$(c systemctl show -P LoadState $units | sort -u)
+known=$(c systemctl show -P LoadState $units | grep . | sort -u)
 check "after purge systemd finds none of the units (LoadState $(echo $known))" [ "$known" = not-found ]
 check "after purge dpkg knows no microsoup" c sh -c '! dpkg-query -W microsoup 2>/dev/null'
 
