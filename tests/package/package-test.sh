@@ -83,8 +83,12 @@ rm -f "$out"/microsoup*_*.deb "$out"/microsoup_*.changes "$out"/microsoup_*.buil
 cp "$work"/microsoup*_*.deb "$work"/microsoup_*.changes "$work"/microsoup_*.buildinfo "$out"/
 deb=$(echo "$work"/microsoup_"$version"_*.deb)
 deb_name=${deb##*/}
-check "the package's version is the project's ($version): $deb_name" [ -f "$deb" ]
-[ -f "$deb" ] || exit 1
+if [ ! -f "$deb" ]; then
+	echo "Bail out! no microsoup_${version}_*.deb but $(cd "$work" && echo *.deb):" \
+		"debian/changelog's version is not meson.build's"
+	exit 1
+fi
+ok "the package's version is the project's ($version): $deb_name"
 
 contents=$(dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|')
 echo "# dpkg -c $deb_name:"
@@ -96,12 +100,14 @@ for path in /usr/libexec/microsoup/microsoup-gateway /usr/libexec/microsoup/micr
 	/usr/share/doc/microsoup/copyright; do
 	check "the package holds $path" grep -qx "$path" <<<"$contents"
 done
-conffiles=$(dpkg-deb -f "$deb" Package >/dev/null && dpkg-deb -I "$deb" conffiles)
+conffiles=$(dpkg-deb -I "$deb" conffiles)
 check "the package's conffiles: $(echo $conffiles)" [ "$conffiles" = /etc/microsoup/gateway.conf ]
 
-# lintian warns about running as root, which is all it says on stderr
-lint=$(cd "$work" && lintian --fail-on error,warning --info "microsoup_${version}_"*.changes 2>&1)
+# lintian warns about running as root, which is all it says on stderr; its info
+# tags are printed, only errors and warnings fail
+lint=$(cd "$work" && lintian --fail-on error,warning --display-info "microsoup_${version}_"*.changes 2>&1)
 status=$?
+echo "# lintian --display-info microsoup_${version}_*.changes:"
 grep -v 'running with root privileges is not recommended' <<<"$lint" | diag
 check "lintian: no error, no warning" [ "$status" = 0 ]
 
