@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
+# shellcheck shell=bash
 #
 # What the tests that boot a real systemd in a throw-away systemd-nspawn container
 # share (sourced by tests/system/system-test.sh and tests/package/package-test.sh):

@@ -19,6 +19,7 @@ source_root=$1
 out=$2
 version=$3
 
+# shellcheck source=../lib/nspawn.sh
 . "$(dirname "$0")/../lib/nspawn.sh"
 
 started=$(date +%s.%N)

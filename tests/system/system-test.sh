@@ -21,6 +21,7 @@ unitdir=$5
 shift 5
 components=("$@")
 
+# shellcheck source=../lib/nspawn.sh
 . "$(dirname "$0")/../lib/nspawn.sh"
 
 started=$(date +%s.%N)
