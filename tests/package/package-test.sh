@@ -98,7 +98,7 @@ for path in /usr/libexec/microsoup/microsoup-gateway /usr/libexec/microsoup/micr
 	/lib/systemd/system/gateway.socket /lib/systemd/system/gateway.service \
 	/lib/systemd/system/microsoup.target /usr/lib/sysusers.d/microsoup.conf \
 	/usr/lib/systemd/catalog/microsoup.catalog /usr/share/locale/th/LC_MESSAGES/microsoup.mo \
-	/usr/share/doc/microsoup/copyright; do
+	/usr/share/doc/microsoup/copyright /usr/share/doc/microsoup/README.md.gz; do
 	check "the package holds $path" grep -qx "$path" <<<"$contents"
 done
 conffiles=$(dpkg-deb -I "$deb" conffiles)
