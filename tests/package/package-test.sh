@@ -261,5 +261,7 @@ check "after purge there is no user microsoup" c sh -c '! getent passwd microsou
 known=$(c systemctl show -P LoadState $units | grep . | sort -u)
 check "after purge systemd finds none of the units (LoadState $(echo $known))" [ "$known" = not-found ]
 check "after purge dpkg knows no microsoup" c sh -c '! dpkg-query -W microsoup 2>/dev/null'
+check "after purge journalctl's catalog no longer has the package's entries" \
+	bash -c "! nsenter -t $pid1 -a -- journalctl --list-catalog | grep -qi a2a9bc68c8f84295bbb812f3fdef5890"
 
 exit $failed
