@@ -3,47 +3,11 @@
 #
 # What the tests that boot a real systemd in a throw-away systemd-nspawn container
 # share (sourced by tests/system/system-test.sh and tests/package/package-test.sh):
-# TAP output, when to skip, a canary in the host's /tmp that must survive the test,
-# the container's boot and its stop, and running a command inside it.
+# TAP output (tap.sh), a canary in the host's /tmp that must survive the test, the
+# container's boot and its stop, and running a command inside it.
 
-# ---------------------------------------------------------------------------------
-# TAP
-
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
-check()
-{
-	local what=$1
-	shift
-	# stdout is TAP: what the command prints goes elsewhere
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
-diag()
-{
-	sed 's/^/# /'
-}
-
-# skip REASON: a test that cannot run here skips (77), unless CI says it may not
-skip()
-{
-	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
-		echo "Bail out! cannot run, and MICROSOUP_REQUIRE_SYSTEM=1: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 77
-}
+# shellcheck source=tap.sh
+. "${BASH_SOURCE[0]%/*}/tap.sh"
 
 # ---------------------------------------------------------------------------------
 # the host must be untouched: a canary in its /tmp survives the test unchanged

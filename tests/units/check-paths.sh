@@ -24,19 +24,8 @@ if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$st
 	exit 1
 fi
 
-n=0
-failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 # contains WHAT TEXT NEEDLE: TEXT must hold NEEDLE
 contains()
 {
