@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Line coverage of src/ by the unit, integration and e2e suites, in a build dir of its
 # own (instrumented objects would slow every other build). Not part of tools/test.sh:
 # CI time goes to the sanitizer and valgrind runs, and coverage is read, not asserted.

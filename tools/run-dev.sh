@@ -24,7 +24,12 @@
 #           terminal; Ctrl-C stops them all. systemd-socket-activate starts a binary once,
 #           so here they never idle out (--idle-timeout=0).
 #
-# MICROSOUP_PORT changes the gateway's port (default 8080).
+# Each mode makes the user demo (password demo, role user) that the README's calculator
+# examples use: in the system mode only when $sysconfdir/users does not exist yet.
+#
+# MICROSOUP_PORT changes the gateway's port in the user and foreground modes (default
+# 8080; the system mode listens where gateway.socket says, 8080). A port another
+# program holds is an error: nothing is left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source_root=$PWD
@@ -48,10 +53,11 @@ microsoup_install_packages "${MICROSOUP_PACKAGES[@]}"
 [ -f "$build/build.ninja" ] || meson setup "$build"
 meson compile -C "$build"
 
+# every component of components.txt, in its order (meson built them all)
 components=()
-for name in hello world goodbye greeting calculator gateway; do
-	[ -x "$build/src/cmd/microsoup-$name" ] && components+=("$name")
-done
+while read -r name; do
+	components+=("$name")
+done < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' components.txt)
 backends=()
 for name in "${components[@]}"; do
 	[ "$name" = gateway ] || backends+=("$name")
@@ -104,14 +110,24 @@ write_gateway_config()
 	sed "s#unix:/run/microsoup/#unix:$1/#" "$source_root/data/gateway.conf" >"$2"
 }
 
-# a users file with demo:demo (role user) for the calc routes, when the gateway can hash
+# a users file $1 with demo:demo (role user) for the calc routes
 write_users()
 {
 	local hash
-	if "$build/src/cmd/microsoup-gateway" --help 2>&1 | grep -q -- --hash-password &&
-		hash=$(printf 'demo\n' | "$build/src/cmd/microsoup-gateway" --hash-password 2>/dev/null); then
-		printf 'demo:user:%s\n' "$hash" >"$1/users"
-		chmod 0600 "$1/users"
+	hash=$(printf 'demo\n' | "$build/src/cmd/microsoup-gateway" --hash-password)
+	(umask 077 && printf 'demo:user:%s\n' "$hash" >"$1")
+}
+
+# stops here when something else already listens on 127.0.0.1:$port
+require_free_port()
+{
+	if ! python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
+		echo "$0: 127.0.0.1:$port is in use: stop what listens there" \
+			"(ss -ltnp 'sport = :$port') or choose another port with MICROSOUP_PORT=" >&2
+		exit 1
 	fi
 }
 
@@ -126,6 +142,15 @@ run_system()
 	say "installing into $prefix and starting under the system manager"
 	"${sudo[@]}" meson install -C "$build" --no-rebuild --quiet
 	"${sudo[@]}" systemd-sysusers
+	local sysconfdir
+	# the configured one, as the binaries have it
+	sysconfdir=$(sed -n 's/^#define SYSCONFDIR "\(.*\)"$/\1/p' "$build/config.h")
+	if [ ! -e "$sysconfdir/users" ]; then
+		say "making the user demo (password demo) in $sysconfdir/users"
+		write_users "$build/users.demo"
+		"${sudo[@]}" install -m 0600 "$build/users.demo" "$sysconfdir/users"
+		rm -f "$build/users.demo"
+	fi
 	"${sudo[@]}" journalctl --update-catalog || true
 	"${sudo[@]}" systemctl daemon-reload
 	for name in "${components[@]}"; do
@@ -155,6 +180,8 @@ run_user()
 		gateway)
 			write_gateway_config "$sockdir" "$sockdir/gateway.conf"
 			args+=" --config=$sockdir/gateway.conf"
+			mkdir -p -m 0700 "$sockdir/credentials"
+			write_users "$sockdir/credentials/users"
 			;;
 		esac
 		if [ "$name" = gateway ]; then
@@ -165,13 +192,26 @@ run_user()
 		fi
 		printf '[Service]\nType=notify\nExecStart=%s %s\nEnvironment=MICROSOUP_LOCALEDIR=%s\n' \
 			"$build/src/cmd/microsoup-$name" "$args" "$build/po" >"$dir/microsoup-dev-$name.service"
+		[ "$name" = gateway ] && printf 'Environment=CREDENTIALS_DIRECTORY=%s\n' "$sockdir/credentials" \
+			>>"$dir/microsoup-dev-$name.service"
 		wants+=("microsoup-dev-$name.socket")
 	done
 	printf '[Unit]\nDescription=microsoup from %s\nWants=%s\n' "$build" "${wants[*]}" \
 		>"$dir/microsoup-dev.target"
 	systemctl --user daemon-reload
 	systemctl --user stop "${components[@]/#/microsoup-dev-}" 2>/dev/null || true
+	# the port may be held by this run's own socket from before, but by nothing else
+	if $have_gateway && [ "$(systemctl --user is-active microsoup-dev-gateway.socket)" != active ]; then
+		require_free_port
+	fi
 	systemctl --user start microsoup-dev.target
+	for name in "${components[@]}"; do
+		if [ "$(systemctl --user is-active "microsoup-dev-$name.socket")" != active ]; then
+			echo "$0: microsoup-dev-$name.socket did not start:" >&2
+			systemctl --user --no-pager status "microsoup-dev-$name.socket" >&2 || true
+			exit 1
+		fi
+	done
 	print_tour "$sockdir"
 	echo
 	echo "Logs: journalctl -f --user-unit='microsoup-dev-*'; stop: systemctl --user stop microsoup-dev.target"
@@ -200,6 +240,7 @@ run_foreground()
 		echo "systemd-socket-activate is missing (package systemd)" >&2
 		exit 1
 	}
+	$have_gateway && require_free_port
 	rundir=$(mktemp -d "${TMPDIR:-/tmp}/microsoup-dev.XXXXXX")
 	trap stop_all EXIT
 	trap 'exit 130' INT TERM
@@ -215,15 +256,22 @@ run_foreground()
 			write_gateway_config "$rundir" "$rundir/gateway.conf"
 			args+=(--config="$rundir/gateway.conf")
 			mkdir -m 0700 "$rundir/credentials"
-			write_users "$rundir/credentials"
+			write_users "$rundir/credentials/users"
 			env+=(-E CREDENTIALS_DIRECTORY="$rundir/credentials")
 			;;
 		esac
 		systemd-socket-activate -l "$listen" "${env[@]}" "$build/src/cmd/microsoup-$name" "${args[@]}" &
 		pids+=($!)
 	done
-	# systemd-socket-activate prints "Listening on ..." once bound
+	# systemd-socket-activate prints "Listening on ..." once bound, and exits when it
+	# cannot bind: then nothing of this run goes on
 	sleep 0.3
+	for i in "${!pids[@]}"; do
+		if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+			echo "$0: microsoup-${components[$i]} could not start (see above): stopping" >&2
+			exit 1
+		fi
+	done
 	print_tour "$rundir"
 	echo
 	wait

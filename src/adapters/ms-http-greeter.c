@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-http-greeter.h"
@@ -12,7 +13,8 @@
 
 /*
  * The HTTP side of a far greeter. One SoupSession per upstream: its
- * remote-connectable is the upstream's socket, so every request goes there
+ * remote-connectable is the upstream's socket (unix:PATH) or host and port
+ * (http://HOST:PORT, in a container or a pod), so every request goes there
  * whatever the URI says, and its pool is that upstream's alone.
  */
 
@@ -21,7 +23,7 @@
 struct _MsHttpGreeter {
 	GObject parent_instance;
 	char *name;
-	char *socket_path;
+	char *upstream; /* as given: what errors name */
 	gboolean accepts_name;
 	SoupSession *session;
 };
@@ -76,7 +78,7 @@ error_from_transport(MsHttpGreeter *self, const GError *error)
 			   code,
 			   "%s at %s: %s",
 			   self->name,
-			   self->socket_path,
+			   self->upstream,
 			   error->message);
 }
 
@@ -326,7 +328,7 @@ ms_http_greeter_finalize(GObject *object)
 	if (self->session != NULL)
 		soup_session_abort(self->session);
 	g_clear_object(&self->session);
-	g_free(self->socket_path);
+	g_free(self->upstream);
 	g_free(self->name);
 	G_OBJECT_CLASS(ms_http_greeter_parent_class)->finalize(object);
 }
@@ -342,21 +344,13 @@ ms_http_greeter_init(MsHttpGreeter *self)
 {
 }
 
-static char *
-upstream_parse(const char *upstream, GError **error)
+/* unix:PATH, as a socket address */
+static GSocketConnectable *
+unix_upstream_parse(const char *upstream, GError **error)
 {
 	struct sockaddr_un addr;
-	const char *path;
+	const char *path = upstream + strlen("unix:");
 
-	if (upstream == NULL || !g_str_has_prefix(upstream, "unix:")) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_INVALID_ARGUMENT,
-			    "upstream “%s” is not unix:PATH",
-			    upstream != NULL ? upstream : "");
-		return NULL;
-	}
-	path = upstream + strlen("unix:");
 	if (*path == '\0' || strlen(path) >= sizeof addr.sun_path) {
 		g_set_error(error,
 			    G_IO_ERROR,
@@ -366,13 +360,48 @@ upstream_parse(const char *upstream, GError **error)
 			    sizeof addr.sun_path - 1);
 		return NULL;
 	}
-	return g_strdup(path);
+	return G_SOCKET_CONNECTABLE(g_unix_socket_address_new(path));
+}
+
+/* http://HOST:PORT with no path: a host name is resolved on each connect */
+static GSocketConnectable *
+http_upstream_parse(const char *upstream, GError **error)
+{
+	g_autoptr(GUri) uri = g_uri_parse(upstream, G_URI_FLAGS_NONE, NULL);
+	const char *path = uri != NULL ? g_uri_get_path(uri) : NULL;
+
+	if (uri == NULL || g_uri_get_host(uri) == NULL || *g_uri_get_host(uri) == '\0' ||
+	    g_uri_get_port(uri) <= 0 || (*path != '\0' && g_strcmp0(path, "/") != 0) ||
+	    g_uri_get_query(uri) != NULL || g_uri_get_userinfo(uri) != NULL) {
+		g_set_error(error,
+			    G_IO_ERROR,
+			    G_IO_ERROR_INVALID_ARGUMENT,
+			    "upstream “%s” is not http://HOST:PORT",
+			    upstream);
+		return NULL;
+	}
+	return g_network_address_new(g_uri_get_host(uri), (guint16)g_uri_get_port(uri));
+}
+
+static GSocketConnectable *
+upstream_parse(const char *upstream, GError **error)
+{
+	if (upstream != NULL && g_str_has_prefix(upstream, "unix:"))
+		return unix_upstream_parse(upstream, error);
+	if (upstream != NULL && g_str_has_prefix(upstream, "http://"))
+		return http_upstream_parse(upstream, error);
+	g_set_error(error,
+		    G_IO_ERROR,
+		    G_IO_ERROR_INVALID_ARGUMENT,
+		    "upstream “%s” is not unix:PATH or http://HOST:PORT",
+		    upstream != NULL ? upstream : "");
+	return NULL;
 }
 
 /**
  * ms_http_greeter_new:
  * @name: the far greeter's name, which is also its path: "hello" → GET /hello
- * @upstream: where it listens, `unix:PATH`
+ * @upstream: where it listens, `unix:PATH` or `http://HOST:PORT`
  * @accepts_name: whether it takes ?name= (hello does, world does not)
  *
  * Returns: (transfer full): the greeter, or %NULL when @upstream is not usable
@@ -381,16 +410,14 @@ MsHttpGreeter *
 ms_http_greeter_new(const char *name, const char *upstream, gboolean accepts_name, GError **error)
 {
 	g_autoptr(MsHttpGreeter) self = NULL;
-	g_autoptr(GSocketAddress) address = NULL;
-	g_autofree char *path = upstream_parse(upstream, error);
+	g_autoptr(GSocketConnectable) address = upstream_parse(upstream, error);
 
-	if (path == NULL)
+	if (address == NULL)
 		return NULL;
 	self = g_object_new(MS_TYPE_HTTP_GREETER, NULL);
 	self->name = g_strdup(name);
 	self->accepts_name = accepts_name;
-	self->socket_path = g_steal_pointer(&path);
-	address = g_unix_socket_address_new(self->socket_path);
+	self->upstream = g_strdup(upstream);
 	self->session = soup_session_new_with_options("remote-connectable",
 						      address,
 						      "idle-timeout",

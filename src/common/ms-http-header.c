@@ -1,14 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-http-header.h"
 
 #include <string.h>
-
-static gboolean
-name_is(const char *name, const char *expected)
-{
-	return g_ascii_strcasecmp(name, expected) == 0;
-}
 
 /**
  * ms_http_header_is_hop_by_hop:
@@ -26,21 +21,24 @@ ms_http_header_is_hop_by_hop(const char *name)
 	switch (name[0]) {
 	case 'C':
 	case 'c':
-		return name_is(name, "Connection") || name_is(name, "Content-Length");
+		return ms_http_header_name_is(name, "Connection") ||
+		       ms_http_header_name_is(name, "Content-Length");
 	case 'K':
 	case 'k':
-		return name_is(name, "Keep-Alive");
+		return ms_http_header_name_is(name, "Keep-Alive");
 	case 'P':
 	case 'p':
-		return name_is(name, "Proxy-Connection") || name_is(name, "Proxy-Authorization") ||
-		       name_is(name, "Proxy-Authenticate");
+		return ms_http_header_name_is(name, "Proxy-Connection") ||
+		       ms_http_header_name_is(name, "Proxy-Authorization") ||
+		       ms_http_header_name_is(name, "Proxy-Authenticate");
 	case 'T':
 	case 't':
-		return name_is(name, "TE") || name_is(name, "Trailer") ||
-		       name_is(name, "Transfer-Encoding");
+		return ms_http_header_name_is(name, "TE") ||
+		       ms_http_header_name_is(name, "Trailer") ||
+		       ms_http_header_name_is(name, "Transfer-Encoding");
 	case 'U':
 	case 'u':
-		return name_is(name, "Upgrade");
+		return ms_http_header_name_is(name, "Upgrade");
 	default:
 		return FALSE;
 	}

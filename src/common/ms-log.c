@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-log.h"
+#include "ms-log-batch.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -158,7 +159,6 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 	g_autofree char *heap = NULL;
 	const char *line;
 	gboolean own; /* an entry of this process's identifier, with the prefix made for it */
-	gsize length;
 
 	/* one pass over the fields, not one per field wanted */
 	for (gsize i = 0; i < n_fields; i++) {
@@ -225,15 +225,11 @@ write_stderr_line(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 			     OPTIONAL_FIELD(upstream, "upstream"),
 			     "\n",
 			     NULL);
-	length = strlen(line);
-	for (gsize done = 0; done < length;) {
-		gssize n = write(STDERR_FILENO, line + done, length - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (gsize)n;
-	}
+	/* a warning or worse is written at once; the rest once the loop's turn ends */
+	ms_log_batch_write(line,
+			   strlen(line),
+			   (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+				     G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL)) != 0);
 }
 
 /*
@@ -424,6 +420,7 @@ ms_log_assert_expected_messages(void)
 
 void
 ms_log_fields_full(GLogLevelFlags level,
+		   const char *domain,
 		   const char *file,
 		   const char *line,
 		   const char *func,
@@ -456,6 +453,9 @@ ms_log_fields_full(GLogLevelFlags level,
 	fields[n++] = (GLogField){ "CODE_FILE", file, -1 };
 	fields[n++] = (GLogField){ "CODE_LINE", line, -1 };
 	fields[n++] = (GLogField){ "CODE_FUNC", func, -1 };
+	/* as g_log_structured() has it: which library said it */
+	if (domain != NULL)
+		fields[n++] = (GLogField){ "GLIB_DOMAIN", domain, -1 };
 	for (gsize i = 0; i < n_extra && n < MS_LOG_MAX_FIELDS; i++) {
 		if (extra[i].value == NULL)
 			continue;

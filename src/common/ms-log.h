@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <glib.h>
@@ -46,20 +47,23 @@ ms_log_access_message(char *buffer,
 
 void
 ms_log_fields_full(GLogLevelFlags level,
+		   const char *domain,
 		   const char *file,
 		   const char *line,
 		   const char *func,
 		   const MsLogField *extra,
 		   gsize n_extra,
 		   const char *format,
-		   ...) G_GNUC_PRINTF(7, 8);
+		   ...) G_GNUC_PRINTF(8, 9);
 
 /*
- * ms_log_fields: one structured entry with CODE_* filled in and extra string fields.
- * Only the message is a printf format: extra values are plain strings.
+ * ms_log_fields: one structured entry with CODE_* and GLIB_DOMAIN (the caller's
+ * G_LOG_DOMAIN, which each library's meson.build sets) filled in, and extra string
+ * fields. Only the message is a printf format: extra values are plain strings.
  */
 #define ms_log_fields(level, extra, n_extra, ...) \
 	ms_log_fields_full((level),               \
+			   G_LOG_DOMAIN,          \
 			   __FILE__,              \
 			   G_STRINGIFY(__LINE__), \
 			   G_STRFUNC,             \

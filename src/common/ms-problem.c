@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-problem.h"
@@ -159,4 +160,45 @@ ms_problem_sendf(SoupServerMessage *msg,
 	detail = ms_i18n_strdup_vprintf(language, detail_format, args);
 	va_end(args);
 	ms_problem_send(msg, status, type, title, detail);
+}
+
+/**
+ * ms_problem_send_not_found:
+ * @path: the requested path, client input
+ *
+ * Answers 404: there is nothing at @path.
+ */
+void
+ms_problem_send_not_found(SoupServerMessage *msg, const char *path)
+{
+	/* the path is client input: keep the JSON valid whatever it holds */
+	g_autofree char *safe_path = g_utf8_make_valid(path, -1);
+
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_NOT_FOUND,
+			 "not_found",
+			 N_("Not found"),
+			 N_("there is nothing at %s"),
+			 safe_path);
+}
+
+/**
+ * ms_problem_send_method_not_allowed:
+ * @allowed: the Allow header value, e.g. "GET, HEAD"
+ *
+ * Answers 405 with Allow: the request's method is not one of @allowed.
+ */
+void
+ms_problem_send_method_not_allowed(SoupServerMessage *msg, const char *allowed)
+{
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+				     "Allow",
+				     allowed);
+	ms_problem_sendf(msg,
+			 SOUP_STATUS_METHOD_NOT_ALLOWED,
+			 "method_not_allowed",
+			 N_("Method not allowed"),
+			 N_("%s is not allowed here; use %s"),
+			 soup_server_message_get_method(msg),
+			 allowed);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -42,5 +43,9 @@ ms_problem_sendf(SoupServerMessage *msg,
 		 const char *title,
 		 const char *detail_format,
 		 ...) G_GNUC_PRINTF(5, 6);
+void
+ms_problem_send_not_found(SoupServerMessage *msg, const char *path);
+void
+ms_problem_send_method_not_allowed(SoupServerMessage *msg, const char *allowed);
 
 G_END_DECLS

@@ -1,6 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-request-id.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
 
 /**
  * ms_request_id_is_sane:
@@ -25,6 +30,42 @@ ms_request_id_is_sane(const char *id)
 	return TRUE;
 }
 
+/* ids are made from this many random bytes, fetched at once */
+#define RANDOM_POOL_SIZE 1024
+
+/*
+ * Fills @bytes from the thread's pool of random bytes, refilled by getrandom()
+ * once every 64 ids. GLib's g_random_int() takes a process-wide lock per 32 bits
+ * and its generator can be predicted from the ids it made; GLib has no call for
+ * the kernel's random bytes, hence getrandom() by hand.
+ */
+static void
+take_random_bytes(guint8 *bytes, gsize length)
+{
+	static __thread guint8 pool[RANDOM_POOL_SIZE];
+	static __thread gsize used = RANDOM_POOL_SIZE;
+
+	if (length > RANDOM_POOL_SIZE - used) {
+		gsize filled = 0;
+
+		while (filled < RANDOM_POOL_SIZE) {
+			gssize n = getrandom(pool + filled, RANDOM_POOL_SIZE - filled, 0);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			filled += (gsize)n;
+		}
+		/* a kernel without getrandom(): GLib's generator, seeded from /dev/urandom */
+		for (; filled < RANDOM_POOL_SIZE; filled++)
+			pool[filled] = (guint8)g_random_int();
+		used = 0;
+	}
+	memcpy(bytes, pool + used, length);
+	used += length;
+}
+
 /**
  * ms_request_id_make:
  * @id: (out caller-allocates): where the id is written
@@ -35,13 +76,12 @@ void
 ms_request_id_make(char id[MS_REQUEST_ID_MADE_SIZE])
 {
 	static const char hex[] = "0123456789abcdef";
+	guint8 bytes[(MS_REQUEST_ID_MADE_SIZE - 1) / 2];
 
-	for (guint i = 0; i < 4; i++) {
-		guint32 r = g_random_int();
-		for (guint j = 0; j < 8; j++) {
-			id[i * 8 + j] = hex[r & 0xf];
-			r >>= 4;
-		}
+	take_random_bytes(bytes, sizeof bytes);
+	for (gsize i = 0; i < sizeof bytes; i++) {
+		id[2 * i] = hex[bytes[i] >> 4];
+		id[2 * i + 1] = hex[bytes[i] & 0xf];
 	}
 	id[MS_REQUEST_ID_MADE_SIZE - 1] = '\0';
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-runtime.h"
@@ -9,6 +10,7 @@
 #include "ms-i18n.h"
 #include "ms-listen.h"
 #include "ms-log.h"
+#include "ms-log-batch.h"
 #include "ms-notify.h"
 
 /*
@@ -394,6 +396,8 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	ms_message("%s %s ready", self->identifier, PACKAGE_VERSION);
 
 	g_main_loop_run(self->loop);
+	/* the last turn's log lines: no turn comes after it to write them */
+	ms_log_batch_flush();
 
 	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
 		g_source_remove(signal_ids[i]);

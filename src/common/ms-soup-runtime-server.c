@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-soup-runtime-server.h"
@@ -6,6 +7,7 @@
 #include "ms-listen.h"
 #include "ms-log.h"
 #include "ms-request-id.h"
+#include "ms-soup-healthz.h"
 
 /*
  * The services' server: a SoupServer with one log line per request and a
@@ -232,6 +234,8 @@ ms_soup_runtime_server_new(const char *server_header)
 	self->iface.free = soup_free;
 	self->server = g_object_new(MS_TYPE_SOUP_SERVER, "server-header", server_header, NULL);
 	MS_SOUP_SERVER(self->server)->owner = self;
+	/* every service answers its probes itself: GET /healthz */
+	ms_soup_healthz_register(self->server);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 	self->tracker = ms_connection_tracker_new();
 	return &self->iface;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-calc-request.h"
@@ -7,7 +8,10 @@
 
 #include "common/ms-i18n.h"
 
-G_DEFINE_QUARK(ms - calc - request - error - quark, ms_calc_request_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-calc-request-error-quark, ms_calc_request_error)
+/* clang-format on */
 
 /* the longest integer literal json-glib reads exactly: beyond it, it wraps gint64 */
 #define MS_CALC_REQUEST_EXACT_DIGITS 15

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-greeter-handler.h"
 
 #include "common/ms-i18n.h"
 #include "common/ms-language.h"
+#include "common/ms-log.h"
 #include "common/ms-problem.h"
 #include "common/ms-response.h"
 #include "common/ms-soup-runtime-server.h"
@@ -96,6 +98,39 @@ send_greeting(GreeterRoute *route, SoupServerMessage *msg, const char *message, 
 	ms_response_send_json_bytes(msg, SOUP_STATUS_OK, NULL, body);
 }
 
+/*
+ * A far greeter failed. Its error says what happened in English, for the log; the
+ * client reads the same in its language.
+ */
+static void
+send_failure(GreeterRoute *route, SoupServerMessage *msg, const GError *error)
+{
+	const char *title = N_("The greeting could not be made");
+
+	ms_message("%s: %s", route->name, error->message);
+	if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_TIMED_OUT))
+		ms_problem_sendf(msg,
+				 SOUP_STATUS_BAD_GATEWAY,
+				 "greeter_failed",
+				 title,
+				 N_("the %s service did not answer in time"),
+				 route->name);
+	else if (g_error_matches(error, MS_GREETER_ERROR, MS_GREETER_ERROR_UNAVAILABLE))
+		ms_problem_sendf(msg,
+				 SOUP_STATUS_BAD_GATEWAY,
+				 "greeter_failed",
+				 title,
+				 N_("the %s service could not be reached"),
+				 route->name);
+	else
+		ms_problem_sendf(msg,
+				 SOUP_STATUS_BAD_GATEWAY,
+				 "greeter_failed",
+				 title,
+				 N_("the %s service answered something unusable"),
+				 route->name);
+}
+
 /* @message, or the problem @error is, when @message is %NULL */
 static void
 send_answer(GreeterRoute *route,
@@ -113,11 +148,7 @@ send_answer(GreeterRoute *route,
 				N_("Invalid name"),
 				error->message);
 	else
-		ms_problem_send(msg,
-				SOUP_STATUS_BAD_GATEWAY,
-				"greeter_failed",
-				N_("The greeting could not be made"),
-				error->message);
+		send_failure(route, msg, error);
 }
 
 static void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-handler-util.h"
@@ -14,15 +15,7 @@
 void
 ms_handler_send_not_found(SoupServerMessage *msg, const char *path)
 {
-	/* the path is client input: keep the JSON valid whatever it holds */
-	g_autofree char *safe_path = g_utf8_make_valid(path, -1);
-
-	ms_problem_sendf(msg,
-			 SOUP_STATUS_NOT_FOUND,
-			 "not_found",
-			 N_("Not found"),
-			 N_("there is nothing at %s"),
-			 safe_path);
+	ms_problem_send_not_found(msg, path);
 }
 
 /**
@@ -51,20 +44,9 @@ ms_handler_check_path(SoupServerMessage *msg, const char *path, const char *expe
 gboolean
 ms_handler_check_method(SoupServerMessage *msg, const char *allowed)
 {
-	const char *method = soup_server_message_get_method(msg);
-
-	if (soup_header_contains(allowed, method))
+	if (soup_header_contains(allowed, soup_server_message_get_method(msg)))
 		return TRUE;
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg),
-				     "Allow",
-				     allowed);
-	ms_problem_sendf(msg,
-			 SOUP_STATUS_METHOD_NOT_ALLOWED,
-			 "method_not_allowed",
-			 N_("Method not allowed"),
-			 N_("%s is not allowed here; use %s"),
-			 method,
-			 allowed);
+	ms_problem_send_method_not_allowed(msg, allowed);
 	return FALSE;
 }
 

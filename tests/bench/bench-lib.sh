@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Sourced by tests/bench/bench.sh, callgrind.sh and callgrind-gateway.sh: what they share.
 
@@ -5,14 +6,16 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# PORT PATH N: GET PATH N times on one keep-alive connection
+# PORT PATH N: GET PATH N times on one keep-alive connection, with the header
+# "$DRIVE_HEADER" ("Name: value") on each when it is set
 drive() {
-	python3 - "$1" "$2" "$3" <<'PY'
+	python3 - "$1" "$2" "$3" "${DRIVE_HEADER:-}" <<'PY'
 import http.client, sys
-port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, path, n, header = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+headers = dict([header.split(": ", 1)]) if header else {}
 c = http.client.HTTPConnection("127.0.0.1", port)
 for _ in range(n):
-    c.request("GET", path)
+    c.request("GET", path, headers=headers)
     r = c.getresponse()
     r.read()
     assert r.status == 200, r.status
@@ -32,4 +35,77 @@ callgrind_per_request() {
 	file=$(ls -t "$OUT/callgrind.out.$name"* | head -1)
 	total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 	echo $((total / REQUESTS))
+}
+
+# DIR PORT SOCKET CONNECTIONS [TOP]: nginx proxying 127.0.0.1:PORT/api/ to hello on
+# SOCKET, as the gateway's route does, its config in DIR/nginx.conf; TOP goes first
+nginx_conf() {
+	local dir=$1 port=$2 sock=$3 connections=$4 top=${5:-} user="" servers="" s
+	# SOCKET may be several, separated by spaces: replicas, least_conn as the gateway's
+	for s in $sock; do servers+="server unix:$s; "; done
+	[ "$sock" = "${sock%% *}" ] || servers="least_conn; $servers"
+	# as root, nginx's workers would run as nobody and could not open the socket
+	[ "$(id -u)" = 0 ] && user="user root;"
+	mkdir -p "$dir"
+	cat >"$dir/nginx.conf" <<CONF
+$user
+$top
+worker_rlimit_nofile $(ulimit -n);
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections $connections; }
+http {
+	access_log $dir/access.log;
+	client_body_temp_path $dir;
+	proxy_temp_path $dir;
+	upstream hello { ${servers}keepalive 64; }
+	server {
+		listen 127.0.0.1:$port;
+		location /api/ {
+			proxy_pass http://hello/;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_set_header X-Forwarded-For \$remote_addr;
+		}
+	}
+}
+CONF
+}
+
+# FILE PORT SOCKET [GLOBAL]: haproxy the same way, GLOBAL in its global section
+haproxy_cfg() {
+	cat >"$1" <<CONF
+global
+	${4:-}
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 120s
+	timeout server 30s
+	http-reuse always
+frontend front
+	bind 127.0.0.1:$2
+	default_backend hello
+backend hello
+	http-request replace-path /api(/.*) \\1
+	server hello $3
+CONF
+}
+
+# NAME PORT PATH COMMAND...: COMMAND under callgrind (its out files $OUT/callgrind.out.NAME*,
+# its stderr $T/NAME.log), once it answers GET PATH; prints its instructions per
+# request (callgrind_per_request), then stops it
+callgrind_command() {
+	local name=$1 port=$2 path=$3 pid
+	shift 3
+	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$name" "$@" \
+		2>"$T/$name.log" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 400); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port$path" && break
+		sleep 0.1
+	done
+	callgrind_per_request "$name" "$pid" "$port" "$path"
+	kill "$pid"
 }

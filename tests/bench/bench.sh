@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Benchmark: one backend (microsoup-hello on a Unix socket, never
 # idling out), and in front of it the gateway, nginx and haproxy, each driven
 # by wrk with the same duration and connections; the backend is also hit
@@ -6,7 +7,10 @@
 # SoupServer (tests/bench/bare-hello.c) sending the same bytes, the floor the
 # runtime is measured against. Prints one table: requests/s, p50/p99 latency,
 # CPU-µs per request of the proxy's processes (utime+stime from /proc over the run
-# / requests), hello's ratios to the bare server and the gateway's to nginx. Never part of `meson test`: absolute numbers on a shared machine are
+# / requests), hello's ratios to the bare server and the gateway's to nginx. Two more
+# rows put two hello replicas (two Unix sockets) behind one route, the gateway's
+# (upstream = unix:A, unix:B) and nginx's (an upstream block with both, least_conn), so the
+# balancing's cost shows next to the single-upstream figures. Never part of `meson test`: absolute numbers on a shared machine are
 # noise, the ratios from one run are what count.
 #
 #   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
@@ -94,10 +98,15 @@ P_BARE=$(free_port)
 P_GATEWAY=$(free_port)
 P_NGINX=$(free_port)
 P_HAPROXY=$(free_port)
+P_GATEWAY2=$(free_port)
+P_NGINX2=$(free_port)
 SOCK=$T/hello.sock
+SOCK2=$T/hello-2.sock
 
 "$HELLO" --listen="unix:$SOCK" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); HELLO_PID=$!
+"$HELLO" --listen="unix:$SOCK2" --idle-timeout=0 2>/dev/null &
+PIDS+=($!)
 "$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); DIRECT_PID=$!
 "$BARE" "$P_BARE" &
@@ -130,52 +139,23 @@ CONF
 	2>"$T/gateway.log" &
 PIDS+=($!); GATEWAY_PID=$!
 
-mkdir -p "$T/nginx"
-# as root, nginx's workers would run as nobody and could not open the socket
-NGINX_USER=""
-[ "$(id -u)" = 0 ] && NGINX_USER="user root;"
-cat > "$T/nginx/nginx.conf" <<CONF
-$NGINX_USER
-worker_processes auto;
-worker_rlimit_nofile $(ulimit -n);
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections $((IDLE_MOST + 1024)); }
-http {
-	access_log $T/nginx/access.log;
-	client_body_temp_path $T/nginx;
-	proxy_temp_path $T/nginx;
-	upstream hello { server unix:$SOCK; keepalive 64; }
-	server {
-		listen 127.0.0.1:$P_NGINX;
-		location /api/ {
-			proxy_pass http://hello/;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			proxy_set_header X-Forwarded-For \$remote_addr;
-		}
-	}
-}
-CONF
+# the same route with two replicas, in a gateway of its own
+sed "s|^upstream = unix:$SOCK\$|upstream = unix:$SOCK, unix:$SOCK2|" "$T/gateway.conf" >"$T/gateway-2.conf"
+"$GATEWAY" --config="$T/gateway-2.conf" --listen="tcp:127.0.0.1:$P_GATEWAY2" --idle-timeout=0 \
+	2>"$T/gateway-2.log" &
+PIDS+=($!); GATEWAY2_PID=$!
+
+# nginx counts its upstream connections against worker_connections too: one per
+# client connection at worst, besides the idle ones
+nginx_conf "$T/nginx" "$P_NGINX" "$SOCK" $((IDLE_MOST + 2 * CONNECTIONS + 1024)) "worker_processes auto;"
 "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null &
 PIDS+=($!); NGINX_PID=$!
+# and an nginx of its own with both replicas (least_conn)
+nginx_conf "$T/nginx2" "$P_NGINX2" "$SOCK $SOCK2" $((2 * CONNECTIONS + 1024)) "worker_processes auto;"
+"$NGINX" -p "$T/nginx2" -c "$T/nginx2/nginx.conf" -g 'daemon off;' 2>/dev/null &
+PIDS+=($!); NGINX2_PID=$!
 
-cat > "$T/haproxy.cfg" <<CONF
-global
-	maxconn $HAPROXY_MAXCONN
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 120s
-	timeout server 30s
-	http-reuse always
-frontend front
-	bind 127.0.0.1:$P_HAPROXY
-	default_backend hello
-backend hello
-	http-request replace-path /api(/.*) \1
-	server hello $SOCK
-CONF
+haproxy_cfg "$T/haproxy.cfg" "$P_HAPROXY" "$SOCK" "maxconn $HAPROXY_MAXCONN"
 "$HAPROXY" -f "$T/haproxy.cfg" -db 2>/dev/null &
 PIDS+=($!); HAPROXY_PID=$!
 
@@ -184,6 +164,8 @@ wait_http "http://127.0.0.1:$P_BARE/hello"
 wait_http "http://127.0.0.1:$P_GATEWAY/api/hello"
 wait_http "http://127.0.0.1:$P_NGINX/api/hello"
 wait_http "http://127.0.0.1:$P_HAPROXY/api/hello"
+wait_http "http://127.0.0.1:$P_GATEWAY2/api/hello"
+wait_http "http://127.0.0.1:$P_NGINX2/api/hello"
 
 TICK=$(getconf CLK_TCK)
 declare -A RPS P50 P99 CPU
@@ -221,14 +203,17 @@ run bare "http://127.0.0.1:$P_BARE/hello" "$BARE_PID"
 run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
 run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
 run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
+run gateway-x2 "http://127.0.0.1:$P_GATEWAY2/api/hello" "$GATEWAY2_PID"
+run nginx-x2 "http://127.0.0.1:$P_NGINX2/api/hello" "$NGINX2_PID"
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
 printf '%-10s %10s %10s %10s %14s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req'
-for name in direct bare gateway nginx haproxy; do
+for name in direct bare gateway nginx haproxy gateway-x2 nginx-x2; do
 	printf '%-10s %10s %10s %10s %14s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${CPU[$name]}"
 done
-echo "(direct: microsoup-hello itself over TCP, its own CPU; bare: a SoupServer alone, the same bytes)"
+echo "(direct: microsoup-hello itself over TCP, its own CPU; bare: a SoupServer alone, the same bytes;"
+echo " -x2: two hello replicas on two Unix sockets behind the one route, least outstanding/least_conn)"
 awk -v dr="${RPS[direct]}" -v br="${RPS[bare]}" -v dc="${CPU[direct]}" -v bc="${CPU[bare]}" 'BEGIN {
 	rr = dr / br; cr = dc / bc
 	printf "hello / bare: req/s %.2fx, CPU per request %.2fx (target <= 1.10: %s)\n",
@@ -237,6 +222,10 @@ awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc=
 	rr = gr / nr; cr = gc / nc
 	printf "gateway / nginx: req/s %.2fx (target >= 0.90: %s), CPU per request %.2fx (target <= 1.30: %s)\n",
 		rr, (rr >= 0.9 ? "met" : "NOT met"), cr, (cr <= 1.3 ? "met" : "NOT met") }'
+awk -v gr="${RPS[gateway-x2]}" -v nr="${RPS[nginx-x2]}" -v gc="${CPU[gateway-x2]}" -v nc="${CPU[nginx-x2]}" \
+	-v g1="${CPU[gateway]}" 'BEGIN {
+	printf "with two replicas: gateway / nginx req/s %.2fx, CPU per request %.2fx; gateway x2 / x1 CPU per request %.2fx\n",
+		gr / nr, gc / nc, gc / g1 }'
 
 # --- idle keep-alive connections (IDLE="0 1000 10000") ---------------------------------
 # For each proxy and each count: tests/bench/idle-clients.py opens that many keep-alive

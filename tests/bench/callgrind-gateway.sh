@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Instructions per proxied request of the gateway under callgrind: microsoup-hello
 # on a Unix socket behind one plain route, one worker, one keep-alive connection,
 # a warm-up, then the counters are zeroed, N requests are made and the counters
@@ -11,7 +12,13 @@
 #                                                   callgrind.out files)
 #                                                   IDLE="0 1000 10000" (a run per
 #                                                   count, with that many idle
-#                                                   keep-alive connections open))
+#                                                   keep-alive connections open)
+#                                                   AUTH=1 (a run on a route with
+#                                                   auth = user too: the cached
+#                                                   credential check's cost)
+#                                                   PROXIES=1 (nginx and haproxy
+#                                                   on the same route, counted
+#                                                   the same way))
 #
 # With IDLE, tests/bench/idle-clients.py holds the connections open, each with one
 # request answered, while the requests are counted on one more connection: idle
@@ -67,18 +74,25 @@ $GATEWAY_LIMITS
 prefix = /api/hello
 upstream = unix:$SOCK
 CONF
+# the same route with auth = user, for AUTH=1
+sed 's|^upstream = .*|&\nauth = user|' "$T/gateway.conf" >"$T/gateway-auth.conf"
+
+# the auth route's user, in a credentials directory as systemd's LoadCredential= makes one
+mkdir -p "$T/credentials"
+echo "bench-pw" | "$GATEWAY" --hash-password | sed 's/^/bench:user:/' >"$T/credentials/users"
+export CREDENTIALS_DIRECTORY=$T/credentials
 
 # NAME: the gateway under callgrind until it answers; sets GATEWAY_PID
 start_gateway() {
 	local up=0
 	# the access log goes to a file, as in bench.sh: a line per request is part of the cost
 	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out.$1" \
-		"$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$PORT" --workers=1 \
+		"$GATEWAY" --config="$T/${CONFIG:-gateway.conf}" --listen="tcp:127.0.0.1:$PORT" --workers=1 \
 		--idle-timeout=0 2>"$T/gateway.log" &
 	GATEWAY_PID=$!
 	PIDS+=("$GATEWAY_PID")
 	for _ in $(seq 400); do
-		curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/hello" && { up=1; break; }
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/api/hello" && { up=1; break; }
 		sleep 0.1
 	done
 	if [ "$up" = 0 ]; then
@@ -114,4 +128,36 @@ if [ "$IDLE" != 0 ]; then
 			'BEGIN { printf "gateway with %d idle connections: %d instructions/request, %.3fx of %d idle\n",
 				n, ir, ir / ir0, first }'
 	done
+fi
+
+if [ "${AUTH:-0}" = 1 ]; then
+	PORT=$(free_port)
+	CONFIG=gateway-auth.conf start_gateway gateway-auth
+	# the first request checks the password; the rest find it in the cache
+	AUTH_PER_REQUEST=$(DRIVE_HEADER="Authorization: Basic $(printf bench:bench-pw | base64)" \
+		callgrind_per_request gateway-auth "$GATEWAY_PID" "$PORT" /api/hello)
+	kill "$GATEWAY_PID"
+	wait "$GATEWAY_PID" 2>/dev/null || true
+	echo "gateway-auth $AUTH_PER_REQUEST instructions/request"
+	awk -v a="$AUTH_PER_REQUEST" -v p="${PER_REQUEST[${IDLE%% *}]}" 'BEGIN {
+		printf "cached Basic auth: %.3fx of no auth (target < 1.10)\n", a / p }'
+fi
+
+if [ "${PROXIES:-0}" = 1 ]; then
+	NGINX=${NGINX:-/usr/sbin/nginx}
+	HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+	# one process each, as the gateway's one worker: nginx without its master
+	NGINX_PORT=$(free_port)
+	nginx_conf "$T/nginx" "$NGINX_PORT" "$SOCK" 1024 "master_process off;
+daemon off;
+worker_processes 1;"
+	HAPROXY_PORT=$(free_port)
+	haproxy_cfg "$T/haproxy.cfg" "$HAPROXY_PORT" "$SOCK" "nbthread 1"
+	NGINX_PER_REQUEST=$(callgrind_command nginx "$NGINX_PORT" /api/hello "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf")
+	echo "nginx $NGINX_PER_REQUEST instructions/request"
+	HAPROXY_PER_REQUEST=$(callgrind_command haproxy "$HAPROXY_PORT" /api/hello "$HAPROXY" -f "$T/haproxy.cfg" -db)
+	echo "haproxy $HAPROXY_PER_REQUEST instructions/request"
+	awk -v g="${PER_REQUEST[${IDLE%% *}]}" -v n="$NGINX_PER_REQUEST" -v h="$HAPROXY_PER_REQUEST" 'BEGIN {
+		printf "gateway / nginx: %.2fx instructions per request (target <= 1.00); gateway / haproxy: %.2fx\n",
+			g / n, g / h }'
 fi

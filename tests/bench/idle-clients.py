@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Holds N idle keep-alive connections open to a proxy, for tests/bench/bench-idle.sh.
 
     idle-clients.py HOST PORT PATH N

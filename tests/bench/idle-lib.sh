@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # Sourced by tests/bench/bench.sh and callgrind-gateway.sh: idle keep-alive connections held open
 # by tests/bench/idle-clients.py. Needs $T, a scratch directory.

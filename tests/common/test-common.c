@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 
@@ -323,6 +325,102 @@ test_log_expected(void)
 	g_test_trap_assert_stderr("*did not see the expected message: never logged*");
 }
 
+/* what is in the non-blocking @fd now, as text */
+static char *
+drain_fd(int fd)
+{
+	GString *text = g_string_new(NULL);
+	char buffer[4096];
+	gssize n;
+
+	while ((n = read(fd, buffer, sizeof buffer)) > 0)
+		g_string_append_len(text, buffer, n);
+	return g_string_free(text, FALSE);
+}
+
+typedef struct {
+	int read_fd;
+	char *seen_in_turn; /* what the pipe held while the turn that logged still ran */
+} BatchTurn;
+
+static gboolean
+log_two_lines(gpointer data)
+{
+	BatchTurn *turn = data;
+
+	ms_message("first line of the turn");
+	ms_message("second line of the turn");
+	turn->seen_in_turn = drain_fd(turn->read_fd);
+	return G_SOURCE_REMOVE;
+}
+
+/* stderr lines logged inside a loop's turn are written together when the turn ends */
+static void
+test_log_stderr_batched_per_turn(void)
+{
+	g_autoptr(GMainContext) context = g_main_context_new();
+	g_autoptr(GSource) idle = g_idle_source_new();
+	BatchTurn turn = { 0 };
+	g_autofree char *written = NULL;
+	int saved = dup(STDERR_FILENO);
+	int fds[2];
+
+	g_assert_no_errno(pipe(fds));
+	g_assert_true(g_unix_set_fd_nonblocking(fds[0], TRUE, NULL));
+	g_assert_cmpint(dup2(fds[1], STDERR_FILENO), ==, STDERR_FILENO);
+	turn.read_fd = fds[0];
+	g_main_context_push_thread_default(context);
+	g_source_set_callback(idle, log_two_lines, &turn, NULL);
+	g_source_attach(idle, context);
+	while (turn.seen_in_turn == NULL)
+		g_main_context_iteration(context, FALSE);
+	/* the next turn begins by writing the last one's lines */
+	g_main_context_iteration(context, FALSE);
+	g_main_context_pop_thread_default(context);
+	written = drain_fd(fds[0]);
+	g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+	close(saved);
+	close(fds[0]);
+	close(fds[1]);
+
+	g_assert_cmpstr(turn.seen_in_turn, ==, "");
+	g_test_message("%s", written);
+	g_assert_true(g_regex_match_simple(
+		"^[^\\n]*: first line of the turn\\n[^\\n]*: second line of the turn\\n$",
+		written,
+		0,
+		0));
+	g_free(turn.seen_in_turn);
+}
+
+static gboolean
+log_line_then_warning(gpointer data)
+{
+	ms_message("a line the warning must not overtake");
+	g_warning("the warning");
+	return G_SOURCE_REMOVE;
+}
+
+/* a warning is written at once, after the lines the turn held: none is lost */
+static void
+test_log_stderr_warning_flushes_batch(void)
+{
+	if (g_test_subprocess()) {
+		g_autoptr(GMainContext) context = g_main_context_new();
+		g_autoptr(GSource) idle = g_idle_source_new();
+
+		g_main_context_push_thread_default(context);
+		g_source_set_callback(idle, log_line_then_warning, NULL, NULL);
+		g_source_attach(idle, context);
+		/* the warning is fatal in a test: the turn never ends */
+		while (TRUE)
+			g_main_context_iteration(context, TRUE);
+	}
+	g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+	g_test_trap_assert_failed();
+	g_test_trap_assert_stderr("*a line the warning must not overtake*WARNING: the warning*");
+}
+
 static void
 test_listen_specs(void)
 {
@@ -429,6 +527,9 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/fatal-warning", test_log_fatal_warning);
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
 	g_test_add_func("/common/log/expected", test_log_expected);
+	g_test_add_func("/common/log/stderr-batched-per-turn", test_log_stderr_batched_per_turn);
+	g_test_add_func("/common/log/stderr-warning-flushes-batch",
+			test_log_stderr_warning_flushes_batch);
 	g_test_add_func("/common/listen/specs", test_listen_specs);
 	g_test_add_func("/common/soup-server/request-id", test_soup_server_request_id);
 	return g_test_run();

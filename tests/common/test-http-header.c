@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <glib.h>
@@ -6,6 +7,39 @@
 #include "ms-test-utils.h"
 
 /* unit tests: the fields a proxy must not forward, by name and by Connection */
+
+/* one field name in any case; nothing else, not even what swapping a bit makes of a dash */
+static void
+test_name_is(void)
+{
+	const struct {
+		const char *name;
+		const char *expected;
+		gboolean same;
+	} cases[] = {
+		{ "Content-Length", "Content-Length", TRUE },
+		{ "content-length", "Content-Length", TRUE },
+		{ "CONTENT-LENGTH", "Content-Length", TRUE },
+		{ "cOnTeNt-LeNgTh", "Content-Length", TRUE },
+		{ "TE", "TE", TRUE },
+		{ "Content-Lengt", "Content-Length", FALSE },
+		{ "Content-Lengths", "Content-Length", FALSE },
+		{ "", "TE", FALSE },
+		{ "TE", "", FALSE },
+		/* CR is a dash with its 0x20 bit swapped, as '@' is '`' */
+		{ "Content\rLength", "Content-Length", FALSE },
+		{ "X\rY", "X-Y", FALSE },
+		{ "Content_Length", "Content-Length", FALSE },
+		{ "Content-Lengt\xc8", "Content-Length", FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("%s", cases[i].name);
+		g_assert_cmpint(ms_http_header_name_is(cases[i].name, cases[i].expected),
+				==,
+				cases[i].same);
+	}
+}
 
 static void
 test_hop_by_hop(void)
@@ -49,6 +83,7 @@ int
 main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
+	g_test_add_func("/http-header/name-is", test_name_is);
 	g_test_add_func("/http-header/hop-by-hop", test_hop_by_hop);
 	g_test_add_func("/http-header/connection-options", test_connection_options);
 	return g_test_run();

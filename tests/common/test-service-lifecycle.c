@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -114,9 +115,19 @@ test_listen_without_systemd(void)
 						       "--idle-timeout=0",
 						       NULL);
 	g_assert_no_error(error);
-	while (!g_file_test(process->socket_path, G_FILE_TEST_EXISTS) &&
-	       g_get_monotonic_time() < deadline)
+	/*
+	 * "ready" is logged once it listens: the socket file alone comes earlier,
+	 * at bind(), and a connection then is refused
+	 */
+	for (;;) {
+		g_autofree char *log = NULL;
+
+		g_file_get_contents(process->log_path, &log, NULL, NULL);
+		if ((log != NULL && strstr(log, " ready") != NULL) ||
+		    g_get_monotonic_time() >= deadline)
+			break;
 		g_usleep(10000);
+	}
 	assert_hello(process->socket_path);
 	ms_test_process_stop_cleanly(process);
 }

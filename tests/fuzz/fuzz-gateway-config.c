@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <glib.h>
@@ -23,6 +24,11 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 			const MsRoute *route = ms_gateway_config_get_route(config, i);
 			g_assert(ms_gateway_config_lookup(config, route->prefix) != NULL);
 			g_assert(ms_gateway_config_find_route(config, route->name) == route);
+			/* every route with an upstream has its servers, each one parsed */
+			g_assert((route->upstream != NULL) == (route->n_servers > 0));
+			for (guint j = 0; j < route->n_servers; j++)
+				g_assert(route->servers[j].text != NULL &&
+					 route->servers[j].authority != NULL);
 		}
 		ms_gateway_config_lookup(config, "/api/hello/x");
 	} else {

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
 
+#include "../lib/ms-test-soup-headers.h"
 #include "gateway/adapters/http1/ms-http-framing.h"
 
 int
@@ -98,6 +100,13 @@ take_request(const char *data, gsize length, gsize step)
 	g_assert(ms_http_method_intern(method) != NULL);
 	g_assert(strpbrk(target, " \t\r\n") == NULL);
 	g_assert(version == SOUP_HTTP_1_0 || version == SOUP_HTTP_1_1);
+	/* what the gateway reads of a head it accepts, libsoup reads the same */
+	g_assert(ms_test_request_head_as_libsoup(data + skip,
+						 head_length,
+						 headers,
+						 method,
+						 target,
+						 version));
 	(void)ms_http_wants_close(headers, version);
 	(void)ms_http_expects_continue(headers, version);
 	if (ms_http_body_framing(headers, version, &kind, &body_length) != MS_HTTP_OK)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -176,6 +177,7 @@ typedef struct {
 	char *file;
 	char *line;
 	char *message_id;
+	char *domain;
 } Captured;
 
 static void
@@ -192,6 +194,8 @@ capture(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer 
 			slot = &captured->line;
 		else if (g_strcmp0(fields[i].key, "MESSAGE_ID") == 0)
 			slot = &captured->message_id;
+		else if (g_strcmp0(fields[i].key, "GLIB_DOMAIN") == 0)
+			slot = &captured->domain;
 		if (slot != NULL) {
 			g_free(*slot);
 			*slot = g_strdup(fields[i].value);
@@ -218,6 +222,9 @@ test_log_refused(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(captured.message_id, ==, MS_MESSAGE_ID_CONFIG_REFUSED);
 	g_assert_cmpstr(captured.file, ==, fx->config);
 	g_assert_cmpstr(captured.line, ==, "4");
+	/* journalctl GLIB_DOMAIN=microsoup-gateway: which library said it */
+	g_assert_cmpstr(captured.domain, ==, "microsoup-gateway");
+	g_free(captured.domain);
 	g_free(captured.file);
 	g_free(captured.line);
 	g_free(captured.message_id);

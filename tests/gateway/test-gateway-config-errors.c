@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <glib.h>
@@ -73,10 +74,10 @@ test_ipv6_upstream(void)
 	g_assert_no_error(error);
 	route = ms_gateway_config_find_route(config, "a");
 	g_assert_nonnull(route);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_HTTP);
-	g_assert_cmpstr(route->upstream_host, ==, "::1");
-	g_assert_cmpuint(route->upstream_port, ==, 8080);
-	g_assert_cmpstr(route->upstream_authority, ==, "[::1]:8080");
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->servers[0].host, ==, "::1");
+	g_assert_cmpuint(route->servers[0].port, ==, 8080);
+	g_assert_cmpstr(route->servers[0].authority, ==, "[::1]:8080");
 }
 
 static void
@@ -109,6 +110,69 @@ test_auth_names(void)
 	g_assert_cmpstr(ms_route_auth_to_string(MS_ROUTE_AUTH_ADMIN), ==, "admin");
 }
 
+/* a list of replicas: the text of each is checked as one upstream is, and none twice */
+static void
+test_server_list(void)
+{
+	const char *text = ROUTE_HEAD "upstream = unix:/run/a.sock, http://hello-b:8080;"
+				      " http://10.0.0.3:80/\n"
+				      "[gateway]\nresolve_interval_s = 5\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MsGatewayConfig) config =
+		ms_gateway_config_load_data(text, strlen(text), "edge.conf", &error);
+	const MsRoute *route;
+
+	g_assert_no_error(error);
+	route = ms_gateway_config_find_route(config, "a");
+	g_assert_cmpuint(route->n_servers, ==, 3);
+	g_assert_cmpstr(route->upstream,
+			==,
+			"unix:/run/a.sock, http://hello-b:8080, http://10.0.0.3:80/");
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_UNIX);
+	g_assert_cmpstr(route->servers[0].path, ==, "/run/a.sock");
+	g_assert_cmpstr(route->servers[0].text, ==, "unix:/run/a.sock");
+	g_assert_cmpint(route->servers[1].kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->servers[1].host, ==, "hello-b");
+	g_assert_cmpuint(route->servers[1].port, ==, 8080);
+	g_assert_cmpstr(route->servers[1].authority, ==, "hello-b:8080");
+	g_assert_cmpstr(route->servers[2].authority, ==, "10.0.0.3:80");
+	/* [gateway] came after the route, and still applies to it */
+	g_assert_cmpuint(route->resolve_interval_s, ==, 5);
+}
+
+static void
+test_bad_server_list(void)
+{
+	g_autoptr(GString) many = g_string_new(ROUTE_HEAD "upstream =");
+
+	assert_refused(ROUTE_HEAD "upstream = , ;\n",
+		       MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		       "edge.conf:3: [route a] upstream: the list is empty");
+	/* the one that is wrong is named, not the whole list */
+	assert_refused(ROUTE_HEAD "upstream = unix:/a.sock, hello-b:8080\n",
+		       MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		       "edge.conf:3: [route a] upstream: expected unix:/ABSOLUTE/PATH or "
+		       "http://HOST:PORT, got “hello-b:8080”");
+	assert_refused(ROUTE_HEAD "upstream = http://b:80 unix:relative.sock\n",
+		       MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		       "edge.conf:3: [route a] upstream: expected unix:/ABSOLUTE/PATH or "
+		       "http://HOST:PORT, got “unix:relative.sock”");
+	assert_refused(ROUTE_HEAD "upstream = http://b:80, unix:/a.sock, http://b:80\n",
+		       MS_GATEWAY_CONFIG_ERROR_DUPLICATE,
+		       "edge.conf:3: [route a] upstream: “http://b:80” is listed twice");
+	for (guint i = 0; i < 65; i++)
+		g_string_append_printf(many, " http://b%u:80", i);
+	g_string_append(many, "\n");
+	assert_refused(
+		many->str,
+		MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		"edge.conf:3: [route a] upstream: 65 servers listed, at most 64 are allowed");
+	assert_refused("[gateway]\nresolve_interval_s = 0\n",
+		       MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		       "edge.conf:2: [gateway] resolve_interval_s: expected a whole number from 1 "
+		       "to 86400, got “0”");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -119,5 +183,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gateway/config-errors/route-name-too-long", test_route_name_too_long);
 	g_test_add_func("/gateway/config-errors/keyfile-syntax", test_keyfile_syntax);
 	g_test_add_func("/gateway/config-errors/auth-names", test_auth_names);
+	g_test_add_func("/gateway/config-errors/server-list", test_server_list);
+	g_test_add_func("/gateway/config-errors/bad-server-list", test_bad_server_list);
 	return g_test_run();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <glib.h>
@@ -69,8 +70,8 @@ test_config_valid(void)
 
 	route = ms_gateway_config_find_route(config, "hello");
 	g_assert_nonnull(route);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_UNIX);
-	g_assert_cmpstr(route->upstream_path, ==, "/run/microsoup/hello.sock");
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_UNIX);
+	g_assert_cmpstr(route->servers[0].path, ==, "/run/microsoup/hello.sock");
 	g_assert_cmpstr(route->allow, ==, "GET, HEAD");
 	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_NONE);
 	g_assert_cmpuint(route->timeout_ms, ==, MS_ROUTE_DEFAULT_TIMEOUT_MS);
@@ -79,9 +80,9 @@ test_config_valid(void)
 	g_assert_cmpuint(g_strv_length(route->cors_origins), ==, 0);
 
 	route = ms_gateway_config_find_route(config, "calc");
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_HTTP);
-	g_assert_cmpstr(route->upstream_host, ==, "127.0.0.1");
-	g_assert_cmpuint(route->upstream_port, ==, 9000);
+	g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_HTTP);
+	g_assert_cmpstr(route->servers[0].host, ==, "127.0.0.1");
+	g_assert_cmpuint(route->servers[0].port, ==, 9000);
 	g_assert_cmpstr(route->allow, ==, "GET, POST");
 	g_assert_true(ms_route_allows_method(route, "POST"));
 	g_assert_false(ms_route_allows_method(route, "DELETE"));
@@ -95,7 +96,7 @@ test_config_valid(void)
 
 	route = ms_gateway_config_find_route(config, "both");
 	g_assert_null(route->upstream);
-	g_assert_cmpint(route->upstream_kind, ==, MS_UPSTREAM_KIND_NONE);
+	g_assert_cmpint(route->n_servers, ==, 0);
 	g_assert_cmpuint(g_strv_length(route->upstreams), ==, 2);
 	g_assert_cmpstr(ms_route_auth_to_string(MS_ROUTE_AUTH_ADMIN), ==, "admin");
 }
@@ -188,6 +189,33 @@ test_config_duplicate_prefix(void)
 		"test.conf:7: [route b] prefix: prefix /api/a is already used by route a");
 }
 
+/* the names components.txt lists, but the gateway's own */
+static GPtrArray *
+backend_components(void)
+{
+	g_autofree char *path =
+		g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"), "components.txt", NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autoptr(GError) error = NULL;
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	g_file_get_contents(path, &text, NULL, &error);
+	g_assert_no_error(error);
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i] != NULL; i++) {
+		g_strstrip(lines[i]);
+		if (*lines[i] != '\0' && *lines[i] != '#' && g_strcmp0(lines[i], "gateway") != 0)
+			g_ptr_array_add(names, g_strdup(lines[i]));
+	}
+	return names;
+}
+
+/*
+ * The shipped configuration routes to every service components.txt lists, at
+ * its socket, and has no route to anything else: the list, not a count here,
+ * says what there is.
+ */
 static void
 test_config_file(void)
 {
@@ -195,11 +223,42 @@ test_config_file(void)
 	g_autofree char *path =
 		g_build_filename(g_getenv("MICROSOUP_SOURCE_ROOT"), "data", "gateway.conf", NULL);
 	g_autoptr(MsGatewayConfig) config = ms_gateway_config_load_file(path, &error);
+	g_autoptr(GPtrArray) backends = backend_components();
+	g_autoptr(GHashTable) routed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	const MsRoute *calc;
 	const MsRoute *both;
 
 	g_assert_no_error(error);
-	g_assert_cmpuint(ms_gateway_config_get_n_routes(config), ==, 6);
+	g_assert_cmpuint(backends->len, >, 0);
+	for (guint i = 0; i < ms_gateway_config_get_n_routes(config); i++) {
+		const MsRoute *route = ms_gateway_config_get_route(config, i);
+		g_autofree char *name = NULL;
+		const char *socket_path;
+
+		if (route->upstreams != NULL)
+			continue; /* an aggregation of other routes */
+		g_assert_cmpuint(route->n_servers, ==, 1);
+		g_assert_cmpint(route->servers[0].kind, ==, MS_UPSTREAM_KIND_UNIX);
+		socket_path = route->servers[0].path;
+		g_assert_true(g_str_has_prefix(socket_path, "/run/microsoup/"));
+		g_assert_true(g_str_has_suffix(socket_path, ".sock"));
+		name = g_strndup(socket_path + strlen("/run/microsoup/"),
+				 strlen(socket_path) - strlen("/run/microsoup/.sock"));
+		if (!g_ptr_array_find_with_equal_func(backends, name, g_str_equal, NULL))
+			g_error("route %s goes to %s, which is no component in components.txt",
+				route->name,
+				socket_path);
+		g_hash_table_add(routed, g_steal_pointer(&name));
+	}
+	for (guint i = 0; i < backends->len; i++) {
+		const char *name = g_ptr_array_index(backends, i);
+
+		if (!g_hash_table_contains(routed, name))
+			g_error("data/gateway.conf has no route to %s (/run/microsoup/%s.sock)",
+				name,
+				name);
+	}
+
 	both = ms_gateway_config_lookup(config, "/api/hello-world");
 	g_assert_nonnull(both);
 	g_assert_cmpstr(both->name, ==, "hello-world");
@@ -208,7 +267,7 @@ test_config_file(void)
 	g_assert_nonnull(calc);
 	g_assert_cmpstr(calc->name, ==, "calc");
 	g_assert_cmpint(calc->auth, ==, MS_ROUTE_AUTH_USER);
-	g_assert_cmpstr(calc->upstream_path, ==, "/run/microsoup/calculator.sock");
+	g_assert_cmpstr(calc->servers[0].path, ==, "/run/microsoup/calculator.sock");
 	g_assert_null(ms_gateway_config_load_file("/nonexistent/gateway.conf", &error));
 }
 

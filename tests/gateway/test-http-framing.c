@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
 
+#include "../lib/ms-test-soup-headers.h"
 #include "gateway/adapters/http1/ms-http-framing.h"
 #include "ms-test-utils.h"
 
@@ -591,6 +593,7 @@ parse_response(const char *text, Response *response)
 	response->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
 	return ms_http_response_head_parse(text,
 					   head_length,
+					   NULL,
 					   response->headers,
 					   &response->version,
 					   &response->status,
@@ -698,6 +701,78 @@ assert_response_framing(const char *fields,
 		return;
 	g_assert_cmpint(got_kind, ==, kind);
 	g_assert_cmpuint(got_length, ==, length);
+}
+
+/* field lines that pass the strict scan, each read as libsoup reads it */
+static const char *const accepted_fields[] = {
+	"X-A: 1\r\nx-a: 2\r\n",
+	"X-Sp:  two spaces  \r\nX-Tab:\tin\tside\t\r\nX-None:\r\nX-Ows: \t \r\n",
+	"content-length: 0\r\nCONTENT-TYPE: text/plain\r\nAccept-Language: th, en;q=0.5\r\n",
+	"X-Utf8: caf\xc3\xa9 \xe0\xb8\xaa\r\n",
+	"X-Bad: a\xff\xfe b\r\nX-Cut: \xe0\xb8\r\nX-Lone: \x80\r\n",
+	"X-Lf: bare line end\nX-Crlf: and a CRLF\r\n",
+	"Connection: X-Hop, keep-alive\r\nX-Hop: 1\r\nX-Kept: 2\r\n",
+};
+
+/* one head per case and version, with more fields than the parser's stack copy holds */
+static char *
+head_with_fields(const char *start_line, const char *fields, gboolean long_head)
+{
+	g_autofree char *padding = long_head ? g_strnfill(3000, 'p') : g_strdup("");
+
+	return g_strdup_printf("%s\r\nHost: a\r\n%s%s%s%s\r\n",
+			       start_line,
+			       fields,
+			       long_head ? "X-Long: " : "",
+			       padding,
+			       long_head ? "\r\n" : "");
+}
+
+/*
+ * the gateway takes heads apart itself, past its strict scan: what it reads
+ * of an accepted head is what libsoup's own parser reads, field for field
+ */
+static void
+test_head_parse_fields_as_libsoup(void)
+{
+	const char *request_lines[] = { "GET /a?b HTTP/1.1", "POST / HTTP/1.0" };
+	const char *status_lines[] = { "HTTP/1.1 200 OK",
+				       "HTTP/1.0 404 Not  Found",
+				       "HTTP/1.1 204" };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(accepted_fields); i++) {
+		for (guint long_head = 0; long_head < 2; long_head++) {
+			for (gsize j = 0; j < G_N_ELEMENTS(request_lines); j++) {
+				g_autofree char *text = head_with_fields(request_lines[j],
+									 accepted_fields[i],
+									 long_head);
+				g_auto(Head) head = { 0 };
+
+				g_test_message("%s", text);
+				g_assert_cmpint(parse(text, &head), ==, MS_HTTP_OK);
+				g_assert_true(ms_test_request_head_as_libsoup(text,
+									      strlen(text),
+									      head.headers,
+									      head.method,
+									      head.target,
+									      head.version));
+			}
+			for (gsize j = 0; j < G_N_ELEMENTS(status_lines); j++) {
+				g_autofree char *text = head_with_fields(status_lines[j],
+									 accepted_fields[i],
+									 long_head);
+				g_auto(Response) response = { 0 };
+
+				g_assert_cmpint(parse_response(text, &response), ==, MS_HTTP_OK);
+				g_assert_true(ms_test_response_head_as_libsoup(text,
+									       strlen(text),
+									       response.headers,
+									       response.version,
+									       response.status,
+									       response.reason));
+			}
+		}
+	}
 }
 
 static void
@@ -1194,6 +1269,8 @@ main(int argc, char **argv)
 	g_test_add_func("/http-framing/body-framing", test_body_framing);
 	g_test_add_func("/http-framing/body-framing-raw", test_body_framing_raw);
 	g_test_add_func("/http-framing/response-head-parse", test_response_head_parse);
+	g_test_add_func("/http-framing/head-parse-fields-as-libsoup",
+			test_head_parse_fields_as_libsoup);
 	g_test_add_func("/http-framing/response-body-framing", test_response_body_framing);
 	g_test_add_func("/http-framing/wants-close", test_wants_close);
 	g_test_add_func("/http-framing/expects-continue", test_expects_continue);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "common/ms-request-id.h"
@@ -112,10 +113,17 @@ test_thai(Fixture *f, gconstpointer data)
 	g_autoptr(MsTestResponse) en = ms_test_request(f->session, "GET", "/world", english, NULL);
 	g_autoptr(MsTestResponse) problem =
 		ms_test_request(f->session, "DELETE", "/world", thai, NULL);
+	g_autoptr(MsTestResponse) invalid =
+		ms_test_request(f->session, "GET", "/hello?name=", thai, NULL);
 
 	g_assert_cmpstr(ms_test_response_get_string(th, "message"), ==, "สวัสดี, Ada!");
 	g_assert_cmpstr(ms_test_response_get_string(en, "message"), ==, "World!");
 	g_assert_cmpstr(ms_test_response_get_string(problem, "title"), ==, "ไม่อนุญาตให้ใช้เมธอดนี้");
+	/* the whole problem is the client's language: the detail the service wrote too */
+	g_assert_cmpstr(ms_test_response_get_string(invalid, "title"), ==, "ชื่อไม่ถูกต้อง");
+	g_assert_cmpstr(ms_test_response_get_string(invalid, "detail"),
+			==,
+			"ชื่อต้องยาว 1 ถึง 64 ตัวอักษร");
 }
 
 /* a nameless answer's JSON is made once per phrase: each language keeps its own */
@@ -254,6 +262,8 @@ test_far_greeter(void)
 			ms_test_request(session, "GET", "/goodbye?name=%0A", NULL, NULL);
 		g_autoptr(MsTestResponse) failed =
 			ms_test_request(session, "GET", "/hello", NULL, NULL);
+		g_autoptr(MsTestResponse) failed_th =
+			ms_test_request(session, "GET", "/hello", thai, NULL);
 
 		g_assert_cmpuint(named->status, ==, 200);
 		g_assert_cmpstr(soup_message_headers_get_content_type(named->headers, NULL),
@@ -265,6 +275,13 @@ test_far_greeter(void)
 				==,
 				ms_test_response_get_header(invalid, "X-Request-ID"));
 		assert_problem(failed, 502, "greeter_failed");
+		g_assert_cmpstr(ms_test_response_get_string(failed, "detail"),
+				==,
+				"the hello service could not be reached");
+		/* what went wrong, in the client's language too */
+		g_assert_cmpstr(ms_test_response_get_string(failed_th, "detail"),
+				==,
+				"ติดต่อบริการ hello ไม่ได้");
 	}
 	g_clear_object(&session);
 	ms_test_server_free(server);

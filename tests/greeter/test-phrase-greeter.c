@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "core/services/ms-phrase-greeter.h"
@@ -89,7 +90,7 @@ test_names(void)
 	good[G_N_ELEMENTS(good) - 1] = thai->str;
 	for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
 		g_autoptr(GError) error = NULL;
-		g_assert_true(ms_greeter_validate_name(good[i], &error));
+		g_assert_true(ms_greeter_validate_name(good[i], "en", &error));
 		g_assert_no_error(error);
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -97,7 +98,7 @@ test_names(void)
 		g_autoptr(MsGreeter) hello = ms_hello_service_new();
 		g_autofree char *message = NULL;
 
-		g_assert_false(ms_greeter_validate_name(bad[i], &error));
+		g_assert_false(ms_greeter_validate_name(bad[i], "en", &error));
 		g_assert_error(error, MS_GREETER_ERROR, MS_GREETER_ERROR_INVALID_NAME);
 		g_clear_error(&error);
 		message = greet(hello, bad[i], "en", &error);
@@ -116,6 +117,8 @@ test_identity(void)
 	g_assert_true(ms_greeter_accepts_name(hello));
 	g_assert_cmpstr(ms_greeter_get_name(world), ==, "world");
 	g_assert_false(ms_greeter_accepts_name(world));
+	/* the error domain's name, as g_error_matches() reports it in a failing test */
+	g_assert_cmpstr(g_quark_to_string(MS_GREETER_ERROR), ==, "ms-greeter-error-quark");
 }
 
 int

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "core/services/ms-greeting-service.h"
@@ -218,11 +219,12 @@ test_all_failed(Fixture *fx, gconstpointer data)
 static void
 test_invalid_name(Fixture *fx, gconstpointer data)
 {
-	const char *names[] = { "",
-				"a\nb",
-				"\xff",
-				"0123456789012345678901234567890123456789"
-				"0123456789012345678901234" };
+	const char *names[] = {
+		"",
+		"a\nb",
+		"\xff",
+		"01234567890123456789012345678901234567890123456789012345678901234"
+	};
 
 	fixture_make(fx, 0, MS_FAKE_GREETER_NO_ERROR, 0, MS_FAKE_GREETER_NO_ERROR);
 	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {

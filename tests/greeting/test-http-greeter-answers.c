@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <gio/gio.h>
 
 #include "adapters/ms-http-greeter.h"
+#include "core/services/ms-phrase-greeter.h"
+#include "handlers/ms-greeter-handler.h"
 #include "ms-test-utils.h"
 
 /*
@@ -263,6 +266,57 @@ test_cut_body(AnswerFixture *fx, gconstpointer data)
 			    "hello at ");
 }
 
+/* http://HOST:PORT: a real hello on TCP, its host name resolved (a pod's Service) */
+static void
+test_over_tcp(void)
+{
+	g_autoptr(SoupServer) server = soup_server_new(NULL, NULL);
+	g_autoptr(MsGreeter) hello = ms_hello_service_new();
+	g_autofree char *upstream = NULL;
+	g_autoptr(MsHttpGreeter) greeter = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autofree char *message = NULL;
+	g_autoptr(GError) error = NULL;
+
+	ms_greeter_handler_register(server, hello);
+	upstream = g_strdup_printf("http://localhost:%u", ms_test_server_listen_tcp(server));
+	greeter = ms_http_greeter_new("hello", upstream, TRUE, &error);
+	g_assert_no_error(error);
+	ms_greeter_greet_async(MS_GREETER(greeter), "Ana", NULL, NULL, NULL, on_greeted, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	message = ms_greeter_greet_finish(MS_GREETER(greeter), result, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(message, ==, "Hello, Ana!");
+}
+
+/* what is neither unix:PATH nor http://HOST:PORT is refused when it is given */
+static void
+test_bad_upstreams(void)
+{
+	const char *const bad[] = {
+		"",
+		"unix:",
+		"tcp:hello:8080",
+		"https://hello:8443",
+		"http://hello",
+		"http://:8080",
+		"http://hello:8080/hello",
+		"http://hello:8080?x=1",
+		"http://user@hello:8080",
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(MsHttpGreeter) greeter =
+			ms_http_greeter_new("hello", bad[i], TRUE, &error);
+
+		g_assert_null(greeter);
+		g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+		g_test_message("%s: %s", bad[i], error->message);
+	}
+}
+
 #define ANSWER_ADD(path, func) g_test_add(path, AnswerFixture, NULL, fx_setup, func, fx_teardown)
 
 int
@@ -276,5 +330,7 @@ main(int argc, char **argv)
 	ANSWER_ADD("/http-greeter/answers/refused", test_refused);
 	ANSWER_ADD("/http-greeter/answers/garbage", test_garbage);
 	ANSWER_ADD("/http-greeter/answers/cut-body", test_cut_body);
+	g_test_add_func("/http-greeter/over-tcp", test_over_tcp);
+	g_test_add_func("/http-greeter/bad-upstreams", test_bad_upstreams);
 	return g_test_run();
 }

@@ -1,36 +1,13 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# shellcheck shell=bash
 #
-# TAP output for the test scripts: ok/not_ok count the tests and remember a failure
-# (the script ends with: echo "1..$n"; exit $failed), check runs a command as a
-# test, diag turns text into TAP comments, skip ends a test that cannot run here.
+# TAP for the shell tests, sourced: ok, not_ok, check COMMAND, diag (stdin as
+# comments), and skip REASON, which exits 77 unless MICROSOUP_REQUIRE_SYSTEM=1 (CI),
+# where a suite that cannot run is a failure. $n counts the tests, $failed is 1
+# once one failed; the script prints the plan ("1..$n") at its end.
 
 n=0
 failed=0
-ok()
-{
-	n=$((n + 1))
-	echo "ok $n - $1"
-}
-not_ok()
-{
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	failed=1
-}
-check()
-{
-	local what=$1
-	shift
-	# stdout is TAP: what the command prints goes elsewhere
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
-diag()
-{
-	sed 's/^/# /'
-}
 
-# skip REASON: a test that cannot run here skips (77), unless CI says it may not
 skip()
 {
 	if [ "${MICROSOUP_REQUIRE_SYSTEM:-0}" = 1 ]; then
@@ -39,4 +16,31 @@ skip()
 	fi
 	echo "1..0 # SKIP $1"
 	exit 77
+}
+
+ok()
+{
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok()
+{
+	n=$((n + 1))
+	echo "not ok $n - $1"
+	failed=1
+}
+
+# check WHAT COMMAND...: ok when COMMAND succeeds; what it prints goes to stderr,
+# as stdout is TAP
+check()
+{
+	local what=$1
+	shift
+	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
+}
+
+diag()
+{
+	sed 's/^/# /'
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """The gateway's dependency rule, checked on its #include lines.
 
 A file under src/gateway/<layer>/ may include the gateway's own headers only from the

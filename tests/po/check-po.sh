@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # po/ stays honest: every source file with a translatable string is listed in
 # POTFILES.in, every listed file exists, and each catalog passes msgfmt --check.
 set -euo pipefail

@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "common/ms-log.h"
+#include "gateway/core/policy/ms-auth-memo.h"
 #include "gateway/core/policy/ms-authenticator.h"
 #include "ms-security-test.h"
 #include "ms-test-utils.h"
@@ -267,6 +269,61 @@ test_async(Fixture *fixture, gconstpointer data)
 	}
 }
 
+/*
+ * a connection's memo: only the very value it kept, while fresh, under the
+ * credentials it was checked against; nothing once forgotten
+ */
+static void
+test_memo(void)
+{
+	MsAuthMemo memo = { 0 };
+	const char *user = NULL;
+	MsRole role = MS_ROLE_NONE;
+
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB3", 1, T0, &user, &role));
+	ms_auth_memo_remember(&memo, "Basic YWRhOnB3", "ada", MS_ROLE_ADMIN, 1, T0);
+	g_assert_true(ms_auth_memo_recall(&memo, "Basic YWRhOnB3", 1, T0 + SEC, &user, &role));
+	g_assert_cmpstr(user, ==, "ada");
+	g_assert_cmpint(role, ==, MS_ROLE_ADMIN);
+
+	/* another value, a prefix of it, or one longer: checked in full, not recalled */
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB4", 1, T0, &user, &role));
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB", 1, T0, &user, &role));
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB3=", 1, T0, &user, &role));
+	g_assert_false(ms_auth_memo_recall(&memo, NULL, 1, T0, &user, &role));
+	/* the credentials were reloaded since */
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB3", 2, T0, &user, &role));
+	/* no longer than the authenticator remembers a password */
+	g_assert_true(ms_auth_memo_recall(&memo,
+					  "Basic YWRhOnB3",
+					  1,
+					  T0 + MS_AUTH_VERIFIED_TTL_S * SEC - 1,
+					  &user,
+					  &role));
+	g_assert_false(ms_auth_memo_recall(&memo,
+					   "Basic YWRhOnB3",
+					   1,
+					   T0 + MS_AUTH_VERIFIED_TTL_S * SEC,
+					   &user,
+					   &role));
+
+	ms_auth_memo_forget(&memo);
+	g_assert_null(memo.authorization);
+	g_assert_null(memo.user);
+	g_assert_false(ms_auth_memo_recall(&memo, "Basic YWRhOnB3", 1, T0, &user, &role));
+}
+
+/* a reload changes the generation a memo was kept under */
+static void
+test_generation(Fixture *fixture, gconstpointer data)
+{
+	g_autoptr(MsCredentials) none = ms_credentials_new();
+	guint before = ms_authenticator_get_generation(fixture->auth);
+
+	ms_authenticator_set_credentials(fixture->auth, none);
+	g_assert_cmpuint(ms_authenticator_get_generation(fixture->auth), !=, before);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -294,6 +351,13 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_set_up,
 		   test_async,
+		   fixture_tear_down);
+	g_test_add_func("/authenticator/memo", test_memo);
+	g_test_add("/authenticator/generation",
+		   Fixture,
+		   NULL,
+		   fixture_set_up,
+		   test_generation,
 		   fixture_tear_down);
 	return g_test_run();
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <stdlib.h>
@@ -495,6 +496,32 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
 }
 
+/*
+ * one keep-alive connection (the session keeps it): the credentials it proved
+ * first do not vouch for others sent on it later
+ */
+static void
+test_keep_alive_credentials(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *ada = basic("ada:ada-pw");
+	g_autofree char *wrong = basic("ada:not-her-pw");
+	g_autofree char *root = basic("root:root-pw");
+	g_autoptr(MsTestResponse) first =
+		request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+	g_autoptr(MsTestResponse) again = NULL;
+	g_autoptr(MsTestResponse) other = NULL;
+
+	g_assert_cmpuint(first->status, ==, SOUP_STATUS_OK);
+	assert_unauthorized(fx, "/api/user/x", wrong);
+	again = request(fx, "GET", "/api/user/x", "Authorization", ada, NULL);
+	g_assert_cmpuint(again->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(again, "user"), ==, "ada");
+	other = request(fx, "GET", "/api/user/x", "Authorization", root, NULL);
+	g_assert_cmpuint(other->status, ==, SOUP_STATUS_OK);
+	g_assert_cmpstr(echoed(other, "user"), ==, "root");
+	assert_unauthorized(fx, "/api/user/x", NULL);
+}
+
 static void
 test_reload(Fixture *fx, gconstpointer data)
 {
@@ -567,6 +594,7 @@ main(int argc, char **argv)
 	ADD("/gateway-security/cors", test_cors, NULL);
 	ADD("/gateway-security/metrics-loopback", test_metrics_loopback, NULL);
 	ADD("/gateway-security/metrics-admin", test_metrics_admin, "admin");
+	ADD("/gateway-security/keep-alive-credentials", test_keep_alive_credentials, NULL);
 	ADD("/gateway-security/reload", test_reload, NULL);
 	ADD("/gateway-security/reload-credentials", test_reload_credentials, NULL);
 	ret = g_test_run();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -41,30 +42,30 @@ test_render(void)
 	g_test_message("%s", text);
 	assert_contains(text, "# TYPE microsoup_gateway_requests_total counter\n");
 	assert_contains(text,
-			"microsoup_gateway_requests_total{route=\"hello\",method=\"GET\",status="
-			"\"2xx\"} 2\n");
+			"microsoup_gateway_requests_total"
+			"{route=\"hello\",method=\"GET\",status=\"2xx\"} 2\n");
 	assert_contains(text,
-			"microsoup_gateway_requests_total{route=\"hello\",method=\"HEAD\",status="
-			"\"4xx\"} 1\n");
+			"microsoup_gateway_requests_total"
+			"{route=\"hello\",method=\"HEAD\",status=\"4xx\"} 1\n");
 	assert_contains(text,
-			"microsoup_gateway_requests_total{route=\"calc\",method=\"other\",status="
-			"\"5xx\"} 1\n");
+			"microsoup_gateway_requests_total"
+			"{route=\"calc\",method=\"other\",status=\"5xx\"} 1\n");
 	assert_contains(text,
-			"microsoup_gateway_requests_total{route=\"calc\",method=\"POST\",status="
-			"\"other\"} 1\n");
+			"microsoup_gateway_requests_total"
+			"{route=\"calc\",method=\"POST\",status=\"other\"} 1\n");
 	assert_contains(text, "# TYPE microsoup_gateway_request_duration_seconds histogram\n");
 	assert_contains(text,
-			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
-			"001\"} 1\n");
+			"microsoup_gateway_request_duration_seconds_bucket"
+			"{route=\"hello\",le=\"0.001\"} 1\n");
 	assert_contains(text,
-			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
-			"005\"} 2\n");
+			"microsoup_gateway_request_duration_seconds_bucket"
+			"{route=\"hello\",le=\"0.005\"} 2\n");
 	assert_contains(text,
-			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"0."
-			"025\"} 3\n");
+			"microsoup_gateway_request_duration_seconds_bucket"
+			"{route=\"hello\",le=\"0.025\"} 3\n");
 	assert_contains(text,
-			"microsoup_gateway_request_duration_seconds_bucket{route=\"hello\",le=\"+"
-			"Inf\"} 3\n");
+			"microsoup_gateway_request_duration_seconds_bucket"
+			"{route=\"hello\",le=\"+Inf\"} 3\n");
 	assert_contains(
 		text,
 		"microsoup_gateway_request_duration_seconds_sum{route=\"hello\"} 0.015800\n");
@@ -74,8 +75,8 @@ test_render(void)
 		text,
 		"microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"10\"} 2\n");
 	assert_contains(text,
-			"microsoup_gateway_request_duration_seconds_bucket{route=\"calc\",le=\"+"
-			"Inf\"} 3\n");
+			"microsoup_gateway_request_duration_seconds_bucket"
+			"{route=\"calc\",le=\"+Inf\"} 3\n");
 	assert_contains(
 		text,
 		"microsoup_gateway_upstream_errors_total{route=\"calc\",kind=\"timeout\"} 1\n");

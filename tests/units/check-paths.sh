@@ -24,7 +24,6 @@ if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$st
 	exit 1
 fi
 
-# shellcheck source=../lib/tap.sh
 . "$(dirname "$0")/../lib/tap.sh"
 # contains WHAT TEXT NEEDLE: TEXT must hold NEEDLE
 contains()
@@ -73,6 +72,10 @@ hard_coded "microsoup-gateway --new-api-key" "$key"
 help=$("$gateway" --help 2>&1)
 contains "microsoup-gateway --help" "$help" "$sysconfdir/users"
 hard_coded "microsoup-gateway --help" "$help"
+
+man=$(find "$stage$prefix" -path '*/man/man[0-9]/*' -type f -exec cat {} +)
+contains "the installed manual pages" "$man" "$sysconfdir/gateway.conf"
+contains "the installed manual pages" "$man" "$libexecdir/microsoup-gateway"
 
 # everything installed, binaries too (their strings are what they print)
 everything=$(grep -raoH '[[:print:]]*/etc/microsoup[[:print:]]*' "$stage" | sed "s|^$stage||")

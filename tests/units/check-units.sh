@@ -7,15 +7,17 @@
 # must stay under the exposure limit of 1.0, the gateway included. Every
 # service must hold every setting of the shared fragments (units/*.conf.in): most
 # get them pasted in at build time, the gateway writes its sandbox out, and this
-# is what keeps that copy from drifting.
+# is what keeps that copy from drifting. verify also runs man(1) on every
+# Documentation=man: page, which must be among the pages installed to MANDIR.
 #
-# usage: check-units.sh MESON BUILD_ROOT UNITDIR FRAGMENT...
+# usage: check-units.sh MESON BUILD_ROOT UNITDIR MANDIR FRAGMENT...
 set -u
 
 meson=$1
 build_root=$2
 unitdir=$3
-shift 3
+mandir=$4
+shift 4
 fragments=("$@")
 
 if ! command -v systemd-analyze >/dev/null; then
@@ -34,6 +36,9 @@ fi
 # systemd's own units (sysinit.target, sockets.target, ...) there
 mkdir -p "$stage/usr/lib/systemd/system"
 cp -an /usr/lib/systemd/system/. "$stage/usr/lib/systemd/system/"
+# verify's man(1) finds our pages in the staged tree, systemd's where they are
+MANPATH=$stage$mandir:$(manpath -q 2>/dev/null)
+export MANPATH
 
 units=()
 for f in "$stage$unitdir"/*.socket "$stage$unitdir"/*.service "$stage$unitdir"/*.target; do

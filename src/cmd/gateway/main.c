@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <errno.h>
@@ -5,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/ms-dirs.h"
 #include "common/ms-log.h"
 #include "common/ms-runtime.h"
 #include "gateway/adapters/config/ms-config-stage.h"
@@ -178,14 +180,27 @@ main(int argc, char **argv)
 	Serving serving = { 0 };
 	gint workers = -1;
 	guint n_workers;
+	/* the defaults --help shows are the ones used: meson devenv moves them */
+	const char *sysconfdir = ms_dirs_get_sysconfdir();
+	g_autofree char *default_config = g_build_filename(sysconfdir, "gateway.conf", NULL);
+	g_autofree char *default_users = g_build_filename(sysconfdir, "users", NULL);
+	g_autofree char *default_api_keys = g_build_filename(sysconfdir, "api-keys", NULL);
+	g_autofree char *config_help =
+		g_strdup_printf("Read routes from PATH (default %s)", default_config);
+	g_autofree char *users_help =
+		g_strdup_printf("With --stage: the users file (default %s)", default_users);
+	g_autofree char *api_keys_help =
+		g_strdup_printf("With --stage: the API keys file (default %s)", default_api_keys);
+	g_autofree char *hash_password_help =
+		g_strdup_printf("Read a password on stdin, print its yescrypt hash for a "
+				"NAME:ROLE:HASH line in %s",
+				default_users);
+	g_autofree char *new_api_key_help =
+		g_strdup_printf("Make a random API key for NAME ROLE: print it once and the "
+				"line for %s",
+				default_api_keys);
 	const GOptionEntry entries[] = {
-		{ "config",
-		  0,
-		  0,
-		  G_OPTION_ARG_FILENAME,
-		  &config_path,
-		  "Read routes from PATH (default " SYSCONFDIR "/gateway.conf)",
-		  "PATH" },
+		{ "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path, config_help, "PATH" },
 		{ "check-config",
 		  0,
 		  0,
@@ -208,20 +223,8 @@ main(int argc, char **argv)
 		  "Check --config, --users and --api-keys; when all are good, make them the set "
 		  "DIR holds, else record why; then exit 0 (staged) or 1",
 		  "DIR" },
-		{ "users",
-		  0,
-		  0,
-		  G_OPTION_ARG_FILENAME,
-		  &users_path,
-		  "With --stage: the users file (default " SYSCONFDIR "/users)",
-		  "PATH" },
-		{ "api-keys",
-		  0,
-		  0,
-		  G_OPTION_ARG_FILENAME,
-		  &api_keys_path,
-		  "With --stage: the API keys file (default " SYSCONFDIR "/api-keys)",
-		  "PATH" },
+		{ "users", 0, 0, G_OPTION_ARG_FILENAME, &users_path, users_help, "PATH" },
+		{ "api-keys", 0, 0, G_OPTION_ARG_FILENAME, &api_keys_path, api_keys_help, "PATH" },
 		{ "notify-pid",
 		  0,
 		  0,
@@ -242,17 +245,9 @@ main(int argc, char **argv)
 		  0,
 		  G_OPTION_ARG_NONE,
 		  &hash_password,
-		  "Read a password on stdin, print its yescrypt hash for a NAME:ROLE:HASH "
-		  "line in " SYSCONFDIR "/users",
+		  hash_password_help,
 		  NULL },
-		{ "new-api-key",
-		  0,
-		  0,
-		  G_OPTION_ARG_NONE,
-		  &new_api_key,
-		  "Make a random API key for NAME ROLE: print it once and the line for " SYSCONFDIR
-		  "/api-keys",
-		  NULL },
+		{ "new-api-key", 0, 0, G_OPTION_ARG_NONE, &new_api_key, new_api_key_help, NULL },
 		{ NULL }
 	};
 
@@ -268,12 +263,12 @@ main(int argc, char **argv)
 	if (hash_password || new_api_key)
 		return run_tool(hash_password, argc, argv);
 	if (config_path == NULL)
-		config_path = g_strdup(SYSCONFDIR "/gateway.conf");
+		config_path = g_strdup(default_config);
 	if (stage_dir != NULL) {
 		MsConfigStagePaths paths = {
 			.config = config_path,
-			.users = users_path != NULL ? users_path : SYSCONFDIR "/users",
-			.api_keys = api_keys_path != NULL ? api_keys_path : SYSCONFDIR "/api-keys",
+			.users = users_path != NULL ? users_path : default_users,
+			.api_keys = api_keys_path != NULL ? api_keys_path : default_api_keys,
 		};
 		return run_stage(stage_dir, &paths, notify_pid);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <stdlib.h>
@@ -46,14 +47,14 @@ main(int argc, char **argv)
 		  G_OPTION_ARG_STRING,
 		  &hello_upstream,
 		  "Where the hello service listens (default " DEFAULT_HELLO ")",
-		  "unix:PATH" },
+		  "unix:PATH|http://HOST:PORT" },
 		{ "world",
 		  0,
 		  0,
 		  G_OPTION_ARG_STRING,
 		  &world_upstream,
 		  "Where the world service listens (default " DEFAULT_WORLD ")",
-		  "unix:PATH" },
+		  "unix:PATH|http://HOST:PORT" },
 		{ "part-timeout-ms",
 		  0,
 		  0,

@@ -1,8 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-greeter.h"
 
-G_DEFINE_QUARK(ms - greeter - error - quark, ms_greeter_error)
+#include "common/ms-i18n.h"
+
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-greeter-error-quark, ms_greeter_error)
+/* clang-format on */
 G_DEFINE_INTERFACE(MsGreeter, ms_greeter, G_TYPE_OBJECT)
 
 /* greeters answer through a GTask whose source is the greeter, so one finish serves all */
@@ -49,37 +55,41 @@ ms_greeter_accepts_name(MsGreeter *self)
 /**
  * ms_greeter_validate_name:
  * @name: untrusted input
+ * @language: the language of @error's message, which the client reads
  *
  * A name is valid UTF-8 of 1–64 characters with no control characters.
  */
 gboolean
-ms_greeter_validate_name(const char *name, GError **error)
+ms_greeter_validate_name(const char *name, const char *language, GError **error)
 {
 	glong length;
 
 	if (!g_utf8_validate(name, -1, NULL)) {
-		g_set_error_literal(error,
-				    MS_GREETER_ERROR,
-				    MS_GREETER_ERROR_INVALID_NAME,
-				    "name must be valid UTF-8");
+		ms_i18n_set_error(error,
+				  MS_GREETER_ERROR,
+				  MS_GREETER_ERROR_INVALID_NAME,
+				  language,
+				  N_("name must be valid UTF-8"));
 		return FALSE;
 	}
 	length = g_utf8_strlen(name, -1);
 	if (length < 1 || length > MS_GREETER_NAME_MAX_CHARS) {
-		g_set_error(error,
-			    MS_GREETER_ERROR,
-			    MS_GREETER_ERROR_INVALID_NAME,
-			    "name must be 1 to %d characters",
-			    MS_GREETER_NAME_MAX_CHARS);
+		ms_i18n_set_error(error,
+				  MS_GREETER_ERROR,
+				  MS_GREETER_ERROR_INVALID_NAME,
+				  language,
+				  N_("name must be 1 to %d characters"),
+				  MS_GREETER_NAME_MAX_CHARS);
 		return FALSE;
 	}
 	for (const char *p = name; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
 		if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT) {
-			g_set_error_literal(error,
-					    MS_GREETER_ERROR,
-					    MS_GREETER_ERROR_INVALID_NAME,
-					    "name must not contain control characters");
+			ms_i18n_set_error(error,
+					  MS_GREETER_ERROR,
+					  MS_GREETER_ERROR_INVALID_NAME,
+					  language,
+					  N_("name must not contain control characters"));
 			return FALSE;
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <gio/gio.h>
@@ -57,7 +58,7 @@ ms_greeter_get_name(MsGreeter *self);
 gboolean
 ms_greeter_accepts_name(MsGreeter *self);
 gboolean
-ms_greeter_validate_name(const char *name, GError **error);
+ms_greeter_validate_name(const char *name, const char *language, GError **error);
 void
 ms_greeter_greet_async(MsGreeter *self,
 		       const char *name,

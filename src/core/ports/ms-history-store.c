@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <math.h>
 
 #include "ms-history-store.h"
 
-G_DEFINE_QUARK(ms - history - store - error - quark, ms_history_store_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-history-store-error-quark, ms_history_store_error)
+/* clang-format on */
 G_DEFINE_INTERFACE(MsHistoryStore, ms_history_store, G_TYPE_OBJECT)
 
 static void

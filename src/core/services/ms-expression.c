@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-expression.h"
@@ -21,7 +22,10 @@
  * input reaches a deep stack.
  */
 
-G_DEFINE_QUARK(ms - calc - error - quark, ms_calc_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-calc-error-quark, ms_calc_error)
+/* clang-format on */
 
 typedef struct {
 	const char *text;

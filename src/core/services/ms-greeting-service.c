@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-greeting-service.h"
@@ -258,7 +259,7 @@ ms_greeting_service_greet_async(MsGreetingService *self,
 	g_return_if_fail(MS_IS_GREETING_SERVICE(self));
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, ms_greeting_service_greet_async);
-	if (name != NULL && !ms_greeter_validate_name(name, &error)) {
+	if (name != NULL && !ms_greeter_validate_name(name, language, &error)) {
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "ms-phrase-greeter.h"
@@ -54,7 +55,7 @@ ms_phrase_greeter_greet(MsGreeter *greeter,
 			const char *request_id,
 			GError **error)
 {
-	if (name != NULL && !ms_greeter_validate_name(name, error))
+	if (name != NULL && !ms_greeter_validate_name(name, language, error))
 		return NULL;
 	return phrase_render(MS_PHRASE_GREETER(greeter), name, language);
 }

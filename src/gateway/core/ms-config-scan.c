@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/core/ms-config-scan.h"
 
 #define MS_CONFIG_MAX_LINE 4096
 
-G_DEFINE_QUARK(ms - gateway - config - error - quark, ms_gateway_config_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-gateway-config-error-quark, ms_gateway_config_error)
+/* clang-format on */
 
 struct _MsConfigScan {
 	char *filename;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/core/ms-gateway-config.h"
@@ -13,6 +14,9 @@
 #define MS_ROUTE_MAX_RATE_LIMIT 1000000
 #define MS_ROUTE_MAX_CACHE_TTL  86400
 #define MS_GATEWAY_MAX_WORKERS  256
+/* replicas of one service behind one route; far more is a typo */
+#define MS_ROUTE_MAX_SERVERS              64
+#define MS_GATEWAY_MAX_RESOLVE_INTERVAL_S 86400
 /* far above any fd limit a kernel hands out by default; a typo, not a setting */
 #define MS_GATEWAY_MAX_CONNECTIONS (1024 * 1024)
 
@@ -39,6 +43,7 @@ static const char *const gateway_keys[] = { "cache_max_bytes",
 					    "workers",
 					    "max_connections",
 					    "max_connections_per_client",
+					    "resolve_interval_s",
 					    NULL };
 static const char *const known_methods[] = { "GET",    "HEAD",  "POST",    "PUT",
 					     "DELETE", "PATCH", "OPTIONS", NULL };
@@ -46,12 +51,16 @@ static const char *const known_methods[] = { "GET",    "HEAD",  "POST",    "PUT"
 static void
 ms_route_free(MsRoute *route)
 {
+	for (guint i = 0; i < route->n_servers; i++) {
+		g_free(route->servers[i].text);
+		g_free(route->servers[i].path);
+		g_free(route->servers[i].host);
+		g_free(route->servers[i].authority);
+	}
+	g_free(route->servers);
 	g_free(route->name);
 	g_free(route->prefix);
 	g_free(route->upstream);
-	g_free(route->upstream_path);
-	g_free(route->upstream_host);
-	g_free(route->upstream_authority);
 	g_strfreev(route->upstreams);
 	g_strfreev(route->methods);
 	g_free(route->allow);
@@ -187,7 +196,7 @@ parse_prefix(Parse *p, MsRoute *route)
 }
 
 static gboolean
-parse_http_upstream(Parse *p, MsRoute *route, const char *authority)
+parse_http_server(MsUpstreamServer *server, const char *authority)
 {
 	const char *colon = strrchr(authority, ':');
 	g_autofree char *host = NULL;
@@ -211,10 +220,82 @@ parse_http_upstream(Parse *p, MsRoute *route, const char *authority)
 			   strlen(host)) {
 		return FALSE;
 	}
-	route->upstream_kind = MS_UPSTREAM_KIND_HTTP;
-	route->upstream_host = g_steal_pointer(&host);
-	route->upstream_port = (guint16)port;
-	route->upstream_authority = g_strdup(authority);
+	server->kind = MS_UPSTREAM_KIND_HTTP;
+	server->host = g_steal_pointer(&host);
+	server->port = (guint16)port;
+	server->authority = g_strdup(authority);
+	return TRUE;
+}
+
+/* one item of the upstream list; FALSE when it is neither form */
+static gboolean
+parse_server(MsUpstreamServer *server, const char *text)
+{
+	server->text = g_strdup(text);
+	if (g_str_has_prefix(text, "unix:")) {
+		const char *path = text + strlen("unix:");
+		/* sun_path holds 108 bytes with the terminating NUL */
+		if (!g_path_is_absolute(path) || strlen(path) >= 108)
+			return FALSE;
+		server->kind = MS_UPSTREAM_KIND_UNIX;
+		server->path = g_strdup(path);
+		server->authority = g_strdup("localhost");
+		return TRUE;
+	}
+	if (g_str_has_prefix(text, "http://")) {
+		g_autofree char *authority = g_strdup(text + strlen("http://"));
+		if (g_str_has_suffix(authority, "/"))
+			authority[strlen(authority) - 1] = '\0';
+		return parse_http_server(server, authority);
+	}
+	return FALSE;
+}
+
+/*
+ * upstream is one server or a list of replicas (the list syntax of methods):
+ * each is checked, and none may be listed twice
+ */
+static gboolean
+parse_servers(Parse *p, MsRoute *route)
+{
+	g_auto(GStrv) items = get_list(p, "upstream");
+	guint n = g_strv_length(items);
+
+	if (n == 0)
+		return parse_fail(p,
+				  "upstream",
+				  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+				  "the list is empty");
+	if (n > MS_ROUTE_MAX_SERVERS)
+		return parse_fail(p,
+				  "upstream",
+				  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+				  "%u servers listed, at most %u are allowed",
+				  n,
+				  MS_ROUTE_MAX_SERVERS);
+	route->servers = g_new0(MsUpstreamServer, n);
+	for (guint i = 0; i < n; i++) {
+		/* counted as it is filled: ms_route_free() frees what was parsed */
+		route->n_servers = i + 1;
+		if (!parse_server(&route->servers[i], items[i]))
+			return parse_fail(
+				p,
+				"upstream",
+				MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+				"expected unix:/ABSOLUTE/PATH or http://HOST:PORT, got “%s”",
+				items[i]);
+		for (guint j = 0; j < i; j++) {
+			if (g_strcmp0(route->servers[j].text, items[i]) == 0)
+				return parse_fail(p,
+						  "upstream",
+						  MS_GATEWAY_CONFIG_ERROR_DUPLICATE,
+						  "“%s” is listed twice",
+						  items[i]);
+		}
+	}
+	/* one server: the key is its text, which /readyz and the access log show */
+	g_free(route->upstream);
+	route->upstream = g_strjoinv(", ", items);
 	return TRUE;
 }
 
@@ -241,27 +322,7 @@ parse_upstream(Parse *p, MsRoute *route)
 				  NULL,
 				  MS_GATEWAY_CONFIG_ERROR_MISSING_KEY,
 				  "the route needs an upstream or upstreams key");
-	if (g_str_has_prefix(route->upstream, "unix:")) {
-		const char *path = route->upstream + strlen("unix:");
-		/* sun_path holds 108 bytes with the terminating NUL */
-		if (g_path_is_absolute(path) && strlen(path) < 108) {
-			route->upstream_kind = MS_UPSTREAM_KIND_UNIX;
-			route->upstream_path = g_strdup(path);
-			route->upstream_authority = g_strdup("localhost");
-			return TRUE;
-		}
-	} else if (g_str_has_prefix(route->upstream, "http://")) {
-		g_autofree char *authority = g_strdup(route->upstream + strlen("http://"));
-		if (g_str_has_suffix(authority, "/"))
-			authority[strlen(authority) - 1] = '\0';
-		if (parse_http_upstream(p, route, authority))
-			return TRUE;
-	}
-	return parse_fail(p,
-			  "upstream",
-			  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
-			  "expected unix:/ABSOLUTE/PATH or http://HOST:PORT, got “%s”",
-			  route->upstream);
+	return parse_servers(p, route);
 }
 
 static gboolean
@@ -355,6 +416,9 @@ build_policy_steps(MsRoute *route)
 		add_policy_step(route, MS_POLICY_STEP_CACHE);
 }
 
+/* every route of every load has its own, so a cache by index can tell a reload */
+static guint route_serial;
+
 static MsRoute *
 parse_route(Parse *p, const char *name)
 {
@@ -364,6 +428,7 @@ parse_route(Parse *p, const char *name)
 	guint64 cache_ttl = 0;
 
 	route->name = g_strdup(name);
+	route->serial = (guint)g_atomic_int_add(&route_serial, 1) + 1;
 	route->max_body_bytes = MS_ROUTE_DEFAULT_MAX_BODY_BYTES;
 	if (!is_name(name)) {
 		parse_fail(p,
@@ -397,6 +462,7 @@ parse_globals(Parse *p, MsGatewayGlobals *globals)
 	guint64 workers = 0;
 	guint64 max_connections = globals->max_connections;
 	guint64 per_client = globals->max_connections_per_client;
+	guint64 resolve_interval = globals->resolve_interval_s;
 
 	if (!check_keys(p, gateway_keys) ||
 	    !get_unsigned(p, "cache_max_bytes", 0, G_MAXUINT32, &globals->cache_max_bytes) ||
@@ -406,8 +472,14 @@ parse_globals(Parse *p, MsGatewayGlobals *globals)
 			  "max_connections_per_client",
 			  0,
 			  MS_GATEWAY_MAX_CONNECTIONS,
-			  &per_client))
+			  &per_client) ||
+	    !get_unsigned(p,
+			  "resolve_interval_s",
+			  1,
+			  MS_GATEWAY_MAX_RESOLVE_INTERVAL_S,
+			  &resolve_interval))
 		return FALSE;
+	globals->resolve_interval_s = (guint)resolve_interval;
 	globals->workers = (guint)workers;
 	globals->max_connections = (guint)max_connections;
 	globals->max_connections_per_client = (guint)per_client;
@@ -503,6 +575,7 @@ ms_gateway_config_load_data(const char *data, gsize length, const char *filename
 	self->routes = g_ptr_array_new_with_free_func((GDestroyNotify)ms_route_free);
 	self->globals.cache_max_bytes = MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES;
 	self->globals.max_connections_per_client = MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT;
+	self->globals.resolve_interval_s = MS_GATEWAY_DEFAULT_RESOLVE_INTERVAL_S;
 
 	scan = ms_config_scan_new(data, length, filename, error);
 	if (scan == NULL)
@@ -521,6 +594,11 @@ ms_gateway_config_load_data(const char *data, gsize length, const char *filename
 	p.error = error;
 	if (!parse_groups(&p, self))
 		return NULL;
+	/* [gateway] may come after the routes */
+	for (guint i = 0; i < self->routes->len; i++) {
+		MsRoute *route = g_ptr_array_index(self->routes, i);
+		route->resolve_interval_s = self->globals.resolve_interval_s;
+	}
 	self->table = ms_route_table_new(self->routes);
 	return g_steal_pointer(&self);
 }

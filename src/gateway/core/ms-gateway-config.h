@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <gio/gio.h>
@@ -19,6 +20,8 @@ G_BEGIN_DECLS
 #define MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES (16 * 1024 * 1024)
 /* one address rarely needs more; a reverse proxy on this host is one address for all */
 #define MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT 256
+/* how often an upstream host name is looked up again, so a DNS change is followed */
+#define MS_GATEWAY_DEFAULT_RESOLVE_INTERVAL_S 30
 
 typedef enum {
 	MS_METRICS_ALLOW_LOOPBACK,
@@ -32,6 +35,7 @@ typedef struct {
 	/* client connections of all workers together; 0 = from RLIMIT_NOFILE at start */
 	guint max_connections;
 	guint max_connections_per_client; /* per client IP address; 0 = no limit */
+	guint resolve_interval_s;
 } MsGatewayGlobals;
 
 typedef struct _MsGatewayConfig MsGatewayConfig;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -379,6 +380,63 @@ ms_metrics_render(MsMetrics *self)
 		"microsoup_gateway_open_connections %lld\n",
 		(long long)atomic_load_explicit(&self->open_connections, memory_order_relaxed));
 	return g_string_free(out, FALSE);
+}
+
+static void
+render_server_sample(GString *out, const char *metric, const MsMetricsServer *server)
+{
+	g_string_append_printf(out, "%s{route=\"", metric);
+	append_label(out, server->route);
+	g_string_append(out, "\",server=\"");
+	append_label(out, server->server);
+	g_string_append(out, "\"} ");
+}
+
+/**
+ * ms_metrics_render_servers:
+ * @servers: (array length=n_servers): every server of every route, in the
+ *   configuration's order
+ *
+ * Appends the per-server gauges and counters to a ms_metrics_render() text.
+ * A route's only server is counted by its route's own counters: it has no
+ * per-server counts, which would cost every request of it.
+ */
+void
+ms_metrics_render_servers(GString *out, const MsMetricsServer *servers, guint n_servers)
+{
+	g_string_append(out,
+			"# HELP microsoup_gateway_upstream_up Whether the server takes requests: 0 "
+			"while a replica is taken out after failures in a row, or while a route's "
+			"only server fails.\n"
+			"# TYPE microsoup_gateway_upstream_up gauge\n");
+	for (guint i = 0; i < n_servers; i++) {
+		render_server_sample(out, "microsoup_gateway_upstream_up", &servers[i]);
+		g_string_append(out, servers[i].up ? "1\n" : "0\n");
+	}
+	g_string_append(out,
+			"# HELP microsoup_gateway_upstream_server_requests_total Exchanges sent "
+			"to each replica of a route.\n"
+			"# TYPE microsoup_gateway_upstream_server_requests_total counter\n");
+	for (guint i = 0; i < n_servers; i++) {
+		if (!servers[i].counted)
+			continue;
+		render_server_sample(out,
+				     "microsoup_gateway_upstream_server_requests_total",
+				     &servers[i]);
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", servers[i].requests);
+	}
+	g_string_append(out,
+			"# HELP microsoup_gateway_upstream_server_failures_total Exchanges with "
+			"each replica of a route that failed (connect, timeout, broken).\n"
+			"# TYPE microsoup_gateway_upstream_server_failures_total counter\n");
+	for (guint i = 0; i < n_servers; i++) {
+		if (!servers[i].counted)
+			continue;
+		render_server_sample(out,
+				     "microsoup_gateway_upstream_server_failures_total",
+				     &servers[i]);
+		g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", servers[i].failures);
+	}
 }
 
 /**

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <glib.h>
@@ -54,6 +55,19 @@ ms_metrics_set_open_connections(MsMetrics *self, guint n);
 
 char *
 ms_metrics_render(MsMetrics *self);
+
+/* one server of a route's upstream, as /metrics shows it */
+typedef struct {
+	const char *route;
+	const char *server; /* its text, as written */
+	gboolean up;
+	gboolean counted; /* a replica: the counts below are its own */
+	guint64 requests;
+	guint64 failures;
+} MsMetricsServer;
+
+void
+ms_metrics_render_servers(GString *out, const MsMetricsServer *servers, guint n_servers);
 char *
 ms_metrics_summary(MsMetrics *self);
 

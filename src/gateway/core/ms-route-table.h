@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <glib.h>
@@ -16,10 +17,19 @@ typedef enum {
 } MsRouteAuth;
 
 typedef enum {
-	MS_UPSTREAM_KIND_NONE, /* an aggregation route: see MsRoute.upstreams */
 	MS_UPSTREAM_KIND_UNIX,
 	MS_UPSTREAM_KIND_HTTP,
 } MsUpstreamKind;
+
+/* one server of a route's upstream list */
+typedef struct {
+	char *text; /* as written, "unix:/run/..." or "http://host:port" */
+	MsUpstreamKind kind;
+	char *path;      /* unix socket path */
+	char *host;      /* http host (numeric or name) */
+	guint16 port;    /* http port */
+	char *authority; /* the Host header sent upstream */
+} MsUpstreamServer;
 
 /*
  * What a routed request goes through before it is read and sent upstream, in
@@ -36,15 +46,19 @@ typedef enum {
 #define MS_ROUTE_MAX_POLICY_STEPS 4
 
 typedef struct {
-	char *name;     /* the NAME of [route NAME] */
-	guint index;    /* position in the config: index for per-route state arrays */
-	char *prefix;   /* "/api/hello": matches itself and "/api/hello/..." */
-	char *upstream; /* as written, "unix:/run/..." or "http://host:port"; or NULL */
-	MsUpstreamKind upstream_kind;
-	char *upstream_path; /* unix socket path */
-	char *upstream_host; /* http host (numeric or name) */
-	guint16 upstream_port;
-	char *upstream_authority; /* the Host header sent upstream */
+	char *name;   /* the NAME of [route NAME] */
+	guint index;  /* position in the config: index for per-route state arrays */
+	guint serial; /* this route of this load, in the process: checks such a state */
+	char *prefix; /* "/api/hello": matches itself and "/api/hello/..." */
+	/*
+	 * the upstream key as written ("unix:/run/...", "http://host:port" or a
+	 * list of them), or NULL on an aggregation route; with one server it is
+	 * that server's text
+	 */
+	char *upstream;
+	MsUpstreamServer *servers; /* n_servers of them, replicas of one service */
+	guint n_servers;
+	guint resolve_interval_s; /* [gateway] resolve_interval_s, for host names */
 	GStrv upstreams;          /* aggregation: names of other routes, or NULL */
 	GStrv methods;            /* upper case */
 	char *allow;              /* methods joined for the Allow header */

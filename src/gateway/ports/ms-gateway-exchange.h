@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-http-error.h"
+#include "gateway/core/policy/ms-auth-memo.h"
 
 G_BEGIN_DECLS
 
@@ -94,6 +96,11 @@ typedef struct {
 	SoupHTTPVersion http_version;
 	SoupMessageHeaders *headers;          /* the request's; the core edits them */
 	SoupMessageHeaders *response_headers; /* empty; policy steps and the proxy fill them */
+	/*
+	 * the connection's, across its requests: the auth step keeps there what
+	 * it let through; %NULL for a front without connections that last
+	 */
+	MsAuthMemo *auth_memo;
 } MsGatewayRequestHead;
 
 MsGatewayRequest *

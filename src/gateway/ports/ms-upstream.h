@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-gateway-config.h"
+#include "gateway/core/ms-upstream-balancer.h"
 
 G_BEGIN_DECLS
 
@@ -26,8 +28,21 @@ typedef enum {
 	MS_UPSTREAM_FAILURE_TIMEOUT,
 } MsUpstreamFailure;
 
+/* what a failure says of the server, for its health */
+static inline MsUpstreamOutcome
+ms_upstream_failure_outcome(MsUpstreamFailure failure)
+{
+	return failure == MS_UPSTREAM_FAILURE_CONNECT || failure == MS_UPSTREAM_FAILURE_TIMEOUT
+		       ? MS_UPSTREAM_OUTCOME_UNREACHED
+		       : MS_UPSTREAM_OUTCOME_BROKEN;
+}
+
 typedef struct {
-	/* @headers belong to the connection and are valid during the call only */
+	/*
+	 * @headers belong to the connection and are valid during the call only;
+	 * they hold the upstream's fields but Date, Server and X-Request-ID,
+	 * which the gateway writes itself
+	 */
 	void (*head)(gpointer user_data,
 		     guint status,
 		     const char *reason,
@@ -44,18 +59,43 @@ typedef struct {
 } MsUpstreamHandler;
 
 MsUpstreamPool *
-ms_upstream_pool_new(GMainContext *context);
+ms_upstream_pool_new(GMainContext *context, MsUpstreamHealthTable *health);
 void
 ms_upstream_pool_free(MsUpstreamPool *self);
 /* the worker's connection events (adapters/events), opaque here */
 struct _MsGatewayEvents;
 void
 ms_upstream_pool_set_events(MsUpstreamPool *self, struct _MsGatewayEvents *events);
+
+/*
+ * An exchange with a route's upstream: ms_upstream_pool_choose() picks one of
+ * route->servers (0 when there is one), ms_upstream_pool_acquire() gives a
+ * connection to it, and ms_upstream_pool_settle() tells how it ended, once
+ * per choice.
+ */
+gint
+ms_upstream_pool_choose(MsUpstreamPool *self, const MsRoute *route, gint exclude);
+void
+ms_upstream_pool_settle(MsUpstreamPool *self,
+			const MsRoute *route,
+			guint server,
+			MsUpstreamOutcome outcome);
 MsUpstreamConn *
 ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 const MsRoute *route,
+			 guint server,
 			 gboolean fresh,
 			 GError **error);
+/* a server named by a host name not looked up yet: acquire failed with G_IO_ERROR_PENDING */
+typedef void (*MsUpstreamReadyFunc)(gpointer user_data);
+void
+ms_upstream_pool_wait(MsUpstreamPool *self,
+		      const MsRoute *route,
+		      guint server,
+		      MsUpstreamReadyFunc ready,
+		      gpointer user_data);
+void
+ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data);
 
 GString *
 ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-aggregate-request.h"
@@ -27,13 +28,17 @@ append_header(GString *out, SoupMessageHeaders *headers, const char *name)
 /**
  * ms_aggregate_write_request:
  * @part: one part route of @request's aggregation route
+ * @server: the server of @part the head goes to
  *
  * Writes the request head for @part: a GET, whatever the client's method (a
  * HEAD needs the parts' bodies for its length), with the request id, the
  * language and the identity the authentication step set, as the proxy forwards them.
  */
 void
-ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GString *out)
+ms_aggregate_write_request(MsGatewayRequest *request,
+			   const MsRoute *part,
+			   const MsUpstreamServer *server,
+			   GString *out)
 {
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
@@ -42,7 +47,7 @@ ms_aggregate_write_request(MsGatewayRequest *request, const MsRoute *part, GStri
 	g_autofree char *path =
 		ms_aggregate_part_path(route, part, ms_gateway_request_get_path(request));
 
-	ms_upstream_head_write_request_line(out, "GET", path, query, part);
+	ms_upstream_head_write_request_line(out, "GET", path, query, server->authority);
 	g_string_append(out, "Accept: application/json\r\n");
 	append_header(out, headers, "Accept-Language");
 	/* set by the authentication step only: the client's own were removed at the start */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-aggregate.h"
@@ -25,7 +26,9 @@ typedef enum {
 typedef struct {
 	MsAggregate *aggregate;
 	const MsRoute *route;
+	gint server; /* in route->servers */
 	MsUpstreamConn *conn;
+	gboolean waiting; /* for the first lookup of the server's host name */
 	GSource *timer;
 	PartState state;
 	gboolean retried;
@@ -86,7 +89,37 @@ static const PartProblem problem_too_large = {
 };
 
 static gboolean
-part_send(Part *part, gboolean fresh);
+part_send(Part *part, gint exclude, gboolean fresh);
+
+static MsUpstreamPool *
+part_pool(Part *part)
+{
+	return ms_gateway_worker_get_pool(part->aggregate->request->worker);
+}
+
+/* once per server chosen: the balancing and the server's health learn the outcome */
+static void
+part_report(Part *part, MsUpstreamOutcome outcome)
+{
+	ms_upstream_pool_settle(part_pool(part), part->route, part->server, outcome);
+}
+
+/* the part's exchange is dropped: its connection, or its wait for a name */
+static void
+part_drop(Part *part)
+{
+	if (part->waiting) {
+		part->waiting = FALSE;
+		ms_upstream_pool_cancel_wait(part_pool(part), part);
+	} else if (part->conn != NULL) {
+		ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
+	} else {
+		return;
+	}
+	/* a part with a status got its head, and was reported then */
+	if (part->status == 0)
+		part_report(part, MS_UPSTREAM_OUTCOME_ABANDONED);
+}
 
 static JsonNode *
 part_problem_new(Part *part, const PartProblem *problem)
@@ -155,7 +188,9 @@ on_head(gpointer user_data,
 	Part *part = user_data;
 
 	/* the part's upstream answered, whatever the aggregation makes of its answer */
-	ms_gateway_worker_upstream_answered(part->aggregate->request->worker, part->route);
+	ms_gateway_worker_upstream_answered(part->aggregate->request->worker,
+					    part->route->servers[part->server].text);
+	part_report(part, MS_UPSTREAM_OUTCOME_ANSWERED);
 	part->status = status;
 	part->problem_json = is_problem_json(headers);
 	if (content_length > MS_AGGREGATE_MAX_PART_BYTES) {
@@ -231,15 +266,41 @@ static void
 on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
 {
 	Part *part = user_data;
+	MsGatewayWorker *worker = part->aggregate->request->worker;
+	MsUpstreamAttempt attempt = {
+		.n_servers = part->route->n_servers,
+		.responded = part->status != 0,
+		.nothing_sent = failure == MS_UPSTREAM_FAILURE_CONNECT,
+		.stale = retryable,
+		.idempotent = TRUE, /* a part is a GET */
+		.retried = part->retried,
+	};
 
 	part->conn = NULL;
-	/* a pooled connection the service closed while restarting: try once more */
-	if (retryable && !part->retried) {
+	if (part->status == 0)
+		part_report(part, ms_upstream_failure_outcome(failure));
+	/* a stale pooled connection says nothing of the server: only a real failure is shown */
+	if (!retryable)
+		ms_gateway_worker_upstream_failed(worker,
+						  part->route->servers[part->server].text,
+						  message);
+	switch (ms_upstream_retry_decide(&attempt)) {
+	case MS_UPSTREAM_RETRY_SAME:
 		part->retried = TRUE;
-		part_send(part, TRUE);
+		part_send(part, -1, TRUE);
 		return;
+	case MS_UPSTREAM_RETRY_OTHER:
+		part->retried = TRUE;
+		part_send(part, part->server, FALSE);
+		return;
+	case MS_UPSTREAM_RETRY_NONE:
+	default:
+		break;
 	}
-	ms_gateway_worker_upstream_failed(part->aggregate->request->worker, part->route, message);
+	if (retryable)
+		ms_gateway_worker_upstream_failed(worker,
+						  part->route->servers[part->server].text,
+						  message);
 	part_fail(part,
 		  failure == MS_UPSTREAM_FAILURE_TIMEOUT   ? &problem_timed_out
 		  : failure == MS_UPSTREAM_FAILURE_CONNECT ? &problem_unavailable
@@ -261,39 +322,65 @@ on_part_deadline(gpointer user_data)
 {
 	Part *part = user_data;
 
-	if (part->conn != NULL)
-		ms_upstream_conn_abandon(part->conn);
+	part_drop(part);
 	ms_gateway_worker_upstream_failed(part->aggregate->request->worker,
-					  part->route,
+					  part->route->servers[part->server].text,
 					  "timed out");
 	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
 	return G_SOURCE_REMOVE;
 }
 
+static gboolean
+part_connect(Part *part, gboolean fresh);
+
+/* the first lookup of the server's name ended: connect, or fail with its error */
+static void
+on_part_ready(gpointer user_data)
+{
+	Part *part = user_data;
+
+	part->waiting = FALSE;
+	part_connect(part, FALSE);
+}
+
 /* returns FALSE when the part failed right away */
 static gboolean
-part_send(Part *part, gboolean fresh)
+part_connect(Part *part, gboolean fresh)
 {
-	MsGatewayRequest *request = part->aggregate->request;
 	g_autoptr(GError) error = NULL;
 	MsUpstreamConn *conn;
 
-	conn = ms_upstream_pool_acquire(ms_gateway_worker_get_pool(request->worker),
-					part->route,
-					fresh,
-					&error);
+	conn = ms_upstream_pool_acquire(part_pool(part), part->route, part->server, fresh, &error);
+	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
+		part->waiting = TRUE;
+		ms_upstream_pool_wait(part_pool(part),
+				      part->route,
+				      part->server,
+				      on_part_ready,
+				      part);
+		return TRUE;
+	}
 	if (conn == NULL) {
-		ms_gateway_worker_upstream_failed(request->worker, part->route, error->message);
-		part_fail(part, &problem_unavailable, MS_UPSTREAM_FAILURE_CONNECT, error->message);
+		/* refused at once (a Unix socket that is not there): as a failed connect */
+		on_failed(part, MS_UPSTREAM_FAILURE_CONNECT, FALSE, error->message);
 		return FALSE;
 	}
 	part->conn = conn;
 	part->overflow = FALSE;
 	ms_aggregate_write_request(part->aggregate->request,
 				   part->route,
+				   &part->route->servers[part->server],
 				   ms_upstream_conn_get_request_buffer(conn));
 	ms_upstream_conn_start(conn, NULL, FALSE, part->route->timeout_ms, &part_handler, part);
 	return TRUE;
+}
+
+/* @exclude: the server that just failed, or -1 */
+static gboolean
+part_send(Part *part, gint exclude, gboolean fresh)
+{
+	part->server = MAX(ms_upstream_pool_choose(part_pool(part), part->route, exclude), 0);
+	return part_connect(part, fresh);
 }
 
 static JsonNode *
@@ -421,7 +508,7 @@ ms_aggregate_start(MsGatewayRequest *request)
 		part->timer = g_timeout_source_new(part->route->timeout_ms);
 		g_source_set_callback(part->timer, on_part_deadline, part, NULL);
 		g_source_attach(part->timer, g_main_context_get_thread_default());
-		part_send(part, FALSE);
+		part_send(part, -1, FALSE);
 	}
 	if (--self->pending == 0)
 		aggregate_answer(self);
@@ -442,8 +529,7 @@ ms_aggregate_abort(MsGatewayRequest *request)
 	for (guint i = 0; i < self->n_parts; i++) {
 		Part *part = &self->parts[i];
 
-		if (part->conn != NULL)
-			ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
+		part_drop(part);
 		part_stop_timer(part);
 	}
 	self->answered = TRUE;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-gateway-endpoints.h"
@@ -71,7 +72,11 @@ serve_health(MsGatewayRequest *request)
 static void
 send_metrics(MsGatewayRequest *request)
 {
-	ms_gateway_metrics_send(ms_gateway_get_metrics(gateway_of(request)), request);
+	MsGateway *gateway = gateway_of(request);
+
+	ms_gateway_metrics_send(ms_gateway_get_metrics(gateway),
+				ms_gateway_get_health(gateway),
+				request);
 }
 
 static void

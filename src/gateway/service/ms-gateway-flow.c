@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-gateway-request.h"
@@ -44,57 +45,6 @@ ms_gateway_attach_front(MsGateway *self, GMainContext *context)
 	return ms_gateway_add_worker(self, context);
 }
 
-/* ids are made from this many random bytes, fetched at once */
-#define RANDOM_POOL_SIZE 1024
-
-/*
- * Fills @bytes from the thread's pool of random bytes, refilled by getrandom()
- * once every 64 ids. GLib's g_random_int() takes a process-wide lock per 32 bits
- * and its generator can be predicted from the ids it made; GLib has no call for
- * the kernel's random bytes, hence getrandom() by hand.
- */
-static void
-take_random_bytes(guint8 *bytes, gsize length)
-{
-	static __thread guint8 pool[RANDOM_POOL_SIZE];
-	static __thread gsize used = RANDOM_POOL_SIZE;
-
-	if (length > RANDOM_POOL_SIZE - used) {
-		gsize filled = 0;
-
-		while (filled < RANDOM_POOL_SIZE) {
-			gssize n = getrandom(pool + filled, RANDOM_POOL_SIZE - filled, 0);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			filled += (gsize)n;
-		}
-		/* a kernel without getrandom(): GLib's generator, seeded from /dev/urandom */
-		for (; filled < RANDOM_POOL_SIZE; filled++)
-			pool[filled] = (guint8)g_random_int();
-		used = 0;
-	}
-	memcpy(bytes, pool + used, length);
-	used += length;
-}
-
-/* a new id as ms_request_id_make() writes one: 128 random bits in lowercase hex */
-static void
-make_request_id(char id[MS_REQUEST_ID_MADE_SIZE])
-{
-	static const char hex[] = "0123456789abcdef";
-	guint8 bytes[(MS_REQUEST_ID_MADE_SIZE - 1) / 2];
-
-	take_random_bytes(bytes, sizeof bytes);
-	for (gsize i = 0; i < sizeof bytes; i++) {
-		id[2 * i] = hex[bytes[i] >> 4];
-		id[2 * i + 1] = hex[bytes[i] & 0xf];
-	}
-	id[MS_REQUEST_ID_MADE_SIZE - 1] = '\0';
-}
-
 /*
  * a sane id the client sent is kept; none, a bad one or several lines (joined
  * with commas, which no sane id holds) get a new one. Upstream, the proxy
@@ -110,7 +60,7 @@ take_request_id(MsGatewayRequest *request)
 	if (ms_request_id_is_sane(sent))
 		g_strlcpy(request->id, sent, sizeof request->id);
 	else
-		make_request_id(request->id);
+		ms_request_id_make(request->id);
 	/* the answer's headers start empty: nothing to replace, so no search for it */
 	soup_message_headers_append(request->head.response_headers,
 				    MS_REQUEST_ID_HEADER,

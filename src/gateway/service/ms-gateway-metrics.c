@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -73,14 +74,25 @@ ms_gateway_metrics_record(MsMetrics *registry, MsGatewayRequest *request, gint64
 /**
  * ms_gateway_metrics_send:
  *
- * Answers GET /metrics: the Prometheus text of @registry, never cached.
+ * Answers GET /metrics: the Prometheus text of @registry, then each route's
+ * servers as @health knows them, never cached.
  */
 void
-ms_gateway_metrics_send(MsMetrics *registry, MsGatewayRequest *request)
+ms_gateway_metrics_send(MsMetrics *registry, MsHealth *health, MsGatewayRequest *request)
 {
 	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
-	char *text = ms_metrics_render(registry);
-	g_autoptr(GBytes) body = g_bytes_new_take(text, strlen(text));
+	g_autoptr(GArray) servers =
+		ms_health_collect_servers(health,
+					  ms_gateway_request_get_config(request),
+					  g_get_monotonic_time());
+	g_autofree char *counters = ms_metrics_render(registry);
+	GString *text = g_string_new(counters);
+	gsize length;
+	g_autoptr(GBytes) body = NULL;
+
+	ms_metrics_render_servers(text, (MsMetricsServer *)(void *)servers->data, servers->len);
+	length = text->len;
+	body = g_bytes_new_take(g_string_free(text, FALSE), length);
 
 	soup_message_headers_replace(headers, "Cache-Control", "no-store");
 	soup_message_headers_replace(headers, "Content-Type", MS_METRICS_CONTENT_TYPE);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -48,8 +49,11 @@ struct _MsGatewayRequest {
 	guint status;         /* sent with the answer's head */
 	MsGatewayConfig *config;
 	const MsRoute *route;
-	const char *upstream; /* for the log: the route's upstream that was called */
+	const char *upstream; /* for the log: the route's server that was called */
+	gint server;          /* in route->servers: the one the exchange goes to */
 	MsUpstreamConn *conn;
+	gboolean waiting;    /* for the first lookup of the server's host name */
+	GSource *wait_timer; /* bounds that wait by the route's timeout */
 	GBytes *body;
 	gint64 started;
 	gboolean too_large;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-gateway-worker.h"
@@ -25,7 +26,7 @@ ms_gateway_worker_new(struct _MsGateway *gateway, MsHealth *health, GMainContext
 
 	worker->gateway = gateway;
 	worker->health = health;
-	worker->pool = ms_upstream_pool_new(context);
+	worker->pool = ms_upstream_pool_new(context, ms_health_get_servers(health));
 	/* keys are the records' own strings, which live as long as the gateway */
 	worker->records = g_hash_table_new(g_str_hash, g_str_equal);
 	return worker;
@@ -57,12 +58,12 @@ ms_gateway_worker_get_pool(MsGatewayWorker *worker)
  * keeps what was learnt
  */
 static MsHealthRecord *
-get_record(MsGatewayWorker *worker, const MsRoute *route)
+get_record(MsGatewayWorker *worker, const char *server)
 {
-	MsHealthRecord *record = g_hash_table_lookup(worker->records, route->upstream);
+	MsHealthRecord *record = g_hash_table_lookup(worker->records, server);
 
 	if (record == NULL) {
-		record = ms_health_get_record(worker->health, route->upstream);
+		record = ms_health_get_record(worker->health, server);
 		g_hash_table_insert(worker->records,
 				    (gpointer)ms_health_record_get_upstream(record),
 				    record);
@@ -72,27 +73,25 @@ get_record(MsGatewayWorker *worker, const MsRoute *route)
 
 /**
  * ms_gateway_worker_upstream_answered:
- * @route: a route with an upstream of its own
+ * @server: a route's server, as written
  *
- * The upstream of @route sent a response head: /readyz says "up" for a while.
+ * @server sent a response head: /readyz says "up" for a while.
  */
 void
-ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const MsRoute *route)
+ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const char *server)
 {
-	ms_health_record_answered(get_record(worker, route), g_get_monotonic_time());
+	ms_health_record_answered(get_record(worker, server), g_get_monotonic_time());
 }
 
 /**
  * ms_gateway_worker_upstream_failed:
- * @route: a route with an upstream of its own
+ * @server: a route's server, as written
  *
- * The upstream of @route refused, timed out or broke an exchange: /readyz says
- * "failing" with @message for a while.
+ * @server refused, timed out or broke an exchange: /readyz says "failing"
+ * with @message for a while.
  */
 void
-ms_gateway_worker_upstream_failed(MsGatewayWorker *worker,
-				  const MsRoute *route,
-				  const char *message)
+ms_gateway_worker_upstream_failed(MsGatewayWorker *worker, const char *server, const char *message)
 {
-	ms_health_record_failed(get_record(worker, route), g_get_monotonic_time(), message);
+	ms_health_record_failed(get_record(worker, server), g_get_monotonic_time(), message);
 }

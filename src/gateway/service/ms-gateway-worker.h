@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include "gateway/core/ms-gateway-config.h"
@@ -25,12 +26,10 @@ ms_gateway_worker_get_gateway(MsGatewayWorker *worker);
 MsUpstreamPool *
 ms_gateway_worker_get_pool(MsGatewayWorker *worker);
 
-/* the outcome of an exchange with a route's upstream, for /readyz */
+/* the outcome of an exchange with a route's server (its text), for /readyz */
 void
-ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const MsRoute *route);
+ms_gateway_worker_upstream_answered(MsGatewayWorker *worker, const char *server);
 void
-ms_gateway_worker_upstream_failed(MsGatewayWorker *worker,
-				  const MsRoute *route,
-				  const char *message);
+ms_gateway_worker_upstream_failed(MsGatewayWorker *worker, const char *server, const char *message);
 
 G_END_DECLS

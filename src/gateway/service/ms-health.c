@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-health.h"
@@ -31,7 +32,8 @@ struct _MsHealthRecord {
 struct _MsHealth {
 	GMutex lock;         /* guards the records table (not the records) and the config state */
 	GHashTable *records; /* upstream → MsHealthRecord, kept as long as @self */
-	char *config_state;  /* NULL: "ok" */
+	MsUpstreamHealthTable *servers; /* the replicas' passive health (in or out) */
+	char *config_state;             /* NULL: "ok" */
 	char *config_message;
 };
 
@@ -52,6 +54,7 @@ ms_health_new(void)
 	g_mutex_init(&self->lock);
 	self->records =
 		g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)record_free);
+	self->servers = ms_upstream_health_table_new();
 	return self;
 }
 
@@ -61,10 +64,23 @@ ms_health_free(MsHealth *self)
 	if (self == NULL)
 		return;
 	g_hash_table_unref(self->records);
+	ms_upstream_health_table_free(self->servers);
 	g_free(self->config_state);
 	g_free(self->config_message);
 	g_mutex_clear(&self->lock);
 	g_free(self);
+}
+
+/**
+ * ms_health_get_servers:
+ *
+ * Returns: (transfer none): whether each replica of a route is in or out,
+ *   shared by the workers' balancers and read by /readyz and /metrics
+ */
+MsUpstreamHealthTable *
+ms_health_get_servers(MsHealth *self)
+{
+	return self->servers;
 }
 
 /**
@@ -204,50 +220,115 @@ socket_exists(const char *path, char **error)
 	return TRUE;
 }
 
-/* Returns: %FALSE when @route's upstream keeps the gateway from being ready */
-static gboolean
-add_upstream(JsonBuilder *builder, MsHealth *self, const MsRoute *route, gint64 now_us)
-{
-	g_autofree char *error = NULL;
-	gboolean is_unix = route->upstream_kind == MS_UPSTREAM_KIND_UNIX;
-	const char *checked = "traffic";
+/* what is known of one server without asking it */
+typedef struct {
 	const char *state;
-	gint64 last = 0;
+	const char *checked;
+	gint64 last; /* the last exchange within MS_HEALTH_RECENT_USEC, or 0 */
+	char *error;
+	MsUpstreamHealth *health; /* a replica's, or NULL */
+	gboolean out;             /* a replica taken out */
+} ServerView;
 
+static void
+server_view_clear(ServerView *view)
+{
+	g_clear_pointer(&view->error, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ServerView, server_view_clear)
+
+static void
+server_view_init(ServerView *view,
+		 MsHealth *self,
+		 const MsRoute *route,
+		 const MsUpstreamServer *server,
+		 gint64 now_us)
+{
+	gboolean is_unix = server->kind == MS_UPSTREAM_KIND_UNIX;
+
+	/* only replicas are taken out: a route's only server gets every request */
+	view->health =
+		route->n_servers > 1
+			? ms_upstream_health_table_lookup(self->servers, route->name, server->text)
+			: NULL;
+	view->out = view->health != NULL && !ms_upstream_health_is_up(view->health);
+	view->checked = "traffic";
 	/* a missing socket says more than any earlier exchange: the next connect fails */
-	if (is_unix && !socket_exists(route->upstream_path, &error)) {
-		state = "missing";
-		checked = "socket";
+	if (is_unix && !socket_exists(server->path, &view->error)) {
+		view->state = "missing";
+		view->checked = "socket";
 	} else {
-		last = record_read(self, route->upstream, &error);
-		if (last != 0 && now_us - last < MS_HEALTH_RECENT_USEC) {
-			state = error != NULL ? "failing" : "up";
+		view->last = record_read(self, server->text, &view->error);
+		if (view->last != 0 && now_us - view->last < MS_HEALTH_RECENT_USEC) {
+			view->state = view->error != NULL ? "failing" : "up";
 		} else {
-			last = 0;
-			g_clear_pointer(&error, g_free);
-			state = is_unix ? "activatable" : "unknown";
-			checked = is_unix ? "socket" : "traffic";
+			view->last = 0;
+			g_clear_pointer(&view->error, g_free);
+			view->state = is_unix ? "activatable" : "unknown";
+			view->checked = is_unix ? "socket" : "traffic";
 		}
 	}
+	if (view->out)
+		view->state = "out";
+}
+
+/* Returns: %FALSE when @server would fail its route's next exchange */
+static gboolean
+add_server(JsonBuilder *builder,
+	   MsHealth *self,
+	   const MsRoute *route,
+	   const MsUpstreamServer *server,
+	   gint64 now_us)
+{
+	g_auto(ServerView) view = { 0 };
+
+	server_view_init(&view, self, route, server, now_us);
 	json_builder_begin_object(builder);
 	json_builder_set_member_name(builder, "route");
 	json_builder_add_string_value(builder, route->name);
 	json_builder_set_member_name(builder, "upstream");
 	json_builder_add_string_value(builder, route->upstream);
-	json_builder_set_member_name(builder, "state");
-	json_builder_add_string_value(builder, state);
-	json_builder_set_member_name(builder, "checked");
-	json_builder_add_string_value(builder, checked);
-	if (last != 0) {
-		json_builder_set_member_name(builder, "age_ms");
-		json_builder_add_int_value(builder, MAX(now_us - last, 0) / 1000);
+	if (route->n_servers > 1) {
+		json_builder_set_member_name(builder, "server");
+		json_builder_add_string_value(builder, server->text);
 	}
-	if (error != NULL) {
+	json_builder_set_member_name(builder, "state");
+	json_builder_add_string_value(builder, view.state);
+	json_builder_set_member_name(builder, "checked");
+	json_builder_add_string_value(builder, view.checked);
+	if (view.last != 0) {
+		json_builder_set_member_name(builder, "age_ms");
+		json_builder_add_int_value(builder, MAX(now_us - view.last, 0) / 1000);
+	}
+	if (view.out) {
+		json_builder_set_member_name(builder, "retry_in_ms");
+		json_builder_add_int_value(
+			builder,
+			MAX(ms_upstream_health_get_retry_at(view.health) - now_us, 0) / 1000);
+	}
+	if (view.error != NULL) {
 		json_builder_set_member_name(builder, "error");
-		json_builder_add_string_value(builder, error);
+		json_builder_add_string_value(builder, view.error);
 	}
 	json_builder_end_object(builder);
-	return error == NULL;
+	return view.error == NULL && !view.out;
+}
+
+/*
+ * One entry per server. Returns: %FALSE when @route's upstream keeps the
+ * gateway from being ready: its only server fails, or every replica does
+ */
+static gboolean
+add_upstream(JsonBuilder *builder, MsHealth *self, const MsRoute *route, gint64 now_us)
+{
+	guint good = 0;
+
+	for (guint i = 0; i < route->n_servers; i++) {
+		if (add_server(builder, self, route, &route->servers[i], now_us))
+			good++;
+	}
+	return good > 0;
 }
 
 /* Returns: %FALSE when the configuration's state is not "ok" */
@@ -276,7 +357,9 @@ add_config(JsonBuilder *builder, MsHealth *self)
  *
  * Returns: (transfer full): the /readyz answer:
  *   `{"config": {"state": ...}, "upstreams": [{"route", "upstream",
- *   "state", "checked"}, ...], "status": "ready"|"degraded"}`
+ *   "state", "checked"}, ...], "status": "ready"|"degraded"}`; a route with
+ *   replicas has an entry per server, with its "server" and, while it is
+ *   taken out, "state": "out" and "retry_in_ms"
  */
 JsonNode *
 ms_health_readiness(MsHealth *self, MsGatewayConfig *config, gint64 now_us, gboolean *ready)
@@ -302,4 +385,37 @@ ms_health_readiness(MsHealth *self, MsGatewayConfig *config, gint64 now_us, gboo
 	json_builder_add_string_value(builder, *ready ? "ready" : "degraded");
 	json_builder_end_object(builder);
 	return json_builder_get_root(builder);
+}
+
+/**
+ * ms_health_collect_servers:
+ *
+ * Returns: (transfer full) (element-type MsMetricsServer): every server of
+ *   every route of @config, as /metrics shows them; the strings are @config's
+ */
+GArray *
+ms_health_collect_servers(MsHealth *self, MsGatewayConfig *config, gint64 now_us)
+{
+	GArray *servers = g_array_new(FALSE, TRUE, sizeof(MsMetricsServer));
+
+	for (guint i = 0; i < ms_gateway_config_get_n_routes(config); i++) {
+		const MsRoute *route = ms_gateway_config_get_route(config, i);
+
+		for (guint j = 0; j < route->n_servers; j++) {
+			g_auto(ServerView) view = { 0 };
+			MsMetricsServer server = { 0 };
+
+			server_view_init(&view, self, route, &route->servers[j], now_us);
+			server.route = route->name;
+			server.server = route->servers[j].text;
+			server.up = view.error == NULL && !view.out;
+			if (view.health != NULL) {
+				server.counted = TRUE;
+				server.requests = ms_upstream_health_get_requests(view.health);
+				server.failures = ms_upstream_health_get_failures(view.health);
+			}
+			g_array_append_val(servers, server);
+		}
+	}
+	return servers;
 }

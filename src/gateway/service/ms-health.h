@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <json-glib/json-glib.h>
 
 #include "gateway/core/ms-gateway-config.h"
+#include "gateway/core/ms-metrics.h"
+#include "gateway/core/ms-upstream-health.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +28,8 @@ ms_health_new(void);
 void
 ms_health_free(MsHealth *self);
 
+MsUpstreamHealthTable *
+ms_health_get_servers(MsHealth *self);
 MsHealthRecord *
 ms_health_get_record(MsHealth *self, const char *upstream);
 const char *
@@ -41,6 +46,9 @@ ms_health_dup_config_state(MsHealth *self, char **message);
 
 JsonNode *
 ms_health_readiness(MsHealth *self, MsGatewayConfig *config, gint64 now_us, gboolean *ready);
+
+GArray *
+ms_health_collect_servers(MsHealth *self, MsGatewayConfig *config, gint64 now_us);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsHealth, ms_health_free)
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-inbound-headers.h"
@@ -27,23 +28,20 @@
 #define REMOVE_ONE_BY_ONE 4
 
 static gboolean
-name_is(const char *name, const char *expected)
-{
-	return g_ascii_strcasecmp(name, expected) == 0;
-}
-
-static gboolean
 is_gateway_owned(const char *name)
 {
 	switch (name[0]) {
 	case 'X':
 	case 'x':
-		return name_is(name, "X-Microsoup-User") || name_is(name, "X-Microsoup-Role") ||
-		       name_is(name, MS_REQUEST_ID_HEADER) || name_is(name, "X-Forwarded-Proto") ||
-		       name_is(name, "X-Forwarded-Host") || name_is(name, "X-Real-IP");
+		return ms_http_header_name_is(name, "X-Microsoup-User") ||
+		       ms_http_header_name_is(name, "X-Microsoup-Role") ||
+		       ms_http_header_name_is(name, MS_REQUEST_ID_HEADER) ||
+		       ms_http_header_name_is(name, "X-Forwarded-Proto") ||
+		       ms_http_header_name_is(name, "X-Forwarded-Host") ||
+		       ms_http_header_name_is(name, "X-Real-IP");
 	case 'F':
 	case 'f':
-		return name_is(name, "Forwarded");
+		return ms_http_header_name_is(name, "Forwarded");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-proxy.h"
@@ -21,11 +22,6 @@
  * runs for every header of every request and response: a switch on the first
  * letter leaves one or two comparisons per header instead of a dozen.
  */
-static gboolean
-name_is(const char *name, const char *expected)
-{
-	return g_ascii_strcasecmp(name, expected) == 0;
-}
 
 /*
  * what the client sent that the gateway writes itself; the rest that must not
@@ -37,42 +33,19 @@ is_request_skipped(const char *name)
 	switch (name[0]) {
 	case 'H':
 	case 'h':
-		return name_is(name, "Host");
+		return ms_http_header_name_is(name, "Host");
 	case 'A':
 	case 'a':
 		/* credentials stay at the gateway */
-		return name_is(name, "Authorization");
+		return ms_http_header_name_is(name, "Authorization");
 	case 'E':
 	case 'e':
-		return name_is(name, "Expect");
+		return ms_http_header_name_is(name, "Expect");
 	case 'X':
 	case 'x':
-		return name_is(name, "X-Forwarded-For");
+		return ms_http_header_name_is(name, "X-Forwarded-For");
 	default:
 		return FALSE;
-	}
-}
-
-static gboolean
-is_response_skipped(const char *name)
-{
-	/*
-	 * X-Request-ID is the gateway's; so are Date and Server, which the front
-	 * writes itself and drops from any answer's headers, like nginx: not
-	 * copied only for the front to pass them over
-	 */
-	switch (name[0]) {
-	case 'X':
-	case 'x':
-		return name_is(name, MS_REQUEST_ID_HEADER);
-	case 'D':
-	case 'd':
-		return name_is(name, "Date");
-	case 'S':
-	case 's':
-		return name_is(name, "Server");
-	default:
-		return ms_http_header_is_hop_by_hop(name);
 	}
 }
 
@@ -96,7 +69,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 					    request->head.method,
 					    ms_route_table_upstream_path(request->head.path),
 					    request->head.query,
-					    request->route);
+					    request->route->servers[request->server].authority);
 	soup_message_headers_iter_init(&iter, headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
 		if (is_request_skipped(name))
@@ -110,6 +83,19 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	if (request->body != NULL)
 		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
 	ms_upstream_head_put(out, "\r\n");
+}
+
+static MsUpstreamPool *
+pool_of(MsGatewayRequest *request)
+{
+	return ms_gateway_worker_get_pool(request->worker);
+}
+
+/* once per server chosen: the balancing and the server's health learn the outcome */
+static void
+proxy_settle(MsGatewayRequest *request, MsUpstreamOutcome outcome)
+{
+	ms_upstream_pool_settle(pool_of(request), request->route, request->server, outcome);
 }
 
 static void
@@ -128,13 +114,16 @@ on_head(gpointer user_data,
 	const char *value;
 
 	request->responded = TRUE;
-	ms_gateway_worker_upstream_answered(request->worker, request->route);
+	ms_gateway_worker_upstream_answered(request->worker, request->upstream);
+	proxy_settle(request, MS_UPSTREAM_OUTCOME_ANSWERED);
 	if (request->tap != NULL &&
 	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
 	soup_message_headers_iter_init(&iter, upstream_headers);
 	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_response_skipped(name) ||
+		/* the upstream's Date, Server and X-Request-ID were not even stored
+		 * (MsUpstreamHandler) */
+		if (ms_http_header_is_hop_by_hop(name) ||
 		    (listed != NULL && g_hash_table_contains(listed, name)))
 			continue;
 		soup_message_headers_append(headers, name, value);
@@ -168,7 +157,36 @@ on_done(gpointer user_data)
 }
 
 static gboolean
-proxy_send(MsGatewayRequest *request, gboolean fresh);
+proxy_send(MsGatewayRequest *request, gint exclude, gboolean fresh);
+
+/* Returns: %TRUE when the request went again, to the same server or another */
+static gboolean
+proxy_retry(MsGatewayRequest *request, MsUpstreamFailure failure, gboolean stale)
+{
+	MsUpstreamAttempt attempt = {
+		.n_servers = request->route->n_servers,
+		.responded = request->responded,
+		.nothing_sent = failure == MS_UPSTREAM_FAILURE_CONNECT,
+		.stale = stale,
+		.idempotent = is_idempotent(request->head.method),
+		.retried = request->retried,
+	};
+
+	switch (ms_upstream_retry_decide(&attempt)) {
+	case MS_UPSTREAM_RETRY_SAME:
+		/* a pooled connection the service closed while restarting */
+		request->retried = TRUE;
+		proxy_send(request, -1, TRUE);
+		return TRUE;
+	case MS_UPSTREAM_RETRY_OTHER:
+		request->retried = TRUE;
+		proxy_send(request, request->server, FALSE);
+		return TRUE;
+	case MS_UPSTREAM_RETRY_NONE:
+	default:
+		return FALSE;
+	}
+}
 
 static void
 on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, const char *message)
@@ -178,15 +196,16 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 							      : SOUP_STATUS_BAD_GATEWAY;
 
 	request->conn = NULL;
-	/* a pooled connection the service closed while restarting: try once more */
-	if (retryable && !request->retried && !request->responded &&
-	    is_idempotent(request->head.method)) {
-		request->retried = TRUE;
-		/* on failure proxy_send answers itself */
-		proxy_send(request, TRUE);
+	if (!request->responded)
+		proxy_settle(request, ms_upstream_failure_outcome(failure));
+	/* a stale pooled connection says nothing of the server: only a real failure is shown */
+	if (!retryable)
+		ms_gateway_worker_upstream_failed(request->worker, request->upstream, message);
+	/* on failure proxy_send answers itself */
+	if (proxy_retry(request, failure, retryable))
 		return;
-	}
-	ms_gateway_worker_upstream_failed(request->worker, request->route, message);
+	if (retryable)
+		ms_gateway_worker_upstream_failed(request->worker, request->upstream, message);
 	ms_gateway_log_upstream_failure(request, status, message);
 	request->upstream_failed = failure + 1;
 	if (request->responded) {
@@ -214,26 +233,70 @@ static const MsUpstreamHandler proxy_handler = {
 	.failed = on_failed,
 };
 
+static gboolean
+proxy_connect(MsGatewayRequest *request, gboolean fresh);
+
+/* the wait for the first lookup of the server's name is over, one way or the other */
+static void
+proxy_stop_waiting(MsGatewayRequest *request)
+{
+	request->waiting = FALSE;
+	if (request->wait_timer != NULL) {
+		g_source_destroy(request->wait_timer);
+		g_clear_pointer(&request->wait_timer, g_source_unref);
+	}
+}
+
+/* the lookup ended: connect, or fail with its error */
+static void
+on_ready(gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	proxy_stop_waiting(request);
+	proxy_connect(request, FALSE);
+}
+
+/* the lookup takes longer than the route's timeout: as an upstream that never answers */
+static gboolean
+on_wait_timeout(gpointer user_data)
+{
+	MsGatewayRequest *request = user_data;
+
+	ms_upstream_pool_cancel_wait(pool_of(request), request);
+	proxy_stop_waiting(request);
+	on_failed(request, MS_UPSTREAM_FAILURE_TIMEOUT, FALSE, "timed out looking the name up");
+	return G_SOURCE_REMOVE;
+}
+
 /* returns FALSE when the request was answered right away */
 static gboolean
-proxy_send(MsGatewayRequest *request, gboolean fresh)
+proxy_connect(MsGatewayRequest *request, gboolean fresh)
 {
 	g_autoptr(GError) error = NULL;
 	MsUpstreamConn *conn;
 
-	conn = ms_upstream_pool_acquire(ms_gateway_worker_get_pool(request->worker),
+	conn = ms_upstream_pool_acquire(pool_of(request),
 					request->route,
+					request->server,
 					fresh,
 					&error);
+	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
+		/* once per name and worker, before its first answer: not the common path */
+		request->waiting = TRUE;
+		request->wait_timer = g_timeout_source_new(request->route->timeout_ms);
+		g_source_set_callback(request->wait_timer, on_wait_timeout, request, NULL);
+		g_source_attach(request->wait_timer, g_main_context_get_thread_default());
+		ms_upstream_pool_wait(pool_of(request),
+				      request->route,
+				      request->server,
+				      on_ready,
+				      request);
+		return TRUE;
+	}
 	if (conn == NULL) {
-		ms_gateway_worker_upstream_failed(request->worker, request->route, error->message);
-		ms_gateway_log_upstream_failure(request, SOUP_STATUS_BAD_GATEWAY, error->message);
-		request->upstream_failed = MS_UPSTREAM_FAILURE_CONNECT + 1;
-		ms_gateway_request_problem(request,
-					   SOUP_STATUS_BAD_GATEWAY,
-					   "upstream_unavailable",
-					   N_("The service is unavailable"),
-					   NULL);
+		/* refused at once (a Unix socket that is not there): as a failed connect */
+		on_failed(request, MS_UPSTREAM_FAILURE_CONNECT, FALSE, error->message);
 		return FALSE;
 	}
 	request->conn = conn;
@@ -247,6 +310,17 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 	return TRUE;
 }
 
+/* @exclude: the server that just failed, or -1 */
+static gboolean
+proxy_send(MsGatewayRequest *request, gint exclude, gboolean fresh)
+{
+	request->server = ms_upstream_pool_choose(pool_of(request), request->route, exclude);
+	if (request->server < 0)
+		request->server = 0;
+	request->upstream = request->route->servers[request->server].text;
+	return proxy_connect(request, fresh);
+}
+
 /**
  * ms_proxy_start:
  *
@@ -256,8 +330,7 @@ proxy_send(MsGatewayRequest *request, gboolean fresh)
 void
 ms_proxy_start(MsGatewayRequest *request)
 {
-	request->upstream = request->route->upstream;
-	proxy_send(request, FALSE);
+	proxy_send(request, -1, FALSE);
 }
 
 /**
@@ -268,8 +341,15 @@ ms_proxy_start(MsGatewayRequest *request)
 void
 ms_proxy_abort(MsGatewayRequest *request)
 {
-	if (request->conn == NULL)
+	if (request->waiting) {
+		ms_upstream_pool_cancel_wait(pool_of(request), request);
+		proxy_stop_waiting(request);
+	} else if (request->conn != NULL) {
+		ms_upstream_conn_abandon(request->conn);
+		request->conn = NULL;
+	} else {
 		return;
-	ms_upstream_conn_abandon(request->conn);
-	request->conn = NULL;
+	}
+	if (!request->responded)
+		proxy_settle(request, MS_UPSTREAM_OUTCOME_ABANDONED);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/ms-upstream-head.h"
@@ -24,7 +25,7 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *method,
 				    const char *path,
 				    const char *query,
-				    const MsRoute *route)
+				    const char *authority)
 {
 	ms_upstream_head_put(out, method);
 	ms_upstream_head_put(out, " ");
@@ -34,7 +35,7 @@ ms_upstream_head_write_request_line(GString *out,
 		ms_upstream_head_put(out, query);
 	}
 	ms_upstream_head_put(out, " HTTP/1.1\r\nHost: ");
-	ms_upstream_head_put(out, route->upstream_authority);
+	ms_upstream_head_put(out, authority);
 	ms_upstream_head_put(out, "\r\n");
 }
 

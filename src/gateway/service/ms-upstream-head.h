@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <string.h>
@@ -32,7 +33,7 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *method,
 				    const char *path,
 				    const char *query,
-				    const MsRoute *route);
+				    const char *authority);
 void
 ms_upstream_head_write_gateway_fields(MsGatewayRequest *request, GString *out);
 void

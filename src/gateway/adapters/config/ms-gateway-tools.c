@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <crypt.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "common/ms-dirs.h"
 #include "gateway/core/policy/ms-credentials.h"
 #include "gateway/adapters/config/ms-gateway-tools.h"
 
@@ -161,10 +163,11 @@ ms_gateway_tools_new_api_key(const char *name,
 	text = g_strdup_printf(
 		"# the key, shown only now: clients send \"Authorization: Bearer KEY\"\n"
 		"%s\n"
-		"# the line to add to " SYSCONFDIR "/api-keys (mode 0600), then: systemctl "
+		"# the line to add to %s/api-keys (mode 0600), then: systemctl "
 		"reload gateway.service\n"
 		"%s:%s:%s\n",
 		key,
+		ms_dirs_get_sysconfdir(),
 		name,
 		ms_role_to_string(parsed_role),
 		digest);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/front/ms-gateway-front-conn.h"
@@ -81,6 +82,7 @@ struct _MsGatewayFrontConn {
 	MsGatewayRequest *request;
 	SoupMessageHeaders *headers;          /* the worker's spares: %NULL between requests */
 	SoupMessageHeaders *response_headers; /* the worker's spares: %NULL between requests */
+	MsAuthMemo auth_memo;                 /* what its requests last proved */
 	char *method; /* as sent; the request gets the interned string when known */
 	char *target; /* as sent */
 	char *path;   /* canonical: what routes see and the upstream gets */
@@ -415,6 +417,7 @@ conn_begin(MsGatewayFrontConn *conn)
 		.http_version = conn->version,
 		.headers = conn->headers,
 		.response_headers = conn->response_headers,
+		.auth_memo = &conn->auth_memo,
 	};
 
 	conn->head_method = head.method == SOUP_METHOD_HEAD;
@@ -853,6 +856,7 @@ conn_free(MsGatewayFrontConn *conn)
 	/* counted out only now that its descriptor is */
 	ms_gateway_limits_slot_release(conn->slot);
 	g_free(conn->remote);
+	ms_auth_memo_forget(&conn->auth_memo);
 	g_free(conn->method);
 	g_free(conn->target);
 	g_free(conn->path);

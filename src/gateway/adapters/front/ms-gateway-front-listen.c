@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* accept4() */
 #define _GNU_SOURCE
 #include "config.h"

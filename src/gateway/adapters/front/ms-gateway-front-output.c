@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/front/ms-gateway-front-output.h"
@@ -7,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "common/ms-http-header.h"
+#include "common/ms-log.h"
 #include "common/ms-response.h"
 
 /*
@@ -105,15 +107,21 @@ current_date(void)
 static void
 append_status_line(GString *out, SoupHTTPVersion version, guint status, const char *reason)
 {
-	char code[16];
+	/* the code by hand, not by printf(): this runs for every answer */
+	char code[] = { ' ',
+			(char)('0' + status / 100 % 10),
+			(char)('0' + status / 10 % 10),
+			(char)('0' + status % 10),
+			' ',
+			'\0' };
 
+	g_return_if_fail(status >= 100 && status <= 999);
 	if (reason == NULL || strpbrk(reason, "\r\n") != NULL)
 		reason = ms_response_status_phrase(status);
 	if (reason == NULL)
 		reason = soup_status_get_phrase(status);
-	g_snprintf(code, sizeof code, " %u ", status);
-	g_string_append(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1");
-	g_string_append(out, code);
+	g_string_append_len(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", 8);
+	g_string_append_len(out, code, 5);
 	g_string_append(out, reason);
 	g_string_append(out, "\r\nDate: ");
 	g_string_append(out, current_date());
@@ -127,10 +135,10 @@ is_front_header(const char *name)
 	switch (name[0]) {
 	case 'D':
 	case 'd':
-		return g_ascii_strcasecmp(name, "Date") == 0;
+		return ms_http_header_name_is(name, "Date");
 	case 'S':
 	case 's':
-		return g_ascii_strcasecmp(name, "Server") == 0;
+		return ms_http_header_name_is(name, "Server");
 	default:
 		return ms_http_header_is_hop_by_hop(name);
 	}
@@ -143,6 +151,7 @@ ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayF
 	SoupMessageHeadersIter iter;
 	const char *name;
 	const char *value;
+	char length[MS_LOG_UINT_SIZE];
 
 	append_status_line(out, head->version, head->status, head->reason);
 	soup_message_headers_iter_init(&iter, head->headers);
@@ -156,9 +165,9 @@ ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayF
 	}
 	switch (head->framing) {
 	case MS_GATEWAY_FRONT_FRAMING_LENGTH:
-		g_string_append_printf(out,
-				       "Content-Length: %" G_GOFFSET_FORMAT "\r\n",
-				       head->content_length);
+		g_string_append(out, "Content-Length: ");
+		g_string_append(out, ms_log_format_uint((guint64)head->content_length, length));
+		g_string_append(out, "\r\n");
 		break;
 	case MS_GATEWAY_FRONT_FRAMING_CHUNKED:
 		g_string_append(out, "Transfer-Encoding: chunked\r\n");

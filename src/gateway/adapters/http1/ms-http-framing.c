@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/http1/ms-http-framing.h"
@@ -136,12 +137,18 @@ line_end(const char *p, const char *end)
 	return NULL;
 }
 
-/* the end of a line of field-value characters from @p: after it, or %NULL */
+/*
+ * the end of a line of field-value characters from @p: after it, or %NULL.
+ * @high gathers the bytes' top bits: obs-text (0x80 and up) sets its 0x80.
+ */
 static const char *
-field_text_end(const char *p, const char *end)
+field_text_end(const char *p, const char *end, guint8 *high)
 {
+	guint8 bits = 0;
+
 	while (p < end && has_class(*p, CLASS_FIELD))
-		p++;
+		bits |= (guint8)*p++;
+	*high |= bits;
 	return line_end(p, end);
 }
 
@@ -190,6 +197,7 @@ scan_status_line(const char **line, const char *end)
 {
 	const char *p = *line;
 	const char *next;
+	guint8 high = 0; /* the reason phrase's obs-text is not looked at */
 	guint code;
 
 	if (end - p < 12 || memcmp(p, "HTTP/", 5) != 0 || !g_ascii_isdigit(p[5]) || p[6] != '.' ||
@@ -199,7 +207,7 @@ scan_status_line(const char **line, const char *end)
 	code = (guint)(p[9] - '0') * 100 + (guint)(p[10] - '0') * 10 + (guint)(p[11] - '0');
 	p += 12;
 	/* the reason phrase, which says nothing */
-	next = p < end && *p == ' ' ? field_text_end(p + 1, end) : line_end(p, end);
+	next = p < end && *p == ' ' ? field_text_end(p + 1, end, &high) : line_end(p, end);
 	if (next == NULL)
 		return MS_HTTP_ERROR_SYNTAX;
 	if ((*line)[5] != '1' || (*line)[7] > '1')
@@ -219,8 +227,10 @@ scan_status_line(const char **line, const char *end)
  * @blank: (out): where the blank line that ends the head starts
  */
 static MsHttpError
-scan_field_lines(const char *p, const char *end, const char **blank)
+scan_field_lines(const char *p, const char *end, const char **blank, gboolean *obs_text)
 {
+	guint8 high = 0;
+
 	for (;;) {
 		const char *name = p;
 		const char *next;
@@ -232,7 +242,7 @@ scan_field_lines(const char *p, const char *end, const char **blank)
 		while (p < end && has_class(*p, CLASS_TCHAR))
 			p++;
 		if (p < end && *p == ':' && p != name) {
-			next = field_text_end(p + 1, end);
+			next = field_text_end(p + 1, end, &high);
 			if (next == NULL)
 				return MS_HTTP_ERROR_SYNTAX;
 			p = next;
@@ -242,6 +252,7 @@ scan_field_lines(const char *p, const char *end, const char **blank)
 		if (next != NULL && p == name) {
 			/* the blank line: nothing may follow it */
 			*blank = name;
+			*obs_text = (high & 0x80) != 0;
 			return next == end ? MS_HTTP_OK : MS_HTTP_ERROR_SYNTAX;
 		}
 		/* a line with no colon, or a name with a space, '(' or the like */
@@ -252,20 +263,24 @@ scan_field_lines(const char *p, const char *end, const char **blank)
 	}
 }
 
+/* where scan_head() found the parts of a head it accepted */
+typedef struct {
+	const char *fields; /* the first field line */
+	const char *blank;  /* the blank line that ends the head */
+	gboolean obs_text;  /* a field value has a byte of 0x80 or more */
+} HeadScan;
+
 /*
- * The strict reading of a head, in one pass before libsoup parses it: libsoup
- * is lenient (it skips a "Content-Length : 5" line, unfolds obs-fold, takes a
- * run of spaces in the request line), and a proxy must not read a head in a
- * way some other hop does not.
- *
- * Returns: the error, and in @parse_length the head without its blank line
+ * The strict reading of a head, in one pass: libsoup's parser is lenient (it
+ * skips a "Content-Length : 5" line, unfolds obs-fold, takes a run of spaces in
+ * the request line), and a proxy must not read a head in a way some other hop
+ * does not. What passes is then taken apart by append_field_lines().
  */
 static MsHttpError
-scan_head(const char *data, gsize head_length, gboolean response, gsize *parse_length)
+scan_head(const char *data, gsize head_length, gboolean response, HeadScan *scan)
 {
 	const char *p = data;
 	const char *end = data + head_length;
-	const char *blank = NULL;
 	MsHttpError error;
 
 	if (head_length > G_MAXINT)
@@ -273,11 +288,79 @@ scan_head(const char *data, gsize head_length, gboolean response, gsize *parse_l
 	error = response ? scan_status_line(&p, end) : scan_request_line(&p, end);
 	if (error != MS_HTTP_OK)
 		return error;
-	error = scan_field_lines(p, end, &blank);
-	if (error != MS_HTTP_OK)
-		return error;
-	*parse_length = (gsize)(blank - data);
-	return MS_HTTP_OK;
+	scan->fields = p;
+	return scan_field_lines(p, end, &scan->blank, &scan->obs_text);
+}
+
+/*
+ * @value as libsoup keeps an untrusted one: valid UTF-8, each bad byte made
+ * U+FFFD. Only a head with obs-text pays for the look.
+ */
+static void
+append_field(SoupMessageHeaders *headers,
+	     const char *name,
+	     const char *value,
+	     gsize length,
+	     gboolean obs_text)
+{
+	g_autofree char *valid = NULL;
+
+	if (G_UNLIKELY(obs_text) && !g_utf8_validate_len(value, length, NULL))
+		value = valid = g_utf8_make_valid(value, (gssize)length);
+	soup_message_headers_append(headers, name, value);
+}
+
+/*
+ * The field lines of a head scan_head() accepted, appended to @headers: what
+ * soup_headers_parse() makes of such a head, without its work for what the
+ * scan refused (obs-fold, NULs, bare CRs, a name with a space) and without its
+ * two copies per field to make the name and the value valid UTF-8: a name is a
+ * token, and a value is looked at only when the head has obs-text.
+ */
+static void
+append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHeaders *headers)
+{
+	gsize length = (gsize)(scan->blank - scan->fields);
+	char stack[2048];
+	g_autofree char *heap = NULL;
+	char *copy = length < sizeof stack ? stack : (heap = g_malloc(length + 1));
+	char *copy_end = copy + length;
+
+	/* a copy, to end the names and values with NULs */
+	memcpy(copy, scan->fields, length);
+	for (char *line = copy; line < copy_end;) {
+		/* the name is a token (no colon) and every line ends in LF: both are found */
+		char *colon = memchr(line, ':', (gsize)(copy_end - line));
+		char *lf = memchr(colon, '\n', (gsize)(copy_end - colon));
+		char *value = colon + 1;
+		char *value_end = lf;
+
+		while (value_end > value &&
+		       (value_end[-1] == '\r' || value_end[-1] == ' ' || value_end[-1] == '\t'))
+			value_end--;
+		while (value < value_end && (*value == ' ' || *value == '\t'))
+			value++;
+		*colon = '\0';
+		*value_end = '\0';
+		if (keep == NULL || keep(line))
+			append_field(headers,
+				     line,
+				     value,
+				     (gsize)(value_end - value),
+				     scan->obs_text);
+		line = lf + 1;
+	}
+}
+
+/*
+ * as libsoup does for HTTP/1.0 (RFC 2616 §14.10): the fields a Connection
+ * header names are taken out
+ */
+static void
+clean_connection_fields(SoupMessageHeaders *headers, SoupHTTPVersion version)
+{
+	if (version == SOUP_HTTP_1_0)
+		soup_message_headers_clean_connection_headers(headers);
 }
 
 /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0 */
@@ -318,32 +401,28 @@ ms_http_head_parse(const char *data,
 		   char **target,
 		   SoupHTTPVersion *version)
 {
-	gsize parse_length = 0;
+	HeadScan scan;
 	MsHttpError error;
-	guint status;
+	const char *target_start;
+	const char *version_start;
 
 	*method = NULL;
 	*target = NULL;
 	*version = SOUP_HTTP_1_1;
-	error = scan_head(data, head_length, FALSE, &parse_length);
+	error = scan_head(data, head_length, FALSE, &scan);
 	if (error != MS_HTTP_OK)
 		return error;
-	status = soup_headers_parse_request(data,
-					    (int)parse_length,
-					    headers,
-					    method,
-					    target,
-					    version);
-	switch (status) {
-	case SOUP_STATUS_OK:
-		break;
-	case SOUP_STATUS_EXPECTATION_FAILED:
+	/* the scan found one SP after the method and one after the target */
+	target_start = (const char *)memchr(data, ' ', head_length) + 1;
+	version_start =
+		(const char *)memchr(target_start, ' ', (gsize)(scan.fields - target_start)) + 1;
+	*method = g_strndup(data, (gsize)(target_start - 1 - data));
+	*target = g_strndup(target_start, (gsize)(version_start - 1 - target_start));
+	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
+	append_field_lines(&scan, NULL, headers);
+	if (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
 		return MS_HTTP_ERROR_EXPECTATION;
-	case SOUP_STATUS_HTTP_VERSION_NOT_SUPPORTED:
-		return MS_HTTP_ERROR_VERSION;
-	default:
-		return MS_HTTP_ERROR_SYNTAX;
-	}
+	clean_connection_fields(headers, *version);
 	if (!host_field_is_valid(headers, *version))
 		return MS_HTTP_ERROR_HOST;
 	if (ms_http_method_intern(*method) == NULL)
@@ -354,8 +433,9 @@ ms_http_head_parse(const char *data,
 /**
  * ms_http_response_head_parse:
  * @data: a head as found by ms_http_head_find()
+ * @keep: (nullable): which fields to store; %NULL for all
  * @headers: a %SOUP_MESSAGE_HEADERS_RESPONSE, cleared by the caller; filled
- *   with the header fields
+ *   with the header fields @keep wants
  * @version: (out): the version, HTTP/1.1 when unknown
  * @status: (out): the status code, 100 to 599; 0 when unknown
  * @reason: (out) (transfer full): the reason phrase, maybe empty; %NULL when
@@ -371,30 +451,36 @@ ms_http_head_parse(const char *data,
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
+			    MsHttpFieldFilter keep,
 			    SoupMessageHeaders *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
 			    char **reason)
 {
-	gsize parse_length = 0;
+	HeadScan scan;
 	MsHttpError error;
+	const char *reason_start = data + 12;
+	const char *reason_end;
 
 	*version = SOUP_HTTP_1_1;
 	*status = 0;
 	*reason = NULL;
-	error = scan_head(data, head_length, TRUE, &parse_length);
+	error = scan_head(data, head_length, TRUE, &scan);
 	if (error != MS_HTTP_OK)
 		return error;
-	if (!soup_headers_parse_response(data,
-					 (int)parse_length,
-					 headers,
-					 version,
-					 status,
-					 reason)) {
-		g_clear_pointer(reason, g_free);
-		*status = 0;
-		return MS_HTTP_ERROR_SYNTAX;
-	}
+	/* the scan read "HTTP/1.x 3DIGIT", then the line's end or SP and the phrase */
+	*version = data[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
+	*status = (guint)(data[9] - '0') * 100 + (guint)(data[10] - '0') * 10 +
+		  (guint)(data[11] - '0');
+	while (reason_start < scan.fields && (*reason_start == ' ' || *reason_start == '\t'))
+		reason_start++;
+	reason_end = scan.fields;
+	while (reason_end > reason_start && (reason_end[-1] == '\n' || reason_end[-1] == '\r' ||
+					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
+		reason_end--;
+	*reason = g_strndup(reason_start, (gsize)(reason_end - reason_start));
+	append_field_lines(&scan, keep, headers);
+	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <libsoup/soup.h>
@@ -61,9 +62,13 @@ ms_http_body_framing(SoupMessageHeaders *headers,
  * line and field syntax, Content-Length as 1*DIGIT whose copies agree, and
  * chunked as the only transfer coding (decoded by the same decoder).
  */
+/* %TRUE for a field name worth keeping: the rest are not even stored */
+typedef gboolean (*MsHttpFieldFilter)(const char *name);
+
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
+			    MsHttpFieldFilter keep,
 			    SoupMessageHeaders *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,

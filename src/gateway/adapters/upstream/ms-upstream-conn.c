@@ -1,9 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "config.h"
 
 #include "gateway/adapters/upstream/ms-upstream-conn.h"
 
 #include "gateway/adapters/http1/ms-http-framing.h"
+
+#include "common/ms-http-header.h"
+#include "common/ms-request-id.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -257,6 +261,29 @@ framing_error_text(MsHttpError error)
 	}
 }
 
+/*
+ * the fields the gateway writes itself to its client, as nginx does: its own
+ * Date and Server, the request's X-Request-ID. The upstream's are never read:
+ * they are not even stored (see MsUpstreamHandler.head).
+ */
+static gboolean
+is_kept_upstream_field(const char *name)
+{
+	switch (name[0]) {
+	case 'D':
+	case 'd':
+		return !ms_http_header_name_is(name, "Date");
+	case 'S':
+	case 's':
+		return !ms_http_header_name_is(name, "Server");
+	case 'X':
+	case 'x':
+		return !ms_http_header_name_is(name, MS_REQUEST_ID_HEADER);
+	default:
+		return TRUE;
+	}
+}
+
 static gboolean
 conn_process_head(MsUpstreamConn *conn)
 {
@@ -288,6 +315,7 @@ conn_process_head(MsUpstreamConn *conn)
 	soup_message_headers_clear(conn->headers);
 	error = ms_http_response_head_parse(head,
 					    head_length,
+					    is_kept_upstream_field,
 					    conn->headers,
 					    &version,
 					    &status,

@@ -1,33 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/adapters/upstream/ms-upstream-conn.h"
+#include "gateway/adapters/upstream/ms-upstream-resolve.h"
 
 #include <gio/gunixsocketaddress.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 /*
- * Idle keep-alive connections per upstream address. A connection goes back to
- * the pool after a complete response and leaves it after
- * MS_UPSTREAM_IDLE_TIMEOUT_USEC, so pooled connections never keep a
- * socket-activated service from its own (longer) idle exit.
+ * Idle keep-alive connections per upstream server, and which server of a
+ * route's replicas takes an exchange. A connection goes back to the pool after
+ * a complete response and leaves it after MS_UPSTREAM_IDLE_TIMEOUT_USEC, so
+ * pooled connections never keep a socket-activated service from its own
+ * (longer) idle exit.
  */
 
 #define MS_UPSTREAM_MAX_IDLE 256
 
 typedef struct {
-	char *key; /* the route's upstream string */
-	GSocketAddress *address;
-	GQueue idle; /* MsUpstreamConn, most recently used first */
+	char *key;                  /* the server's text */
+	GSocketAddress *address;    /* a path or a numeric address */
+	MsUpstreamResolve *resolve; /* or a host name's addresses */
+	guint generation;           /* the addresses' version: bumped when a name's change */
+	GQueue idle;                /* MsUpstreamConn, most recently used first */
+	GQueue waiters;             /* Waiter, for a name's first lookup */
 	MsUpstreamPool *pool;
 } MsUpstream;
 
+typedef struct {
+	MsUpstreamReadyFunc ready;
+	gpointer user_data;
+} Waiter;
+
+/* a route's servers in this pool, by the route's name and its upstream list */
+typedef struct {
+	char *route;
+	char *upstream;
+	MsUpstream **servers;         /* the pool's, one per server of the route */
+	MsUpstreamBalancer *balancer; /* with replicas only */
+} MsUpstreamGroup;
+
+/* where a route of the running configuration finds its group: no hashing per request */
+typedef struct {
+	guint serial; /* the route's, 0 for none yet */
+	MsUpstreamGroup *group;
+} GroupSlot;
+
 struct _MsUpstreamPool {
 	GMainContext *context;
+	MsUpstreamHealthTable *health; /* the gateway's, shared by every worker */
 	MsGatewayEvents *events; /* where the connections are watched: a front's, or own_events */
 	MsGatewayEvents *own_events; /* made on first use when no front gave its own */
-	GHashTable *upstreams;       /* key → MsUpstream */
-	GHashTable *conns;           /* every open MsUpstreamConn, for teardown */
+	GHashTable *upstreams;       /* server text → MsUpstream */
+	GHashTable *groups;          /* MsUpstreamGroup → itself */
+	GArray *slots;               /* GroupSlot, by route index */
+	GHashTable *conns;           /* every open MsUpstreamConn → its addresses' generation */
 };
 
 static void
@@ -35,20 +63,58 @@ ms_upstream_free(MsUpstream *upstream)
 {
 	g_free(upstream->key);
 	g_clear_object(&upstream->address);
+	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
+	g_queue_clear_full(&upstream->waiters, g_free);
 	g_free(upstream);
 }
 
+static guint
+group_hash(gconstpointer key)
+{
+	const MsUpstreamGroup *group = key;
+
+	return g_str_hash(group->route) * 31 + g_str_hash(group->upstream);
+}
+
+static gboolean
+group_equal(gconstpointer a, gconstpointer b)
+{
+	const MsUpstreamGroup *x = a;
+	const MsUpstreamGroup *y = b;
+
+	return g_str_equal(x->route, y->route) && g_str_equal(x->upstream, y->upstream);
+}
+
+static void
+group_free(MsUpstreamGroup *group)
+{
+	ms_upstream_balancer_free(group->balancer);
+	g_free(group->servers);
+	g_free(group->route);
+	g_free(group->upstream);
+	g_free(group);
+}
+
+/**
+ * ms_upstream_pool_new:
+ * @health: the servers' passive health, shared by the pools of all workers
+ *   and outliving them
+ */
 MsUpstreamPool *
-ms_upstream_pool_new(GMainContext *context)
+ms_upstream_pool_new(GMainContext *context, MsUpstreamHealthTable *health)
 {
 	MsUpstreamPool *self = g_new0(MsUpstreamPool, 1);
 
 	self->context =
 		context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
+	self->health = health;
 	self->upstreams = g_hash_table_new_full(g_str_hash,
 						g_str_equal,
 						NULL,
 						(GDestroyNotify)ms_upstream_free);
+	self->groups =
+		g_hash_table_new_full(group_hash, group_equal, (GDestroyNotify)group_free, NULL);
+	self->slots = g_array_new(FALSE, TRUE, sizeof(GroupSlot));
 	self->conns = g_hash_table_new(NULL, NULL);
 	return self;
 }
@@ -73,6 +139,8 @@ ms_upstream_pool_free(MsUpstreamPool *self)
 	pool_close_all(self);
 	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	g_hash_table_unref(self->conns);
+	g_array_unref(self->slots);
+	g_hash_table_unref(self->groups);
 	g_hash_table_unref(self->upstreams);
 	g_main_context_unref(self->context);
 	g_free(self);
@@ -107,54 +175,204 @@ pool_get_events(MsUpstreamPool *self)
 	return self->events;
 }
 
-static GSocketAddress *
-route_address(const MsRoute *route, GError **error)
+/* a name's lookup ended */
+static void
+on_resolved(gpointer user_data, gboolean first, gboolean changed)
 {
-	g_autoptr(GResolver) resolver = NULL;
-	g_autolist(GInetAddress) addresses = NULL;
+	MsUpstream *upstream = user_data;
+	Waiter *waiter;
 
-	if (route->upstream_kind == MS_UPSTREAM_KIND_UNIX)
-		return g_unix_socket_address_new(route->upstream_path);
-	if (route->upstream_kind != MS_UPSTREAM_KIND_HTTP) {
-		g_set_error(error,
-			    G_IO_ERROR,
-			    G_IO_ERROR_NOT_SUPPORTED,
-			    "route %s has no single upstream",
-			    route->name);
-		return NULL;
+	/* connections to the old addresses are not reused: new ones go to the new */
+	if (changed) {
+		upstream->generation++;
+		while (upstream->idle.head != NULL)
+			ms_upstream_conn_close(upstream->idle.head->data);
 	}
-	if (g_hostname_is_ip_address(route->upstream_host))
-		return g_inet_socket_address_new_from_string(route->upstream_host,
-							     route->upstream_port);
-	/* as --listen=tcp:localhost:PORT binds, localhost is 127.0.0.1 */
-	if (g_ascii_strcasecmp(route->upstream_host, "localhost") == 0)
-		return g_inet_socket_address_new_from_string("127.0.0.1", route->upstream_port);
-	/* a name is resolved once per pool, on first use (blocking, but only once) */
-	resolver = g_resolver_get_default();
-	addresses = g_resolver_lookup_by_name(resolver, route->upstream_host, NULL, error);
-	if (addresses == NULL)
-		return NULL;
-	return g_inet_socket_address_new(addresses->data, route->upstream_port);
+	if (!first)
+		return;
+	while ((waiter = g_queue_pop_head(&upstream->waiters)) != NULL) {
+		waiter->ready(waiter->user_data);
+		g_free(waiter);
+	}
+}
+
+static gboolean
+server_address(MsUpstream *upstream, const MsRoute *route, const MsUpstreamServer *server)
+{
+	if (server->kind == MS_UPSTREAM_KIND_UNIX) {
+		upstream->address = g_unix_socket_address_new(server->path);
+	} else if (g_hostname_is_ip_address(server->host)) {
+		upstream->address =
+			g_inet_socket_address_new_from_string(server->host, server->port);
+	} else if (g_ascii_strcasecmp(server->host, "localhost") == 0) {
+		/* as --listen=tcp:localhost:PORT binds, localhost is 127.0.0.1 */
+		upstream->address =
+			g_inet_socket_address_new_from_string("127.0.0.1", server->port);
+	} else {
+		upstream->resolve = ms_upstream_resolve_new(server->host,
+							    server->port,
+							    route->resolve_interval_s,
+							    upstream->pool->context,
+							    on_resolved,
+							    upstream);
+		return TRUE;
+	}
+	return upstream->address != NULL;
 }
 
 static MsUpstream *
-pool_get_upstream(MsUpstreamPool *self, const MsRoute *route, GError **error)
+pool_get_upstream(MsUpstreamPool *self, const MsRoute *route, const MsUpstreamServer *server)
 {
-	MsUpstream *upstream = g_hash_table_lookup(self->upstreams, route->upstream);
-	GSocketAddress *address;
+	MsUpstream *upstream = g_hash_table_lookup(self->upstreams, server->text);
 
 	if (upstream != NULL)
 		return upstream;
-	address = route_address(route, error);
-	if (address == NULL)
-		return NULL;
 	upstream = g_new0(MsUpstream, 1);
-	upstream->key = g_strdup(route->upstream);
-	upstream->address = address;
+	upstream->key = g_strdup(server->text);
 	upstream->pool = self;
 	g_queue_init(&upstream->idle);
+	g_queue_init(&upstream->waiters);
+	/* the configuration checked the address: it parses */
+	if (!server_address(upstream, route, server))
+		g_warn_if_reached();
 	g_hash_table_insert(self->upstreams, upstream->key, upstream);
 	return upstream;
+}
+
+static MsUpstreamGroup *
+group_new(MsUpstreamPool *self, const MsRoute *route)
+{
+	MsUpstreamGroup *group = g_new0(MsUpstreamGroup, 1);
+
+	group->route = g_strdup(route->name);
+	group->upstream = g_strdup(route->upstream);
+	group->servers = g_new(MsUpstream *, route->n_servers);
+	for (guint i = 0; i < route->n_servers; i++)
+		group->servers[i] = pool_get_upstream(self, route, &route->servers[i]);
+	if (route->n_servers > 1) {
+		g_autofree MsUpstreamHealth **health = g_new(MsUpstreamHealth *, route->n_servers);
+
+		for (guint i = 0; i < route->n_servers; i++)
+			health[i] = ms_upstream_health_table_get(self->health,
+								 route->name,
+								 route->servers[i].text);
+		group->balancer = ms_upstream_balancer_new(route->n_servers, health);
+	}
+	return group;
+}
+
+/*
+ * The route's group: found by its index, and by its name and list when the
+ * slot holds another load's route, so a reload that keeps a route keeps its
+ * balancer (and the exchanges picked before it settle where they were picked).
+ */
+static MsUpstreamGroup *
+pool_get_group(MsUpstreamPool *self, const MsRoute *route)
+{
+	MsUpstreamGroup key = { .route = route->name, .upstream = route->upstream };
+	MsUpstreamGroup *group;
+	GroupSlot *slot;
+
+	if (route->index < self->slots->len) {
+		slot = &g_array_index(self->slots, GroupSlot, route->index);
+		if (slot->serial == route->serial)
+			return slot->group;
+	}
+	group = g_hash_table_lookup(self->groups, &key);
+	if (group == NULL) {
+		group = group_new(self, route);
+		g_hash_table_add(self->groups, group);
+	}
+	if (route->index >= self->slots->len)
+		g_array_set_size(self->slots, route->index + 1);
+	slot = &g_array_index(self->slots, GroupSlot, route->index);
+	slot->serial = route->serial;
+	slot->group = group;
+	return group;
+}
+
+/**
+ * ms_upstream_pool_choose:
+ * @exclude: a server of @route not to choose (the one that just failed), or -1
+ *
+ * Which of @route's servers takes the next exchange (ms-upstream-balancer.c
+ * says how). Each choice is settled once, with ms_upstream_pool_settle().
+ *
+ * Returns: an index into @route->servers; -1 when only @exclude is left
+ */
+gint
+ms_upstream_pool_choose(MsUpstreamPool *self, const MsRoute *route, gint exclude)
+{
+	if (route->n_servers == 1)
+		return exclude == 0 ? -1 : 0;
+	return ms_upstream_balancer_pick(pool_get_group(self, route)->balancer,
+					 g_get_monotonic_time(),
+					 exclude);
+}
+
+/**
+ * ms_upstream_pool_settle:
+ * @server: what ms_upstream_pool_choose() returned
+ *
+ * How the exchange with @server ended, for the balancing and the server's
+ * health. A route with one server has neither: nothing is kept.
+ */
+void
+ms_upstream_pool_settle(MsUpstreamPool *self,
+			const MsRoute *route,
+			guint server,
+			MsUpstreamOutcome outcome)
+{
+	if (route->n_servers == 1)
+		return;
+	ms_upstream_balancer_settle(pool_get_group(self, route)->balancer,
+				    server,
+				    outcome,
+				    g_get_monotonic_time());
+}
+
+/**
+ * ms_upstream_pool_wait:
+ * @ready: called once, when the first lookup of the server's name has ended
+ *
+ * After ms_upstream_pool_acquire() failed with %G_IO_ERROR_PENDING; then
+ * acquire again. ms_upstream_pool_cancel_wait() takes it back.
+ */
+void
+ms_upstream_pool_wait(MsUpstreamPool *self,
+		      const MsRoute *route,
+		      guint server,
+		      MsUpstreamReadyFunc ready,
+		      gpointer user_data)
+{
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
+	Waiter *waiter = g_new0(Waiter, 1);
+
+	waiter->ready = ready;
+	waiter->user_data = user_data;
+	g_queue_push_tail(&upstream->waiters, waiter);
+}
+
+/* the waiter with @user_data went away (its client did) */
+void
+ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, self->upstreams);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		MsUpstream *upstream = value;
+
+		for (GList *l = upstream->waiters.head; l != NULL; l = l->next) {
+			Waiter *waiter = l->data;
+			if (waiter->user_data == user_data) {
+				g_queue_delete_link(&upstream->waiters, l);
+				g_free(waiter);
+				return;
+			}
+		}
+	}
 }
 
 static GSocket *
@@ -190,7 +408,11 @@ upstream_conn_reusable(gpointer keeper, MsUpstreamConn *conn)
 	MsUpstream *upstream = keeper;
 	GList *link = ms_upstream_conn_get_link(conn);
 
-	if (upstream->idle.length >= MS_UPSTREAM_MAX_IDLE) {
+	/* a name's addresses changed while it was busy: it goes to an old one */
+	if (upstream->idle.length >= MS_UPSTREAM_MAX_IDLE ||
+	    (upstream->generation != 0 &&
+	     GPOINTER_TO_UINT(g_hash_table_lookup(upstream->pool->conns, conn)) !=
+		     upstream->generation)) {
 		ms_upstream_conn_close(conn);
 		return;
 	}
@@ -216,23 +438,42 @@ static const MsUpstreamConnKeeper upstream_keeper = {
 	.closing = upstream_conn_closing,
 };
 
+/* where a new connection to @upstream goes: its address, or a name's next one */
+static GSocketAddress *
+upstream_next_address(MsUpstream *upstream, GError **error)
+{
+	if (upstream->address != NULL)
+		return g_object_ref(upstream->address);
+	if (!ms_upstream_resolve_is_answered(upstream->resolve)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_PENDING, "looking the name up");
+		return NULL;
+	}
+	return ms_upstream_resolve_next_address(upstream->resolve, error);
+}
+
 /**
  * ms_upstream_pool_acquire:
+ * @server: an index into @route->servers, from ms_upstream_pool_choose()
  * @fresh: skip pooled connections (a retry after a broken one)
  *
  * Returns: (transfer none): a connection, idle from the pool or newly connected
- *   (possibly still connecting); %NULL with @error when the upstream refused
+ *   (possibly still connecting); %NULL with @error when the server refused, or
+ *   with %G_IO_ERROR_PENDING while its name is looked up for the first time
+ *   (ms_upstream_pool_wait())
  */
 MsUpstreamConn *
-ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fresh, GError **error)
+ms_upstream_pool_acquire(MsUpstreamPool *self,
+			 const MsRoute *route,
+			 guint server,
+			 gboolean fresh,
+			 GError **error)
 {
-	MsUpstream *upstream = pool_get_upstream(self, route, error);
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
+	g_autoptr(GSocketAddress) address = NULL;
 	GSocket *socket;
 	gboolean connecting = FALSE;
 	MsUpstreamConn *conn;
 
-	if (upstream == NULL)
-		return NULL;
 	if (!fresh && upstream->idle.head != NULL) {
 		GList *link = upstream->idle.head;
 		conn = link->data;
@@ -240,9 +481,14 @@ ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fr
 		link->data = NULL;
 		return conn;
 	}
-	socket = open_socket(upstream->address, &connecting, error);
+	address = upstream_next_address(upstream, error);
+	if (address == NULL) {
+		g_prefix_error(error, "%s: ", upstream->key);
+		return NULL;
+	}
+	socket = open_socket(address, &connecting, error);
 	if (socket == NULL) {
-		g_prefix_error(error, "%s: ", route->upstream);
+		g_prefix_error(error, "%s: ", upstream->key);
 		return NULL;
 	}
 	conn = ms_upstream_conn_new(socket,
@@ -251,6 +497,6 @@ ms_upstream_pool_acquire(MsUpstreamPool *self, const MsRoute *route, gboolean fr
 				    &upstream_keeper,
 				    upstream);
 	g_object_unref(socket);
-	g_hash_table_add(self->conns, conn);
+	g_hash_table_insert(self->conns, conn, GUINT_TO_POINTER(upstream->generation));
 	return conn;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <string.h>
@@ -36,6 +37,7 @@ struct _MsAuthenticator {
 	guint8 hmac_key[32];
 	MsRateLimiter *failures; /* keyed by client address */
 	guint n_password_checks; /* atomic: yescrypt runs, so tests can see one was saved */
+	guint generation;        /* atomic: one more at each reload of the credentials */
 };
 
 G_DEFINE_TYPE(MsAuthenticator, ms_authenticator, G_TYPE_OBJECT)
@@ -335,6 +337,19 @@ ms_authenticator_set_credentials(MsAuthenticator *self, MsCredentials *credentia
 
 	g_set_object(&self->credentials, credentials);
 	g_hash_table_remove_all(self->verified);
+	g_atomic_int_inc(&self->generation);
+}
+
+/**
+ * ms_authenticator_get_generation:
+ *
+ * Returns: a number that changes when the credentials are reloaded: what was
+ *   verified under another one may no longer hold (see ms-auth-memo.c)
+ */
+guint
+ms_authenticator_get_generation(MsAuthenticator *self)
+{
+	return (guint)g_atomic_int_get(&self->generation);
 }
 
 static void

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
 #include <gio/gio.h>
@@ -43,6 +44,8 @@ MsAuthenticator *
 ms_authenticator_new(MsCredentials *credentials);
 void
 ms_authenticator_set_credentials(MsAuthenticator *self, MsCredentials *credentials);
+guint
+ms_authenticator_get_generation(MsAuthenticator *self);
 MsAuthResult *
 ms_authenticator_try_fast(MsAuthenticator *self,
 			  const MsAuthHeader *header,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include <crypt.h>
@@ -40,7 +41,10 @@ struct _MsCredentials {
 };
 
 G_DEFINE_TYPE(MsCredentials, ms_credentials, G_TYPE_OBJECT)
-G_DEFINE_QUARK(ms - credentials - error - quark, ms_credentials_error)
+/* G_DEFINE_QUARK makes the name a string: spaces would be part of it */
+/* clang-format off */
+G_DEFINE_QUARK(ms-credentials-error-quark, ms_credentials_error)
+/* clang-format on */
 
 const char *
 ms_role_to_string(MsRole role)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
 #include "gateway/service/policy/ms-policy-auth.h"
@@ -100,18 +101,67 @@ admit(MsGatewayRequest *request,
 	if (!check_result(request, result, required))
 		return FALSE;
 	if (send_identity) {
-		soup_message_headers_replace(headers, "X-Microsoup-User", result->user);
-		soup_message_headers_replace(headers,
-					     "X-Microsoup-Role",
-					     ms_role_to_string(result->role));
+		/*
+		 * appended, not replaced: ms_inbound_headers_sanitize() took the
+		 * client's out, and a route runs this step once
+		 */
+		soup_message_headers_append(headers, "X-Microsoup-User", result->user);
+		soup_message_headers_append(headers,
+					    "X-Microsoup-Role",
+					    ms_role_to_string(result->role));
 	}
+	return TRUE;
+}
+
+/* what @request's connection proved, for its next requests (ms-auth-memo.c) */
+static void
+remember(MsGatewayRequest *request, MsAuthenticator *authenticator, const MsAuthResult *result)
+{
+	const char *authorization =
+		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
+					     "Authorization");
+
+	if (request->head.auth_memo == NULL || authorization == NULL)
+		return;
+	ms_auth_memo_remember(request->head.auth_memo,
+			      authorization,
+			      result->user,
+			      result->role,
+			      ms_authenticator_get_generation(authenticator),
+			      g_get_monotonic_time());
+}
+
+/*
+ * the connection proved these very credentials before: @known gets its user
+ * and role again, without a check. %FALSE when it did not.
+ */
+static gboolean
+recall(MsGatewayRequest *request, MsAuthenticator *authenticator, MsAuthResult *known)
+{
+	const char *authorization =
+		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
+					     "Authorization");
+	const char *user = NULL;
+
+	if (request->head.auth_memo == NULL ||
+	    !ms_auth_memo_recall(request->head.auth_memo,
+				 authorization,
+				 ms_authenticator_get_generation(authenticator),
+				 g_get_monotonic_time(),
+				 &user,
+				 &known->role))
+		return FALSE;
+	known->status = MS_AUTH_STATUS_OK;
+	/* the memo's, which outlives the request's step */
+	known->user = (char *)user;
 	return TRUE;
 }
 
 /* --- a password hashed in a worker thread -------------------------------------------- */
 
 typedef struct {
-	MsGateway *gateway; /* owned: keeps the authenticator alive until the verdict */
+	MsGateway *gateway;   /* owned: keeps the authenticator alive until the verdict */
+	MsPolicyState *state; /* the gateway's, alive while it is */
 	MsGatewayRequest *request;
 	MsRole required;
 	gboolean send_identity;
@@ -135,8 +185,10 @@ on_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 		result = g_new0(MsAuthResult, 1);
 		result->status = MS_AUTH_STATUS_WRONG;
 	}
-	if (admit(request, result, wait->required, wait->send_identity))
+	if (admit(request, result, wait->required, wait->send_identity)) {
+		remember(request, ms_policy_state_get_authenticator(wait->state), result);
 		wait->proceed(request);
+	}
 }
 
 /**
@@ -158,20 +210,30 @@ ms_policy_auth_require(MsGatewayRequest *request,
 {
 	MsAuthenticator *authenticator = ms_policy_state_get_authenticator(state);
 	const char *remote = ms_gateway_request_get_remote_addr(request);
-	g_autoptr(MsAuthHeader) header = ms_auth_header_parse(
-		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
-					     "Authorization"));
-	g_autoptr(MsAuthResult) result =
-		ms_authenticator_try_fast(authenticator, header, remote, g_get_monotonic_time());
+	MsAuthResult known = { 0 };
+	g_autoptr(MsAuthHeader) header = NULL;
+	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
 
-	if (result != NULL)
-		return admit(request, result, role, send_identity) ? MS_POLICY_PASS
+	/* a lesser role is refused as after a check: admit() answers it */
+	if (recall(request, authenticator, &known))
+		return admit(request, &known, role, send_identity) ? MS_POLICY_PASS
 								   : MS_POLICY_ANSWERED;
+	header = ms_auth_header_parse(
+		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
+					     "Authorization"));
+	result = ms_authenticator_try_fast(authenticator, header, remote, g_get_monotonic_time());
+	if (result != NULL) {
+		if (!admit(request, result, role, send_identity))
+			return MS_POLICY_ANSWERED;
+		remember(request, authenticator, result);
+		return MS_POLICY_PASS;
+	}
 
 	/* a password to check with yescrypt: in a worker thread, not this loop */
 	wait = g_new0(AuthWait, 1);
 	wait->gateway = g_object_ref(ms_gateway_worker_get_gateway(request->worker));
+	wait->state = state;
 	wait->request = request;
 	wait->required = role;
 	wait->send_identity = send_identity;
