@@ -98,7 +98,8 @@ for path in /usr/libexec/microsoup/microsoup-gateway /usr/libexec/microsoup/micr
 	/lib/systemd/system/gateway.socket /lib/systemd/system/gateway.service \
 	/lib/systemd/system/microsoup.target /usr/lib/sysusers.d/microsoup.conf \
 	/usr/lib/systemd/catalog/microsoup.catalog /usr/share/locale/th/LC_MESSAGES/microsoup.mo \
-	/usr/share/doc/microsoup/copyright /usr/share/doc/microsoup/README.md.gz; do
+	/usr/share/doc/microsoup/copyright /usr/share/doc/microsoup/README.md.gz \
+	/usr/share/man/man7/microsoup.7.gz /usr/share/man/man5/gateway.conf.5.gz; do
 	check "the package holds $path" grep -qx "$path" <<<"$contents"
 done
 conffiles=$(dpkg-deb -I "$deb" conffiles)
