@@ -23,6 +23,9 @@ MICROSOUP_CONTAINER_PACKAGES=(podman runc debootstrap containernetworking-plugin
 MICROSOUP_KUBERNETES_PACKAGES=()
 command -v kubectl >/dev/null || MICROSOUP_KUBERNETES_PACKAGES+=(kubernetes-client)
 command -v npm >/dev/null || MICROSOUP_KUBERNETES_PACKAGES+=(nodejs npm)
+# the package suite: dpkg-buildpackage (debhelper, with its installsysusers sequence),
+# lintian, and mmdebstrap for the minimal Debian root it installs the package in
+MICROSOUP_PACKAGE_TEST_PACKAGES=(git dpkg-dev debhelper lintian mmdebstrap)
 
 microsoup_install_packages() {
 	local missing=() pkg

@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
 microsoup_install_packages "${MICROSOUP_PACKAGES[@]}" "${MICROSOUP_TEST_PACKAGES[@]}" \
-	"${MICROSOUP_CONTAINER_PACKAGES[@]}" "${MICROSOUP_KUBERNETES_PACKAGES[@]}"
+	"${MICROSOUP_CONTAINER_PACKAGES[@]}" "${MICROSOUP_KUBERNETES_PACKAGES[@]}" \
+	"${MICROSOUP_PACKAGE_TEST_PACKAGES[@]}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -27,7 +28,7 @@ step "AddressSanitizer + UBSan build and test"
 [ -f build-asan/build.ninja ] ||
 	meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-asan
-meson test -C build-asan --print-errorlogs --no-suite system --no-suite scaffold --no-suite container --no-suite kubernetes
+meson test -C build-asan --print-errorlogs --no-suite system --no-suite package --no-suite scaffold --no-suite container --no-suite kubernetes
 
 step "valgrind on the unit and integration suites"
 meson test -C build --setup valgrind --print-errorlogs --suite unit --suite integration

@@ -21,10 +21,11 @@ unitdir=$5
 shift 5
 components=("$@")
 
+# shellcheck source=../lib/nspawn.sh
+. "$(dirname "$0")/../lib/nspawn.sh"
+
 started=$(date +%s.%N)
 deadline=$(($(date +%s) + ${MICROSOUP_SYSTEM_TIMEOUT:-280}))
-
-. "$(dirname "$0")/../lib/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to boot systemd in systemd-nspawn"
 for tool in systemd-nspawn nsenter curl; do
@@ -44,54 +45,18 @@ esac
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/microsoup-system.XXXXXX")
 stage=$work/stage
-canary=$(mktemp /tmp/microsoup-canary.XXXXXX)
-canary_text="microsoup canary $$ $RANDOM"
-echo "$canary_text" >"$canary"
-nspawn_pid=
-pid1=
+canary_plant
 
 cleanup()
 {
-	local i
-	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
-		[ -n "$pid1" ] && timeout 10 nsenter -t "$pid1" -a -- systemctl poweroff --no-block </dev/null >/dev/null 2>&1
-		for i in $(seq 100); do
-			kill -0 "$nspawn_pid" 2>/dev/null || break
-			sleep 0.2
-		done
-		# a second SIGTERM makes systemd-nspawn end the container at once
-		kill -0 "$nspawn_pid" 2>/dev/null && kill -TERM "$nspawn_pid" 2>/dev/null && sleep 1 &&
-			kill -TERM "$nspawn_pid" 2>/dev/null && sleep 2
-		kill -0 "$nspawn_pid" 2>/dev/null && kill -KILL "$nspawn_pid" 2>/dev/null
-		wait "$nspawn_pid" 2>/dev/null
-	fi
-	# the host must be untouched: the canary in its /tmp survives unchanged
-	if [ "$(cat "$canary" 2>/dev/null)" != "$canary_text" ]; then
-		echo "not ok $((n + 1)) - the host's /tmp canary $canary is gone or changed"
-		failed=1
-	else
-		echo "ok $((n + 1)) - the host's /tmp is untouched (canary $canary)"
-	fi
-	n=$((n + 1))
-	rm -f "$canary"
+	container_stop
+	canary_check
 	echo "1..$n"
 	echo "# system suite took $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# runs a command inside the container
-c()
-{
-	timeout 60 nsenter -t "$pid1" -a -- env SYSTEMD_COLORS=0 SYSTEMD_PAGER= "$@" </dev/null
-}
-
-# writes stdin to a file inside the container
-c_write()
-{
-	timeout 60 nsenter -t "$pid1" -a -- tee "$1" >/dev/null
-}
 
 if ! out=$("$meson" install -C "$build_root" --no-rebuild --quiet --destdir "$stage" 2>&1); then
 	echo "Bail out! meson install --destdir failed"
@@ -116,44 +81,8 @@ sanitizer_env=()
 
 # the host's /usr (read-only) with the staged prefix over its path: binaries, units
 # (prefix/lib/systemd/system is in systemd's search path), sysusers.d, locale
-systemd-nspawn --register=no --keep-unit -q -D / --volatile=yes --private-network \
-	--console=passive --bind-ro="$stage$prefix:$prefix" \
-	-b systemd.unit=basic.target systemd.firstboot=off \
-	>"$work/console.log" 2>&1 </dev/null &
-nspawn_pid=$!
-
-# PID 1 of the container is the child of systemd-nspawn that runs systemd in a new
-# PID namespace
-for i in $(seq 200); do
-	for child in $(pgrep -P "$nspawn_pid"); do
-		if [ "$(readlink /proc/$child/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] &&
-			[ "$(cat /proc/$child/comm 2>/dev/null)" = systemd ]; then
-			pid1=$child
-		fi
-	done
-	[ -n "$pid1" ] && break
-	kill -0 "$nspawn_pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$pid1" ]; then
-	echo "Bail out! the container did not start"
-	diag <"$work/console.log"
-	exit 1
-fi
-
-state=
-while [ "$(date +%s)" -lt "$deadline" ]; do
-	state=$(c systemctl is-system-running 2>/dev/null)
-	case $state in running | degraded) break ;; esac
-	sleep 0.2
-done
-case $state in
-running) ok "systemd booted in the container (PID $pid1 on the host)" ;;
-*)
-	not_ok "systemd booted in the container: $state"
-	c systemctl --failed --no-pager 2>&1 | diag
-	;;
-esac
+container_boot "$work/console.log" -D / --volatile=yes --bind-ro="$stage$prefix:$prefix" \
+	-b systemd.unit=basic.target systemd.firstboot=off
 
 # ---------------------------------------------------------------------------------
 # checks
