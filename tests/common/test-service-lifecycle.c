@@ -29,23 +29,6 @@ assert_hello(const char *socket_path)
 	g_assert_nonnull(ms_test_response_get_string(r, "message"));
 }
 
-/* polls the log: the child writes it, nothing here is told when */
-static void
-wait_log_contains(MsTestProcess *process, const char *text)
-{
-	gint64 deadline = g_get_monotonic_time() + WAIT_MS * G_TIME_SPAN_MILLISECOND;
-	g_autofree char *log = ms_test_process_get_log(process);
-
-	while (strstr(log, text) == NULL && g_get_monotonic_time() < deadline) {
-		g_usleep(20 * G_TIME_SPAN_MILLISECOND);
-		g_free(log);
-		log = ms_test_process_get_log(process);
-	}
-	if (strstr(log, text) == NULL)
-		g_test_message("log:\n%s", log);
-	g_assert_nonnull(strstr(log, text));
-}
-
 /* a stray SIGHUP (a reload meant for another unit, a closed terminal) is logged, not fatal */
 static void
 test_sighup_keeps_serving(void)
@@ -56,7 +39,7 @@ test_sighup_keeps_serving(void)
 
 	assert_hello(process->socket_path);
 	g_subprocess_send_signal(process->process, SIGHUP);
-	wait_log_contains(process, "SIGHUP: nothing to reload");
+	ms_test_process_wait_log_contains(process, "SIGHUP: nothing to reload", WAIT_MS);
 	assert_hello(process->socket_path);
 	ms_test_process_stop_cleanly(process);
 }
@@ -83,8 +66,8 @@ test_access_line_request_id(void)
 	g_assert_true(ms_request_id_is_sane(made_id));
 	g_assert_cmpstr(ms_test_response_get_header(kept, "X-Request-ID"), ==, "kept-by-hello.1");
 	made_end = g_strdup_printf("µs id=%s\n", made_id);
-	wait_log_contains(process, made_end);
-	wait_log_contains(process, "µs id=kept-by-hello.1\n");
+	ms_test_process_wait_log_contains(process, made_end, WAIT_MS);
+	ms_test_process_wait_log_contains(process, "µs id=kept-by-hello.1\n", WAIT_MS);
 	ms_test_process_stop_cleanly(process);
 }
 
@@ -98,7 +81,6 @@ test_listen_without_systemd(void)
 	g_autofree char *binary = ms_test_build_path("src", "cmd", "microsoup-hello", NULL);
 	g_autofree char *listen_option = NULL;
 	g_autoptr(GError) error = NULL;
-	gint64 deadline = g_get_monotonic_time() + WAIT_MS * G_TIME_SPAN_MILLISECOND;
 
 	process->dir = ms_test_dir_new();
 	process->socket_path = g_build_filename(process->dir, "hello.sock", NULL);
@@ -115,19 +97,8 @@ test_listen_without_systemd(void)
 						       "--idle-timeout=0",
 						       NULL);
 	g_assert_no_error(error);
-	/*
-	 * "ready" is logged once it listens: the socket file alone comes earlier,
-	 * at bind(), and a connection then is refused
-	 */
-	for (;;) {
-		g_autofree char *log = NULL;
-
-		g_file_get_contents(process->log_path, &log, NULL, NULL);
-		if ((log != NULL && strstr(log, " ready") != NULL) ||
-		    g_get_monotonic_time() >= deadline)
-			break;
-		g_usleep(10000);
-	}
+	/* "ready" is logged once it listens: the socket file comes earlier, at bind() */
+	ms_test_process_wait_log_contains(process, " ready", WAIT_MS);
 	assert_hello(process->socket_path);
 	ms_test_process_stop_cleanly(process);
 }

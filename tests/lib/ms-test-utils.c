@@ -648,6 +648,29 @@ on_log_deadline(gpointer user_data)
 }
 
 /**
+ * ms_test_process_wait_log_contains:
+ * @timeout_ms: a deadline, never an expected duration
+ *
+ * Polls the process's log until it holds @text, for a process whose stderr
+ * goes to a file of the test's own: the child writes it, nothing here is told when.
+ */
+void
+ms_test_process_wait_log_contains(MsTestProcess *self, const char *text, guint timeout_ms)
+{
+	gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
+	g_autofree char *log = ms_test_process_get_log(self);
+
+	while (strstr(log, text) == NULL && g_get_monotonic_time() < deadline) {
+		g_usleep(20 * G_TIME_SPAN_MILLISECOND);
+		g_free(log);
+		log = ms_test_process_get_log(self);
+	}
+	if (strstr(log, text) == NULL)
+		g_test_message("log:\n%s", log);
+	g_assert_nonnull(strstr(log, text));
+}
+
+/**
  * ms_test_process_wait_log:
  * @needle: text of the line, e.g. the start of a message
  *

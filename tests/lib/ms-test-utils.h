@@ -106,6 +106,8 @@ ms_test_process_get_log(MsTestProcess *self);
 char *
 ms_test_process_wait_log(MsTestProcess *self, const char *needle, guint timeout_ms);
 void
+ms_test_process_wait_log_contains(MsTestProcess *self, const char *text, guint timeout_ms);
+void
 ms_test_process_free(MsTestProcess *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MsTestProcess, ms_test_process_free)
 
