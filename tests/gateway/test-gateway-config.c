@@ -133,6 +133,10 @@ test_config_errors(void)
 			  "cors_origins = ftp://x\n",
 			  "test.conf:4:");
 	assert_error_line("[gateway]\nmetrics_allow = everyone\n", "test.conf:2:");
+	/* a range, never one address alone; no half-read list */
+	assert_error_line("[gateway]\nmetrics_allow = 10.0.0.1\n", "test.conf:2:");
+	assert_error_line("[gateway]\nmetrics_allow = 10.0.0.0/8, 10.0.0.0/99\n", "test.conf:2:");
+	assert_error_line("[gateway]\nmetrics_allow = 10.0.0.0/8, admin\n", "test.conf:2:");
 	assert_error_line("[route bad name]\nprefix = /api/a\nupstream = unix:/a.sock\n",
 			  "test.conf:1:");
 	/* syntax the scanner catches before GKeyFile */

@@ -496,6 +496,28 @@ test_metrics_admin(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(key->status, ==, SOUP_STATUS_OK);
 }
 
+/* metrics_allow = address ranges: a client in one reads without credentials */
+static void
+test_metrics_range_in(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) anonymous = request(fx, "GET", "/metrics", NULL);
+
+	g_assert_cmpuint(anonymous->status, ==, SOUP_STATUS_OK);
+}
+
+/* one outside them (here: loopback) needs an admin's credentials */
+static void
+test_metrics_range_out(Fixture *fx, gconstpointer data)
+{
+	g_autofree char *root_user = basic("root:root-pw");
+	g_autoptr(MsTestResponse) anonymous = request(fx, "GET", "/metrics", NULL);
+	g_autoptr(MsTestResponse) admin =
+		request(fx, "GET", "/metrics", "Authorization", root_user, NULL);
+
+	ms_test_assert_problem(anonymous, SOUP_STATUS_UNAUTHORIZED, "unauthorized");
+	g_assert_cmpuint(admin->status, ==, SOUP_STATUS_OK);
+}
+
 /*
  * one keep-alive connection (the session keeps it): the credentials it proved
  * first do not vouch for others sent on it later
@@ -594,6 +616,8 @@ main(int argc, char **argv)
 	ADD("/gateway-security/cors", test_cors, NULL);
 	ADD("/gateway-security/metrics-loopback", test_metrics_loopback, NULL);
 	ADD("/gateway-security/metrics-admin", test_metrics_admin, "admin");
+	ADD("/gateway-security/metrics-range-in", test_metrics_range_in, "10.0.0.0/8, 127.0.0.0/8");
+	ADD("/gateway-security/metrics-range-out", test_metrics_range_out, "10.0.0.0/8; fd00::/8");
 	ADD("/gateway-security/keep-alive-credentials", test_keep_alive_credentials, NULL);
 	ADD("/gateway-security/reload", test_reload, NULL);
 	ADD("/gateway-security/reload-credentials", test_reload_credentials, NULL);

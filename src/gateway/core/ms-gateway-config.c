@@ -455,6 +455,42 @@ parse_route(Parse *p, const char *name)
 	return g_steal_pointer(&route);
 }
 
+/*
+ * metrics_allow = 10.0.0.0/8, fd00::/8: the networks whose clients read /metrics
+ * without credentials (a Prometheus in the cluster); anyone else needs an admin's
+ */
+static gboolean
+parse_metrics_ranges(Parse *p, MsGatewayGlobals *globals)
+{
+	g_auto(GStrv) items = get_list(p, "metrics_allow");
+	g_autoptr(GPtrArray) ranges = g_ptr_array_new_with_free_func(g_object_unref);
+
+	for (guint i = 0; items[i] != NULL; i++) {
+		GInetAddressMask *mask = NULL;
+
+		/* a range, never one address alone: "10.0.0.1" may mean 10.0.0.1/8 to a reader */
+		if (strchr(items[i], '/') != NULL)
+			mask = g_inet_address_mask_new_from_string(items[i], NULL);
+		if (mask == NULL)
+			return parse_fail(p,
+					  "metrics_allow",
+					  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+					  "expected loopback, admin or address ranges such as "
+					  "10.0.0.0/8, got “%s”",
+					  items[i]);
+		g_ptr_array_add(ranges, mask);
+	}
+	if (ranges->len == 0)
+		return parse_fail(p,
+				  "metrics_allow",
+				  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+				  "expected loopback, admin or address ranges, got nothing");
+	globals->metrics_allow = MS_METRICS_ALLOW_RANGES;
+	g_clear_pointer(&globals->metrics_ranges, g_ptr_array_unref);
+	globals->metrics_ranges = g_steal_pointer(&ranges);
+	return TRUE;
+}
+
 static gboolean
 parse_globals(Parse *p, MsGatewayGlobals *globals)
 {
@@ -489,11 +525,7 @@ parse_globals(Parse *p, MsGatewayGlobals *globals)
 	else if (g_strcmp0(metrics, "admin") == 0)
 		globals->metrics_allow = MS_METRICS_ALLOW_ADMIN;
 	else
-		return parse_fail(p,
-				  "metrics_allow",
-				  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
-				  "expected loopback or admin, got “%s”",
-				  metrics);
+		return parse_metrics_ranges(p, globals);
 	return TRUE;
 }
 
@@ -633,6 +665,7 @@ ms_gateway_config_unref(MsGatewayConfig *self)
 		return;
 	g_clear_pointer(&self->table, ms_route_table_free);
 	g_ptr_array_unref(self->routes);
+	g_clear_pointer(&self->globals.metrics_ranges, g_ptr_array_unref);
 	g_free(self);
 }
 

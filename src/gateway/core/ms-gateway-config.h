@@ -26,12 +26,14 @@ G_BEGIN_DECLS
 typedef enum {
 	MS_METRICS_ALLOW_LOOPBACK,
 	MS_METRICS_ALLOW_ADMIN,
+	MS_METRICS_ALLOW_RANGES, /* clients in metrics_ranges; the rest as admin */
 } MsMetricsAllow;
 
 typedef struct {
 	guint64 cache_max_bytes;
 	MsMetricsAllow metrics_allow;
-	guint workers; /* 0 = one per CPU */
+	GPtrArray *metrics_ranges; /* of GInetAddressMask, for MS_METRICS_ALLOW_RANGES */
+	guint workers;             /* 0 = one per CPU */
 	/* client connections of all workers together; 0 = from RLIMIT_NOFILE at start */
 	guint max_connections;
 	guint max_connections_per_client; /* per client IP address; 0 = no limit */

@@ -89,8 +89,7 @@ serve_metrics(MsGatewayRequest *request)
 		ms_gateway_request_refuse_method(request, "GET, HEAD");
 		return;
 	}
-	if (ms_gateway_config_get_globals(config)->metrics_allow == MS_METRICS_ALLOW_LOOPBACK &&
-	    ms_gateway_metrics_is_local_client(request)) {
+	if (ms_gateway_metrics_client_allowed(request, ms_gateway_config_get_globals(config))) {
 		send_metrics(request);
 		return;
 	}

@@ -100,18 +100,27 @@ ms_gateway_metrics_send(MsMetrics *registry, MsHealth *health, MsGatewayRequest 
 }
 
 /*
- * [gateway] metrics_allow = loopback: a client on this host. The front gives
- * the client's address as text; one it cannot say (a Unix socket peer) is not
- * taken for local.
+ * [gateway] metrics_allow: loopback, a client on this host; address ranges, a
+ * client in one of them; admin, nobody without credentials. The front gives
+ * the client's address as text; one it cannot say (a Unix socket peer) is in
+ * no range and not taken for local.
  */
 gboolean
-ms_gateway_metrics_is_local_client(MsGatewayRequest *request)
+ms_gateway_metrics_client_allowed(MsGatewayRequest *request, const MsGatewayGlobals *globals)
 {
 	const char *remote = ms_gateway_request_get_remote_addr(request);
 	g_autoptr(GInetAddress) address = NULL;
 
-	if (remote == NULL)
+	if (remote == NULL || globals->metrics_allow == MS_METRICS_ALLOW_ADMIN)
 		return FALSE;
 	address = g_inet_address_new_from_string(remote);
-	return address != NULL && g_inet_address_get_is_loopback(address);
+	if (address == NULL)
+		return FALSE;
+	if (globals->metrics_allow == MS_METRICS_ALLOW_LOOPBACK)
+		return g_inet_address_get_is_loopback(address);
+	for (guint i = 0; i < globals->metrics_ranges->len; i++) {
+		if (g_inet_address_mask_matches(globals->metrics_ranges->pdata[i], address))
+			return TRUE;
+	}
+	return FALSE;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "gateway/core/ms-gateway-config.h"
 #include "gateway/core/ms-metrics.h"
 #include "gateway/service/ms-gateway-request.h"
 #include "gateway/service/ms-health.h"
@@ -12,6 +13,6 @@ ms_gateway_metrics_record(MsMetrics *registry, MsGatewayRequest *request, gint64
 void
 ms_gateway_metrics_send(MsMetrics *registry, MsHealth *health, MsGatewayRequest *request);
 gboolean
-ms_gateway_metrics_is_local_client(MsGatewayRequest *request);
+ms_gateway_metrics_client_allowed(MsGatewayRequest *request, const MsGatewayGlobals *globals);
 
 G_END_DECLS
