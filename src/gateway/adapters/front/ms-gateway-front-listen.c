@@ -138,7 +138,8 @@ listen_back_off(MsGatewayFrontListener *listen, int error)
  * A client over max_connections_per_client: one fixed answer, written only if
  * the socket takes it at once, then the close. What the client already sent is
  * read first, as far as it is there, so that the close does not reset the
- * connection and take the answer with it.
+ * connection and take the answer with it. It is in English only: it goes out
+ * before any request is read, so no Accept-Language is known to answer in.
  */
 static void
 refuse_per_client(int fd, const char *client)
