@@ -26,6 +26,7 @@
 
 typedef struct {
 	GString *lines;
+	GThread *thread;       /* whose lines: only it touches them */
 	GMainContext *context; /* (owned): where flush_source is */
 	GSource *flush_source; /* (owned) */
 } Batch;
@@ -61,7 +62,11 @@ batch_flush(Batch *batch)
 static gboolean
 flush_source_prepare(GSource *source, gint *timeout)
 {
-	batch_flush(((FlushSource *)source)->batch);
+	Batch *batch = ((FlushSource *)source)->batch;
+
+	/* another thread may run this context later: the lines stay their thread's */
+	if (batch->thread == g_thread_self())
+		batch_flush(batch);
 	*timeout = -1;
 	return FALSE;
 }
@@ -115,6 +120,7 @@ batch_of_thread(void)
 	}
 	batch = g_new0(Batch, 1);
 	batch->lines = g_string_sized_new(1024);
+	batch->thread = g_thread_self();
 	g_private_set(&thread_batch, batch);
 	return batch;
 }
