@@ -16,7 +16,10 @@ with <!-- new: PATH ... --> or <!-- new-tests: NAME ... --> (tests or suites)
 and is not checked.
 
 In the whole source tree: no comment or document points outside the
-repository: no ../shared, no DESIGN document or section, no "issue N".
+repository. A relative path (../x) leads, from its file, to something in the
+tree; the one thing outside it a file may name is what dpkg-buildpackage writes
+beside the tree (../microsoup_*.deb). No design-document section is cited, and
+no "issue N".
 
 usage: check-doc-references.py SOURCE_ROOT BUILD_ROOT
 Prints TAP.
@@ -51,10 +54,13 @@ VALUE_OPTIONS = {"-C", "--suite", "--no-suite", "--setup", "--num-processes", "-
                  "--logbase", "--max-lines"}
 # where the whole tree must not point outside itself
 FORBIDDEN = [
-    (re.compile(r"\.\./shared\b"), "points at ../shared, outside the repository"),
     (re.compile(r"\bDESIGN(?:\.md|\s*§|\b)"), "cites a DESIGN document outside the repository"),
     (re.compile(r"\b[Ii]ssues?\s+#?\d+"), "cites an issue number"),
 ]
+# a relative path climbing from its file, not part of a longer path or a variable
+RELATIVE_RE = re.compile(r"(?<![\w./$@~%-])((?:\.\./)+[A-Za-z_][\w.@+-]*(?:/[\w.@+-]+)*)")
+# what dpkg-buildpackage writes in the directory above the tree
+BESIDE_TREE_RE = re.compile(r"\.\./microsoup[\w.+~-]*\.(?:deb|changes|buildinfo)")
 SCAN_DIRS = ("src", "tests", "tools", "units", "docs", "data", "po", "debian", ".ci")
 SCAN_SUFFIXES = (".c", ".h", ".md", ".py", ".sh", ".in", ".build", ".txt", ".conf",
                  ".socket", ".service", ".target", ".catalog", ".supp", ".po", ".pot",
@@ -210,6 +216,18 @@ def check_doc(doc, test_names, suites):
     check_meson_tests(doc, text, test_names, suites, new_tests)
 
 
+def relative_path_problem(rel, path):
+    """Why @path, written in the file @rel, leads nowhere; None when it is fine."""
+    target = os.path.normpath(os.path.join(os.path.dirname(rel), path))
+    if target == ".." or target.startswith(".." + os.sep):
+        if BESIDE_TREE_RE.fullmatch(path):
+            return None
+        return "points at %s, outside the repository" % path
+    if not os.path.exists(os.path.join(SOURCE_ROOT, target)):
+        return "points at %s, which is not in the repository" % path
+    return None
+
+
 def check_forbidden():
     # this file names what it looks for
     me = os.path.join("tests", "docs", os.path.basename(__file__))
@@ -232,6 +250,10 @@ def check_forbidden():
         for n, line in enumerate(lines, 1):
             for rx, why in FORBIDDEN:
                 if rx.search(line):
+                    bad.append("%s:%d: %s: %s" % (rel, n, why, line.strip()))
+            for m in RELATIVE_RE.finditer(line):
+                why = relative_path_problem(rel, m.group(1).rstrip("."))
+                if why is not None:
                     bad.append("%s:%d: %s: %s" % (rel, n, why, line.strip()))
     report(not bad, "no file points outside the repository (%d files)" % len(files),
            "\n".join(bad) if bad else None)
