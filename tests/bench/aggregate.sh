@@ -14,18 +14,12 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-1}
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 T=$(mktemp -d /tmp/microsoup-aggregate.XXXXXX)
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
+trap bench_cleanup EXIT
 
 for tool in wrk curl "$GATEWAY"; do
 	command -v "$tool" >/dev/null || { echo "aggregate: $tool is missing" >&2; exit 1; }
 done
-source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 
 for service in hello world; do
 	"$BUILD/src/cmd/microsoup-$service" --listen="unix:$T/$service.sock" --idle-timeout=0 \

@@ -2,6 +2,15 @@
 # shellcheck shell=bash
 # Sourced by tests/bench/bench.sh, callgrind.sh and callgrind-gateway.sh: what they share.
 
+# the processes a bench starts (PIDS+=) and its scratch directory $T, stopped and
+# removed when it ends, however it ends: trap bench_cleanup EXIT
+PIDS=()
+bench_cleanup() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$T"
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -55,15 +55,9 @@ fi
 HAPROXY_MAXCONN=$(( (IDLE_MOST + 4096) < ($(ulimit -n) - 256) / 2 ? IDLE_MOST + 4096 : ($(ulimit -n) - 256) / 2 ))
 
 T=$(mktemp -d /tmp/microsoup-bench.XXXXXX)
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 source "$(dirname "$(realpath "$0")")/bench-lib.sh"
+trap bench_cleanup EXIT
 
 wait_http() {
 	for _ in $(seq 100); do

@@ -32,21 +32,14 @@ IDLE=${IDLE:-0}
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 T=$(mktemp -d /tmp/microsoup-callgrind-gateway.XXXXXX)
+source "$(dirname "$(realpath "$0")")/bench-lib.sh"
+trap bench_cleanup EXIT
 OUT=${KEEP:-$T}
 mkdir -p "$OUT"
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 for tool in valgrind callgrind_control callgrind_annotate "$HELLO" "$GATEWAY"; do
 	command -v "$tool" >/dev/null || { echo "callgrind-gateway: $tool is missing" >&2; exit 1; }
 done
-
-source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 
 SOCK=$T/hello.sock
 PORT=$(free_port)

@@ -14,15 +14,9 @@ WARMUP=${WARMUP:-300}
 REQUESTS=${REQUESTS:-2000}
 T=$(mktemp -d /tmp/microsoup-callgrind.XXXXXX)
 OUT=${KEEP:-$T}
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$T"
-}
-trap cleanup EXIT
 
 source "$(dirname "$(realpath "$0")")/bench-lib.sh"
+trap bench_cleanup EXIT
 
 P_HELLO=$(free_port)
 echo "hello $(callgrind_command hello "$P_HELLO" /hello "$BUILD/src/cmd/microsoup-hello" \
