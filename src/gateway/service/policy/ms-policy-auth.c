@@ -113,14 +113,20 @@ admit(MsGatewayRequest *request,
 	return TRUE;
 }
 
-/* what @request's connection proved, for its next requests (ms-auth-memo.c) */
-static void
-remember(MsGatewayRequest *request, MsAuthenticator *authenticator, const MsAuthResult *result)
+static const char *
+authorization_of(MsGatewayRequest *request)
 {
-	const char *authorization =
-		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
-					     "Authorization");
+	return soup_message_headers_get_one(ms_gateway_request_get_headers(request),
+					    "Authorization");
+}
 
+/* what @request's connection proved with @authorization, for its next requests (ms-auth-memo.c) */
+static void
+remember(MsGatewayRequest *request,
+	 const char *authorization,
+	 MsAuthenticator *authenticator,
+	 const MsAuthResult *result)
+{
 	if (request->head.auth_memo == NULL || authorization == NULL)
 		return;
 	ms_auth_memo_remember(request->head.auth_memo,
@@ -136,11 +142,11 @@ remember(MsGatewayRequest *request, MsAuthenticator *authenticator, const MsAuth
  * and role again, without a check. %FALSE when it did not.
  */
 static gboolean
-recall(MsGatewayRequest *request, MsAuthenticator *authenticator, MsAuthResult *known)
+recall(MsGatewayRequest *request,
+       const char *authorization,
+       MsAuthenticator *authenticator,
+       MsAuthResult *known)
 {
-	const char *authorization =
-		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
-					     "Authorization");
 	const char *user = NULL;
 
 	if (request->head.auth_memo == NULL ||
@@ -186,7 +192,10 @@ on_authenticated(GObject *source, GAsyncResult *res, gpointer user_data)
 		result->status = MS_AUTH_STATUS_WRONG;
 	}
 	if (admit(request, result, wait->required, wait->send_identity)) {
-		remember(request, ms_policy_state_get_authenticator(wait->state), result);
+		remember(request,
+			 authorization_of(request),
+			 ms_policy_state_get_authenticator(wait->state),
+			 result);
 		wait->proceed(request);
 	}
 }
@@ -210,23 +219,23 @@ ms_policy_auth_require(MsGatewayRequest *request,
 {
 	MsAuthenticator *authenticator = ms_policy_state_get_authenticator(state);
 	const char *remote = ms_gateway_request_get_remote_addr(request);
+	const char *authorization = authorization_of(request);
 	MsAuthResult known = { 0 };
 	g_autoptr(MsAuthHeader) header = NULL;
 	g_autoptr(MsAuthResult) result = NULL;
 	AuthWait *wait;
 
 	/* a lesser role is refused as after a check: admit() answers it */
-	if (recall(request, authenticator, &known))
+	if (recall(request, authorization, authenticator, &known))
 		return admit(request, &known, role, send_identity) ? MS_POLICY_PASS
 								   : MS_POLICY_ANSWERED;
-	header = ms_auth_header_parse(
-		soup_message_headers_get_one(ms_gateway_request_get_headers(request),
-					     "Authorization"));
+	header = ms_auth_header_parse(authorization);
 	result = ms_authenticator_try_fast(authenticator, header, remote, g_get_monotonic_time());
 	if (result != NULL) {
+		/* the headers admit() adds leave @authorization's string where it is */
 		if (!admit(request, result, role, send_identity))
 			return MS_POLICY_ANSWERED;
-		remember(request, authenticator, result);
+		remember(request, authorization, authenticator, result);
 		return MS_POLICY_PASS;
 	}
 
