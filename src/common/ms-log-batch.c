@@ -149,6 +149,46 @@ batch_follow_context(Batch *batch, GMainContext *context)
 	batch->context = g_main_context_ref(context);
 }
 
+/**
+ * ms_log_batch_begin_line:
+ *
+ * For a line made in place, without a copy: the access log's. Append one whole
+ * line, then call ms_log_batch_end_line().
+ *
+ * Returns: (transfer none) (nullable): this thread's batch, or %NULL when the
+ * thread is not inside its main loop (then use ms_log_batch_write())
+ */
+GString *
+ms_log_batch_begin_line(void)
+{
+	Batch *batch = g_private_get(&thread_batch);
+	GMainContext *context = g_main_context_get_thread_default();
+
+	if (context == NULL)
+		context = g_main_context_default();
+	/* only a thread inside its loop will come back to prepare and flush */
+	if (!g_main_context_is_owner(context))
+		return NULL;
+	if (batch == NULL)
+		batch = batch_of_thread();
+	batch_follow_context(batch, context);
+	return batch->lines;
+}
+
+/**
+ * ms_log_batch_end_line:
+ *
+ * Ends a line begun with ms_log_batch_begin_line().
+ */
+void
+ms_log_batch_end_line(void)
+{
+	Batch *batch = g_private_get(&thread_batch);
+
+	if (batch->lines->len >= MS_LOG_BATCH_LIMIT)
+		batch_flush(batch);
+}
+
 void
 ms_log_batch_write(const char *line, gsize length, gboolean urgent)
 {

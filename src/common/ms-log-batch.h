@@ -14,5 +14,9 @@ void
 ms_log_batch_write(const char *line, gsize length, gboolean urgent);
 void
 ms_log_batch_flush(void);
+GString *
+ms_log_batch_begin_line(void);
+void
+ms_log_batch_end_line(void);
 
 G_END_DECLS

@@ -32,6 +32,7 @@ typedef struct {
 
 static GMutex expected_lock;
 static GQueue expected_entries = G_QUEUE_INIT;    /* of Expected, under expected_lock */
+static gint n_expected;                           /* atomic: expected_entries' length */
 static gint always_fatal_seen = G_LOG_FATAL_MASK; /* atomic */
 
 static const char *
@@ -82,6 +83,7 @@ log_pid_text(void)
  * a line would otherwise be put together from four more pieces
  */
 static char *line_prefix;
+static gsize line_prefix_length;
 
 /*
  * hour:minute:second.millis, local time. A gateway writes a line per request:
@@ -300,6 +302,7 @@ log_take_expected(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
 		    g_pattern_match_simple(expected->pattern, message != NULL ? message : "")) {
 			expected_free(expected);
 			g_queue_delete_link(&expected_entries, link);
+			g_atomic_int_dec_and_test(&n_expected);
 			break;
 		}
 	}
@@ -352,6 +355,7 @@ ms_log_init(const char *syslog_identifier)
 	g_free(log_identifier);
 	log_identifier = g_strdup(syslog_identifier);
 	line_prefix = g_strconcat(log_identifier, "[", log_pid_text(), "]: ", NULL);
+	line_prefix_length = strlen(line_prefix);
 	to_journal = g_log_writer_is_journald(fileno(stderr));
 	debug_enabled = g_getenv("G_MESSAGES_DEBUG") != NULL;
 	g_log_set_writer_func(ms_log_writer, NULL, NULL);
@@ -393,6 +397,7 @@ ms_log_expect_message(GLogLevelFlags level, const char *pattern)
 	expected->pattern = g_strdup(pattern);
 	g_mutex_lock(&expected_lock);
 	g_queue_push_tail(&expected_entries, expected);
+	g_atomic_int_inc(&n_expected);
 	g_mutex_unlock(&expected_lock);
 }
 
@@ -409,6 +414,7 @@ ms_log_assert_expected_messages(void)
 	g_mutex_lock(&expected_lock);
 	missing = g_queue_pop_head(&expected_entries);
 	g_queue_clear_full(&expected_entries, (GDestroyNotify)expected_free);
+	g_atomic_int_set(&n_expected, 0);
 	g_mutex_unlock(&expected_lock);
 	if (missing != NULL) {
 		g_autofree char *pattern = g_steal_pointer(&missing->pattern);
@@ -462,6 +468,54 @@ ms_log_fields_full(GLogLevelFlags level,
 		fields[n++] = (GLogField){ extra[i].key, extra[i].value, -1 };
 	}
 	g_log_structured_array(level, fields, n);
+}
+
+/**
+ * ms_log_plain_line_begin:
+ *
+ * For an entry logged on every request (the access log's): when an
+ * informational entry would only become a stderr line, with nothing to see it on
+ * the way (no journal, no capture, no expectation), its caller may write that line
+ * itself, without the fields, the writer and a copy of the line. The line's start
+ * ("HH:MM:SS.mmm identifier[pid]: ") is in the returned string already; append
+ * what write_stderr_line() would (the message, then " id=", " route=",
+ * " upstream=" of the fields it has, then "\n"), then call
+ * ms_log_plain_line_end().
+ *
+ * Returns: (transfer none) (nullable): where the line goes, or %NULL: then log
+ * the entry with ms_log_fields()
+ */
+GString *
+ms_log_plain_line_begin(void)
+{
+	char stamp[MS_LOG_STAMP_SIZE];
+	GString *line;
+	gsize start;
+
+	if (line_prefix == NULL || to_journal || capture_func != NULL ||
+	    g_atomic_int_get(&n_expected) != 0)
+		return NULL;
+	line = ms_log_batch_begin_line();
+	if (line == NULL)
+		return NULL;
+	format_stamp(stamp);
+	start = line->len;
+	g_string_set_size(line, start + MS_LOG_STAMP_SIZE + line_prefix_length);
+	memcpy(line->str + start, stamp, MS_LOG_STAMP_SIZE - 1);
+	line->str[start + MS_LOG_STAMP_SIZE - 1] = ' ';
+	memcpy(line->str + start + MS_LOG_STAMP_SIZE, line_prefix, line_prefix_length);
+	return line;
+}
+
+/**
+ * ms_log_plain_line_end:
+ *
+ * Ends a line begun with ms_log_plain_line_begin().
+ */
+void
+ms_log_plain_line_end(void)
+{
+	ms_log_batch_end_line();
 }
 
 /**

@@ -28,6 +28,11 @@ ms_log_expect_message(GLogLevelFlags level, const char *pattern);
 void
 ms_log_assert_expected_messages(void);
 
+GString *
+ms_log_plain_line_begin(void);
+void
+ms_log_plain_line_end(void);
+
 /* room for any guint64 in decimal, and its NUL */
 #define MS_LOG_UINT_SIZE 21
 const char *

@@ -5,7 +5,7 @@
 
 #include "ms-connection-tracker.h"
 #include "ms-listen.h"
-#include "ms-log.h"
+#include "ms-log-access.h"
 #include "ms-request-id.h"
 #include "ms-soup-healthz.h"
 
@@ -67,38 +67,17 @@ on_request_read(SoupServer *server, SoupServerMessage *msg)
 static void
 log_request(SoupServerMessage *msg, const MsTrackedRequest *request)
 {
-	char status_buffer[MS_LOG_UINT_SIZE];
-	char duration_buffer[MS_LOG_UINT_SIZE];
-	/* text made without printf(): this runs for every request */
-	const char *status_text =
-		ms_log_format_uint(soup_server_message_get_status(msg), status_buffer);
-	const char *duration =
-		ms_log_format_uint((guint64)(g_get_monotonic_time() - request->read_at),
-				   duration_buffer);
-	const char *method = soup_server_message_get_method(msg);
-	const char *path = g_uri_get_path(soup_server_message_get_uri(msg));
-	const MsLogField fields[] = {
-		{ "REQUEST_ID", request->request_id },
-		{ "HTTP_METHOD", method },
-		{ "HTTP_PATH", path },
-		{ "HTTP_STATUS", status_text },
-		{ "DURATION_USEC", duration },
-		{ "USER_NAME",
-		  soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
-					       "X-Microsoup-User") },
+	const MsAccessEntry entry = {
+		.request_id = request->request_id,
+		.method = soup_server_message_get_method(msg),
+		.path = g_uri_get_path(soup_server_message_get_uri(msg)),
+		.status = soup_server_message_get_status(msg),
+		.duration_us = (guint64)(g_get_monotonic_time() - request->read_at),
+		.user = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+						     "X-Microsoup-User"),
 	};
-	char stack[256];
-	g_autofree char *heap = NULL;
-	const char *message = ms_log_access_message(stack,
-						    sizeof stack,
-						    &heap,
-						    method,
-						    path,
-						    status_text,
-						    duration,
-						    NULL);
 
-	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
+	ms_log_access(&entry);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include "common/ms-language.h"
 #include "common/ms-listen.h"
 #include "common/ms-log.h"
+#include "common/ms-log-access.h"
 #include "common/ms-request-id.h"
 #include "common/ms-soup-runtime-server.h"
 #include "ms-test-utils.h"
@@ -393,6 +394,112 @@ test_log_stderr_batched_per_turn(void)
 	g_free(turn.seen_in_turn);
 }
 
+typedef struct {
+	gboolean logged;
+	guint captured;
+} AccessTurn;
+
+static void
+capture_access_entry(GLogLevelFlags level,
+		     const GLogField *fields,
+		     gsize n_fields,
+		     gpointer user_data)
+{
+	AccessTurn *turn = user_data;
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (gsize i = 0; i < n_fields; i++)
+		g_hash_table_insert(seen, (gpointer)fields[i].key, (gpointer)fields[i].value);
+	g_assert_cmpstr(g_hash_table_lookup(seen, "REQUEST_ID"), ==, "r-1");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_METHOD"), ==, "GET");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_PATH"), ==, "/a%20b");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_STATUS"), ==, "404");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "DURATION_USEC"), ==, "1234");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "ROUTE"), ==, "hello");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "UPSTREAM"), ==, "unix:/x, unix:/y");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "REMOTE_ADDR"), ==, "127.0.0.1");
+	g_assert_cmpstr(g_hash_table_lookup(seen, "USER_NAME"), ==, "ada");
+	turn->captured++;
+}
+
+static gboolean
+log_access_entry(gpointer data)
+{
+	AccessTurn *turn = data;
+	const MsAccessEntry entry = {
+		.request_id = "r-1",
+		.method = "GET",
+		.path = "/a%20b",
+		.status = 404,
+		.duration_us = 1234,
+		.note = " (client went away)",
+		.route = "hello",
+		.upstream = "unix:/x, unix:/y",
+		.remote_addr = "127.0.0.1",
+		.user = "ada",
+	};
+
+	ms_log_access(&entry);
+	turn->logged = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* the stderr line of one access entry logged in a loop's turn, with or without a capture */
+static char *
+access_line_logged(AccessTurn *turn, gboolean with_capture)
+{
+	g_autoptr(GMainContext) context = g_main_context_new();
+	g_autoptr(GSource) idle = g_idle_source_new();
+	int saved = dup(STDERR_FILENO);
+	int fds[2];
+	char *written;
+
+	g_assert_no_errno(pipe(fds));
+	g_assert_true(g_unix_set_fd_nonblocking(fds[0], TRUE, NULL));
+	g_assert_cmpint(dup2(fds[1], STDERR_FILENO), ==, STDERR_FILENO);
+	if (with_capture)
+		ms_log_set_capture(capture_access_entry, turn);
+	g_main_context_push_thread_default(context);
+	g_source_set_callback(idle, log_access_entry, turn, NULL);
+	g_source_attach(idle, context);
+	while (!turn->logged)
+		g_main_context_iteration(context, FALSE);
+	g_main_context_iteration(context, FALSE);
+	g_main_context_pop_thread_default(context);
+	ms_log_set_capture(NULL, NULL);
+	written = drain_fd(fds[0]);
+	g_assert_cmpint(dup2(saved, STDERR_FILENO), ==, STDERR_FILENO);
+	close(saved);
+	close(fds[0]);
+	close(fds[1]);
+	return written;
+}
+
+/*
+ * An access entry that nothing watches is written straight into the batch; one
+ * that is watched goes through the fields and the writer: the line is the same
+ */
+static void
+test_log_access_line_both_ways(void)
+{
+	AccessTurn plain_turn = { 0 };
+	AccessTurn watched_turn = { 0 };
+	g_autofree char *plain = access_line_logged(&plain_turn, FALSE);
+	g_autofree char *watched = access_line_logged(&watched_turn, TRUE);
+	g_autofree char *pattern = g_strdup_printf(
+		"^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\\.[0-9]{3} microsoup-test\\[%d\\]: "
+		"GET /a%%20b 404 1234µs \\(client went away\\) id=r-1 route=hello "
+		"upstream=unix:/x, unix:/y\n$",
+		(int)getpid());
+
+	g_test_message("%s", plain);
+	g_assert_cmpuint(plain_turn.captured, ==, 0);
+	g_assert_cmpuint(watched_turn.captured, ==, 1);
+	g_assert_true(g_regex_match_simple(pattern, plain, 0, 0));
+	/* past the time stamp, byte for byte */
+	g_assert_cmpstr(plain + sizeof "HH:MM:SS.mmm", ==, watched + sizeof "HH:MM:SS.mmm");
+}
+
 static gboolean
 log_line_then_warning(gpointer data)
 {
@@ -528,6 +635,7 @@ main(int argc, char **argv)
 	g_test_add_func("/common/log/not-fatal-outside-mask", test_log_not_fatal_outside_mask);
 	g_test_add_func("/common/log/expected", test_log_expected);
 	g_test_add_func("/common/log/stderr-batched-per-turn", test_log_stderr_batched_per_turn);
+	g_test_add_func("/common/log/access-line-both-ways", test_log_access_line_both_ways);
 	g_test_add_func("/common/log/stderr-warning-flushes-batch",
 			test_log_stderr_warning_flushes_batch);
 	g_test_add_func("/common/listen/specs", test_listen_specs);

@@ -4,6 +4,7 @@
 #include "gateway/ports/ms-access-log.h"
 
 #include "common/ms-log.h"
+#include "common/ms-log-access.h"
 #include "gateway/service/ms-gateway-request.h"
 
 /* what the gateway tells clients and the journal about each request */
@@ -17,42 +18,21 @@
 void
 ms_gateway_log_access(MsGatewayRequest *request, gint64 duration_us)
 {
-	const char *method = request->head.method != NULL ? request->head.method : "-";
-	const char *path = request->head.path != NULL ? request->head.path : "-";
-	char status_buffer[MS_LOG_UINT_SIZE];
-	char duration_buffer[MS_LOG_UINT_SIZE];
-	/* the monotonic clock never goes back: a negative span is never seen */
-	const char *status_text = ms_log_format_uint(request->status, status_buffer);
-	const char *duration = ms_log_format_uint((guint64)MAX(duration_us, 0), duration_buffer);
-	const MsLogField fields[] = {
-		{ "REQUEST_ID", request->id },
-		{ "HTTP_METHOD", method },
-		{ "HTTP_PATH", path },
-		{ "HTTP_STATUS", status_text },
-		{ "DURATION_USEC", duration },
-		{ "ROUTE", request->route != NULL ? request->route->name : NULL },
-		{ "UPSTREAM", request->upstream },
-		{ "REMOTE_ADDR", request->head.remote_addr },
-		{ "USER_NAME", ms_gateway_request_get_user(request) },
+	const MsAccessEntry entry = {
+		.request_id = request->id,
+		.method = request->head.method != NULL ? request->head.method : "-",
+		.path = request->head.path != NULL ? request->head.path : "-",
+		.status = request->status,
+		/* the monotonic clock never goes back: a negative span is never seen */
+		.duration_us = (guint64)MAX(duration_us, 0),
+		.note = request->aborted ? " (client went away)" : NULL,
+		.route = request->route != NULL ? request->route->name : NULL,
+		.upstream = request->upstream,
+		.remote_addr = request->head.remote_addr,
+		.user = ms_gateway_request_get_user(request),
 	};
-	char message_buffer[256];
-	g_autofree char *message_heap = NULL;
-	/*
-	 * every piece is text already: concatenated, and handed over as "%s", which
-	 * ms_log_fields() takes as it is; a printf() of the message and of each
-	 * number cost more than the rest of the line together
-	 */
-	const char *message =
-		ms_log_access_message(message_buffer,
-				      sizeof message_buffer,
-				      &message_heap,
-				      method,
-				      path,
-				      status_text,
-				      duration,
-				      request->aborted ? " (client went away)" : NULL);
 
-	ms_log_fields(G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS(fields), "%s", message);
+	ms_log_access(&entry);
 }
 
 /**
