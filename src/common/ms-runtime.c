@@ -3,7 +3,7 @@
 
 #include "ms-runtime.h"
 
-#include <glib-unix.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +12,7 @@
 #include "ms-log.h"
 #include "ms-log-batch.h"
 #include "ms-notify.h"
+#include "ms-signals.h"
 
 /*
  * What every microsoup binary does around its HTTP server: take the sockets
@@ -91,6 +92,8 @@ ms_runtime_new(const char *name)
 		g_set_prgname(self->identifier);
 	ms_log_init(self->identifier);
 	ms_i18n_init();
+	/* first: every thread the binary starts from here on inherits the mask */
+	ms_signals_block();
 	return self;
 }
 
@@ -291,22 +294,18 @@ on_status_timer(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_terminate(gpointer user_data)
+static void
+terminate(MsRuntime *self)
 {
-	MsRuntime *self = user_data;
-
 	if (self->stopping)
-		return G_SOURCE_CONTINUE;
+		return;
 	ms_message("stopping: no new connections, finishing what is in flight");
 	stop_and_drain(self);
-	return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-on_hangup(gpointer user_data)
+static void
+hang_up(MsRuntime *self)
 {
-	MsRuntime *self = user_data;
 	g_autofree char *status = NULL;
 
 	/*
@@ -315,14 +314,23 @@ on_hangup(gpointer user_data)
 	 */
 	if (self->reload_func == NULL) {
 		ms_message("SIGHUP: nothing to reload, still serving");
-		return G_SOURCE_CONTINUE;
+		return;
 	}
 	ms_notify_reloading();
 	status = self->reload_func(self->reload_data);
 	if (status == NULL)
 		status = dup_ready_status(self);
 	ms_notify_ready(status);
-	return G_SOURCE_CONTINUE;
+}
+
+/* SIGHUP reloads; SIGTERM and SIGINT stop */
+static void
+on_signal(int signal_number, gpointer user_data)
+{
+	if (signal_number == SIGHUP)
+		hang_up(user_data);
+	else
+		terminate(user_data);
 }
 
 static GPtrArray *
@@ -368,19 +376,18 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	guint watchdog_id;
 	guint tick_id;
 	guint status_id = 0;
-	guint signal_ids[3];
+	guint signal_id;
 
 	g_return_val_if_fail(self->server != NULL, FALSE);
 	self->sockets = listen_sockets(self, error);
 	if (self->sockets == NULL)
 		return FALSE;
 	/* before the server accepts: a signal must never find the default action */
-	signal_ids[0] = g_unix_signal_add(SIGTERM, on_terminate, self);
-	signal_ids[1] = g_unix_signal_add(SIGINT, on_terminate, self);
-	signal_ids[2] = g_unix_signal_add(SIGHUP, on_hangup, self);
+	signal_id = ms_signals_watch(on_signal, self, error);
+	if (signal_id == 0)
+		return FALSE;
 	if (!self->server->start(self->server, self->sockets, error)) {
-		for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
-			g_source_remove(signal_ids[i]);
+		g_source_remove(signal_id);
 		return FALSE;
 	}
 
@@ -399,8 +406,7 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	/* the last turn's log lines: no turn comes after it to write them */
 	ms_log_batch_flush();
 
-	for (guint i = 0; i < G_N_ELEMENTS(signal_ids); i++)
-		g_source_remove(signal_ids[i]);
+	g_source_remove(signal_id);
 	if (watchdog_id != 0)
 		g_source_remove(watchdog_id);
 	if (status_id != 0)
