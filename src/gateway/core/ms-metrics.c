@@ -392,6 +392,26 @@ render_server_sample(GString *out, const char *metric, const MsMetricsServer *se
 	g_string_append(out, "\"} ");
 }
 
+/* a counter of each replica's: a route's only server has none (see below) */
+static void
+render_server_counter(GString *out,
+		      const char *metric,
+		      const char *help,
+		      const MsMetricsServer *servers,
+		      guint n_servers,
+		      glong count_offset)
+{
+	g_string_append_printf(out, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);
+	for (guint i = 0; i < n_servers; i++) {
+		if (!servers[i].counted)
+			continue;
+		render_server_sample(out, metric, &servers[i]);
+		g_string_append_printf(out,
+				       "%" G_GUINT64_FORMAT "\n",
+				       G_STRUCT_MEMBER(guint64, &servers[i], count_offset));
+	}
+}
+
 /**
  * ms_metrics_render_servers:
  * @servers: (array length=n_servers): every server of every route, in the
@@ -413,30 +433,19 @@ ms_metrics_render_servers(GString *out, const MsMetricsServer *servers, guint n_
 		render_server_sample(out, "microsoup_gateway_upstream_up", &servers[i]);
 		g_string_append(out, servers[i].up ? "1\n" : "0\n");
 	}
-	g_string_append(out,
-			"# HELP microsoup_gateway_upstream_server_requests_total Exchanges sent "
-			"to each replica of a route.\n"
-			"# TYPE microsoup_gateway_upstream_server_requests_total counter\n");
-	for (guint i = 0; i < n_servers; i++) {
-		if (!servers[i].counted)
-			continue;
-		render_server_sample(out,
-				     "microsoup_gateway_upstream_server_requests_total",
-				     &servers[i]);
-		g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", servers[i].requests);
-	}
-	g_string_append(out,
-			"# HELP microsoup_gateway_upstream_server_failures_total Exchanges with "
-			"each replica of a route that failed (connect, timeout, broken).\n"
-			"# TYPE microsoup_gateway_upstream_server_failures_total counter\n");
-	for (guint i = 0; i < n_servers; i++) {
-		if (!servers[i].counted)
-			continue;
-		render_server_sample(out,
-				     "microsoup_gateway_upstream_server_failures_total",
-				     &servers[i]);
-		g_string_append_printf(out, "%" G_GUINT64_FORMAT "\n", servers[i].failures);
-	}
+	render_server_counter(out,
+			      "microsoup_gateway_upstream_server_requests_total",
+			      "Exchanges sent to each replica of a route.",
+			      servers,
+			      n_servers,
+			      G_STRUCT_OFFSET(MsMetricsServer, requests));
+	render_server_counter(out,
+			      "microsoup_gateway_upstream_server_failures_total",
+			      "Exchanges with each replica of a route that failed (connect, "
+			      "timeout, broken).",
+			      servers,
+			      n_servers,
+			      G_STRUCT_OFFSET(MsMetricsServer, failures));
 }
 
 /**
