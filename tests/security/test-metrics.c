@@ -94,6 +94,54 @@ test_render(void)
 	g_assert_true(g_str_has_suffix(text, "\n"));
 }
 
+/* replicas have their own counters; a route's only server is counted by its route */
+static void
+test_render_servers(void)
+{
+	const MsMetricsServer servers[] = {
+		{ .route = "hello",
+		  .server = "unix:/run/a.sock",
+		  .up = TRUE,
+		  .counted = TRUE,
+		  .requests = 7,
+		  .failures = 2 },
+		{ .route = "hello",
+		  .server = "http://b:8080",
+		  .up = FALSE,
+		  .counted = TRUE,
+		  .requests = 3,
+		  .failures = 3 },
+		{ .route = "calc", .server = "unix:/run/calc.sock", .up = TRUE },
+	};
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	ms_metrics_render_servers(out, servers, G_N_ELEMENTS(servers));
+	g_test_message("%s", out->str);
+	assert_contains(out->str,
+			"# TYPE microsoup_gateway_upstream_server_requests_total counter\n");
+	assert_contains(out->str,
+			"# TYPE microsoup_gateway_upstream_server_failures_total counter\n");
+	assert_contains(
+		out->str,
+		"\nmicrosoup_gateway_upstream_up{route=\"hello\",server=\"http://b:8080\"} 0\n");
+	assert_contains(out->str,
+			"\nmicrosoup_gateway_upstream_server_requests_total{route=\"hello\","
+			"server=\"unix:/run/a.sock\"} 7\n");
+	assert_contains(out->str,
+			"\nmicrosoup_gateway_upstream_server_requests_total{route=\"hello\","
+			"server=\"http://b:8080\"} 3\n");
+	assert_contains(out->str,
+			"\nmicrosoup_gateway_upstream_server_failures_total{route=\"hello\","
+			"server=\"unix:/run/a.sock\"} 2\n");
+	assert_contains(out->str,
+			"\nmicrosoup_gateway_upstream_server_failures_total{route=\"hello\","
+			"server=\"http://b:8080\"} 3\n");
+	assert_contains(
+		out->str,
+		"\nmicrosoup_gateway_upstream_up{route=\"calc\",server=\"unix:/run/calc.sock\"} 1\n");
+	g_assert_null(strstr(out->str, "_total{route=\"calc\""));
+}
+
 static void
 test_label_escaping(void)
 {
@@ -176,6 +224,7 @@ main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
 	g_test_add_func("/metrics/render", test_render);
+	g_test_add_func("/metrics/render-servers", test_render_servers);
 	g_test_add_func("/metrics/label-escaping", test_label_escaping);
 	g_test_add_func("/metrics/summary", test_summary);
 	g_test_add_func("/metrics/threads", test_threads);
