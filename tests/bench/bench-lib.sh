@@ -67,7 +67,9 @@ http {
 	access_log $dir/access.log;
 	client_body_temp_path $dir;
 	proxy_temp_path $dir;
-	upstream hello { ${servers}keepalive 64; }
+	# as many idle upstream connections kept per worker as the gateway keeps: with
+	# fewer, a burst closes and reconnects (and fills a Unix socket's backlog)
+	upstream hello { ${servers}keepalive 1024; }
 	server {
 		listen 127.0.0.1:$port;
 		location /api/ {

@@ -86,7 +86,10 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 guint server,
 			 gboolean fresh,
 			 GError **error);
-/* a server named by a host name not looked up yet: acquire failed with G_IO_ERROR_PENDING */
+/*
+ * acquire failed with G_IO_ERROR_PENDING: a server named by a host name not
+ * looked up yet, or a Unix socket whose listen backlog is full
+ */
 typedef void (*MsUpstreamReadyFunc)(gpointer user_data);
 void
 ms_upstream_pool_wait(MsUpstreamPool *self,
@@ -96,6 +99,8 @@ ms_upstream_pool_wait(MsUpstreamPool *self,
 		      gpointer user_data);
 void
 ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data);
+const char *
+ms_upstream_pool_describe_wait(MsUpstreamPool *self, const MsRoute *route, guint server);
 
 GString *
 ms_upstream_conn_get_request_buffer(MsUpstreamConn *conn);

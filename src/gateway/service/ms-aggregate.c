@@ -28,7 +28,7 @@ typedef struct {
 	const MsRoute *route;
 	gint server; /* in route->servers */
 	MsUpstreamConn *conn;
-	gboolean waiting; /* for the first lookup of the server's host name */
+	gboolean waiting; /* for a name's first lookup, or room in a full backlog */
 	GSource *timer;
 	PartState state;
 	gboolean retried;
@@ -333,7 +333,7 @@ on_part_deadline(gpointer user_data)
 static gboolean
 part_connect(Part *part, gboolean fresh);
 
-/* the first lookup of the server's name ended: connect, or fail with its error */
+/* the wait (a name's first lookup, a full backlog) ended: connect, or fail with its error */
 static void
 on_part_ready(gpointer user_data)
 {

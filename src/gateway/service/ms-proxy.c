@@ -236,7 +236,7 @@ static const MsUpstreamHandler proxy_handler = {
 static gboolean
 proxy_connect(MsGatewayRequest *request, gboolean fresh);
 
-/* the wait for the first lookup of the server's name is over, one way or the other */
+/* the wait (a name's first lookup, a full backlog) is over, one way or the other */
 static void
 proxy_stop_waiting(MsGatewayRequest *request)
 {
@@ -247,25 +247,29 @@ proxy_stop_waiting(MsGatewayRequest *request)
 	}
 }
 
-/* the lookup ended: connect, or fail with its error */
+/* the wait ended: connect, or fail with its error */
 static void
 on_ready(gpointer user_data)
 {
 	MsGatewayRequest *request = user_data;
 
-	proxy_stop_waiting(request);
+	request->waiting = FALSE;
 	proxy_connect(request, FALSE);
 }
 
-/* the lookup takes longer than the route's timeout: as an upstream that never answers */
+/* the wait takes longer than the route's timeout: as an upstream that never answers */
 static gboolean
 on_wait_timeout(gpointer user_data)
 {
 	MsGatewayRequest *request = user_data;
+	g_autofree char *message = g_strconcat(
+		"timed out ",
+		ms_upstream_pool_describe_wait(pool_of(request), request->route, request->server),
+		NULL);
 
 	ms_upstream_pool_cancel_wait(pool_of(request), request);
 	proxy_stop_waiting(request);
-	on_failed(request, MS_UPSTREAM_FAILURE_TIMEOUT, FALSE, "timed out looking the name up");
+	on_failed(request, MS_UPSTREAM_FAILURE_TIMEOUT, FALSE, message);
 	return G_SOURCE_REMOVE;
 }
 
@@ -282,11 +286,17 @@ proxy_connect(MsGatewayRequest *request, gboolean fresh)
 					fresh,
 					&error);
 	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
-		/* once per name and worker, before its first answer: not the common path */
+		/*
+		 * once per name and worker, before its first answer, or while a Unix
+		 * socket's backlog is full: not the common path. One deadline for the
+		 * whole wait, however often it is woken to try again.
+		 */
 		request->waiting = TRUE;
-		request->wait_timer = g_timeout_source_new(request->route->timeout_ms);
-		g_source_set_callback(request->wait_timer, on_wait_timeout, request, NULL);
-		g_source_attach(request->wait_timer, g_main_context_get_thread_default());
+		if (request->wait_timer == NULL) {
+			request->wait_timer = g_timeout_source_new(request->route->timeout_ms);
+			g_source_set_callback(request->wait_timer, on_wait_timeout, request, NULL);
+			g_source_attach(request->wait_timer, g_main_context_get_thread_default());
+		}
 		ms_upstream_pool_wait(pool_of(request),
 				      request->route,
 				      request->server,
@@ -294,6 +304,7 @@ proxy_connect(MsGatewayRequest *request, gboolean fresh)
 				      request);
 		return TRUE;
 	}
+	proxy_stop_waiting(request);
 	if (conn == NULL) {
 		/* refused at once (a Unix socket that is not there): as a failed connect */
 		on_failed(request, MS_UPSTREAM_FAILURE_CONNECT, FALSE, error->message);

@@ -22,13 +22,22 @@
  */
 #define MS_UPSTREAM_MAX_IDLE 1024
 
+/*
+ * A Unix socket whose listen backlog is full refuses a connect() at once
+ * (EAGAIN), and a busy or just-started service is all it takes: a burst of
+ * clients would be answered 502. The requests wait instead, as for a name's first
+ * lookup and within their route's timeout, and connect again after this pause.
+ */
+#define MS_UPSTREAM_BACKLOG_RETRY_MS 2
+
 typedef struct {
 	char *key;                  /* the server's text */
 	GSocketAddress *address;    /* a path or a numeric address */
 	MsUpstreamResolve *resolve; /* or a host name's addresses */
 	guint generation;           /* the addresses' version: bumped when a name's change */
 	GQueue idle;                /* MsUpstreamConn, most recently used first */
-	GQueue waiters;             /* Waiter, for a name's first lookup */
+	GQueue waiters;             /* Waiter, for a name's first lookup or a full backlog */
+	GSource *backlog_retry;     /* while a Unix socket's backlog is full: the next try */
 	MsUpstreamPool *pool;
 } MsUpstream;
 
@@ -69,6 +78,10 @@ ms_upstream_free(MsUpstream *upstream)
 	g_clear_object(&upstream->address);
 	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
 	g_queue_clear_full(&upstream->waiters, g_free);
+	if (upstream->backlog_retry != NULL) {
+		g_source_destroy(upstream->backlog_retry);
+		g_source_unref(upstream->backlog_retry);
+	}
 	g_free(upstream);
 }
 
@@ -337,7 +350,8 @@ ms_upstream_pool_settle(MsUpstreamPool *self,
 
 /**
  * ms_upstream_pool_wait:
- * @ready: called once, when the first lookup of the server's name has ended
+ * @ready: called once, when the first lookup of the server's name has ended or
+ *   when a full backlog may have room again
  *
  * After ms_upstream_pool_acquire() failed with %G_IO_ERROR_PENDING; then
  * acquire again. ms_upstream_pool_cancel_wait() takes it back.
@@ -355,6 +369,22 @@ ms_upstream_pool_wait(MsUpstreamPool *self,
 	waiter->ready = ready;
 	waiter->user_data = user_data;
 	g_queue_push_tail(&upstream->waiters, waiter);
+}
+
+/**
+ * ms_upstream_pool_describe_wait:
+ *
+ * Returns: what a request told to wait for @server waits for, for the message of
+ *   a wait that timed out: "looking the name up" or "waiting for room in the
+ *   upstream's backlog"
+ */
+const char *
+ms_upstream_pool_describe_wait(MsUpstreamPool *self, const MsRoute *route, guint server)
+{
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
+
+	return upstream->backlog_retry != NULL ? "waiting for room in the upstream's backlog"
+					       : "looking the name up";
 }
 
 /* the waiter with @user_data went away (its client did) */
@@ -442,6 +472,41 @@ static const MsUpstreamConnKeeper upstream_keeper = {
 	.closing = upstream_conn_closing,
 };
 
+/*
+ * The pause after a full backlog is over: the waiters connect in turn until the
+ * backlog is full again; the ones not woken keep their place for the next try.
+ */
+static gboolean
+on_backlog_retry(gpointer user_data)
+{
+	MsUpstream *upstream = user_data;
+
+	g_clear_pointer(&upstream->backlog_retry, g_source_unref);
+	for (guint n = upstream->waiters.length; n > 0 && upstream->backlog_retry == NULL; n--) {
+		Waiter *waiter = g_queue_pop_head(&upstream->waiters);
+
+		waiter->ready(waiter->user_data);
+		g_free(waiter);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void
+upstream_backlog_full(MsUpstream *upstream, GError **error)
+{
+	if (upstream->backlog_retry == NULL) {
+		upstream->backlog_retry = g_timeout_source_new(MS_UPSTREAM_BACKLOG_RETRY_MS);
+		g_source_set_callback(upstream->backlog_retry, on_backlog_retry, upstream, NULL);
+		g_source_set_static_name(upstream->backlog_retry, "[microsoup] upstream backlog");
+		g_source_attach(upstream->backlog_retry, upstream->pool->context);
+	}
+	g_set_error(error,
+		    G_IO_ERROR,
+		    G_IO_ERROR_PENDING,
+		    "%s: its backlog is full, waiting for room",
+		    upstream->key);
+}
+
 /* where a new connection to @upstream goes: its address, or a name's next one */
 static GSocketAddress *
 upstream_next_address(MsUpstream *upstream, GError **error)
@@ -462,8 +527,8 @@ upstream_next_address(MsUpstream *upstream, GError **error)
  *
  * Returns: (transfer none): a connection, idle from the pool or newly connected
  *   (possibly still connecting); %NULL with @error when the server refused, or
- *   with %G_IO_ERROR_PENDING while its name is looked up for the first time
- *   (ms_upstream_pool_wait())
+ *   with %G_IO_ERROR_PENDING while its name is looked up for the first time or
+ *   while its Unix socket's backlog is full (ms_upstream_pool_wait())
  */
 MsUpstreamConn *
 ms_upstream_pool_acquire(MsUpstreamPool *self,
@@ -474,6 +539,7 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 {
 	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
 	g_autoptr(GSocketAddress) address = NULL;
+	g_autoptr(GError) local = NULL;
 	GSocket *socket;
 	gboolean connecting = FALSE;
 	MsUpstreamConn *conn;
@@ -485,14 +551,24 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 		link->data = NULL;
 		return conn;
 	}
+	/* behind those already waiting for room: no connect() that would only fail */
+	if (upstream->backlog_retry != NULL) {
+		upstream_backlog_full(upstream, error);
+		return NULL;
+	}
 	address = upstream_next_address(upstream, error);
 	if (address == NULL) {
 		g_prefix_error(error, "%s: ", upstream->key);
 		return NULL;
 	}
-	socket = open_socket(address, &connecting, error);
+	socket = open_socket(address, &connecting, &local);
+	if (socket == NULL && g_error_matches(local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) &&
+	    G_IS_UNIX_SOCKET_ADDRESS(address)) {
+		upstream_backlog_full(upstream, error);
+		return NULL;
+	}
 	if (socket == NULL) {
-		g_prefix_error(error, "%s: ", upstream->key);
+		g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", upstream->key);
 		return NULL;
 	}
 	conn = ms_upstream_conn_new(socket,
