@@ -11,7 +11,11 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#define MS_LISTEN_BACKLOG 1024
+/*
+ * as a systemd socket unit's (Backlog= defaults to SOMAXCONN): a binary started
+ * with --listen takes the same burst of connections as a socket-activated one
+ */
+#define MS_LISTEN_BACKLOG SOMAXCONN
 
 /**
  * ms_listen_sockets_from_systemd:
