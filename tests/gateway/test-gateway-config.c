@@ -48,6 +48,7 @@ test_config_valid(void)
 		     "methods = get, POST\n"
 		     "auth = user\n"
 		     "timeout_ms = 250\n"
+		     "max_upstream_connections = 3\n"
 		     "max_body_bytes = 100\n"
 		     "rate_limit = 5\n"
 		     "cache_ttl_s = 7\n"
@@ -75,6 +76,7 @@ test_config_valid(void)
 	g_assert_cmpstr(route->allow, ==, "GET, HEAD");
 	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_NONE);
 	g_assert_cmpuint(route->timeout_ms, ==, MS_ROUTE_DEFAULT_TIMEOUT_MS);
+	g_assert_cmpuint(route->max_upstream_connections, ==, 64);
 	g_assert_cmpuint(route->max_body_bytes, ==, 64 * 1024);
 	g_assert_cmpuint(route->rate_limit, ==, 0);
 	g_assert_cmpuint(g_strv_length(route->cors_origins), ==, 0);
@@ -88,6 +90,7 @@ test_config_valid(void)
 	g_assert_false(ms_route_allows_method(route, "DELETE"));
 	g_assert_cmpint(route->auth, ==, MS_ROUTE_AUTH_USER);
 	g_assert_cmpuint(route->timeout_ms, ==, 250);
+	g_assert_cmpuint(route->max_upstream_connections, ==, 3);
 	g_assert_cmpuint(route->max_body_bytes, ==, 100);
 	g_assert_cmpuint(route->rate_limit, ==, 5);
 	g_assert_cmpuint(route->cache_ttl_s, ==, 7);
@@ -113,6 +116,12 @@ test_config_errors(void)
 		"test.conf:4: [route a] timeout_ms");
 	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\ntimeout_ms = 0\n",
 			  "test.conf:4:");
+	assert_error_line(
+		"[route a]\nprefix = /api/a\nupstream = unix:/a.sock\nmax_upstream_connections = -1\n",
+		"test.conf:4: [route a] max_upstream_connections");
+	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:/a.sock\n"
+			  "max_upstream_connections = 65537\n",
+			  "test.conf:4: [route a] max_upstream_connections");
 	assert_error_line("[route a]\nprefix = /api/a\n\nupstream = ftp://x\n",
 			  "test.conf:4: [route a] upstream");
 	assert_error_line("[route a]\nprefix = /api/a\nupstream = unix:relative.sock\n",

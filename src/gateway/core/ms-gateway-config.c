@@ -8,12 +8,13 @@
  * GKeyFile does the value parsing, MsConfigScan knows where each key was written.
  */
 
-#define MS_ROUTE_GROUP_PREFIX   "route "
-#define MS_ROUTE_MAX_TIMEOUT_MS (10 * 60 * 1000)
-#define MS_ROUTE_MAX_BODY_BYTES (G_GUINT64_CONSTANT(1) << 30)
-#define MS_ROUTE_MAX_RATE_LIMIT 1000000
-#define MS_ROUTE_MAX_CACHE_TTL  86400
-#define MS_GATEWAY_MAX_WORKERS  256
+#define MS_ROUTE_GROUP_PREFIX             "route "
+#define MS_ROUTE_MAX_TIMEOUT_MS           (10 * 60 * 1000)
+#define MS_ROUTE_MAX_BODY_BYTES           (G_GUINT64_CONSTANT(1) << 30)
+#define MS_ROUTE_MAX_RATE_LIMIT           1000000
+#define MS_ROUTE_MAX_UPSTREAM_CONNECTIONS 65536
+#define MS_ROUTE_MAX_CACHE_TTL            86400
+#define MS_GATEWAY_MAX_WORKERS            256
 /* replicas of one service behind one route; far more is a typo */
 #define MS_ROUTE_MAX_SERVERS              64
 #define MS_GATEWAY_MAX_RESOLVE_INTERVAL_S 86400
@@ -34,10 +35,18 @@ typedef struct {
 	GError **error;
 } Parse;
 
-static const char *const route_keys[] = { "prefix",         "upstream",   "upstreams",
-					  "methods",        "auth",       "timeout_ms",
-					  "max_body_bytes", "rate_limit", "cache_ttl_s",
-					  "cors_origins",   NULL };
+static const char *const route_keys[] = { "prefix",
+					  "upstream",
+					  "upstreams",
+					  "methods",
+					  "auth",
+					  "timeout_ms",
+					  "max_body_bytes",
+					  "rate_limit",
+					  "cache_ttl_s",
+					  "cors_origins",
+					  "max_upstream_connections",
+					  NULL };
 static const char *const gateway_keys[] = { "cache_max_bytes",
 					    "metrics_allow",
 					    "workers",
@@ -424,6 +433,7 @@ parse_route(Parse *p, const char *name)
 {
 	g_autoptr(MsRoute) route = g_new0(MsRoute, 1);
 	guint64 timeout_ms = MS_ROUTE_DEFAULT_TIMEOUT_MS;
+	guint64 max_upstream_connections = MS_ROUTE_DEFAULT_MAX_UPSTREAM_CONNECTIONS;
 	guint64 rate_limit = 0;
 	guint64 cache_ttl = 0;
 
@@ -441,6 +451,11 @@ parse_route(Parse *p, const char *name)
 	    !parse_methods(p, route) || !parse_auth(p, route) || !parse_cors(p, route) ||
 	    !get_unsigned(p, "timeout_ms", 1, MS_ROUTE_MAX_TIMEOUT_MS, &timeout_ms) ||
 	    !get_unsigned(p,
+			  "max_upstream_connections",
+			  0,
+			  MS_ROUTE_MAX_UPSTREAM_CONNECTIONS,
+			  &max_upstream_connections) ||
+	    !get_unsigned(p,
 			  "max_body_bytes",
 			  0,
 			  MS_ROUTE_MAX_BODY_BYTES,
@@ -449,6 +464,7 @@ parse_route(Parse *p, const char *name)
 	    !get_unsigned(p, "cache_ttl_s", 0, MS_ROUTE_MAX_CACHE_TTL, &cache_ttl))
 		return NULL;
 	route->timeout_ms = (guint)timeout_ms;
+	route->max_upstream_connections = (guint)max_upstream_connections;
 	route->rate_limit = (guint)rate_limit;
 	route->cache_ttl_s = (guint)cache_ttl;
 	build_policy_steps(route);

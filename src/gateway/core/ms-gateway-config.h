@@ -15,9 +15,15 @@ G_BEGIN_DECLS
  * CORS, metrics) read their settings from MsRoute and MsGatewayGlobals.
  */
 
-#define MS_ROUTE_DEFAULT_TIMEOUT_MS        10000
-#define MS_ROUTE_DEFAULT_MAX_BODY_BYTES    (64 * 1024)
-#define MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES (16 * 1024 * 1024)
+#define MS_ROUTE_DEFAULT_TIMEOUT_MS     10000
+#define MS_ROUTE_DEFAULT_MAX_BODY_BYTES (64 * 1024)
+/*
+ * connections a worker opens to one server of a route; further requests wait for
+ * one, in order: a single-threaded service serves no faster with more, and
+ * requests parked on connections it has not accepted yet wait longest
+ */
+#define MS_ROUTE_DEFAULT_MAX_UPSTREAM_CONNECTIONS 64
+#define MS_GATEWAY_DEFAULT_CACHE_MAX_BYTES        (16 * 1024 * 1024)
 /* one address rarely needs more; a reverse proxy on this host is one address for all */
 #define MS_GATEWAY_DEFAULT_MAX_CONNECTIONS_PER_CLIENT 256
 /* how often an upstream host name is looked up again, so a DNS change is followed */

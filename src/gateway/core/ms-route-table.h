@@ -64,6 +64,7 @@ typedef struct {
 	char *allow;              /* methods joined for the Allow header */
 	MsRouteAuth auth;
 	guint timeout_ms;
+	guint max_upstream_connections; /* per server and worker, 0 = no limit */
 	guint64 max_body_bytes;
 	guint rate_limit;   /* requests per second per client, 0 = unlimited */
 	guint cache_ttl_s;  /* 0 = not cached */

@@ -37,7 +37,12 @@ typedef struct {
 	guint generation;           /* the addresses' version: bumped when a name's change */
 	GQueue idle;                /* MsUpstreamConn, most recently used first */
 	GQueue waiters;             /* Waiter, for a name's first lookup or a full backlog */
-	GSource *backlog_retry;     /* while a Unix socket's backlog is full: the next try */
+	gboolean backlog_full;      /* a Unix socket's: connect() said EAGAIN */
+	GSource *wake;              /* the waiters' next turn: a pause after a full
+				       backlog, or at once after a connection came free */
+	guint n_conns;              /* open, idle or busy */
+	guint max_conns;            /* the asking route's max_upstream_connections */
+	gboolean waking;            /* the waiters are acquiring, in turn */
 	MsUpstreamPool *pool;
 } MsUpstream;
 
@@ -78,9 +83,9 @@ ms_upstream_free(MsUpstream *upstream)
 	g_clear_object(&upstream->address);
 	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
 	g_queue_clear_full(&upstream->waiters, g_free);
-	if (upstream->backlog_retry != NULL) {
-		g_source_destroy(upstream->backlog_retry);
-		g_source_unref(upstream->backlog_retry);
+	if (upstream->wake != NULL) {
+		g_source_destroy(upstream->wake);
+		g_source_unref(upstream->wake);
 	}
 	g_free(upstream);
 }
@@ -371,22 +376,6 @@ ms_upstream_pool_wait(MsUpstreamPool *self,
 	g_queue_push_tail(&upstream->waiters, waiter);
 }
 
-/**
- * ms_upstream_pool_describe_wait:
- *
- * Returns: what a request told to wait for @server waits for, for the message of
- *   a wait that timed out: "looking the name up" or "waiting for room in the
- *   upstream's backlog"
- */
-const char *
-ms_upstream_pool_describe_wait(MsUpstreamPool *self, const MsRoute *route, guint server)
-{
-	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
-
-	return upstream->backlog_retry != NULL ? "waiting for room in the upstream's backlog"
-					       : "looking the name up";
-}
-
 /* the waiter with @user_data went away (its client did) */
 void
 ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data)
@@ -407,6 +396,80 @@ ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data)
 			}
 		}
 	}
+}
+
+/* at max_upstream_connections: a new exchange waits for a connection to come free */
+static gboolean
+upstream_at_limit(MsUpstream *upstream)
+{
+	return upstream->max_conns != 0 && upstream->n_conns >= upstream->max_conns;
+}
+
+/* whether a new exchange with @upstream must wait: no idle connection, and no room */
+static gboolean
+upstream_is_full(MsUpstream *upstream)
+{
+	return upstream->backlog_full ||
+	       (upstream->idle.head == NULL && upstream_at_limit(upstream));
+}
+
+/* the waiters acquire in turn, until one is told to wait again */
+static void
+upstream_wake_waiters(MsUpstream *upstream)
+{
+	upstream->waking = TRUE;
+	for (guint n = upstream->waiters.length; n > 0 && !upstream_is_full(upstream); n--) {
+		Waiter *waiter = g_queue_pop_head(&upstream->waiters);
+
+		waiter->ready(waiter->user_data);
+		g_free(waiter);
+	}
+	upstream->waking = FALSE;
+}
+
+static gboolean
+on_wake(gpointer user_data)
+{
+	MsUpstream *upstream = user_data;
+
+	g_clear_pointer(&upstream->wake, g_source_unref);
+	upstream->backlog_full = FALSE;
+	upstream_wake_waiters(upstream);
+	return G_SOURCE_REMOVE;
+}
+
+/* the waiters' next turn, after @delay_ms; one already coming stays */
+static void
+upstream_wake_later(MsUpstream *upstream, guint delay_ms)
+{
+	if (upstream->wake != NULL)
+		return;
+	upstream->wake = delay_ms > 0 ? g_timeout_source_new(delay_ms) : g_idle_source_new();
+	g_source_set_priority(upstream->wake, G_PRIORITY_DEFAULT);
+	g_source_set_callback(upstream->wake, on_wake, upstream, NULL);
+	g_source_set_static_name(upstream->wake, "[microsoup] upstream waiters");
+	g_source_attach(upstream->wake, upstream->pool->context);
+}
+
+/*
+ * A connection came free (idle, or closed) while requests wait for one: they are
+ * woken from the loop, not from inside the exchange that just ended
+ */
+static void
+upstream_room_made(MsUpstream *upstream)
+{
+	if (upstream->waiters.head != NULL && !upstream->backlog_full)
+		upstream_wake_later(upstream, 0);
+}
+
+static void
+upstream_wait_for_room(MsUpstream *upstream, GError **error)
+{
+	g_set_error(error,
+		    G_IO_ERROR,
+		    G_IO_ERROR_PENDING,
+		    "%s: every connection is busy, waiting for one",
+		    upstream->key);
 }
 
 static GSocket *
@@ -452,6 +515,7 @@ upstream_conn_reusable(gpointer keeper, MsUpstreamConn *conn)
 	}
 	link->data = conn;
 	g_queue_push_head_link(&upstream->idle, link);
+	upstream_room_made(upstream);
 }
 
 static void
@@ -465,6 +529,8 @@ upstream_conn_closing(gpointer keeper, MsUpstreamConn *conn)
 		link->data = NULL;
 	}
 	g_hash_table_remove(upstream->pool->conns, conn);
+	upstream->n_conns--;
+	upstream_room_made(upstream);
 }
 
 static const MsUpstreamConnKeeper upstream_keeper = {
@@ -473,38 +539,38 @@ static const MsUpstreamConnKeeper upstream_keeper = {
 };
 
 /*
- * The pause after a full backlog is over: the waiters connect in turn until the
- * backlog is full again; the ones not woken keep their place for the next try.
+ * connect() said EAGAIN: after a pause the waiters connect in turn, until the
+ * backlog is full again; the ones not woken keep their place for the next try
  */
-static gboolean
-on_backlog_retry(gpointer user_data)
-{
-	MsUpstream *upstream = user_data;
-
-	g_clear_pointer(&upstream->backlog_retry, g_source_unref);
-	for (guint n = upstream->waiters.length; n > 0 && upstream->backlog_retry == NULL; n--) {
-		Waiter *waiter = g_queue_pop_head(&upstream->waiters);
-
-		waiter->ready(waiter->user_data);
-		g_free(waiter);
-	}
-	return G_SOURCE_REMOVE;
-}
-
 static void
 upstream_backlog_full(MsUpstream *upstream, GError **error)
 {
-	if (upstream->backlog_retry == NULL) {
-		upstream->backlog_retry = g_timeout_source_new(MS_UPSTREAM_BACKLOG_RETRY_MS);
-		g_source_set_callback(upstream->backlog_retry, on_backlog_retry, upstream, NULL);
-		g_source_set_static_name(upstream->backlog_retry, "[microsoup] upstream backlog");
-		g_source_attach(upstream->backlog_retry, upstream->pool->context);
-	}
+	upstream->backlog_full = TRUE;
+	upstream_wake_later(upstream, MS_UPSTREAM_BACKLOG_RETRY_MS);
 	g_set_error(error,
 		    G_IO_ERROR,
 		    G_IO_ERROR_PENDING,
 		    "%s: its backlog is full, waiting for room",
 		    upstream->key);
+}
+
+/**
+ * ms_upstream_pool_describe_wait:
+ *
+ * Returns: what a request told to wait for @server waits for, for the message of
+ *   a wait that timed out: a name's first lookup, room in a Unix socket's
+ *   backlog, or one of the route's max_upstream_connections
+ */
+const char *
+ms_upstream_pool_describe_wait(MsUpstreamPool *self, const MsRoute *route, guint server)
+{
+	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
+
+	if (upstream->backlog_full)
+		return "waiting for room in the upstream's backlog";
+	if (upstream_at_limit(upstream))
+		return "waiting for one of its max_upstream_connections to come free";
+	return "looking the name up";
 }
 
 /* where a new connection to @upstream goes: its address, or a name's next one */
@@ -544,6 +610,13 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 	gboolean connecting = FALSE;
 	MsUpstreamConn *conn;
 
+	/* a server several routes share takes the limit of the route that asks */
+	upstream->max_conns = route->max_upstream_connections;
+	/* first come, first served: not ahead of those already waiting */
+	if (upstream->wake != NULL && !upstream->waking) {
+		upstream_wait_for_room(upstream, error);
+		return NULL;
+	}
 	if (!fresh && upstream->idle.head != NULL) {
 		GList *link = upstream->idle.head;
 		conn = link->data;
@@ -552,8 +625,12 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 		return conn;
 	}
 	/* behind those already waiting for room: no connect() that would only fail */
-	if (upstream->backlog_retry != NULL) {
+	if (upstream->backlog_full) {
 		upstream_backlog_full(upstream, error);
+		return NULL;
+	}
+	if (upstream_at_limit(upstream)) {
+		upstream_wait_for_room(upstream, error);
 		return NULL;
 	}
 	address = upstream_next_address(upstream, error);
@@ -578,5 +655,6 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 				    upstream);
 	g_object_unref(socket);
 	g_hash_table_insert(self->conns, conn, GUINT_TO_POINTER(upstream->generation));
+	upstream->n_conns++;
 	return conn;
 }

@@ -10,11 +10,15 @@
 #include "ms-wire-client.h"
 
 /*
- * A Unix socket whose listen backlog is full refuses a connect() at once
- * (EAGAIN): a service that is busy, or just starting under socket activation,
- * with a burst of connections. The built gateway's requests wait for room, within
- * their route's timeout, rather than being answered 502 at once. The upstream
- * here is a socket of the test's own that accepts only when the test says so.
+ * When the built gateway's request waits for its upstream instead of failing:
+ * - a Unix socket whose listen backlog is full refuses a connect() at once
+ *   (EAGAIN): a service that is busy, or just starting under socket activation,
+ *   with a burst of connections. The request waits for room, within its route's
+ *   timeout, rather than being answered 502 at once;
+ * - a route's max_upstream_connections are all busy: the request waits for one
+ *   to come free, in order.
+ * The upstream here is a socket of the test's own that accepts only when the test
+ * says so.
  */
 
 #define ROOM_AFTER_US    (300 * G_TIME_SPAN_MILLISECOND)
@@ -79,6 +83,38 @@ full_backlog_free(FullBacklog *self)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(FullBacklog, full_backlog_free)
 
+/* one request head from @conn, which the gateway writes */
+static char *
+read_request_head(GSocket *conn)
+{
+	g_autoptr(GString) request = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+	char buffer[4096];
+	gssize n;
+
+	g_socket_set_timeout(conn, 10);
+	while (strstr(request->str, "\r\n\r\n") == NULL &&
+	       (n = g_socket_receive(conn, buffer, sizeof buffer, NULL, &error)) > 0)
+		g_string_append_len(request, buffer, n);
+	g_assert_no_error(error);
+	return g_string_free(g_steal_pointer(&request), FALSE);
+}
+
+static void
+send_text(GSocket *conn, const char *text)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_cmpint(g_socket_send(conn, text, strlen(text), NULL, &error),
+			==,
+			(gssize)strlen(text));
+	g_assert_no_error(error);
+}
+
+#define OK_ANSWER                                               \
+	"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" \
+	"Content-Length: 11\r\n\r\n{\"ok\":true}"
+
 /*
  * Makes room and answers the gateway's request: the fillers hang up and are
  * accepted, so the next connection accepted with bytes in it is the gateway's
@@ -92,25 +128,14 @@ full_backlog_answer(FullBacklog *self, const char *raw_answer)
 	g_socket_set_timeout(self->listener, 10);
 	for (;;) {
 		g_autoptr(GSocket) accepted = g_socket_accept(self->listener, NULL, &error);
-		g_autoptr(GString) request = g_string_new(NULL);
-		char buffer[4096];
-		gssize n;
+		g_autofree char *request = NULL;
 
 		g_assert_no_error(error);
-		g_socket_set_timeout(accepted, 10);
-		while (strstr(request->str, "\r\n\r\n") == NULL &&
-		       (n = g_socket_receive(accepted, buffer, sizeof buffer, NULL, &error)) > 0)
-			g_string_append_len(request, buffer, n);
-		g_assert_no_error(error);
-		if (request->len == 0)
+		request = read_request_head(accepted);
+		if (*request == '\0')
 			continue; /* a filler */
-		g_test_message("%s", request->str);
-		g_assert_true(g_str_has_prefix(request->str, "GET "));
-		g_assert_cmpint(
-			g_socket_send(accepted, raw_answer, strlen(raw_answer), NULL, &error),
-			==,
-			(gssize)strlen(raw_answer));
-		g_assert_no_error(error);
+		g_assert_true(g_str_has_prefix(request, "GET /busy/x "));
+		send_text(accepted, raw_answer);
 		return;
 	}
 }
@@ -119,8 +144,27 @@ typedef struct {
 	char *dir;
 	FullBacklog *busy;
 	FullBacklog *stuck;
+	GSocket *one; /* the upstream of a route with max_upstream_connections = 1 */
+	char *one_path;
 	MsTestProcess *gateway;
 } Fixture;
+
+static GSocket *
+listen_unix(const char *path)
+{
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(path);
+	g_autoptr(GError) error = NULL;
+	GSocket *listener = g_socket_new(G_SOCKET_FAMILY_UNIX,
+					 G_SOCKET_TYPE_STREAM,
+					 G_SOCKET_PROTOCOL_DEFAULT,
+					 &error);
+
+	g_assert_no_error(error);
+	g_assert_true(g_socket_bind(listener, address, TRUE, &error));
+	g_assert_true(g_socket_listen(listener, &error));
+	g_assert_no_error(error);
+	return listener;
+}
 
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
@@ -130,14 +174,19 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->dir = ms_test_dir_new();
 	fx->busy = full_backlog_new(fx->dir, "busy.sock");
 	fx->stuck = full_backlog_new(fx->dir, "stuck.sock");
+	fx->one_path = g_build_filename(fx->dir, "one.sock", NULL);
+	fx->one = listen_unix(fx->one_path);
 	config = g_strdup_printf("[gateway]\nworkers = 1\n\n"
 				 "[route busy]\nprefix = /api/busy\nupstream = unix:%s\n"
 				 "timeout_ms = 10000\n\n"
 				 "[route stuck]\nprefix = /api/stuck\nupstream = unix:%s\n"
-				 "timeout_ms = %u\n",
+				 "timeout_ms = %u\n\n"
+				 "[route one]\nprefix = /api/one\nupstream = unix:%s\n"
+				 "timeout_ms = 10000\nmax_upstream_connections = 1\n",
 				 fx->busy->path,
 				 fx->stuck->path,
-				 STUCK_TIMEOUT_MS);
+				 STUCK_TIMEOUT_MS,
+				 fx->one_path);
 	fx->gateway = ms_test_gateway_spawn(fx->dir, config, NULL);
 }
 
@@ -148,6 +197,9 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	g_clear_pointer(&fx->gateway, ms_test_process_free);
 	g_clear_pointer(&fx->busy, full_backlog_free);
 	g_clear_pointer(&fx->stuck, full_backlog_free);
+	g_clear_object(&fx->one);
+	g_unlink(fx->one_path);
+	g_free(fx->one_path);
 	ms_test_dir_remove(fx->dir);
 	g_free(fx->dir);
 }
@@ -172,9 +224,7 @@ test_waits_for_room(Fixture *fx, gconstpointer data)
 	gint64 sent = g_get_monotonic_time();
 
 	g_usleep(ROOM_AFTER_US);
-	full_backlog_answer(fx->busy,
-			    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			    "Content-Length: 11\r\n\r\n{\"ok\":true}");
+	full_backlog_answer(fx->busy, OK_ANSWER);
 	response = ms_wire_conn_read_response(conn, FALSE);
 	g_assert_cmpuint(response->status, ==, 200);
 	g_assert_cmpint(g_get_monotonic_time() - sent, >=, ROOM_AFTER_US);
@@ -201,21 +251,62 @@ test_full_until_timeout(Fixture *fx, gconstpointer data)
 					  5000);
 }
 
+/*
+ * A route's one connection is busy: the next request waits for it, opens no
+ * other, and goes on it once the first is answered
+ */
+static void
+test_limit_waits_in_order(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsWireConn) first = send_get(fx, "/api/one/a");
+	g_autoptr(MsWireConn) second = NULL;
+	g_autoptr(GSocket) upstream = NULL;
+	g_autoptr(MsWireResponse) first_response = NULL;
+	g_autoptr(MsWireResponse) second_response = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *request_a = NULL;
+	g_autofree char *request_b = NULL;
+
+	g_socket_set_timeout(fx->one, 10);
+	upstream = g_socket_accept(fx->one, NULL, &error);
+	g_assert_no_error(error);
+	request_a = read_request_head(upstream);
+	g_assert_true(g_str_has_prefix(request_a, "GET /one/a "));
+	second = send_get(fx, "/api/one/b");
+	/* no second connection while the first is busy */
+	g_assert_false(g_socket_condition_timed_wait(fx->one, G_IO_IN, ROOM_AFTER_US, NULL, NULL));
+	send_text(upstream, OK_ANSWER);
+	first_response = ms_wire_conn_read_response(first, FALSE);
+	g_assert_cmpuint(first_response->status, ==, 200);
+	/* the same connection, kept alive, takes the waiting request */
+	request_b = read_request_head(upstream);
+	g_assert_true(g_str_has_prefix(request_b, "GET /one/b "));
+	send_text(upstream, OK_ANSWER);
+	second_response = ms_wire_conn_read_response(second, FALSE);
+	g_assert_cmpuint(second_response->status, ==, 200);
+}
+
 int
 main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
-	g_test_add("/gateway/upstream-backlog/waits-for-room",
+	g_test_add("/gateway/upstream-waits/backlog-full-waits-for-room",
 		   Fixture,
 		   NULL,
 		   fixture_setup,
 		   test_waits_for_room,
 		   fixture_teardown);
-	g_test_add("/gateway/upstream-backlog/full-until-timeout",
+	g_test_add("/gateway/upstream-waits/backlog-full-until-timeout",
 		   Fixture,
 		   NULL,
 		   fixture_setup,
 		   test_full_until_timeout,
+		   fixture_teardown);
+	g_test_add("/gateway/upstream-waits/limit-waits-in-order",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_limit_waits_in_order,
 		   fixture_teardown);
 	return g_test_run();
 }
