@@ -88,7 +88,8 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 			 GError **error);
 /*
  * acquire failed with G_IO_ERROR_PENDING: a server named by a host name not
- * looked up yet, or a Unix socket whose listen backlog is full
+ * looked up yet, a Unix socket whose listen backlog is full, or every one of the
+ * route's max_upstream_connections to it busy
  */
 typedef void (*MsUpstreamReadyFunc)(gpointer user_data);
 void

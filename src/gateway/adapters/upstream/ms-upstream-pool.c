@@ -13,7 +13,9 @@
  * route's replicas takes an exchange. A connection goes back to the pool after
  * a complete response and leaves it after MS_UPSTREAM_IDLE_TIMEOUT_USEC, so
  * pooled connections never keep a socket-activated service from its own
- * (longer) idle exit.
+ * (longer) idle exit. A request that cannot have a connection yet (a name not
+ * looked up, a full backlog, every one of the route's max_upstream_connections
+ * busy) waits in its server's queue, first come first served.
  */
 
 /*
@@ -36,7 +38,8 @@ typedef struct {
 	MsUpstreamResolve *resolve; /* or a host name's addresses */
 	guint generation;           /* the addresses' version: bumped when a name's change */
 	GQueue idle;                /* MsUpstreamConn, most recently used first */
-	GQueue waiters;             /* Waiter, for a name's first lookup or a full backlog */
+	GQueue waiters;             /* Waiter: for a name's first lookup, room in a
+				       full backlog or a connection to come free */
 	gboolean backlog_full;      /* a Unix socket's: connect() said EAGAIN */
 	GSource *wake;              /* the waiters' next turn: a pause after a full
 				       backlog, or at once after a connection came free */
@@ -355,8 +358,8 @@ ms_upstream_pool_settle(MsUpstreamPool *self,
 
 /**
  * ms_upstream_pool_wait:
- * @ready: called once, when the first lookup of the server's name has ended or
- *   when a full backlog may have room again
+ * @ready: called once, when the first lookup of the server's name has ended,
+ *   when a full backlog may have room again or when a connection came free
  *
  * After ms_upstream_pool_acquire() failed with %G_IO_ERROR_PENDING; then
  * acquire again. ms_upstream_pool_cancel_wait() takes it back.
@@ -593,8 +596,9 @@ upstream_next_address(MsUpstream *upstream, GError **error)
  *
  * Returns: (transfer none): a connection, idle from the pool or newly connected
  *   (possibly still connecting); %NULL with @error when the server refused, or
- *   with %G_IO_ERROR_PENDING while its name is looked up for the first time or
- *   while its Unix socket's backlog is full (ms_upstream_pool_wait())
+ *   with %G_IO_ERROR_PENDING while its name is looked up for the first time,
+ *   while its Unix socket's backlog is full, or while the route's
+ *   max_upstream_connections to it are all busy (ms_upstream_pool_wait())
  */
 MsUpstreamConn *
 ms_upstream_pool_acquire(MsUpstreamPool *self,
