@@ -79,8 +79,7 @@ decode_chunked(const char *data, gsize length, gsize step)
 static gsize
 take_request(const char *data, gsize length, gsize step)
 {
-	g_autoptr(SoupMessageHeaders) headers =
-		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
 	g_autofree char *method = NULL;
 	g_autofree char *target = NULL;
 	SoupHTTPVersion version;

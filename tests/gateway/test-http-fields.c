@@ -74,9 +74,13 @@ test_repeated(void)
 			"no-cache, max-age=5");
 	g_assert_cmpstr(ms_http_fields_get_one(fields, "Cache-Control"), ==, "max-age=5");
 	g_assert_cmpstr(ms_http_fields_get_list(fields, "X-List"), ==, "a, b, ");
+	/* empty values are list members too: a repeated empty Host is not one empty Host */
+	ms_http_fields_append(fields, "X-Empty", "");
+	ms_http_fields_append(fields, "X-Empty", "");
+	g_assert_cmpstr(ms_http_fields_get_list(fields, "X-Empty"), ==, ", ");
 	g_assert_cmpstr(ms_http_fields_get_list(fields, "X-Other"), ==, "x");
 	g_assert_cmpstr(ms_http_fields_get_list(fields, "X-None"), ==, NULL);
-	g_assert_cmpuint(ms_http_fields_count(fields), ==, 6);
+	g_assert_cmpuint(ms_http_fields_count(fields), ==, 8);
 }
 
 static void

@@ -10,7 +10,7 @@
 /* unit tests: the front's HTTP/1.1 framing over bytes a client chose, no sockets */
 
 typedef struct {
-	SoupMessageHeaders *headers;
+	MsHttpFields *headers;
 	char *method;
 	char *target;
 	SoupHTTPVersion version;
@@ -19,7 +19,7 @@ typedef struct {
 static void
 head_clear(Head *head)
 {
-	g_clear_pointer(&head->headers, soup_message_headers_unref);
+	g_clear_pointer(&head->headers, ms_http_fields_free);
 	g_clear_pointer(&head->method, g_free);
 	g_clear_pointer(&head->target, g_free);
 }
@@ -43,7 +43,7 @@ parse(const char *text, Head *head)
 			==,
 			MS_HTTP_HEAD_COMPLETE);
 	g_assert_cmpuint(skip + head_length, ==, length);
-	head->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	head->headers = ms_http_fields_new();
 	return ms_http_head_parse(text + skip,
 				  head_length,
 				  head->headers,
@@ -158,10 +158,10 @@ test_head_parse_valid(void)
 	g_assert_cmpstr(head.method, ==, "GET");
 	g_assert_cmpstr(head.target, ==, "/api/x?y=1");
 	g_assert_cmpint(head.version, ==, SOUP_HTTP_1_1);
-	g_assert_cmpstr(soup_message_headers_get_one(head.headers, "Host"), ==, "a");
-	g_assert_cmpstr(soup_message_headers_get_one(head.headers, "X-Empty"), ==, "");
-	g_assert_cmpstr(soup_message_headers_get_one(head.headers, "X-Tab"), ==, "one two");
-	g_assert_cmpstr(soup_message_headers_get_one(head.headers, "Accept"), ==, "text/plain");
+	g_assert_cmpstr(ms_http_fields_get_one(head.headers, "Host"), ==, "a");
+	g_assert_cmpstr(ms_http_fields_get_one(head.headers, "X-Empty"), ==, "");
+	g_assert_cmpstr(ms_http_fields_get_one(head.headers, "X-Tab"), ==, "one two");
+	g_assert_cmpstr(ms_http_fields_get_one(head.headers, "Accept"), ==, "text/plain");
 	g_assert_true(ms_http_method_intern(head.method) == SOUP_METHOD_GET);
 }
 
@@ -276,8 +276,7 @@ test_head_parse_field_lines(void)
 static void
 test_head_parse_raw(void)
 {
-	g_autoptr(SoupMessageHeaders) headers =
-		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
 	const char *cases[] = {
 		"",
 		"\r\n",
@@ -356,8 +355,7 @@ static void
 test_head_parse_nul(void)
 {
 	const char text[] = "GET /\0 HTTP/1.1\r\nHost: a\r\n\r\n";
-	g_autoptr(SoupMessageHeaders) headers =
-		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
 	g_autofree char *method = NULL;
 	g_autofree char *target = NULL;
 	SoupHTTPVersion version;
@@ -401,10 +399,12 @@ test_head_parse_unknown_method(void)
 static MsHttpError
 framing(const char *fields, SoupHTTPVersion version, MsHttpBodyKind *kind, guint64 *length)
 {
-	g_autoptr(SoupMessageHeaders) headers =
+	g_autoptr(SoupMessageHeaders) parsed =
 		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	g_autoptr(MsHttpFields) headers = NULL;
 
-	g_assert_true(soup_headers_parse(fields, (int)strlen(fields), headers));
+	g_assert_true(soup_headers_parse(fields, (int)strlen(fields), parsed));
+	headers = ms_test_fields_from_soup(parsed);
 	return ms_http_body_framing(headers, version, kind, length);
 }
 
@@ -562,7 +562,7 @@ test_body_framing_raw(void)
 }
 
 typedef struct {
-	SoupMessageHeaders *headers;
+	MsHttpFields *headers;
 	SoupHTTPVersion version;
 	guint status;
 	char *reason;
@@ -571,7 +571,7 @@ typedef struct {
 static void
 response_clear(Response *response)
 {
-	g_clear_pointer(&response->headers, soup_message_headers_unref);
+	g_clear_pointer(&response->headers, ms_http_fields_free);
 	g_clear_pointer(&response->reason, g_free);
 }
 
@@ -590,10 +590,9 @@ parse_response(const char *text, Response *response)
 		==,
 		MS_HTTP_HEAD_COMPLETE);
 	g_assert_cmpuint(head_length, ==, length);
-	response->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	response->headers = ms_http_fields_new();
 	return ms_http_response_head_parse(text,
 					   head_length,
-					   NULL,
 					   response->headers,
 					   &response->version,
 					   &response->status,
@@ -638,8 +637,8 @@ test_response_head_parse(void)
 		parse_response("HTTP/1.1 200 OK\r\nX-A: 1\r\nServer:  up \r\n\r\n", &response),
 		==,
 		MS_HTTP_OK);
-	g_assert_cmpstr(soup_message_headers_get_one(response.headers, "X-A"), ==, "1");
-	g_assert_cmpstr(soup_message_headers_get_one(response.headers, "Server"), ==, "up");
+	g_assert_cmpstr(ms_http_fields_get_one(response.headers, "X-A"), ==, "1");
+	g_assert_cmpstr(ms_http_fields_get_one(response.headers, "Server"), ==, "up");
 
 	assert_response_refused("HTTP/1.1 099 X\r\n\r\n", MS_HTTP_ERROR_SYNTAX);
 	assert_response_refused("HTTP/1.1 600 X\r\n\r\n", MS_HTTP_ERROR_SYNTAX);
@@ -675,11 +674,13 @@ response_framing(const char *fields,
 		 MsHttpBodyKind *kind,
 		 guint64 *length)
 {
-	g_autoptr(SoupMessageHeaders) headers =
+	g_autoptr(SoupMessageHeaders) parsed =
 		soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	g_autoptr(MsHttpFields) headers = NULL;
 
 	g_test_message("%u %s", status, fields);
-	g_assert_true(soup_headers_parse(fields, (int)strlen(fields), headers));
+	g_assert_true(soup_headers_parse(fields, (int)strlen(fields), parsed));
+	headers = ms_test_fields_from_soup(parsed);
 	return ms_http_response_body_framing(headers, head_request, status, kind, length);
 }
 

@@ -190,6 +190,37 @@ ms_http_field_is_hop_by_hop(MsHttpFieldId id)
 	return id < MS_HTTP_FIELD_LAST && known_names[id].hop_by_hop;
 }
 
+/**
+ * ms_http_field_write:
+ *
+ * Appends @field as a field line, "name: value" and CRLF. One copy per
+ * piece into room made once: GLib before 2.76 takes every g_string_append()
+ * through its general insertion, and a head is written field by field.
+ */
+void
+ms_http_field_write(const MsHttpField *field, GString *out)
+{
+	gsize at = out->len;
+	gsize length = (gsize)field->name_length + field->value_length + 4;
+	char *p;
+
+	if (G_LIKELY(out->allocated_len - at > length)) {
+		out->len += length;
+		out->str[out->len] = '\0';
+	} else {
+		g_string_set_size(out, at + length);
+	}
+	p = out->str + at;
+	memcpy(p, field->name, field->name_length);
+	p += field->name_length;
+	*p++ = ':';
+	*p++ = ' ';
+	memcpy(p, field->value, field->value_length);
+	p += field->value_length;
+	*p++ = '\r';
+	*p = '\n';
+}
+
 /* --- the table ------------------------------------------------------------------------- */
 
 typedef struct _Block Block;
@@ -480,12 +511,13 @@ get_list(MsHttpFields *self, MsHttpFieldId id, const char *name, gsize length)
 		return first != NULL ? first->value : NULL;
 	/* repeated: joined once more in the storage, which lives as long as the fields */
 	p = joined = ms_http_fields_reserve(self, total - 1);
+	n = 0;
 	for (guint i = 0; i < self->length; i++) {
 		const MsHttpField *field = &self->fields[i];
 
 		if (!field_is(field, id, name, length))
 			continue;
-		if (p != joined) {
+		if (n++ > 0) {
 			*p++ = ',';
 			*p++ = ' ';
 		}

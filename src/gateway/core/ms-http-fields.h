@@ -84,6 +84,9 @@ typedef struct {
 	MsHttpFieldId id;
 } MsHttpField;
 
+void
+ms_http_field_write(const MsHttpField *field, GString *out);
+
 typedef struct _MsHttpFields MsHttpFields;
 
 MsHttpFields *

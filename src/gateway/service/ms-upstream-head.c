@@ -49,8 +49,8 @@ ms_upstream_head_write_request_line(GString *out,
 void
 ms_upstream_head_write_gateway_fields(MsGatewayRequest *request, GString *out)
 {
-	SoupMessageHeaders *headers = request->head.headers;
-	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
+	MsHttpFields *headers = request->head.headers;
+	const char *forwarded = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_X_FORWARDED_FOR);
 	const char *remote = request->head.remote_addr;
 
 	ms_upstream_head_put(out, MS_REQUEST_ID_HEADER ": ");

@@ -80,9 +80,9 @@ struct _MsGatewayFrontConn {
 
 	/* the request being read or answered */
 	MsGatewayRequest *request;
-	SoupMessageHeaders *headers;          /* the worker's spares: %NULL between requests */
-	SoupMessageHeaders *response_headers; /* the worker's spares: %NULL between requests */
-	MsAuthMemo auth_memo;                 /* what its requests last proved */
+	MsHttpFields *headers;          /* the worker's spares: %NULL between requests */
+	MsHttpFields *response_headers; /* the worker's spares: %NULL between requests */
+	MsAuthMemo auth_memo;           /* what its requests last proved */
 	char *method; /* as sent; the request gets the interned string when known */
 	char *target; /* as sent */
 	char *path;   /* canonical: what routes see and the upstream gets */
@@ -359,24 +359,24 @@ conn_keep_input(MsGatewayFrontConn *conn)
  */
 #define CONN_HEADER_SPARES 1024
 
-static SoupMessageHeaders *
-headers_take(GPtrArray *spares, SoupMessageHeadersType type)
+static MsHttpFields *
+headers_take(GPtrArray *spares)
 {
 	if (spares->len > 0)
 		return g_ptr_array_steal_index_fast(spares, spares->len - 1);
-	return soup_message_headers_new(type);
+	return ms_http_fields_new();
 }
 
 static void
-headers_give_back(GPtrArray *spares, SoupMessageHeaders *headers)
+headers_give_back(GPtrArray *spares, MsHttpFields *headers)
 {
 	if (headers == NULL)
 		return;
-	soup_message_headers_clear(headers);
+	ms_http_fields_clear(headers);
 	if (spares->len < CONN_HEADER_SPARES)
 		g_ptr_array_add(spares, headers);
 	else
-		soup_message_headers_unref(headers);
+		ms_http_fields_free(headers);
 }
 
 /* a request's head is read: its tables are the worker's spares, cleared */
@@ -384,15 +384,13 @@ static void
 conn_take_headers(MsGatewayFrontConn *conn)
 {
 	if (conn->headers == NULL)
-		conn->headers = headers_take(conn->host->request_header_spares,
-					     SOUP_MESSAGE_HEADERS_REQUEST);
+		conn->headers = headers_take(conn->host->request_header_spares);
 	else
-		soup_message_headers_clear(conn->headers);
+		ms_http_fields_clear(conn->headers);
 	if (conn->response_headers == NULL)
-		conn->response_headers = headers_take(conn->host->response_header_spares,
-						      SOUP_MESSAGE_HEADERS_RESPONSE);
+		conn->response_headers = headers_take(conn->host->response_header_spares);
 	else
-		soup_message_headers_clear(conn->response_headers);
+		ms_http_fields_clear(conn->response_headers);
 }
 
 /* the request is over: what it read goes, so that an idle connection holds none of it */
@@ -867,8 +865,8 @@ conn_free(MsGatewayFrontConn *conn)
 	g_free(conn->query);
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	/* not to the spares: the front that owns them may be going */
-	g_clear_pointer(&conn->headers, soup_message_headers_unref);
-	g_clear_pointer(&conn->response_headers, soup_message_headers_unref);
+	g_clear_pointer(&conn->headers, ms_http_fields_free);
+	g_clear_pointer(&conn->response_headers, ms_http_fields_free);
 	/* closed: nothing of the input is left */
 	g_assert(conn->in == NULL);
 	ms_gateway_front_output_clear(&conn->out);
@@ -928,11 +926,11 @@ static void
 conn_respond_head(gpointer front,
 		  guint status,
 		  const char *reason,
-		  SoupMessageHeaders *headers,
+		  MsHttpFields *headers,
 		  goffset content_length)
 {
 	MsGatewayFrontConn *conn = front;
-	const char *connection = soup_message_headers_get_list(headers, "Connection");
+	const char *connection = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONNECTION);
 	MsGatewayFrontHead head = {
 		.version = conn->version,
 		.status = status,

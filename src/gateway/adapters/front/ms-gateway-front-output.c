@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "common/ms-http-header.h"
 #include "common/ms-log.h"
 #include "common/ms-response.h"
 
@@ -130,38 +129,26 @@ append_status_line(GString *out, SoupHTTPVersion version, guint status, const ch
 
 /* what the front writes itself: the framing, the connection, Date and Server */
 static gboolean
-is_front_header(const char *name)
+is_front_header(MsHttpFieldId id)
 {
-	switch (name[0]) {
-	case 'D':
-	case 'd':
-		return ms_http_header_name_is(name, "Date");
-	case 'S':
-	case 's':
-		return ms_http_header_name_is(name, "Server");
-	default:
-		return ms_http_header_is_hop_by_hop(name);
-	}
+	return id == MS_HTTP_FIELD_DATE || id == MS_HTTP_FIELD_SERVER ||
+	       ms_http_field_is_hop_by_hop(id);
 }
 
 void
 ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayFrontHead *head)
 {
 	GString *out = output_take_buffer(self);
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 	char length[MS_LOG_UINT_SIZE];
 
 	append_status_line(out, head->version, head->status, head->reason);
-	soup_message_headers_iter_init(&iter, head->headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_front_header(name))
+	ms_http_fields_iter_init(&iter, head->headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (is_front_header(field->id))
 			continue;
-		g_string_append(out, name);
-		g_string_append(out, ": ");
-		g_string_append(out, value);
-		g_string_append(out, "\r\n");
+		ms_http_field_write(field, out);
 	}
 	switch (head->framing) {
 	case MS_GATEWAY_FRONT_FRAMING_LENGTH:

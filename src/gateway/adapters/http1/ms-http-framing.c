@@ -293,40 +293,21 @@ scan_head(const char *data, gsize head_length, gboolean response, HeadScan *scan
 }
 
 /*
- * @value as libsoup keeps an untrusted one: valid UTF-8, each bad byte made
- * U+FFFD. Only a head with obs-text pays for the look.
- */
-static void
-append_field(SoupMessageHeaders *headers,
-	     const char *name,
-	     const char *value,
-	     gsize length,
-	     gboolean obs_text)
-{
-	g_autofree char *valid = NULL;
-
-	if (G_UNLIKELY(obs_text) && !g_utf8_validate_len(value, length, NULL))
-		value = valid = g_utf8_make_valid(value, (gssize)length);
-	soup_message_headers_append(headers, name, value);
-}
-
-/*
- * The field lines of a head scan_head() accepted, appended to @headers: what
+ * The field lines of a head scan_head() accepted, added to @fields: what
  * soup_headers_parse() makes of such a head, without its work for what the
- * scan refused (obs-fold, NULs, bare CRs, a name with a space) and without its
- * two copies per field to make the name and the value valid UTF-8: a name is a
- * token, and a value is looked at only when the head has obs-text.
+ * scan refused (obs-fold, NULs, bare CRs, a name with a space). The lines are
+ * copied once, into the table's own storage, and cut there: each name and
+ * value ends with a NUL where its line ended. A name is a token; a value is
+ * made valid UTF-8 as libsoup keeps an untrusted one (each bad byte U+FFFD),
+ * looked at only when the head has obs-text.
  */
 static void
-append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHeaders *headers)
+append_field_lines(const HeadScan *scan, MsHttpFields *fields)
 {
 	gsize length = (gsize)(scan->blank - scan->fields);
-	char stack[2048];
-	g_autofree char *heap = NULL;
-	char *copy = length < sizeof stack ? stack : (heap = g_malloc(length + 1));
+	char *copy = ms_http_fields_reserve(fields, length);
 	char *copy_end = copy + length;
 
-	/* a copy, to end the names and values with NULs */
 	memcpy(copy, scan->fields, length);
 	for (char *line = copy; line < copy_end;) {
 		/* the name is a token (no colon) and every line ends in LF: both are found */
@@ -334,6 +315,7 @@ append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHead
 		char *lf = memchr(colon, '\n', (gsize)(copy_end - colon));
 		char *value = colon + 1;
 		char *value_end = lf;
+		gsize value_length;
 
 		while (value_end > value &&
 		       (value_end[-1] == '\r' || value_end[-1] == ' ' || value_end[-1] == '\t'))
@@ -342,12 +324,22 @@ append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHead
 			value++;
 		*colon = '\0';
 		*value_end = '\0';
-		if (keep == NULL || keep(line))
-			append_field(headers,
-				     line,
-				     value,
-				     (gsize)(value_end - value),
-				     scan->obs_text);
+		value_length = (gsize)(value_end - value);
+		if (G_UNLIKELY(scan->obs_text) && !g_utf8_validate_len(value, value_length, NULL)) {
+			g_autofree char *valid = g_utf8_make_valid(value, (gssize)value_length);
+
+			ms_http_fields_append_len(fields,
+						  line,
+						  (gsize)(colon - line),
+						  valid,
+						  strlen(valid));
+		} else {
+			ms_http_fields_append_stored(fields,
+						     line,
+						     (gsize)(colon - line),
+						     value,
+						     value_length);
+		}
 		line = lf + 1;
 	}
 }
@@ -357,22 +349,53 @@ append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHead
  * header names are taken out
  */
 static void
-clean_connection_fields(SoupMessageHeaders *headers, SoupHTTPVersion version)
+clean_connection_fields(MsHttpFields *fields, SoupHTTPVersion version)
 {
-	if (version == SOUP_HTTP_1_0)
-		soup_message_headers_clean_connection_headers(headers);
+	const char *connection;
+	GSList *names;
+
+	if (version != SOUP_HTTP_1_0)
+		return;
+	connection = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_CONNECTION);
+	if (connection == NULL)
+		return;
+	names = soup_header_parse_list(connection);
+	for (GSList *l = names; l != NULL; l = l->next)
+		ms_http_fields_remove(fields, l->data);
+	soup_header_free_list(names);
 }
 
 /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0 */
 static gboolean
-host_field_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
+host_field_is_valid(MsHttpFields *fields, SoupHTTPVersion version)
 {
-	const char *host = soup_message_headers_get_list(headers, "Host");
+	const char *host = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_HOST);
 
 	if (host == NULL || *host == '\0')
 		return version == SOUP_HTTP_1_0;
 	/* repeated fields come back joined with commas, which no valid host holds */
 	return ms_http_host_is_valid(host);
+}
+
+/* what the Expect field asks, read as soup_message_headers_get_expectations() reads it */
+static SoupExpectation
+expectations_of(MsHttpFields *fields)
+{
+	const char *expect = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_EXPECT);
+	SoupExpectation expectations = 0;
+	GSList *items;
+
+	if (expect == NULL)
+		return 0;
+	items = soup_header_parse_list(expect);
+	for (GSList *l = items; l != NULL; l = l->next) {
+		if (g_ascii_strcasecmp(l->data, "100-continue") == 0)
+			expectations |= SOUP_EXPECTATION_CONTINUE;
+		else
+			expectations |= SOUP_EXPECTATION_UNRECOGNIZED;
+	}
+	soup_header_free_list(items);
+	return expectations;
 }
 
 /**
@@ -391,12 +414,12 @@ host_field_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
  *
  * Returns: %MS_HTTP_OK or why the head is refused; @method and @target are
  *   set as soon as the request line is well formed (so an unknown method can
- *   be logged), @headers only when libsoup parsed them
+ *   be logged), @headers only when the scan accepted the head
  */
 MsHttpError
 ms_http_head_parse(const char *data,
 		   gsize head_length,
-		   SoupMessageHeaders *headers,
+		   MsHttpFields *headers,
 		   char **method,
 		   char **target,
 		   SoupHTTPVersion *version)
@@ -419,8 +442,8 @@ ms_http_head_parse(const char *data,
 	*method = g_strndup(data, (gsize)(target_start - 1 - data));
 	*target = g_strndup(target_start, (gsize)(version_start - 1 - target_start));
 	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
-	append_field_lines(&scan, NULL, headers);
-	if (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
+	append_field_lines(&scan, headers);
+	if (expectations_of(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
 		return MS_HTTP_ERROR_EXPECTATION;
 	clean_connection_fields(headers, *version);
 	if (!host_field_is_valid(headers, *version))
@@ -433,9 +456,7 @@ ms_http_head_parse(const char *data,
 /**
  * ms_http_response_head_parse:
  * @data: a head as found by ms_http_head_find()
- * @keep: (nullable): which fields to store; %NULL for all
- * @headers: a %SOUP_MESSAGE_HEADERS_RESPONSE, cleared by the caller; filled
- *   with the header fields @keep wants
+ * @headers: cleared by the caller; filled with the header fields
  * @version: (out): the version, HTTP/1.1 when unknown
  * @status: (out): the status code, 100 to 599; 0 when unknown
  * @reason: (out) (transfer full): the reason phrase, maybe empty; %NULL when
@@ -451,8 +472,7 @@ ms_http_head_parse(const char *data,
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
-			    MsHttpFieldFilter keep,
-			    SoupMessageHeaders *headers,
+			    MsHttpFields *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
 			    char **reason)
@@ -479,7 +499,7 @@ ms_http_response_head_parse(const char *data,
 					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
 		reason_end--;
 	*reason = g_strndup(reason_start, (gsize)(reason_end - reason_start));
-	append_field_lines(&scan, keep, headers);
+	append_field_lines(&scan, headers);
 	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;
 }
@@ -606,10 +626,10 @@ parse_transfer_encoding(const char *value)
 
 /* the framing fields, once the message is known to have a body (RFC 9112 §6.3) */
 static MsHttpError
-framing_from_fields(SoupMessageHeaders *headers, MsHttpBodyKind *kind, guint64 *length)
+framing_from_fields(MsHttpFields *headers, MsHttpBodyKind *kind, guint64 *length)
 {
-	const char *te = soup_message_headers_get_list(headers, "Transfer-Encoding");
-	const char *cl = soup_message_headers_get_list(headers, "Content-Length");
+	const char *te = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_TRANSFER_ENCODING);
+	const char *cl = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONTENT_LENGTH);
 	MsHttpError error;
 
 	if (te != NULL) {
@@ -648,7 +668,7 @@ framing_from_fields(SoupMessageHeaders *headers, MsHttpBodyKind *kind, guint64 *
  *   %MS_HTTP_ERROR_TRANSFER_CODING
  */
 MsHttpError
-ms_http_body_framing(SoupMessageHeaders *headers,
+ms_http_body_framing(MsHttpFields *headers,
 		     SoupHTTPVersion version,
 		     MsHttpBodyKind *kind,
 		     guint64 *length)
@@ -656,7 +676,7 @@ ms_http_body_framing(SoupMessageHeaders *headers,
 	*kind = MS_HTTP_BODY_NONE;
 	*length = 0;
 	if (version == SOUP_HTTP_1_0 &&
-	    soup_message_headers_get_list(headers, "Transfer-Encoding") != NULL)
+	    ms_http_fields_has_id(headers, MS_HTTP_FIELD_TRANSFER_ENCODING))
 		return MS_HTTP_ERROR_FRAMING_CONFLICT;
 	return framing_from_fields(headers, kind, length);
 }
@@ -677,7 +697,7 @@ ms_http_body_framing(SoupMessageHeaders *headers,
  * Returns: %MS_HTTP_OK or why the framing is refused, as ms_http_body_framing()
  */
 MsHttpError
-ms_http_response_body_framing(SoupMessageHeaders *headers,
+ms_http_response_body_framing(MsHttpFields *headers,
 			      gboolean head_request,
 			      guint status,
 			      MsHttpBodyKind *kind,
@@ -703,9 +723,9 @@ ms_http_response_body_framing(SoupMessageHeaders *headers,
  *   the client said close, HTTP/1.0 unless it asked for keep-alive
  */
 gboolean
-ms_http_wants_close(SoupMessageHeaders *headers, SoupHTTPVersion version)
+ms_http_wants_close(MsHttpFields *headers, SoupHTTPVersion version)
 {
-	const char *connection = soup_message_headers_get_list(headers, "Connection");
+	const char *connection = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONNECTION);
 
 	if (connection == NULL)
 		return version == SOUP_HTTP_1_0;
@@ -722,10 +742,10 @@ ms_http_wants_close(SoupMessageHeaders *headers, SoupHTTPVersion version)
  * Returns: %TRUE when the client waits for a 100 (Continue) before its body
  */
 gboolean
-ms_http_expects_continue(SoupMessageHeaders *headers, SoupHTTPVersion version)
+ms_http_expects_continue(MsHttpFields *headers, SoupHTTPVersion version)
 {
 	return version == SOUP_HTTP_1_1 &&
-	       (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_CONTINUE) != 0;
+	       (expectations_of(headers) & SOUP_EXPECTATION_CONTINUE) != 0;
 }
 
 /* --- chunked bodies (RFC 9112 §7.1) --------------------------------------------------- */
