@@ -379,6 +379,69 @@ test_head_parse_nul(void)
 			MS_HTTP_ERROR_SYNTAX);
 }
 
+/*
+ * every byte at every place of a value long enough for the scanner's
+ * eight-byte steps: controls and DEL are refused wherever they are, the rest
+ * is taken as it came
+ */
+static void
+test_head_parse_value_bytes(void)
+{
+	static const char start[] = "GET / HTTP/1.1\r\nHost: a\r\nX-V: ";
+	const gsize prefix = sizeof start - 1;
+	const gsize length = prefix + 24 + 4;
+
+	for (guint byte = 0; byte < 256; byte++) {
+		gboolean allowed = byte == '\t' || (byte >= 0x20 && byte != 0x7f);
+
+		/* LF ends the line: what follows is another field line */
+		if (byte == '\n')
+			continue;
+		for (guint at = 0; at < 24; at++) {
+			char text[sizeof start + 24 + 4];
+			char value[25];
+			g_auto(Head) head = { 0 };
+			gsize scanned = 0;
+			gsize head_length = 0;
+			MsHttpError error;
+
+			/* NUL included: the text is bytes, not a string */
+			memset(value, 'v', 24);
+			value[24] = '\0';
+			value[at] = (char)byte;
+			memcpy(text, start, prefix);
+			memcpy(text + prefix, value, 24);
+			memcpy(text + prefix + 24, "\r\n\r\n", 4);
+			g_assert_cmpint(ms_http_head_find(text,
+							  length,
+							  MS_HTTP_MAX_HEAD_BYTES,
+							  &scanned,
+							  &head_length),
+					==,
+					MS_HTTP_HEAD_COMPLETE);
+			g_assert_cmpuint(head_length, ==, length);
+			head.headers = ms_http_fields_new();
+			error = ms_http_head_parse(text,
+						   head_length,
+						   head.headers,
+						   &head.method,
+						   &head.target,
+						   &head.version);
+			if (!allowed) {
+				g_assert_cmpint(error, ==, MS_HTTP_ERROR_SYNTAX);
+				continue;
+			}
+			g_assert_cmpint(error, ==, MS_HTTP_OK);
+			/* trimmed at the edges; obs-text is made valid UTF-8 */
+			if (byte < 0x80 &&
+			    !((byte == ' ' || byte == '\t') && (at == 0 || at == 23)))
+				g_assert_cmpstr(ms_http_fields_get_one(head.headers, "X-V"),
+						==,
+						value);
+		}
+	}
+}
+
 /* an unknown method is refused, but what it asked for is known for the log */
 static void
 test_head_parse_unknown_method(void)
@@ -1266,6 +1329,7 @@ main(int argc, char **argv)
 	g_test_add_func("/http-framing/head-parse-hosts", test_head_parse_hosts);
 	g_test_add_func("/http-framing/error-status", test_error_status);
 	g_test_add_func("/http-framing/head-parse-nul", test_head_parse_nul);
+	g_test_add_func("/http-framing/head-parse-value-bytes", test_head_parse_value_bytes);
 	g_test_add_func("/http-framing/head-parse-unknown-method", test_head_parse_unknown_method);
 	g_test_add_func("/http-framing/body-framing", test_body_framing);
 	g_test_add_func("/http-framing/body-framing-raw", test_body_framing_raw);

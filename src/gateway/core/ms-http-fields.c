@@ -72,14 +72,30 @@ static const struct {
 	[MS_HTTP_FIELD_X_REQUEST_ID] = KNOWN("X-Request-ID", FALSE),
 };
 
-/* @name (any case, @length bytes) is @expected, written as usual (RFC 9110 §5.1) */
+/*
+ * @name (a token, @length bytes) is @expected, written as usual, in any case
+ * (RFC 9110 §5.1). A known name has only letters and '-', so setting the 0x20
+ * bit of both sides makes the cases meet and leaves '-' alone; a token has no
+ * CR, the one byte that would then pass for '-'. Eight bytes at a time: this
+ * runs once for every field of every head.
+ */
 static inline gboolean
 name_equal(const char *name, const char *expected, gsize length)
 {
-	for (gsize i = 0; i < length; i++) {
-		/* ^ 0x20 swaps the case of a letter; only letters may match that way */
-		if (name[i] != expected[i] &&
-		    !(g_ascii_isalpha(expected[i]) && (name[i] ^ 0x20) == expected[i]))
+	const guint64 fold = G_GUINT64_CONSTANT(0x2020202020202020);
+	gsize i = 0;
+
+	for (; i + 8 <= length; i += 8) {
+		guint64 a;
+		guint64 b;
+
+		memcpy(&a, name + i, 8);
+		memcpy(&b, expected + i, 8);
+		if ((a | fold) != (b | fold))
+			return FALSE;
+	}
+	for (; i < length; i++) {
+		if ((name[i] | 0x20) != (expected[i] | 0x20))
 			return FALSE;
 	}
 	return TRUE;
@@ -98,7 +114,7 @@ match_range(const char *name, gsize length, MsHttpFieldId first, MsHttpFieldId l
 
 /**
  * ms_http_field_id:
- * @name: a field name, any case; need not end with NUL
+ * @name: a field name, any case: a token (RFC 9110 §5.6.2); need not end with NUL
  * @length: its length
  *
  * Switched on the first letter, then the names of that letter compared by
@@ -233,7 +249,16 @@ struct _Block {
 	char data[];
 };
 
+/* a bit per known name in MsHttpFields.present */
+G_STATIC_ASSERT(MS_HTTP_FIELD_LAST <= 64);
+#define PRESENT(id) (G_GUINT64_CONSTANT(1) << (id))
+
 struct _MsHttpFields {
+	/*
+	 * the known names added since the table was cleared (removed ones too):
+	 * most lookups are for a name the message does not have, and end here
+	 */
+	guint64 present;
 	MsHttpField *fields; /* a removed field's name is %NULL */
 	guint length;        /* slots in use, removed ones too */
 	guint allocated;
@@ -314,6 +339,7 @@ ms_http_fields_clear(MsHttpFields *self)
 		self->fields = g_renew(MsHttpField, self->fields, self->allocated);
 	}
 	self->length = 0;
+	self->present = 0;
 }
 
 /**
@@ -383,6 +409,7 @@ add(MsHttpFields *self,
 	field->value = value;
 	field->value_length = (guint32)value_length;
 	field->id = id;
+	self->present |= PRESENT(id);
 }
 
 /**
@@ -482,6 +509,8 @@ field_is(const MsHttpField *field, MsHttpFieldId id, const char *name, gsize len
 static const char *
 get_one(MsHttpFields *self, MsHttpFieldId id, const char *name, gsize length)
 {
+	if (!(self->present & PRESENT(id)))
+		return NULL;
 	for (guint i = self->length; i > 0; i--) {
 		if (field_is(&self->fields[i - 1], id, name, length))
 			return self->fields[i - 1].value;
@@ -498,6 +527,8 @@ get_list(MsHttpFields *self, MsHttpFieldId id, const char *name, gsize length)
 	char *joined;
 	char *p;
 
+	if (!(self->present & PRESENT(id)))
+		return NULL;
 	for (guint i = 0; i < self->length; i++) {
 		const MsHttpField *field = &self->fields[i];
 
@@ -531,6 +562,8 @@ get_list(MsHttpFields *self, MsHttpFieldId id, const char *name, gsize length)
 static void
 remove_all(MsHttpFields *self, MsHttpFieldId id, const char *name, gsize length)
 {
+	if (!(self->present & PRESENT(id)))
+		return;
 	for (guint i = 0; i < self->length; i++) {
 		if (field_is(&self->fields[i], id, name, length))
 			self->fields[i].name = NULL;
@@ -586,6 +619,8 @@ ms_http_fields_get_list_id(MsHttpFields *self, MsHttpFieldId id)
 gboolean
 ms_http_fields_has_id(const MsHttpFields *self, MsHttpFieldId id)
 {
+	if (!(self->present & PRESENT(id)))
+		return FALSE;
 	for (guint i = 0; i < self->length; i++) {
 		if (self->fields[i].name != NULL && self->fields[i].id == id)
 			return TRUE;

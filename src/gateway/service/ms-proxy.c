@@ -63,7 +63,7 @@ write_request_head(MsGatewayRequest *request, GString *out)
 	ms_upstream_head_write_gateway_fields(request, out);
 	if (request->body != NULL)
 		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
-	ms_upstream_head_put(out, "\r\n");
+	ms_head_put(out, "\r\n");
 }
 
 static MsUpstreamPool *

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "common/ms-log.h"
+#include "gateway/core/ms-head-put.h"
 #include "common/ms-response.h"
 
 /*
@@ -119,12 +120,12 @@ append_status_line(GString *out, SoupHTTPVersion version, guint status, const ch
 		reason = ms_response_status_phrase(status);
 	if (reason == NULL)
 		reason = soup_status_get_phrase(status);
-	g_string_append_len(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", 8);
-	g_string_append_len(out, code, 5);
-	g_string_append(out, reason);
-	g_string_append(out, "\r\nDate: ");
-	g_string_append(out, current_date());
-	g_string_append(out, "\r\nServer: microsoup-gateway\r\n");
+	ms_head_put_len(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", 8);
+	ms_head_put_len(out, code, 5);
+	ms_head_put(out, reason);
+	ms_head_put(out, "\r\nDate: ");
+	ms_head_put(out, current_date());
+	ms_head_put(out, "\r\nServer: microsoup-gateway\r\n");
 }
 
 /* what the front writes itself: the framing, the connection, Date and Server */
@@ -152,12 +153,12 @@ ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayF
 	}
 	switch (head->framing) {
 	case MS_GATEWAY_FRONT_FRAMING_LENGTH:
-		g_string_append(out, "Content-Length: ");
-		g_string_append(out, ms_log_format_uint((guint64)head->content_length, length));
-		g_string_append(out, "\r\n");
+		ms_head_put(out, "Content-Length: ");
+		ms_head_put(out, ms_log_format_uint((guint64)head->content_length, length));
+		ms_head_put(out, "\r\n");
 		break;
 	case MS_GATEWAY_FRONT_FRAMING_CHUNKED:
-		g_string_append(out, "Transfer-Encoding: chunked\r\n");
+		ms_head_put(out, "Transfer-Encoding: chunked\r\n");
 		break;
 	case MS_GATEWAY_FRONT_FRAMING_NONE:
 	default:
@@ -165,16 +166,16 @@ ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayF
 	}
 	switch (head->connection) {
 	case MS_GATEWAY_FRONT_CONNECTION_CLOSE:
-		g_string_append(out, "Connection: close\r\n");
+		ms_head_put(out, "Connection: close\r\n");
 		break;
 	case MS_GATEWAY_FRONT_CONNECTION_KEEP_ALIVE:
-		g_string_append(out, "Connection: keep-alive\r\n");
+		ms_head_put(out, "Connection: keep-alive\r\n");
 		break;
 	case MS_GATEWAY_FRONT_CONNECTION_DEFAULT:
 	default:
 		break;
 	}
-	g_string_append(out, "\r\n");
+	ms_head_put(out, "\r\n");
 }
 
 /* @length > 0: a chunk of size 0 would end a chunked body */

@@ -144,8 +144,31 @@ line_end(const char *p, const char *end)
 static const char *
 field_text_end(const char *p, const char *end, guint8 *high)
 {
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+	const guint64 tops = G_GUINT64_CONSTANT(0x8080808080808080);
+	guint64 seen = 0;
 	guint8 bits = 0;
 
+	/*
+	 * eight bytes at a time while none is a control (below SP, or DEL): a
+	 * byte below 0x20 makes w - 0x20 borrow into its top bit, a DEL is a zero
+	 * byte of w ^ 0x7f (the usual "has a byte less than" and "has a zero
+	 * byte" tests). The word that ends the line, or holds an HTAB, is left to
+	 * the byte loop.
+	 */
+	while (end - p >= 8) {
+		guint64 w;
+		guint64 del;
+
+		memcpy(&w, p, 8);
+		del = w ^ (ones * 0x7f);
+		if ((((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & tops)
+			break;
+		seen |= w;
+		p += 8;
+	}
+	if (seen & tops)
+		bits = 0x80;
 	while (p < end && has_class(*p, CLASS_FIELD))
 		bits |= (guint8)*p++;
 	*high |= bits;
