@@ -101,83 +101,60 @@ name_equal(const char *name, const char *expected, gsize length)
 	return TRUE;
 }
 
-static MsHttpFieldId
-match_range(const char *name, gsize length, MsHttpFieldId first, MsHttpFieldId last)
-{
-	for (guint id = first; id <= last; id++) {
-		if (known_names[id].length == length &&
-		    name_equal(name, known_names[id].name, length))
-			return (MsHttpFieldId)id;
+/* the known names by first letter: a run of the enum each, as it is alphabetical */
+#define RUN(first, last)                                    \
+	{                                                   \
+		MS_HTTP_FIELD_##first, MS_HTTP_FIELD_##last \
 	}
-	return MS_HTTP_FIELD_OTHER;
-}
+
+static const struct {
+	guint8 first;
+	guint8 last;
+} runs_by_letter[26] = {
+	['a' - 'a'] = RUN(ACCEPT, AUTHORIZATION),
+	['c' - 'a'] = RUN(CACHE_CONTROL, CONTENT_TYPE),
+	['d' - 'a'] = RUN(DATE, DATE),
+	['e' - 'a'] = RUN(EXPECT, EXPECT),
+	['f' - 'a'] = RUN(FORWARDED, FORWARDED),
+	['h' - 'a'] = RUN(HOST, HOST),
+	['k' - 'a'] = RUN(KEEP_ALIVE, KEEP_ALIVE),
+	['o' - 'a'] = RUN(ORIGIN, ORIGIN),
+	['p' - 'a'] = RUN(PRAGMA, PROXY_CONNECTION),
+	['r' - 'a'] = RUN(RETRY_AFTER, RETRY_AFTER),
+	['s' - 'a'] = RUN(SERVER, SET_COOKIE),
+	['t' - 'a'] = RUN(TE, TRANSFER_ENCODING),
+	['u' - 'a'] = RUN(UPGRADE, UPGRADE),
+	['v' - 'a'] = RUN(VARY, VARY),
+	['w' - 'a'] = RUN(WWW_AUTHENTICATE, WWW_AUTHENTICATE),
+	['x' - 'a'] = RUN(X_CACHE, X_REQUEST_ID),
+};
 
 /**
  * ms_http_field_id:
  * @name: a field name, any case: a token (RFC 9110 §5.6.2); need not end with NUL
  * @length: its length
  *
- * Switched on the first letter, then the names of that letter compared by
- * length first: a few instructions for most names, once per field.
+ * The names of @name's first letter are compared, by length first: a few
+ * instructions for most names, once per field.
  *
  * Returns: the id of a name the gateway knows, else %MS_HTTP_FIELD_OTHER
  */
 MsHttpFieldId
 ms_http_field_id(const char *name, gsize length)
 {
-	if (length == 0)
+	guint letter;
+
+	if (length == 0 || !g_ascii_isalpha(name[0]))
 		return MS_HTTP_FIELD_OTHER;
-	switch (g_ascii_tolower(name[0])) {
-	case 'a':
-		return match_range(name, length, MS_HTTP_FIELD_ACCEPT, MS_HTTP_FIELD_AUTHORIZATION);
-	case 'c':
-		return match_range(name,
-				   length,
-				   MS_HTTP_FIELD_CACHE_CONTROL,
-				   MS_HTTP_FIELD_CONTENT_TYPE);
-	case 'd':
-		return match_range(name, length, MS_HTTP_FIELD_DATE, MS_HTTP_FIELD_DATE);
-	case 'e':
-		return match_range(name, length, MS_HTTP_FIELD_EXPECT, MS_HTTP_FIELD_EXPECT);
-	case 'f':
-		return match_range(name, length, MS_HTTP_FIELD_FORWARDED, MS_HTTP_FIELD_FORWARDED);
-	case 'h':
-		return match_range(name, length, MS_HTTP_FIELD_HOST, MS_HTTP_FIELD_HOST);
-	case 'k':
-		return match_range(name,
-				   length,
-				   MS_HTTP_FIELD_KEEP_ALIVE,
-				   MS_HTTP_FIELD_KEEP_ALIVE);
-	case 'o':
-		return match_range(name, length, MS_HTTP_FIELD_ORIGIN, MS_HTTP_FIELD_ORIGIN);
-	case 'p':
-		return match_range(name,
-				   length,
-				   MS_HTTP_FIELD_PRAGMA,
-				   MS_HTTP_FIELD_PROXY_CONNECTION);
-	case 'r':
-		return match_range(name,
-				   length,
-				   MS_HTTP_FIELD_RETRY_AFTER,
-				   MS_HTTP_FIELD_RETRY_AFTER);
-	case 's':
-		return match_range(name, length, MS_HTTP_FIELD_SERVER, MS_HTTP_FIELD_SET_COOKIE);
-	case 't':
-		return match_range(name, length, MS_HTTP_FIELD_TE, MS_HTTP_FIELD_TRANSFER_ENCODING);
-	case 'u':
-		return match_range(name, length, MS_HTTP_FIELD_UPGRADE, MS_HTTP_FIELD_UPGRADE);
-	case 'v':
-		return match_range(name, length, MS_HTTP_FIELD_VARY, MS_HTTP_FIELD_VARY);
-	case 'w':
-		return match_range(name,
-				   length,
-				   MS_HTTP_FIELD_WWW_AUTHENTICATE,
-				   MS_HTTP_FIELD_WWW_AUTHENTICATE);
-	case 'x':
-		return match_range(name, length, MS_HTTP_FIELD_X_CACHE, MS_HTTP_FIELD_X_REQUEST_ID);
-	default:
-		return MS_HTTP_FIELD_OTHER;
+	letter = (guint)(g_ascii_tolower(name[0]) - 'a');
+	/* an empty run (first = 0, OTHER) is skipped by the loop's condition */
+	for (guint id = MAX(runs_by_letter[letter].first, 1); id <= runs_by_letter[letter].last;
+	     id++) {
+		if (known_names[id].length == length &&
+		    name_equal(name, known_names[id].name, length))
+			return (MsHttpFieldId)id;
 	}
+	return MS_HTTP_FIELD_OTHER;
 }
 
 /**
