@@ -83,22 +83,26 @@ static inline gboolean
 name_equal(const char *name, const char *expected, gsize length)
 {
 	const guint64 fold = G_GUINT64_CONSTANT(0x2020202020202020);
-	gsize i = 0;
+	guint64 a;
+	guint64 b;
 
-	for (; i + 8 <= length; i += 8) {
-		guint64 a;
-		guint64 b;
-
+	if (length < 8) {
+		for (gsize i = 0; i < length; i++) {
+			if ((name[i] | 0x20) != (expected[i] | 0x20))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	for (gsize i = 0; i + 8 < length; i += 8) {
 		memcpy(&a, name + i, 8);
 		memcpy(&b, expected + i, 8);
 		if ((a | fold) != (b | fold))
 			return FALSE;
 	}
-	for (; i < length; i++) {
-		if ((name[i] | 0x20) != (expected[i] | 0x20))
-			return FALSE;
-	}
-	return TRUE;
+	/* the last eight bytes, which may overlap the ones just compared */
+	memcpy(&a, name + length - 8, 8);
+	memcpy(&b, expected + length - 8, 8);
+	return (a | fold) == (b | fold);
 }
 
 /* the known names by first letter: a run of the enum each, as it is alphabetical */
@@ -144,9 +148,12 @@ ms_http_field_id(const char *name, gsize length)
 {
 	guint letter;
 
-	if (length == 0 || !g_ascii_isalpha(name[0]))
+	if (length == 0)
 		return MS_HTTP_FIELD_OTHER;
-	letter = (guint)(g_ascii_tolower(name[0]) - 'a');
+	/* a letter in either case, and nothing else, lands in 'a' to 'z' */
+	letter = (guint)(guchar)(name[0] | 0x20) - 'a';
+	if (letter >= 26)
+		return MS_HTTP_FIELD_OTHER;
 	/* an empty run (first = 0, OTHER) is skipped by the loop's condition */
 	for (guint id = MAX(runs_by_letter[letter].first, 1); id <= runs_by_letter[letter].last;
 	     id++) {
