@@ -80,8 +80,8 @@ static gsize
 take_request(const char *data, gsize length, gsize step)
 {
 	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
-	g_autofree char *method = NULL;
-	g_autofree char *target = NULL;
+	const char *method = NULL;
+	const char *target = NULL;
 	SoupHTTPVersion version;
 	gsize skip = ms_http_skip_empty_lines(data, length);
 	gsize head_length = 0;

@@ -71,7 +71,7 @@ static gsize
 take_response(const char *data, gsize length, gsize step, gboolean head_request)
 {
 	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
-	g_autofree char *reason = NULL;
+	const char *reason = NULL;
 	SoupHTTPVersion version;
 	gsize scanned = 0;
 	gsize head_length = 0;

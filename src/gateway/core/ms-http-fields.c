@@ -362,8 +362,16 @@ ms_http_fields_reserve(MsHttpFields *self, gsize size)
 	return room;
 }
 
-static char *
-store(MsHttpFields *self, const char *text, gsize length)
+/**
+ * ms_http_fields_store:
+ * @text: need not end with NUL
+ *
+ * Returns: (transfer none): a copy of @text with a NUL after it, in @self's
+ *   storage: valid, as the fields are, until ms_http_fields_clear() (a head's
+ *   request line or reason phrase, kept with its fields)
+ */
+char *
+ms_http_fields_store(MsHttpFields *self, const char *text, gsize length)
 {
 	char *copy = ms_http_fields_reserve(self, length + 1);
 
@@ -427,10 +435,16 @@ ms_http_fields_append_len(MsHttpFields *self,
 			  gsize value_length)
 {
 	MsHttpFieldId id = ms_http_field_id(name, name_length);
-	const char *stored_name =
-		id != MS_HTTP_FIELD_OTHER ? known_names[id].name : store(self, name, name_length);
+	const char *stored_name = id != MS_HTTP_FIELD_OTHER
+					  ? known_names[id].name
+					  : ms_http_fields_store(self, name, name_length);
 
-	add(self, id, stored_name, name_length, store(self, value, value_length), value_length);
+	add(self,
+	    id,
+	    stored_name,
+	    name_length,
+	    ms_http_fields_store(self, value, value_length),
+	    value_length);
 }
 
 void
@@ -455,7 +469,7 @@ ms_http_fields_append_id(MsHttpFields *self, MsHttpFieldId id, const char *value
 	    id,
 	    known_names[id].name,
 	    known_names[id].length,
-	    store(self, value, length),
+	    ms_http_fields_store(self, value, length),
 	    length);
 }
 
@@ -470,13 +484,13 @@ ms_http_fields_append_field(MsHttpFields *self, const MsHttpField *field)
 {
 	const char *name = field->id != MS_HTTP_FIELD_OTHER
 				   ? known_names[field->id].name
-				   : store(self, field->name, field->name_length);
+				   : ms_http_fields_store(self, field->name, field->name_length);
 
 	add(self,
 	    field->id,
 	    name,
 	    field->name_length,
-	    store(self, field->value, field->value_length),
+	    ms_http_fields_store(self, field->value, field->value_length),
 	    field->value_length);
 }
 

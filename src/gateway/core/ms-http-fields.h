@@ -119,6 +119,8 @@ ms_http_fields_replace_id(MsHttpFields *self, MsHttpFieldId id, const char *valu
 /* for a parser: room in the table's storage, then fields cut from it in place */
 char *
 ms_http_fields_reserve(MsHttpFields *self, gsize size);
+char *
+ms_http_fields_store(MsHttpFields *self, const char *text, gsize length);
 void
 ms_http_fields_append_stored(MsHttpFields *self,
 			     const char *name,

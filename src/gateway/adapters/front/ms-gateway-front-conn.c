@@ -83,9 +83,10 @@ struct _MsGatewayFrontConn {
 	MsHttpFields *headers;          /* the worker's spares: %NULL between requests */
 	MsHttpFields *response_headers; /* the worker's spares: %NULL between requests */
 	MsAuthMemo auth_memo;           /* what its requests last proved */
-	char *method; /* as sent; the request gets the interned string when known */
-	char *target; /* as sent */
-	char *path;   /* canonical: what routes see and the upstream gets */
+	const char *method; /* as sent, in the head's table; the request gets the interned string
+			       when known */
+	const char *target; /* as sent, in the head's table */
+	char *path;         /* canonical: what routes see and the upstream gets */
 	char *query;
 	SoupHTTPVersion version;
 	gboolean close_after;
@@ -400,8 +401,8 @@ conn_forget_request(MsGatewayFrontConn *conn)
 	headers_give_back(conn->host->request_header_spares, g_steal_pointer(&conn->headers));
 	headers_give_back(conn->host->response_header_spares,
 			  g_steal_pointer(&conn->response_headers));
-	g_clear_pointer(&conn->method, g_free);
-	g_clear_pointer(&conn->target, g_free);
+	conn->method = NULL;
+	conn->target = NULL;
 	g_clear_pointer(&conn->path, g_free);
 	g_clear_pointer(&conn->query, g_free);
 }
@@ -559,8 +560,8 @@ conn_take_head(MsGatewayFrontConn *conn)
 	}
 	conn->head_scanned = 0;
 	conn_take_headers(conn);
-	g_clear_pointer(&conn->method, g_free);
-	g_clear_pointer(&conn->target, g_free);
+	conn->method = NULL;
+	conn->target = NULL;
 	g_clear_pointer(&conn->path, g_free);
 	g_clear_pointer(&conn->query, g_free);
 	conn->version = SOUP_HTTP_1_1;
@@ -859,8 +860,6 @@ conn_free(MsGatewayFrontConn *conn)
 	ms_gateway_limits_slot_release(conn->slot);
 	g_free(conn->remote);
 	ms_auth_memo_forget(&conn->auth_memo);
-	g_free(conn->method);
-	g_free(conn->target);
 	g_free(conn->path);
 	g_free(conn->query);
 	g_clear_pointer(&conn->body, g_byte_array_unref);

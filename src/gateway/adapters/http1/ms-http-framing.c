@@ -400,34 +400,31 @@ host_field_is_valid(MsHttpFields *fields, SoupHTTPVersion version)
 	return ms_http_host_is_valid(host);
 }
 
-/* what the Expect field asks, read as soup_message_headers_get_expectations() reads it */
+/*
+ * what the Expect field asks, read as libsoup's
+ * soup_message_headers_get_expectations() reads it: the last Expect field is
+ * 100-continue (any case), or an expectation the gateway does not meet
+ * (even an empty one, or a list)
+ */
 static SoupExpectation
 expectations_of(MsHttpFields *fields)
 {
-	const char *expect = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_EXPECT);
-	SoupExpectation expectations = 0;
-	GSList *items;
+	const char *expect = ms_http_fields_get_one_id(fields, MS_HTTP_FIELD_EXPECT);
 
 	if (expect == NULL)
 		return 0;
-	items = soup_header_parse_list(expect);
-	for (GSList *l = items; l != NULL; l = l->next) {
-		if (g_ascii_strcasecmp(l->data, "100-continue") == 0)
-			expectations |= SOUP_EXPECTATION_CONTINUE;
-		else
-			expectations |= SOUP_EXPECTATION_UNRECOGNIZED;
-	}
-	soup_header_free_list(items);
-	return expectations;
+	return g_ascii_strcasecmp(expect, "100-continue") == 0 ? SOUP_EXPECTATION_CONTINUE
+							       : SOUP_EXPECTATION_UNRECOGNIZED;
 }
 
 /**
  * ms_http_head_parse:
  * @data: a head as found by ms_http_head_find(), after any empty lines
  * @headers: cleared by the caller; filled with the header fields
- * @method: (out) (transfer full): the method as sent, or %NULL when the
- *   request line could not be read
- * @target: (out) (transfer full): the request target, or %NULL likewise
+ * @method: (out) (transfer none): the method as sent, or %NULL when the
+ *   request line could not be read; kept in @headers' storage, as long as
+ *   the fields
+ * @target: (out) (transfer none): the request target, or %NULL likewise
  * @version: (out): the version, HTTP/1.1 when unknown
  *
  * Reads a request head strictly (RFC 9112 §2 to §5): one SP between the parts
@@ -443,8 +440,8 @@ MsHttpError
 ms_http_head_parse(const char *data,
 		   gsize head_length,
 		   MsHttpFields *headers,
-		   char **method,
-		   char **target,
+		   const char **method,
+		   const char **target,
 		   SoupHTTPVersion *version)
 {
 	HeadScan scan;
@@ -462,8 +459,10 @@ ms_http_head_parse(const char *data,
 	target_start = (const char *)memchr(data, ' ', head_length) + 1;
 	version_start =
 		(const char *)memchr(target_start, ' ', (gsize)(scan.fields - target_start)) + 1;
-	*method = g_strndup(data, (gsize)(target_start - 1 - data));
-	*target = g_strndup(target_start, (gsize)(version_start - 1 - target_start));
+	*method = ms_http_fields_store(headers, data, (gsize)(target_start - 1 - data));
+	*target = ms_http_fields_store(headers,
+				       target_start,
+				       (gsize)(version_start - 1 - target_start));
 	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
 	append_field_lines(&scan, headers);
 	if (expectations_of(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
@@ -482,8 +481,8 @@ ms_http_head_parse(const char *data,
  * @headers: cleared by the caller; filled with the header fields
  * @version: (out): the version, HTTP/1.1 when unknown
  * @status: (out): the status code, 100 to 599; 0 when unknown
- * @reason: (out) (transfer full): the reason phrase, maybe empty; %NULL when
- *   the head was refused
+ * @reason: (out) (transfer none): the reason phrase, maybe empty, in
+ *   @headers' storage; %NULL when the head was refused
  *
  * Reads an upstream's response head with the rules of ms_http_head_parse():
  * the status line is HTTP/1.x SP 3DIGIT, then SP and a reason phrase (which
@@ -498,7 +497,7 @@ ms_http_response_head_parse(const char *data,
 			    MsHttpFields *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
-			    char **reason)
+			    const char **reason)
 {
 	HeadScan scan;
 	MsHttpError error;
@@ -521,7 +520,7 @@ ms_http_response_head_parse(const char *data,
 	while (reason_end > reason_start && (reason_end[-1] == '\n' || reason_end[-1] == '\r' ||
 					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
 		reason_end--;
-	*reason = g_strndup(reason_start, (gsize)(reason_end - reason_start));
+	*reason = ms_http_fields_store(headers, reason_start, (gsize)(reason_end - reason_start));
 	append_field_lines(&scan, headers);
 	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;

@@ -38,8 +38,8 @@ MsHttpError
 ms_http_head_parse(const char *data,
 		   gsize head_length,
 		   MsHttpFields *headers,
-		   char **method,
-		   char **target,
+		   const char **method,
+		   const char **target,
 		   SoupHTTPVersion *version);
 
 const char *
@@ -69,7 +69,7 @@ ms_http_response_head_parse(const char *data,
 			    MsHttpFields *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
-			    char **reason);
+			    const char **reason);
 MsHttpError
 ms_http_response_body_framing(MsHttpFields *headers,
 			      gboolean head_request,

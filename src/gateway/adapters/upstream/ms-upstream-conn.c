@@ -284,7 +284,7 @@ conn_process_head(MsUpstreamConn *conn)
 	gsize head_length = 0;
 	SoupHTTPVersion version = SOUP_HTTP_1_1;
 	guint status = 0;
-	g_autofree char *reason = NULL;
+	const char *reason = NULL;
 	goffset content_length = -1;
 	guint64 length = 0;
 	MsHttpBodyKind kind = MS_HTTP_BODY_NONE;
