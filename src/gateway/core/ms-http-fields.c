@@ -76,8 +76,8 @@ static const struct {
  * @name (a token, @length bytes) is @expected, written as usual, in any case
  * (RFC 9110 §5.1). A known name has only letters and '-', so setting the 0x20
  * bit of both sides makes the cases meet and leaves '-' alone; a token has no
- * CR, the one byte that would then pass for '-'. Eight bytes at a time: this
- * runs once for every field of every head.
+ * CR, the one byte that would then pass for '-'. Eight or four bytes at a
+ * time: this runs once for every field of every head.
  */
 static inline gboolean
 name_equal(const char *name, const char *expected, gsize length)
@@ -87,11 +87,24 @@ name_equal(const char *name, const char *expected, gsize length)
 	guint64 b;
 
 	if (length < 8) {
-		for (gsize i = 0; i < length; i++) {
-			if ((name[i] | 0x20) != (expected[i] | 0x20))
-				return FALSE;
+		guint32 c;
+		guint32 d;
+
+		if (length < 4) {
+			for (gsize i = 0; i < length; i++) {
+				if ((name[i] | 0x20) != (expected[i] | 0x20))
+					return FALSE;
+			}
+			return TRUE;
 		}
-		return TRUE;
+		/* the first four bytes and the last four, which may overlap */
+		memcpy(&c, name, 4);
+		memcpy(&d, expected, 4);
+		if ((c | (guint32)fold) != (d | (guint32)fold))
+			return FALSE;
+		memcpy(&c, name + length - 4, 4);
+		memcpy(&d, expected + length - 4, 4);
+		return (c | (guint32)fold) == (d | (guint32)fold);
 	}
 	for (gsize i = 0; i + 8 < length; i += 8) {
 		memcpy(&a, name + i, 8);
@@ -105,58 +118,62 @@ name_equal(const char *name, const char *expected, gsize length)
 	return (a | fold) == (b | fold);
 }
 
-/* the known names by first letter: a run of the enum each, as it is alphabetical */
-#define RUN(first, last)                                    \
-	{                                                   \
-		MS_HTTP_FIELD_##first, MS_HTTP_FIELD_##last \
-	}
+/*
+ * The known names in an open-addressing table, filled once from known_names:
+ * a name is found in one or two probes, and most names the gateway does not
+ * know land on an empty slot at once.
+ */
+#define ID_SLOTS 256 /* a power of two, several times the known names */
 
-static const struct {
-	guint8 first;
-	guint8 last;
-} runs_by_letter[26] = {
-	['a' - 'a'] = RUN(ACCEPT, AUTHORIZATION),
-	['c' - 'a'] = RUN(CACHE_CONTROL, CONTENT_TYPE),
-	['d' - 'a'] = RUN(DATE, DATE),
-	['e' - 'a'] = RUN(EXPECT, EXPECT),
-	['f' - 'a'] = RUN(FORWARDED, FORWARDED),
-	['h' - 'a'] = RUN(HOST, HOST),
-	['k' - 'a'] = RUN(KEEP_ALIVE, KEEP_ALIVE),
-	['o' - 'a'] = RUN(ORIGIN, ORIGIN),
-	['p' - 'a'] = RUN(PRAGMA, PROXY_CONNECTION),
-	['r' - 'a'] = RUN(RETRY_AFTER, RETRY_AFTER),
-	['s' - 'a'] = RUN(SERVER, SET_COOKIE),
-	['t' - 'a'] = RUN(TE, TRANSFER_ENCODING),
-	['u' - 'a'] = RUN(UPGRADE, UPGRADE),
-	['v' - 'a'] = RUN(VARY, VARY),
-	['w' - 'a'] = RUN(WWW_AUTHENTICATE, WWW_AUTHENTICATE),
-	['x' - 'a'] = RUN(X_CACHE, X_REQUEST_ID),
-};
+static guint8 id_slots[ID_SLOTS]; /* 0 (OTHER): empty */
+
+/* from the first and last letters and the length, which set the known names apart */
+static inline guint
+name_hash(const char *name, gsize length)
+{
+	guint first = (guchar)(name[0] | 0x20);
+	guint last = (guchar)(name[length - 1] | 0x20);
+
+	return ((first * 31 + last) * 7 + (guint)length) & (ID_SLOTS - 1);
+}
+
+static void
+id_slots_fill(void)
+{
+	G_STATIC_ASSERT(MS_HTTP_FIELD_LAST < ID_SLOTS / 2);
+	for (guint id = MS_HTTP_FIELD_OTHER + 1; id < MS_HTTP_FIELD_LAST; id++) {
+		guint slot = name_hash(known_names[id].name, known_names[id].length);
+
+		while (id_slots[slot] != MS_HTTP_FIELD_OTHER)
+			slot = (slot + 1) & (ID_SLOTS - 1);
+		id_slots[slot] = (guint8)id;
+	}
+}
 
 /**
  * ms_http_field_id:
  * @name: a field name, any case: a token (RFC 9110 §5.6.2); need not end with NUL
  * @length: its length
  *
- * The names of @name's first letter are compared, by length first: a few
- * instructions for most names, once per field.
+ * Runs once for every field of every head.
  *
  * Returns: the id of a name the gateway knows, else %MS_HTTP_FIELD_OTHER
  */
 MsHttpFieldId
 ms_http_field_id(const char *name, gsize length)
 {
-	guint letter;
+	static gsize filled = 0;
 
+	if (g_once_init_enter(&filled)) {
+		id_slots_fill();
+		g_once_init_leave(&filled, 1);
+	}
 	if (length == 0)
 		return MS_HTTP_FIELD_OTHER;
-	/* a letter in either case, and nothing else, lands in 'a' to 'z' */
-	letter = (guint)(guchar)(name[0] | 0x20) - 'a';
-	if (letter >= 26)
-		return MS_HTTP_FIELD_OTHER;
-	/* an empty run (first = 0, OTHER) is skipped by the loop's condition */
-	for (guint id = MAX(runs_by_letter[letter].first, 1); id <= runs_by_letter[letter].last;
-	     id++) {
+	for (guint slot = name_hash(name, length); id_slots[slot] != MS_HTTP_FIELD_OTHER;
+	     slot = (slot + 1) & (ID_SLOTS - 1)) {
+		guint id = id_slots[slot];
+
 		if (known_names[id].length == length &&
 		    name_equal(name, known_names[id].name, length))
 			return (MsHttpFieldId)id;
