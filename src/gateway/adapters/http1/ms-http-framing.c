@@ -138,11 +138,12 @@ line_end(const char *p, const char *end)
 }
 
 /*
- * the end of a line of field-value characters from @p: after it, or %NULL.
- * @high gathers the bytes' top bits: obs-text (0x80 and up) sets its 0x80.
+ * the end of a run of field-value characters from @p: where the first byte
+ * that is not one stands (the line's end, when the line is good). @high
+ * gathers the bytes' top bits: obs-text (0x80 and up) sets its 0x80.
  */
 static const char *
-field_text_end(const char *p, const char *end, guint8 *high)
+field_text_skip(const char *p, const char *end, guint8 *high)
 {
 	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
 	const guint64 tops = G_GUINT64_CONSTANT(0x8080808080808080);
@@ -172,7 +173,7 @@ field_text_end(const char *p, const char *end, guint8 *high)
 	while (p < end && has_class(*p, CLASS_FIELD))
 		bits |= (guint8)*p++;
 	*high |= bits;
-	return line_end(p, end);
+	return p;
 }
 
 /*
@@ -230,7 +231,7 @@ scan_status_line(const char **line, const char *end)
 	code = (guint)(p[9] - '0') * 100 + (guint)(p[10] - '0') * 10 + (guint)(p[11] - '0');
 	p += 12;
 	/* the reason phrase, which says nothing */
-	next = p < end && *p == ' ' ? field_text_end(p + 1, end, &high) : line_end(p, end);
+	next = line_end(p < end && *p == ' ' ? field_text_skip(p + 1, end, &high) : p, end);
 	if (next == NULL)
 		return MS_HTTP_ERROR_SYNTAX;
 	if ((*line)[5] != '1' || (*line)[7] > '1')
@@ -242,20 +243,55 @@ scan_status_line(const char **line, const char *end)
 }
 
 /*
+ * One field line, cut where it lies in the table's storage: the name and the
+ * value end with a NUL, the value without the OWS around it, and the field is
+ * added without another copy. A value with obs-text is made valid UTF-8 as
+ * libsoup keeps an untrusted one (each bad byte U+FFFD); the others are not
+ * looked at again.
+ */
+static void
+take_field(MsHttpFields *fields, char *name, char *colon, char *value, char *value_end, guint8 high)
+{
+	gsize value_length;
+
+	while (value < value_end && (*value == ' ' || *value == '\t'))
+		value++;
+	while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+		value_end--;
+	*colon = '\0';
+	*value_end = '\0';
+	value_length = (gsize)(value_end - value);
+	if (G_UNLIKELY(high & 0x80) && !g_utf8_validate_len(value, value_length, NULL)) {
+		g_autofree char *valid = g_utf8_make_valid(value, (gssize)value_length);
+
+		ms_http_fields_append_len(fields,
+					  name,
+					  (gsize)(colon - name),
+					  valid,
+					  strlen(valid));
+	} else {
+		ms_http_fields_append_stored(fields,
+					     name,
+					     (gsize)(colon - name),
+					     value,
+					     value_length);
+	}
+}
+
+/*
  * RFC 9112 §5: each line up to the blank one is field-name ":" OWS
  * field-value OWS, the name a token right against its colon, the value free
  * of controls; no line continues another (obs-fold, §5.2). libsoup drops or
  * unfolds what breaks this, where another hop may read it otherwise.
  *
- * @blank: (out): where the blank line that ends the head starts
+ * @p: the field lines, copied into @fields' storage, blank line included;
+ *   each good line is cut there and added to @fields as soon as it is read
  */
 static MsHttpError
-scan_field_lines(const char *p, const char *end, const char **blank, gboolean *obs_text)
+take_field_lines(char *p, const char *end, MsHttpFields *fields)
 {
-	guint8 high = 0;
-
 	for (;;) {
-		const char *name = p;
+		char *name = p;
 		const char *next;
 
 		if (p == end)
@@ -265,19 +301,20 @@ scan_field_lines(const char *p, const char *end, const char **blank, gboolean *o
 		while (p < end && has_class(*p, CLASS_TCHAR))
 			p++;
 		if (p < end && *p == ':' && p != name) {
-			next = field_text_end(p + 1, end, &high);
+			guint8 high = 0;
+			char *value_end = (char *)field_text_skip(p + 1, end, &high);
+
+			next = line_end(value_end, end);
 			if (next == NULL)
 				return MS_HTTP_ERROR_SYNTAX;
-			p = next;
+			take_field(fields, name, p, p + 1, value_end, high);
+			p = (char *)next;
 			continue;
 		}
 		next = line_end(p, end);
-		if (next != NULL && p == name) {
-			/* the blank line: nothing may follow it */
-			*blank = name;
-			*obs_text = (high & 0x80) != 0;
+		/* the blank line: nothing may follow it */
+		if (next != NULL && p == name)
 			return next == end ? MS_HTTP_OK : MS_HTTP_ERROR_SYNTAX;
-		}
 		/* a line with no colon, or a name with a space, '(' or the like */
 		if (next != NULL || (p < end && has_class(*p, CLASS_FIELD)) ||
 		    (p < end && *p == ':'))
@@ -286,85 +323,42 @@ scan_field_lines(const char *p, const char *end, const char **blank, gboolean *o
 	}
 }
 
-/* where scan_head() found the parts of a head it accepted */
-typedef struct {
-	const char *fields; /* the first field line */
-	const char *blank;  /* the blank line that ends the head */
-	gboolean obs_text;  /* a field value has a byte of 0x80 or more */
-} HeadScan;
-
 /*
  * The strict reading of a head, in one pass: libsoup's parser is lenient (it
  * skips a "Content-Length : 5" line, unfolds obs-fold, takes a run of spaces in
  * the request line), and a proxy must not read a head in a way some other hop
- * does not. What passes is then taken apart by append_field_lines().
+ * does not. The field lines are copied once into @fields' storage and taken
+ * apart there as they are checked: what soup_headers_parse() makes of a head
+ * the scan accepts, without its work for what the scan refuses (obs-fold, NULs,
+ * bare CRs, a name with a space) and without its copies per field. A refused
+ * head leaves @fields empty.
+ *
+ * @fields_start: (out): where the field lines start in @data
  */
 static MsHttpError
-scan_head(const char *data, gsize head_length, gboolean response, HeadScan *scan)
+take_head(const char *data,
+	  gsize head_length,
+	  gboolean response,
+	  MsHttpFields *fields,
+	  const char **fields_start)
 {
 	const char *p = data;
 	const char *end = data + head_length;
 	MsHttpError error;
+	char *copy;
 
 	if (head_length > G_MAXINT)
 		return MS_HTTP_ERROR_HEAD_TOO_LARGE;
 	error = response ? scan_status_line(&p, end) : scan_request_line(&p, end);
 	if (error != MS_HTTP_OK)
 		return error;
-	scan->fields = p;
-	return scan_field_lines(p, end, &scan->blank, &scan->obs_text);
-}
-
-/*
- * The field lines of a head scan_head() accepted, added to @fields: what
- * soup_headers_parse() makes of such a head, without its work for what the
- * scan refused (obs-fold, NULs, bare CRs, a name with a space). The lines are
- * copied once, into the table's own storage, and cut there: each name and
- * value ends with a NUL where its line ended. A name is a token; a value is
- * made valid UTF-8 as libsoup keeps an untrusted one (each bad byte U+FFFD),
- * looked at only when the head has obs-text.
- */
-static void
-append_field_lines(const HeadScan *scan, MsHttpFields *fields)
-{
-	gsize length = (gsize)(scan->blank - scan->fields);
-	char *copy = ms_http_fields_reserve(fields, length);
-	char *copy_end = copy + length;
-
-	memcpy(copy, scan->fields, length);
-	for (char *line = copy; line < copy_end;) {
-		/* the name is a token (no colon) and every line ends in LF: both are found */
-		char *colon = memchr(line, ':', (gsize)(copy_end - line));
-		char *lf = memchr(colon, '\n', (gsize)(copy_end - colon));
-		char *value = colon + 1;
-		char *value_end = lf;
-		gsize value_length;
-
-		while (value_end > value &&
-		       (value_end[-1] == '\r' || value_end[-1] == ' ' || value_end[-1] == '\t'))
-			value_end--;
-		while (value < value_end && (*value == ' ' || *value == '\t'))
-			value++;
-		*colon = '\0';
-		*value_end = '\0';
-		value_length = (gsize)(value_end - value);
-		if (G_UNLIKELY(scan->obs_text) && !g_utf8_validate_len(value, value_length, NULL)) {
-			g_autofree char *valid = g_utf8_make_valid(value, (gssize)value_length);
-
-			ms_http_fields_append_len(fields,
-						  line,
-						  (gsize)(colon - line),
-						  valid,
-						  strlen(valid));
-		} else {
-			ms_http_fields_append_stored(fields,
-						     line,
-						     (gsize)(colon - line),
-						     value,
-						     value_length);
-		}
-		line = lf + 1;
-	}
+	*fields_start = p;
+	copy = ms_http_fields_reserve(fields, (gsize)(end - p));
+	memcpy(copy, p, (gsize)(end - p));
+	error = take_field_lines(copy, copy + (end - p), fields);
+	if (error != MS_HTTP_OK)
+		ms_http_fields_clear(fields);
+	return error;
 }
 
 /*
@@ -444,27 +438,26 @@ ms_http_head_parse(const char *data,
 		   const char **target,
 		   SoupHTTPVersion *version)
 {
-	HeadScan scan;
 	MsHttpError error;
+	const char *fields_start = NULL;
 	const char *target_start;
 	const char *version_start;
 
 	*method = NULL;
 	*target = NULL;
 	*version = SOUP_HTTP_1_1;
-	error = scan_head(data, head_length, FALSE, &scan);
+	error = take_head(data, head_length, FALSE, headers, &fields_start);
 	if (error != MS_HTTP_OK)
 		return error;
 	/* the scan found one SP after the method and one after the target */
 	target_start = (const char *)memchr(data, ' ', head_length) + 1;
 	version_start =
-		(const char *)memchr(target_start, ' ', (gsize)(scan.fields - target_start)) + 1;
+		(const char *)memchr(target_start, ' ', (gsize)(fields_start - target_start)) + 1;
 	*method = ms_http_fields_store(headers, data, (gsize)(target_start - 1 - data));
 	*target = ms_http_fields_store(headers,
 				       target_start,
 				       (gsize)(version_start - 1 - target_start));
 	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
-	append_field_lines(&scan, headers);
 	if (expectations_of(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
 		return MS_HTTP_ERROR_EXPECTATION;
 	clean_connection_fields(headers, *version);
@@ -499,29 +492,28 @@ ms_http_response_head_parse(const char *data,
 			    guint *status,
 			    const char **reason)
 {
-	HeadScan scan;
 	MsHttpError error;
+	const char *fields_start = NULL;
 	const char *reason_start = data + 12;
 	const char *reason_end;
 
 	*version = SOUP_HTTP_1_1;
 	*status = 0;
 	*reason = NULL;
-	error = scan_head(data, head_length, TRUE, &scan);
+	error = take_head(data, head_length, TRUE, headers, &fields_start);
 	if (error != MS_HTTP_OK)
 		return error;
 	/* the scan read "HTTP/1.x 3DIGIT", then the line's end or SP and the phrase */
 	*version = data[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
 	*status = (guint)(data[9] - '0') * 100 + (guint)(data[10] - '0') * 10 +
 		  (guint)(data[11] - '0');
-	while (reason_start < scan.fields && (*reason_start == ' ' || *reason_start == '\t'))
+	while (reason_start < fields_start && (*reason_start == ' ' || *reason_start == '\t'))
 		reason_start++;
-	reason_end = scan.fields;
+	reason_end = fields_start;
 	while (reason_end > reason_start && (reason_end[-1] == '\n' || reason_end[-1] == '\r' ||
 					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
 		reason_end--;
 	*reason = ms_http_fields_store(headers, reason_start, (gsize)(reason_end - reason_start));
-	append_field_lines(&scan, headers);
 	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;
 }
