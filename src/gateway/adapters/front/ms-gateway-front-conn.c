@@ -83,9 +83,9 @@ struct _MsGatewayFrontConn {
 	MsHttpFields *headers;          /* the worker's spares: %NULL between requests */
 	MsHttpFields *response_headers; /* the worker's spares: %NULL between requests */
 	MsAuthMemo auth_memo;           /* what its requests last proved */
-	const char *method; /* as sent, in the head's table; the request gets the interned string
-			       when known */
-	const char *target; /* as sent, in the head's table */
+	/* as sent, kept in the head's table; the request gets a known method's interned string */
+	const char *method;
+	const char *target; /* as sent, kept in the head's table */
 	char *path;         /* canonical: what routes see and the upstream gets */
 	char *query;
 	SoupHTTPVersion version;

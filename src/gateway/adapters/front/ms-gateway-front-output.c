@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 
 #include "common/ms-log.h"
-#include "gateway/core/ms-head-put.h"
 #include "common/ms-response.h"
+#include "gateway/core/ms-head-put.h"
 
 /*
  * Answers become HTTP/1.1 in one buffer per connection, written with as few

@@ -22,7 +22,9 @@ typedef struct {
 	GObject *owner; /* owned: keeps the cache alive */
 	MsResponseCache *cache;
 	char *key;
-	/* as they went upstream, for the Vary values: the request's, which outlives the tap's calls
+	/*
+	 * as they went upstream, for the Vary values: the request's own, which
+	 * last longer than any call of the tap
 	 */
 	MsHttpFields *request_headers;
 	guint route_ttl_s;
