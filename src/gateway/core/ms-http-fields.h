@@ -146,7 +146,11 @@ ms_http_fields_remove(MsHttpFields *self, const char *name);
 void
 ms_http_fields_remove_id(MsHttpFields *self, MsHttpFieldId id);
 
-/* the live fields, in order; a field may be removed while its iterator stands on it */
+/*
+ * the live fields, in order; a field may be removed while its iterator stands
+ * on it. A field the iterator returned stays where it is until the table is
+ * added to (its strings stay valid until the table is cleared).
+ */
 typedef struct {
 	/*< private >*/
 	MsHttpFields *fields;
