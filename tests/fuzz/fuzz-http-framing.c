@@ -79,10 +79,9 @@ decode_chunked(const char *data, gsize length, gsize step)
 static gsize
 take_request(const char *data, gsize length, gsize step)
 {
-	g_autoptr(SoupMessageHeaders) headers =
-		soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
-	g_autofree char *method = NULL;
-	g_autofree char *target = NULL;
+	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
+	const char *method = NULL;
+	const char *target = NULL;
 	SoupHTTPVersion version;
 	gsize skip = ms_http_skip_empty_lines(data, length);
 	gsize head_length = 0;

@@ -70,9 +70,8 @@ read_chunked(const char *data, gsize length, gsize step)
 static gsize
 take_response(const char *data, gsize length, gsize step, gboolean head_request)
 {
-	g_autoptr(SoupMessageHeaders) headers =
-		soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
-	g_autofree char *reason = NULL;
+	g_autoptr(MsHttpFields) headers = ms_http_fields_new();
+	const char *reason = NULL;
 	SoupHTTPVersion version;
 	gsize scanned = 0;
 	gsize head_length = 0;
@@ -85,13 +84,8 @@ take_response(const char *data, gsize length, gsize step, gboolean head_request)
 	    MS_HTTP_HEAD_COMPLETE)
 		return 0;
 	g_assert(head_length <= length && data[head_length - 1] == '\n');
-	if (ms_http_response_head_parse(data,
-					head_length,
-					NULL,
-					headers,
-					&version,
-					&status,
-					&reason) != MS_HTTP_OK) {
+	if (ms_http_response_head_parse(data, head_length, headers, &version, &status, &reason) !=
+	    MS_HTTP_OK) {
 		g_assert(reason == NULL);
 		return 0;
 	}

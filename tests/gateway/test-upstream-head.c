@@ -46,7 +46,7 @@ test_gateway_fields(void)
 	g_autoptr(GString) out = g_string_new(NULL);
 	MsGatewayRequest request = { 0 };
 
-	request.head.headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	request.head.headers = ms_http_fields_new();
 	g_strlcpy(request.id, "id-1", sizeof request.id);
 	ms_upstream_head_write_gateway_fields(&request, out);
 	g_assert_cmpstr(out->str,
@@ -56,13 +56,13 @@ test_gateway_fields(void)
 
 	g_string_truncate(out, 0);
 	request.head.remote_addr = "192.0.2.7";
-	soup_message_headers_append(request.head.headers, "X-Forwarded-For", "198.51.100.1");
+	ms_http_fields_append(request.head.headers, "X-Forwarded-For", "198.51.100.1");
 	ms_upstream_head_write_gateway_fields(&request, out);
 	g_assert_cmpstr(out->str,
 			==,
 			"X-Request-ID: id-1\r\nX-Forwarded-For: 198.51.100.1, 192.0.2.7\r\n"
 			"X-Forwarded-Proto: http\r\n");
-	soup_message_headers_unref(request.head.headers);
+	ms_http_fields_free(request.head.headers);
 }
 
 static void

@@ -4,6 +4,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "gateway/core/ms-http-fields.h"
+
 /*
  * The gateway takes heads apart itself (src/gateway/adapters/http1): what it
  * accepts must read exactly as libsoup's own parser reads it, which the rest
@@ -13,7 +15,7 @@
 
 /* TRUE when @a and @b hold the same fields, in the same order */
 static inline gboolean
-ms_test_headers_same(SoupMessageHeaders *a, SoupMessageHeaders *b)
+ms_test_soup_headers_same(SoupMessageHeaders *a, SoupMessageHeaders *b)
 {
 	SoupMessageHeadersIter ia, ib;
 	const char *name_a, *value_a, *name_b, *value_b;
@@ -33,11 +35,54 @@ ms_test_headers_same(SoupMessageHeaders *a, SoupMessageHeaders *b)
 	}
 }
 
+/*
+ * TRUE when the gateway's @fields hold what libsoup's @theirs hold. libsoup
+ * keeps the names it knows apart from the others (its iteration is not the
+ * order of the head), so the gateway's fields are put in a libsoup table of
+ * their own, in order, and the two tables compared: the same names, the same
+ * values, the same order among the fields libsoup keeps together. Each field
+ * must also have the id of its name, and slices as long as their strings.
+ */
+static inline gboolean
+ms_test_headers_same(MsHttpFields *fields, SoupMessageHeaders *theirs)
+{
+	SoupMessageHeaders *ours = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
+	gboolean same = TRUE;
+
+	ms_http_fields_iter_init(&iter, fields);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (strlen(field->name) != field->name_length ||
+		    strlen(field->value) != field->value_length ||
+		    field->id != ms_http_field_id(field->name, field->name_length))
+			same = FALSE;
+		soup_message_headers_append(ours, field->name, field->value);
+	}
+	same = same && ms_test_soup_headers_same(ours, theirs);
+	soup_message_headers_unref(ours);
+	return same;
+}
+
+/* what libsoup's parser made of some field lines, in the gateway's table */
+static inline MsHttpFields *
+ms_test_fields_from_soup(SoupMessageHeaders *headers)
+{
+	MsHttpFields *fields = ms_http_fields_new();
+	SoupMessageHeadersIter iter;
+	const char *name, *value;
+
+	soup_message_headers_iter_init(&iter, headers);
+	while (soup_message_headers_iter_next(&iter, &name, &value))
+		ms_http_fields_append(fields, name, value);
+	return fields;
+}
+
 /* TRUE when libsoup reads the request head @data as @headers, @method, @target */
 static inline gboolean
 ms_test_request_head_as_libsoup(const char *data,
 				gsize length,
-				SoupMessageHeaders *headers,
+				MsHttpFields *headers,
 				const char *method,
 				const char *target,
 				SoupHTTPVersion version)
@@ -66,7 +111,7 @@ ms_test_request_head_as_libsoup(const char *data,
 static inline gboolean
 ms_test_response_head_as_libsoup(const char *data,
 				 gsize length,
-				 SoupMessageHeaders *headers,
+				 MsHttpFields *headers,
 				 SoupHTTPVersion version,
 				 guint status,
 				 const char *reason)

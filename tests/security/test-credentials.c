@@ -242,6 +242,16 @@ test_constant_time_equal(void)
 	g_assert_false(ms_constant_time_equal("abc", 3, "abc\0", 4));
 	g_assert_false(ms_constant_time_equal("", 0, "a", 1));
 	g_assert_true(ms_constant_time_equal("", 0, "", 0));
+	/* a difference in any byte of a value longer than a word, or past the shorter one */
+	for (guint at = 0; at < 21; at++) {
+		char a[] = "Basic YWRhOmFkYS1wdw==";
+		char b[] = "Basic YWRhOmFkYS1wdw==";
+
+		g_assert_true(ms_constant_time_equal(a, 21, b, 21));
+		b[at] ^= 0x01;
+		g_assert_false(ms_constant_time_equal(a, 21, b, 21));
+		g_assert_false(ms_constant_time_equal(a, 21, a, at));
+	}
 }
 
 static void

@@ -26,8 +26,8 @@ typedef struct {
 
 typedef struct {
 	MsGatewayRequest *request; /* NULL once finished */
-	SoupMessageHeaders *headers;
-	SoupMessageHeaders *response_headers;
+	MsHttpFields *headers;
+	MsHttpFields *response_headers;
 	gboolean finish_in_end; /* like a front that wrote the whole answer at once */
 	guint status;
 	goffset content_length;
@@ -40,7 +40,7 @@ static void
 fake_respond_head(gpointer front,
 		  guint status,
 		  const char *reason,
-		  SoupMessageHeaders *headers,
+		  MsHttpFields *headers,
 		  goffset content_length)
 {
 	Exchange *ex = front;
@@ -106,8 +106,8 @@ exchange_new(void)
 {
 	Exchange *ex = g_new0(Exchange, 1);
 
-	ex->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
-	ex->response_headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	ex->headers = ms_http_fields_new();
+	ex->response_headers = ms_http_fields_new();
 	ex->body = g_byte_array_new();
 	return ex;
 }
@@ -116,8 +116,8 @@ static void
 exchange_free(Exchange *ex)
 {
 	g_assert_null(ex->request);
-	soup_message_headers_unref(ex->headers);
-	soup_message_headers_unref(ex->response_headers);
+	ms_http_fields_free(ex->headers);
+	ms_http_fields_free(ex->response_headers);
 	g_byte_array_unref(ex->body);
 	g_free(ex);
 }
@@ -158,7 +158,7 @@ exchange_run(Fixture *fx,
 
 	ex->finish_in_end = finish_in_end;
 	if (authorization != NULL)
-		soup_message_headers_append(ex->headers, "Authorization", authorization);
+		ms_http_fields_append(ex->headers, "Authorization", authorization);
 	exchange_begin(fx, ex, method, path, remote);
 	ms_gateway_request_admit(ex->request);
 	ms_test_wait_until(exchange_ended, ex, 10000);
@@ -176,7 +176,7 @@ exchange_get_text(Exchange *ex)
 static const char *
 exchange_get_header(Exchange *ex, const char *name)
 {
-	return soup_message_headers_get_one(ex->response_headers, name);
+	return ms_http_fields_get_one(ex->response_headers, name);
 }
 
 static void
@@ -283,7 +283,7 @@ test_metrics_client_gone(Fixture *fx, gconstpointer data)
 	g_autoptr(Exchange) ex = exchange_new();
 	gpointer gateway = fx->gateway;
 
-	soup_message_headers_append(ex->headers, "Authorization", "Basic YWRhOmFkYS1wdw==");
+	ms_http_fields_append(ex->headers, "Authorization", "Basic YWRhOmFkYS1wdw==");
 	exchange_begin(fx, ex, "GET", "/metrics", "192.0.2.7");
 	ms_gateway_request_admit(ex->request);
 	ms_gateway_request_finish(g_steal_pointer(&ex->request), TRUE);
@@ -320,8 +320,8 @@ test_route_refused(Fixture *fx, gconstpointer data)
 
 	/* a CORS preflight: 204 with the CORS headers, no body */
 	cors->finish_in_end = finish_in_end;
-	soup_message_headers_append(cors->headers, "Origin", "https://app.example");
-	soup_message_headers_append(cors->headers, "Access-Control-Request-Method", "POST");
+	ms_http_fields_append(cors->headers, "Origin", "https://app.example");
+	ms_http_fields_append(cors->headers, "Access-Control-Request-Method", "POST");
 	exchange_begin(fx, cors, "OPTIONS", "/api/cors/x", "192.0.2.7");
 	ms_gateway_request_admit(cors->request);
 	g_assert_true(cors->ended);

@@ -59,16 +59,16 @@ store_answer(MsResponseCache *cache,
 				       T0);
 }
 
-static SoupMessageHeaders *
+static MsHttpFields *
 headers_new(const char *first_name, ...)
 {
-	SoupMessageHeaders *headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	MsHttpFields *headers = ms_http_fields_new();
 	const char *name = first_name;
 	va_list args;
 
 	va_start(args, first_name);
 	while (name != NULL) {
-		soup_message_headers_append(headers, name, va_arg(args, const char *));
+		ms_http_fields_append(headers, name, va_arg(args, const char *));
 		name = va_arg(args, const char *);
 	}
 	va_end(args);
@@ -133,7 +133,7 @@ test_ttl(void)
 		{ 60, "GET", 200, "Vary", "a, b, c, d, e, f, g, h, i", 0 },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(SoupMessageHeaders) headers =
+		g_autoptr(MsHttpFields) headers =
 			cases[i].name != NULL ? headers_new(cases[i].name, cases[i].value, NULL)
 					      : headers_new(NULL);
 		g_auto(MsCacheResponseFacts) facts = facts_new();
@@ -205,12 +205,11 @@ test_request_allows(void)
 		{ "Cache-Control", "max-stale", TRUE, TRUE },
 	};
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autoptr(SoupMessageHeaders) headers =
-			soup_message_headers_new(SOUP_MESSAGE_HEADERS_REQUEST);
+		g_autoptr(MsHttpFields) headers = ms_http_fields_new();
 		MsCacheRequestFacts facts;
 		gboolean store = FALSE;
 		if (cases[i].name != NULL)
-			soup_message_headers_append(headers, cases[i].name, cases[i].value);
+			ms_http_fields_append(headers, cases[i].name, cases[i].value);
 		ms_gateway_cache_read_request(headers, &facts);
 		g_assert_cmpint(ms_response_cache_request_allows(&facts, &store),
 				==,
@@ -453,18 +452,18 @@ test_vary(void)
 static void
 test_read_response(void)
 {
-	g_autoptr(SoupMessageHeaders) headers = headers_new("Cache-Control",
-							    "max-age=10, s-maxage=junk",
-							    "Cache-Control",
-							    "Private",
-							    "Age",
-							    "7",
-							    "Vary",
-							    "X-Tenant, Accept-Language",
-							    "Vary",
-							    "Cookie",
-							    NULL);
-	g_autoptr(SoupMessageHeaders) plain = headers_new("Set-Cookie", "a=b", "Age", "x", NULL);
+	g_autoptr(MsHttpFields) headers = headers_new("Cache-Control",
+						      "max-age=10, s-maxage=junk",
+						      "Cache-Control",
+						      "Private",
+						      "Age",
+						      "7",
+						      "Vary",
+						      "X-Tenant, Accept-Language",
+						      "Vary",
+						      "Cookie",
+						      NULL);
+	g_autoptr(MsHttpFields) plain = headers_new("Set-Cookie", "a=b", "Age", "x", NULL);
 	g_auto(MsCacheResponseFacts) facts = facts_new();
 	g_auto(MsCacheResponseFacts) plain_facts = facts_new();
 	const char *const expected_vary[] = { "x-tenant", "accept-language", "cookie", NULL };
@@ -493,12 +492,11 @@ static void
 test_vary_through_service(void)
 {
 	g_autoptr(MsResponseCache) cache = ms_response_cache_new(64 * 1024);
-	g_autoptr(SoupMessageHeaders) answer =
+	g_autoptr(MsHttpFields) answer =
 		headers_new("Vary", "x-tenant", "Content-Type", "text/plain", "Date", "now", NULL);
-	g_autoptr(SoupMessageHeaders) tenant_a = headers_new("X-Tenant", "a", NULL);
-	g_autoptr(SoupMessageHeaders) tenant_ab =
-		headers_new("X-Tenant", "a", "x-tenant", "b", NULL);
-	g_autoptr(SoupMessageHeaders) tenant_a_comma_b = headers_new("X-Tenant", "a, b", NULL);
+	g_autoptr(MsHttpFields) tenant_a = headers_new("X-Tenant", "a", NULL);
+	g_autoptr(MsHttpFields) tenant_ab = headers_new("X-Tenant", "a", "x-tenant", "b", NULL);
+	g_autoptr(MsHttpFields) tenant_a_comma_b = headers_new("X-Tenant", "a, b", NULL);
 	g_auto(MsCacheResponseFacts) facts = facts_new();
 	g_autoptr(GBytes) body = g_bytes_new_static("a", 1);
 	g_autoptr(MsCachedResponse) hit = NULL;

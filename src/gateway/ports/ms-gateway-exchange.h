@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-http-error.h"
+#include "gateway/core/ms-http-fields.h"
 #include "gateway/core/policy/ms-auth-memo.h"
 
 G_BEGIN_DECLS
@@ -60,7 +61,7 @@ typedef struct {
 	void (*respond_head)(gpointer front,
 			     guint status,
 			     const char *reason,
-			     SoupMessageHeaders *headers,
+			     MsHttpFields *headers,
 			     goffset content_length);
 	void (*respond_body)(gpointer front, const char *data, gsize length);
 	void (*respond_end)(gpointer front);
@@ -94,8 +95,8 @@ typedef struct {
 	const char *query; /* nullable, without '?' */
 	const char *remote_addr;
 	SoupHTTPVersion http_version;
-	SoupMessageHeaders *headers;          /* the request's; the core edits them */
-	SoupMessageHeaders *response_headers; /* empty; policy steps and the proxy fill them */
+	MsHttpFields *headers;          /* the request's; the core edits them */
+	MsHttpFields *response_headers; /* empty; policy steps and the proxy fill them */
 	/*
 	 * the connection's, across its requests: the auth step keeps there what
 	 * it let through; %NULL for a front without connections that last

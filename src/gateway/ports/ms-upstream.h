@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-gateway-config.h"
+#include "gateway/core/ms-http-fields.h"
 #include "gateway/core/ms-upstream-balancer.h"
 
 G_BEGIN_DECLS
@@ -46,7 +47,7 @@ typedef struct {
 	void (*head)(gpointer user_data,
 		     guint status,
 		     const char *reason,
-		     SoupMessageHeaders *headers,
+		     MsHttpFields *headers,
 		     goffset content_length);
 	void (*body)(gpointer user_data, const char *data, gsize length);
 	/* the connection is already back in the pool or closed */

@@ -13,13 +13,13 @@
  */
 
 static void
-append_header(GString *out, SoupMessageHeaders *headers, const char *name)
+append_header(GString *out, MsHttpFields *headers, MsHttpFieldId id)
 {
-	const char *value = soup_message_headers_get_list(headers, name);
+	const char *value = ms_http_fields_get_list_id(headers, id);
 
 	if (value == NULL)
 		return;
-	g_string_append(out, name);
+	g_string_append(out, ms_http_field_name(id));
 	g_string_append(out, ": ");
 	g_string_append(out, value);
 	g_string_append(out, "\r\n");
@@ -41,7 +41,7 @@ ms_aggregate_write_request(MsGatewayRequest *request,
 			   GString *out)
 {
 	const MsRoute *route = ms_gateway_request_get_route(request);
-	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_headers(request);
 	g_autofree char *query =
 		ms_aggregate_part_query(route, part, ms_gateway_request_get_query(request));
 	g_autofree char *path =
@@ -49,10 +49,10 @@ ms_aggregate_write_request(MsGatewayRequest *request,
 
 	ms_upstream_head_write_request_line(out, "GET", path, query, server->authority);
 	g_string_append(out, "Accept: application/json\r\n");
-	append_header(out, headers, "Accept-Language");
+	append_header(out, headers, MS_HTTP_FIELD_ACCEPT_LANGUAGE);
 	/* set by the authentication step only: the client's own were removed at the start */
-	append_header(out, headers, "X-Microsoup-User");
-	append_header(out, headers, "X-Microsoup-Role");
+	append_header(out, headers, MS_HTTP_FIELD_X_MICROSOUP_USER);
+	append_header(out, headers, MS_HTTP_FIELD_X_MICROSOUP_ROLE);
 	ms_upstream_head_write_gateway_fields(request, out);
 	g_string_append(out, "\r\n");
 }

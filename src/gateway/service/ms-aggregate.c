@@ -171,18 +171,23 @@ part_fail(Part *part, const PartProblem *problem, MsUpstreamFailure failure, con
 }
 
 static gboolean
-is_problem_json(SoupMessageHeaders *headers)
+is_problem_json(MsHttpFields *headers)
 {
-	const char *type = soup_message_headers_get_content_type(headers, NULL);
+	const char *type = ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_CONTENT_TYPE);
+	g_autofree char *media_type = NULL;
 
-	return g_strcmp0(type, "application/problem+json") == 0;
+	if (type == NULL)
+		return FALSE;
+	/* the media type without its parameters, as soup_message_headers_get_content_type() */
+	media_type = g_strndup(type, strcspn(type, ";"));
+	return g_ascii_strcasecmp(g_strstrip(media_type), "application/problem+json") == 0;
 }
 
 static void
 on_head(gpointer user_data,
 	guint status,
 	const char *reason,
-	SoupMessageHeaders *headers,
+	MsHttpFields *headers,
 	goffset content_length)
 {
 	Part *part = user_data;
@@ -422,7 +427,7 @@ send_all_failed(MsAggregate *self)
 static void
 tap_answer(MsGatewayRequest *request, GBytes *body)
 {
-	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_response_headers(request);
 	gsize length = 0;
 	const char *text = g_bytes_get_data(body, &length);
 
@@ -454,9 +459,9 @@ send_parts(MsAggregate *self, gboolean complete)
 	root = json_builder_get_root(builder);
 	text = json_to_string(root, FALSE);
 	body = g_bytes_new_take(text, strlen(text));
-	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
-				     "Content-Type",
-				     MS_CONTENT_TYPE_JSON);
+	ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
+				  MS_HTTP_FIELD_CONTENT_TYPE,
+				  MS_CONTENT_TYPE_JSON);
 	if (complete)
 		tap_answer(request, body);
 	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);

@@ -39,9 +39,9 @@ serve_health(MsGatewayRequest *request)
 	g_autoptr(JsonNode) body = NULL;
 
 	if (!is_get_or_head(request)) {
-		soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
-					     "Allow",
-					     "GET, HEAD");
+		ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
+					  MS_HTTP_FIELD_ALLOW,
+					  "GET, HEAD");
 		ms_gateway_request_problem(request,
 					   SOUP_STATUS_METHOD_NOT_ALLOWED,
 					   "method_not_allowed",

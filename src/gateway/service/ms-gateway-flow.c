@@ -54,7 +54,7 @@ static void
 take_request_id(MsGatewayRequest *request)
 {
 	const char *sent =
-		soup_message_headers_get_list(request->head.headers, MS_REQUEST_ID_HEADER);
+		ms_http_fields_get_list_id(request->head.headers, MS_HTTP_FIELD_X_REQUEST_ID);
 
 	G_STATIC_ASSERT(sizeof request->id >= MS_REQUEST_ID_MADE_SIZE);
 	if (ms_request_id_is_sane(sent))
@@ -62,9 +62,9 @@ take_request_id(MsGatewayRequest *request)
 	else
 		ms_request_id_make(request->id);
 	/* the answer's headers start empty: nothing to replace, so no search for it */
-	soup_message_headers_append(request->head.response_headers,
-				    MS_REQUEST_ID_HEADER,
-				    request->id);
+	ms_http_fields_append_id(request->head.response_headers,
+				 MS_HTTP_FIELD_X_REQUEST_ID,
+				 request->id);
 }
 
 /**
@@ -116,7 +116,9 @@ ms_gateway_request_reject_body(MsGatewayRequest *request)
 	char limit[32];
 
 	request->too_large = TRUE;
-	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
+	ms_http_fields_replace_id(request->head.response_headers,
+				  MS_HTTP_FIELD_CONNECTION,
+				  "close");
 	g_snprintf(limit,
 		   sizeof limit,
 		   "%" G_GUINT64_FORMAT,
@@ -216,7 +218,9 @@ ms_gateway_request_refuse(MsGatewayRequest *request, MsHttpError error)
 		return;
 	}
 	refusal = refusal_for(error);
-	soup_message_headers_replace(request->head.response_headers, "Connection", "close");
+	ms_http_fields_replace_id(request->head.response_headers,
+				  MS_HTTP_FIELD_CONNECTION,
+				  "close");
 	ms_gateway_request_problem(request,
 				   ms_http_error_get_status(error),
 				   refusal.type,

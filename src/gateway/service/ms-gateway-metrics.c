@@ -80,7 +80,7 @@ ms_gateway_metrics_record(MsMetrics *registry, MsGatewayRequest *request, gint64
 void
 ms_gateway_metrics_send(MsMetrics *registry, MsHealth *health, MsGatewayRequest *request)
 {
-	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_response_headers(request);
 	g_autoptr(GArray) servers =
 		ms_health_collect_servers(health,
 					  ms_gateway_request_get_config(request),
@@ -94,8 +94,8 @@ ms_gateway_metrics_send(MsMetrics *registry, MsHealth *health, MsGatewayRequest 
 	length = text->len;
 	body = g_bytes_new_take(g_string_free(text, FALSE), length);
 
-	soup_message_headers_replace(headers, "Cache-Control", "no-store");
-	soup_message_headers_replace(headers, "Content-Type", MS_METRICS_CONTENT_TYPE);
+	ms_http_fields_replace_id(headers, MS_HTTP_FIELD_CACHE_CONTROL, "no-store");
+	ms_http_fields_replace_id(headers, MS_HTTP_FIELD_CONTENT_TYPE, MS_METRICS_CONTENT_TYPE);
 	ms_gateway_request_respond(request, SOUP_STATUS_OK, body);
 }
 

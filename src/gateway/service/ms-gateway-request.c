@@ -68,13 +68,13 @@ ms_gateway_request_get_query(MsGatewayRequest *request)
 	return request->head.query;
 }
 
-SoupMessageHeaders *
+MsHttpFields *
 ms_gateway_request_get_headers(MsGatewayRequest *request)
 {
 	return request->head.headers;
 }
 
-SoupMessageHeaders *
+MsHttpFields *
 ms_gateway_request_get_response_headers(MsGatewayRequest *request)
 {
 	return request->head.response_headers;
@@ -96,8 +96,8 @@ const char *
 ms_gateway_request_get_language(MsGatewayRequest *request)
 {
 	if (request->language == NULL) {
-		const char *accept =
-			soup_message_headers_get_list(request->head.headers, "Accept-Language");
+		const char *accept = ms_http_fields_get_list_id(request->head.headers,
+								MS_HTTP_FIELD_ACCEPT_LANGUAGE);
 		request->language = ms_language_negotiate(accept);
 	}
 	return request->language;
@@ -107,7 +107,7 @@ const char *
 ms_gateway_request_get_user(MsGatewayRequest *request)
 {
 	/* only the authentication step sets it: ms_inbound_headers_sanitize() drops the client's */
-	return soup_message_headers_get_one(request->head.headers, "X-Microsoup-User");
+	return ms_http_fields_get_one_id(request->head.headers, MS_HTTP_FIELD_X_MICROSOUP_USER);
 }
 
 guint
@@ -200,9 +200,9 @@ ms_gateway_request_respond_json(MsGatewayRequest *request,
 	char *text = json_to_string(body, FALSE);
 	g_autoptr(GBytes) bytes = g_bytes_new_take(text, strlen(text));
 
-	soup_message_headers_replace(request->head.response_headers,
-				     "Content-Type",
-				     content_type != NULL ? content_type : MS_CONTENT_TYPE_JSON);
+	ms_http_fields_replace_id(request->head.response_headers,
+				  MS_HTTP_FIELD_CONTENT_TYPE,
+				  content_type != NULL ? content_type : MS_CONTENT_TYPE_JSON);
 	ms_gateway_request_respond(request, status, bytes);
 }
 
@@ -264,7 +264,7 @@ ms_gateway_request_problemf(MsGatewayRequest *request,
 void
 ms_gateway_request_refuse_method(MsGatewayRequest *request, const char *allow)
 {
-	soup_message_headers_replace(request->head.response_headers, "Allow", allow);
+	ms_http_fields_replace_id(request->head.response_headers, MS_HTTP_FIELD_ALLOW, allow);
 	ms_gateway_request_problemf(request,
 				    SOUP_STATUS_METHOD_NOT_ALLOWED,
 				    "method_not_allowed",
@@ -284,7 +284,7 @@ ms_gateway_request_retry_later(MsGatewayRequest *request,
 	char value[16];
 
 	g_snprintf(value, sizeof(value), "%u", seconds);
-	soup_message_headers_replace(request->head.response_headers, "Retry-After", value);
+	ms_http_fields_replace_id(request->head.response_headers, MS_HTTP_FIELD_RETRY_AFTER, value);
 	ms_gateway_request_problemf(request,
 				    429,
 				    type,

@@ -34,7 +34,7 @@ typedef struct {
 /* what the proxy got from the upstream: a policy may watch it (the cache does) */
 typedef struct {
 	/* return %FALSE to stop watching this request */
-	gboolean (*head)(gpointer data, guint status, SoupMessageHeaders *upstream_headers);
+	gboolean (*head)(gpointer data, guint status, MsHttpFields *upstream_headers);
 	void (*body)(gpointer data, const char *chunk, gsize length);
 	void (*done)(gpointer data);
 } MsGatewayResponseTap;
@@ -78,7 +78,7 @@ const char *
 ms_gateway_request_get_path(MsGatewayRequest *request);
 const char *
 ms_gateway_request_get_query(MsGatewayRequest *request);
-SoupMessageHeaders *
+MsHttpFields *
 ms_gateway_request_get_headers(MsGatewayRequest *request);
 const char *
 ms_gateway_request_get_id(MsGatewayRequest *request);
@@ -101,7 +101,7 @@ ms_gateway_request_get_status(MsGatewayRequest *request);
 guint
 ms_gateway_request_get_upstream_failure(MsGatewayRequest *request);
 /* headers set here go out with whatever answers the request */
-SoupMessageHeaders *
+MsHttpFields *
 ms_gateway_request_get_response_headers(MsGatewayRequest *request);
 
 /* the answer's parts, through the request's front */

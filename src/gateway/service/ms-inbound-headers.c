@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "common/ms-http-header.h"
-#include "common/ms-request-id.h"
 
 /*
  * A client's request headers are cleaned once, when its request begins, so
@@ -24,99 +23,51 @@
  *   read X_Microsoup_User and X-Microsoup-User as one variable.
  */
 
-/* at most this many distinct names are removed one by one; more, and the set is rebuilt */
-#define REMOVE_ONE_BY_ONE 4
-
 static gboolean
-is_gateway_owned(const char *name)
+is_gateway_owned(MsHttpFieldId id)
 {
-	switch (name[0]) {
-	case 'X':
-	case 'x':
-		return ms_http_header_name_is(name, "X-Microsoup-User") ||
-		       ms_http_header_name_is(name, "X-Microsoup-Role") ||
-		       ms_http_header_name_is(name, MS_REQUEST_ID_HEADER) ||
-		       ms_http_header_name_is(name, "X-Forwarded-Proto") ||
-		       ms_http_header_name_is(name, "X-Forwarded-Host") ||
-		       ms_http_header_name_is(name, "X-Real-IP");
-	case 'F':
-	case 'f':
-		return ms_http_header_name_is(name, "Forwarded");
+	switch (id) {
+	case MS_HTTP_FIELD_X_MICROSOUP_USER:
+	case MS_HTTP_FIELD_X_MICROSOUP_ROLE:
+	case MS_HTTP_FIELD_X_REQUEST_ID:
+	case MS_HTTP_FIELD_X_FORWARDED_PROTO:
+	case MS_HTTP_FIELD_X_FORWARDED_HOST:
+	case MS_HTTP_FIELD_X_REAL_IP:
+	case MS_HTTP_FIELD_FORWARDED:
+		return TRUE;
 	default:
-		return ms_http_header_is_hop_by_hop(name);
+		return ms_http_field_is_hop_by_hop(id);
 	}
 }
 
 static gboolean
-is_dropped(const char *name, GHashTable *listed)
+is_dropped(const MsHttpField *field, GHashTable *listed)
 {
-	return is_gateway_owned(name) || strchr(name, '_') != NULL ||
-	       (listed != NULL && g_hash_table_contains(listed, name));
-}
-
-/* copies what is kept, clears, and puts it back: linear however much goes */
-static void
-rebuild(SoupMessageHeaders *headers, GHashTable *listed)
-{
-	g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func(g_free);
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
-
-	soup_message_headers_iter_init(&iter, headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_dropped(name, listed))
-			continue;
-		g_ptr_array_add(kept, g_strdup(name));
-		g_ptr_array_add(kept, g_strdup(value));
-	}
-	soup_message_headers_clear(headers);
-	for (guint i = 0; i + 1 < kept->len; i += 2)
-		soup_message_headers_append(headers,
-					    g_ptr_array_index(kept, i),
-					    g_ptr_array_index(kept, i + 1));
+	/* no name the gateway knows has a '_' */
+	if (field->id != MS_HTTP_FIELD_OTHER ? is_gateway_owned(field->id)
+					     : memchr(field->name, '_', field->name_length) != NULL)
+		return TRUE;
+	return listed != NULL && g_hash_table_contains(listed, field->name);
 }
 
 /**
  * ms_inbound_headers_sanitize:
  * @headers: a client's request headers, after the front decided the framing
+ *
+ * One pass: a dropped field's slot is marked dead, so however many a hostile
+ * client sent, this stays linear in the head.
  */
 void
-ms_inbound_headers_sanitize(SoupMessageHeaders *headers)
+ms_inbound_headers_sanitize(MsHttpFields *headers)
 {
 	g_autoptr(GHashTable) listed = ms_http_connection_options_new(
-		soup_message_headers_get_list(headers, "Connection"));
-	const char *doomed[REMOVE_ONE_BY_ONE];
-	guint n_doomed = 0;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+		ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONNECTION));
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 
-	soup_message_headers_iter_init(&iter, headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		gboolean known = FALSE;
-
-		if (!is_dropped(name, listed))
-			continue;
-		for (guint i = 0; i < n_doomed && !known; i++)
-			known = g_ascii_strcasecmp(doomed[i], name) == 0;
-		if (known)
-			continue;
-		if (n_doomed == REMOVE_ONE_BY_ONE) {
-			rebuild(headers, listed);
-			return;
-		}
-		doomed[n_doomed++] = name;
-	}
-	/* the names point into @headers: copied before the first removal frees one */
-	{
-		char *names[REMOVE_ONE_BY_ONE];
-
-		for (guint i = 0; i < n_doomed; i++)
-			names[i] = g_strdup(doomed[i]);
-		for (guint i = 0; i < n_doomed; i++) {
-			soup_message_headers_remove(headers, names[i]);
-			g_free(names[i]);
-		}
+	ms_http_fields_iter_init(&iter, headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (is_dropped(field, listed))
+			ms_http_fields_iter_remove(&iter);
 	}
 }

@@ -28,25 +28,11 @@
  * go upstream was removed when the request began (ms-inbound-headers.c)
  */
 static gboolean
-is_request_skipped(const char *name)
+is_request_skipped(MsHttpFieldId id)
 {
-	switch (name[0]) {
-	case 'H':
-	case 'h':
-		return ms_http_header_name_is(name, "Host");
-	case 'A':
-	case 'a':
-		/* credentials stay at the gateway */
-		return ms_http_header_name_is(name, "Authorization");
-	case 'E':
-	case 'e':
-		return ms_http_header_name_is(name, "Expect");
-	case 'X':
-	case 'x':
-		return ms_http_header_name_is(name, "X-Forwarded-For");
-	default:
-		return FALSE;
-	}
+	/* credentials stay at the gateway */
+	return id == MS_HTTP_FIELD_HOST || id == MS_HTTP_FIELD_AUTHORIZATION ||
+	       id == MS_HTTP_FIELD_EXPECT || id == MS_HTTP_FIELD_X_FORWARDED_FOR;
 }
 
 static gboolean
@@ -60,29 +46,24 @@ is_idempotent(const char *method)
 static void
 write_request_head(MsGatewayRequest *request, GString *out)
 {
-	SoupMessageHeaders *headers = request->head.headers;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 
 	ms_upstream_head_write_request_line(out,
 					    request->head.method,
 					    ms_route_table_upstream_path(request->head.path),
 					    request->head.query,
 					    request->route->servers[request->server].authority);
-	soup_message_headers_iter_init(&iter, headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_request_skipped(name))
-			continue;
-		ms_upstream_head_put(out, name);
-		ms_upstream_head_put(out, ": ");
-		ms_upstream_head_put(out, value);
-		ms_upstream_head_put(out, "\r\n");
+	/* the fields as parsed, cut by the policies: written as they are, slice by slice */
+	ms_http_fields_iter_init(&iter, request->head.headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (!is_request_skipped(field->id))
+			ms_http_field_write(field, out);
 	}
 	ms_upstream_head_write_gateway_fields(request, out);
 	if (request->body != NULL)
 		ms_upstream_head_write_content_length(out, g_bytes_get_size(request->body));
-	ms_upstream_head_put(out, "\r\n");
+	ms_head_put(out, "\r\n");
 }
 
 static MsUpstreamPool *
@@ -102,16 +83,15 @@ static void
 on_head(gpointer user_data,
 	guint status,
 	const char *reason,
-	SoupMessageHeaders *upstream_headers,
+	MsHttpFields *upstream_headers,
 	goffset content_length)
 {
 	MsGatewayRequest *request = user_data;
-	SoupMessageHeaders *headers = request->head.response_headers;
+	MsHttpFields *headers = request->head.response_headers;
 	g_autoptr(GHashTable) listed = ms_http_connection_options_new(
-		soup_message_headers_get_list(upstream_headers, "Connection"));
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+		ms_http_fields_get_list_id(upstream_headers, MS_HTTP_FIELD_CONNECTION));
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 
 	request->responded = TRUE;
 	ms_gateway_worker_upstream_answered(request->worker, request->upstream);
@@ -119,14 +99,14 @@ on_head(gpointer user_data,
 	if (request->tap != NULL &&
 	    !request->tap->head(request->tap_data, status, upstream_headers))
 		request->tap = NULL;
-	soup_message_headers_iter_init(&iter, upstream_headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		/* the upstream's Date, Server and X-Request-ID were not even stored
-		 * (MsUpstreamHandler) */
-		if (ms_http_header_is_hop_by_hop(name) ||
-		    (listed != NULL && g_hash_table_contains(listed, name)))
+	ms_http_fields_iter_init(&iter, upstream_headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		/* the upstream's Date, Server and X-Request-ID are already out (MsUpstreamHandler)
+		 */
+		if (ms_http_field_is_hop_by_hop(field->id) ||
+		    (listed != NULL && g_hash_table_contains(listed, field->name)))
 			continue;
-		soup_message_headers_append(headers, name, value);
+		ms_http_fields_append_field(headers, field);
 	}
 	ms_gateway_request_respond_head(request, status, reason, content_length);
 }

@@ -27,16 +27,16 @@ ms_upstream_head_write_request_line(GString *out,
 				    const char *query,
 				    const char *authority)
 {
-	ms_upstream_head_put(out, method);
-	ms_upstream_head_put(out, " ");
-	ms_upstream_head_put(out, path);
+	ms_head_put(out, method);
+	ms_head_put(out, " ");
+	ms_head_put(out, path);
 	if (query != NULL) {
-		ms_upstream_head_put(out, "?");
-		ms_upstream_head_put(out, query);
+		ms_head_put(out, "?");
+		ms_head_put(out, query);
 	}
-	ms_upstream_head_put(out, " HTTP/1.1\r\nHost: ");
-	ms_upstream_head_put(out, authority);
-	ms_upstream_head_put(out, "\r\n");
+	ms_head_put(out, " HTTP/1.1\r\nHost: ");
+	ms_head_put(out, authority);
+	ms_head_put(out, "\r\n");
 }
 
 /**
@@ -49,19 +49,19 @@ ms_upstream_head_write_request_line(GString *out,
 void
 ms_upstream_head_write_gateway_fields(MsGatewayRequest *request, GString *out)
 {
-	SoupMessageHeaders *headers = request->head.headers;
-	const char *forwarded = soup_message_headers_get_list(headers, "X-Forwarded-For");
+	MsHttpFields *headers = request->head.headers;
+	const char *forwarded = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_X_FORWARDED_FOR);
 	const char *remote = request->head.remote_addr;
 
-	ms_upstream_head_put(out, MS_REQUEST_ID_HEADER ": ");
-	ms_upstream_head_put(out, request->id);
-	ms_upstream_head_put(out, "\r\nX-Forwarded-For: ");
+	ms_head_put(out, MS_REQUEST_ID_HEADER ": ");
+	ms_head_put(out, request->id);
+	ms_head_put(out, "\r\nX-Forwarded-For: ");
 	if (forwarded != NULL) {
-		ms_upstream_head_put(out, forwarded);
-		ms_upstream_head_put(out, ", ");
+		ms_head_put(out, forwarded);
+		ms_head_put(out, ", ");
 	}
-	ms_upstream_head_put(out, remote != NULL ? remote : "unknown");
-	ms_upstream_head_put(out, "\r\nX-Forwarded-Proto: http\r\n");
+	ms_head_put(out, remote != NULL ? remote : "unknown");
+	ms_head_put(out, "\r\nX-Forwarded-Proto: http\r\n");
 }
 
 /**
@@ -75,7 +75,7 @@ ms_upstream_head_write_content_length(GString *out, guint64 length)
 {
 	char buffer[MS_LOG_UINT_SIZE];
 
-	ms_upstream_head_put(out, "Content-Length: ");
-	ms_upstream_head_put(out, ms_log_format_uint(length, buffer));
-	ms_upstream_head_put(out, "\r\n");
+	ms_head_put(out, "Content-Length: ");
+	ms_head_put(out, ms_log_format_uint(length, buffer));
+	ms_head_put(out, "\r\n");
 }

@@ -80,12 +80,13 @@ struct _MsGatewayFrontConn {
 
 	/* the request being read or answered */
 	MsGatewayRequest *request;
-	SoupMessageHeaders *headers;          /* the worker's spares: %NULL between requests */
-	SoupMessageHeaders *response_headers; /* the worker's spares: %NULL between requests */
-	MsAuthMemo auth_memo;                 /* what its requests last proved */
-	char *method; /* as sent; the request gets the interned string when known */
-	char *target; /* as sent */
-	char *path;   /* canonical: what routes see and the upstream gets */
+	MsHttpFields *headers;          /* the worker's spares: %NULL between requests */
+	MsHttpFields *response_headers; /* the worker's spares: %NULL between requests */
+	MsAuthMemo auth_memo;           /* what its requests last proved */
+	/* as sent, kept in the head's table; the request gets a known method's interned string */
+	const char *method;
+	const char *target; /* as sent, kept in the head's table */
+	char *path;         /* canonical: what routes see and the upstream gets */
 	char *query;
 	SoupHTTPVersion version;
 	gboolean close_after;
@@ -355,28 +356,30 @@ conn_keep_input(MsGatewayFrontConn *conn)
 /*
  * header tables a worker keeps for its requests in flight; beyond them they are
  * made and freed per request. As many as a busy worker has requests at once
- * (a thousand clients on two workers): an emptied table is a few hundred bytes.
+ * (a thousand clients on two workers): an emptied table keeps about 2.5 KiB,
+ * the storage a usual head fits in, so that taking one allocates nothing
+ * (some 5 MiB a worker at most, request and response tables together).
  */
 #define CONN_HEADER_SPARES 1024
 
-static SoupMessageHeaders *
-headers_take(GPtrArray *spares, SoupMessageHeadersType type)
+static MsHttpFields *
+headers_take(GPtrArray *spares)
 {
 	if (spares->len > 0)
 		return g_ptr_array_steal_index_fast(spares, spares->len - 1);
-	return soup_message_headers_new(type);
+	return ms_http_fields_new();
 }
 
 static void
-headers_give_back(GPtrArray *spares, SoupMessageHeaders *headers)
+headers_give_back(GPtrArray *spares, MsHttpFields *headers)
 {
 	if (headers == NULL)
 		return;
-	soup_message_headers_clear(headers);
+	ms_http_fields_clear(headers);
 	if (spares->len < CONN_HEADER_SPARES)
 		g_ptr_array_add(spares, headers);
 	else
-		soup_message_headers_unref(headers);
+		ms_http_fields_free(headers);
 }
 
 /* a request's head is read: its tables are the worker's spares, cleared */
@@ -384,15 +387,13 @@ static void
 conn_take_headers(MsGatewayFrontConn *conn)
 {
 	if (conn->headers == NULL)
-		conn->headers = headers_take(conn->host->request_header_spares,
-					     SOUP_MESSAGE_HEADERS_REQUEST);
+		conn->headers = headers_take(conn->host->request_header_spares);
 	else
-		soup_message_headers_clear(conn->headers);
+		ms_http_fields_clear(conn->headers);
 	if (conn->response_headers == NULL)
-		conn->response_headers = headers_take(conn->host->response_header_spares,
-						      SOUP_MESSAGE_HEADERS_RESPONSE);
+		conn->response_headers = headers_take(conn->host->response_header_spares);
 	else
-		soup_message_headers_clear(conn->response_headers);
+		ms_http_fields_clear(conn->response_headers);
 }
 
 /* the request is over: what it read goes, so that an idle connection holds none of it */
@@ -402,8 +403,8 @@ conn_forget_request(MsGatewayFrontConn *conn)
 	headers_give_back(conn->host->request_header_spares, g_steal_pointer(&conn->headers));
 	headers_give_back(conn->host->response_header_spares,
 			  g_steal_pointer(&conn->response_headers));
-	g_clear_pointer(&conn->method, g_free);
-	g_clear_pointer(&conn->target, g_free);
+	conn->method = NULL;
+	conn->target = NULL;
 	g_clear_pointer(&conn->path, g_free);
 	g_clear_pointer(&conn->query, g_free);
 }
@@ -561,8 +562,8 @@ conn_take_head(MsGatewayFrontConn *conn)
 	}
 	conn->head_scanned = 0;
 	conn_take_headers(conn);
-	g_clear_pointer(&conn->method, g_free);
-	g_clear_pointer(&conn->target, g_free);
+	conn->method = NULL;
+	conn->target = NULL;
 	g_clear_pointer(&conn->path, g_free);
 	g_clear_pointer(&conn->query, g_free);
 	conn->version = SOUP_HTTP_1_1;
@@ -861,14 +862,12 @@ conn_free(MsGatewayFrontConn *conn)
 	ms_gateway_limits_slot_release(conn->slot);
 	g_free(conn->remote);
 	ms_auth_memo_forget(&conn->auth_memo);
-	g_free(conn->method);
-	g_free(conn->target);
 	g_free(conn->path);
 	g_free(conn->query);
 	g_clear_pointer(&conn->body, g_byte_array_unref);
 	/* not to the spares: the front that owns them may be going */
-	g_clear_pointer(&conn->headers, soup_message_headers_unref);
-	g_clear_pointer(&conn->response_headers, soup_message_headers_unref);
+	g_clear_pointer(&conn->headers, ms_http_fields_free);
+	g_clear_pointer(&conn->response_headers, ms_http_fields_free);
 	/* closed: nothing of the input is left */
 	g_assert(conn->in == NULL);
 	ms_gateway_front_output_clear(&conn->out);
@@ -928,11 +927,11 @@ static void
 conn_respond_head(gpointer front,
 		  guint status,
 		  const char *reason,
-		  SoupMessageHeaders *headers,
+		  MsHttpFields *headers,
 		  goffset content_length)
 {
 	MsGatewayFrontConn *conn = front;
-	const char *connection = soup_message_headers_get_list(headers, "Connection");
+	const char *connection = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONNECTION);
 	MsGatewayFrontHead head = {
 		.version = conn->version,
 		.status = status,

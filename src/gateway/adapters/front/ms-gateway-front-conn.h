@@ -27,7 +27,7 @@ typedef struct {
 	MsGatewayEvents *events;  /* the worker's: its connections are watches in it */
 	GString *read_buffer;     /* what a connection reads into, then keeps only what waits */
 	GPtrArray *output_spares; /* ms_gateway_front_output_spares_new() */
-	/* SoupMessageHeaders, each freed with soup_message_headers_unref() */
+	/* MsHttpFields, each freed with ms_http_fields_free() */
 	GPtrArray *request_header_spares;
 	GPtrArray *response_header_spares;
 	/* the connection is closed: the owner drops its reference (maybe the last) */

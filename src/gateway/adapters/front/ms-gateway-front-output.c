@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "common/ms-http-header.h"
 #include "common/ms-log.h"
 #include "common/ms-response.h"
+#include "gateway/core/ms-head-put.h"
 
 /*
  * Answers become HTTP/1.1 in one buffer per connection, written with as few
@@ -120,57 +120,45 @@ append_status_line(GString *out, SoupHTTPVersion version, guint status, const ch
 		reason = ms_response_status_phrase(status);
 	if (reason == NULL)
 		reason = soup_status_get_phrase(status);
-	g_string_append_len(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", 8);
-	g_string_append_len(out, code, 5);
-	g_string_append(out, reason);
-	g_string_append(out, "\r\nDate: ");
-	g_string_append(out, current_date());
-	g_string_append(out, "\r\nServer: microsoup-gateway\r\n");
+	ms_head_put_len(out, version == SOUP_HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1", 8);
+	ms_head_put_len(out, code, 5);
+	ms_head_put(out, reason);
+	ms_head_put(out, "\r\nDate: ");
+	ms_head_put(out, current_date());
+	ms_head_put(out, "\r\nServer: microsoup-gateway\r\n");
 }
 
 /* what the front writes itself: the framing, the connection, Date and Server */
 static gboolean
-is_front_header(const char *name)
+is_front_header(MsHttpFieldId id)
 {
-	switch (name[0]) {
-	case 'D':
-	case 'd':
-		return ms_http_header_name_is(name, "Date");
-	case 'S':
-	case 's':
-		return ms_http_header_name_is(name, "Server");
-	default:
-		return ms_http_header_is_hop_by_hop(name);
-	}
+	return id == MS_HTTP_FIELD_DATE || id == MS_HTTP_FIELD_SERVER ||
+	       ms_http_field_is_hop_by_hop(id);
 }
 
 void
 ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayFrontHead *head)
 {
 	GString *out = output_take_buffer(self);
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 	char length[MS_LOG_UINT_SIZE];
 
 	append_status_line(out, head->version, head->status, head->reason);
-	soup_message_headers_iter_init(&iter, head->headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (is_front_header(name))
+	ms_http_fields_iter_init(&iter, head->headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (is_front_header(field->id))
 			continue;
-		g_string_append(out, name);
-		g_string_append(out, ": ");
-		g_string_append(out, value);
-		g_string_append(out, "\r\n");
+		ms_http_field_write(field, out);
 	}
 	switch (head->framing) {
 	case MS_GATEWAY_FRONT_FRAMING_LENGTH:
-		g_string_append(out, "Content-Length: ");
-		g_string_append(out, ms_log_format_uint((guint64)head->content_length, length));
-		g_string_append(out, "\r\n");
+		ms_head_put(out, "Content-Length: ");
+		ms_head_put(out, ms_log_format_uint((guint64)head->content_length, length));
+		ms_head_put(out, "\r\n");
 		break;
 	case MS_GATEWAY_FRONT_FRAMING_CHUNKED:
-		g_string_append(out, "Transfer-Encoding: chunked\r\n");
+		ms_head_put(out, "Transfer-Encoding: chunked\r\n");
 		break;
 	case MS_GATEWAY_FRONT_FRAMING_NONE:
 	default:
@@ -178,16 +166,16 @@ ms_gateway_front_output_append_head(MsGatewayFrontOutput *self, const MsGatewayF
 	}
 	switch (head->connection) {
 	case MS_GATEWAY_FRONT_CONNECTION_CLOSE:
-		g_string_append(out, "Connection: close\r\n");
+		ms_head_put(out, "Connection: close\r\n");
 		break;
 	case MS_GATEWAY_FRONT_CONNECTION_KEEP_ALIVE:
-		g_string_append(out, "Connection: keep-alive\r\n");
+		ms_head_put(out, "Connection: keep-alive\r\n");
 		break;
 	case MS_GATEWAY_FRONT_CONNECTION_DEFAULT:
 	default:
 		break;
 	}
-	g_string_append(out, "\r\n");
+	ms_head_put(out, "\r\n");
 }
 
 /* @length > 0: a chunk of size 0 would end a chunked body */

@@ -3,6 +3,8 @@
 
 #include <libsoup/soup.h>
 
+#include "gateway/core/ms-http-fields.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -42,8 +44,8 @@ typedef enum {
 typedef struct {
 	SoupHTTPVersion version;
 	guint status;
-	const char *reason;          /* nullable: the standard phrase */
-	SoupMessageHeaders *headers; /* the core's; the framing fields in it are ignored */
+	const char *reason;    /* nullable: the standard phrase */
+	MsHttpFields *headers; /* the core's; the framing fields in it are ignored */
 	MsGatewayFrontFraming framing;
 	goffset content_length; /* for MS_GATEWAY_FRONT_FRAMING_LENGTH */
 	MsGatewayFrontConnection connection;

@@ -92,9 +92,9 @@ ms_gateway_front_new_with_events(MsGatewayWorker *worker, MsGatewayEvents *event
 	self->host.read_buffer = g_string_sized_new(MS_GATEWAY_FRONT_READ_BYTES);
 	self->host.output_spares = ms_gateway_front_output_spares_new();
 	self->host.request_header_spares =
-		g_ptr_array_new_with_free_func((GDestroyNotify)soup_message_headers_unref);
+		g_ptr_array_new_with_free_func((GDestroyNotify)ms_http_fields_free);
 	self->host.response_header_spares =
-		g_ptr_array_new_with_free_func((GDestroyNotify)soup_message_headers_unref);
+		g_ptr_array_new_with_free_func((GDestroyNotify)ms_http_fields_free);
 	self->context = context != NULL ? g_main_context_ref(context) : NULL;
 	self->host.closed = front_conn_closed;
 	self->host.data = self;

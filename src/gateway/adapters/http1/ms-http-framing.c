@@ -138,18 +138,42 @@ line_end(const char *p, const char *end)
 }
 
 /*
- * the end of a line of field-value characters from @p: after it, or %NULL.
- * @high gathers the bytes' top bits: obs-text (0x80 and up) sets its 0x80.
+ * the end of a run of field-value characters from @p: where the first byte
+ * that is not one stands (the line's end, when the line is good). @high
+ * gathers the bytes' top bits: obs-text (0x80 and up) sets its 0x80.
  */
 static const char *
-field_text_end(const char *p, const char *end, guint8 *high)
+field_text_skip(const char *p, const char *end, guint8 *high)
 {
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+	const guint64 tops = G_GUINT64_CONSTANT(0x8080808080808080);
+	guint64 seen = 0;
 	guint8 bits = 0;
 
+	/*
+	 * eight bytes at a time while none is a control (below SP, or DEL): a
+	 * byte below 0x20 makes w - 0x20 borrow into its top bit, a DEL is a zero
+	 * byte of w ^ 0x7f (the usual "has a byte less than" and "has a zero
+	 * byte" tests). The word that ends the line, or holds an HTAB, is left to
+	 * the byte loop.
+	 */
+	while (end - p >= 8) {
+		guint64 w;
+		guint64 del;
+
+		memcpy(&w, p, 8);
+		del = w ^ (ones * 0x7f);
+		if ((((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & tops)
+			break;
+		seen |= w;
+		p += 8;
+	}
+	if (seen & tops)
+		bits = 0x80;
 	while (p < end && has_class(*p, CLASS_FIELD))
 		bits |= (guint8)*p++;
 	*high |= bits;
-	return line_end(p, end);
+	return p;
 }
 
 /*
@@ -207,7 +231,7 @@ scan_status_line(const char **line, const char *end)
 	code = (guint)(p[9] - '0') * 100 + (guint)(p[10] - '0') * 10 + (guint)(p[11] - '0');
 	p += 12;
 	/* the reason phrase, which says nothing */
-	next = p < end && *p == ' ' ? field_text_end(p + 1, end, &high) : line_end(p, end);
+	next = line_end(p < end && *p == ' ' ? field_text_skip(p + 1, end, &high) : p, end);
 	if (next == NULL)
 		return MS_HTTP_ERROR_SYNTAX;
 	if ((*line)[5] != '1' || (*line)[7] > '1')
@@ -219,20 +243,55 @@ scan_status_line(const char **line, const char *end)
 }
 
 /*
+ * One field line, cut where it lies in the table's storage: the name and the
+ * value end with a NUL, the value without the OWS around it, and the field is
+ * added without another copy. A value with obs-text is made valid UTF-8 as
+ * libsoup keeps an untrusted one (each bad byte U+FFFD); the others are not
+ * looked at again.
+ */
+static void
+take_field(MsHttpFields *fields, char *name, char *colon, char *value, char *value_end, guint8 high)
+{
+	gsize value_length;
+
+	while (value < value_end && (*value == ' ' || *value == '\t'))
+		value++;
+	while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+		value_end--;
+	*colon = '\0';
+	*value_end = '\0';
+	value_length = (gsize)(value_end - value);
+	if (G_UNLIKELY(high & 0x80) && !g_utf8_validate_len(value, value_length, NULL)) {
+		g_autofree char *valid = g_utf8_make_valid(value, (gssize)value_length);
+
+		ms_http_fields_append_len(fields,
+					  name,
+					  (gsize)(colon - name),
+					  valid,
+					  strlen(valid));
+	} else {
+		ms_http_fields_append_stored(fields,
+					     name,
+					     (gsize)(colon - name),
+					     value,
+					     value_length);
+	}
+}
+
+/*
  * RFC 9112 §5: each line up to the blank one is field-name ":" OWS
  * field-value OWS, the name a token right against its colon, the value free
  * of controls; no line continues another (obs-fold, §5.2). libsoup drops or
  * unfolds what breaks this, where another hop may read it otherwise.
  *
- * @blank: (out): where the blank line that ends the head starts
+ * @p: the field lines, copied into @fields' storage, blank line included;
+ *   each good line is cut there and added to @fields as soon as it is read
  */
 static MsHttpError
-scan_field_lines(const char *p, const char *end, const char **blank, gboolean *obs_text)
+take_field_lines(char *p, const char *end, MsHttpFields *fields)
 {
-	guint8 high = 0;
-
 	for (;;) {
-		const char *name = p;
+		char *name = p;
 		const char *next;
 
 		if (p == end)
@@ -242,19 +301,20 @@ scan_field_lines(const char *p, const char *end, const char **blank, gboolean *o
 		while (p < end && has_class(*p, CLASS_TCHAR))
 			p++;
 		if (p < end && *p == ':' && p != name) {
-			next = field_text_end(p + 1, end, &high);
+			guint8 high = 0;
+			char *value_end = (char *)field_text_skip(p + 1, end, &high);
+
+			next = line_end(value_end, end);
 			if (next == NULL)
 				return MS_HTTP_ERROR_SYNTAX;
-			p = next;
+			take_field(fields, name, p, p + 1, value_end, high);
+			p = (char *)next;
 			continue;
 		}
 		next = line_end(p, end);
-		if (next != NULL && p == name) {
-			/* the blank line: nothing may follow it */
-			*blank = name;
-			*obs_text = (high & 0x80) != 0;
+		/* the blank line: nothing may follow it */
+		if (next != NULL && p == name)
 			return next == end ? MS_HTTP_OK : MS_HTTP_ERROR_SYNTAX;
-		}
 		/* a line with no colon, or a name with a space, '(' or the like */
 		if (next != NULL || (p < end && has_class(*p, CLASS_FIELD)) ||
 		    (p < end && *p == ':'))
@@ -263,93 +323,42 @@ scan_field_lines(const char *p, const char *end, const char **blank, gboolean *o
 	}
 }
 
-/* where scan_head() found the parts of a head it accepted */
-typedef struct {
-	const char *fields; /* the first field line */
-	const char *blank;  /* the blank line that ends the head */
-	gboolean obs_text;  /* a field value has a byte of 0x80 or more */
-} HeadScan;
-
 /*
  * The strict reading of a head, in one pass: libsoup's parser is lenient (it
  * skips a "Content-Length : 5" line, unfolds obs-fold, takes a run of spaces in
  * the request line), and a proxy must not read a head in a way some other hop
- * does not. What passes is then taken apart by append_field_lines().
+ * does not. The field lines are copied once into @fields' storage and taken
+ * apart there as they are checked: what soup_headers_parse() makes of a head
+ * the scan accepts, without its work for what the scan refuses (obs-fold, NULs,
+ * bare CRs, a name with a space) and without its copies per field. A refused
+ * head leaves @fields empty.
+ *
+ * @fields_start: (out): where the field lines start in @data
  */
 static MsHttpError
-scan_head(const char *data, gsize head_length, gboolean response, HeadScan *scan)
+take_head(const char *data,
+	  gsize head_length,
+	  gboolean response,
+	  MsHttpFields *fields,
+	  const char **fields_start)
 {
 	const char *p = data;
 	const char *end = data + head_length;
 	MsHttpError error;
+	char *copy;
 
 	if (head_length > G_MAXINT)
 		return MS_HTTP_ERROR_HEAD_TOO_LARGE;
 	error = response ? scan_status_line(&p, end) : scan_request_line(&p, end);
 	if (error != MS_HTTP_OK)
 		return error;
-	scan->fields = p;
-	return scan_field_lines(p, end, &scan->blank, &scan->obs_text);
-}
-
-/*
- * @value as libsoup keeps an untrusted one: valid UTF-8, each bad byte made
- * U+FFFD. Only a head with obs-text pays for the look.
- */
-static void
-append_field(SoupMessageHeaders *headers,
-	     const char *name,
-	     const char *value,
-	     gsize length,
-	     gboolean obs_text)
-{
-	g_autofree char *valid = NULL;
-
-	if (G_UNLIKELY(obs_text) && !g_utf8_validate_len(value, length, NULL))
-		value = valid = g_utf8_make_valid(value, (gssize)length);
-	soup_message_headers_append(headers, name, value);
-}
-
-/*
- * The field lines of a head scan_head() accepted, appended to @headers: what
- * soup_headers_parse() makes of such a head, without its work for what the
- * scan refused (obs-fold, NULs, bare CRs, a name with a space) and without its
- * two copies per field to make the name and the value valid UTF-8: a name is a
- * token, and a value is looked at only when the head has obs-text.
- */
-static void
-append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHeaders *headers)
-{
-	gsize length = (gsize)(scan->blank - scan->fields);
-	char stack[2048];
-	g_autofree char *heap = NULL;
-	char *copy = length < sizeof stack ? stack : (heap = g_malloc(length + 1));
-	char *copy_end = copy + length;
-
-	/* a copy, to end the names and values with NULs */
-	memcpy(copy, scan->fields, length);
-	for (char *line = copy; line < copy_end;) {
-		/* the name is a token (no colon) and every line ends in LF: both are found */
-		char *colon = memchr(line, ':', (gsize)(copy_end - line));
-		char *lf = memchr(colon, '\n', (gsize)(copy_end - colon));
-		char *value = colon + 1;
-		char *value_end = lf;
-
-		while (value_end > value &&
-		       (value_end[-1] == '\r' || value_end[-1] == ' ' || value_end[-1] == '\t'))
-			value_end--;
-		while (value < value_end && (*value == ' ' || *value == '\t'))
-			value++;
-		*colon = '\0';
-		*value_end = '\0';
-		if (keep == NULL || keep(line))
-			append_field(headers,
-				     line,
-				     value,
-				     (gsize)(value_end - value),
-				     scan->obs_text);
-		line = lf + 1;
-	}
+	*fields_start = p;
+	copy = ms_http_fields_reserve(fields, (gsize)(end - p));
+	memcpy(copy, p, (gsize)(end - p));
+	error = take_field_lines(copy, copy + (end - p), fields);
+	if (error != MS_HTTP_OK)
+		ms_http_fields_clear(fields);
+	return error;
 }
 
 /*
@@ -357,17 +366,27 @@ append_field_lines(const HeadScan *scan, MsHttpFieldFilter keep, SoupMessageHead
  * header names are taken out
  */
 static void
-clean_connection_fields(SoupMessageHeaders *headers, SoupHTTPVersion version)
+clean_connection_fields(MsHttpFields *fields, SoupHTTPVersion version)
 {
-	if (version == SOUP_HTTP_1_0)
-		soup_message_headers_clean_connection_headers(headers);
+	const char *connection;
+	GSList *names;
+
+	if (version != SOUP_HTTP_1_0)
+		return;
+	connection = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_CONNECTION);
+	if (connection == NULL)
+		return;
+	names = soup_header_parse_list(connection);
+	for (GSList *l = names; l != NULL; l = l->next)
+		ms_http_fields_remove(fields, l->data);
+	soup_header_free_list(names);
 }
 
 /* RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0 */
 static gboolean
-host_field_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
+host_field_is_valid(MsHttpFields *fields, SoupHTTPVersion version)
 {
-	const char *host = soup_message_headers_get_list(headers, "Host");
+	const char *host = ms_http_fields_get_list_id(fields, MS_HTTP_FIELD_HOST);
 
 	if (host == NULL || *host == '\0')
 		return version == SOUP_HTTP_1_0;
@@ -375,13 +394,31 @@ host_field_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
 	return ms_http_host_is_valid(host);
 }
 
+/*
+ * what the Expect field asks, read as libsoup's
+ * soup_message_headers_get_expectations() reads it: the last Expect field is
+ * 100-continue (any case), or an expectation the gateway does not meet
+ * (even an empty one, or a list)
+ */
+static SoupExpectation
+expectations_of(MsHttpFields *fields)
+{
+	const char *expect = ms_http_fields_get_one_id(fields, MS_HTTP_FIELD_EXPECT);
+
+	if (expect == NULL)
+		return 0;
+	return g_ascii_strcasecmp(expect, "100-continue") == 0 ? SOUP_EXPECTATION_CONTINUE
+							       : SOUP_EXPECTATION_UNRECOGNIZED;
+}
+
 /**
  * ms_http_head_parse:
  * @data: a head as found by ms_http_head_find(), after any empty lines
  * @headers: cleared by the caller; filled with the header fields
- * @method: (out) (transfer full): the method as sent, or %NULL when the
- *   request line could not be read
- * @target: (out) (transfer full): the request target, or %NULL likewise
+ * @method: (out) (transfer none): the method as sent, or %NULL when the
+ *   request line could not be read; kept in @headers' storage, as long as
+ *   the fields
+ * @target: (out) (transfer none): the request target, or %NULL likewise
  * @version: (out): the version, HTTP/1.1 when unknown
  *
  * Reads a request head strictly (RFC 9112 §2 to §5): one SP between the parts
@@ -391,36 +428,37 @@ host_field_is_valid(SoupMessageHeaders *headers, SoupHTTPVersion version)
  *
  * Returns: %MS_HTTP_OK or why the head is refused; @method and @target are
  *   set as soon as the request line is well formed (so an unknown method can
- *   be logged), @headers only when libsoup parsed them
+ *   be logged), @headers only when the scan accepted the head
  */
 MsHttpError
 ms_http_head_parse(const char *data,
 		   gsize head_length,
-		   SoupMessageHeaders *headers,
-		   char **method,
-		   char **target,
+		   MsHttpFields *headers,
+		   const char **method,
+		   const char **target,
 		   SoupHTTPVersion *version)
 {
-	HeadScan scan;
 	MsHttpError error;
+	const char *fields_start = NULL;
 	const char *target_start;
 	const char *version_start;
 
 	*method = NULL;
 	*target = NULL;
 	*version = SOUP_HTTP_1_1;
-	error = scan_head(data, head_length, FALSE, &scan);
+	error = take_head(data, head_length, FALSE, headers, &fields_start);
 	if (error != MS_HTTP_OK)
 		return error;
 	/* the scan found one SP after the method and one after the target */
 	target_start = (const char *)memchr(data, ' ', head_length) + 1;
 	version_start =
-		(const char *)memchr(target_start, ' ', (gsize)(scan.fields - target_start)) + 1;
-	*method = g_strndup(data, (gsize)(target_start - 1 - data));
-	*target = g_strndup(target_start, (gsize)(version_start - 1 - target_start));
+		(const char *)memchr(target_start, ' ', (gsize)(fields_start - target_start)) + 1;
+	*method = ms_http_fields_store(headers, data, (gsize)(target_start - 1 - data));
+	*target = ms_http_fields_store(headers,
+				       target_start,
+				       (gsize)(version_start - 1 - target_start));
 	*version = version_start[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
-	append_field_lines(&scan, NULL, headers);
-	if (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
+	if (expectations_of(headers) & SOUP_EXPECTATION_UNRECOGNIZED)
 		return MS_HTTP_ERROR_EXPECTATION;
 	clean_connection_fields(headers, *version);
 	if (!host_field_is_valid(headers, *version))
@@ -433,13 +471,11 @@ ms_http_head_parse(const char *data,
 /**
  * ms_http_response_head_parse:
  * @data: a head as found by ms_http_head_find()
- * @keep: (nullable): which fields to store; %NULL for all
- * @headers: a %SOUP_MESSAGE_HEADERS_RESPONSE, cleared by the caller; filled
- *   with the header fields @keep wants
+ * @headers: cleared by the caller; filled with the header fields
  * @version: (out): the version, HTTP/1.1 when unknown
  * @status: (out): the status code, 100 to 599; 0 when unknown
- * @reason: (out) (transfer full): the reason phrase, maybe empty; %NULL when
- *   the head was refused
+ * @reason: (out) (transfer none): the reason phrase, maybe empty, in
+ *   @headers' storage; %NULL when the head was refused
  *
  * Reads an upstream's response head with the rules of ms_http_head_parse():
  * the status line is HTTP/1.x SP 3DIGIT, then SP and a reason phrase (which
@@ -451,35 +487,33 @@ ms_http_head_parse(const char *data,
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
-			    MsHttpFieldFilter keep,
-			    SoupMessageHeaders *headers,
+			    MsHttpFields *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
-			    char **reason)
+			    const char **reason)
 {
-	HeadScan scan;
 	MsHttpError error;
+	const char *fields_start = NULL;
 	const char *reason_start = data + 12;
 	const char *reason_end;
 
 	*version = SOUP_HTTP_1_1;
 	*status = 0;
 	*reason = NULL;
-	error = scan_head(data, head_length, TRUE, &scan);
+	error = take_head(data, head_length, TRUE, headers, &fields_start);
 	if (error != MS_HTTP_OK)
 		return error;
 	/* the scan read "HTTP/1.x 3DIGIT", then the line's end or SP and the phrase */
 	*version = data[7] == '0' ? SOUP_HTTP_1_0 : SOUP_HTTP_1_1;
 	*status = (guint)(data[9] - '0') * 100 + (guint)(data[10] - '0') * 10 +
 		  (guint)(data[11] - '0');
-	while (reason_start < scan.fields && (*reason_start == ' ' || *reason_start == '\t'))
+	while (reason_start < fields_start && (*reason_start == ' ' || *reason_start == '\t'))
 		reason_start++;
-	reason_end = scan.fields;
+	reason_end = fields_start;
 	while (reason_end > reason_start && (reason_end[-1] == '\n' || reason_end[-1] == '\r' ||
 					     reason_end[-1] == ' ' || reason_end[-1] == '\t'))
 		reason_end--;
-	*reason = g_strndup(reason_start, (gsize)(reason_end - reason_start));
-	append_field_lines(&scan, keep, headers);
+	*reason = ms_http_fields_store(headers, reason_start, (gsize)(reason_end - reason_start));
 	clean_connection_fields(headers, *version);
 	return MS_HTTP_OK;
 }
@@ -606,10 +640,10 @@ parse_transfer_encoding(const char *value)
 
 /* the framing fields, once the message is known to have a body (RFC 9112 §6.3) */
 static MsHttpError
-framing_from_fields(SoupMessageHeaders *headers, MsHttpBodyKind *kind, guint64 *length)
+framing_from_fields(MsHttpFields *headers, MsHttpBodyKind *kind, guint64 *length)
 {
-	const char *te = soup_message_headers_get_list(headers, "Transfer-Encoding");
-	const char *cl = soup_message_headers_get_list(headers, "Content-Length");
+	const char *te = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_TRANSFER_ENCODING);
+	const char *cl = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONTENT_LENGTH);
 	MsHttpError error;
 
 	if (te != NULL) {
@@ -648,7 +682,7 @@ framing_from_fields(SoupMessageHeaders *headers, MsHttpBodyKind *kind, guint64 *
  *   %MS_HTTP_ERROR_TRANSFER_CODING
  */
 MsHttpError
-ms_http_body_framing(SoupMessageHeaders *headers,
+ms_http_body_framing(MsHttpFields *headers,
 		     SoupHTTPVersion version,
 		     MsHttpBodyKind *kind,
 		     guint64 *length)
@@ -656,7 +690,7 @@ ms_http_body_framing(SoupMessageHeaders *headers,
 	*kind = MS_HTTP_BODY_NONE;
 	*length = 0;
 	if (version == SOUP_HTTP_1_0 &&
-	    soup_message_headers_get_list(headers, "Transfer-Encoding") != NULL)
+	    ms_http_fields_has_id(headers, MS_HTTP_FIELD_TRANSFER_ENCODING))
 		return MS_HTTP_ERROR_FRAMING_CONFLICT;
 	return framing_from_fields(headers, kind, length);
 }
@@ -677,7 +711,7 @@ ms_http_body_framing(SoupMessageHeaders *headers,
  * Returns: %MS_HTTP_OK or why the framing is refused, as ms_http_body_framing()
  */
 MsHttpError
-ms_http_response_body_framing(SoupMessageHeaders *headers,
+ms_http_response_body_framing(MsHttpFields *headers,
 			      gboolean head_request,
 			      guint status,
 			      MsHttpBodyKind *kind,
@@ -703,9 +737,9 @@ ms_http_response_body_framing(SoupMessageHeaders *headers,
  *   the client said close, HTTP/1.0 unless it asked for keep-alive
  */
 gboolean
-ms_http_wants_close(SoupMessageHeaders *headers, SoupHTTPVersion version)
+ms_http_wants_close(MsHttpFields *headers, SoupHTTPVersion version)
 {
-	const char *connection = soup_message_headers_get_list(headers, "Connection");
+	const char *connection = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CONNECTION);
 
 	if (connection == NULL)
 		return version == SOUP_HTTP_1_0;
@@ -722,10 +756,10 @@ ms_http_wants_close(SoupMessageHeaders *headers, SoupHTTPVersion version)
  * Returns: %TRUE when the client waits for a 100 (Continue) before its body
  */
 gboolean
-ms_http_expects_continue(SoupMessageHeaders *headers, SoupHTTPVersion version)
+ms_http_expects_continue(MsHttpFields *headers, SoupHTTPVersion version)
 {
 	return version == SOUP_HTTP_1_1 &&
-	       (soup_message_headers_get_expectations(headers) & SOUP_EXPECTATION_CONTINUE) != 0;
+	       (expectations_of(headers) & SOUP_EXPECTATION_CONTINUE) != 0;
 }
 
 /* --- chunked bodies (RFC 9112 §7.1) --------------------------------------------------- */

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/core/ms-http-error.h"
+#include "gateway/core/ms-http-fields.h"
 
 G_BEGIN_DECLS
 
@@ -11,7 +12,7 @@ G_BEGIN_DECLS
  * HTTP/1.1 request framing for the gateway's front (RFC 9112), as pure
  * functions over untrusted bytes: where a head ends, whether it is acceptable,
  * how long its body is, and a chunked body decoder. No I/O, no allocation
- * beyond what libsoup's head parser and the decoded body need.
+ * beyond the header table's storage and the decoded body.
  */
 
 /* request line and headers together, blank line included */
@@ -36,9 +37,9 @@ ms_http_head_find(const char *data, gsize length, gsize limit, gsize *scanned, g
 MsHttpError
 ms_http_head_parse(const char *data,
 		   gsize head_length,
-		   SoupMessageHeaders *headers,
-		   char **method,
-		   char **target,
+		   MsHttpFields *headers,
+		   const char **method,
+		   const char **target,
 		   SoupHTTPVersion *version);
 
 const char *
@@ -52,7 +53,7 @@ typedef enum {
 } MsHttpBodyKind;
 
 MsHttpError
-ms_http_body_framing(SoupMessageHeaders *headers,
+ms_http_body_framing(MsHttpFields *headers,
 		     SoupHTTPVersion version,
 		     MsHttpBodyKind *kind,
 		     guint64 *length);
@@ -62,28 +63,24 @@ ms_http_body_framing(SoupMessageHeaders *headers,
  * line and field syntax, Content-Length as 1*DIGIT whose copies agree, and
  * chunked as the only transfer coding (decoded by the same decoder).
  */
-/* %TRUE for a field name worth keeping: the rest are not even stored */
-typedef gboolean (*MsHttpFieldFilter)(const char *name);
-
 MsHttpError
 ms_http_response_head_parse(const char *data,
 			    gsize head_length,
-			    MsHttpFieldFilter keep,
-			    SoupMessageHeaders *headers,
+			    MsHttpFields *headers,
 			    SoupHTTPVersion *version,
 			    guint *status,
-			    char **reason);
+			    const char **reason);
 MsHttpError
-ms_http_response_body_framing(SoupMessageHeaders *headers,
+ms_http_response_body_framing(MsHttpFields *headers,
 			      gboolean head_request,
 			      guint status,
 			      MsHttpBodyKind *kind,
 			      guint64 *length);
 
 gboolean
-ms_http_wants_close(SoupMessageHeaders *headers, SoupHTTPVersion version);
+ms_http_wants_close(MsHttpFields *headers, SoupHTTPVersion version);
 gboolean
-ms_http_expects_continue(SoupMessageHeaders *headers, SoupHTTPVersion version);
+ms_http_expects_continue(MsHttpFields *headers, SoupHTTPVersion version);
 
 typedef enum {
 	MS_HTTP_CHUNKED_MORE,      /* everything given was taken; the body goes on */

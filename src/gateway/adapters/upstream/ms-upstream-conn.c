@@ -6,9 +6,6 @@
 
 #include "gateway/adapters/http1/ms-http-framing.h"
 
-#include "common/ms-http-header.h"
-#include "common/ms-request-id.h"
-
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -62,7 +59,7 @@ struct _MsUpstreamConn {
 	char *buffer;
 	gsize start; /* first unconsumed byte */
 	gsize end;   /* one past the last byte read */
-	SoupMessageHeaders *headers;
+	MsHttpFields *headers;
 	MsHttpBodyKind body_kind;
 	guint64 remaining; /* MS_HTTP_BODY_LENGTH */
 	MsHttpChunkedDecoder chunked;
@@ -100,7 +97,7 @@ conn_unref(MsUpstreamConn *conn)
 	g_object_unref(conn->socket);
 	g_string_free(conn->request, TRUE);
 	g_clear_pointer(&conn->body, g_bytes_unref);
-	soup_message_headers_unref(conn->headers);
+	ms_http_fields_free(conn->headers);
 	g_free(conn->buffer);
 	g_free(conn);
 }
@@ -264,23 +261,19 @@ framing_error_text(MsHttpError error)
 /*
  * the fields the gateway writes itself to its client, as nginx does: its own
  * Date and Server, the request's X-Request-ID. The upstream's are never read:
- * they are not even stored (see MsUpstreamHandler.head).
+ * they are taken out before anyone sees the head (see MsUpstreamHandler.head).
  */
-static gboolean
-is_kept_upstream_field(const char *name)
+static void
+remove_gateway_fields(MsHttpFields *fields)
 {
-	switch (name[0]) {
-	case 'D':
-	case 'd':
-		return !ms_http_header_name_is(name, "Date");
-	case 'S':
-	case 's':
-		return !ms_http_header_name_is(name, "Server");
-	case 'X':
-	case 'x':
-		return !ms_http_header_name_is(name, MS_REQUEST_ID_HEADER);
-	default:
-		return TRUE;
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
+
+	ms_http_fields_iter_init(&iter, fields);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (field->id == MS_HTTP_FIELD_DATE || field->id == MS_HTTP_FIELD_SERVER ||
+		    field->id == MS_HTTP_FIELD_X_REQUEST_ID)
+			ms_http_fields_iter_remove(&iter);
 	}
 }
 
@@ -291,11 +284,12 @@ conn_process_head(MsUpstreamConn *conn)
 	gsize head_length = 0;
 	SoupHTTPVersion version = SOUP_HTTP_1_1;
 	guint status = 0;
-	g_autofree char *reason = NULL;
+	const char *reason = NULL;
 	goffset content_length = -1;
 	guint64 length = 0;
 	MsHttpBodyKind kind = MS_HTTP_BODY_NONE;
 	MsHttpError error;
+	const char *connection;
 
 	switch (ms_http_head_find(head,
 				  conn->end - conn->start,
@@ -312,10 +306,9 @@ conn_process_head(MsUpstreamConn *conn)
 		break;
 	}
 	conn->head_scanned = 0;
-	soup_message_headers_clear(conn->headers);
+	ms_http_fields_clear(conn->headers);
 	error = ms_http_response_head_parse(head,
 					    head_length,
-					    is_kept_upstream_field,
 					    conn->headers,
 					    &version,
 					    &status,
@@ -328,7 +321,7 @@ conn_process_head(MsUpstreamConn *conn)
 		error = MS_HTTP_ERROR_SYNTAX;
 	/* RFC 9112 §6.1: HTTP/1.0 has no transfer codings, so such framing is faulty */
 	if (error == MS_HTTP_OK && version == SOUP_HTTP_1_0 &&
-	    soup_message_headers_get_list(conn->headers, "Transfer-Encoding") != NULL)
+	    ms_http_fields_has_id(conn->headers, MS_HTTP_FIELD_TRANSFER_ENCODING))
 		error = MS_HTTP_ERROR_FRAMING_CONFLICT;
 	if (error != MS_HTTP_OK) {
 		conn_fail(conn, MS_UPSTREAM_FAILURE_PROTOCOL, framing_error_text(error));
@@ -339,13 +332,12 @@ conn_process_head(MsUpstreamConn *conn)
 	if (status < 200)
 		return conn_process_head(conn);
 
-	conn->keep_alive = version == SOUP_HTTP_1_1
-				   ? !soup_message_headers_header_contains(conn->headers,
-									   "Connection",
-									   "close")
-				   : soup_message_headers_header_contains(conn->headers,
-									  "Connection",
-									  "keep-alive");
+	connection = ms_http_fields_get_list_id(conn->headers, MS_HTTP_FIELD_CONNECTION);
+	conn->keep_alive =
+		version == SOUP_HTTP_1_1
+			? !(connection != NULL && soup_header_contains(connection, "close"))
+			: connection != NULL && soup_header_contains(connection, "keep-alive");
+	remove_gateway_fields(conn->headers);
 	if (kind == MS_HTTP_BODY_LENGTH)
 		content_length = (goffset)length;
 	/* a HEAD answer keeps the length GET would have */
@@ -557,7 +549,7 @@ ms_upstream_conn_new(GSocket *socket,
 	conn->state = connecting ? CONN_CONNECTING : CONN_WRITING;
 	conn->request = g_string_sized_new(1024);
 	conn->buffer = g_malloc(MS_UPSTREAM_READ_SIZE);
-	conn->headers = soup_message_headers_new(SOUP_MESSAGE_HEADERS_RESPONSE);
+	conn->headers = ms_http_fields_new();
 	/*
 	 * Not polled (and never dispatched for its socket) until an exchange
 	 * starts. One the epoll set does not take can still time out: its

@@ -34,9 +34,9 @@ send_unauthorized(MsGatewayRequest *request,
 		  const char *detail)
 {
 	request->record.auth_failure = kind + 1;
-	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
-				     "WWW-Authenticate",
-				     MS_AUTH_REALM_CHALLENGE);
+	ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
+				  MS_HTTP_FIELD_WWW_AUTHENTICATE,
+				  MS_AUTH_REALM_CHALLENGE);
 	ms_gateway_request_problem(request,
 				   SOUP_STATUS_UNAUTHORIZED,
 				   "unauthorized",
@@ -96,7 +96,7 @@ admit(MsGatewayRequest *request,
       MsRole required,
       gboolean send_identity)
 {
-	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_headers(request);
 
 	if (!check_result(request, result, required))
 		return FALSE;
@@ -105,10 +105,10 @@ admit(MsGatewayRequest *request,
 		 * appended, not replaced: ms_inbound_headers_sanitize() took the
 		 * client's out, and a route runs this step once
 		 */
-		soup_message_headers_append(headers, "X-Microsoup-User", result->user);
-		soup_message_headers_append(headers,
-					    "X-Microsoup-Role",
-					    ms_role_to_string(result->role));
+		ms_http_fields_append_id(headers, MS_HTTP_FIELD_X_MICROSOUP_USER, result->user);
+		ms_http_fields_append_id(headers,
+					 MS_HTTP_FIELD_X_MICROSOUP_ROLE,
+					 ms_role_to_string(result->role));
 	}
 	return TRUE;
 }
@@ -116,8 +116,8 @@ admit(MsGatewayRequest *request,
 static const char *
 authorization_of(MsGatewayRequest *request)
 {
-	return soup_message_headers_get_one(ms_gateway_request_get_headers(request),
-					    "Authorization");
+	return ms_http_fields_get_one_id(ms_gateway_request_get_headers(request),
+					 MS_HTTP_FIELD_AUTHORIZATION);
 }
 
 /* what @request's connection proved with @authorization, for its next requests (ms-auth-memo.c) */

@@ -22,7 +22,11 @@ typedef struct {
 	GObject *owner; /* owned: keeps the cache alive */
 	MsResponseCache *cache;
 	char *key;
-	SoupMessageHeaders *request_headers; /* as they went upstream: for the Vary values */
+	/*
+	 * as they went upstream, for the Vary values: the request's own, which
+	 * last longer than any call of the tap
+	 */
+	MsHttpFields *request_headers;
 	guint route_ttl_s;
 	guint ttl_s;
 	guint status;
@@ -49,9 +53,9 @@ parse_delta_seconds(const char *str)
 
 /* the directives by name, any case; %NULL without the field */
 static GHashTable *
-parse_cache_control(SoupMessageHeaders *headers)
+parse_cache_control(MsHttpFields *headers)
 {
-	const char *value = soup_message_headers_get_list(headers, "Cache-Control");
+	const char *value = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_CACHE_CONTROL);
 
 	return value != NULL ? soup_header_parse_param_list(value) : NULL;
 }
@@ -67,10 +71,10 @@ has_directive(GHashTable *directives, const char *name)
  * @facts: (out caller-allocates): what the request's Cache-Control and Pragma ask
  */
 void
-ms_gateway_cache_read_request(SoupMessageHeaders *headers, MsCacheRequestFacts *facts)
+ms_gateway_cache_read_request(MsHttpFields *headers, MsCacheRequestFacts *facts)
 {
 	g_autoptr(GHashTable) directives = parse_cache_control(headers);
-	const char *pragma = soup_message_headers_get_list(headers, "Pragma");
+	const char *pragma = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_PRAGMA);
 
 	facts->no_store = has_directive(directives, "no-store");
 	/* the HTTP/1.0 spelling of the same request (RFC 9111 section 5.4) */
@@ -98,10 +102,10 @@ parse_vary(const char *vary)
  *   with ms_cache_response_facts_clear()
  */
 void
-ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts *facts)
+ms_gateway_cache_read_response(MsHttpFields *headers, MsCacheResponseFacts *facts)
 {
 	g_autoptr(GHashTable) directives = parse_cache_control(headers);
-	const char *vary = soup_message_headers_get_list(headers, "Vary");
+	const char *vary = ms_http_fields_get_list_id(headers, MS_HTTP_FIELD_VARY);
 
 	ms_cache_response_facts_init(facts);
 	facts->no_store = has_directive(directives, "no-store");
@@ -112,23 +116,24 @@ ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts
 			parse_delta_seconds(g_hash_table_lookup(directives, "s-maxage"));
 		facts->max_age_s = parse_delta_seconds(g_hash_table_lookup(directives, "max-age"));
 	}
-	facts->age_s = parse_delta_seconds(soup_message_headers_get_one(headers, "Age"));
-	facts->has_set_cookie = soup_message_headers_get_one(headers, "Set-Cookie") != NULL;
+	facts->age_s = parse_delta_seconds(ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_AGE));
+	facts->has_set_cookie =
+		ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_SET_COOKIE) != NULL;
 	if (vary != NULL)
 		facts->vary_names = parse_vary(vary);
 }
 
 /**
  * ms_gateway_cache_lookup_header:
- * @headers: a #SoupMessageHeaders
+ * @headers: a #MsHttpFields
  *
- * The #MsHeaderLookupFunc of the store over libsoup's headers.
+ * The #MsHeaderLookupFunc of the store over the gateway's header table.
  */
 const char *
 ms_gateway_cache_lookup_header(gconstpointer headers, const char *name)
 {
 	/* get_list joins a repeated field's lines, as Vary values compare (RFC 9111 section 4.1) */
-	return soup_message_headers_get_list((SoupMessageHeaders *)headers, name);
+	return ms_http_fields_get_list((MsHttpFields *)headers, name);
 }
 
 static void
@@ -136,7 +141,6 @@ cache_fill_free(CacheFill *fill)
 {
 	g_object_unref(fill->owner);
 	g_free(fill->key);
-	soup_message_headers_unref(fill->request_headers);
 	ms_cache_response_facts_clear(&fill->facts);
 	g_clear_pointer(&fill->header_pairs, g_ptr_array_unref);
 	g_clear_pointer(&fill->body, g_byte_array_unref);
@@ -144,12 +148,11 @@ cache_fill_free(CacheFill *fill)
 }
 
 static gboolean
-cache_fill_head(gpointer data, guint status, SoupMessageHeaders *upstream_headers)
+cache_fill_head(gpointer data, guint status, MsHttpFields *upstream_headers)
 {
 	CacheFill *fill = data;
-	SoupMessageHeadersIter iter;
-	const char *name;
-	const char *value;
+	MsHttpFieldsIter iter;
+	const MsHttpField *field;
 
 	/* only a 200 is ever stored: another's fields are not worth parsing */
 	if (status != SOUP_STATUS_OK)
@@ -161,12 +164,12 @@ cache_fill_head(gpointer data, guint status, SoupMessageHeaders *upstream_header
 	fill->status = status;
 	/* a copy: the upstream's headers object is reused for the next response */
 	fill->header_pairs = g_ptr_array_new_with_free_func(g_free);
-	soup_message_headers_iter_init(&iter, upstream_headers);
-	while (soup_message_headers_iter_next(&iter, &name, &value)) {
-		if (!ms_response_cache_header_is_stored(name))
+	ms_http_fields_iter_init(&iter, upstream_headers);
+	while ((field = ms_http_fields_iter_next(&iter)) != NULL) {
+		if (!ms_response_cache_header_is_stored(field->name))
 			continue;
-		g_ptr_array_add(fill->header_pairs, g_strdup(name));
-		g_ptr_array_add(fill->header_pairs, g_strdup(value));
+		g_ptr_array_add(fill->header_pairs, g_strdup(field->name));
+		g_ptr_array_add(fill->header_pairs, g_strdup(field->value));
 	}
 	g_ptr_array_add(fill->header_pairs, NULL);
 	fill->body = g_byte_array_new();
@@ -219,15 +222,15 @@ static const MsGatewayResponseTap cache_fill_tap = {
 static void
 send_hit(MsGatewayRequest *request, MsCachedResponse *hit, guint age_s)
 {
-	SoupMessageHeaders *headers = ms_gateway_request_get_response_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_response_headers(request);
 	const char *const *pairs = ms_cached_response_get_header_pairs(hit);
 	char age[16];
 
 	for (guint i = 0; pairs[i] != NULL; i += 2)
-		soup_message_headers_append(headers, pairs[i], pairs[i + 1]);
+		ms_http_fields_append(headers, pairs[i], pairs[i + 1]);
 	g_snprintf(age, sizeof(age), "%u", age_s);
-	soup_message_headers_replace(headers, "Age", age);
-	soup_message_headers_replace(headers, "X-Cache", "HIT");
+	ms_http_fields_replace_id(headers, MS_HTTP_FIELD_AGE, age);
+	ms_http_fields_replace_id(headers, MS_HTTP_FIELD_X_CACHE, "HIT");
 	ms_gateway_request_respond(request,
 				   ms_cached_response_get_status(hit),
 				   ms_cached_response_get_body(hit));
@@ -252,7 +255,7 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 	const char *user = ms_gateway_request_get_user(request);
 	const MsRoute *route = ms_gateway_request_get_route(request);
 	const char *method = ms_gateway_request_get_method(request);
-	SoupMessageHeaders *request_headers = ms_gateway_request_get_headers(request);
+	MsHttpFields *request_headers = ms_gateway_request_get_headers(request);
 	g_autofree char *key = NULL;
 	const char *language;
 	MsCacheRequestFacts request_facts;
@@ -267,7 +270,7 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 	 * names are selected by the same value
 	 */
 	language = ms_gateway_request_get_language(request);
-	soup_message_headers_replace(request_headers, "Accept-Language", language);
+	ms_http_fields_replace_id(request_headers, MS_HTTP_FIELD_ACCEPT_LANGUAGE, language);
 	/* HEAD is answered from GET's entry; only GET answers are stored */
 	key = ms_response_cache_make_key("GET",
 					 ms_gateway_request_get_path(request),
@@ -291,16 +294,16 @@ ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state)
 		}
 	}
 	request->record.cache = MS_CACHE_OUTCOME_MISS;
-	soup_message_headers_replace(ms_gateway_request_get_response_headers(request),
-				     "X-Cache",
-				     "MISS");
+	ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
+				  MS_HTTP_FIELD_X_CACHE,
+				  "MISS");
 	if (!may_store || method != SOUP_METHOD_GET)
 		return MS_POLICY_PASS;
 	fill = g_new0(CacheFill, 1);
 	fill->owner = g_object_ref(owner);
 	fill->cache = cache;
 	fill->key = g_steal_pointer(&key);
-	fill->request_headers = soup_message_headers_ref(request_headers);
+	fill->request_headers = request_headers;
 	fill->route_ttl_s = route->cache_ttl_s;
 	fill->limit = max_bytes;
 	ms_cache_response_facts_init(&fill->facts);

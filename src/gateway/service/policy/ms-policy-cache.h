@@ -10,9 +10,9 @@ MsPolicyOutcome
 ms_policy_cache_run(MsGatewayRequest *request, MsPolicyState *state);
 
 void
-ms_gateway_cache_read_request(SoupMessageHeaders *headers, MsCacheRequestFacts *facts);
+ms_gateway_cache_read_request(MsHttpFields *headers, MsCacheRequestFacts *facts);
 void
-ms_gateway_cache_read_response(SoupMessageHeaders *headers, MsCacheResponseFacts *facts);
+ms_gateway_cache_read_response(MsHttpFields *headers, MsCacheResponseFacts *facts);
 const char *
 ms_gateway_cache_lookup_header(gconstpointer headers, const char *name);
 

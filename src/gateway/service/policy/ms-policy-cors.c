@@ -15,31 +15,33 @@
  */
 
 static void
-set_answer_headers(SoupMessageHeaders *response, const MsCorsAnswer *answer)
+set_answer_headers(MsHttpFields *response, const MsCorsAnswer *answer)
 {
 	if (answer->vary_origin)
-		soup_message_headers_append(response, "Vary", "Origin");
+		ms_http_fields_append_id(response, MS_HTTP_FIELD_VARY, "Origin");
 	if (answer->allow_origin != NULL)
-		soup_message_headers_replace(response,
-					     "Access-Control-Allow-Origin",
-					     answer->allow_origin);
+		ms_http_fields_replace_id(response,
+					  MS_HTTP_FIELD_ACCESS_CONTROL_ALLOW_ORIGIN,
+					  answer->allow_origin);
 	if (answer->allow_methods != NULL)
-		soup_message_headers_replace(response,
-					     "Access-Control-Allow-Methods",
-					     answer->allow_methods);
+		ms_http_fields_replace_id(response,
+					  MS_HTTP_FIELD_ACCESS_CONTROL_ALLOW_METHODS,
+					  answer->allow_methods);
 	if (answer->allow_headers != NULL)
-		soup_message_headers_replace(response,
-					     "Access-Control-Allow-Headers",
-					     answer->allow_headers);
+		ms_http_fields_replace_id(response,
+					  MS_HTTP_FIELD_ACCESS_CONTROL_ALLOW_HEADERS,
+					  answer->allow_headers);
 	if (answer->max_age != NULL)
-		soup_message_headers_replace(response, "Access-Control-Max-Age", answer->max_age);
+		ms_http_fields_replace_id(response,
+					  MS_HTTP_FIELD_ACCESS_CONTROL_MAX_AGE,
+					  answer->max_age);
 }
 
 MsPolicyOutcome
 ms_policy_cors_run(MsGatewayRequest *request)
 {
 	const MsRoute *route = ms_gateway_request_get_route(request);
-	SoupMessageHeaders *headers = ms_gateway_request_get_headers(request);
+	MsHttpFields *headers = ms_gateway_request_get_headers(request);
 	g_auto(MsCorsAnswer) answer = { 0 };
 	MsCorsVerdict verdict;
 
@@ -47,8 +49,8 @@ ms_policy_cors_run(MsGatewayRequest *request)
 		(const char *const *)route->cors_origins,
 		(const char *const *)route->methods,
 		ms_gateway_request_get_method(request),
-		soup_message_headers_get_one(headers, "Origin"),
-		soup_message_headers_get_one(headers, "Access-Control-Request-Method"),
+		ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_ORIGIN),
+		ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_ACCESS_CONTROL_REQUEST_METHOD),
 		&answer);
 	set_answer_headers(ms_gateway_request_get_response_headers(request), &answer);
 	switch (verdict) {
