@@ -14,8 +14,11 @@ typedef struct {
 	MsJsonKind kind;
 } Case;
 
+/* one line each, as table rows */
+/* clang-format off */
 #define VALID(literal, kind) { literal, sizeof(literal) - 1, MS_JSON_KIND_##kind }
 #define INVALID(literal)     { literal, sizeof(literal) - 1, MS_JSON_KIND_INVALID }
+/* clang-format on */
 
 static void
 assert_cases(const Case *cases, gsize n)

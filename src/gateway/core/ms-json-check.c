@@ -139,7 +139,8 @@ scan_digits(Scan *s)
 }
 
 /*
- * RFC 8259 §6: [ "-" ] ( "0" / %x31-39 *DIGIT ) [ "." 1*DIGIT ] [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ].
+ * RFC 8259 §6:
+ *   [ "-" ] ( "0" / %x31-39 *DIGIT ) [ "." 1*DIGIT ] [ ( "e" / "E" ) [ "+" / "-" ] 1*DIGIT ]
  * A digit after a leading zero is left for the caller, to whom it is no
  * separator: "01" fails there.
  */
