@@ -158,6 +158,9 @@ test_invalid(void)
 		INVALID("\v1"),
 		INVALID("\f1"),
 		INVALID("1\v"),
+		INVALID("\xc3\xa9"),
+		INVALID("\xc2\xa0[]"), /* U+00A0 is no JSON whitespace */
+		INVALID("[1]\xc3\xa9"),
 		INVALID("\"\xff\""),
 		INVALID("\"\xc0\xaf\""),
 		INVALID("\"\xed\xa0\x80\""),

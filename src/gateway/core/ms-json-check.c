@@ -13,7 +13,8 @@
  * value, a second value after the first) and recurses once per nesting level.
  *
  * One pass, no allocation, no recursion: the open objects and arrays are a byte
- * each in a bounded stack.
+ * each in a bounded stack, and only the non-ASCII bytes of strings are handed to
+ * GLib's UTF-8 check.
  */
 
 typedef struct {
@@ -23,12 +24,20 @@ typedef struct {
 	guint8 in_object[MS_JSON_CHECK_MAX_DEPTH]; /* per open level: TRUE for an object */
 } Scan;
 
+/*
+ * The loops over runs of bytes below work on a local pointer: s->p is stored
+ * once at the end, not on every byte (a byte read could alias it otherwise).
+ */
+
 /* RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D ) */
 static void
 skip_space(Scan *s)
 {
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
-		s->p++;
+	const guchar *p = s->p;
+
+	while (p < s->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	s->p = p;
 }
 
 static gboolean
@@ -103,28 +112,59 @@ scan_escape(Scan *s)
 	return scan_hex4(s, &low) && low >= 0xdc00 && low <= 0xdfff;
 }
 
+/* the bytes a string holds as they are: ASCII but the controls, the quote and the backslash */
+static const guint8 string_plain[256] = {
+	[0x20 ... 0x21] = TRUE,
+	[0x23 ... 0x5b] = TRUE,
+	[0x5d ... 0x7f] = TRUE,
+};
+
 /*
- * RFC 8259 §7, at the opening quote. The bytes are valid UTF-8 already, and no
- * byte of a multibyte character is below 0x80: a quote or a backslash here is
- * always one.
+ * RFC 8259 §8.1, at a byte over 0x7f in a string: the run of such bytes must be
+ * whole UTF-8 characters, as every byte of a multibyte character is over 0x7f
+ * and no other is. Outside strings the grammar has no place for such a byte.
  */
+static gboolean
+scan_utf8(Scan *s)
+{
+	const guchar *start = s->p;
+	const guchar *p = start;
+
+	while (p < s->end && (*p & 0x80) != 0)
+		p++;
+	s->p = p;
+	return g_utf8_validate_len((const char *)start, p - start, NULL);
+}
+
+/* RFC 8259 §7, at the opening quote */
 static gboolean
 scan_string(Scan *s)
 {
 	s->p++;
-	while (s->p < s->end) {
-		guchar c = *s->p++;
+	for (;;) {
+		const guchar *p = s->p;
 
-		if (c == '"')
+		/* most of a string: one lookup a byte */
+		while (p < s->end && string_plain[*p])
+			p++;
+		s->p = p;
+		if (s->p == s->end)
+			return FALSE;
+		if (*s->p == '"') {
+			s->p++;
 			return TRUE;
-		if (c == '\\') {
+		}
+		if (*s->p == '\\') {
+			s->p++;
 			if (!scan_escape(s))
 				return FALSE;
-		} else if (c < 0x20) {
-			return FALSE;
+		} else if (*s->p > 0x7f) {
+			if (!scan_utf8(s))
+				return FALSE;
+		} else {
+			return FALSE; /* a control character: \u00XX in JSON */
 		}
 	}
-	return FALSE;
 }
 
 /* 1*DIGIT */
@@ -132,10 +172,12 @@ static gboolean
 scan_digits(Scan *s)
 {
 	const guchar *start = s->p;
+	const guchar *p = start;
 
-	while (s->p < s->end && g_ascii_isdigit(*s->p))
-		s->p++;
-	return s->p > start;
+	while (p < s->end && g_ascii_isdigit(*p))
+		p++;
+	s->p = p;
+	return p > start;
 }
 
 /*
@@ -293,9 +335,6 @@ ms_json_check(const char *data, gsize length)
 	Scan s;
 	MsJsonKind kind;
 
-	/* RFC 8259 §8.1: UTF-8. It refuses a NUL as well, which no JSON text holds raw */
-	if (!g_utf8_validate_len(data, length, NULL))
-		return MS_JSON_KIND_INVALID;
 	/* in_object[] is read only below depth, where it was written */
 	s.p = (const guchar *)data;
 	s.end = s.p + length;
