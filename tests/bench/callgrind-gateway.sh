@@ -75,16 +75,11 @@ CONF
 # the same route with auth = user, for AUTH=1
 sed 's|^upstream = .*|&\nauth = user|' "$T/gateway.conf" >"$T/gateway-auth.conf"
 # the same gateway with world and the aggregation route of both, for AGGREGATE=1
-cat "$T/gateway.conf" - >"$T/gateway-aggregate.conf" <<CONF
-
-[route world]
-prefix = /api/world
-upstream = unix:$T/world.sock
-
-[route hello-world]
-prefix = /api/hello-world
-upstreams = hello, world
-CONF
+{
+	cat "$T/gateway.conf"
+	echo
+	aggregate_routes "$T"
+} >"$T/gateway-aggregate.conf"
 
 # the auth route's user, in a credentials directory as systemd's LoadCredential= makes one
 mkdir -p "$T/credentials"
