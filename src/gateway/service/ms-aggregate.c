@@ -407,7 +407,8 @@ answer_new(MsAggregate *self, gsize around)
 	gsize length = around;
 
 	for (guint i = 0; i < self->n_parts; i++)
-		length += strlen(self->parts[i].route->name) + 4 + self->parts[i].json->len;
+		length += sizeof("\"\":,") - 1 + strlen(self->parts[i].route->name) +
+			  self->parts[i].json->len;
 	return g_string_sized_new(length);
 }
 
