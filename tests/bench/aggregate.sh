@@ -27,19 +27,10 @@ for service in hello world; do
 	PIDS+=($!)
 done
 PORT=$(free_port)
-cat >"$T/gateway.conf" <<CONF
-[route hello]
-prefix = /api/hello
-upstream = unix:$T/hello.sock
-
-[route world]
-prefix = /api/world
-upstream = unix:$T/world.sock
-
-[route hello-world]
-prefix = /api/hello-world
-upstreams = hello, world
-CONF
+{
+	printf '[route hello]\nprefix = /api/hello\nupstream = unix:%s\n\n' "$T/hello.sock"
+	aggregate_routes "$T"
+} >"$T/gateway.conf"
 "$GATEWAY" --config="$T/gateway.conf" --listen="tcp:127.0.0.1:$PORT" --idle-timeout=0 \
 	2>"$T/gateway.log" &
 PIDS+=($!)

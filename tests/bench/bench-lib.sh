@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
-# Sourced by tests/bench/bench.sh, callgrind.sh and callgrind-gateway.sh: what they share.
+# Sourced by tests/bench/bench.sh, callgrind.sh, callgrind-gateway.sh and aggregate.sh:
+# what they share.
 
 # the processes a bench starts (PIDS+=) and its scratch directory $T, stopped and
 # removed when it ends, however it ends: trap bench_cleanup EXIT
@@ -9,6 +10,20 @@ bench_cleanup() {
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$T"
+}
+
+# DIR: gateway.conf's world route (on DIR/world.sock) and the aggregation route hello-world
+# of hello and world, as aggregate.sh and callgrind-gateway.sh's AGGREGATE=1 run them
+aggregate_routes() {
+	cat <<CONF
+[route world]
+prefix = /api/world
+upstream = unix:$1/world.sock
+
+[route hello-world]
+prefix = /api/hello-world
+upstreams = hello, world
+CONF
 }
 
 free_port() {

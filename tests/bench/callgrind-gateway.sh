@@ -18,7 +18,11 @@
 #                                                   credential check's cost)
 #                                                   PROXIES=1 (nginx and haproxy
 #                                                   on the same route, counted
-#                                                   the same way))
+#                                                   the same way)
+#                                                   AGGREGATE=1 (a run on an
+#                                                   aggregation route of hello
+#                                                   and microsoup-world: one
+#                                                   aggregated call's cost))
 #
 # With IDLE, tests/bench/idle-clients.py holds the connections open, each with one
 # request answered, while the requests are counted on one more connection: idle
@@ -37,6 +41,7 @@ trap bench_cleanup EXIT
 OUT=${KEEP:-$T}
 mkdir -p "$OUT"
 
+WORLD=$BUILD/src/cmd/microsoup-world
 for tool in valgrind callgrind_control callgrind_annotate "$HELLO" "$GATEWAY"; do
 	command -v "$tool" >/dev/null || { echo "callgrind-gateway: $tool is missing" >&2; exit 1; }
 done
@@ -69,6 +74,12 @@ upstream = unix:$SOCK
 CONF
 # the same route with auth = user, for AUTH=1
 sed 's|^upstream = .*|&\nauth = user|' "$T/gateway.conf" >"$T/gateway-auth.conf"
+# the same gateway with world and the aggregation route of both, for AGGREGATE=1
+{
+	cat "$T/gateway.conf"
+	echo
+	aggregate_routes "$T"
+} >"$T/gateway-aggregate.conf"
 
 # the auth route's user, in a credentials directory as systemd's LoadCredential= makes one
 mkdir -p "$T/credentials"
@@ -153,4 +164,19 @@ worker_processes 1;"
 	awk -v g="${PER_REQUEST[${IDLE%% *}]}" -v n="$NGINX_PER_REQUEST" -v h="$HAPROXY_PER_REQUEST" 'BEGIN {
 		printf "gateway / nginx: %.2fx instructions per request (target <= 1.00); gateway / haproxy: %.2fx\n",
 			g / n, g / h }'
+fi
+
+if [ "${AGGREGATE:-0}" = 1 ]; then
+	command -v "$WORLD" >/dev/null || { echo "callgrind-gateway: $WORLD is missing" >&2; exit 1; }
+	"$WORLD" --listen="unix:$T/world.sock" --idle-timeout=0 2>/dev/null &
+	PIDS+=($!)
+	PORT=$(free_port)
+	CONFIG=gateway-aggregate.conf start_gateway gateway-aggregate
+	AGGREGATE_PER_REQUEST=$(callgrind_per_request gateway-aggregate "$GATEWAY_PID" "$PORT" \
+		/api/hello-world)
+	kill "$GATEWAY_PID"
+	wait "$GATEWAY_PID" 2>/dev/null || true
+	echo "gateway-aggregate $AGGREGATE_PER_REQUEST instructions/request"
+	awk -v a="$AGGREGATE_PER_REQUEST" -v p="${PER_REQUEST[${IDLE%% *}]}" 'BEGIN {
+		printf "an aggregated call of two parts: %.2fx the instructions of a proxied request\n", a / p }'
 fi

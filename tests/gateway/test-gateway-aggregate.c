@@ -90,10 +90,54 @@ send_big(SoupServerMessage *msg)
 	soup_message_body_complete(body);
 }
 
+/* JSON as a service may spell it: none of it is what json-glib would write */
+static const char spaced_json[] = "{ \"a\" : [1, 2.50, 1e400, 123456789012345678901234567890],\n"
+				  "  \"s\" : \"\\u00e9\\/\" }\n";
+
+/* a JSON string of exactly @length bytes, quotes included */
+static void
+send_string_of(SoupServerMessage *msg, gsize length)
+{
+	char *text = g_malloc(length);
+
+	memset(text, 'a', length);
+	text[0] = '"';
+	text[length - 1] = '"';
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg, "application/json", SOUP_MEMORY_TAKE, text, length);
+}
+
+/* arrays nested far deeper than any recursive parser's stack can follow */
+static void
+send_deep(SoupServerMessage *msg)
+{
+	const gsize depth = 100 * 1000;
+	char *text = g_malloc(2 * depth);
+
+	memset(text, '[', depth);
+	memset(text + depth, ']', depth);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_server_message_set_response(msg,
+					 "application/json",
+					 SOUP_MEMORY_TAKE,
+					 text,
+					 2 * depth);
+}
+
+static void
+send_json(SoupServerMessage *msg, guint status, const char *content_type, const char *text)
+{
+	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_response(msg, content_type, SOUP_MEMORY_STATIC, text, strlen(text));
+}
+
 /*
  * the test upstream: /slow and /hold never answer, /pair-a and /pair-b answer
  * once both are in, /echo returns what it was asked, /text is not JSON, /oops a
- * 503 problem, /big a JSON string over the part bound
+ * 503 problem, /big a JSON string over the part bound; /spaced is JSON as no
+ * generator writes it, /lenient what json-glib takes and JSON is not, /deep
+ * nesting no stack can follow, /exact a JSON string of the part bound's length,
+ * /over one byte longer, /listed a 503 problem+json that is no object
  */
 static void
 odd_handler(SoupServer *server,
@@ -125,17 +169,35 @@ odd_handler(SoupServer *server,
 						 strlen(oops));
 	} else if (g_strcmp0(path, "/big") == 0) {
 		send_big(msg);
+	} else if (g_strcmp0(path, "/spaced") == 0) {
+		send_json(msg, SOUP_STATUS_OK, "application/json", spaced_json);
+	} else if (g_strcmp0(path, "/lenient") == 0) {
+		send_json(msg, SOUP_STATUS_OK, "application/json", "{'a':1}");
+	} else if (g_strcmp0(path, "/deep") == 0) {
+		send_deep(msg);
+	} else if (g_strcmp0(path, "/exact") == 0) {
+		send_string_of(msg, MS_AGGREGATE_MAX_PART_BYTES);
+	} else if (g_strcmp0(path, "/over") == 0) {
+		send_string_of(msg, MS_AGGREGATE_MAX_PART_BYTES + 1);
+	} else if (g_strcmp0(path, "/listed") == 0) {
+		send_json(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "application/problem+json", "[1]");
 	} else {
 		soup_server_message_set_status(msg, SOUP_STATUS_NOT_FOUND, NULL);
 	}
 }
 
+/* routes to the test upstream with nothing but a prefix and the upstream */
+static const char *const plain_odd_routes[] = { "spaced", "lenient", "deep",
+						"exact",  "over",    "listed" };
+
 static char *
 config_text(Fixture *fx)
 {
 	const char *odd = fx->odd->socket_path;
+	GString *text = g_string_new(NULL);
 
-	return g_strdup_printf(
+	g_string_printf(
+		text,
 		"[route hello]\nprefix = /api/hello\nupstream = unix:%s\n\n"
 		"[route world]\nprefix = /api/world\nupstream = unix:%s\n\n"
 		"[route missing]\nprefix = /api/missing\nupstream = unix:%s\n\n"
@@ -158,7 +220,10 @@ config_text(Fixture *fx)
 		"[route bad]\nprefix = /api/bad\nupstreams = text, oops, big, hello\n\n"
 		"[route secure]\nprefix = /api/secure\nupstreams = echo\nauth = user\n"
 		"rate_limit = 1\n\n"
-		"[route cached]\nprefix = /api/cached\nupstreams = echo\ncache_ttl_s = 60\n",
+		"[route cached]\nprefix = /api/cached\nupstreams = echo\ncache_ttl_s = 60\n\n"
+		"[route verbatim]\nprefix = /api/verbatim\nupstreams = spaced, oops\n\n"
+		"[route strict]\nprefix = /api/strict\nupstreams = lenient, deep, listed, hello\n\n"
+		"[route bounds]\nprefix = /api/bounds\nupstreams = exact, over\n",
 		fx->hello->socket_path,
 		fx->world->socket_path,
 		fx->missing,
@@ -170,6 +235,13 @@ config_text(Fixture *fx)
 		odd,
 		odd,
 		odd);
+	for (guint i = 0; i < G_N_ELEMENTS(plain_odd_routes); i++)
+		g_string_append_printf(text,
+				       "\n[route %s]\nprefix = /api/%s\nupstream = unix:%s\n",
+				       plain_odd_routes[i],
+				       plain_odd_routes[i],
+				       odd);
+	return g_string_free(text, FALSE);
 }
 
 static void
@@ -339,6 +411,15 @@ static const struct {
 	{ "big",
 	  "upstream unix:*/server.sock of route big failed: "
 	  "the answer is too large to aggregate; answered 502" },
+	{ "lenient",
+	  "upstream unix:*/server.sock of route lenient failed: the answer is not JSON; answered "
+	  "502" },
+	{ "deep",
+	  "upstream unix:*/server.sock of route deep failed: the answer is not JSON; answered "
+	  "502" },
+	{ "over",
+	  "upstream unix:*/server.sock of route over failed: "
+	  "the answer is too large to aggregate; answered 502" },
 };
 
 static void
@@ -416,6 +497,85 @@ test_bad_parts(Fixture *fx, gconstpointer data)
 	g_assert_cmpstr(json_object_get_string_member(get_part(response, "hello"), "message"),
 			==,
 			"Hello!");
+}
+
+static void
+assert_body(MsTestResponse *response, const char *expected)
+{
+	gsize length = 0;
+	const char *data = g_bytes_get_data(response->body, &length);
+	g_autofree char *text = g_strndup(data, length);
+
+	g_assert_cmpstr(text, ==, expected);
+	g_assert_cmpuint(length, ==, strlen(expected));
+}
+
+/* the answer's text, exactly: a part's body is in it byte for byte */
+static void
+test_bytes(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) both =
+		ms_test_request(fx->session, "GET", "/api/both?hello.name=Ada", NULL, NULL);
+	g_autoptr(MsTestResponse) verbatim =
+		ms_test_request(fx->session, "GET", "/api/verbatim", NULL, NULL);
+	g_autofree char *expected = g_strdup_printf(
+		"{\"complete\":false,\"parts\":{\"spaced\":%s,"
+		"\"oops\":{\"type\":\"urn:test:oops\",\"title\":\"Oops\",\"status\":503}}}",
+		spaced_json);
+
+	assert_aggregate_ok(both);
+	assert_body(both,
+		    "{\"complete\":true,\"parts\":{\"hello\":{\"message\":\"Hello, Ada!\"},"
+		    "\"world\":{\"message\":\"World!\"}}}");
+	assert_aggregate_ok(verbatim);
+	assert_body(verbatim, expected);
+}
+
+/* GET @path, an aggregation with a failed part: the warnings expected, a 200 not complete */
+static MsTestResponse *
+request_incomplete(Fixture *fx, const char *path)
+{
+	MsTestResponse *response = ms_test_request(fx->session, "GET", path, NULL, NULL);
+
+	ms_log_assert_expected_messages();
+	assert_aggregate_ok(response);
+	g_assert_false(is_complete(response));
+	return response;
+}
+
+/*
+ * only JSON as RFC 8259 has it is passed on: not what a lenient parser takes,
+ * nor nesting deeper than the bound; a problem+json that is no object is the
+ * gateway's own part_error
+ */
+static void
+test_strict(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response = NULL;
+
+	expect_part_failed("lenient");
+	expect_part_failed("deep");
+	response = request_incomplete(fx, "/api/strict");
+	assert_part_problem(response, "lenient", 502, "urn:microsoup:problem:bad_response");
+	assert_part_problem(response, "deep", 502, "urn:microsoup:problem:bad_response");
+	assert_part_problem(response, "listed", 502, "urn:microsoup:problem:part_error");
+	g_assert_nonnull(get_part(response, "hello"));
+}
+
+/* a part may answer the bound's length, and not a byte more */
+static void
+test_bounds(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response = NULL;
+	JsonObject *parts;
+
+	expect_part_failed("over");
+	response = request_incomplete(fx, "/api/bounds");
+	parts = json_object_get_object_member(json_node_get_object(response->json), "parts");
+	g_assert_cmpuint(strlen(json_object_get_string_member(parts, "exact")),
+			 ==,
+			 MS_AGGREGATE_MAX_PART_BYTES - 2);
+	assert_part_problem(response, "over", 502, "urn:microsoup:problem:part_too_large");
 }
 
 static void
@@ -600,6 +760,9 @@ main(int argc, char **argv)
 	ADD("/gateway/aggregate/late-part", test_late_part);
 	ADD("/gateway/aggregate/all-fail", test_all_fail);
 	ADD("/gateway/aggregate/bad-parts", test_bad_parts);
+	ADD("/gateway/aggregate/bytes", test_bytes);
+	ADD("/gateway/aggregate/strict", test_strict);
+	ADD("/gateway/aggregate/bounds", test_bounds);
 	ADD("/gateway/aggregate/thai", test_thai);
 	ADD("/gateway/aggregate/secured", test_secured);
 	ADD("/gateway/aggregate/cached", test_cached);

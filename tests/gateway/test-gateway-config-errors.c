@@ -38,6 +38,15 @@ test_empty_lists(void)
 		       "edge.conf:4: [route a] methods: the list is empty");
 }
 
+/* an aggregation's answer names each part once */
+static void
+test_repeated_part(void)
+{
+	assert_refused(ROUTE_HEAD "upstreams = b, c, b\n",
+		       MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+		       "edge.conf:3: [route a] upstreams: “b” is listed twice");
+}
+
 static void
 test_bad_http_upstream(void)
 {
@@ -178,6 +187,7 @@ main(int argc, char **argv)
 {
 	ms_test_init(&argc, &argv);
 	g_test_add_func("/gateway/config-errors/empty-lists", test_empty_lists);
+	g_test_add_func("/gateway/config-errors/repeated-part", test_repeated_part);
 	g_test_add_func("/gateway/config-errors/bad-http-upstream", test_bad_http_upstream);
 	g_test_add_func("/gateway/config-errors/ipv6-upstream", test_ipv6_upstream);
 	g_test_add_func("/gateway/config-errors/route-name-too-long", test_route_name_too_long);

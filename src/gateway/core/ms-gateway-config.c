@@ -308,9 +308,24 @@ parse_servers(Parse *p, MsRoute *route)
 	return TRUE;
 }
 
+/* Returns: (nullable): the first item of @list that an earlier one equals */
+static const char *
+find_repeated(const char *const *list)
+{
+	for (guint i = 0; list[i] != NULL; i++) {
+		for (guint j = 0; j < i; j++) {
+			if (g_str_equal(list[i], list[j]))
+				return list[i];
+		}
+	}
+	return NULL;
+}
+
 static gboolean
 parse_upstream(Parse *p, MsRoute *route)
 {
+	const char *repeated;
+
 	route->upstream = get_string(p, "upstream");
 	route->upstreams = get_list(p, "upstreams");
 	if (route->upstream != NULL && route->upstreams != NULL)
@@ -324,6 +339,14 @@ parse_upstream(Parse *p, MsRoute *route)
 					  "upstreams",
 					  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
 					  "the list is empty");
+		/* the answer names each part once */
+		repeated = find_repeated((const char *const *)route->upstreams);
+		if (repeated != NULL)
+			return parse_fail(p,
+					  "upstreams",
+					  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+					  "“%s” is listed twice",
+					  repeated);
 		return TRUE;
 	}
 	if (route->upstream == NULL)

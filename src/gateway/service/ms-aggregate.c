@@ -6,6 +6,7 @@
 #include "common/ms-i18n.h"
 #include "common/ms-problem.h"
 #include "common/ms-response.h"
+#include "gateway/core/ms-json-check.h"
 #include "gateway/ports/ms-access-log.h"
 #include "gateway/service/ms-aggregate-request.h"
 #include "gateway/service/ms-gateway-worker.h"
@@ -13,8 +14,10 @@
 /*
  * An aggregation route's request: every part is sent at once, each on its own
  * pooled upstream connection and with its own deadline, so the answer takes as
- * long as the slowest part. A part's body is collected whole (bounded) and
- * embedded as JSON; a part that fails becomes a problem object instead.
+ * long as the slowest part. A part's body is collected whole (bounded), checked
+ * to be JSON (ms-json-check.c) and embedded as the bytes it came in: no tree is
+ * built of it, and nothing of it is spelt again. A part that fails becomes a
+ * problem object instead.
  */
 
 typedef enum {
@@ -36,7 +39,7 @@ typedef struct {
 	gboolean problem_json; /* the upstream answered application/problem+json */
 	gboolean overflow;
 	GString *body;
-	JsonNode *json;
+	GString *json; /* once settled: a JSON text */
 } Part;
 
 struct _MsAggregate {
@@ -121,15 +124,18 @@ part_drop(Part *part)
 		part_report(part, MS_UPSTREAM_OUTCOME_ABANDONED);
 }
 
-static JsonNode *
+static GString *
 part_problem_new(Part *part, const PartProblem *problem)
 {
-	return ms_problem_new_translated(part->aggregate->language,
-					 problem->status,
-					 problem->type,
-					 problem->title,
-					 problem->detail,
-					 part->route->name);
+	g_autoptr(JsonNode) node = ms_problem_new_translated(part->aggregate->language,
+							     problem->status,
+							     problem->type,
+							     problem->title,
+							     problem->detail,
+							     part->route->name);
+	g_autofree char *text = json_to_string(node, FALSE);
+
+	return g_string_new(text);
 }
 
 static void
@@ -145,7 +151,7 @@ part_stop_timer(Part *part)
 }
 
 static void
-part_settle(Part *part, PartState state, JsonNode *json)
+part_settle(Part *part, PartState state, GString *json)
 {
 	MsAggregate *self = part->aggregate;
 
@@ -223,22 +229,11 @@ on_body(gpointer user_data, const char *data, gsize length)
 	g_string_append_len(part->body, data, length);
 }
 
-static JsonNode *
-parse_json(GString *body)
-{
-	g_autoptr(JsonParser) parser = json_parser_new_immutable();
-
-	if (body->len == 0 || memchr(body->str, '\0', body->len) != NULL ||
-	    !json_parser_load_from_data(parser, body->str, (gssize)body->len, NULL))
-		return NULL;
-	return json_parser_steal_root(parser);
-}
-
 static void
 on_done(gpointer user_data)
 {
 	Part *part = user_data;
-	g_autoptr(JsonNode) json = NULL;
+	MsJsonKind kind;
 
 	if (part->overflow) {
 		part_fail(part,
@@ -247,21 +242,21 @@ on_done(gpointer user_data)
 			  "the answer is too large to aggregate");
 		return;
 	}
-	json = parse_json(part->body);
+	kind = ms_json_check(part->body->str, part->body->len);
 	if (SOUP_STATUS_IS_SUCCESSFUL(part->status)) {
-		if (json == NULL) {
+		if (kind == MS_JSON_KIND_INVALID) {
 			part_fail(part,
 				  &problem_bad_response,
 				  MS_UPSTREAM_FAILURE_PROTOCOL,
 				  "the answer is not JSON");
 			return;
 		}
-		part_settle(part, PART_OK, g_steal_pointer(&json));
+		part_settle(part, PART_OK, g_steal_pointer(&part->body));
 		return;
 	}
 	/* the service's own problem says most: pass it through */
-	if (part->problem_json && json != NULL && JSON_NODE_HOLDS_OBJECT(json)) {
-		part_settle(part, PART_FAILED, g_steal_pointer(&json));
+	if (part->problem_json && kind == MS_JSON_KIND_OBJECT) {
+		part_settle(part, PART_FAILED, g_steal_pointer(&part->body));
 		return;
 	}
 	part_settle(part, PART_FAILED, part_problem_new(part, &problem_error_status));
@@ -388,18 +383,38 @@ part_send(Part *part, gint exclude, gboolean fresh)
 	return part_connect(part, fresh);
 }
 
-static JsonNode *
-parts_new(MsAggregate *self)
+/*
+ * "parts":{"hello":…,"world":…}, each part's text as it is. The names need no
+ * escaping: a route's name is A-Z a-z 0-9 - _ (the configuration checks), and
+ * no part is listed twice.
+ */
+static void
+append_parts(MsAggregate *self, GString *out)
 {
-	g_autoptr(JsonObject) parts = json_object_new();
-	JsonNode *node = json_node_new(JSON_NODE_OBJECT);
+	g_string_append(out, "\"parts\":{");
+	for (guint i = 0; i < self->n_parts; i++) {
+		const Part *part = &self->parts[i];
+
+		if (i > 0)
+			g_string_append_c(out, ',');
+		g_string_append_c(out, '"');
+		g_string_append(out, part->route->name);
+		g_string_append(out, "\":");
+		g_string_append_len(out, part->json->str, (gssize)part->json->len);
+	}
+	g_string_append_c(out, '}');
+}
+
+/* an answer's text: room for every part and what goes around them */
+static GString *
+answer_new(MsAggregate *self, gsize around)
+{
+	gsize length = around;
 
 	for (guint i = 0; i < self->n_parts; i++)
-		json_object_set_member(parts,
-				       self->parts[i].route->name,
-				       json_node_ref(self->parts[i].json));
-	json_node_set_object(node, parts);
-	return node;
+		length += sizeof("\"\":,") - 1 + strlen(self->parts[i].route->name) +
+			  self->parts[i].json->len;
+	return g_string_sized_new(length);
 }
 
 static void
@@ -408,6 +423,10 @@ send_all_failed(MsAggregate *self)
 	MsGatewayRequest *request = self->request;
 	g_autofree char *instance = g_utf8_make_valid(ms_gateway_request_get_path(request), -1);
 	g_autoptr(JsonNode) problem = NULL;
+	g_autofree char *head = NULL;
+	g_autoptr(GBytes) body = NULL;
+	GString *text;
+	gsize head_length;
 
 	problem = ms_problem_new(
 		SOUP_STATUS_BAD_GATEWAY,
@@ -416,11 +435,20 @@ send_all_failed(MsAggregate *self)
 		ms_i18n_gettext(self->language, N_("every part failed or was too late")),
 		instance,
 		ms_gateway_request_get_id(request));
-	json_object_set_member(json_node_get_object(problem), "parts", parts_new(self));
-	ms_gateway_request_respond_json(request,
-					SOUP_STATUS_BAD_GATEWAY,
-					MS_CONTENT_TYPE_PROBLEM,
-					problem);
+	/* the problem's members, then "parts" as its last: in before its closing brace */
+	head = json_to_string(problem, FALSE);
+	head_length = strlen(head);
+	g_assert(head_length > 2 && head[head_length - 1] == '}');
+	text = answer_new(self, head_length + 16);
+	g_string_append_len(text, head, (gssize)head_length - 1);
+	g_string_append_c(text, ',');
+	append_parts(self, text);
+	g_string_append_c(text, '}');
+	body = g_string_free_to_bytes(text);
+	ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
+				  MS_HTTP_FIELD_CONTENT_TYPE,
+				  MS_CONTENT_TYPE_PROBLEM);
+	ms_gateway_request_respond(request, SOUP_STATUS_BAD_GATEWAY, body);
 }
 
 /* a complete answer is shown to the tap (the response cache) like a proxied one */
@@ -437,28 +465,18 @@ tap_answer(MsGatewayRequest *request, GBytes *body)
 	request->tap->done(request->tap_data);
 }
 
-/*
- * the text is made here rather than by ms_gateway_request_respond_json():
- * the tap stores the very bytes that are sent, with their Content-Type
- */
+/* the tap stores the very bytes that are sent, with their Content-Type */
 static void
 send_parts(MsAggregate *self, gboolean complete)
 {
 	MsGatewayRequest *request = self->request;
-	g_autoptr(JsonBuilder) builder = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
+	GString *text = answer_new(self, 32);
 	g_autoptr(GBytes) body = NULL;
-	char *text;
 
-	json_builder_begin_object(builder);
-	json_builder_set_member_name(builder, "complete");
-	json_builder_add_boolean_value(builder, complete);
-	json_builder_set_member_name(builder, "parts");
-	json_builder_add_value(builder, parts_new(self));
-	json_builder_end_object(builder);
-	root = json_builder_get_root(builder);
-	text = json_to_string(root, FALSE);
-	body = g_bytes_new_take(text, strlen(text));
+	g_string_append(text, complete ? "{\"complete\":true," : "{\"complete\":false,");
+	append_parts(self, text);
+	g_string_append_c(text, '}');
+	body = g_string_free_to_bytes(text);
 	ms_http_fields_replace_id(ms_gateway_request_get_response_headers(request),
 				  MS_HTTP_FIELD_CONTENT_TYPE,
 				  MS_CONTENT_TYPE_JSON);
@@ -546,7 +564,8 @@ ms_aggregate_free(MsAggregate *self)
 	for (guint i = 0; i < self->n_parts; i++) {
 		Part *part = &self->parts[i];
 
-		g_clear_pointer(&part->json, json_node_unref);
+		if (part->json != NULL)
+			g_string_free(part->json, TRUE);
 		if (part->body != NULL)
 			g_string_free(part->body, TRUE);
 	}
