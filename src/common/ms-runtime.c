@@ -382,7 +382,10 @@ ms_runtime_run(MsRuntime *self, GError **error)
 	self->sockets = listen_sockets(self, error);
 	if (self->sockets == NULL)
 		return FALSE;
-	/* before the server accepts: a signal must never find the default action */
+	/*
+	 * before the server accepts; blocked since ms_runtime_new(), a signal that
+	 * came meanwhile waits for this watch rather than killing the binary
+	 */
 	signal_id = ms_signals_watch(on_signal, self, error);
 	if (signal_id == 0)
 		return FALSE;
