@@ -149,23 +149,6 @@ typedef struct {
 	MsTestProcess *gateway;
 } Fixture;
 
-static GSocket *
-listen_unix(const char *path)
-{
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(path);
-	g_autoptr(GError) error = NULL;
-	GSocket *listener = g_socket_new(G_SOCKET_FAMILY_UNIX,
-					 G_SOCKET_TYPE_STREAM,
-					 G_SOCKET_PROTOCOL_DEFAULT,
-					 &error);
-
-	g_assert_no_error(error);
-	g_assert_true(g_socket_bind(listener, address, TRUE, &error));
-	g_assert_true(g_socket_listen(listener, &error));
-	g_assert_no_error(error);
-	return listener;
-}
-
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
 {
@@ -175,7 +158,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 	fx->busy = full_backlog_new(fx->dir, "busy.sock");
 	fx->stuck = full_backlog_new(fx->dir, "stuck.sock");
 	fx->one_path = g_build_filename(fx->dir, "one.sock", NULL);
-	fx->one = listen_unix(fx->one_path);
+	fx->one = ms_test_bind_unix(fx->one_path);
 	config = g_strdup_printf("[gateway]\nworkers = 1\n\n"
 				 "[route busy]\nprefix = /api/busy\nupstream = unix:%s\n"
 				 "timeout_ms = 10000\n\n"
