@@ -234,6 +234,41 @@ test_full_until_timeout(Fixture *fx, gconstpointer data)
 					  5000);
 }
 
+/* the next request head on @upstream is for @path */
+static void
+expect_request(GSocket *upstream, const char *path)
+{
+	g_autofree char *request = read_request_head(upstream);
+	g_autofree char *line = g_strdup_printf("GET %s ", path);
+
+	g_assert_true(g_str_has_prefix(request, line));
+}
+
+/* the route one's upstream takes a connection, with the request for @path on it */
+static GSocket *
+one_accept(Fixture *fx, const char *path)
+{
+	g_autoptr(GSocket) upstream = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_socket_set_timeout(fx->one, 10);
+	upstream = g_socket_accept(fx->one, NULL, &error);
+	g_assert_no_error(error);
+	expect_request(upstream, path);
+	return g_steal_pointer(&upstream);
+}
+
+/* @upstream answers, and the client on @conn gets that answer */
+static void
+answer_ok(GSocket *upstream, MsWireConn *conn)
+{
+	g_autoptr(MsWireResponse) response = NULL;
+
+	send_text(upstream, OK_ANSWER);
+	response = ms_wire_conn_read_response(conn, FALSE);
+	g_assert_cmpuint(response->status, ==, 200);
+}
+
 /*
  * A route's one connection is busy: the next request waits for it, opens no
  * other, and goes on it once the first is answered
@@ -242,31 +277,35 @@ static void
 test_limit_waits_in_order(Fixture *fx, gconstpointer data)
 {
 	g_autoptr(MsWireConn) first = send_get(fx, "/api/one/a");
-	g_autoptr(MsWireConn) second = NULL;
-	g_autoptr(GSocket) upstream = NULL;
-	g_autoptr(MsWireResponse) first_response = NULL;
-	g_autoptr(MsWireResponse) second_response = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *request_a = NULL;
-	g_autofree char *request_b = NULL;
+	g_autoptr(GSocket) upstream = one_accept(fx, "/one/a");
+	g_autoptr(MsWireConn) second = send_get(fx, "/api/one/b");
 
-	g_socket_set_timeout(fx->one, 10);
-	upstream = g_socket_accept(fx->one, NULL, &error);
-	g_assert_no_error(error);
-	request_a = read_request_head(upstream);
-	g_assert_true(g_str_has_prefix(request_a, "GET /one/a "));
-	second = send_get(fx, "/api/one/b");
 	/* no second connection while the first is busy */
 	g_assert_false(g_socket_condition_timed_wait(fx->one, G_IO_IN, ROOM_AFTER_US, NULL, NULL));
-	send_text(upstream, OK_ANSWER);
-	first_response = ms_wire_conn_read_response(first, FALSE);
-	g_assert_cmpuint(first_response->status, ==, 200);
+	answer_ok(upstream, first);
 	/* the same connection, kept alive, takes the waiting request */
-	request_b = read_request_head(upstream);
-	g_assert_true(g_str_has_prefix(request_b, "GET /one/b "));
-	send_text(upstream, OK_ANSWER);
-	second_response = ms_wire_conn_read_response(second, FALSE);
-	g_assert_cmpuint(second_response->status, ==, 200);
+	expect_request(upstream, "/one/b");
+	answer_ok(upstream, second);
+}
+
+/*
+ * A waiting client hangs up: its wait leaves the queue, and the connection that
+ * comes free goes to the request behind it
+ */
+static void
+test_limit_waiter_gone(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsWireConn) first = send_get(fx, "/api/one/a");
+	g_autoptr(GSocket) upstream = one_accept(fx, "/one/a");
+	g_autoptr(MsWireConn) third = NULL;
+
+	ms_wire_conn_free(send_get(fx, "/api/one/b"));
+	/* the gateway logs a request whose client went away when it lets it go */
+	ms_test_process_wait_log_contains(fx->gateway, "GET /api/one/b", 5000);
+	third = send_get(fx, "/api/one/c");
+	answer_ok(upstream, first);
+	expect_request(upstream, "/one/c");
+	answer_ok(upstream, third);
 }
 
 int
@@ -290,6 +329,12 @@ main(int argc, char **argv)
 		   NULL,
 		   fixture_setup,
 		   test_limit_waits_in_order,
+		   fixture_teardown);
+	g_test_add("/gateway/upstream-waits/limit-waiter-gone",
+		   Fixture,
+		   NULL,
+		   fixture_setup,
+		   test_limit_waiter_gone,
 		   fixture_teardown);
 	return g_test_run();
 }

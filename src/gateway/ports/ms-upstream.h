@@ -92,15 +92,18 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
  * looked up yet, a Unix socket whose listen backlog is full, or every one of the
  * route's max_upstream_connections to it busy
  */
-typedef void (*MsUpstreamReadyFunc)(gpointer user_data);
-void
+typedef struct _MsUpstreamWait MsUpstreamWait;
+/* @timed_out: the deadline passed first; else acquire again */
+typedef void (*MsUpstreamReadyFunc)(gpointer user_data, gboolean timed_out);
+MsUpstreamWait *
 ms_upstream_pool_wait(MsUpstreamPool *self,
 		      const MsRoute *route,
 		      guint server,
+		      gint64 deadline,
 		      MsUpstreamReadyFunc ready,
 		      gpointer user_data);
 void
-ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data);
+ms_upstream_pool_cancel_wait(MsUpstreamPool *self, MsUpstreamWait *wait);
 const char *
 ms_upstream_pool_describe_wait(MsUpstreamPool *self, const MsRoute *route, guint server);
 

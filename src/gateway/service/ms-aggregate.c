@@ -31,7 +31,8 @@ typedef struct {
 	const MsRoute *route;
 	gint server; /* in route->servers */
 	MsUpstreamConn *conn;
-	gboolean waiting; /* for a name's first lookup, or room in a full backlog */
+	MsUpstreamWait *wait; /* for a name's first lookup, room in a full backlog or a
+				 free connection; the part's timer bounds it */
 	GSource *timer;
 	PartState state;
 	gboolean retried;
@@ -111,9 +112,8 @@ part_report(Part *part, MsUpstreamOutcome outcome)
 static void
 part_drop(Part *part)
 {
-	if (part->waiting) {
-		part->waiting = FALSE;
-		ms_upstream_pool_cancel_wait(part_pool(part), part);
+	if (part->wait != NULL) {
+		ms_upstream_pool_cancel_wait(part_pool(part), g_steal_pointer(&part->wait));
 	} else if (part->conn != NULL) {
 		ms_upstream_conn_abandon(g_steal_pointer(&part->conn));
 	} else {
@@ -333,13 +333,13 @@ on_part_deadline(gpointer user_data)
 static gboolean
 part_connect(Part *part, gboolean fresh);
 
-/* the wait (a name's first lookup, a full backlog) ended: connect, or fail with its error */
+/* the wait (a name's first lookup, a full backlog, a busy server) ended: connect, or fail */
 static void
-on_part_ready(gpointer user_data)
+on_part_ready(gpointer user_data, gboolean timed_out)
 {
 	Part *part = user_data;
 
-	part->waiting = FALSE;
+	part->wait = NULL;
 	part_connect(part, FALSE);
 }
 
@@ -352,12 +352,12 @@ part_connect(Part *part, gboolean fresh)
 
 	conn = ms_upstream_pool_acquire(part_pool(part), part->route, part->server, fresh, &error);
 	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
-		part->waiting = TRUE;
-		ms_upstream_pool_wait(part_pool(part),
-				      part->route,
-				      part->server,
-				      on_part_ready,
-				      part);
+		part->wait = ms_upstream_pool_wait(part_pool(part),
+						   part->route,
+						   part->server,
+						   -1,
+						   on_part_ready,
+						   part);
 		return TRUE;
 	}
 	if (conn == NULL) {

@@ -52,8 +52,9 @@ struct _MsGatewayRequest {
 	const char *upstream; /* for the log: the route's server that was called */
 	gint server;          /* in route->servers: the one the exchange goes to */
 	MsUpstreamConn *conn;
-	gboolean waiting;    /* for the first lookup of the server's host name */
-	GSource *wait_timer; /* bounds that wait by the route's timeout */
+	MsUpstreamWait *wait; /* for a name's first lookup, room in a full backlog or a
+				 free connection */
+	gint64 wait_deadline; /* of that wait, however often it starts again; 0 for none */
 	GBytes *body;
 	gint64 started;
 	gboolean too_large;

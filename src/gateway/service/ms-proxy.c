@@ -216,41 +216,27 @@ static const MsUpstreamHandler proxy_handler = {
 static gboolean
 proxy_connect(MsGatewayRequest *request, gboolean fresh);
 
-/* the wait (a name's first lookup, a full backlog) is over, one way or the other */
+/*
+ * The wait ended: connect (or fail with its error), or, when it took longer than
+ * the route's timeout, fail as an upstream that never answers
+ */
 static void
-proxy_stop_waiting(MsGatewayRequest *request)
+on_ready(gpointer user_data, gboolean timed_out)
 {
-	request->waiting = FALSE;
-	if (request->wait_timer != NULL) {
-		g_source_destroy(request->wait_timer);
-		g_clear_pointer(&request->wait_timer, g_source_unref);
+	MsGatewayRequest *request = user_data;
+	g_autofree char *message = NULL;
+
+	request->wait = NULL;
+	if (!timed_out) {
+		proxy_connect(request, FALSE);
+		return;
 	}
-}
-
-/* the wait ended: connect, or fail with its error */
-static void
-on_ready(gpointer user_data)
-{
-	MsGatewayRequest *request = user_data;
-
-	request->waiting = FALSE;
-	proxy_connect(request, FALSE);
-}
-
-/* the wait takes longer than the route's timeout: as an upstream that never answers */
-static gboolean
-on_wait_timeout(gpointer user_data)
-{
-	MsGatewayRequest *request = user_data;
-	g_autofree char *message = g_strconcat(
+	message = g_strconcat(
 		"timed out ",
 		ms_upstream_pool_describe_wait(pool_of(request), request->route, request->server),
 		NULL);
-
-	ms_upstream_pool_cancel_wait(pool_of(request), request);
-	proxy_stop_waiting(request);
+	request->wait_deadline = 0;
 	on_failed(request, MS_UPSTREAM_FAILURE_TIMEOUT, FALSE, message);
-	return G_SOURCE_REMOVE;
 }
 
 /* returns FALSE when the request was answered right away */
@@ -267,24 +253,23 @@ proxy_connect(MsGatewayRequest *request, gboolean fresh)
 					&error);
 	if (conn == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_PENDING)) {
 		/*
-		 * once per name and worker, before its first answer, or while a Unix
-		 * socket's backlog is full: not the common path. One deadline for the
-		 * whole wait, however often it is woken to try again.
+		 * a name's first lookup, a full backlog, or every one of the route's
+		 * max_upstream_connections busy (the common case under a thousand
+		 * clients). One deadline for the whole wait, however often it is woken
+		 * to try again.
 		 */
-		request->waiting = TRUE;
-		if (request->wait_timer == NULL) {
-			request->wait_timer = g_timeout_source_new(request->route->timeout_ms);
-			g_source_set_callback(request->wait_timer, on_wait_timeout, request, NULL);
-			g_source_attach(request->wait_timer, g_main_context_get_thread_default());
-		}
-		ms_upstream_pool_wait(pool_of(request),
-				      request->route,
-				      request->server,
-				      on_ready,
-				      request);
+		if (request->wait_deadline == 0)
+			request->wait_deadline =
+				g_get_monotonic_time() + (gint64)request->route->timeout_ms * 1000;
+		request->wait = ms_upstream_pool_wait(pool_of(request),
+						      request->route,
+						      request->server,
+						      request->wait_deadline,
+						      on_ready,
+						      request);
 		return TRUE;
 	}
-	proxy_stop_waiting(request);
+	request->wait_deadline = 0;
 	if (conn == NULL) {
 		/* refused at once (a Unix socket that is not there): as a failed connect */
 		on_failed(request, MS_UPSTREAM_FAILURE_CONNECT, FALSE, error->message);
@@ -332,9 +317,8 @@ ms_proxy_start(MsGatewayRequest *request)
 void
 ms_proxy_abort(MsGatewayRequest *request)
 {
-	if (request->waiting) {
-		ms_upstream_pool_cancel_wait(pool_of(request), request);
-		proxy_stop_waiting(request);
+	if (request->wait != NULL) {
+		ms_upstream_pool_cancel_wait(pool_of(request), g_steal_pointer(&request->wait));
 	} else if (request->conn != NULL) {
 		ms_upstream_conn_abandon(request->conn);
 		request->conn = NULL;

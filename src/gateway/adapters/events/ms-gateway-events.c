@@ -346,6 +346,30 @@ ms_gateway_watch_add(MsGatewayWatch *watch,
 	return TRUE;
 }
 
+/**
+ * ms_gateway_watch_add_timer:
+ * @watch: embedded in its owner, which outlives it
+ * @funcs: calls the owner back; static
+ *
+ * A watch with no socket: armed for a deadline, or woken for a turn from the
+ * next dispatch. What waits for something other than a socket (a request for a
+ * connection to come free) keeps its deadline with the connections' and costs a
+ * wakeup no more than they do, where a GSource of its own would be prepared and
+ * checked on every one.
+ */
+void
+ms_gateway_watch_add_timer(MsGatewayWatch *watch,
+			   MsGatewayEvents *events,
+			   const MsGatewayWatchFuncs *funcs)
+{
+	memset(watch, 0, sizeof *watch);
+	watch->events = events;
+	watch->funcs = funcs;
+	watch->fd = -1;
+	watch->armed = -1;
+	watch->due.data = watch;
+}
+
 /* what @watch is polled for from now on; HUP and ERR are reported whatever it is */
 void
 ms_gateway_watch_set_condition(MsGatewayWatch *watch, GIOCondition condition)

@@ -35,7 +35,7 @@ typedef struct {
 struct _MsGatewayWatch {
 	MsGatewayEvents *events; /* %NULL once removed */
 	const MsGatewayWatchFuncs *funcs;
-	int fd;
+	int fd;                 /* -1 for a timer's */
 	GIOCondition condition; /* what epoll watches for */
 	GIOCondition revents;   /* reported and not yet dispatched */
 	gint64 armed;           /* when the deadline dispatch is due, monotonic µs; -1 for none */
@@ -61,6 +61,10 @@ ms_gateway_watch_add(MsGatewayWatch *watch,
 		     int fd,
 		     GIOCondition condition,
 		     const MsGatewayWatchFuncs *funcs);
+void
+ms_gateway_watch_add_timer(MsGatewayWatch *watch,
+			   MsGatewayEvents *events,
+			   const MsGatewayWatchFuncs *funcs);
 void
 ms_gateway_watch_set_condition(MsGatewayWatch *watch, GIOCondition condition);
 void

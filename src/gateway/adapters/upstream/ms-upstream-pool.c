@@ -38,21 +38,33 @@ typedef struct {
 	MsUpstreamResolve *resolve; /* or a host name's addresses */
 	guint generation;           /* the addresses' version: bumped when a name's change */
 	GQueue idle;                /* MsUpstreamConn, most recently used first */
-	GQueue waiters;             /* Waiter: for a name's first lookup, room in a
-				       full backlog or a connection to come free */
+	GQueue waiters;             /* MsUpstreamWait: for a name's first lookup, room
+				       in a full backlog or a connection to come free */
 	gboolean backlog_full;      /* a Unix socket's: connect() said EAGAIN */
-	GSource *wake;              /* the waiters' next turn: a pause after a full
-				       backlog, or at once after a connection came free */
+	MsGatewayWatch turn;        /* the waiters' next turn: a pause after a full
+				       backlog, or the next dispatch after a
+				       connection came free */
+	gboolean turn_due;          /* and it is coming */
 	guint n_conns;              /* open, idle or busy */
 	guint max_conns;            /* the asking route's max_upstream_connections */
 	gboolean waking;            /* the waiters are acquiring, in turn */
-	MsUpstreamPool *pool;
+	guint ref_count;            /* the pool's, and the events' while the turn is due */
+	MsUpstreamPool *pool;       /* %NULL once the pool let it go */
 } MsUpstream;
 
-typedef struct {
+/*
+ * A request waiting for its server. Its deadline is a watch of the worker's events,
+ * as the connections' are: with a thousand requests waiting, a GSource each was
+ * prepared and checked on every wakeup.
+ */
+struct _MsUpstreamWait {
+	MsGatewayWatch deadline;
+	GList link;           /* in its server's waiters */
+	MsUpstream *upstream; /* %NULL once the wait ended */
 	MsUpstreamReadyFunc ready;
 	gpointer user_data;
-} Waiter;
+	guint ref_count; /* the waiter's until it ends, and the events' while a dispatch is due */
+};
 
 /* a route's servers in this pool, by the route's name and its upstream list */
 typedef struct {
@@ -80,17 +92,87 @@ struct _MsUpstreamPool {
 };
 
 static void
-ms_upstream_free(MsUpstream *upstream)
+wait_unref(MsUpstreamWait *wait)
 {
+	if (--wait->ref_count == 0)
+		g_free(wait);
+}
+
+/* out of its server's queue and its deadline taken back; the waiter is not called */
+static void
+wait_leave(MsUpstreamWait *wait)
+{
+	if (wait->link.data != NULL) {
+		g_queue_unlink(&wait->upstream->waiters, &wait->link);
+		wait->link.data = NULL;
+	}
+	ms_gateway_watch_remove(&wait->deadline);
+	wait->upstream = NULL;
+}
+
+/* the wait is over: its waiter is told, once, and may wait again from inside @ready */
+static void
+wait_end(MsUpstreamWait *wait, gboolean timed_out)
+{
+	wait_leave(wait);
+	wait->ready(wait->user_data, timed_out);
+	wait_unref(wait);
+}
+
+static void
+on_wait_deadline(MsGatewayWatch *watch, GIOCondition revents)
+{
+	MsUpstreamWait *wait = (MsUpstreamWait *)watch;
+
+	if (wait->upstream != NULL)
+		wait_end(wait, TRUE);
+}
+
+static void
+wait_ref_watch(MsGatewayWatch *watch)
+{
+	((MsUpstreamWait *)watch)->ref_count++;
+}
+
+static void
+wait_unref_watch(MsGatewayWatch *watch)
+{
+	wait_unref((MsUpstreamWait *)watch);
+}
+
+static const MsGatewayWatchFuncs wait_watch_funcs = {
+	.dispatch = on_wait_deadline,
+	.ref = wait_ref_watch,
+	.unref = wait_unref_watch,
+};
+
+static void
+upstream_unref(MsUpstream *upstream)
+{
+	if (--upstream->ref_count > 0)
+		return;
 	g_free(upstream->key);
 	g_clear_object(&upstream->address);
-	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
-	g_queue_clear_full(&upstream->waiters, g_free);
-	if (upstream->wake != NULL) {
-		g_source_destroy(upstream->wake);
-		g_source_unref(upstream->wake);
-	}
 	g_free(upstream);
+}
+
+/* the pool lets @upstream go: its waiters (none while a request runs) are dropped */
+static void
+upstream_release(MsUpstream *upstream)
+{
+	GList *link;
+
+	while ((link = upstream->waiters.head) != NULL) {
+		MsUpstreamWait *wait = link->data;
+
+		wait_leave(wait);
+		wait_unref(wait);
+	}
+	ms_gateway_watch_remove(&upstream->turn);
+	upstream->turn_due = FALSE;
+	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
+	upstream->pool = NULL;
+	upstream_unref(upstream);
 }
 
 static guint
@@ -136,7 +218,7 @@ ms_upstream_pool_new(GMainContext *context, MsUpstreamHealthTable *health)
 	self->upstreams = g_hash_table_new_full(g_str_hash,
 						g_str_equal,
 						NULL,
-						(GDestroyNotify)ms_upstream_free);
+						(GDestroyNotify)upstream_release);
 	self->groups =
 		g_hash_table_new_full(group_hash, group_equal, (GDestroyNotify)group_free, NULL);
 	self->slots = g_array_new(FALSE, TRUE, sizeof(GroupSlot));
@@ -162,11 +244,11 @@ void
 ms_upstream_pool_free(MsUpstreamPool *self)
 {
 	pool_close_all(self);
-	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	g_hash_table_unref(self->conns);
 	g_array_unref(self->slots);
 	g_hash_table_unref(self->groups);
 	g_hash_table_unref(self->upstreams);
+	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	g_main_context_unref(self->context);
 	g_free(self);
 }
@@ -184,7 +266,18 @@ ms_upstream_pool_free(MsUpstreamPool *self)
 void
 ms_upstream_pool_set_events(MsUpstreamPool *self, struct _MsGatewayEvents *events)
 {
+	GHashTableIter iter;
+	gpointer value;
+
 	pool_close_all(self);
+	/* the turns were watched by the events that go; the next one is watched by these */
+	g_hash_table_iter_init(&iter, self->upstreams);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		MsUpstream *upstream = value;
+
+		ms_gateway_watch_remove(&upstream->turn);
+		upstream->turn_due = FALSE;
+	}
 	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	self->events = events;
 }
@@ -205,7 +298,6 @@ static void
 on_resolved(gpointer user_data, gboolean first, gboolean changed)
 {
 	MsUpstream *upstream = user_data;
-	Waiter *waiter;
 
 	/* connections to the old addresses are not reused: new ones go to the new */
 	if (changed) {
@@ -215,10 +307,9 @@ on_resolved(gpointer user_data, gboolean first, gboolean changed)
 	}
 	if (!first)
 		return;
-	while ((waiter = g_queue_pop_head(&upstream->waiters)) != NULL) {
-		waiter->ready(waiter->user_data);
-		g_free(waiter);
-	}
+	/* one that must wait again goes behind the others */
+	for (guint n = upstream->waiters.length; n > 0 && upstream->waiters.head != NULL; n--)
+		wait_end(upstream->waiters.head->data, FALSE);
 }
 
 static gboolean
@@ -254,6 +345,7 @@ pool_get_upstream(MsUpstreamPool *self, const MsRoute *route, const MsUpstreamSe
 		return upstream;
 	upstream = g_new0(MsUpstream, 1);
 	upstream->key = g_strdup(server->text);
+	upstream->ref_count = 1;
 	upstream->pool = self;
 	g_queue_init(&upstream->idle);
 	g_queue_init(&upstream->waiters);
@@ -358,47 +450,48 @@ ms_upstream_pool_settle(MsUpstreamPool *self,
 
 /**
  * ms_upstream_pool_wait:
+ * @deadline: monotonic µs; when it passes first, @ready is told so; -1 for
+ *   none (the caller bounds the whole exchange itself)
  * @ready: called once, when the first lookup of the server's name has ended,
- *   when a full backlog may have room again or when a connection came free
+ *   when a full backlog may have room again, when a connection came free, or at
+ *   @deadline
  *
- * After ms_upstream_pool_acquire() failed with %G_IO_ERROR_PENDING; then
- * acquire again. ms_upstream_pool_cancel_wait() takes it back.
+ * After ms_upstream_pool_acquire() failed with %G_IO_ERROR_PENDING; acquire
+ * again when @ready is called in time. ms_upstream_pool_cancel_wait() takes it
+ * back before.
+ *
+ * Returns: (transfer none): the wait, valid until @ready is called or it is cancelled
  */
-void
+MsUpstreamWait *
 ms_upstream_pool_wait(MsUpstreamPool *self,
 		      const MsRoute *route,
 		      guint server,
+		      gint64 deadline,
 		      MsUpstreamReadyFunc ready,
 		      gpointer user_data)
 {
 	MsUpstream *upstream = pool_get_group(self, route)->servers[server];
-	Waiter *waiter = g_new0(Waiter, 1);
+	MsUpstreamWait *wait = g_new0(MsUpstreamWait, 1);
 
-	waiter->ready = ready;
-	waiter->user_data = user_data;
-	g_queue_push_tail(&upstream->waiters, waiter);
+	wait->upstream = upstream;
+	wait->ready = ready;
+	wait->user_data = user_data;
+	wait->ref_count = 1;
+	wait->link.data = wait;
+	g_queue_push_tail_link(&upstream->waiters, &wait->link);
+	ms_gateway_watch_add_timer(&wait->deadline, pool_get_events(self), &wait_watch_funcs);
+	ms_gateway_watch_arm(&wait->deadline, deadline);
+	return wait;
 }
 
-/* the waiter with @user_data went away (its client did) */
+/* the waiter went away (its client did): @wait is not called and is gone */
 void
-ms_upstream_pool_cancel_wait(MsUpstreamPool *self, gpointer user_data)
+ms_upstream_pool_cancel_wait(MsUpstreamPool *self, MsUpstreamWait *wait)
 {
-	GHashTableIter iter;
-	gpointer value;
-
-	g_hash_table_iter_init(&iter, self->upstreams);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		MsUpstream *upstream = value;
-
-		for (GList *l = upstream->waiters.head; l != NULL; l = l->next) {
-			Waiter *waiter = l->data;
-			if (waiter->user_data == user_data) {
-				g_queue_delete_link(&upstream->waiters, l);
-				g_free(waiter);
-				return;
-			}
-		}
-	}
+	if (wait->upstream == NULL)
+		return;
+	wait_leave(wait);
+	wait_unref(wait);
 }
 
 /* at max_upstream_connections: a new exchange waits for a connection to come free */
@@ -421,37 +514,64 @@ static void
 upstream_wake_waiters(MsUpstream *upstream)
 {
 	upstream->waking = TRUE;
-	for (guint n = upstream->waiters.length; n > 0 && !upstream_is_full(upstream); n--) {
-		Waiter *waiter = g_queue_pop_head(&upstream->waiters);
-
-		waiter->ready(waiter->user_data);
-		g_free(waiter);
-	}
+	/* a waiter's failure may cancel others of the queue (an aggregation's parts) */
+	for (guint n = upstream->waiters.length;
+	     n > 0 && upstream->waiters.head != NULL && !upstream_is_full(upstream);
+	     n--)
+		wait_end(upstream->waiters.head->data, FALSE);
 	upstream->waking = FALSE;
 }
 
-static gboolean
-on_wake(gpointer user_data)
+static MsUpstream *
+upstream_of_turn(MsGatewayWatch *turn)
 {
-	MsUpstream *upstream = user_data;
+	return (MsUpstream *)((char *)turn - G_STRUCT_OFFSET(MsUpstream, turn));
+}
 
-	g_clear_pointer(&upstream->wake, g_source_unref);
+static void
+on_turn(MsGatewayWatch *watch, GIOCondition revents)
+{
+	MsUpstream *upstream = upstream_of_turn(watch);
+
+	upstream->turn_due = FALSE;
 	upstream->backlog_full = FALSE;
 	upstream_wake_waiters(upstream);
-	return G_SOURCE_REMOVE;
 }
+
+static void
+turn_ref(MsGatewayWatch *watch)
+{
+	upstream_of_turn(watch)->ref_count++;
+}
+
+static void
+turn_unref(MsGatewayWatch *watch)
+{
+	upstream_unref(upstream_of_turn(watch));
+}
+
+static const MsGatewayWatchFuncs turn_funcs = {
+	.dispatch = on_turn,
+	.ref = turn_ref,
+	.unref = turn_unref,
+};
 
 /* the waiters' next turn, after @delay_ms; one already coming stays */
 static void
 upstream_wake_later(MsUpstream *upstream, guint delay_ms)
 {
-	if (upstream->wake != NULL)
+	if (upstream->turn_due)
 		return;
-	upstream->wake = delay_ms > 0 ? g_timeout_source_new(delay_ms) : g_idle_source_new();
-	g_source_set_priority(upstream->wake, G_PRIORITY_DEFAULT);
-	g_source_set_callback(upstream->wake, on_wake, upstream, NULL);
-	g_source_set_static_name(upstream->wake, "[microsoup] upstream waiters");
-	g_source_attach(upstream->wake, upstream->pool->context);
+	upstream->turn_due = TRUE;
+	if (upstream->turn.events == NULL)
+		ms_gateway_watch_add_timer(&upstream->turn,
+					   pool_get_events(upstream->pool),
+					   &turn_funcs);
+	if (delay_ms > 0)
+		ms_gateway_watch_arm(&upstream->turn,
+				     g_get_monotonic_time() + (gint64)delay_ms * 1000);
+	else
+		ms_gateway_watch_wake(&upstream->turn);
 }
 
 /*
@@ -617,7 +737,7 @@ ms_upstream_pool_acquire(MsUpstreamPool *self,
 	/* a server several routes share takes the limit of the route that asks */
 	upstream->max_conns = route->max_upstream_connections;
 	/* first come, first served: not ahead of those already waiting */
-	if (upstream->wake != NULL && !upstream->waking) {
+	if (upstream->turn_due && !upstream->waking) {
 		upstream_wait_for_room(upstream, error);
 		return NULL;
 	}
