@@ -135,3 +135,18 @@ callgrind_command() {
 	callgrind_per_request "$name" "$pid" "$port" "$path"
 	kill "$pid"
 }
+
+# The CPU time the hypervisor gave to other guests (steal, from /proc/stat) since
+# steal_start, as a share of this machine's CPU time: on a shared host the wall
+# clock figures of a run with much of it are not comparable to a quiet run's.
+steal_start() {
+	STEAL_AT_START=$(awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat)
+}
+
+steal_report() {
+	awk -v start="$STEAL_AT_START" '/^cpu / {
+		t = 0; for (i = 2; i <= 9; i++) t += $i
+		split(start, s, " ")
+		printf "steal (CPU time the host gave to others) during the run: %.1f%%\n",
+			100 * ($9 - s[1]) / (t - s[2]) }' /proc/stat
+}

@@ -196,6 +196,7 @@ run() {
 		'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 }
 
+steal_start
 run direct "http://127.0.0.1:$P_DIRECT/hello" "$DIRECT_PID"
 run bare "http://127.0.0.1:$P_BARE/hello" "$BARE_PID"
 run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
@@ -226,6 +227,7 @@ awk -v gr="${RPS[gateway-x2]}" -v nr="${RPS[nginx-x2]}" -v gc="${CPU[gateway-x2]
 	-v g1="${CPU[gateway]}" 'BEGIN {
 	printf "with two replicas: gateway / nginx req/s %.2fx, CPU per request %.2fx; gateway x2 / x1 CPU per request %.2fx\n",
 		gr / nr, gc / nc, gc / g1 }'
+steal_report
 
 # --- idle keep-alive connections (IDLE="0 1000 10000") ---------------------------------
 # For each proxy and each count: tests/bench/idle-clients.py opens that many keep-alive
