@@ -14,7 +14,9 @@
 # balancing's cost shows next to the single-upstream figures. Never part of `meson test`: absolute numbers on a shared machine are
 # noise, the ratios from one run are what count.
 #
-#   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 CONNECTIONS=50 THREADS=2
+#   tests/bench/bench.sh [BUILD_DIR]   (env: DURATION=10 (seconds per row, over all rounds)
+#                                           ROUNDS=5 (the rows take turns, see below)
+#                                           CONNECTIONS=50 THREADS=2
 #                                           WORKERS= (gateway --workers, default: CPUs)
 #                                           AUTH=1 (the gateway's route has auth = user;
 #                                           every client sends Basic credentials)
@@ -24,6 +26,7 @@ set -euo pipefail
 
 BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-}
@@ -163,7 +166,7 @@ wait_http "http://127.0.0.1:$P_GATEWAY2/api/hello"
 wait_http "http://127.0.0.1:$P_NGINX2/api/hello"
 
 TICK=$(getconf CLK_TCK)
-declare -A RPS P50 P99 CPU TIMEOUTS
+declare -A RPS P50 P99 CPU TIMEOUTS REQUESTS SECONDS_RUN TICKS P50S P99S
 
 to_ms() {
 	# wrk prints 512.00us, 1.23ms or 1.02s
@@ -174,46 +177,91 @@ to_ms() {
 		else print v }'
 }
 
-run() {
-	local name=$1 url=$2 pid=$3 out before after requests
-	# a short warm-up fills the pools and the page cache
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "$url" >/dev/null 2>&1
+# NAME URL PID: one wrk run against URL, added to NAME's totals (requests, seconds,
+# the CPU ticks of PID's processes, timeouts) and to its lists of p50s and p99s
+measure() {
+	local name=$1 url=$2 pid=$3 seconds=$4 out before after
 	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${AUTH_HEADER[@]}" "$url")
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency "${AUTH_HEADER[@]}" "$url")
 	after=$(cpu_ticks "$pid")
-	requests=$(echo "$out" | awk '/requests in/ { print $1 }')
 	if echo "$out" | grep -q "Non-2xx"; then
 		echo "bench: $name answered errors:" >&2
 		echo "$out" >&2
 	fi
-	RPS[$name]=$(echo "$out" | awk '/^Requests\/sec/ { printf "%.0f", $2 }')
+	REQUESTS[$name]=$((${REQUESTS[$name]:-0} + $(echo "$out" | awk '/requests in/ { print $1 }')))
+	SECONDS_RUN[$name]=$((${SECONDS_RUN[$name]:-0} + seconds))
+	TICKS[$name]=$((${TICKS[$name]:-0} + after - before))
 	# wrk leaves a request that took over its 2 s timeout out of the latencies: a
 	# proxy that starves a few connections would show a low p99 without this count
-	TIMEOUTS[$name]=$(echo "$out" | awk '/Socket errors/ { sub(/.*timeout /, ""); t = $1 } END { print t + 0 }')
-	P50[$name]=$(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")
-	P99[$name]=$(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")
-	CPU[$name]=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$requests" \
-		'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	TIMEOUTS[$name]=$((${TIMEOUTS[$name]:-0} + $(echo "$out" |
+		awk '/Socket errors/ { sub(/.*timeout /, ""); t = $1 } END { print t + 0 }')))
+	P50S[$name]+=" $(to_ms "$(echo "$out" | awk '$1 == "50%" { print $2 }')")"
+	P99S[$name]+=" $(to_ms "$(echo "$out" | awk '$1 == "99%" { print $2 }')")"
 }
 
-steal_start
-run direct "http://127.0.0.1:$P_DIRECT/hello" "$DIRECT_PID"
-run bare "http://127.0.0.1:$P_BARE/hello" "$BARE_PID"
-run gateway "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID"
-run nginx "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID"
-run haproxy "http://127.0.0.1:$P_HAPROXY/api/hello" "$HAPROXY_PID"
-run gateway-x2 "http://127.0.0.1:$P_GATEWAY2/api/hello" "$GATEWAY2_PID"
-run nginx-x2 "http://127.0.0.1:$P_NGINX2/api/hello" "$NGINX2_PID"
+# NAME: its row's figures from its totals: req/s and CPU per request over all its
+# runs, p50 and p99 the median of its runs'
+settle() {
+	local name=$1
+	RPS[$name]=$(awk -v n="${REQUESTS[$name]}" -v s="${SECONDS_RUN[$name]}" \
+		'BEGIN { printf "%.0f", n / s }')
+	CPU[$name]=$(awk -v t="${TICKS[$name]}" -v hz="$TICK" -v n="${REQUESTS[$name]}" \
+		'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	P50[$name]=$(median ${P50S[$name]})
+	P99[$name]=$(median ${P99S[$name]})
+}
 
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+		printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# NAME URL PID: a warm-up (it fills the pools and the page cache), then one run of
+# DURATION seconds
+run() {
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "$2" >/dev/null 2>&1
+	measure "$1" "$2" "$3" "$DURATION"
+	settle "$1"
+}
+
+# The rows take turns: ROUNDS rounds, each giving every proxy DURATION / ROUNDS
+# seconds, so that what the rest of a shared machine does in the meantime falls on
+# every row alike and not on whichever ran then
+ROWS=(direct bare gateway nginx haproxy gateway-x2 nginx-x2)
+declare -A URL=(
+	[direct]="http://127.0.0.1:$P_DIRECT/hello"
+	[bare]="http://127.0.0.1:$P_BARE/hello"
+	[gateway]="http://127.0.0.1:$P_GATEWAY/api/hello"
+	[nginx]="http://127.0.0.1:$P_NGINX/api/hello"
+	[haproxy]="http://127.0.0.1:$P_HAPROXY/api/hello"
+	[gateway-x2]="http://127.0.0.1:$P_GATEWAY2/api/hello"
+	[nginx-x2]="http://127.0.0.1:$P_NGINX2/api/hello"
+)
+declare -A PID_OF=(
+	[direct]=$DIRECT_PID [bare]=$BARE_PID [gateway]=$GATEWAY_PID [nginx]=$NGINX_PID
+	[haproxy]=$HAPROXY_PID [gateway-x2]=$GATEWAY2_PID [nginx-x2]=$NGINX2_PID
+)
+ROUND_SECONDS=$(( DURATION / ROUNDS > 0 ? DURATION / ROUNDS : 1 ))
+for name in "${ROWS[@]}"; do
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "${URL[$name]}" >/dev/null 2>&1
+done
+steal_start
+for _ in $(seq "$ROUNDS"); do
+	for name in "${ROWS[@]}"; do
+		measure "$name" "${URL[$name]}" "${PID_OF[$name]}" "$ROUND_SECONDS"
+	done
+done
+for name in "${ROWS[@]}"; do settle "$name"; done
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
+echo "wrk -t$THREADS -c$CONNECTIONS, $ROUNDS rounds of ${ROUND_SECONDS}s per row, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
 printf '%-10s %10s %10s %10s %14s %9s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req' 'timeouts'
-for name in direct bare gateway nginx haproxy gateway-x2 nginx-x2; do
+for name in "${ROWS[@]}"; do
 	printf '%-10s %10s %10s %10s %14s %9s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" \
 		"${CPU[$name]}" "${TIMEOUTS[$name]}"
 done
 echo "(direct: microsoup-hello itself over TCP, its own CPU; bare: a SoupServer alone, the same bytes;"
 echo " -x2: two hello replicas on two Unix sockets behind the one route, least outstanding/least_conn;"
+echo " req/s, CPU and timeouts over all rounds; p50 and p99 the median of the rounds';"
 echo " timeouts: requests wrk gave up on after 2 s, which its latencies leave out)"
 awk -v dr="${RPS[direct]}" -v br="${RPS[bare]}" -v dc="${CPU[direct]}" -v bc="${CPU[bare]}" 'BEGIN {
 	rr = dr / br; cr = dc / bc
