@@ -30,6 +30,7 @@ typedef struct {
 	SoupSession *session;
 	GPtrArray *log;     /* GHashTable per log entry: field → value */
 	GPtrArray *held;    /* SoupServerMessage: requests never answered */
+	GPtrArray *trickles; /* Trickle: answers that go on and on */
 	GPtrArray *pair;    /* SoupServerMessage: requests of a pair, answered together */
 	guint pairs_served; /* pairs answered, each when its second request came in */
 } Fixture;
@@ -124,6 +125,65 @@ send_deep(SoupServerMessage *msg)
 					 2 * depth);
 }
 
+/* an answer whose body comes a space every TRICKLE_MS, and ends only after TRICKLE_ENDS_MS */
+#define TRICKLE_MS      50
+#define TRICKLE_ENDS_MS 3000
+
+typedef struct {
+	SoupServerMessage *msg;
+	guint timer;
+	guint sent;
+} Trickle;
+
+static void
+trickle_free(Trickle *trickle)
+{
+	g_clear_handle_id(&trickle->timer, g_source_remove);
+	g_clear_object(&trickle->msg);
+	g_free(trickle);
+}
+
+/* the gateway hung up: nothing more goes out */
+static void
+on_trickle_finished(SoupServerMessage *msg, Trickle *trickle)
+{
+	g_clear_handle_id(&trickle->timer, g_source_remove);
+}
+
+static gboolean
+trickle_more(gpointer user_data)
+{
+	Trickle *trickle = user_data;
+	SoupMessageBody *body = soup_server_message_get_response_body(trickle->msg);
+	gboolean ends = ++trickle->sent * TRICKLE_MS >= TRICKLE_ENDS_MS;
+
+	/* spaces are JSON's whitespace: the body is JSON once the value comes */
+	soup_message_body_append(body, SOUP_MEMORY_STATIC, ends ? "1" : " ", 1);
+	if (ends) {
+		soup_message_body_complete(body);
+		trickle->timer = 0;
+	}
+	soup_server_message_unpause(trickle->msg);
+	return ends ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void
+send_trickle(Fixture *fx, SoupServerMessage *msg)
+{
+	Trickle *trickle = g_new0(Trickle, 1);
+
+	trickle->msg = g_object_ref(msg);
+	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
+	soup_message_headers_set_encoding(soup_server_message_get_response_headers(msg),
+					  SOUP_ENCODING_CHUNKED);
+	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
+					      "application/json",
+					      NULL);
+	g_signal_connect(msg, "finished", G_CALLBACK(on_trickle_finished), trickle);
+	trickle->timer = g_timeout_add(TRICKLE_MS, trickle_more, trickle);
+	g_ptr_array_add(fx->trickles, trickle);
+}
+
 static void
 send_json(SoupServerMessage *msg, guint status, const char *content_type, const char *text)
 {
@@ -137,7 +197,8 @@ send_json(SoupServerMessage *msg, guint status, const char *content_type, const 
  * 503 problem, /big a JSON string over the part bound; /spaced is JSON as no
  * generator writes it, /lenient what json-glib takes and JSON is not, /deep
  * nesting no stack can follow, /exact a JSON string of the part bound's length,
- * /over one byte longer, /listed a 503 problem+json that is no object
+ * /over one byte longer, /listed a 503 problem+json that is no object, /trickle
+ * an answer that keeps coming
  */
 static void
 odd_handler(SoupServer *server,
@@ -179,6 +240,8 @@ odd_handler(SoupServer *server,
 		send_string_of(msg, MS_AGGREGATE_MAX_PART_BYTES);
 	} else if (g_strcmp0(path, "/over") == 0) {
 		send_string_of(msg, MS_AGGREGATE_MAX_PART_BYTES + 1);
+	} else if (g_strcmp0(path, "/trickle") == 0) {
+		send_trickle(fx, msg);
 	} else if (g_strcmp0(path, "/listed") == 0) {
 		send_json(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "application/problem+json", "[1]");
 	} else {
@@ -202,6 +265,7 @@ config_text(Fixture *fx)
 		"[route world]\nprefix = /api/world\nupstream = unix:%s\n\n"
 		"[route missing]\nprefix = /api/missing\nupstream = unix:%s\n\n"
 		"[route slow]\nprefix = /api/slow\nupstream = unix:%s\ntimeout_ms = 200\n\n"
+		"[route trickle]\nprefix = /api/trickle\nupstream = unix:%s\ntimeout_ms = 200\n\n"
 		"[route hold]\nprefix = /api/hold\nupstream = unix:%s\n\n"
 		"[route pair-a]\nprefix = /api/pair-a\nupstream = unix:%s\ntimeout_ms = 5000\n\n"
 		"[route pair-b]\nprefix = /api/pair-b\nupstream = unix:%s\ntimeout_ms = 5000\n\n"
@@ -213,6 +277,7 @@ config_text(Fixture *fx)
 		"methods = GET, HEAD\n\n"
 		"[route half]\nprefix = /api/half\nupstreams = hello, missing\n\n"
 		"[route late]\nprefix = /api/late\nupstreams = hello, slow\n\n"
+		"[route dribble]\nprefix = /api/dribble\nupstreams = hello, trickle\n\n"
 		"[route none]\nprefix = /api/none\nupstreams = missing, slow\n\n"
 		"[route pairs]\nprefix = /api/pairs\nupstreams = pair-a, pair-b\n\n"
 		"[route gone]\nprefix = /api/gone\nupstreams = hello, hold\n\n"
@@ -227,6 +292,7 @@ config_text(Fixture *fx)
 		fx->hello->socket_path,
 		fx->world->socket_path,
 		fx->missing,
+		odd,
 		odd,
 		odd,
 		odd,
@@ -256,6 +322,7 @@ fixture_setup(Fixture *fx, gconstpointer data)
 
 	fx->log = ms_gateway_test_log_capture();
 	fx->held = g_ptr_array_new_with_free_func(g_object_unref);
+	fx->trickles = g_ptr_array_new_with_free_func((GDestroyNotify)trickle_free);
 	fx->pair = g_ptr_array_new_with_free_func(g_object_unref);
 	fx->hello = ms_test_server_new();
 	ms_greeter_handler_register(fx->hello->server, hello);
@@ -281,6 +348,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
 	ms_test_server_free(fx->odd);
 	/* their connections closed with the server */
 	g_ptr_array_unref(fx->held);
+	g_ptr_array_unref(fx->trickles);
 	g_ptr_array_unref(fx->pair);
 	/* sources of closed connections run down in the release */
 	ms_gateway_test_log_release(fx->log);
@@ -405,6 +473,8 @@ static const struct {
 	  "upstream unix:*/missing.sock of route missing failed: "
 	  "unix:*/missing.sock: No such file or directory; answered 502" },
 	{ "slow", "upstream unix:*/server.sock of route slow failed: timed out; answered 504" },
+	{ "trickle",
+	  "upstream unix:*/server.sock of route trickle failed: timed out; answered 504" },
 	{ "text",
 	  "upstream unix:*/server.sock of route text failed: the answer is not JSON; answered "
 	  "502" },
@@ -462,6 +532,25 @@ test_late_part(Fixture *fx, gconstpointer data)
 	g_assert_false(is_complete(response));
 	g_assert_nonnull(json_object_get_string_member(get_part(response, "hello"), "message"));
 	assert_part_problem(response, "slow", 504, "urn:microsoup:problem:timed_out");
+}
+
+/*
+ * A part whose bytes keep coming, each before the route's timeout, still ends at
+ * that timeout: it bounds the whole part, not each wait for bytes
+ */
+static void
+test_trickling_part(Fixture *fx, gconstpointer data)
+{
+	g_autoptr(MsTestResponse) response = NULL;
+	gint64 sent = g_get_monotonic_time();
+
+	expect_part_failed("trickle");
+	response = ms_test_request(fx->session, "GET", "/api/dribble", NULL, NULL);
+	ms_log_assert_expected_messages();
+	assert_aggregate_ok(response);
+	g_assert_false(is_complete(response));
+	assert_part_problem(response, "trickle", 504, "urn:microsoup:problem:timed_out");
+	g_assert_cmpint(g_get_monotonic_time() - sent, <, TRICKLE_ENDS_MS * 1000 / 2);
 }
 
 static void
@@ -758,6 +847,7 @@ main(int argc, char **argv)
 	ADD("/gateway/aggregate/forwarded", test_forwarded);
 	ADD("/gateway/aggregate/missing-part", test_missing_part);
 	ADD("/gateway/aggregate/late-part", test_late_part);
+	ADD("/gateway/aggregate/trickling-part", test_trickling_part);
 	ADD("/gateway/aggregate/all-fail", test_all_fail);
 	ADD("/gateway/aggregate/bad-parts", test_bad_parts);
 	ADD("/gateway/aggregate/bytes", test_bytes);
