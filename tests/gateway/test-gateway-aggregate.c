@@ -28,11 +28,11 @@ typedef struct {
 	char *missing; /* a socket path nothing listens on */
 	MsGateway *gateway;
 	SoupSession *session;
-	GPtrArray *log;     /* GHashTable per log entry: field → value */
-	GPtrArray *held;    /* SoupServerMessage: requests never answered */
+	GPtrArray *log;      /* GHashTable per log entry: field → value */
+	GPtrArray *held;     /* SoupServerMessage: requests never answered */
 	GPtrArray *trickles; /* Trickle: answers that go on and on */
-	GPtrArray *pair;    /* SoupServerMessage: requests of a pair, answered together */
-	guint pairs_served; /* pairs answered, each when its second request came in */
+	GPtrArray *pair;     /* SoupServerMessage: requests of a pair, answered together */
+	guint pairs_served;  /* pairs answered, each when its second request came in */
 } Fixture;
 
 static void
