@@ -114,6 +114,7 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 		       GBytes *body,
 		       gboolean head_request,
 		       guint timeout_ms,
+		       gint64 until,
 		       const MsUpstreamHandler *handler,
 		       gpointer user_data);
 void

@@ -13,7 +13,8 @@
 
 /*
  * An aggregation route's request: every part is sent at once, each on its own
- * pooled upstream connection and with its own deadline, so the answer takes as
+ * pooled upstream connection and with its own deadline (the route's timeout, for
+ * the whole part: a wait for a connection and the exchange), so the answer takes as
  * long as the slowest part. A part's body is collected whole (bounded), checked
  * to be JSON (ms-json-check.c) and embedded as the bytes it came in: no tree is
  * built of it, and nothing of it is spelt again. A part that fails becomes a
@@ -32,8 +33,8 @@ typedef struct {
 	gint server; /* in route->servers */
 	MsUpstreamConn *conn;
 	MsUpstreamWait *wait; /* for a name's first lookup, room in a full backlog or a
-				 free connection; the part's timer bounds it */
-	GSource *timer;
+				 free connection */
+	gint64 until; /* the whole part's bound, its wait's and its exchange's: monotonic µs */
 	PartState state;
 	gboolean retried;
 	guint status;
@@ -142,21 +143,11 @@ static void
 aggregate_answer(MsAggregate *self);
 
 static void
-part_stop_timer(Part *part)
-{
-	if (part->timer == NULL)
-		return;
-	g_source_destroy(part->timer);
-	g_clear_pointer(&part->timer, g_source_unref);
-}
-
-static void
 part_settle(Part *part, PartState state, GString *json)
 {
 	MsAggregate *self = part->aggregate;
 
 	part->conn = NULL;
-	part_stop_timer(part);
 	if (part->body != NULL)
 		g_string_free(g_steal_pointer(&part->body), TRUE);
 	part->state = state;
@@ -273,7 +264,8 @@ on_failed(gpointer user_data, MsUpstreamFailure failure, gboolean retryable, con
 		.nothing_sent = failure == MS_UPSTREAM_FAILURE_CONNECT,
 		.stale = retryable,
 		.idempotent = TRUE, /* a part is a GET */
-		.retried = part->retried,
+		/* a part out of time tries no other server */
+		.retried = part->retried || failure == MS_UPSTREAM_FAILURE_TIMEOUT,
 	};
 
 	part->conn = NULL;
@@ -316,20 +308,6 @@ static const MsUpstreamHandler part_handler = {
 	.failed = on_failed,
 };
 
-/* the whole part, not only each wait for bytes, keeps to the route's timeout */
-static gboolean
-on_part_deadline(gpointer user_data)
-{
-	Part *part = user_data;
-
-	part_drop(part);
-	ms_gateway_worker_upstream_failed(part->aggregate->request->worker,
-					  part->route->servers[part->server].text,
-					  "timed out");
-	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
-	return G_SOURCE_REMOVE;
-}
-
 static gboolean
 part_connect(Part *part, gboolean fresh);
 
@@ -340,7 +318,16 @@ on_part_ready(gpointer user_data, gboolean timed_out)
 	Part *part = user_data;
 
 	part->wait = NULL;
-	part_connect(part, FALSE);
+	if (!timed_out) {
+		part_connect(part, FALSE);
+		return;
+	}
+	/* its server was never asked: no outcome to learn from but that */
+	part_report(part, MS_UPSTREAM_OUTCOME_ABANDONED);
+	ms_gateway_worker_upstream_failed(part->aggregate->request->worker,
+					  part->route->servers[part->server].text,
+					  "timed out");
+	part_fail(part, &problem_timed_out, MS_UPSTREAM_FAILURE_TIMEOUT, "timed out");
 }
 
 /* returns FALSE when the part failed right away */
@@ -355,7 +342,7 @@ part_connect(Part *part, gboolean fresh)
 		part->wait = ms_upstream_pool_wait(part_pool(part),
 						   part->route,
 						   part->server,
-						   -1,
+						   part->until,
 						   on_part_ready,
 						   part);
 		return TRUE;
@@ -371,7 +358,13 @@ part_connect(Part *part, gboolean fresh)
 				   part->route,
 				   &part->route->servers[part->server],
 				   ms_upstream_conn_get_request_buffer(conn));
-	ms_upstream_conn_start(conn, NULL, FALSE, part->route->timeout_ms, &part_handler, part);
+	ms_upstream_conn_start(conn,
+			       NULL,
+			       FALSE,
+			       part->route->timeout_ms,
+			       part->until,
+			       &part_handler,
+			       part);
 	return TRUE;
 }
 
@@ -528,9 +521,7 @@ ms_aggregate_start(MsGatewayRequest *request)
 		part->aggregate = self;
 		/* the configuration checked that every part is a route with an upstream */
 		part->route = ms_gateway_config_find_route(request->config, route->upstreams[i]);
-		part->timer = g_timeout_source_new(part->route->timeout_ms);
-		g_source_set_callback(part->timer, on_part_deadline, part, NULL);
-		g_source_attach(part->timer, g_main_context_get_thread_default());
+		part->until = g_get_monotonic_time() + (gint64)part->route->timeout_ms * 1000;
 		part_send(part, -1, FALSE);
 	}
 	if (--self->pending == 0)
@@ -549,12 +540,8 @@ ms_aggregate_abort(MsGatewayRequest *request)
 
 	if (self == NULL || self->answered)
 		return;
-	for (guint i = 0; i < self->n_parts; i++) {
-		Part *part = &self->parts[i];
-
-		part_drop(part);
-		part_stop_timer(part);
-	}
+	for (guint i = 0; i < self->n_parts; i++)
+		part_drop(&self->parts[i]);
 	self->answered = TRUE;
 }
 

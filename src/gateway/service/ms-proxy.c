@@ -281,6 +281,7 @@ proxy_connect(MsGatewayRequest *request, gboolean fresh)
 			       request->body,
 			       request->head.method == SOUP_METHOD_HEAD,
 			       request->route->timeout_ms,
+			       -1,
 			       &proxy_handler,
 			       request);
 	return TRUE;

@@ -47,6 +47,7 @@ struct _MsUpstreamConn {
 	const MsUpstreamHandler *handler;
 	gpointer user_data;
 	gint64 timeout_usec;
+	gint64 until; /* the whole exchange's bound; G_MAXINT64 for none */
 	gboolean head_request;
 	gboolean got_bytes;
 	gboolean keep_alive;
@@ -87,6 +88,13 @@ conn_arm_deadline(MsUpstreamConn *conn, gint64 deadline)
 	conn->deadline = deadline;
 	if (armed < 0 || armed > deadline)
 		ms_gateway_watch_arm(&conn->watch, deadline);
+}
+
+/* the current wait's: the timeout from now, within the whole exchange's bound */
+static gint64
+conn_next_deadline(MsUpstreamConn *conn)
+{
+	return MIN(g_get_monotonic_time() + conn->timeout_usec, conn->until);
 }
 
 static void
@@ -395,7 +403,7 @@ conn_read(MsUpstreamConn *conn)
 	conn->got_bytes = TRUE;
 	conn->end += n;
 	/* progress: the wait for the next bytes starts over (checked lazily) */
-	conn->deadline = g_get_monotonic_time() + conn->timeout_usec;
+	conn->deadline = conn_next_deadline(conn);
 	if (conn->state == CONN_READING_HEAD)
 		conn_process_head(conn);
 	else
@@ -563,6 +571,8 @@ ms_upstream_conn_new(GSocket *socket,
  * ms_upstream_conn_start:
  * @body: (nullable): the request body, sent after the head
  * @timeout_ms: for the connect, and then for each wait for upstream bytes
+ * @until: monotonic µs by which the whole exchange ends, however steadily bytes
+ *   come; -1 for none
  *
  * Sends the request written into ms_upstream_conn_get_request_buffer() and reads
  * the response. @handler->failed may be called before this returns (a pooled
@@ -573,6 +583,7 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 		       GBytes *body,
 		       gboolean head_request,
 		       guint timeout_ms,
+		       gint64 until,
 		       const MsUpstreamHandler *handler,
 		       gpointer user_data)
 {
@@ -580,12 +591,13 @@ ms_upstream_conn_start(MsUpstreamConn *conn,
 	conn->user_data = user_data;
 	conn->head_request = head_request;
 	conn->timeout_usec = (gint64)timeout_ms * 1000;
+	conn->until = until >= 0 ? until : G_MAXINT64;
 	conn->request_offset = 0;
 	conn->body = body != NULL ? g_bytes_ref(body) : NULL;
 	conn->body_offset = 0;
 	conn->got_bytes = FALSE;
 	conn->head_scanned = 0;
-	conn_arm_deadline(conn, g_get_monotonic_time() + conn->timeout_usec);
+	conn_arm_deadline(conn, conn_next_deadline(conn));
 	if (conn->state == CONN_CONNECTING) {
 		conn_set_events(conn, G_IO_OUT);
 		return;
@@ -620,7 +632,7 @@ ms_upstream_conn_set_reading(MsUpstreamConn *conn, gboolean reading)
 	if (conn->state != CONN_READING_BODY)
 		return;
 	conn_set_events(conn, reading ? G_IO_IN : 0);
-	conn->deadline = reading ? g_get_monotonic_time() + conn->timeout_usec : G_MAXINT64;
-	if (reading)
+	conn->deadline = reading ? conn_next_deadline(conn) : conn->until;
+	if (conn->deadline != G_MAXINT64)
 		conn_arm_deadline(conn, conn->deadline);
 }
