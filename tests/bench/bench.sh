@@ -20,7 +20,7 @@
 #                                           WORKERS= (gateway --workers, default: CPUs)
 #                                           AUTH=1 (the gateway's route has auth = user;
 #                                           every client sends Basic credentials)
-#                                           IDLE="0 1000 10000" (then the idle scenario too,
+#                                           IDLE="1000 10000" (then the idle scenario too,
 #                                           see its section at the end))
 set -euo pipefail
 
@@ -277,11 +277,12 @@ awk -v gr="${RPS[gateway-x2]}" -v nr="${RPS[nginx-x2]}" -v gc="${CPU[gateway-x2]
 		gr / nr, gc / nc, gc / g1 }'
 steal_report
 
-# --- idle keep-alive connections (IDLE="0 1000 10000") ---------------------------------
-# For each proxy and each count: tests/bench/idle-clients.py opens that many keep-alive
-# connections, has one request answered on each and leaves them idle while wrk runs the
-# same load as above; the proxy's RSS is read before they open and once they are idle.
-# Ratios are to the same proxy's row with 0 idle, from this run.
+# --- idle keep-alive connections (IDLE="1000 10000") ------------------------------------
+# For each proxy and each count: a run with none held, then tests/bench/idle-clients.py
+# opens that many keep-alive connections, has one request answered on each and leaves
+# them idle while wrk runs the same load as above; the proxy's RSS is read before they
+# open and once they are idle. Each ratio is to the run with none held just before it,
+# a minute apart at most: runs further apart differ by more than what is measured.
 [ -n "$IDLE" ] || exit 0
 
 source "$(dirname "$(realpath "$0")")/idle-lib.sh"
@@ -297,27 +298,28 @@ rss_kib() {
 
 idle_run() {
 	local name=$1 port=$2 url=$3 pid=$4 n=$5 before after
+	# after the same pause as the run with them held: a machine left idle for seconds
+	# is slower for a while (the host gave its CPUs away meanwhile), which would
+	# weigh on that run alone
+	sleep 6
+	run "$name/$n/none" "$url" "$pid"
 	before=$(rss_kib "$pid")
-	after=$before
-	if [ "$n" -gt 0 ]; then
-		idle_open "$port" /api/hello "$n"
-		after=$(rss_kib "$pid")
-		# the gateway's upstream connections that their requests opened leave its pool
-		# after 5 s idle: what is measured is the idle client connections alone
-		sleep 6
-	fi
+	idle_open "$port" /api/hello "$n"
+	after=$(rss_kib "$pid")
+	# the gateway's upstream connections that their requests opened leave its pool
+	# after 5 s idle: what is measured is the idle client connections alone
+	sleep 6
 	run "$name/$n" "$url" "$pid"
-	HELD[$name/$n]=$n
-	if [ "$n" -gt 0 ]; then
-		# those the proxy closed while wrk ran do not count as held
-		idle_close
-		HELD[$name/$n]=$((n - IDLE_CLOSED))
-		RSS_PER[$name/$n]=$(awk -v b="$before" -v a="$after" -v n="$n" \
-			'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
-	fi
+	# those the proxy closed while wrk ran do not count as held
+	idle_close
+	HELD[$name/$n]=$((n - IDLE_CLOSED))
+	RSS_PER[$name/$n]=$(awk -v b="$before" -v a="$after" -v n="$n" \
+		'BEGIN { printf "%.0f", (a - b) * 1024 / n }')
 }
 
-for n in $IDLE; do
+COUNTS=()
+for n in $IDLE; do [ "$n" -gt 0 ] && COUNTS+=("$n"); done
+for n in "${COUNTS[@]}"; do
 	idle_run gateway "$P_GATEWAY" "http://127.0.0.1:$P_GATEWAY/api/hello" "$GATEWAY_PID" "$n"
 	idle_run nginx "$P_NGINX" "http://127.0.0.1:$P_NGINX/api/hello" "$NGINX_PID" "$n"
 	# past its maxconn, haproxy would leave the helper's connections in the backlog
@@ -326,19 +328,19 @@ for n in $IDLE; do
 	fi
 done
 
-FIRST=${IDLE%% *}
 echo
-echo "idle keep-alive connections held open while wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s runs; ratios to the same proxy with $FIRST idle"
-printf '%-10s %7s %7s %10s %8s %10s %8s %14s\n' proxy idle held 'req/s' ratio 'CPU-us/req' ratio 'RSS B/idle'
+echo "idle keep-alive connections held open while wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s runs; each ratio to the same proxy with none held, just before"
+printf '%-10s %7s %7s %16s %8s %18s %8s %12s\n' proxy idle held 'req/s none/idle' ratio \
+	'CPU-us/req none/idle' ratio 'RSS B/idle'
 for name in gateway nginx haproxy; do
-	for n in $IDLE; do
+	for n in "${COUNTS[@]}"; do
 		[ -n "${RPS[$name/$n]:-}" ] || { printf '%-10s %7d  (skipped: over maxconn %s, RLIMIT_NOFILE %s)\n' \
 			"$name" "$n" "$HAPROXY_MAXCONN" "$(ulimit -n)"; continue; }
 		awk -v name="$name" -v n="$n" -v held="${HELD[$name/$n]}" \
-			-v r="${RPS[$name/$n]}" -v r0="${RPS[$name/$FIRST]}" \
-			-v c="${CPU[$name/$n]}" -v c0="${CPU[$name/$FIRST]}" -v m="${RSS_PER[$name/$n]:--}" \
-			'BEGIN { printf "%-10s %7d %7d %10d %7.2fx %10.1f %7.2fx %14s\n",
-				name, n, held, r, r / r0, c, c / c0, m }'
+			-v r="${RPS[$name/$n]}" -v r0="${RPS[$name/$n/none]}" \
+			-v c="${CPU[$name/$n]}" -v c0="${CPU[$name/$n/none]}" -v m="${RSS_PER[$name/$n]}" \
+			'BEGIN { printf "%-10s %7d %7d %16s %7.2fx %18s %7.2fx %12s\n",
+				name, n, held, r0 "/" r, r / r0, c0 "/" c, c / c0, m }'
 	done
 done
 echo "(held: idle connections still open when wrk ended; RSS B/idle: the proxy's RSS with them open minus before they opened, per connection)"
