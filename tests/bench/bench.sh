@@ -216,11 +216,14 @@ median() {
 		printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# NAME URL PID: a warm-up (it fills the pools and the page cache), then one run of
-# DURATION seconds
+# NAME URL PID: a warm-up (it fills the pools and the page cache), then DURATION
+# seconds in ROUNDS runs: each run's wrk connects anew, and how a burst of connections
+# falls on the gateway's workers moves its req/s by a fifth from one run to the next
 run() {
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "$2" >/dev/null 2>&1
-	measure "$1" "$2" "$3" "$DURATION"
+	for _ in $(seq "$ROUNDS"); do
+		measure "$1" "$2" "$3" "$ROUND_SECONDS"
+	done
 	settle "$1"
 }
 
