@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Benchmark: one backend (microsoup-hello on a Unix socket, never
-# idling out), and in front of it the gateway, nginx and haproxy, each driven
+# Benchmark: the backend (microsoup-hello on a Unix socket, never idling out,
+# an instance per proxy), and in front of it the gateway, nginx and haproxy, each driven
 # by wrk with the same duration and connections; the backend is also hit
 # directly (a second hello on TCP, since wrk speaks TCP only), and so is a bare
 # SoupServer (tests/bench/bare-hello.c) sending the same bytes, the floor the
@@ -98,13 +98,18 @@ P_NGINX=$(free_port)
 P_HAPROXY=$(free_port)
 P_GATEWAY2=$(free_port)
 P_NGINX2=$(free_port)
-SOCK=$T/hello.sock
-SOCK2=$T/hello-2.sock
+# Every proxy has hello instances of its own: a proxy's idle keep-alive connections
+# to hello (nginx keeps up to 1024 for a minute) would otherwise slow it for the
+# next row, libsoup polling each of them on every wakeup, and at -c1000 that
+# halved the next row's req/s
+hello_on() {
+	"$HELLO" --listen="unix:$T/$1.sock" --idle-timeout=0 2>/dev/null &
+	PIDS+=($!)
+}
+for backend in gateway gateway-x2-a gateway-x2-b nginx nginx-x2-a nginx-x2-b haproxy; do
+	hello_on "$backend"
+done
 
-"$HELLO" --listen="unix:$SOCK" --idle-timeout=0 2>/dev/null &
-PIDS+=($!); HELLO_PID=$!
-"$HELLO" --listen="unix:$SOCK2" --idle-timeout=0 2>/dev/null &
-PIDS+=($!)
 "$HELLO" --listen="tcp:127.0.0.1:$P_DIRECT" --idle-timeout=0 2>/dev/null &
 PIDS+=($!); DIRECT_PID=$!
 "$BARE" "$P_BARE" &
@@ -129,7 +134,7 @@ $GATEWAY_LIMITS
 
 [route hello]
 prefix = /api/hello
-upstream = unix:$SOCK
+upstream = unix:$T/gateway.sock
 $ROUTE_AUTH
 CONF
 # the access log goes to a file, as nginx's does
@@ -138,22 +143,23 @@ CONF
 PIDS+=($!); GATEWAY_PID=$!
 
 # the same route with two replicas, in a gateway of its own
-sed "s|^upstream = unix:$SOCK\$|upstream = unix:$SOCK, unix:$SOCK2|" "$T/gateway.conf" >"$T/gateway-2.conf"
+sed "s|^upstream = unix:$T/gateway.sock\$|upstream = unix:$T/gateway-x2-a.sock, unix:$T/gateway-x2-b.sock|" \
+	"$T/gateway.conf" >"$T/gateway-2.conf"
 "$GATEWAY" --config="$T/gateway-2.conf" --listen="tcp:127.0.0.1:$P_GATEWAY2" --idle-timeout=0 \
 	2>"$T/gateway-2.log" &
 PIDS+=($!); GATEWAY2_PID=$!
 
 # nginx counts its upstream connections against worker_connections too: one per
 # client connection at worst, besides the idle ones
-nginx_conf "$T/nginx" "$P_NGINX" "$SOCK" $((IDLE_MOST + 2 * CONNECTIONS + 1024)) "worker_processes auto;"
+nginx_conf "$T/nginx" "$P_NGINX" "$T/nginx.sock" $((IDLE_MOST + 2 * CONNECTIONS + 1024)) "worker_processes auto;"
 "$NGINX" -p "$T/nginx" -c "$T/nginx/nginx.conf" -g 'daemon off;' 2>/dev/null &
 PIDS+=($!); NGINX_PID=$!
 # and an nginx of its own with both replicas (least_conn)
-nginx_conf "$T/nginx2" "$P_NGINX2" "$SOCK $SOCK2" $((2 * CONNECTIONS + 1024)) "worker_processes auto;"
+nginx_conf "$T/nginx2" "$P_NGINX2" "$T/nginx-x2-a.sock $T/nginx-x2-b.sock" $((2 * CONNECTIONS + 1024)) "worker_processes auto;"
 "$NGINX" -p "$T/nginx2" -c "$T/nginx2/nginx.conf" -g 'daemon off;' 2>/dev/null &
 PIDS+=($!); NGINX2_PID=$!
 
-haproxy_cfg "$T/haproxy.cfg" "$P_HAPROXY" "$SOCK" "maxconn $HAPROXY_MAXCONN"
+haproxy_cfg "$T/haproxy.cfg" "$P_HAPROXY" "$T/haproxy.sock" "maxconn $HAPROXY_MAXCONN"
 "$HAPROXY" -f "$T/haproxy.cfg" -db 2>/dev/null &
 PIDS+=($!); HAPROXY_PID=$!
 
