@@ -100,8 +100,8 @@ P_GATEWAY2=$(free_port)
 P_NGINX2=$(free_port)
 # Every proxy has hello instances of its own: a proxy's idle keep-alive connections
 # to hello (nginx keeps up to 1024 for a minute) would otherwise slow it for the
-# next row, libsoup polling each of them on every wakeup, and at -c1000 that
-# halved the next row's req/s
+# next row, libsoup polling each of them on every wakeup: at -c1000 that cost the
+# next row 40% of its req/s
 hello_on() {
 	"$HELLO" --listen="unix:$T/$1.sock" --idle-timeout=0 2>/dev/null &
 	PIDS+=($!)
