@@ -59,7 +59,7 @@ typedef struct {
  */
 struct _MsUpstreamWait {
 	MsGatewayWatch deadline;
-	GList link;           /* in its server's waiters */
+	GList link;           /* in its server's waiters while it waits */
 	MsUpstream *upstream; /* %NULL once the wait ended */
 	MsUpstreamReadyFunc ready;
 	gpointer user_data;
@@ -102,10 +102,7 @@ wait_unref(MsUpstreamWait *wait)
 static void
 wait_leave(MsUpstreamWait *wait)
 {
-	if (wait->link.data != NULL) {
-		g_queue_unlink(&wait->upstream->waiters, &wait->link);
-		wait->link.data = NULL;
-	}
+	g_queue_unlink(&wait->upstream->waiters, &wait->link);
 	ms_gateway_watch_remove(&wait->deadline);
 	wait->upstream = NULL;
 }
@@ -156,6 +153,14 @@ upstream_unref(MsUpstream *upstream)
 	g_free(upstream);
 }
 
+/* the waiters' next turn is not coming: before the events that watch it go */
+static void
+upstream_drop_turn(MsUpstream *upstream)
+{
+	ms_gateway_watch_remove(&upstream->turn);
+	upstream->turn_due = FALSE;
+}
+
 /* the pool lets @upstream go: its waiters (none while a request runs) are dropped */
 static void
 upstream_release(MsUpstream *upstream)
@@ -168,8 +173,7 @@ upstream_release(MsUpstream *upstream)
 		wait_leave(wait);
 		wait_unref(wait);
 	}
-	ms_gateway_watch_remove(&upstream->turn);
-	upstream->turn_due = FALSE;
+	upstream_drop_turn(upstream);
 	g_clear_pointer(&upstream->resolve, ms_upstream_resolve_free);
 	upstream->pool = NULL;
 	upstream_unref(upstream);
@@ -272,12 +276,8 @@ ms_upstream_pool_set_events(MsUpstreamPool *self, struct _MsGatewayEvents *event
 	pool_close_all(self);
 	/* the turns were watched by the events that go; the next one is watched by these */
 	g_hash_table_iter_init(&iter, self->upstreams);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		MsUpstream *upstream = value;
-
-		ms_gateway_watch_remove(&upstream->turn);
-		upstream->turn_due = FALSE;
-	}
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		upstream_drop_turn(value);
 	g_clear_pointer(&self->own_events, ms_gateway_events_free);
 	self->events = events;
 }
@@ -293,6 +293,9 @@ pool_get_events(MsUpstreamPool *self)
 	return self->events;
 }
 
+static void
+upstream_wake_waiters(MsUpstream *upstream);
+
 /* a name's lookup ended */
 static void
 on_resolved(gpointer user_data, gboolean first, gboolean changed)
@@ -307,9 +310,7 @@ on_resolved(gpointer user_data, gboolean first, gboolean changed)
 	}
 	if (!first)
 		return;
-	/* one that must wait again goes behind the others */
-	for (guint n = upstream->waiters.length; n > 0 && upstream->waiters.head != NULL; n--)
-		wait_end(upstream->waiters.head->data, FALSE);
+	upstream_wake_waiters(upstream);
 }
 
 static gboolean
