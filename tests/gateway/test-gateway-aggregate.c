@@ -70,17 +70,24 @@ join_pair(Fixture *fx, SoupServerMessage *msg)
 	fx->pairs_served++;
 }
 
+/* a 200 whose JSON body comes in chunks, appended by the caller */
 static void
-send_big(SoupServerMessage *msg)
+begin_chunked_json(SoupServerMessage *msg)
 {
-	SoupMessageBody *body = soup_server_message_get_response_body(msg);
-
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
 	soup_message_headers_set_encoding(soup_server_message_get_response_headers(msg),
 					  SOUP_ENCODING_CHUNKED);
 	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
 					      "application/json",
 					      NULL);
+}
+
+static void
+send_big(SoupServerMessage *msg)
+{
+	SoupMessageBody *body = soup_server_message_get_response_body(msg);
+
+	begin_chunked_json(msg);
 	soup_message_body_append(body, SOUP_MEMORY_STATIC, "\"", 1);
 	for (guint i = 0; i < 300; i++) {
 		char chunk[1024];
@@ -173,12 +180,7 @@ send_trickle(Fixture *fx, SoupServerMessage *msg)
 	Trickle *trickle = g_new0(Trickle, 1);
 
 	trickle->msg = g_object_ref(msg);
-	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_message_headers_set_encoding(soup_server_message_get_response_headers(msg),
-					  SOUP_ENCODING_CHUNKED);
-	soup_message_headers_set_content_type(soup_server_message_get_response_headers(msg),
-					      "application/json",
-					      NULL);
+	begin_chunked_json(msg);
 	g_signal_connect(msg, "finished", G_CALLBACK(on_trickle_finished), trickle);
 	trickle->timer = g_timeout_add(TRICKLE_MS, trickle_more, trickle);
 	g_ptr_array_add(fx->trickles, trickle);

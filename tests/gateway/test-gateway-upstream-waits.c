@@ -194,7 +194,7 @@ send_get(Fixture *fx, const char *target)
 	g_autofree char *raw =
 		g_strdup_printf("GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n", target);
 
-	g_assert_true(ms_wire_conn_send(conn, raw, strlen(raw)));
+	ms_wire_conn_send_str(conn, raw);
 	return conn;
 }
 
