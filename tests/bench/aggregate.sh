@@ -78,8 +78,7 @@ for round in $(seq "$ROUNDS"); do
 	printf '%-6s %-24s %-24s %-24s %7sx\n' "$round" "${P50[hello]} / ${P99[hello]}" \
 		"${P50[world]} / ${P99[world]}" "${P50[hello-world]} / ${P99[hello-world]}" "$ratio"
 done
-printf '%s\n' "${RATIOS[@]}" | sort -n | awk '{ r[NR] = $1 } END {
-	m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+awk -v m="$(median "${RATIOS[@]}")" -v n="${#RATIOS[@]}" 'BEGIN {
 	printf "aggregation / slowest part, p50, median of %d rounds: %.2fx (target <= 1.20: %s)\n",
-		NR, m, m <= 1.20 ? "met" : "NOT met" }'
+		n, m, m <= 1.20 ? "met" : "NOT met" }'
 steal_report

@@ -150,3 +150,9 @@ steal_report() {
 		printf "steal (CPU time the host gave to others) during the run: %.1f%%\n",
 			100 * ($9 - s[1]) / (t - s[2]) }' /proc/stat
 }
+
+# VALUE...: their median, with three decimals
+median() {
+	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
+		printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

@@ -217,11 +217,6 @@ settle() {
 	P99[$name]=$(median ${P99S[$name]})
 }
 
-median() {
-	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END {
-		printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 # NAME URL PID: a warm-up (it fills the pools and the page cache), then DURATION
 # seconds in ROUNDS runs: each run's wrk connects anew, and how a burst of connections
 # falls on the gateway's workers moves its req/s by a fifth from one run to the next
