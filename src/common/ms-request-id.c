@@ -147,7 +147,7 @@ ms_request_id_ensure_headers(SoupMessageHeaders *request, SoupMessageHeaders *re
  * @msg: a request whose headers have just been read, with no answer begun
  * @made: (out caller-allocates): where a new id is written
  *
- * Gives @msg its id, as at libsoup's request-read: a sane incoming one or a new
+ * Gives @msg its id, as its request is taken in: a sane incoming one or a new
  * one, appended to the response (which has none yet) without looking for one to
  * replace. Handlers read it with ms_request_id_get() and pass it on upstream. A
  * made id is not copied to the request, which then has none: that copy would cost

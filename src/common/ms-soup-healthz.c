@@ -14,21 +14,25 @@
  * is logged like any request: the access log stays the whole record.
  */
 
-#define HEALTHZ_PATH "/healthz"
-
 static const char healthy_body[] = "{\"status\":\"ok\"}";
 
-static void
-healthz_handler(SoupServer *server,
-		SoupServerMessage *msg,
-		const char *path,
-		GHashTable *query,
-		gpointer user_data)
+/**
+ * ms_soup_healthz_handler:
+ *
+ * The SoupServerCallback of %MS_HEALTHZ_PATH, which the services' server adds
+ * before any handler of the binary's.
+ */
+void
+ms_soup_healthz_handler(SoupServer *server,
+			SoupServerMessage *msg,
+			const char *path,
+			GHashTable *query,
+			gpointer user_data)
 {
 	const char *method = soup_server_message_get_method(msg);
 
 	/* libsoup routes by prefix: /healthz/x is not this resource */
-	if (g_strcmp0(path, HEALTHZ_PATH) != 0) {
+	if (g_strcmp0(path, MS_HEALTHZ_PATH) != 0) {
 		ms_problem_send_not_found(msg, path);
 		return;
 	}
@@ -42,16 +46,4 @@ healthz_handler(SoupServer *server,
 					 SOUP_MEMORY_STATIC,
 					 healthy_body,
 					 sizeof healthy_body - 1);
-}
-
-/**
- * ms_soup_healthz_register:
- *
- * Makes @server answer GET and HEAD /healthz itself, before any handler of
- * the binary's.
- */
-void
-ms_soup_healthz_register(SoupServer *server)
-{
-	soup_server_add_handler(server, HEALTHZ_PATH, healthz_handler, NULL, NULL);
 }

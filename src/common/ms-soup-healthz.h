@@ -5,7 +5,13 @@
 
 G_BEGIN_DECLS
 
+#define MS_HEALTHZ_PATH "/healthz"
+
 void
-ms_soup_healthz_register(SoupServer *server);
+ms_soup_healthz_handler(SoupServer *server,
+			SoupServerMessage *msg,
+			const char *path,
+			GHashTable *query,
+			gpointer user_data);
 
 G_END_DECLS

@@ -24,8 +24,10 @@ typedef struct {
 } MsSoupRuntimeServer;
 
 /*
- * The request signals are taken as class handlers: libsoup emits four of them a
- * request, and a class closure costs less per emission than a connected one.
+ * The request signals are taken as class handlers: a class closure costs less per
+ * emission than a connected one. request-read is not taken at all: a request is
+ * taken in by the handler it goes to (ms_soup_server_add_handler()), which spares
+ * every request a signal emission.
  */
 #define MS_TYPE_SOUP_SERVER (ms_soup_server_get_type())
 G_DECLARE_FINAL_TYPE(MsSoupServer, ms_soup_server, MS, SOUP_SERVER, SoupServer)
@@ -53,14 +55,12 @@ on_request_started(SoupServer *server, SoupServerMessage *msg)
 		ms_connection_tracker_message_started(self->tracker, msg);
 }
 
+/* @msg's request is in: it gets its id, and its clock starts */
 static void
-on_request_read(SoupServer *server, SoupServerMessage *msg)
+take_request(MsSoupRuntimeServer *self, SoupServerMessage *msg)
 {
-	MsSoupRuntimeServer *self = owner_of(server);
 	char made[MS_REQUEST_ID_MADE_SIZE];
 
-	if (self == NULL)
-		return;
 	ms_connection_tracker_message_read(self->tracker, msg, ms_request_id_assign(msg, made));
 }
 
@@ -110,7 +110,6 @@ ms_soup_server_class_init(MsSoupServerClass *klass)
 	SoupServerClass *server_class = SOUP_SERVER_CLASS(klass);
 
 	server_class->request_started = on_request_started;
-	server_class->request_read = on_request_read;
 	server_class->request_finished = on_request_finished;
 	server_class->request_aborted = on_request_aborted;
 }
@@ -214,7 +213,11 @@ ms_soup_runtime_server_new(const char *server_header)
 	self->server = g_object_new(MS_TYPE_SOUP_SERVER, "server-header", server_header, NULL);
 	MS_SOUP_SERVER(self->server)->owner = self;
 	/* every service answers its probes itself: GET /healthz */
-	ms_soup_healthz_register(self->server);
+	ms_soup_server_add_handler(self->server,
+				   MS_HEALTHZ_PATH,
+				   ms_soup_healthz_handler,
+				   NULL,
+				   NULL);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 	self->tracker = ms_connection_tracker_new();
 	return &self->iface;
@@ -267,4 +270,89 @@ ms_runtime_serve_with_soup(MsRuntime *runtime)
 
 	ms_runtime_set_server(runtime, server);
 	return ms_soup_runtime_server_get_soup_server(server);
+}
+
+/**
+ * ms_soup_server_take_request:
+ * @server: the server @msg came to
+ * @msg: a message whose request headers are in
+ *
+ * Gives @msg its id (a sane incoming one, or a new one, also sent back) and, on a
+ * runtime's server, starts its clock and its log line. A handler added with
+ * ms_soup_server_add_handler() has had this done; an early handler that answers
+ * by itself calls it, since no handler will.
+ */
+void
+ms_soup_server_take_request(SoupServer *server, SoupServerMessage *msg)
+{
+	MsSoupRuntimeServer *self =
+		G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+
+	if (self != NULL)
+		take_request(self, msg);
+	else
+		ms_request_id_ensure(msg);
+}
+
+/*
+ * A handler of a runtime's server, run after its request is taken in. libsoup
+ * emits request-read just before it calls a handler; taking the request here
+ * instead does the same work without the emission.
+ */
+typedef struct {
+	SoupServerCallback callback;
+	gpointer user_data;
+	GDestroyNotify destroy;
+} TakingHandler;
+
+static void
+taking_handler_run(SoupServer *server,
+		   SoupServerMessage *msg,
+		   const char *path,
+		   GHashTable *query,
+		   gpointer data)
+{
+	TakingHandler *handler = data;
+	MsSoupRuntimeServer *self = owner_of(server);
+
+	if (self != NULL)
+		take_request(self, msg);
+	handler->callback(server, msg, path, query, handler->user_data);
+}
+
+static void
+taking_handler_free(gpointer data)
+{
+	TakingHandler *handler = data;
+
+	if (handler->destroy != NULL)
+		handler->destroy(handler->user_data);
+	g_free(handler);
+}
+
+/**
+ * ms_soup_server_add_handler:
+ *
+ * soup_server_add_handler() for a service's handler: on a runtime's server each
+ * request is taken in (ms_soup_server_take_request()) before @callback runs. On
+ * any other SoupServer it is soup_server_add_handler().
+ */
+void
+ms_soup_server_add_handler(SoupServer *server,
+			   const char *path,
+			   SoupServerCallback callback,
+			   gpointer user_data,
+			   GDestroyNotify destroy)
+{
+	TakingHandler *handler;
+
+	if (!G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER)) {
+		soup_server_add_handler(server, path, callback, user_data, destroy);
+		return;
+	}
+	handler = g_new(TakingHandler, 1);
+	handler->callback = callback;
+	handler->user_data = user_data;
+	handler->destroy = destroy;
+	soup_server_add_handler(server, path, taking_handler_run, handler, taking_handler_free);
 }

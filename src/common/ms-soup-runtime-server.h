@@ -15,5 +15,13 @@ SoupServer *
 ms_runtime_serve_with_soup(MsRuntime *runtime);
 const char *
 ms_soup_server_get_request_id(SoupServer *server, SoupServerMessage *msg);
+void
+ms_soup_server_take_request(SoupServer *server, SoupServerMessage *msg);
+void
+ms_soup_server_add_handler(SoupServer *server,
+			   const char *path,
+			   SoupServerCallback callback,
+			   gpointer user_data,
+			   GDestroyNotify destroy);
 
 G_END_DECLS

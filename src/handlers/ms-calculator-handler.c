@@ -9,6 +9,7 @@
 #include "common/ms-problem.h"
 #include "common/ms-request-id.h"
 #include "common/ms-response.h"
+#include "common/ms-soup-runtime-server.h"
 #include "handlers/ms-calc-request.h"
 #include "handlers/ms-handler-util.h"
 
@@ -433,13 +434,15 @@ calculator_handler(SoupServer *server,
 static void
 on_got_chunk(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
 {
+	SoupServer *server = user_data;
 	SoupMessageBody *body = soup_server_message_get_request_body(msg);
 
 	if (soup_server_message_get_status(msg) != 0 || body->length <= MS_CALC_REQUEST_MAX_BODY)
 		return;
 	soup_message_body_set_accumulate(body, FALSE);
 	soup_message_body_truncate(body);
-	ms_request_id_ensure(msg);
+	/* no handler runs for an answered request: it is taken in here */
+	ms_soup_server_take_request(server, msg);
 	send_too_large(msg);
 }
 
@@ -454,12 +457,12 @@ early_handler(SoupServer *server,
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
 
 	if (soup_message_headers_get_encoding(headers) != SOUP_ENCODING_CONTENT_LENGTH) {
-		g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), NULL);
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(on_got_chunk), server);
 		return;
 	}
 	if (soup_message_headers_get_content_length(headers) > MS_CALC_REQUEST_MAX_BODY) {
-		/* request-read never comes for this one: give it its id here */
-		ms_request_id_ensure(msg);
+		/* no handler runs for an answered request: it is taken in here */
+		ms_soup_server_take_request(server, msg);
 		send_too_large(msg);
 	}
 }
@@ -473,10 +476,10 @@ void
 ms_calculator_handler_register(SoupServer *server, MsCalculatorService *service)
 {
 	soup_server_add_early_handler(server, "/calc", early_handler, NULL, NULL);
-	soup_server_add_handler(server,
-				"/calc",
-				calculator_handler,
-				g_object_ref(service),
-				g_object_unref);
+	ms_soup_server_add_handler(server,
+				   "/calc",
+				   calculator_handler,
+				   g_object_ref(service),
+				   g_object_unref);
 	ms_handler_register_not_found(server);
 }

@@ -238,10 +238,10 @@ ms_greeter_handler_register(SoupServer *server, MsGreeter *greeter)
 						       g_str_equal,
 						       g_free,
 						       (GDestroyNotify)g_bytes_unref);
-	soup_server_add_handler(server,
-				path,
-				greeter_handler,
-				route,
-				(GDestroyNotify)greeter_route_release);
+	ms_soup_server_add_handler(server,
+				   path,
+				   greeter_handler,
+				   route,
+				   (GDestroyNotify)greeter_route_release);
 	ms_handler_register_not_found(server);
 }

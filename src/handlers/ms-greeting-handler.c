@@ -9,6 +9,7 @@
 #include "common/ms-problem.h"
 #include "common/ms-request-id.h"
 #include "common/ms-response.h"
+#include "common/ms-soup-runtime-server.h"
 #include "handlers/ms-handler-util.h"
 
 /*
@@ -220,10 +221,10 @@ greeting_handler(SoupServer *server,
 void
 ms_greeting_handler_register(SoupServer *server, MsGreetingService *service)
 {
-	soup_server_add_handler(server,
-				"/greeting",
-				greeting_handler,
-				g_object_ref(service),
-				g_object_unref);
+	ms_soup_server_add_handler(server,
+				   "/greeting",
+				   greeting_handler,
+				   g_object_ref(service),
+				   g_object_unref);
 	ms_handler_register_not_found(server);
 }

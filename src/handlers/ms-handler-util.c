@@ -5,6 +5,7 @@
 
 #include "common/ms-i18n.h"
 #include "common/ms-problem.h"
+#include "common/ms-soup-runtime-server.h"
 
 /**
  * ms_handler_send_not_found:
@@ -120,5 +121,5 @@ not_found_handler(SoupServer *server,
 void
 ms_handler_register_not_found(SoupServer *server)
 {
-	soup_server_add_handler(server, NULL, not_found_handler, NULL, NULL);
+	ms_soup_server_add_handler(server, NULL, not_found_handler, NULL, NULL);
 }

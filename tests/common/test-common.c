@@ -592,11 +592,11 @@ test_soup_server_request_id(void)
 	g_autoptr(GError) error = NULL;
 
 	g_ptr_array_add(sockets, ms_test_bind_unix(path));
-	soup_server_add_handler(ms_soup_runtime_server_get_soup_server(server),
-				"/id",
-				echo_served_id,
-				NULL,
-				NULL);
+	ms_soup_server_add_handler(ms_soup_runtime_server_get_soup_server(server),
+				   "/id",
+				   echo_served_id,
+				   NULL,
+				   NULL);
 	g_assert_true(server->start(server, sockets, &error));
 	g_assert_no_error(error);
 	session = ms_test_session_new(path);
