@@ -7,8 +7,8 @@
 # SoupServer (tests/bench/bare-hello.c) sending the same bytes, the floor the
 # runtime is measured against. Prints one table: requests/s, p50/p99 latency,
 # CPU-µs per request of the proxy's processes (utime+stime from /proc over the run
-# / requests), the requests wrk timed out, hello's ratios to the bare server and the
-# gateway's to nginx. Two more
+# / requests), the requests wrk timed out, hello's ratios to the bare server
+# (saturated, and paced to one rate) and the gateway's to nginx. Two more
 # rows put two hello replicas (two Unix sockets) behind one route, the gateway's
 # (upstream = unix:A, unix:B) and nginx's (an upstream block with both, least_conn), so the
 # balancing's cost shows next to the single-upstream figures. Never part of `meson test`: absolute numbers on a shared machine are
@@ -172,6 +172,7 @@ wait_http "http://127.0.0.1:$P_GATEWAY2/api/hello"
 wait_http "http://127.0.0.1:$P_NGINX2/api/hello"
 
 TICK=$(getconf CLK_TCK)
+PACE=() # wrk's script for the paced runs, below
 declare -A RPS P50 P99 CPU TIMEOUTS REQUESTS SECONDS_RUN TICKS P50S P99S
 
 to_ms() {
@@ -188,7 +189,8 @@ to_ms() {
 measure() {
 	local name=$1 url=$2 pid=$3 seconds=$4 out before after
 	before=$(cpu_ticks "$pid")
-	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency "${AUTH_HEADER[@]}" "$url")
+	out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency "${PACE[@]}" \
+		"${AUTH_HEADER[@]}" "$url")
 	after=$(cpu_ticks "$pid")
 	if echo "$out" | grep -q "Non-2xx"; then
 		echo "bench: $name answered errors:" >&2
@@ -280,6 +282,28 @@ awk -v gr="${RPS[gateway-x2]}" -v nr="${RPS[nginx-x2]}" -v gc="${CPU[gateway-x2]
 	printf "with two replicas: gateway / nginx req/s %.2fx, CPU per request %.2fx; gateway x2 / x1 CPU per request %.2fx\n",
 		gr / nr, gc / nc, gc / g1 }'
 steal_report
+
+# --- hello and bare at the same rate ---------------------------------------------------
+# Saturated, each server answers as fast as it can, and the slower one more often finds
+# wrk asleep: waking it makes the server's send dearer, so CPU per request at
+# saturation also weighs how busy each server is. Here both get the same paced load,
+# each connection pausing between requests so that the rate is half the bare server's
+# saturated one, and CPU per request compares the same work at the same rate.
+PACE_MS=$(awk -v c="$CONNECTIONS" -v r="${RPS[bare]}" 'BEGIN { p = c / (r / 2) * 1000; printf "%d", p < 1 ? 1 : p + 0.5 }')
+echo "function delay() return $PACE_MS end" >"$T/paced.lua"
+PACE=(-s "$T/paced.lua")
+for _ in $(seq "$ROUNDS"); do
+	for name in direct bare; do
+		measure "$name-paced" "${URL[$name]}" "${PID_OF[$name]}" "$ROUND_SECONDS"
+	done
+done
+PACE=()
+settle direct-paced
+settle bare-paced
+awk -v dr="${RPS[direct-paced]}" -v br="${RPS[bare-paced]}" -v dc="${CPU[direct-paced]}" \
+	-v bc="${CPU[bare-paced]}" -v ms="$PACE_MS" 'BEGIN {
+	printf "hello / bare paced (%d ms between a connection'"'"'s requests; %d and %d req/s): CPU per request %.1f / %.1f us, %.2fx\n",
+		ms, dr, br, dc, bc, dc / bc }'
 
 # --- idle keep-alive connections (IDLE="1000 10000") ------------------------------------
 # For each proxy and each count: a run with none held, then tests/bench/idle-clients.py
