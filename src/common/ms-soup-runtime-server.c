@@ -6,6 +6,7 @@
 #include "ms-connection-tracker.h"
 #include "ms-listen.h"
 #include "ms-log-access.h"
+#include "ms-problem.h"
 #include "ms-request-id.h"
 #include "ms-soup-healthz.h"
 
@@ -119,6 +120,20 @@ ms_soup_server_init(MsSoupServer *self)
 {
 }
 
+/*
+ * OPTIONS * names no path, so no handler of a path takes it. libsoup would answer
+ * it 404 by itself, and the request would go untaken: no id, no log line.
+ */
+static void
+options_ping_handler(SoupServer *server,
+		     SoupServerMessage *msg,
+		     const char *path,
+		     GHashTable *query,
+		     gpointer user_data)
+{
+	ms_problem_send_not_found(msg, path);
+}
+
 static gboolean
 listen_on(MsSoupRuntimeServer *self, GSocket *socket, GError **error)
 {
@@ -218,6 +233,7 @@ ms_soup_runtime_server_new(const char *server_header)
 				   ms_soup_healthz_handler,
 				   NULL,
 				   NULL);
+	ms_soup_server_add_handler(self->server, "*", options_ping_handler, NULL, NULL);
 	self->listen_sockets = g_ptr_array_new_with_free_func(g_object_unref);
 	self->tracker = ms_connection_tracker_new();
 	return &self->iface;

@@ -3,8 +3,6 @@
 
 #include <signal.h>
 
-#include <gio/gunixsocketaddress.h>
-
 #include "ms-calc-test-server.h"
 #include "common/ms-request-id.h"
 #include "ms-test-utils.h"
@@ -151,51 +149,6 @@ test_state_directory(Fixture *f, gconstpointer data)
 	g_assert_cmpint(stop(process, SIGTERM), ==, 0);
 }
 
-/* @request's raw bytes to the calculator, and all it answers until it closes */
-static char *
-exchange_raw(Fixture *f, const char *request)
-{
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(f->socket_path);
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GString) answer = g_string_new(NULL);
-	char buffer[4096];
-	gssize n;
-
-	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-	g_assert_no_error(error);
-	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
-				  request,
-				  strlen(request),
-				  NULL,
-				  NULL,
-				  &error);
-	g_assert_no_error(error);
-	while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(connection)),
-					buffer,
-					sizeof buffer,
-					NULL,
-					&error)) > 0)
-		g_string_append_len(answer, buffer, n);
-	g_assert_no_error(error);
-	return g_string_free(g_steal_pointer(&answer), FALSE);
-}
-
-/* the value of @answer's X-Request-ID header, which must be there */
-static char *
-answered_request_id(const char *answer)
-{
-	const char *header = strstr(answer, "\r\nX-Request-ID: ");
-	const char *end;
-
-	g_assert_nonnull(header);
-	header += strlen("\r\nX-Request-ID: ");
-	end = strstr(header, "\r\n");
-	g_assert_nonnull(end);
-	return g_strndup(header, (gsize)(end - header));
-}
-
 /*
  * A body refused from its Content-Length, and a chunked one that grows past the
  * limit, are answered without their handler: the answers still carry the
@@ -225,9 +178,10 @@ test_refused_body_logged(Fixture *f, gconstpointer data)
 	for (guint i = 0; i < 17; i++)
 		g_string_append_printf(chunked, "1000\r\n%4096s\r\n", "");
 	g_string_append(chunked, "0\r\n\r\n");
-	chunked_answer = exchange_raw(f, chunked->str);
+	chunked_answer = ms_test_exchange_raw(f->socket_path, chunked->str);
 	g_assert_true(g_str_has_prefix(chunked_answer, "HTTP/1.1 413 "));
-	chunked_id = answered_request_id(chunked_answer);
+	chunked_id = ms_test_raw_header(chunked_answer, "X-Request-ID");
+	g_assert_nonnull(chunked_id);
 	g_assert_true(ms_request_id_is_sane(chunked_id));
 	g_clear_object(&session);
 	g_assert_cmpint(stop(process, SIGTERM), ==, 0);

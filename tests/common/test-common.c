@@ -578,7 +578,10 @@ echo_served_id(SoupServer *server,
 	soup_server_message_set_response(msg, "text/plain", SOUP_MEMORY_COPY, id, strlen(id));
 }
 
-/* the runtime's server hands its handlers the id the client gets back */
+/*
+ * the runtime's server hands its handlers the id the client gets back; OPTIONS *,
+ * which no handler of a path takes, gets an id and a problem answer too
+ */
 static void
 test_soup_server_request_id(void)
 {
@@ -590,6 +593,8 @@ test_soup_server_request_id(void)
 	const char *const sane[] = { MS_REQUEST_ID_HEADER, "client-id.7", NULL };
 	const char *const insane[] = { MS_REQUEST_ID_HEADER, "has space", NULL };
 	g_autoptr(GError) error = NULL;
+	g_autofree char *ping = NULL;
+	g_autofree char *ping_id = NULL;
 
 	g_ptr_array_add(sockets, ms_test_bind_unix(path));
 	ms_soup_server_add_handler(ms_soup_runtime_server_get_soup_server(server),
@@ -612,6 +617,13 @@ test_soup_server_request_id(void)
 		if (i == 1)
 			g_assert_cmpstr(served, ==, "client-id.7");
 	}
+	ping = ms_test_exchange_raw(path,
+				    "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	g_assert_true(g_str_has_prefix(ping, "HTTP/1.1 404 "));
+	g_assert_nonnull(strstr(ping, "application/problem+json"));
+	ping_id = ms_test_raw_header(ping, MS_REQUEST_ID_HEADER);
+	g_assert_true(ms_request_id_is_sane(ping_id));
+	g_assert_cmpuint(server->get_n_requests(server), ==, 4);
 	g_clear_object(&session);
 	server->free(server);
 	ms_test_dir_remove(dir);

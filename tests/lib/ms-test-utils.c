@@ -205,6 +205,88 @@ ms_test_session_new_tcp(guint16 port)
 	return session_new_for(address);
 }
 
+/* one raw exchange, run in a thread of its own */
+typedef struct {
+	const char *socket_path;
+	const char *request;
+	GString *answer;
+	gint done;
+} RawExchange;
+
+static gpointer
+raw_exchange_run(gpointer data)
+{
+	RawExchange *exchange = data;
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(exchange->socket_path);
+	g_autoptr(GSocketConnection) connection = NULL;
+	g_autoptr(GError) error = NULL;
+	char buffer[4096];
+	gssize n;
+
+	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+	g_assert_no_error(error);
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
+				  exchange->request,
+				  strlen(exchange->request),
+				  NULL,
+				  NULL,
+				  &error);
+	g_assert_no_error(error);
+	while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(connection)),
+					buffer,
+					sizeof buffer,
+					NULL,
+					&error)) > 0)
+		g_string_append_len(exchange->answer, buffer, n);
+	g_assert_no_error(error);
+	g_atomic_int_set(&exchange->done, TRUE);
+	g_main_context_wakeup(NULL);
+	return NULL;
+}
+
+/**
+ * ms_test_exchange_raw:
+ * @request: the bytes to send as they are, ending in a request that closes
+ *
+ * The exchange runs in a thread while this one iterates the default main
+ * context, so the server may be in this process.
+ *
+ * Returns: (transfer full): all the server at @socket_path answers until it closes
+ */
+char *
+ms_test_exchange_raw(const char *socket_path, const char *request)
+{
+	RawExchange exchange = { socket_path, request, g_string_new(NULL), FALSE };
+	GThread *thread = g_thread_new("raw-exchange", raw_exchange_run, &exchange);
+
+	while (!g_atomic_int_get(&exchange.done))
+		g_main_context_iteration(NULL, TRUE);
+	g_thread_join(thread);
+	return g_string_free(exchange.answer, FALSE);
+}
+
+/**
+ * ms_test_raw_header:
+ * @answer: a response as ms_test_exchange_raw() returns it
+ * @name: a header name, spelled as the server writes it
+ *
+ * Returns: (transfer full) (nullable): the value of @answer's first @name header
+ */
+char *
+ms_test_raw_header(const char *answer, const char *name)
+{
+	g_autofree char *start = g_strdup_printf("\r\n%s: ", name);
+	const char *value = strstr(answer, start);
+	const char *end;
+
+	if (value == NULL)
+		return NULL;
+	value += strlen(start);
+	end = strstr(value, "\r\n");
+	return end != NULL ? g_strndup(value, (gsize)(end - value)) : NULL;
+}
+
 typedef struct {
 	MsTestResponse *response;
 	gboolean done;

@@ -44,6 +44,10 @@ SoupSession *
 ms_test_session_new(const char *socket_path);
 SoupSession *
 ms_test_session_new_tcp(guint16 port);
+char *
+ms_test_exchange_raw(const char *socket_path, const char *request);
+char *
+ms_test_raw_header(const char *answer, const char *name);
 MsTestResponse *
 ms_test_request(SoupSession *session,
 		const char *method,
