@@ -287,8 +287,9 @@ steal_report
 # Saturated, each server answers as fast as it can, and the slower one more often finds
 # wrk asleep: waking it makes the server's send dearer, so CPU per request at
 # saturation also weighs how busy each server is. Here both get the same paced load,
-# each connection pausing between requests so that the rate is half the bare server's
-# saturated one, and CPU per request compares the same work at the same rate.
+# each connection pausing between requests so that the rate is about half the bare
+# server's saturated one, and CPU per request compares the same work at about the same
+# rate (the pause fixes it only roughly: the rates are printed).
 PACE_MS=$(awk -v c="$CONNECTIONS" -v r="${RPS[bare]}" 'BEGIN { p = c / (r / 2) * 1000; printf "%d", p < 1 ? 1 : p + 0.5 }')
 echo "function delay() return $PACE_MS end" >"$T/paced.lua"
 PACE=(-s "$T/paced.lua")

@@ -164,7 +164,6 @@ test_refused_body_logged(Fixture *f, gconstpointer data)
 	const char *id = soup_message_headers_get_one(refused->headers, "X-Request-ID");
 	const char *logged = "POST /calc/add 413 ";
 	g_autofree char *log = NULL;
-
 	g_autoptr(GString) chunked = g_string_new("POST /calc/sub HTTP/1.1\r\nHost: x\r\n"
 						  "Content-Type: application/json\r\n"
 						  "Transfer-Encoding: chunked\r\n"
