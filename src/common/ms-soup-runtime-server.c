@@ -47,6 +47,13 @@ owner_of(SoupServer *server)
 	return ((MsSoupServer *)server)->owner;
 }
 
+/* for what any SoupServer may call: %NULL unless @server is a runtime's */
+static MsSoupRuntimeServer *
+owner_if_runtime(SoupServer *server)
+{
+	return G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+}
+
 static void
 on_request_started(SoupServer *server, SoupServerMessage *msg)
 {
@@ -263,8 +270,7 @@ ms_soup_runtime_server_get_soup_server(MsRuntimeServer *server)
 const char *
 ms_soup_server_get_request_id(SoupServer *server, SoupServerMessage *msg)
 {
-	MsSoupRuntimeServer *self =
-		G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+	MsSoupRuntimeServer *self = owner_if_runtime(server);
 	const MsTrackedRequest *request =
 		self != NULL ? ms_connection_tracker_lookup(self->tracker, msg) : NULL;
 
@@ -301,8 +307,7 @@ ms_runtime_serve_with_soup(MsRuntime *runtime)
 void
 ms_soup_server_take_request(SoupServer *server, SoupServerMessage *msg)
 {
-	MsSoupRuntimeServer *self =
-		G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+	MsSoupRuntimeServer *self = owner_if_runtime(server);
 
 	if (self != NULL)
 		take_request(self, msg);
