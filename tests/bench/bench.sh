@@ -251,13 +251,20 @@ ROUND_SECONDS=$(( DURATION / ROUNDS > 0 ? DURATION / ROUNDS : 1 ))
 for name in "${ROWS[@]}"; do
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d1s "${AUTH_HEADER[@]}" "${URL[$name]}" >/dev/null 2>&1
 done
-steal_start
-for _ in $(seq "$ROUNDS"); do
-	for name in "${ROWS[@]}"; do
-		measure "$name" "${URL[$name]}" "${PID_OF[$name]}" "$ROUND_SECONDS"
+# SUFFIX ROW...: ROUNDS rounds, each giving every ROW one run, its figures kept as
+# ROW followed by SUFFIX
+take_turns() {
+	local suffix=$1 name
+	shift
+	for _ in $(seq "$ROUNDS"); do
+		for name in "$@"; do
+			measure "$name$suffix" "${URL[$name]}" "${PID_OF[$name]}" "$ROUND_SECONDS"
+		done
 	done
-done
-for name in "${ROWS[@]}"; do settle "$name"; done
+	for name in "$@"; do settle "$name$suffix"; done
+}
+steal_start
+take_turns "" "${ROWS[@]}"
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS, $ROUNDS rounds of ${ROUND_SECONDS}s per row, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
 printf '%-10s %10s %10s %10s %14s %9s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req' 'timeouts'
@@ -293,14 +300,8 @@ steal_report
 PACE_MS=$(awk -v c="$CONNECTIONS" -v r="${RPS[bare]}" 'BEGIN { p = c / (r / 2) * 1000; printf "%d", p < 1 ? 1 : p + 0.5 }')
 echo "function delay() return $PACE_MS end" >"$T/paced.lua"
 PACE=(-s "$T/paced.lua")
-for _ in $(seq "$ROUNDS"); do
-	for name in direct bare; do
-		measure "$name-paced" "${URL[$name]}" "${PID_OF[$name]}" "$ROUND_SECONDS"
-	done
-done
+take_turns -paced direct bare
 PACE=()
-settle direct-paced
-settle bare-paced
 awk -v dr="${RPS[direct-paced]}" -v br="${RPS[bare-paced]}" -v dc="${CPU[direct-paced]}" \
 	-v bc="${CPU[bare-paced]}" -v ms="$PACE_MS" 'BEGIN {
 	printf "hello / bare paced (%d ms between a connection'"'"'s requests; %d and %d req/s): CPU per request %.1f / %.1f us, %.2fx\n",
