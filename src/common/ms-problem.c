@@ -6,6 +6,7 @@
 #include "ms-i18n.h"
 #include "ms-language.h"
 #include "ms-request-id.h"
+#include "ms-request-target.h"
 #include "ms-response.h"
 
 /**
@@ -128,14 +129,13 @@ ms_problem_send(SoupServerMessage *msg,
 		const char *title,
 		const char *detail)
 {
-	g_autoptr(JsonNode) problem =
-		ms_problem_new_for_request(ms_language_for_message(msg),
-					   status,
-					   type,
-					   title,
-					   detail,
-					   g_uri_get_path(soup_server_message_get_uri(msg)),
-					   ms_request_id_get(msg));
+	g_autoptr(JsonNode) problem = ms_problem_new_for_request(ms_language_for_message(msg),
+								 status,
+								 type,
+								 title,
+								 detail,
+								 ms_request_target_path(msg),
+								 ms_request_id_get(msg));
 
 	ms_response_send_json(msg, status, MS_CONTENT_TYPE_PROBLEM, problem);
 }

@@ -8,6 +8,7 @@
 #include "ms-log-access.h"
 #include "ms-problem.h"
 #include "ms-request-id.h"
+#include "ms-request-target.h"
 #include "ms-soup-healthz.h"
 
 /*
@@ -78,7 +79,7 @@ log_request(SoupServerMessage *msg, const MsTrackedRequest *request)
 	const MsAccessEntry entry = {
 		.request_id = request->request_id,
 		.method = soup_server_message_get_method(msg),
-		.path = g_uri_get_path(soup_server_message_get_uri(msg)),
+		.path = ms_request_target_path(msg),
 		.status = soup_server_message_get_status(msg),
 		.duration_us = (guint64)(g_get_monotonic_time() - request->read_at),
 		.user = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
