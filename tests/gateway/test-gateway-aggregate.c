@@ -196,11 +196,11 @@ send_json(SoupServerMessage *msg, guint status, const char *content_type, const 
 /*
  * the test upstream: /slow and /hold never answer, /pair-a and /pair-b answer
  * once both are in, /echo returns what it was asked, /text is not JSON, /oops a
- * 503 problem, /big a JSON string over the part bound; /spaced is JSON as no
- * generator writes it, /lenient what json-glib takes and JSON is not, /deep
- * nesting no stack can follow, /exact a JSON string of the part bound's length,
- * /over one byte longer, /listed a 503 problem+json that is no object, /trickle
- * an answer that keeps coming
+ * 503 problem (its media type spelt as a service may), /big a JSON string over
+ * the part bound; /spaced is JSON as no generator writes it, /lenient what
+ * json-glib takes and JSON is not, /deep nesting no stack can follow, /exact a
+ * JSON string of the part bound's length, /over one byte longer, /listed a 503
+ * problem+json that is no object, /trickle an answer that keeps coming
  */
 static void
 odd_handler(SoupServer *server,
@@ -226,7 +226,7 @@ odd_handler(SoupServer *server,
 	} else if (g_strcmp0(path, "/oops") == 0) {
 		soup_server_message_set_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
 		soup_server_message_set_response(msg,
-						 "application/problem+json",
+						 "Application/Problem+JSON ; charset=utf-8",
 						 SOUP_MEMORY_STATIC,
 						 oops,
 						 strlen(oops));

@@ -71,6 +71,8 @@ ms_route_free(MsRoute *route)
 	g_free(route->prefix);
 	g_free(route->upstream);
 	g_strfreev(route->upstreams);
+	g_free(route->parts);
+	g_free(route->upstreams_text);
 	g_strfreev(route->methods);
 	g_free(route->allow);
 	g_strfreev(route->cors_origins);
@@ -568,6 +570,26 @@ parse_globals(Parse *p, MsGatewayGlobals *globals)
 	return TRUE;
 }
 
+/* an aggregation's parts are found here, once, not on each of its requests */
+static gboolean
+find_parts(Parse *p, MsGatewayConfig *self, MsRoute *route)
+{
+	route->parts = g_new0(const MsRoute *, g_strv_length(route->upstreams) + 1);
+	for (guint j = 0; route->upstreams[j] != NULL; j++) {
+		const MsRoute *part = ms_gateway_config_find_route(self, route->upstreams[j]);
+
+		if (part == NULL || part == route || part->upstream == NULL)
+			return parse_fail(p,
+					  "upstreams",
+					  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
+					  "“%s” is not another route with an upstream",
+					  route->upstreams[j]);
+		route->parts[j] = part;
+	}
+	route->upstreams_text = g_strjoinv(", ", route->upstreams);
+	return TRUE;
+}
+
 /* checks that need every route: duplicate prefixes, aggregation parts */
 static gboolean
 check_routes(Parse *p, MsGatewayConfig *self)
@@ -587,16 +609,8 @@ check_routes(Parse *p, MsGatewayConfig *self)
 						  route->prefix,
 						  other->name);
 		}
-		for (guint j = 0; route->upstreams != NULL && route->upstreams[j] != NULL; j++) {
-			const MsRoute *part =
-				ms_gateway_config_find_route(self, route->upstreams[j]);
-			if (part == NULL || part == route || part->upstream == NULL)
-				return parse_fail(p,
-						  "upstreams",
-						  MS_GATEWAY_CONFIG_ERROR_BAD_VALUE,
-						  "“%s” is not another route with an upstream",
-						  route->upstreams[j]);
-		}
+		if (route->upstreams != NULL && !find_parts(p, self, route))
+			return FALSE;
 	}
 	return TRUE;
 }

@@ -45,7 +45,7 @@ typedef enum {
 
 #define MS_ROUTE_MAX_POLICY_STEPS 4
 
-typedef struct {
+typedef struct _MsRoute {
 	char *name;   /* the NAME of [route NAME] */
 	guint index;  /* position in the config: index for per-route state arrays */
 	guint serial; /* this route of this load, in the process: checks such a state */
@@ -60,8 +60,11 @@ typedef struct {
 	guint n_servers;
 	guint resolve_interval_s; /* [gateway] resolve_interval_s, for host names */
 	GStrv upstreams;          /* aggregation: names of other routes, or NULL */
-	GStrv methods;            /* upper case */
-	char *allow;              /* methods joined for the Allow header */
+	/* aggregation, found when the config loads: the routes upstreams names, in order */
+	const struct _MsRoute **parts;
+	char *upstreams_text; /* aggregation: "hello, world", the access log's UPSTREAM */
+	GStrv methods;        /* upper case */
+	char *allow;          /* methods joined for the Allow header */
 	MsRouteAuth auth;
 	guint timeout_ms;
 	guint max_upstream_connections; /* per server and worker, 0 = no limit */

@@ -46,7 +46,6 @@ typedef struct {
 
 struct _MsAggregate {
 	MsGatewayRequest *request;
-	char *upstreams; /* "hello, world": the access log's UPSTREAM */
 	const char *language;
 	guint pending;
 	gboolean answered;
@@ -167,17 +166,21 @@ part_fail(Part *part, const PartProblem *problem, MsUpstreamFailure failure, con
 	part_settle(part, PART_FAILED, part_problem_new(part, problem));
 }
 
+/* the media type, its parameters and the spaces around it aside, is problem+json */
 static gboolean
 is_problem_json(MsHttpFields *headers)
 {
+	static const char problem[] = "application/problem+json";
 	const char *type = ms_http_fields_get_one_id(headers, MS_HTTP_FIELD_CONTENT_TYPE);
-	g_autofree char *media_type = NULL;
 
 	if (type == NULL)
 		return FALSE;
-	/* the media type without its parameters, as soup_message_headers_get_content_type() */
-	media_type = g_strndup(type, strcspn(type, ";"));
-	return g_ascii_strcasecmp(g_strstrip(media_type), "application/problem+json") == 0;
+	type += strspn(type, " \t");
+	if (g_ascii_strncasecmp(type, problem, sizeof problem - 1) != 0)
+		return FALSE;
+	type += sizeof problem - 1;
+	type += strspn(type, " \t");
+	return *type == '\0' || *type == ';';
 }
 
 static void
@@ -508,10 +511,9 @@ ms_aggregate_start(MsGatewayRequest *request)
 
 	self->request = request;
 	self->n_parts = n_parts;
-	self->upstreams = g_strjoinv(", ", route->upstreams);
 	self->language = ms_gateway_request_get_language(request);
 	request->aggregate = self;
-	request->upstream = self->upstreams;
+	request->upstream = route->upstreams_text;
 
 	/* one extra count, so a part failing right away cannot answer before all start */
 	self->pending = n_parts + 1;
@@ -519,8 +521,8 @@ ms_aggregate_start(MsGatewayRequest *request)
 		Part *part = &self->parts[i];
 
 		part->aggregate = self;
-		/* the configuration checked that every part is a route with an upstream */
-		part->route = ms_gateway_config_find_route(request->config, route->upstreams[i]);
+		/* found when the configuration loaded: a route with an upstream */
+		part->route = route->parts[i];
 		part->until = g_get_monotonic_time() + (gint64)part->route->timeout_ms * 1000;
 		part_send(part, -1, FALSE);
 	}
@@ -556,6 +558,5 @@ ms_aggregate_free(MsAggregate *self)
 		if (part->body != NULL)
 			g_string_free(part->body, TRUE);
 	}
-	g_free(self->upstreams);
 	g_free(self);
 }
