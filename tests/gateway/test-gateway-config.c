@@ -101,6 +101,11 @@ test_config_valid(void)
 	g_assert_null(route->upstream);
 	g_assert_cmpint(route->n_servers, ==, 0);
 	g_assert_cmpuint(g_strv_length(route->upstreams), ==, 2);
+	/* its parts are found once, as it loads */
+	g_assert_true(route->parts[0] == ms_gateway_config_find_route(config, route->upstreams[0]));
+	g_assert_true(route->parts[1] == ms_gateway_config_find_route(config, route->upstreams[1]));
+	g_assert_null(route->parts[2]);
+	g_assert_cmpstr(route->upstreams_text, ==, "hello, calc");
 	g_assert_cmpstr(ms_route_auth_to_string(MS_ROUTE_AUTH_ADMIN), ==, "admin");
 }
 

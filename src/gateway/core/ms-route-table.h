@@ -60,7 +60,7 @@ typedef struct _MsRoute {
 	guint n_servers;
 	guint resolve_interval_s; /* [gateway] resolve_interval_s, for host names */
 	GStrv upstreams;          /* aggregation: names of other routes, or NULL */
-	/* aggregation, found when the config loads: the routes upstreams names, in order */
+	/* aggregation: the routes named in upstreams, in that order, found as the config loads */
 	const struct _MsRoute **parts;
 	char *upstreams_text; /* aggregation: "hello, world", the access log's UPSTREAM */
 	GStrv methods;        /* upper case */
