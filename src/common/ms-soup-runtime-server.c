@@ -48,11 +48,18 @@ owner_of(SoupServer *server)
 	return ((MsSoupServer *)server)->owner;
 }
 
-/* for what any SoupServer may call: %NULL unless @server is a runtime's */
+/* for what any SoupServer may call: whether @server is a runtime's */
+static gboolean
+is_runtime_server(SoupServer *server)
+{
+	return G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER);
+}
+
+/* %NULL unless @server is a runtime's, and its runtime is still there */
 static MsSoupRuntimeServer *
 owner_if_runtime(SoupServer *server)
 {
-	return G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER) ? owner_of(server) : NULL;
+	return is_runtime_server(server) ? owner_of(server) : NULL;
 }
 
 static void
@@ -368,7 +375,7 @@ ms_soup_server_add_handler(SoupServer *server,
 {
 	TakingHandler *handler;
 
-	if (!G_TYPE_CHECK_INSTANCE_TYPE(server, MS_TYPE_SOUP_SERVER)) {
+	if (!is_runtime_server(server)) {
 		soup_server_add_handler(server, path, callback, user_data, destroy);
 		return;
 	}

@@ -7,7 +7,6 @@
 #include "common/ms-language.h"
 #include "common/ms-log.h"
 #include "common/ms-problem.h"
-#include "common/ms-request-id.h"
 #include "common/ms-response.h"
 #include "common/ms-soup-runtime-server.h"
 #include "handlers/ms-calc-request.h"
