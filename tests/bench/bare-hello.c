@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libsoup/soup.h>
 
@@ -9,8 +10,30 @@
  * GET /hello with the bytes microsoup-hello sends, so that the difference between
  * the two rows is what the runtime, the handler and the service cost.
  *
- *   bare-hello PORT   (listens on 127.0.0.1:PORT until killed)
+ *   bare-hello PORT [EXTRA_NS]   (listens on 127.0.0.1:PORT until killed)
+ *
+ * With EXTRA_NS, each request also keeps the CPU busy that many nanoseconds: a
+ * known amount of added work, so that the bench can show how much CPU per request
+ * this machine reads for it (the calibration row).
  */
+
+static gint64 extra_ns;
+
+/* a busy wait on the monotonic clock: CPU time, no system call, nothing to cache */
+static void
+burn_extra(void)
+{
+	struct timespec start, now;
+
+	if (extra_ns == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	while ((now.tv_sec - start.tv_sec) * G_GINT64_CONSTANT(1000000000) +
+		       (now.tv_nsec - start.tv_nsec) <
+	       extra_ns);
+}
 
 static void
 hello_handler(SoupServer *server,
@@ -27,6 +50,7 @@ hello_handler(SoupServer *server,
 					 SOUP_MEMORY_STATIC,
 					 body,
 					 sizeof body - 1);
+	burn_extra();
 }
 
 int
@@ -39,10 +63,12 @@ main(int argc, char **argv)
 	g_autoptr(GSocketAddress) address = NULL;
 	g_autoptr(GSocket) listener = NULL;
 
-	if (argc != 2) {
-		g_printerr("usage: %s PORT\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		g_printerr("usage: %s PORT [EXTRA_NS]\n", argv[0]);
 		return EXIT_FAILURE;
 	}
+	if (argc == 3)
+		extra_ns = g_ascii_strtoll(argv[2], NULL, 10);
 	address = g_inet_socket_address_new(loopback, (guint16)atoi(argv[1]));
 	server = soup_server_new("server-header", "bare-hello", NULL);
 	soup_server_add_handler(server, "/hello", hello_handler, NULL, NULL);

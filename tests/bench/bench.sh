@@ -21,7 +21,11 @@
 #                                           AUTH=1 (the gateway's route has auth = user;
 #                                           every client sends Basic credentials)
 #                                           IDLE="1000 10000" (then the idle scenario too,
-#                                           see its section at the end))
+#                                           see its section at the end)
+#                                           CALIBRATION_NS=2000 (the bare+ row's added work)
+#                                           HALT_POLL_NS= (for the run, a KVM guest's
+#                                           cpuidle-haltpoll polls this long before it
+#                                           halts; put back after; root only))
 set -euo pipefail
 
 BUILD=$(realpath "${1:-${MICROSOUP_BUILD_ROOT:-build}}")
@@ -32,6 +36,9 @@ THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-}
 AUTH=${AUTH:-0}
 IDLE=${IDLE:-}
+CALIBRATION_NS=${CALIBRATION_NS:-2000}
+HALT_POLL_NS=${HALT_POLL_NS:-}
+HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HELLO=$BUILD/src/cmd/microsoup-hello
 GATEWAY=$BUILD/src/cmd/microsoup-gateway
 BARE=$BUILD/tests/bench/bare-hello
@@ -62,6 +69,18 @@ T=$(mktemp -d /tmp/microsoup-bench.XXXXXX)
 
 source "$(dirname "$(realpath "$0")")/bench-lib.sh"
 trap bench_cleanup EXIT
+
+# A guest whose idle vCPU halts at once (guest_halt_poll_ns=0) makes every wake of
+# a sleeping wrk thread a trip through the host, paid by the server that sends the
+# answer: the calibration row shows what that does to added work. HALT_POLL_NS sets
+# the polling for this run only, and the trap puts the machine's value back.
+HALT_POLL_BEFORE=
+if [ -n "$HALT_POLL_NS" ]; then
+	[ -w "$HALT_POLL" ] || { echo "bench: HALT_POLL_NS needs a writable $HALT_POLL" >&2; exit 1; }
+	HALT_POLL_BEFORE=$(cat "$HALT_POLL")
+	trap 'echo "$HALT_POLL_BEFORE" >"$HALT_POLL"; bench_cleanup' EXIT
+	echo "$HALT_POLL_NS" >"$HALT_POLL"
+fi
 
 wait_http() {
 	for _ in $(seq 100); do
@@ -114,6 +133,10 @@ done
 PIDS+=($!); DIRECT_PID=$!
 "$BARE" "$P_BARE" &
 PIDS+=($!); BARE_PID=$!
+# the calibration row: the bare server with a known amount of work added per request
+P_BARE_MORE=$(free_port)
+"$BARE" "$P_BARE_MORE" "$CALIBRATION_NS" &
+PIDS+=($!); BARE_MORE_PID=$!
 
 # security: with AUTH=1 a user in a credentials directory, as systemd's
 # LoadCredential= would pass it, and every request (to every proxy) carries it
@@ -165,6 +188,7 @@ PIDS+=($!); HAPROXY_PID=$!
 
 wait_http "http://127.0.0.1:$P_DIRECT/hello"
 wait_http "http://127.0.0.1:$P_BARE/hello"
+wait_http "http://127.0.0.1:$P_BARE_MORE/hello"
 wait_http "http://127.0.0.1:$P_GATEWAY/api/hello"
 wait_http "http://127.0.0.1:$P_NGINX/api/hello"
 wait_http "http://127.0.0.1:$P_HAPROXY/api/hello"
@@ -233,10 +257,11 @@ run() {
 # The rows take turns: ROUNDS rounds, each giving every proxy DURATION / ROUNDS
 # seconds, so that what the rest of a shared machine does in the meantime falls on
 # every row alike and not on whichever ran then
-ROWS=(direct bare gateway nginx haproxy gateway-x2 nginx-x2)
+ROWS=(direct bare bare+ gateway nginx haproxy gateway-x2 nginx-x2)
 declare -A URL=(
 	[direct]="http://127.0.0.1:$P_DIRECT/hello"
 	[bare]="http://127.0.0.1:$P_BARE/hello"
+	[bare+]="http://127.0.0.1:$P_BARE_MORE/hello"
 	[gateway]="http://127.0.0.1:$P_GATEWAY/api/hello"
 	[nginx]="http://127.0.0.1:$P_NGINX/api/hello"
 	[haproxy]="http://127.0.0.1:$P_HAPROXY/api/hello"
@@ -244,7 +269,7 @@ declare -A URL=(
 	[nginx-x2]="http://127.0.0.1:$P_NGINX2/api/hello"
 )
 declare -A PID_OF=(
-	[direct]=$DIRECT_PID [bare]=$BARE_PID [gateway]=$GATEWAY_PID [nginx]=$NGINX_PID
+	[direct]=$DIRECT_PID [bare]=$BARE_PID [bare+]=$BARE_MORE_PID [gateway]=$GATEWAY_PID [nginx]=$NGINX_PID
 	[haproxy]=$HAPROXY_PID [gateway-x2]=$GATEWAY2_PID [nginx-x2]=$NGINX2_PID
 )
 ROUND_SECONDS=$(( DURATION / ROUNDS > 0 ? DURATION / ROUNDS : 1 ))
@@ -265,14 +290,20 @@ take_turns() {
 }
 steal_start
 take_turns "" "${ROWS[@]}"
+HALT_POLL_TEXT=
+if [ -r "$HALT_POLL" ]; then
+	HALT_POLL_TEXT="; guest halt polling $(cat "$HALT_POLL") ns"
+	[ -n "$HALT_POLL_BEFORE" ] && HALT_POLL_TEXT+=" (this run only; the machine has $HALT_POLL_BEFORE)"
+fi
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS, $ROUNDS rounds of ${ROUND_SECONDS}s per row, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}"
+echo "wrk -t$THREADS -c$CONNECTIONS, $ROUNDS rounds of ${ROUND_SECONDS}s per row, GET /api/hello -> microsoup-hello on a Unix socket; $(nproc) CPUs${ROUTE_AUTH:+; gateway route: $ROUTE_AUTH (Basic)}$HALT_POLL_TEXT"
 printf '%-10s %10s %10s %10s %14s %9s\n' proxy 'req/s' 'p50 ms' 'p99 ms' 'CPU-us/req' 'timeouts'
 for name in "${ROWS[@]}"; do
 	printf '%-10s %10s %10s %10s %14s %9s\n' "$name" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" \
 		"${CPU[$name]}" "${TIMEOUTS[$name]}"
 done
 echo "(direct: microsoup-hello itself over TCP, its own CPU; bare: a SoupServer alone, the same bytes;"
+echo " bare+: the same server kept busy $CALIBRATION_NS ns more per request;"
 echo " -x2: two hello replicas on two Unix sockets behind the one route, least outstanding/least_conn;"
 echo " req/s, CPU and timeouts over all rounds; p50 and p99 the median of the rounds';"
 echo " timeouts: requests wrk gave up on after 2 s, which its latencies leave out)"
@@ -280,6 +311,17 @@ awk -v dr="${RPS[direct]}" -v br="${RPS[bare]}" -v dc="${CPU[direct]}" -v bc="${
 	rr = dr / br; cr = dc / bc
 	printf "hello / bare: req/s %.2fx, CPU per request %.2fx (target <= 1.10: %s)\n",
 		rr, cr, (cr <= 1.1 ? "met" : "NOT met") }'
+# What this run reads for work added to a request: about the work itself where
+# waking wrk is cheap, more where each wake costs the sending server a trip through
+# the host (a slower server finds wrk asleep more often). Hello's difference to bare,
+# scaled by that, is the work it adds as this run sees it.
+awk -v mc="${CPU[bare+]}" -v bc="${CPU[bare]}" -v dc="${CPU[direct]}" -v ns="$CALIBRATION_NS" 'BEGIN {
+	added = ns / 1000; read = mc - bc
+	printf "calibration: %.1f us more work per request read as %+.1f us (bare+ / bare %.2fx)", added, read, mc / bc
+	if (read > 0)
+		printf "; so hello'"'"'s %+.1f us over bare is about %.1f us of added work\n", dc - bc, (dc - bc) * added / read
+	else
+		printf "\n" }'
 awk -v gr="${RPS[gateway]}" -v nr="${RPS[nginx]}" -v gc="${CPU[gateway]}" -v nc="${CPU[nginx]}" 'BEGIN {
 	rr = gr / nr; cr = gc / nc
 	printf "gateway / nginx: req/s %.2fx (target >= 0.90: %s), CPU per request %.2fx (target <= 1.30: %s)\n",
