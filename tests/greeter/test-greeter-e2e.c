@@ -64,6 +64,55 @@ test_idle_exit_without_client(void)
 	g_assert_nonnull(strstr(log, "exiting after 0 request(s) (idle)"));
 }
 
+/* a raw connection to @process; a service that stops answering fails the read in 5 s */
+static GSocketConnection *
+connect_raw(MsTestProcess *process)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
+	g_autoptr(GError) error = NULL;
+	GSocketConnection *connection =
+		g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+
+	g_assert_no_error(error);
+	g_socket_set_timeout(g_socket_connection_get_socket(connection), 5);
+	return connection;
+}
+
+/* reads until @until is in what was read, or to the end when @until is %NULL */
+static char *
+read_raw(GSocketConnection *connection, const char *until)
+{
+	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+	g_autoptr(GString) read = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	while (until == NULL || strstr(read->str, until) == NULL) {
+		char buffer[4096];
+		gssize n = g_input_stream_read(in, buffer, sizeof buffer, NULL, &error);
+
+		g_assert_no_error(error);
+		if (n == 0)
+			break;
+		g_string_append_len(read, buffer, n);
+	}
+	return g_string_free(g_steal_pointer(&read), FALSE);
+}
+
+static void
+write_raw(GSocketConnection *connection, const char *text)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
+				  text,
+				  strlen(text),
+				  NULL,
+				  NULL,
+				  &error);
+	g_assert_no_error(error);
+}
+
 /*
  * A client that hangs up in the middle of a request leaves libsoup a message
  * it drops without finishing it: the service must still see itself idle and
@@ -72,26 +121,15 @@ test_idle_exit_without_client(void)
 static void
 test_idle_exit_after_abandoned_request(gconstpointer data)
 {
-	const char *sent = data;
 	const char *args[] = { "--idle-timeout=1", NULL };
 	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
-	g_autoptr(GSocketConnection) connection = NULL;
+	g_autoptr(GSocketConnection) connection = connect_raw(process);
 	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
 	g_autoptr(MsTestResponse) probe = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *log = NULL;
 
-	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-	g_assert_no_error(error);
-	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
-				  sent,
-				  strlen(sent),
-				  NULL,
-				  NULL,
-				  &error);
-	g_assert_no_error(error);
+	write_raw(connection, data);
 	/* a later connection answered says the service read what this one sent */
 	probe = ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
 	g_assert_cmpuint(probe->status, ==, 200);
@@ -104,58 +142,84 @@ test_idle_exit_after_abandoned_request(gconstpointer data)
 	g_assert_nonnull(strstr(log, "exiting after 1 request(s) (idle)"));
 }
 
+/*
+ * Sends SIGTERM once a request on a later connection is answered: that says the
+ * service took the connections opened before it, accepted in order (a SIGTERM
+ * before would leave them in the backlog, for the next instance). Returns when
+ * the service says it is stopping.
+ */
+static void
+sigterm_after_probe(MsTestProcess *process)
+{
+	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
+	g_autoptr(MsTestResponse) probe =
+		ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
+	g_autofree char *stopping = NULL;
+
+	g_assert_cmpuint(probe->status, ==, 200);
+	soup_session_abort(session);
+	g_subprocess_send_signal(process->process, SIGTERM);
+	stopping = ms_test_process_wait_log(process, "]: stopping: ", 10000);
+	g_test_message("%s", stopping);
+}
+
+/* Ada's greeting, the last answer on its connection, and the service's clean exit */
+static void
+assert_last_answer_then_exit(MsTestProcess *process, const char *answer)
+{
+	g_assert_true(g_str_has_prefix(answer, "HTTP/1.1 200"));
+	g_assert_nonnull(strstr(answer, "Connection: close"));
+	g_assert_nonnull(strstr(answer, "{\"message\":\"Hello, Ada!\"}"));
+	g_assert_cmpint(ms_test_process_wait(process, 10000), ==, 0);
+}
+
 static void
 test_sigterm_finishes_request_in_flight(void)
 {
 	const char *args[] = { "--idle-timeout=0", NULL };
 	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_autoptr(SoupSession) session = ms_test_session_new(process->socket_path);
-	g_autoptr(MsTestResponse) probe = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GString) answer = g_string_new(NULL);
-	g_autofree char *stopping = NULL;
-	const char *head = "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab";
-	GOutputStream *out;
-	GInputStream *in;
+	g_autoptr(GSocketConnection) connection = connect_raw(process);
+	g_autofree char *answer = NULL;
 
-	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-	g_assert_no_error(error);
-	/* a service that stops answering fails the test rather than hanging it */
-	g_socket_set_timeout(g_socket_connection_get_socket(connection), 10);
-	out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
-	in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
 	/* headers and half the body: the request is in flight when SIGTERM arrives */
-	g_output_stream_write_all(out, head, strlen(head), NULL, NULL, &error);
-	g_assert_no_error(error);
-	/*
-	 * a later connection answered says the service took this one, accepted in
-	 * order: a SIGTERM before would leave it in the backlog, for the next instance
-	 */
-	probe = ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
-	g_assert_cmpuint(probe->status, ==, 200);
-	soup_session_abort(session);
-	g_subprocess_send_signal(process->process, SIGTERM);
+	write_raw(connection,
+		  "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab");
+	sigterm_after_probe(process);
 	/* the rest of the body only once the service is stopping */
-	stopping = ms_test_process_wait_log(process, "]: stopping: ", 10000);
-	g_test_message("%s", stopping);
-	g_output_stream_write_all(out, "cd", 2, NULL, NULL, &error);
-	g_assert_no_error(error);
-	for (;;) {
-		char buffer[4096];
-		gssize n = g_input_stream_read(in, buffer, sizeof buffer, NULL, &error);
+	write_raw(connection, "cd");
+	answer = read_raw(connection, NULL);
+	assert_last_answer_then_exit(process, answer);
+}
 
-		g_assert_no_error(error);
-		if (n == 0)
-			break;
-		g_string_append_len(answer, buffer, n);
-	}
-	g_assert_true(g_str_has_prefix(answer->str, "HTTP/1.1 200"));
-	g_assert_nonnull(strstr(answer->str, "Connection: close"));
-	g_assert_nonnull(strstr(answer->str, "{\"message\":\"Hello, Ada!\"}"));
-	g_assert_cmpint(ms_test_process_wait(process, 10000), ==, 0);
+/*
+ * At SIGTERM a keep-alive connection that has been answered and sits idle owes
+ * nothing: it is closed at once, and its client retries elsewhere. A connection
+ * that has sent nothing yet was just opened: its first request is on its way and
+ * is answered, with Connection: close.
+ */
+static void
+test_sigterm_closes_idle_answers_new(void)
+{
+	const char *args[] = { "--idle-timeout=0", NULL };
+	const char *request = "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\n\r\n";
+	g_autoptr(MsTestProcess) process = ms_test_process_spawn("microsoup-hello", args);
+	g_autoptr(GSocketConnection) idle = connect_raw(process);
+	g_autoptr(GSocketConnection) fresh = NULL;
+	g_autofree char *first = NULL;
+	g_autofree char *after_stop = NULL;
+	g_autofree char *answer = NULL;
+
+	write_raw(idle, request);
+	first = read_raw(idle, "Hello, Ada!");
+	g_assert_true(g_str_has_prefix(first, "HTTP/1.1 200"));
+	fresh = connect_raw(process);
+	sigterm_after_probe(process);
+	/* the end of the idle one, well before the drain bound of 10 s */
+	after_stop = read_raw(idle, NULL);
+	g_assert_cmpstr(after_stop, ==, "");
+	write_raw(fresh, request);
+	answer = read_raw(fresh, NULL);
+	assert_last_answer_then_exit(process, answer);
 }
 
 static void
@@ -215,6 +279,8 @@ main(int argc, char **argv)
 			     test_idle_exit_after_abandoned_request);
 	g_test_add_func("/e2e/sigterm-finishes-request-in-flight",
 			test_sigterm_finishes_request_in_flight);
+	g_test_add_func("/e2e/sigterm-closes-idle-answers-new",
+			test_sigterm_closes_idle_answers_new);
 	g_test_add_func("/e2e/no-socket-is-an-error", test_no_socket_is_an_error);
 	g_test_add_func("/e2e/version", test_version);
 	return g_test_run();
