@@ -115,19 +115,13 @@ static void
 capture_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
 	Capture *capture = user_data;
-	gboolean code = FALSE, ident = FALSE, extra = FALSE;
+	const char *code = ms_test_log_field(fields, n_fields, "CODE_FILE");
 
 	capture->entries++;
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_str_equal(fields[i].key, "CODE_FILE") &&
-		    strstr(fields[i].value, "test-common"))
-			code = TRUE;
-		if (g_str_equal(fields[i].key, "SYSLOG_IDENTIFIER"))
-			ident = TRUE;
-		if (g_str_equal(fields[i].key, "REQUEST_ID") && g_str_equal(fields[i].value, "abc"))
-			extra = TRUE;
-	}
-	capture->saw_fields = code && ident && extra;
+	capture->saw_fields =
+		code != NULL && strstr(code, "test-common") != NULL &&
+		ms_test_log_field(fields, n_fields, "SYSLOG_IDENTIFIER") != NULL &&
+		g_strcmp0(ms_test_log_field(fields, n_fields, "REQUEST_ID"), "abc") == 0;
 }
 
 static void
@@ -406,19 +400,15 @@ capture_access_entry(GLogLevelFlags level,
 		     gpointer user_data)
 {
 	AccessTurn *turn = user_data;
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
-
-	for (gsize i = 0; i < n_fields; i++)
-		g_hash_table_insert(seen, (gpointer)fields[i].key, (gpointer)fields[i].value);
-	g_assert_cmpstr(g_hash_table_lookup(seen, "REQUEST_ID"), ==, "r-1");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_METHOD"), ==, "GET");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_PATH"), ==, "/a%20b");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "HTTP_STATUS"), ==, "404");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "DURATION_USEC"), ==, "1234");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "ROUTE"), ==, "hello");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "UPSTREAM"), ==, "unix:/x, unix:/y");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "REMOTE_ADDR"), ==, "127.0.0.1");
-	g_assert_cmpstr(g_hash_table_lookup(seen, "USER_NAME"), ==, "ada");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "REQUEST_ID"), ==, "r-1");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "HTTP_METHOD"), ==, "GET");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "HTTP_PATH"), ==, "/a%20b");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "HTTP_STATUS"), ==, "404");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "DURATION_USEC"), ==, "1234");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "ROUTE"), ==, "hello");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "UPSTREAM"), ==, "unix:/x, unix:/y");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "REMOTE_ADDR"), ==, "127.0.0.1");
+	g_assert_cmpstr(ms_test_log_field(fields, n_fields, "USER_NAME"), ==, "ada");
 	turn->captured++;
 }
 
@@ -586,15 +576,9 @@ capture_options_paths(GLogLevelFlags level,
 		      gpointer user_data)
 {
 	GString *paths = user_data;
-	const char *method = NULL;
-	const char *path = NULL;
+	const char *method = ms_test_log_field(fields, n_fields, "HTTP_METHOD");
+	const char *path = ms_test_log_field(fields, n_fields, "HTTP_PATH");
 
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_str_equal(fields[i].key, "HTTP_METHOD"))
-			method = fields[i].value;
-		else if (g_str_equal(fields[i].key, "HTTP_PATH"))
-			path = fields[i].value;
-	}
 	if (g_strcmp0(method, "OPTIONS") == 0 && path != NULL)
 		g_string_append(paths, path);
 }

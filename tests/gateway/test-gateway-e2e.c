@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 
@@ -157,33 +156,10 @@ test_e2e_reload(Fixture *fx, gconstpointer data)
 static char *
 exchange_raw(Fixture *fx, const char *request, gsize length)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(fx->gateway->socket_path);
-	g_autoptr(GSocket) socket = g_socket_new(G_SOCKET_FAMILY_UNIX,
-						 G_SOCKET_TYPE_STREAM,
-						 G_SOCKET_PROTOCOL_DEFAULT,
-						 &error);
-	g_autoptr(GString) answer = g_string_new(NULL);
+	g_autoptr(GSocketConnection) connection = ms_test_connect_raw(fx->gateway->socket_path, 10);
 
-	g_assert_no_error(error);
-	g_socket_set_timeout(socket, 10);
-	g_socket_connect(socket, address, NULL, &error);
-	g_assert_no_error(error);
-	for (gsize sent = 0; sent < length;) {
-		gssize n = g_socket_send(socket, request + sent, length - sent, NULL, &error);
-		g_assert_no_error(error);
-		sent += (gsize)n;
-	}
-	for (;;) {
-		char buffer[4096];
-		gssize n = g_socket_receive(socket, buffer, sizeof buffer, NULL, &error);
-
-		g_assert_no_error(error);
-		if (n == 0)
-			break;
-		g_string_append_len(answer, buffer, n);
-	}
-	return g_string_free(g_steal_pointer(&answer), FALSE);
+	ms_test_write_raw(connection, request, (gssize)length);
+	return ms_test_read_raw(connection, NULL);
 }
 
 static guint

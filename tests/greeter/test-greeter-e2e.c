@@ -64,53 +64,11 @@ test_idle_exit_without_client(void)
 	g_assert_nonnull(strstr(log, "exiting after 0 request(s) (idle)"));
 }
 
-/* a raw connection to @process; a service that stops answering fails the read in 5 s */
+/* a raw connection to @process; a service that stops answering fails the test in 5 s */
 static GSocketConnection *
 connect_raw(MsTestProcess *process)
 {
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(process->socket_path);
-	g_autoptr(GError) error = NULL;
-	GSocketConnection *connection =
-		g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-
-	g_assert_no_error(error);
-	g_socket_set_timeout(g_socket_connection_get_socket(connection), 5);
-	return connection;
-}
-
-/* reads until @until is in what was read, or to the end when @until is %NULL */
-static char *
-read_raw(GSocketConnection *connection, const char *until)
-{
-	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
-	g_autoptr(GString) read = g_string_new(NULL);
-	g_autoptr(GError) error = NULL;
-
-	while (until == NULL || strstr(read->str, until) == NULL) {
-		char buffer[4096];
-		gssize n = g_input_stream_read(in, buffer, sizeof buffer, NULL, &error);
-
-		g_assert_no_error(error);
-		if (n == 0)
-			break;
-		g_string_append_len(read, buffer, n);
-	}
-	return g_string_free(g_steal_pointer(&read), FALSE);
-}
-
-static void
-write_raw(GSocketConnection *connection, const char *text)
-{
-	g_autoptr(GError) error = NULL;
-
-	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
-				  text,
-				  strlen(text),
-				  NULL,
-				  NULL,
-				  &error);
-	g_assert_no_error(error);
+	return ms_test_connect_raw(process->socket_path, 5);
 }
 
 /*
@@ -129,7 +87,7 @@ test_idle_exit_after_abandoned_request(gconstpointer data)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *log = NULL;
 
-	write_raw(connection, data);
+	ms_test_write_raw(connection, data, -1);
 	/* a later connection answered says the service read what this one sent */
 	probe = ms_test_request(session, "GET", "/hello?name=Bob", NULL, NULL);
 	g_assert_cmpuint(probe->status, ==, 200);
@@ -182,12 +140,13 @@ test_sigterm_finishes_request_in_flight(void)
 	g_autofree char *answer = NULL;
 
 	/* headers and half the body: the request is in flight when SIGTERM arrives */
-	write_raw(connection,
-		  "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab");
+	ms_test_write_raw(connection,
+			  "GET /hello?name=Ada HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab",
+			  -1);
 	sigterm_after_probe(process);
 	/* the rest of the body only once the service is stopping */
-	write_raw(connection, "cd");
-	answer = read_raw(connection, NULL);
+	ms_test_write_raw(connection, "cd", -1);
+	answer = ms_test_read_raw(connection, NULL);
 	assert_last_answer_then_exit(process, answer);
 }
 
@@ -209,16 +168,16 @@ test_sigterm_closes_idle_answers_new(void)
 	g_autofree char *after_stop = NULL;
 	g_autofree char *answer = NULL;
 
-	write_raw(idle, request);
-	first = read_raw(idle, "Hello, Ada!");
+	ms_test_write_raw(idle, request, -1);
+	first = ms_test_read_raw(idle, "Hello, Ada!");
 	g_assert_true(g_str_has_prefix(first, "HTTP/1.1 200"));
 	fresh = connect_raw(process);
 	sigterm_after_probe(process);
 	/* the end of the idle one, well before the drain bound of 10 s */
-	after_stop = read_raw(idle, NULL);
+	after_stop = ms_test_read_raw(idle, NULL);
 	g_assert_cmpstr(after_stop, ==, "");
-	write_raw(fresh, request);
-	answer = read_raw(fresh, NULL);
+	ms_test_write_raw(fresh, request, -1);
+	answer = ms_test_read_raw(fresh, NULL);
 	assert_last_answer_then_exit(process, answer);
 }
 

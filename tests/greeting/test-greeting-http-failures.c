@@ -18,17 +18,12 @@ capture_part_failure(GLogLevelFlags level,
 		     gpointer user_data)
 {
 	GHashTable *seen = user_data;
-	g_autofree char *part = NULL;
-	g_autofree char *request_id = NULL;
+	const char *part = ms_test_log_field(fields, n_fields, "GREETING_PART");
 
-	for (gsize i = 0; i < n_fields; i++) {
-		if (g_strcmp0(fields[i].key, "GREETING_PART") == 0)
-			part = g_strdup(fields[i].value);
-		else if (g_strcmp0(fields[i].key, "REQUEST_ID") == 0)
-			request_id = g_strdup(fields[i].value);
-	}
 	if (part != NULL)
-		g_hash_table_replace(seen, g_steal_pointer(&part), g_steal_pointer(&request_id));
+		g_hash_table_replace(seen,
+				     g_strdup(part),
+				     g_strdup(ms_test_log_field(fields, n_fields, "REQUEST_ID")));
 }
 
 static void

@@ -205,11 +205,94 @@ ms_test_session_new_tcp(guint16 port)
 	return session_new_for(address);
 }
 
+/**
+ * ms_test_log_field:
+ *
+ * For a log capture (ms_log_set_capture()): the value of @key among an entry's
+ * @fields.
+ *
+ * Returns: (transfer none) (nullable): the first @key field's value
+ */
+const char *
+ms_test_log_field(const GLogField *fields, gsize n_fields, const char *key)
+{
+	for (gsize i = 0; i < n_fields; i++) {
+		if (g_str_equal(fields[i].key, key))
+			return fields[i].value;
+	}
+	return NULL;
+}
+
+/**
+ * ms_test_connect_raw:
+ * @timeout_s: how long a read or write may block before it fails the test; 0
+ *   for no bound
+ *
+ * Returns: (transfer full): a new connection to the unix socket @socket_path, for
+ *   bytes written and read as they are
+ */
+GSocketConnection *
+ms_test_connect_raw(const char *socket_path, guint timeout_s)
+{
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(socket_path);
+	g_autoptr(GError) error = NULL;
+	GSocketConnection *connection =
+		g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+
+	g_assert_no_error(error);
+	g_socket_set_timeout(g_socket_connection_get_socket(connection), timeout_s);
+	return connection;
+}
+
+/**
+ * ms_test_write_raw:
+ * @length: of @bytes, or -1 when they are a string
+ */
+void
+ms_test_write_raw(GSocketConnection *connection, const char *bytes, gssize length)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
+				  bytes,
+				  length < 0 ? strlen(bytes) : (gsize)length,
+				  NULL,
+				  NULL,
+				  &error);
+	g_assert_no_error(error);
+}
+
+/**
+ * ms_test_read_raw:
+ * @until: (nullable): stop once this is in what was read; %NULL reads to the end
+ *
+ * Returns: (transfer full): what was read, "" when the peer closed at once
+ */
+char *
+ms_test_read_raw(GSocketConnection *connection, const char *until)
+{
+	GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(connection));
+	g_autoptr(GString) read = g_string_new(NULL);
+	g_autoptr(GError) error = NULL;
+
+	while (until == NULL || strstr(read->str, until) == NULL) {
+		char buffer[4096];
+		gssize n = g_input_stream_read(in, buffer, sizeof buffer, NULL, &error);
+
+		g_assert_no_error(error);
+		if (n == 0)
+			break;
+		g_string_append_len(read, buffer, n);
+	}
+	return g_string_free(g_steal_pointer(&read), FALSE);
+}
+
 /* one raw exchange, run in a thread of its own */
 typedef struct {
 	const char *socket_path;
 	const char *request;
-	GString *answer;
+	char *answer;
 	gint done;
 } RawExchange;
 
@@ -217,29 +300,10 @@ static gpointer
 raw_exchange_run(gpointer data)
 {
 	RawExchange *exchange = data;
-	g_autoptr(GSocketClient) client = g_socket_client_new();
-	g_autoptr(GSocketAddress) address = g_unix_socket_address_new(exchange->socket_path);
-	g_autoptr(GSocketConnection) connection = NULL;
-	g_autoptr(GError) error = NULL;
-	char buffer[4096];
-	gssize n;
+	g_autoptr(GSocketConnection) connection = ms_test_connect_raw(exchange->socket_path, 0);
 
-	connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-	g_assert_no_error(error);
-	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(connection)),
-				  exchange->request,
-				  strlen(exchange->request),
-				  NULL,
-				  NULL,
-				  &error);
-	g_assert_no_error(error);
-	while ((n = g_input_stream_read(g_io_stream_get_input_stream(G_IO_STREAM(connection)),
-					buffer,
-					sizeof buffer,
-					NULL,
-					&error)) > 0)
-		g_string_append_len(exchange->answer, buffer, n);
-	g_assert_no_error(error);
+	ms_test_write_raw(connection, exchange->request, -1);
+	exchange->answer = ms_test_read_raw(connection, NULL);
 	g_atomic_int_set(&exchange->done, TRUE);
 	g_main_context_wakeup(NULL);
 	return NULL;
@@ -257,13 +321,13 @@ raw_exchange_run(gpointer data)
 char *
 ms_test_exchange_raw(const char *socket_path, const char *request)
 {
-	RawExchange exchange = { socket_path, request, g_string_new(NULL), FALSE };
+	RawExchange exchange = { socket_path, request, NULL, FALSE };
 	GThread *thread = g_thread_new("raw-exchange", raw_exchange_run, &exchange);
 
 	while (!g_atomic_int_get(&exchange.done))
 		g_main_context_iteration(NULL, TRUE);
 	g_thread_join(thread);
-	return g_string_free(exchange.answer, FALSE);
+	return exchange.answer;
 }
 
 /**

@@ -44,6 +44,14 @@ SoupSession *
 ms_test_session_new(const char *socket_path);
 SoupSession *
 ms_test_session_new_tcp(guint16 port);
+const char *
+ms_test_log_field(const GLogField *fields, gsize n_fields, const char *key);
+GSocketConnection *
+ms_test_connect_raw(const char *socket_path, guint timeout_s);
+void
+ms_test_write_raw(GSocketConnection *connection, const char *bytes, gssize length);
+char *
+ms_test_read_raw(GSocketConnection *connection, const char *until);
 char *
 ms_test_exchange_raw(const char *socket_path, const char *request);
 char *
